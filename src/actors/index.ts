@@ -1,0 +1,9 @@
+// Public surface of the agent side: ABI facts, module checks and the deterministic seed.
+export { ABI_IMPORTS, ABI_MODULE, ABI_VERSION, LOG_LEVELS, REQUIRED_EXPORTS } from './abi.js';
+export type { LogLevel } from './abi.js';
+export type { ModuleCheck } from './module-check.js';
+export { compileAgentModule } from './module-check.js';
+export { agentSeed } from './prng.js';
+
+/** File name of the agent host process entry, next to this module once built. */
+export const AGENT_HOST_ENTRY = 'host-main.js';

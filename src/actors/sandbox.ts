@@ -1,0 +1,161 @@
+// One agent's WASM instance: the ABI v1 imports, and init/handle with failures returned as data.
+import type { Envelope, Output } from '../protocol/index.js';
+import {
+  ABI_MODULE,
+  blockSize,
+  FATAL,
+  HANDLE_FINISHED,
+  readBlock,
+  SEND_MALFORMED,
+  SEND_OK,
+  writeBlock,
+} from './abi.js';
+import { tickRandom } from './prng.js';
+
+export interface LogRecord {
+  level: number;
+  text: string;
+}
+
+export type RunResult =
+  | { ok: true; outputs: Output[]; logs: LogRecord[]; finished: boolean }
+  | { ok: false; index: number; reason: string; logs: LogRecord[] };
+
+interface AgentExports {
+  memory: WebAssembly.Memory;
+  troupe_alloc(size: number): number;
+  troupe_init(ptr: number, len: number): number;
+  troupe_handle(ptr: number, len: number): number;
+}
+
+/** Lines past this many in one tick are counted, not kept: a chatty agent cannot flood the host. */
+const MAX_LOG_LINES_PER_TICK = 200;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class AgentSandbox {
+  readonly #seed: number;
+  #exports!: AgentExports;
+  #tick = 0;
+  #random: () => number = () => 0;
+  #outputs: Output[] = [];
+  #logs: LogRecord[] = [];
+  #droppedLogs = 0;
+  #lastFatal: string | undefined;
+
+  private constructor(seed: number) {
+    this.#seed = seed;
+  }
+
+  /** Instantiates a module already checked by compileAgentModule. */
+  static instantiate(module: WebAssembly.Module, seed: number): AgentSandbox {
+    const sandbox = new AgentSandbox(seed);
+    const instance = new WebAssembly.Instance(module, { [ABI_MODULE]: sandbox.#imports() });
+    sandbox.#exports = instance.exports as unknown as AgentExports;
+    return sandbox;
+  }
+
+  init(data: Uint8Array, tick: number): RunResult {
+    this.#begin(tick);
+    try {
+      const ptr = this.#place(data.length);
+      new Uint8Array(this.#exports.memory.buffer).set(data, ptr);
+      const status = this.#exports.troupe_init(ptr, data.length);
+      if (status !== 0) return this.#fail(0, `troupe_init returned ${status}`);
+    } catch (error) {
+      return this.#fail(0, describeTrap(error, this.#lastFatal));
+    }
+    return this.#succeed(false);
+  }
+
+  handle(envelopes: readonly Envelope[], tick: number): RunResult {
+    this.#begin(tick);
+    let finished = false;
+    for (let index = 0; index < envelopes.length && !finished; index++) {
+      const envelope = envelopes[index] as Envelope;
+      try {
+        const fields = [
+          encoder.encode(envelope.from ?? ''),
+          encoder.encode(envelope.kind ?? ''),
+          encoder.encode(envelope.id ?? ''),
+          envelope.payload ?? new Uint8Array(0),
+        ];
+        const size = blockSize(fields);
+        const ptr = this.#place(size);
+        writeBlock(new Uint8Array(this.#exports.memory.buffer), ptr, fields);
+        finished = this.#exports.troupe_handle(ptr, size) === HANDLE_FINISHED;
+      } catch (error) {
+        return this.#fail(index, describeTrap(error, this.#lastFatal));
+      }
+    }
+    return this.#succeed(finished);
+  }
+
+  #imports(): Record<string, (...args: never[]) => unknown> {
+    return {
+      send: (ptr: number, len: number): number => {
+        const fields = readBlock(new Uint8Array(this.#exports.memory.buffer), ptr, len);
+        if (!fields) return SEND_MALFORMED;
+        const [to, kind, correlation, payload] = fields as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+        this.#outputs.push({
+          to: decoder.decode(to),
+          kind: decoder.decode(kind),
+          correlationId: decoder.decode(correlation),
+          payload,
+        });
+        return SEND_OK;
+      },
+      log: (level: number, ptr: number, len: number): void => {
+        const bytes = new Uint8Array(this.#exports.memory.buffer, ptr, len);
+        const text = decoder.decode(bytes);
+        if (level >= FATAL) this.#lastFatal = text;
+        if (this.#logs.length < MAX_LOG_LINES_PER_TICK) this.#logs.push({ level, text });
+        else this.#droppedLogs++;
+      },
+      now: (): bigint => BigInt(this.#tick),
+      random: (): number => this.#random(),
+    };
+  }
+
+  #begin(tick: number): void {
+    this.#tick = tick;
+    this.#random = tickRandom(this.#seed, tick);
+    this.#outputs = [];
+    this.#logs = [];
+    this.#droppedLogs = 0;
+    this.#lastFatal = undefined;
+  }
+
+  #place(size: number): number {
+    const ptr = this.#exports.troupe_alloc(size);
+    if (!Number.isInteger(ptr) || ptr <= 0 || ptr + size > this.#exports.memory.buffer.byteLength) {
+      throw new Error(`troupe_alloc(${size}) returned an unusable pointer ${ptr}`);
+    }
+    return ptr;
+  }
+
+  #takeLogs(): LogRecord[] {
+    if (this.#droppedLogs > 0) this.#logs.push({ level: 2, text: `(${this.#droppedLogs} more log lines dropped)` });
+    return this.#logs;
+  }
+
+  #succeed(finished: boolean): RunResult {
+    return { ok: true, outputs: this.#outputs, logs: this.#takeLogs(), finished };
+  }
+
+  #fail(index: number, reason: string): RunResult {
+    return { ok: false, index, reason, logs: this.#takeLogs() };
+  }
+}
+
+/** A crash reason a user can act on: the trap, plus the agent's own last fatal log (its abort). */
+export function describeTrap(error: unknown, lastFatal: string | undefined): string {
+  const base =
+    error instanceof WebAssembly.RuntimeError
+      ? `trap: ${error.message}`
+      : error instanceof RangeError && /call stack/i.test(error.message)
+        ? 'trap: stack overflow'
+        : `error: ${error instanceof Error ? error.message : String(error)}`;
+  return lastFatal ? `${base} (${lastFatal})` : base;
+}

@@ -1,0 +1,73 @@
+// Electron backend: one utilityProcess per host. Imported only by the Electron app entry, which
+// passes Electron's `utilityProcess` in, so this file never loads `electron` by itself.
+import type { UtilityProcess } from 'electron';
+import { StderrTail } from './stderr-tail.js';
+import type { ExitInfo, HostProcess, Launcher, SpawnOptions } from './types.js';
+
+export interface UtilityProcessModule {
+  fork: typeof import('electron').utilityProcess.fork;
+}
+
+export class ElectronLauncher implements Launcher {
+  readonly backend = 'electron' as const;
+  readonly #utilityProcess: UtilityProcessModule;
+
+  constructor(utilityProcess: UtilityProcessModule) {
+    this.#utilityProcess = utilityProcess;
+  }
+
+  spawn(options: SpawnOptions): HostProcess {
+    const child = this.#utilityProcess.fork(options.entry, [], {
+      serviceName: `troupe ${options.name}`,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...options.env, TROUPE_HOST_NAME: options.name },
+    });
+    return new ElectronHostProcess(child);
+  }
+}
+
+class ElectronHostProcess implements HostProcess {
+  readonly #child: UtilityProcess;
+  readonly #stderr = new StderrTail();
+  #exitListeners: Array<(info: ExitInfo) => void> = [];
+  #exit: ExitInfo | undefined;
+  #killed = false;
+
+  constructor(child: UtilityProcess) {
+    this.#child = child;
+    child.stderr?.on('data', (chunk: Buffer) => this.#stderr.push(chunk));
+    // kill() makes Electron report exit code 0, so `killed` is what tells a kill from a clean exit.
+    child.on('exit', (code) => this.#finish(code));
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  send(frame: Uint8Array): void {
+    if (this.#exit) return;
+    // postMessage has no transfer list on utilityProcess; the bytes are copied.
+    this.#child.postMessage(frame);
+  }
+
+  onFrame(listener: (frame: unknown) => void): void {
+    this.#child.on('message', listener);
+  }
+
+  onExit(listener: (info: ExitInfo) => void): void {
+    if (this.#exit) listener(this.#exit);
+    else this.#exitListeners.push(listener);
+  }
+
+  kill(): void {
+    this.#killed = true;
+    this.#child.kill();
+  }
+
+  #finish(code: number): void {
+    if (this.#exit) return;
+    this.#exit = { code, signal: null, stderrTail: this.#stderr.lines(), killed: this.#killed };
+    for (const listener of this.#exitListeners) listener(this.#exit);
+    this.#exitListeners = [];
+  }
+}

@@ -1,0 +1,114 @@
+// Troupe AssemblyScript SDK (ABI v1): send, log, logical time, seeded random, and the exports
+// every agent module must have. An agent re-exports `troupe_*` from here and registers handlers.
+import { abiLog, abiNow, abiRandom, abiSend } from "./abi";
+import { Message, readMessage } from "./message";
+
+export { Message } from "./message";
+export { intParam, param } from "./params";
+
+export type InitHandler = (data: Uint8Array) => void;
+/** Returns true when the agent has finished its work and wants to stop normally. */
+export type MessageHandler = (message: Message) => bool;
+
+let initHandler: InitHandler | null = null;
+let messageHandler: MessageHandler | null = null;
+
+export function onInit(handler: InitHandler): void {
+  initHandler = handler;
+}
+
+export function onMessage(handler: MessageHandler): void {
+  messageHandler = handler;
+}
+
+/** Sends bytes to an agent. The supervisor checks the address against the agent's capabilities. */
+export function send(to: string, kind: string, payload: Uint8Array, correlationId: string = ""): void {
+  const toBytes = String.UTF8.encode(to);
+  const kindBytes = String.UTF8.encode(kind);
+  const corrBytes = String.UTF8.encode(correlationId);
+  const size = 16 + toBytes.byteLength + kindBytes.byteLength + corrBytes.byteLength + payload.byteLength;
+  const block = heap.alloc(size);
+  let at = block;
+  at = put(at, changetype<usize>(toBytes), toBytes.byteLength);
+  at = put(at, changetype<usize>(kindBytes), kindBytes.byteLength);
+  at = put(at, changetype<usize>(corrBytes), corrBytes.byteLength);
+  put(at, payload.dataStart, payload.byteLength);
+  const status = abiSend(block, <i32>size);
+  heap.free(block);
+  if (status != 0) abort("send: the host rejected a message block");
+}
+
+export function sendText(to: string, kind: string, text: string, correlationId: string = ""): void {
+  send(to, kind, Uint8Array.wrap(String.UTF8.encode(text)), correlationId);
+}
+
+/** Answers a message: same kind of address, correlation id set to the message's id. */
+export function reply(message: Message, kind: string, payload: Uint8Array): void {
+  send(message.from, kind, payload, message.id);
+}
+
+export function replyText(message: Message, kind: string, text: string): void {
+  sendText(message.from, kind, text, message.id);
+}
+
+export const DEBUG: i32 = 0;
+export const INFO: i32 = 1;
+export const WARN: i32 = 2;
+export const ERROR: i32 = 3;
+export const FATAL: i32 = 4;
+
+export function log(text: string, level: i32 = INFO): void {
+  const bytes = String.UTF8.encode(text);
+  abiLog(level, changetype<usize>(bytes), bytes.byteLength);
+}
+
+/** Logical time: the current tick. Never the wall clock. */
+export function now(): i64 {
+  return abiNow();
+}
+
+/** A float in [0, 1) from the agent's seeded stream: the same seed gives the same numbers. */
+export function random(): f64 {
+  return abiRandom();
+}
+
+/** Bytes of a UTF-8 string, for payloads. */
+export function utf8(text: string): Uint8Array {
+  return Uint8Array.wrap(String.UTF8.encode(text));
+}
+
+function put(at: usize, source: usize, size: i32): usize {
+  store<u32>(at, size);
+  memory.copy(at + 4, source, size);
+  return at + 4 + size;
+}
+
+// ---- exports required by ABI v1 (re-exported by every agent) ----
+
+export function troupe_alloc(size: i32): usize {
+  return heap.alloc(<usize>max(size, 1));
+}
+
+export function troupe_init(ptr: usize, len: i32): i32 {
+  const data = new Uint8Array(len);
+  memory.copy(data.dataStart, ptr, len);
+  heap.free(ptr);
+  const handler = initHandler;
+  if (handler) handler(data);
+  return 0;
+}
+
+export function troupe_handle(ptr: usize, len: i32): i32 {
+  const message = readMessage(ptr);
+  heap.free(ptr);
+  const handler = messageHandler;
+  if (handler && handler(message)) return 1;
+  return 0;
+}
+
+/** Replaces AssemblyScript's env.abort (not in the ABI): log the reason as fatal, then trap. */
+export function troupeAbort(message: string | null = null, file: string | null = null, line: u32 = 0, column: u32 = 0): void {
+  const text = "abort: " + (message ? message : "") + " at " + (file ? file : "?") + ":" + line.toString() + ":" + column.toString();
+  log(text, FATAL);
+  unreachable();
+}
