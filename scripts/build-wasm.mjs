@@ -10,18 +10,28 @@ const out = join(root, 'wasm', 'build');
 mkdirSync(out, { recursive: true });
 
 let failed = 0;
-for (const file of readdirSync(agents).filter((name) => name.endsWith('.ts')).sort()) {
+for (const file of readdirSync(agents)
+  .filter((name) => name.endsWith('.ts'))
+  .sort()) {
   const name = basename(file, '.ts');
-  const { error, stderr } = await asc.main([
-    join('wasm', 'agents', file),
-    '--outFile', join('wasm', 'build', `${name}.wasm`),
-    '--optimizeLevel', '3',
-    '--runtime', 'incremental',
-    // ABI v1 offers no env.abort; the SDK logs the reason as fatal and traps instead.
-    '--use', 'abort=wasm/sdk/index/troupeAbort',
-    // Node 20 (V8 11.3) rejects some post-MVP features newer asc enables by default.
-    '--disable', 'bulk-memory',
-  ], { stdout: process.stdout, stderr: process.stderr });
+  const { error, stderr } = await asc.main(
+    [
+      join('wasm', 'agents', file),
+      '--outFile',
+      join('wasm', 'build', `${name}.wasm`),
+      '--optimizeLevel',
+      '3',
+      '--runtime',
+      'incremental',
+      // ABI v1 offers no env.abort; the SDK logs the reason as fatal and traps instead.
+      '--use',
+      'abort=wasm/sdk/index/troupeAbort',
+      // Node 20 (V8 11.3) rejects some post-MVP features newer asc enables by default.
+      '--disable',
+      'bulk-memory',
+    ],
+    { stdout: process.stdout, stderr: process.stderr },
+  );
   if (error) {
     failed++;
     console.error(`wasm build: ${file} failed: ${error.message}`);

@@ -12,11 +12,27 @@ const protos = ['proto/troupe/v1/envelope.proto', 'proto/troupe/v1/host.proto'];
 mkdirSync(out, { recursive: true });
 execFileSync(
   bin('pbjs'),
-  ['-t', 'static-module', '-w', 'es6', '--force-number', '--no-verify', '--no-convert', '--no-delimited',
-   '-p', 'proto', '-o', join(out, 'troupe.js'), ...protos],
+  [
+    '-t',
+    'static-module',
+    '-w',
+    'es6',
+    '--force-number',
+    '--no-verify',
+    '--no-convert',
+    '--no-delimited',
+    '-p',
+    'proto',
+    '-o',
+    join(out, 'troupe.js'),
+    ...protos,
+  ],
   { cwd: root, stdio: 'inherit' },
 );
-execFileSync(bin('pbts'), ['-o', join(out, 'troupe.d.ts'), join(out, 'troupe.js')], { cwd: root, stdio: 'inherit' });
+execFileSync(bin('pbts'), ['-o', join(out, 'troupe.d.ts'), join(out, 'troupe.js')], {
+  cwd: root,
+  stdio: 'inherit',
+});
 // tsc does not emit plain .js sources, so the built tree gets its own copy.
 const dist = join(root, 'dist', 'protocol', 'generated');
 mkdirSync(dist, { recursive: true });

@@ -43,7 +43,12 @@ export class AgentHost {
       try {
         bytes = await this.#options.readModule(path);
       } catch (error) {
-        return this.#loadFailed(agent, generation, `cannot read module ${path}: ${(error as Error).message}`, true);
+        return this.#loadFailed(
+          agent,
+          generation,
+          `cannot read module ${path}: ${(error as Error).message}`,
+          true,
+        );
       }
       const check = compileAgentModule(bytes, `module ${path}`);
       if (!check.ok) return this.#loadFailed(agent, generation, check.reason, true);
@@ -59,18 +64,26 @@ export class AgentHost {
     const result = sandbox.init(load.initData ?? new Uint8Array(0), load.tick ?? 0);
     const logs = logEvents(agent, result.logs, load.tick ?? 0);
     if (!result.ok) {
-      this.#options.emit([...logs, loadFailedEvent(agent, generation, `init failed: ${result.reason}`, false)]);
+      this.#options.emit([
+        ...logs,
+        loadFailedEvent(agent, generation, `init failed: ${result.reason}`, false),
+      ]);
       return;
     }
     slot.sandbox = sandbox;
-    this.#options.emit([...logs, { agent, ready: { generation, abi: ABI_VERSION, outputs: result.outputs } }]);
+    this.#options.emit([
+      ...logs,
+      { agent, ready: { generation, abi: ABI_VERSION, outputs: result.outputs } },
+    ]);
   }
 
   #deliver(agent: string, deliver: NonNullable<HostCommand['deliver']>): void {
     const tick = deliver.tick ?? 0;
     const slot = this.#slots.get(agent);
     if (!slot?.sandbox) {
-      this.#options.emit([{ agent, failed: { tick, index: 0, reason: `agent "${agent}" is not loaded in this host` } }]);
+      this.#options.emit([
+        { agent, failed: { tick, index: 0, reason: `agent "${agent}" is not loaded in this host` } },
+      ]);
       return;
     }
     const result: RunResult = slot.sandbox.handle(deliver.envelopes ?? [], tick);

@@ -1,6 +1,7 @@
 // Public surface of the agent side: ABI facts, module checks and the deterministic seed.
-export { ABI_IMPORTS, ABI_MODULE, ABI_VERSION, LOG_LEVELS, REQUIRED_EXPORTS } from './abi.js';
+
 export type { LogLevel } from './abi.js';
+export { ABI_IMPORTS, ABI_MODULE, ABI_VERSION, LOG_LEVELS, REQUIRED_EXPORTS } from './abi.js';
 export type { ModuleCheck } from './module-check.js';
 export { compileAgentModule } from './module-check.js';
 export { agentSeed } from './prng.js';

@@ -35,7 +35,8 @@ function checkExports(module: WebAssembly.Module, label: string): string | undef
   for (const [name, kind] of Object.entries(REQUIRED_EXPORTS)) {
     const found = exports.get(name);
     if (found === undefined) return `${label} does not export "${name}" (ABI ${ABI_MODULE} requires it)`;
-    if (found !== kind) return `${label} exports "${name}" as a ${found}, but ABI ${ABI_MODULE} requires a ${kind}`;
+    if (found !== kind)
+      return `${label} exports "${name}" as a ${found}, but ABI ${ABI_MODULE} requires a ${kind}`;
   }
   return undefined;
 }

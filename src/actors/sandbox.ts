@@ -136,7 +136,8 @@ export class AgentSandbox {
   }
 
   #takeLogs(): LogRecord[] {
-    if (this.#droppedLogs > 0) this.#logs.push({ level: 2, text: `(${this.#droppedLogs} more log lines dropped)` });
+    if (this.#droppedLogs > 0)
+      this.#logs.push({ level: 2, text: `(${this.#droppedLogs} more log lines dropped)` });
     return this.#logs;
   }
 

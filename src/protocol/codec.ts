@@ -46,7 +46,10 @@ export function decodeFrame(bytes: unknown): DecodeResult {
   try {
     frame = v1.Frame.decode(bytes);
   } catch (error) {
-    return { ok: false, error: `frame of ${bytes.length} bytes does not decode: ${(error as Error).message}` };
+    return {
+      ok: false,
+      error: `frame of ${bytes.length} bytes does not decode: ${(error as Error).message}`,
+    };
   }
   const problem = checkFrame(frame);
   return problem ? { ok: false, error: problem } : { ok: true, frame };

@@ -108,7 +108,8 @@ export function troupe_handle(ptr: usize, len: i32): i32 {
 
 /** Replaces AssemblyScript's env.abort (not in the ABI): log the reason as fatal, then trap. */
 export function troupeAbort(message: string | null = null, file: string | null = null, line: u32 = 0, column: u32 = 0): void {
-  const text = "abort: " + (message ? message : "") + " at " + (file ? file : "?") + ":" + line.toString() + ":" + column.toString();
+  let text = "abort: " + (message ? message : "");
+  if (file) text += " at " + file + ":" + line.toString() + ":" + column.toString();
   log(text, FATAL);
   unreachable();
 }

@@ -1,0 +1,47 @@
+// Human-readable lines for runtime events, and the end-of-run summary table.
+import type { RunSummary, RuntimeEvent } from '../supervisor/index.js';
+
+export function formatEvent(event: RuntimeEvent, width: number): string | undefined {
+  const who = (agent: string, tick: number) => `[t${tick}] ${agent.padEnd(width)}`;
+  switch (event.type) {
+    case 'run.start':
+      return `troupe: running "${event.system}": ${event.agents.length} agents, seed ${event.seed}, ${event.backend} backend`;
+    case 'agent.spawned':
+      return `       ${event.agent.padEnd(width)} host process started (pid ${event.pid ?? '?'})`;
+    case 'agent.state':
+      return `${who(event.agent, event.tick)} is ${event.state}`;
+    case 'agent.crashed':
+      return `${who(event.agent, event.tick)} CRASHED: ${event.reason}`;
+    case 'agent.log':
+      return `${who(event.agent, event.tick)} ${event.level === 'info' ? '' : `${event.level}: `}${event.text}`;
+    case 'message.dead':
+      return `[t${event.tick}] dead letter ${event.id} (${event.from} -> ${event.agent}, ${event.kind}): ${event.reason}`;
+    case 'frame.rejected':
+      return `       ${event.agent.padEnd(width)} rejected a frame: ${event.reason}`;
+    case 'system.idle':
+      return `[t${event.tick}] idle: no agent has mail`;
+    case 'system.stopping':
+      return `stopping: ${event.reason}`;
+    case 'run.end':
+      return formatSummary(event.summary);
+  }
+}
+
+export function formatSummary(summary: RunSummary): string {
+  const names = Object.keys(summary.agents);
+  const width = Math.max(5, ...names.map((name) => name.length));
+  const rows = names.map((name) => {
+    const agent = summary.agents[name];
+    if (!agent) return '';
+    const crash = agent.lastCrash ? `  last crash: ${agent.lastCrash}` : '';
+    return `  ${name.padEnd(width)}  ${agent.state.padEnd(10)} ${String(agent.delivered).padStart(9)}  ${String(agent.restarts).padStart(8)}${crash}`;
+  });
+  return [
+    '',
+    `${summary.ok ? 'run ended' : 'run FAILED'}: ${summary.reason}`,
+    `  ${'agent'.padEnd(width)}  ${'state'.padEnd(10)} ${'delivered'.padStart(9)}  ${'restarts'.padStart(8)}`,
+    ...rows,
+    `  ticks ${summary.ticks}, envelopes delivered ${summary.delivered}, dead letters ${summary.deadLetters}, rejected frames ${summary.rejectedFrames}`,
+    `  trace ${summary.trace}`,
+  ].join('\n');
+}

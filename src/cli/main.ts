@@ -1,0 +1,99 @@
+// The `troupe` command: argument parsing and dispatch only.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { actorSchema, ConfigError, systemSchema, validateFile } from '../supervisor/index.js';
+import { runCommand } from './run-command.js';
+
+const USAGE = `usage:
+  troupe run <system.yaml> [--seed N] [--max-ticks N] [--until-idle] [--json] [--root DIR]
+  troupe validate <system.yaml | actor.yaml> [--root DIR]
+  troupe schema [system | actor]
+  troupe --version
+
+exit codes: 0 ok, 1 bad usage or invalid config, 2 the system stopped on a failure`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      seed: { type: 'string' },
+      'max-ticks': { type: 'string' },
+      'until-idle': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      root: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+      version: { type: 'boolean', default: false },
+    },
+  });
+  const [command, file, ...extra] = positionals;
+  if (values.version) return print(version());
+  if (values.help || !command) return print(USAGE);
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  switch (command) {
+    case 'run':
+      if (!file) throw new UsageError('troupe run needs a system file');
+      return runCommand({
+        file,
+        seed: integerFlag('--seed', values.seed, 0, 2 ** 32 - 1),
+        maxTicks: integerFlag('--max-ticks', values['max-ticks'], 1, Number.MAX_SAFE_INTEGER),
+        untilIdle: values['until-idle'] ?? false,
+        json: values.json ?? false,
+        root: values.root,
+      });
+    case 'validate':
+      if (!file) throw new UsageError('troupe validate needs a file');
+      validateFile(file, { root: values.root });
+      return print(`${file}: ok`);
+    case 'schema': {
+      const kind = file ?? 'system';
+      if (kind !== 'system' && kind !== 'actor')
+        throw new UsageError(`unknown schema "${kind}" (system or actor)`);
+      return print(JSON.stringify(kind === 'system' ? systemSchema : actorSchema, null, 2));
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+function integerFlag(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < min || number > max) {
+    throw new UsageError(`${name} must be a whole number from ${min} to ${max} (got "${value}")`);
+  }
+  return number;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return `troupe ${pkg.version}`;
+}
+
+function print(text: string): number {
+  process.stdout.write(`${text}\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+    } else if (
+      error instanceof UsageError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
+      process.stderr.write(`troupe: ${(error as Error).message}\n\n${USAGE}\n`);
+    } else {
+      process.stderr.write(`troupe: ${(error as Error).stack ?? String(error)}\n`);
+    }
+    process.exitCode = 1;
+  },
+);

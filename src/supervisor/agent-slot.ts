@@ -1,0 +1,51 @@
+// Book-keeping for one supervised agent: its spec, lifecycle actor, host process and counters.
+import { type Actor, createActor } from 'xstate';
+import type { HostProcess } from '../launch/index.js';
+import type { AgentSpec } from './config/index.js';
+import { type LifecycleState, lifecycleMachine } from './lifecycle-machine.js';
+
+export class AgentSlot {
+  readonly spec: AgentSpec;
+  readonly actor: Actor<typeof lifecycleMachine>;
+  host: HostProcess | undefined;
+  /** Bumped on every (re)load; reports from an older generation are ignored. */
+  generation = 0;
+  /** Restart times within the intensity period (restart-policy.ts). */
+  restartTimes: readonly number[] = [];
+  delivered = 0;
+  /** Why we killed the host ourselves, reported when its exit arrives. */
+  faultReason: string | undefined;
+
+  constructor(spec: AgentSpec, onState: (state: LifecycleState) => void) {
+    this.spec = spec;
+    this.actor = createActor(lifecycleMachine, { id: `agent:${spec.name}`, input: { agent: spec.name } });
+    let last: LifecycleState | undefined;
+    this.actor.subscribe((snapshot) => {
+      const state = snapshot.value as LifecycleState;
+      if (state !== last) onState(state);
+      last = state;
+    });
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get state(): LifecycleState {
+    return this.actor.getSnapshot().value as LifecycleState;
+  }
+
+  get restarts(): number {
+    return this.actor.getSnapshot().context.restarts;
+  }
+
+  get lastCrash(): string | undefined {
+    return this.actor.getSnapshot().context.lastCrash;
+  }
+
+  /** Starting or restarting: the scheduler holds the next tick until this agent is ready. */
+  get joining(): boolean {
+    const state = this.state;
+    return state === 'starting' || state === 'restarting';
+  }
+}

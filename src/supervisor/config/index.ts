@@ -1,0 +1,8 @@
+// Public surface of config loading: typed specs, the loader, its error and the published schemas.
+
+export type { LoadOptions } from './load.js';
+export { ConfigError, findProjectRoot, loadSystem, validateFile } from './load.js';
+export { actorSchema, DEFAULTS, systemSchema } from './schema.js';
+export type { AgentSpec, RestartType, Strategy, SystemSpec } from './specs.js';
+export type { ConfigIssue } from './yaml-source.js';
+export { formatIssue } from './yaml-source.js';

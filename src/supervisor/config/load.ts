@@ -1,0 +1,194 @@
+// Reads system and actor files into specs; every problem becomes an issue naming file, line and field.
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { DEFAULTS } from './schema.js';
+import { checkSchema, type FileKind } from './schema-check.js';
+import type { AgentSpec, RestartType, Strategy, SystemSpec } from './specs.js';
+import { type ConfigIssue, type FieldPath, formatIssue, YamlSource } from './yaml-source.js';
+
+/** The one error config loading throws; `issues` lists every problem found. */
+export class ConfigError extends Error {
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(issues: readonly ConfigIssue[]) {
+    super(issues.map(formatIssue).join('\n'));
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+export interface LoadOptions {
+  /** Paths in config may not leave this folder. Default: nearest folder up with a package.json. */
+  root?: string;
+}
+
+type Raw = Record<string, unknown>;
+
+export function loadSystem(file: string, options: LoadOptions = {}): SystemSpec {
+  const path = resolve(file);
+  const root = resolve(options.root ?? findProjectRoot(dirname(path)));
+  const issues: ConfigIssue[] = [];
+  const source = readSource(path, 'system', issues);
+  if (!source) throw new ConfigError(issues);
+  const raw = source.value as Raw;
+  const agents: AgentSpec[] = [];
+  (raw.agents as unknown[]).forEach((item, index) => {
+    const at: FieldPath = ['agents', index];
+    if (typeof item === 'string') {
+      const ref = checkPath(source, at, item, root, issues);
+      const actor = ref && readSource(ref, 'actor', issues);
+      if (actor) agents.push(toAgentSpec(actor, [], actor.value as Raw, root, issues));
+    } else {
+      agents.push(toAgentSpec(source, at, item as Raw, root, issues));
+    }
+  });
+  if (issues.length === 0) checkNames(source, agents, issues);
+  if (issues.length > 0) throw new ConfigError(issues);
+  const scheduler = (raw.scheduler ?? {}) as Raw;
+  const supervisor = (raw.supervisor ?? {}) as Raw;
+  return {
+    name: raw.name as string,
+    file: path,
+    root,
+    seed: (raw.seed as number | undefined) ?? DEFAULTS.seed,
+    scheduler: {
+      maxBatch: (scheduler.maxBatch as number | undefined) ?? DEFAULTS.maxBatch,
+      retryLimit: (scheduler.retryLimit as number | undefined) ?? DEFAULTS.retryLimit,
+    },
+    supervisor: {
+      strategy: (supervisor.strategy as Strategy | undefined) ?? DEFAULTS.strategy,
+      maxRestarts: (supervisor.maxRestarts as number | undefined) ?? DEFAULTS.maxRestarts,
+      periodMs: (supervisor.periodMs as number | undefined) ?? DEFAULTS.periodMs,
+    },
+    agents,
+  };
+}
+
+/** Validates one system or actor file (chosen by its name), as `troupe validate` does. */
+export function validateFile(file: string, options: LoadOptions = {}): void {
+  if (/\.actor\.ya?ml$/.test(file)) {
+    const path = resolve(file);
+    const root = resolve(options.root ?? findProjectRoot(dirname(path)));
+    const issues: ConfigIssue[] = [];
+    const source = readSource(path, 'actor', issues);
+    if (source) toAgentSpec(source, [], source.value as Raw, root, issues);
+    if (issues.length > 0) throw new ConfigError(issues);
+  } else {
+    loadSystem(file, options);
+  }
+}
+
+export function findProjectRoot(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return start;
+  }
+}
+
+function readSource(path: string, kind: FileKind, issues: ConfigIssue[]): YamlSource | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
+    issues.push({ file: display(path), line: 0, column: 0, field: '', message: reason });
+    return undefined;
+  }
+  const source = new YamlSource(display(path), text);
+  if (source.syntaxIssues.length > 0) {
+    issues.push(...source.syntaxIssues);
+    return undefined;
+  }
+  const schemaIssues = checkSchema(source, kind);
+  issues.push(...schemaIssues);
+  return schemaIssues.length > 0 ? undefined : source;
+}
+
+function toAgentSpec(
+  source: YamlSource,
+  at: FieldPath,
+  raw: Raw,
+  root: string,
+  issues: ConfigIssue[],
+): AgentSpec {
+  const modulePath = checkPath(source, [...at, 'module'], raw.module as string, root, issues) ?? '';
+  const limits = (raw.limits ?? {}) as Raw;
+  const sendTo = ((raw.capabilities ?? {}) as Raw).sendTo as string[] | undefined;
+  const line = source.issue(at, '').line;
+  return {
+    name: raw.name as string,
+    modulePath,
+    initData: encodeInit(raw.init),
+    restart: (raw.restart as RestartType | undefined) ?? DEFAULTS.restart,
+    limits: { maxMessageBytes: (limits.maxMessageBytes as number | undefined) ?? DEFAULTS.maxMessageBytes },
+    sendTo: sendTo?.includes('*') ? '*' : new Set(sendTo ?? []),
+    isolation: DEFAULTS.isolation,
+    declaredAt: `${source.file}:${line}`,
+  };
+}
+
+function encodeInit(init: unknown): Uint8Array {
+  if (init === undefined || init === null) return new Uint8Array(0);
+  return new TextEncoder().encode(typeof init === 'string' ? init : JSON.stringify(init));
+}
+
+/** Resolves a path relative to the file naming it; refuses one that leaves the root or is missing. */
+function checkPath(
+  source: YamlSource,
+  at: FieldPath,
+  value: string,
+  root: string,
+  issues: ConfigIssue[],
+): string | undefined {
+  const path = resolve(dirname(resolve(source.file)), value);
+  if (!inside(root, path)) {
+    issues.push(source.issue(at, `path "${value}" leaves the project root ${display(root)}`));
+    return undefined;
+  }
+  if (!existsSync(path) || !statSync(path).isFile()) {
+    issues.push(source.issue(at, `file "${value}" not found (looked for ${display(path)})`));
+    return undefined;
+  }
+  // A symbolic link inside the root may still point outside it.
+  if (!inside(realpathSync(root), realpathSync(path))) {
+    issues.push(source.issue(at, `path "${value}" links outside the project root ${display(root)}`));
+    return undefined;
+  }
+  return path;
+}
+
+function checkNames(source: YamlSource, agents: readonly AgentSpec[], issues: ConfigIssue[]): void {
+  const names = new Set<string>();
+  agents.forEach((agent, index) => {
+    if (names.has(agent.name)) {
+      issues.push(
+        source.issue(['agents', index], `duplicate agent name "${agent.name}" (${agent.declaredAt})`),
+      );
+    }
+    names.add(agent.name);
+  });
+  agents.forEach((agent, index) => {
+    if (agent.sendTo === '*') return;
+    for (const target of agent.sendTo) {
+      if (!names.has(target)) {
+        issues.push(
+          source.issue(
+            ['agents', index],
+            `capabilities.sendTo of "${agent.name}" names "${target}", which is not an agent of this system (${agent.declaredAt})`,
+          ),
+        );
+      }
+    }
+  });
+}
+
+function inside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
+
+function display(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}

@@ -1,0 +1,136 @@
+// JSON Schemas of the system and actor files: used to validate, and published for editors.
+
+export const NAME_PATTERN = '^[a-z][a-z0-9_-]{0,62}$';
+
+export const DEFAULTS = {
+  seed: 0,
+  maxBatch: 1024,
+  retryLimit: 2,
+  strategy: 'one_for_one',
+  maxRestarts: 5,
+  periodMs: 10_000,
+  restart: 'permanent',
+  maxMessageBytes: 1024 * 1024,
+  isolation: 'process',
+} as const;
+
+const actorProperties = {
+  name: { type: 'string', pattern: NAME_PATTERN, description: 'Unique agent name; also its address.' },
+  module: { type: 'string', minLength: 1, description: 'Path of the WASM module, relative to this file.' },
+  init: {
+    description: 'Init data passed to troupe_init: a string as UTF-8, anything else as JSON.',
+  },
+  restart: {
+    enum: ['permanent', 'transient', 'temporary'],
+    default: DEFAULTS.restart,
+    description: 'permanent: always restarted; transient: only after a crash; temporary: never.',
+  },
+  limits: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      maxMessageBytes: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 64 * 1024 * 1024,
+        default: DEFAULTS.maxMessageBytes,
+        description: 'Largest payload this agent may send; a larger one is dead-lettered.',
+      },
+    },
+  },
+  capabilities: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      sendTo: {
+        type: 'array',
+        uniqueItems: true,
+        items: { type: 'string', anyOf: [{ pattern: NAME_PATTERN }, { const: '*' }] },
+        description: 'Agents this one may send to; "*" grants every agent. Default: none.',
+      },
+    },
+  },
+  isolation: {
+    enum: ['process'],
+    default: DEFAULTS.isolation,
+    description: 'process: the agent runs in its own host process.',
+  },
+} as const;
+
+const actorDefinition = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'module'],
+  properties: actorProperties,
+} as const;
+
+export const actorSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://troupe.dev/schema/v1/actor.json',
+  title: 'Troupe actor file (*.actor.yaml)',
+  ...actorDefinition,
+} as const;
+
+export const systemSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://troupe.dev/schema/v1/system.json',
+  title: 'Troupe system file (*.system.yaml)',
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'agents'],
+  properties: {
+    name: { type: 'string', pattern: NAME_PATTERN },
+    seed: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 4294967295,
+      default: DEFAULTS.seed,
+      description: 'Seed of every agent random stream: same seed, same run.',
+    },
+    scheduler: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        maxBatch: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1_000_000,
+          default: DEFAULTS.maxBatch,
+          description: 'Most envelopes one agent receives in one tick.',
+        },
+        retryLimit: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 100,
+          default: DEFAULTS.retryLimit,
+          description: 'Retries of a message whose handling crashed the agent, before it is dead-lettered.',
+        },
+      },
+    },
+    supervisor: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        strategy: { enum: ['one_for_one'], default: DEFAULTS.strategy },
+        maxRestarts: {
+          type: 'integer',
+          minimum: 0,
+          default: DEFAULTS.maxRestarts,
+          description: 'Restart intensity: at most this many restarts within periodMs.',
+        },
+        periodMs: { type: 'integer', minimum: 1, default: DEFAULTS.periodMs },
+      },
+    },
+    agents: {
+      type: 'array',
+      minItems: 1,
+      description: 'Agents, in start order: a path to an *.actor.yaml file, or an inline actor.',
+      items: {
+        if: { type: 'string' },
+        then: { type: 'string', pattern: '\\.actor\\.ya?ml$' },
+        else: { $ref: '#/definitions/actor' },
+      },
+    },
+  },
+  definitions: { actor: actorDefinition },
+} as const;

@@ -1,0 +1,49 @@
+// What a running system reports: the CLI prints these (one JSON object per line with --json).
+import type { LifecycleState } from './lifecycle-machine.js';
+
+export type RuntimeEvent =
+  | { type: 'run.start'; system: string; agents: string[]; seed: number; backend: string }
+  | { type: 'agent.spawned'; agent: string; pid: number | undefined }
+  | { type: 'agent.state'; agent: string; state: LifecycleState; tick: number }
+  | { type: 'agent.crashed'; agent: string; reason: string; tick: number; restarts: number }
+  | { type: 'agent.log'; agent: string; level: string; text: string; tick: number }
+  | {
+      type: 'message.dead';
+      agent: string;
+      id: string;
+      from: string;
+      kind: string;
+      reason: string;
+      tick: number;
+    }
+  | { type: 'frame.rejected'; agent: string; reason: string }
+  | { type: 'system.idle'; tick: number }
+  | { type: 'system.stopping'; reason: string }
+  | {
+      type: 'run.end';
+      ok: boolean;
+      reason: string;
+      ticks: number;
+      delivered: number;
+      trace: string;
+      summary: RunSummary;
+    };
+
+export interface AgentSummary {
+  state: LifecycleState;
+  restarts: number;
+  delivered: number;
+  lastCrash?: string;
+}
+
+export interface RunSummary {
+  ok: boolean;
+  reason: string;
+  ticks: number;
+  delivered: number;
+  deadLetters: number;
+  rejectedFrames: number;
+  /** SHA-256 over every batch handed to an agent, in tick and rank order. */
+  trace: string;
+  agents: Record<string, AgentSummary>;
+}

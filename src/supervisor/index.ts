@@ -1,0 +1,23 @@
+// Public surface of the supervisor: config, the runtime engine, its events, and the pure policies.
+export type { Clock } from './clock.js';
+export { FakeClock, systemClock } from './clock.js';
+export type { AgentSpec, ConfigIssue, LoadOptions, RestartType, SystemSpec } from './config/index.js';
+export {
+  actorSchema,
+  ConfigError,
+  DEFAULTS,
+  findProjectRoot,
+  formatIssue,
+  loadSystem,
+  systemSchema,
+  validateFile,
+} from './config/index.js';
+export type { AgentSummary, RunSummary, RuntimeEvent } from './events.js';
+export type { LifecycleState } from './lifecycle-machine.js';
+export { lifecycleMachine } from './lifecycle-machine.js';
+export type { ExitKind, Intensity, IntensityCheck } from './restart-policy.js';
+export { addRestart, shouldRestart } from './restart-policy.js';
+export type { RuntimeOptions } from './runtime.js';
+export { Runtime } from './runtime.js';
+export type { Batch, DeadLetter, TickPlan } from './scheduler.js';
+export { EXTERNAL, Scheduler } from './scheduler.js';

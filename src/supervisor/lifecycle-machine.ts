@@ -1,0 +1,82 @@
+// Each agent's lifecycle as an XState machine; its state value is what the CLI and UI show.
+// The machine only records what happened: the supervisor decides (restart-policy.ts) and acts.
+// It uses no delayed transitions, so XState's own clock and id sources never enter a run.
+import { assign, setup } from 'xstate';
+
+export type LifecycleState =
+  | 'starting'
+  | 'running'
+  | 'crashed'
+  | 'restarting'
+  | 'stopping'
+  | 'stopped'
+  | 'failed';
+
+export type LifecycleEvent =
+  | { type: 'READY' }
+  | { type: 'CRASHED'; reason: string }
+  | { type: 'RESTART' }
+  | { type: 'GIVE_UP'; reason: string }
+  | { type: 'FINISHED' }
+  | { type: 'STOP' }
+  | { type: 'STOPPED' };
+
+export interface LifecycleContext {
+  agent: string;
+  restarts: number;
+  lastCrash: string | undefined;
+}
+
+export const lifecycleMachine = setup({
+  types: {
+    context: {} as LifecycleContext,
+    events: {} as LifecycleEvent,
+    input: {} as { agent: string },
+  },
+  actions: {
+    recordCrash: assign({
+      lastCrash: ({ event }) => ('reason' in event ? event.reason : undefined),
+    }),
+    countRestart: assign({ restarts: ({ context }) => context.restarts + 1 }),
+  },
+}).createMachine({
+  id: 'agent-lifecycle',
+  context: ({ input }) => ({ agent: input.agent, restarts: 0, lastCrash: undefined }),
+  initial: 'starting',
+  states: {
+    starting: {
+      on: {
+        READY: 'running',
+        CRASHED: { target: 'crashed', actions: 'recordCrash' },
+        GIVE_UP: { target: 'failed', actions: 'recordCrash' },
+        STOP: 'stopping',
+      },
+    },
+    running: {
+      on: {
+        CRASHED: { target: 'crashed', actions: 'recordCrash' },
+        FINISHED: 'stopped',
+        STOP: 'stopping',
+      },
+    },
+    crashed: {
+      on: {
+        RESTART: { target: 'restarting', actions: 'countRestart' },
+        GIVE_UP: { target: 'failed', actions: 'recordCrash' },
+        STOP: 'stopping',
+      },
+    },
+    restarting: {
+      on: {
+        READY: 'running',
+        CRASHED: { target: 'crashed', actions: 'recordCrash' },
+        GIVE_UP: { target: 'failed', actions: 'recordCrash' },
+        STOP: 'stopping',
+      },
+    },
+    stopping: { on: { STOPPED: 'stopped' } },
+    // Not final: a permanent agent that finished normally is restarted from here.
+    stopped: { on: { RESTART: { target: 'restarting', actions: 'countRestart' }, STOP: 'stopped' } },
+    failed: { on: { STOP: 'failed' } },
+  },
+});

@@ -1,0 +1,328 @@
+// The supervisor's engine: starts agent hosts, runs lockstep ticks, restarts crashed agents.
+// Decisions come from the scheduler and restart-policy (pure); this file only acts on them.
+import { createHash, type Hash } from 'node:crypto';
+import { agentSeed } from '../actors/index.js';
+import type { ExitInfo, HostProcess, Launcher } from '../launch/index.js';
+import { decodeFrame, encodeCommand, type HostEvent } from '../protocol/index.js';
+import { AgentSlot } from './agent-slot.js';
+import { type Clock, systemClock } from './clock.js';
+import type { SystemSpec } from './config/index.js';
+import type { RunSummary, RuntimeEvent } from './events.js';
+import { describeExit } from './exit-reason.js';
+import { addRestart, type ExitKind, shouldRestart } from './restart-policy.js';
+import { type DeadLetter, EXTERNAL, Scheduler } from './scheduler.js';
+
+export interface RuntimeOptions {
+  launcher: Launcher;
+  /** Built agent host entry (dist/actors/host-main.js). */
+  hostEntry: string;
+  clock?: Clock;
+  /** Stop after this many ticks. */
+  maxTicks?: number;
+  /** Stop as soon as no agent has mail and none is starting. */
+  untilIdle?: boolean;
+  /** How long hosts get to exit after a stop request before they are killed. */
+  shutdownMs?: number;
+  hostEnv?: Record<string, string>;
+  onEvent?: (event: RuntimeEvent) => void;
+}
+
+const LOG_LEVEL_NAMES = ['debug', 'info', 'warn', 'error', 'fatal'];
+
+export class Runtime {
+  readonly #spec: SystemSpec;
+  readonly #options: RuntimeOptions;
+  readonly #clock: Clock;
+  readonly #scheduler: Scheduler;
+  readonly #slots = new Map<string, AgentSlot>();
+  readonly #inflight = new Set<string>();
+  readonly #trace: Hash = createHash('sha256');
+  #delivered = 0;
+  #deadLetters = 0;
+  #rejectedFrames = 0;
+  #idle = false;
+  #stop: { reason: string; ok: boolean } | undefined;
+  #shuttingDown = false;
+  #cancelKillTimer: (() => void) | undefined;
+  #summary: RunSummary | undefined;
+  #resolve!: (summary: RunSummary) => void;
+  readonly done: Promise<RunSummary>;
+
+  constructor(spec: SystemSpec, options: RuntimeOptions) {
+    this.#spec = spec;
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#scheduler = new Scheduler(spec.agents, spec.scheduler);
+    this.done = new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+    for (const agent of spec.agents) {
+      const slot = new AgentSlot(agent, (state) =>
+        this.#emit({ type: 'agent.state', agent: agent.name, state, tick: this.#scheduler.tick }),
+      );
+      this.#slots.set(agent.name, slot);
+    }
+  }
+
+  start(): Promise<RunSummary> {
+    const { name, seed, agents } = this.#spec;
+    const backend = this.#options.launcher.backend;
+    this.#emit({ type: 'run.start', system: name, agents: agents.map((a) => a.name), seed, backend });
+    for (const slot of this.#slots.values()) {
+      slot.actor.start();
+      this.#spawn(slot);
+    }
+    return this.done;
+  }
+
+  /** Sends a message from outside; it enters at the next tick boundary. */
+  inject(to: string, kind: string, payload: Uint8Array, correlationId = ''): void {
+    this.#scheduler.stage(EXTERNAL, [{ to, kind, payload, correlationId }]);
+    this.#pump();
+  }
+
+  /** Kills an agent's host process, as a crash from outside would. */
+  kill(agent: string): void {
+    this.#slots.get(agent)?.host?.kill();
+  }
+
+  pidOf(agent: string): number | undefined {
+    return this.#slots.get(agent)?.host?.pid;
+  }
+
+  /** Ends the run after the tick in flight; hosts get shutdownMs to exit, then are killed. */
+  requestStop(reason: string, ok = true): void {
+    if (this.#stop) return;
+    this.#stop = { reason, ok };
+    this.#emit({ type: 'system.stopping', reason });
+    this.#cancelKillTimer = this.#clock.setTimeout(() => this.#killAll(), this.#options.shutdownMs ?? 5000);
+    this.#pump();
+  }
+
+  #spawn(slot: AgentSlot): void {
+    const host = this.#options.launcher.spawn({
+      entry: this.#options.hostEntry,
+      name: slot.name,
+      env: this.#options.hostEnv,
+    });
+    slot.host = host;
+    slot.faultReason = undefined;
+    host.onFrame((bytes) => this.#onFrame(slot, host, bytes));
+    host.onExit((info) => this.#onExit(slot, host, info));
+    this.#emit({ type: 'agent.spawned', agent: slot.name, pid: host.pid });
+    this.#load(slot);
+  }
+
+  #load(slot: AgentSlot): void {
+    const load = {
+      modulePath: slot.spec.modulePath,
+      initData: slot.spec.initData,
+      seed: agentSeed(this.#spec.seed, slot.name),
+      generation: slot.generation,
+      tick: this.#scheduler.tick,
+    };
+    slot.host?.send(encodeCommand({ agent: slot.name, load }));
+  }
+
+  #onFrame(slot: AgentSlot, host: HostProcess, bytes: unknown): void {
+    if (slot.host !== host) return;
+    const decoded = decodeFrame(bytes);
+    const stray = decoded.ok ? decoded.frame.events.find((event) => event.agent !== slot.name) : undefined;
+    if (!decoded.ok || stray || decoded.frame.commands.length > 0) {
+      const error = decoded.ok
+        ? stray
+          ? `event names agent "${stray.agent}"`
+          : 'a host may not send commands'
+        : decoded.error;
+      this.#rejectedFrames++;
+      this.#emit({ type: 'frame.rejected', agent: slot.name, reason: error });
+      // A host that speaks garbage cannot be trusted with its agent: end it; its exit is the crash.
+      slot.faultReason = `agent host sent a malformed frame: ${error}`;
+      host.kill();
+      return;
+    }
+    for (const event of decoded.frame.events) this.#onHostEvent(slot, event);
+    this.#pump();
+  }
+
+  #onHostEvent(slot: AgentSlot, event: HostEvent): void {
+    const tick = this.#scheduler.tick;
+    if (event.log) {
+      const level = LOG_LEVEL_NAMES[event.log.level ?? 1] ?? 'info';
+      this.#emit({
+        type: 'agent.log',
+        agent: slot.name,
+        level,
+        text: event.log.text ?? '',
+        tick: event.log.tick ?? 0,
+      });
+    } else if (event.ready && event.ready.generation === slot.generation && slot.joining) {
+      this.#scheduler.stage(slot.name, event.ready.outputs ?? []);
+      slot.actor.send({ type: 'READY' });
+    } else if (event.done && event.done.tick === tick && this.#inflight.delete(slot.name)) {
+      this.#scheduler.complete(slot.name, event.done.outputs ?? []);
+      if (event.done.finished) this.#ended(slot, 'normal', 'finished normally');
+    } else if (event.failed && event.failed.tick === tick && this.#inflight.has(slot.name)) {
+      this.#crash(slot, event.failed.reason ?? 'unknown failure', event.failed.index ?? 0);
+    } else if (event.loadFailed && event.loadFailed.generation === slot.generation) {
+      const reason = event.loadFailed.reason ?? 'load failed';
+      if (event.loadFailed.permanent) this.#giveUp(slot, reason);
+      else this.#crash(slot, reason);
+    }
+  }
+
+  #onExit(slot: AgentSlot, host: HostProcess, info: ExitInfo): void {
+    if (slot.host !== host) return;
+    slot.host = undefined;
+    if (this.#shuttingDown) {
+      slot.actor.send({ type: 'STOPPED' });
+      this.#finishIfAllExited();
+    } else if (slot.state !== 'stopped' && slot.state !== 'failed') {
+      this.#crash(slot, slot.faultReason ?? describeExit(info));
+    }
+    this.#pump();
+  }
+
+  #crash(slot: AgentSlot, reason: string, index?: number): void {
+    if (this.#inflight.delete(slot.name)) this.#deadLetter(this.#scheduler.fail(slot.name, index, reason));
+    slot.actor.send({ type: 'CRASHED', reason });
+    this.#emit({
+      type: 'agent.crashed',
+      agent: slot.name,
+      reason,
+      tick: this.#scheduler.tick,
+      restarts: slot.restarts,
+    });
+    this.#ended(slot, 'crash', reason);
+  }
+
+  /** Applies the restart policy after an agent ended, normally or by a crash. */
+  #ended(slot: AgentSlot, exit: ExitKind, reason: string): void {
+    if (this.#stop) return;
+    if (exit === 'normal') slot.actor.send({ type: 'FINISHED' });
+    if (!shouldRestart(slot.spec.restart, exit)) {
+      if (exit === 'crash') this.#giveUp(slot, reason);
+      else this.#retire(slot, `finished normally (restart: ${slot.spec.restart})`);
+      return;
+    }
+    const { maxRestarts, periodMs } = this.#spec.supervisor;
+    const check = addRestart(slot.restartTimes, this.#clock.now(), { maxRestarts, periodMs });
+    slot.restartTimes = check.history;
+    if (check.exceeded) {
+      const why = `restart intensity exceeded: "${slot.name}" needed more than ${maxRestarts} restarts within ${periodMs} ms; last: ${reason}`;
+      this.#giveUp(slot, reason);
+      this.requestStop(why, false);
+      return;
+    }
+    slot.generation++;
+    slot.actor.send({ type: 'RESTART' });
+    if (slot.host) this.#load(slot);
+    else this.#spawn(slot);
+  }
+
+  #giveUp(slot: AgentSlot, reason: string): void {
+    slot.actor.send({ type: 'GIVE_UP', reason });
+    this.#retire(slot, `failed: ${reason}`);
+  }
+
+  #retire(slot: AgentSlot, reason: string): void {
+    this.#deadLetter(this.#scheduler.close(slot.name, reason));
+    slot.host?.send(encodeCommand({ agent: slot.name, stop: { reason } }));
+  }
+
+  #pump(): void {
+    if (this.#summary || this.#inflight.size > 0) return;
+    if (this.#stop) return this.#shutdown();
+    for (const slot of this.#slots.values()) if (slot.joining) return;
+    const { maxTicks } = this.#options;
+    if (maxTicks !== undefined && this.#scheduler.tick >= maxTicks) {
+      return this.requestStop(`reached --max-ticks ${maxTicks}`);
+    }
+    const plan = this.#scheduler.plan((agent) => this.#slots.get(agent)?.state === 'running');
+    this.#deadLetter(plan.deadLetters);
+    if (plan.batches.length === 0) {
+      if (!this.#idle) this.#emit({ type: 'system.idle', tick: plan.tick });
+      this.#idle = true;
+      if (this.#options.untilIdle) this.requestStop('idle: no agent has mail');
+      return;
+    }
+    this.#idle = false;
+    for (const batch of plan.batches) {
+      const slot = this.#slots.get(batch.agent) as AgentSlot;
+      const bytes = encodeCommand({
+        agent: batch.agent,
+        deliver: { tick: plan.tick, envelopes: batch.envelopes },
+      });
+      this.#trace.update(bytes);
+      this.#inflight.add(batch.agent);
+      this.#delivered += batch.envelopes.length;
+      slot.delivered += batch.envelopes.length;
+      slot.host?.send(bytes);
+    }
+  }
+
+  #deadLetter(letters: readonly DeadLetter[]): void {
+    for (const { tick, envelope, reason } of letters) {
+      this.#deadLetters++;
+      const { id, from, to, kind } = envelope;
+      this.#emit({
+        type: 'message.dead',
+        agent: to ?? '',
+        id: id ?? '',
+        from: from ?? '',
+        kind: kind ?? '',
+        reason,
+        tick,
+      });
+    }
+  }
+
+  #shutdown(): void {
+    if (this.#shuttingDown) return;
+    this.#shuttingDown = true;
+    for (const slot of [...this.#slots.values()].reverse()) {
+      slot.actor.send({ type: 'STOP' });
+      if (slot.host)
+        slot.host.send(encodeCommand({ agent: slot.name, stop: { reason: this.#stop?.reason ?? '' } }));
+      else slot.actor.send({ type: 'STOPPED' });
+    }
+    this.#finishIfAllExited();
+  }
+
+  #killAll(): void {
+    for (const slot of this.#slots.values()) slot.host?.kill();
+  }
+
+  #finishIfAllExited(): void {
+    if (this.#summary) return;
+    for (const slot of this.#slots.values()) if (slot.host) return;
+    const stop = this.#stop ?? { reason: 'stopped', ok: true };
+    const agents: RunSummary['agents'] = {};
+    for (const slot of this.#slots.values()) {
+      const { state, restarts, delivered, lastCrash } = slot;
+      agents[slot.name] = lastCrash
+        ? { state, restarts, delivered, lastCrash }
+        : { state, restarts, delivered };
+      slot.actor.stop();
+    }
+    this.#cancelKillTimer?.();
+    const summary: RunSummary = {
+      ok: stop.ok,
+      reason: stop.reason,
+      ticks: this.#scheduler.tick,
+      delivered: this.#delivered,
+      deadLetters: this.#deadLetters,
+      rejectedFrames: this.#rejectedFrames,
+      trace: this.#trace.digest('hex'),
+      agents,
+    };
+    this.#summary = summary;
+    const { ok, reason, ticks, delivered, trace } = summary;
+    this.#emit({ type: 'run.end', ok, reason, ticks, delivered, trace, summary });
+    this.#resolve(summary);
+  }
+
+  #emit(event: RuntimeEvent): void {
+    this.#options.onEvent?.(event);
+  }
+}

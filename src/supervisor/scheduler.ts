@@ -1,0 +1,206 @@
+// Deterministic mailboxes and ticks (DESIGN §4). No IO: the supervisor feeds it reports in any
+// order and it always hands out the same batches, because order comes from keys, not arrival.
+import type { Envelope, Output } from '../protocol/index.js';
+import type { AgentSpec } from './config/index.js';
+import { Queue } from './queue.js';
+
+/** The source name of messages that enter from outside (UI, CLI, API); it ranks before every agent. */
+export const EXTERNAL = '@external';
+
+export interface DeadLetter {
+  tick: number;
+  envelope: Envelope;
+  reason: string;
+}
+
+export interface Batch {
+  agent: string;
+  envelopes: Envelope[];
+}
+
+export interface TickPlan {
+  /** The tick the batches belong to; unchanged when there are no batches. */
+  tick: number;
+  batches: Batch[];
+  deadLetters: DeadLetter[];
+}
+
+interface Delivery {
+  envelope: Envelope;
+  attempts: number;
+}
+
+interface Sender {
+  rank: number;
+  sendTo: ReadonlySet<string> | '*';
+  maxMessageBytes: number;
+}
+
+export class Scheduler {
+  readonly #maxBatch: number;
+  readonly #retryLimit: number;
+  readonly #senders = new Map<string, Sender>();
+  /** Agent names in rank order (stable: sorted by name). */
+  readonly #ranked: string[];
+  readonly #mailboxes = new Map<string, Queue<Delivery>>();
+  readonly #closed = new Map<string, string>();
+  readonly #seq = new Map<string, number>();
+  /** Outputs waiting for the next tick boundary, per source. */
+  readonly #staged = new Map<string, Output[]>();
+  readonly #inflight = new Map<string, Delivery[]>();
+  #tick = 0;
+
+  constructor(agents: readonly AgentSpec[], options: { maxBatch: number; retryLimit: number }) {
+    this.#maxBatch = options.maxBatch;
+    this.#retryLimit = options.retryLimit;
+    this.#ranked = agents.map((agent) => agent.name).sort();
+    this.#ranked.forEach((name, rank) => {
+      const spec = agents.find((agent) => agent.name === name) as AgentSpec;
+      this.#senders.set(name, { rank, sendTo: spec.sendTo, maxMessageBytes: spec.limits.maxMessageBytes });
+      this.#mailboxes.set(name, new Queue());
+    });
+    this.#senders.set(EXTERNAL, { rank: -1, sendTo: '*', maxMessageBytes: Number.POSITIVE_INFINITY });
+  }
+
+  /** The last tick handed out. */
+  get tick(): number {
+    return this.#tick;
+  }
+
+  get inflight(): number {
+    return this.#inflight.size;
+  }
+
+  /** Envelopes waiting in mailboxes, plus outputs not yet released. */
+  get pending(): number {
+    let count = 0;
+    for (const mailbox of this.#mailboxes.values()) count += mailbox.length;
+    for (const outputs of this.#staged.values()) count += outputs.length;
+    return count;
+  }
+
+  mailboxDepth(agent: string): number {
+    return this.#mailboxes.get(agent)?.length ?? 0;
+  }
+
+  /** Outputs of `source` (an agent's init or tick, or EXTERNAL) to release at the next tick. */
+  stage(source: string, outputs: readonly Output[]): void {
+    if (outputs.length === 0) return;
+    const staged = this.#staged.get(source);
+    if (staged) staged.push(...outputs);
+    else this.#staged.set(source, [...outputs]);
+  }
+
+  /**
+   * Starts the next tick: releases staged outputs in (source rank, send order), then gives each
+   * eligible agent with mail one batch in key order.
+   */
+  plan(eligible: (agent: string) => boolean): TickPlan {
+    if (this.#inflight.size > 0) throw new Error(`tick ${this.#tick} is still running`);
+    const next = this.#tick + 1;
+    const deadLetters = this.#release(next);
+    const batches: Batch[] = [];
+    for (const agent of this.#ranked) {
+      const mailbox = this.#mailboxes.get(agent) as Queue<Delivery>;
+      if (mailbox.length === 0 || !eligible(agent)) continue;
+      const deliveries = mailbox.take(this.#maxBatch);
+      this.#inflight.set(agent, deliveries);
+      batches.push({ agent, envelopes: deliveries.map((delivery) => delivery.envelope) });
+    }
+    if (batches.length > 0) this.#tick = next;
+    return { tick: this.#tick, batches, deadLetters };
+  }
+
+  /** The agent handled its whole batch; its outputs go out at the next tick. */
+  complete(agent: string, outputs: readonly Output[]): void {
+    this.#inflight.delete(agent);
+    this.stage(agent, outputs);
+  }
+
+  /**
+   * The agent crashed during its batch: the batch goes back to the front of its mailbox. When the
+   * crash came while handling envelopes[index], that envelope is charged an attempt and, past the
+   * retry limit, dead-lettered with the reason. `index` is undefined when the cause was external.
+   */
+  fail(agent: string, index: number | undefined, reason: string): DeadLetter[] {
+    const deliveries = this.#inflight.get(agent);
+    if (!deliveries) return [];
+    this.#inflight.delete(agent);
+    const deadLetters: DeadLetter[] = [];
+    const culprit = index === undefined ? undefined : deliveries[index];
+    if (culprit) {
+      culprit.attempts++;
+      if (culprit.attempts > this.#retryLimit) {
+        deliveries.splice(index as number, 1);
+        const tries = culprit.attempts;
+        deadLetters.push({
+          tick: this.#tick,
+          envelope: culprit.envelope,
+          reason: `crashed "${agent}" ${tries} time${tries === 1 ? '' : 's'}: ${reason}`,
+        });
+      }
+    }
+    if (this.#closed.has(agent)) return [...deadLetters, ...this.#deadLetterAll(deliveries, agent)];
+    this.#mailboxes.get(agent)?.prepend(deliveries);
+    return deadLetters;
+  }
+
+  /** The agent will not run again: its mail and all mail sent to it later are dead-lettered. */
+  close(agent: string, reason: string): DeadLetter[] {
+    this.#closed.set(agent, reason);
+    const mailbox = this.#mailboxes.get(agent);
+    return mailbox ? this.#deadLetterAll(mailbox.drain(), agent) : [];
+  }
+
+  reopen(agent: string): void {
+    this.#closed.delete(agent);
+  }
+
+  #release(tick: number): DeadLetter[] {
+    const deadLetters: DeadLetter[] = [];
+    const sources = [...this.#staged.keys()].sort(
+      (a, b) => (this.#senders.get(a)?.rank ?? 0) - (this.#senders.get(b)?.rank ?? 0),
+    );
+    for (const source of sources) {
+      const sender = this.#senders.get(source) as Sender;
+      for (const output of this.#staged.get(source) as Output[]) {
+        const seq = (this.#seq.get(source) ?? 0) + 1;
+        this.#seq.set(source, seq);
+        const envelope: Envelope = {
+          id: `${source}#${seq}`,
+          from: source,
+          to: output.to ?? '',
+          kind: output.kind ?? '',
+          payload: output.payload ?? new Uint8Array(0),
+          correlationId: output.correlationId ?? '',
+          tick,
+          seq,
+        };
+        const refusal = this.#refusal(source, sender, envelope);
+        if (refusal) deadLetters.push({ tick, envelope, reason: refusal });
+        else this.#mailboxes.get(envelope.to as string)?.push({ envelope, attempts: 0 });
+      }
+    }
+    this.#staged.clear();
+    return deadLetters;
+  }
+
+  #refusal(source: string, sender: Sender, envelope: Envelope): string | undefined {
+    const to = envelope.to as string;
+    if (!this.#mailboxes.has(to)) return `"${source}" sent to "${to}", which is not an agent of this system`;
+    if (sender.sendTo !== '*' && !sender.sendTo.has(to)) {
+      return `"${source}" may not send to "${to}" (not in its capabilities.sendTo)`;
+    }
+    const size = envelope.payload?.length ?? 0;
+    if (size > sender.maxMessageBytes) {
+      return `payload of ${size} bytes exceeds maxMessageBytes ${sender.maxMessageBytes} of "${source}"`;
+    }
+    const closed = this.#closed.get(to);
+    return closed === undefined ? undefined : `"${to}" is not running: ${closed}`;
+  }
+
+  #deadLetterAll(deliveries: readonly Delivery[], agent: string): DeadLetter[] {
+    const reason = `"${agent}" is not running: ${this.#closed.get(agent) ?? 'closed'}`;
+    return deliveries.map((delivery) => ({ tick: this.#tick, envelope: delivery.envelope, reason }));
+  }
+}
