@@ -14,7 +14,7 @@ for (const file of readdirSync(agents)
   .filter((name) => name.endsWith('.ts'))
   .sort()) {
   const name = basename(file, '.ts');
-  const { error, stderr } = await asc.main(
+  const { error } = await asc.main(
     [
       join('wasm', 'agents', file),
       '--outFile',

@@ -18,6 +18,8 @@ export function formatEvent(event: RuntimeEvent, width: number): string | undefi
       return `[t${event.tick}] dead letter ${event.id} (${event.from} -> ${event.agent}, ${event.kind}): ${event.reason}`;
     case 'frame.rejected':
       return `       ${event.agent.padEnd(width)} rejected a frame: ${event.reason}`;
+    case 'tick':
+      return undefined;
     case 'system.idle':
       return `[t${event.tick}] idle: no agent has mail`;
     case 'system.stopping':

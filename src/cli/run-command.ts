@@ -21,6 +21,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   const spec = flags.seed === undefined ? loaded : { ...loaded, seed: flags.seed };
   const width = Math.max(...spec.agents.map((agent) => agent.name.length));
   const print = (event: RuntimeEvent) => {
+    // Per-tick events feed the dashboard; on a terminal they would drown everything else.
+    if (event.type === 'tick') return;
     const line = flags.json ? JSON.stringify(jsonEvent(event)) : formatEvent(event, width);
     if (line !== undefined) process.stdout.write(`${line}\n`);
   };

@@ -17,6 +17,8 @@ export type RuntimeEvent =
       tick: number;
     }
   | { type: 'frame.rejected'; agent: string; reason: string }
+  /** A tick was handed out: which agents got a batch, and how many envelopes in all. */
+  | { type: 'tick'; tick: number; agents: string[]; envelopes: number }
   | { type: 'system.idle'; tick: number }
   | { type: 'system.stopping'; reason: string }
   | {

@@ -232,11 +232,15 @@ export class Runtime {
 
   #pump(): void {
     if (this.#summary || this.#inflight.size > 0) return;
-    if (this.#stop) return this.#shutdown();
+    if (this.#stop) {
+      this.#shutdown();
+      return;
+    }
     for (const slot of this.#slots.values()) if (slot.joining) return;
     const { maxTicks } = this.#options;
     if (maxTicks !== undefined && this.#scheduler.tick >= maxTicks) {
-      return this.requestStop(`reached --max-ticks ${maxTicks}`);
+      this.requestStop(`reached --max-ticks ${maxTicks}`);
+      return;
     }
     const plan = this.#scheduler.plan((agent) => this.#slots.get(agent)?.state === 'running');
     this.#deadLetter(plan.deadLetters);
@@ -259,6 +263,9 @@ export class Runtime {
       slot.delivered += batch.envelopes.length;
       slot.host?.send(bytes);
     }
+    const agents = plan.batches.map((batch) => batch.agent);
+    const envelopes = plan.batches.reduce((sum, batch) => sum + batch.envelopes.length, 0);
+    this.#emit({ type: 'tick', tick: plan.tick, agents, envelopes });
   }
 
   #deadLetter(letters: readonly DeadLetter[]): void {

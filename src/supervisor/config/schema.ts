@@ -127,6 +127,7 @@ export const systemSchema = {
       description: 'Agents, in start order: a path to an *.actor.yaml file, or an inline actor.',
       items: {
         if: { type: 'string' },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else keyword, not a thenable.
         then: { type: 'string', pattern: '\\.actor\\.ya?ml$' },
         else: { $ref: '#/definitions/actor' },
       },

@@ -1,0 +1,15 @@
+// Where the built pieces the tests use live; `npm test` builds them first.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const HOST_ENTRY = join(ROOT, 'dist', 'actors', 'host-main.js');
+export const FIXTURES = join(ROOT, 'tests', 'fixtures');
+export const TROUPE_BIN = join(ROOT, 'bin', 'troupe.js');
+
+export function agentModule(name: string): string {
+  const path = join(ROOT, 'wasm', 'build', `${name}.wasm`);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build`);
+  return path;
+}

@@ -1,0 +1,113 @@
+// Builds throwaway systems for tests and runs them on real processes, leaving no orphans.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NodeLauncher } from '../../src/launch/index.js';
+import {
+  loadSystem,
+  type RunSummary,
+  Runtime,
+  type RuntimeEvent,
+  type RuntimeOptions,
+  type SystemSpec,
+} from '../../src/supervisor/index.js';
+import { HOST_ENTRY } from './paths.js';
+
+export interface ActorDecl {
+  name: string;
+  module: string;
+  init?: string;
+  restart?: 'permanent' | 'transient' | 'temporary';
+  sendTo?: string[];
+}
+
+export interface SystemDecl {
+  seed?: number;
+  maxBatch?: number;
+  retryLimit?: number;
+  maxRestarts?: number;
+  periodMs?: number;
+  agents: ActorDecl[];
+}
+
+const dirs: string[] = [];
+
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'troupe-test-'));
+  dirs.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** Writes a system file (JSON is valid YAML) and loads it, with the filesystem root as project root. */
+export function writeSystem(decl: SystemDecl): SystemSpec {
+  const file = join(tempDir(), 'test.system.yaml');
+  const system = {
+    name: 'test',
+    seed: decl.seed ?? 1,
+    scheduler: { maxBatch: decl.maxBatch ?? 1024, retryLimit: decl.retryLimit ?? 2 },
+    supervisor: { maxRestarts: decl.maxRestarts ?? 5, periodMs: decl.periodMs ?? 60_000 },
+    agents: decl.agents.map((agent) => ({
+      name: agent.name,
+      module: agent.module,
+      ...(agent.init === undefined ? {} : { init: agent.init }),
+      ...(agent.restart ? { restart: agent.restart } : {}),
+      capabilities: { sendTo: agent.sendTo ?? ['*'] },
+    })),
+  };
+  writeFileSync(file, JSON.stringify(system, null, 2));
+  return loadSystem(file, { root: '/' });
+}
+
+export interface TestRun {
+  runtime: Runtime;
+  events: RuntimeEvent[];
+  done: Promise<RunSummary>;
+}
+
+const pids = new Set<number>();
+
+/** Starts a runtime on the Node backend; every host pid is remembered for killAllHosts(). */
+export function startRun(
+  spec: SystemSpec,
+  options: Partial<RuntimeOptions> = {},
+  onTick?: (tick: { tick: number; agents: string[] }, runtime: Runtime) => void,
+): TestRun {
+  const events: RuntimeEvent[] = [];
+  const runtime: Runtime = new Runtime(spec, {
+    launcher: new NodeLauncher(),
+    hostEntry: HOST_ENTRY,
+    untilIdle: true,
+    shutdownMs: 5000,
+    ...options,
+    onEvent: (event) => {
+      events.push(event);
+      if (event.type === 'agent.spawned' && event.pid) pids.add(event.pid);
+      if (event.type === 'tick') onTick?.(event, runtime);
+    },
+  });
+  return { runtime, events, done: runtime.start() };
+}
+
+/** Ends every host a test started, whether or not the test passed. */
+export function killAllHosts(): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone: the normal case.
+    }
+  }
+  pids.clear();
+}
+
+export function logsOf(events: readonly RuntimeEvent[], agent: string): string[] {
+  return events.flatMap((event) => (event.type === 'agent.log' && event.agent === agent ? [event.text] : []));
+}
+
+export function statesOf(events: readonly RuntimeEvent[], agent: string): string[] {
+  return events.flatMap((event) => (event.type === 'agent.state' && event.agent === agent ? [event.state] : []));
+}
