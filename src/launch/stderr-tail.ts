@@ -1,6 +1,6 @@
 // Keeps the last few kilobytes a child wrote to stderr, so a crash report can quote it.
 
-const LIMIT = 4096;
+const LIMIT = 8192;
 
 export class StderrTail {
   #text = '';
@@ -9,8 +9,12 @@ export class StderrTail {
     this.#text = (this.#text + chunk.toString()).slice(-LIMIT);
   }
 
-  /** The last non-empty lines, joined; empty when the child said nothing. */
+  /** The last lines that say something: stack frames and blank lines are left out. */
   lines(count = 6): string {
-    return this.#text.trim().split('\n').slice(-count).join('\n');
+    return this.#text
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !/^\s+at /.test(line))
+      .slice(-count)
+      .join('\n');
   }
 }

@@ -5,6 +5,8 @@ export function describeExit(info: ExitInfo): string {
   const how = info.signal
     ? `agent host process killed by ${info.signal}`
     : `agent host process exited with code ${info.code ?? 'unknown'}`;
-  const said = info.stderrTail.split('\n').filter(Boolean).at(-1);
-  return said ? `${how}: ${said}` : how;
+  const lines = info.stderrTail.split('\n').filter(Boolean);
+  // Node prints the source line and a caret before the error itself; the error line is the useful one.
+  const said = lines.findLast((line) => /\b\w*Error\b|error:/i.test(line)) ?? lines.at(-1);
+  return said ? `${how}: ${said.trim()}` : how;
 }

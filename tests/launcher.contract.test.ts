@@ -1,0 +1,73 @@
+// The launcher contract, run against every backend that can run here (Node; Electron needs its binary).
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type ExitInfo, type HostProcess, type Launcher, NodeLauncher } from '../src/launch/index.js';
+import { FIXTURES } from './helpers/paths.js';
+
+const backends: Array<[string, () => Launcher]> = [['node', () => new NodeLauncher()]];
+const host = (name: string) => join(FIXTURES, 'hosts', name);
+const text = (frame: unknown) => new TextDecoder().decode(frame as Uint8Array);
+
+describe.each(backends)('launcher contract: %s backend', (_name, makeLauncher) => {
+  const started: HostProcess[] = [];
+  const spawn = (entry: string) => {
+    const child = makeLauncher().spawn({ entry, name: 'contract' });
+    started.push(child);
+    return child;
+  };
+  const nextFrame = (child: HostProcess) => new Promise<unknown>((resolve) => child.onFrame(resolve));
+  const exited = (child: HostProcess) => new Promise<ExitInfo>((resolve) => child.onExit(resolve));
+
+  afterEach(() => {
+    for (const child of started.splice(0)) child.kill();
+  });
+
+  it('spawns a process that speaks first, with its name in the environment', async () => {
+    const child = spawn(host('echo-frames.mjs'));
+    expect(child.pid).toBeGreaterThan(0);
+    expect(text(await nextFrame(child))).toBe('hello from contract');
+  });
+
+  it('carries binary frames both ways, byte for byte', async () => {
+    const child = spawn(host('echo-frames.mjs'));
+    await nextFrame(child);
+    const frame = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const answer = nextFrame(child);
+    child.send(frame);
+    expect([...((await answer) as Uint8Array)]).toEqual([...frame].reverse());
+  });
+
+  it('reports the exit code of a process that exits', async () => {
+    const child = spawn(host('echo-frames.mjs'));
+    await nextFrame(child);
+    const exit = exited(child);
+    child.send(new TextEncoder().encode('exit:7'));
+    expect(await exit).toMatchObject({ code: 7, killed: false });
+  });
+
+  it('kills a process and says it was killed', async () => {
+    const child = spawn(host('echo-frames.mjs'));
+    await nextFrame(child);
+    const exit = exited(child);
+    child.kill();
+    expect(await exit).toMatchObject({ killed: true });
+  });
+
+  it('reports a child that dies on start, quoting its stderr', async () => {
+    const info = await exited(spawn(host('die-on-start.mjs')));
+    expect(info.code).not.toBe(0);
+    expect(info.stderrTail).toContain('boom: this host cannot start');
+  });
+
+  it('reports a missing entry as an exit, not an exception', async () => {
+    const info = await exited(spawn(host('no-such-host.mjs')));
+    expect(info.code).not.toBe(0);
+    expect(info.stderrTail).toMatch(/Cannot find module|no-such-host/);
+  });
+
+  it('calls an exit listener added after the exit', async () => {
+    const child = spawn(host('die-on-start.mjs'));
+    const first = await exited(child);
+    expect(await exited(child)).toBe(first);
+  });
+});

@@ -1,0 +1,127 @@
+// ABI v1 inside one process: module checks, init and handle, traps as data, deterministic random.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compileAgentModule } from '../src/actors/module-check.js';
+import { AgentSandbox } from '../src/actors/sandbox.js';
+import type { Envelope } from '../src/protocol/index.js';
+import { agentModule, FIXTURES } from './helpers/paths.js';
+import { assembleWat } from './helpers/wat.js';
+
+const utf8 = (text: string) => new TextEncoder().encode(text);
+const text = (bytes: Uint8Array | null | undefined) => new TextDecoder().decode(bytes ?? new Uint8Array());
+const fixture = (name: string) => assembleWat(readFileSync(join(FIXTURES, 'wat', `${name}.wat`), 'utf8'));
+
+function load(bytes: Uint8Array, seed = 1): AgentSandbox {
+  const check = compileAgentModule(bytes, 'module under test');
+  if (!check.ok) throw new Error(check.reason);
+  return AgentSandbox.instantiate(check.module, seed);
+}
+
+function envelope(from: string, kind: string, payload: string, id = `${from}#1`): Envelope {
+  return { id, from, to: 'me', kind, payload: utf8(payload) };
+}
+
+describe('module checks', () => {
+  it('refuses an import outside ABI v1, naming it', () => {
+    const check = compileAgentModule(fixture('forbidden-import'), 'module bad.wasm');
+    expect(check).toMatchObject({ ok: false, reason: expect.stringContaining('imports "env.fetch"') });
+    expect(check.ok ? '' : check.reason).toContain('troupe.v1.send');
+  });
+
+  it('refuses a module missing a required export, naming it', () => {
+    const check = compileAgentModule(fixture('missing-handle'), 'module m.wasm');
+    expect(check).toMatchObject({ ok: false, reason: expect.stringContaining('does not export "troupe_handle"') });
+  });
+
+  it('refuses bytes that are not WebAssembly', () => {
+    const check = compileAgentModule(utf8('definitely not wasm'), 'module junk.wasm');
+    expect(check).toMatchObject({ ok: false, reason: expect.stringContaining('not a valid WebAssembly module') });
+  });
+
+  it('accepts every example agent built from AssemblyScript', () => {
+    for (const name of ['echo', 'counter', 'relay', 'picky', 'dice', 'blaster', 'sink']) {
+      expect(compileAgentModule(readFileSync(agentModule(name)), name).ok).toBe(true);
+    }
+  });
+});
+
+describe('echo agent', () => {
+  it('answers with the same payload, addressed to the sender and correlated', () => {
+    const echo = load(readFileSync(agentModule('echo')));
+    expect(echo.init(new Uint8Array(), 0)).toMatchObject({ ok: true, outputs: [] });
+    const result = echo.handle([envelope('alice', 'greeting', 'hi there', 'alice#7')], 1);
+    if (!result.ok) throw new Error(result.reason);
+    expect(result.outputs).toHaveLength(1);
+    const [out] = result.outputs;
+    expect(out).toMatchObject({ to: 'alice', kind: 'echo', correlationId: 'alice#7' });
+    expect(text(out?.payload)).toBe('hi there');
+  });
+
+  it('handles a whole batch in order', () => {
+    const echo = load(readFileSync(agentModule('echo')));
+    echo.init(new Uint8Array(), 0);
+    const batch = ['a', 'b', 'c'].map((p, i) => envelope(`s${i}`, 'k', p));
+    const result = echo.handle(batch, 1);
+    expect(result.ok && result.outputs.map((o) => `${o.to}:${text(o.payload)}`)).toEqual(['s0:a', 's1:b', 's2:c']);
+  });
+});
+
+describe('counter agent', () => {
+  it('keeps state across messages and starts from its init data', () => {
+    const counter = load(readFileSync(agentModule('counter')));
+    counter.init(utf8('40'), 0);
+    counter.handle([envelope('x', 'add', ''), envelope('x', 'add', '')], 1);
+    const result = counter.handle([envelope('x', 'get', '')], 2);
+    expect(result.ok && text(result.outputs[0]?.payload)).toBe('42');
+  });
+});
+
+describe('traps and bad calls', () => {
+  it('turns a trap into a failure naming the message index and the abort reason', () => {
+    const picky = load(readFileSync(agentModule('picky')));
+    picky.init(utf8('trapOn=5'), 0);
+    const result = picky.handle([envelope('a', 'hop', '4'), envelope('a', 'hop', '5')], 3);
+    expect(result).toMatchObject({
+      ok: false,
+      index: 1,
+      reason: expect.stringMatching(/^trap: unreachable.*refusing to handle 5/),
+    });
+  });
+
+  it('reports a trap in init', () => {
+    const agent = load(fixture('trap-in-init'));
+    expect(agent.init(new Uint8Array(), 0)).toMatchObject({ ok: false, reason: 'trap: unreachable' });
+  });
+
+  it('answers a malformed send block with -1 instead of crashing', () => {
+    const agent = load(fixture('bad-send'));
+    agent.init(new Uint8Array(), 0);
+    expect(agent.handle([envelope('a', 'k', '')], 1)).toMatchObject({ ok: true, outputs: [] });
+  });
+});
+
+describe('logical time and seeded random', () => {
+  const rolls = (seed: number, tick: number) => {
+    const dice = load(readFileSync(agentModule('dice')), seed);
+    dice.init(new Uint8Array(), 0);
+    const result = dice.handle(
+      Array.from({ length: 20 }, (_, i) => envelope('p', 'roll', '', `p#${i}`)),
+      tick,
+    );
+    return result.ok ? result.outputs.map((out) => text(out.payload)) : [];
+  };
+
+  it('gives the tick as now() and the same rolls for the same seed and tick', () => {
+    const first = rolls(7, 12);
+    expect(first).toHaveLength(20);
+    expect(first.every((roll) => /^12:[1-6]$/.test(roll))).toBe(true);
+    expect(rolls(7, 12)).toEqual(first);
+  });
+
+  it('gives other rolls for another seed or another tick', () => {
+    const first = rolls(7, 12).map((roll) => roll.split(':')[1]);
+    expect(rolls(8, 12).map((roll) => roll.split(':')[1])).not.toEqual(first);
+    expect(rolls(7, 13).map((roll) => roll.split(':')[1])).not.toEqual(first);
+  });
+});
