@@ -99,7 +99,8 @@ describe('crash from inside (WASM trap)', () => {
     expect(summary.ok).toBe(true);
     const crashes = crashesOf(run.events, 'picky');
     expect(crashes).toHaveLength(3);
-    for (const crash of crashes) expect(crash).toMatchObject({ reason: expect.stringContaining('refusing to handle 13') });
+    for (const crash of crashes)
+      expect(crash).toMatchObject({ reason: expect.stringContaining('refusing to handle 13') });
     const dead = run.events.filter((event) => event.type === 'message.dead');
     expect(dead).toHaveLength(1);
     expect(dead[0]).toMatchObject({
@@ -130,7 +131,9 @@ describe('crash from inside (WASM trap)', () => {
     const run = startRun(trapSystem({ maxRestarts: 1 }));
     const summary = await run.done;
     expect(summary.ok).toBe(false);
-    expect(summary.reason).toMatch(/restart intensity exceeded: "picky".*more than 1 restarts.*refusing to handle 13/);
+    expect(summary.reason).toMatch(
+      /restart intensity exceeded: "picky".*more than 1 restarts.*refusing to handle 13/,
+    );
     expect(summary.agents.picky?.state).toBe('failed');
     const end = run.events.at(-1);
     expect(end?.type).toBe('run.end');

@@ -31,12 +31,18 @@ describe('module checks', () => {
 
   it('refuses a module missing a required export, naming it', () => {
     const check = compileAgentModule(fixture('missing-handle'), 'module m.wasm');
-    expect(check).toMatchObject({ ok: false, reason: expect.stringContaining('does not export "troupe_handle"') });
+    expect(check).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('does not export "troupe_handle"'),
+    });
   });
 
   it('refuses bytes that are not WebAssembly', () => {
     const check = compileAgentModule(utf8('definitely not wasm'), 'module junk.wasm');
-    expect(check).toMatchObject({ ok: false, reason: expect.stringContaining('not a valid WebAssembly module') });
+    expect(check).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('not a valid WebAssembly module'),
+    });
   });
 
   it('accepts every example agent built from AssemblyScript', () => {
@@ -63,7 +69,11 @@ describe('echo agent', () => {
     echo.init(new Uint8Array(), 0);
     const batch = ['a', 'b', 'c'].map((p, i) => envelope(`s${i}`, 'k', p));
     const result = echo.handle(batch, 1);
-    expect(result.ok && result.outputs.map((o) => `${o.to}:${text(o.payload)}`)).toEqual(['s0:a', 's1:b', 's2:c']);
+    expect(result.ok && result.outputs.map((o) => `${o.to}:${text(o.payload)}`)).toEqual([
+      's0:a',
+      's1:b',
+      's2:c',
+    ]);
   });
 });
 

@@ -89,7 +89,10 @@ export class AgentHost {
     const result: RunResult = slot.sandbox.handle(deliver.envelopes ?? [], tick);
     const events = logEvents(agent, result.logs, tick);
     if (result.ok) {
-      events.push({ agent, done: { tick, outputs: result.outputs, finished: result.finished } });
+      events.push({
+        agent,
+        done: { tick, outputs: result.outputs, finished: result.finished, handled: result.handled },
+      });
       if (result.finished) slot.sandbox = undefined;
     } else {
       // The instance may be corrupt after a trap; the supervisor decides whether to load it again.

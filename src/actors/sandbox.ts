@@ -18,7 +18,7 @@ export interface LogRecord {
 }
 
 export type RunResult =
-  | { ok: true; outputs: Output[]; logs: LogRecord[]; finished: boolean }
+  | { ok: true; outputs: Output[]; logs: LogRecord[]; finished: boolean; handled: number }
   | { ok: false; index: number; reason: string; logs: LogRecord[] };
 
 interface AgentExports {
@@ -66,12 +66,13 @@ export class AgentSandbox {
     } catch (error) {
       return this.#fail(0, describeTrap(error, this.#lastFatal));
     }
-    return this.#succeed(false);
+    return this.#succeed(false, 0);
   }
 
   handle(envelopes: readonly Envelope[], tick: number): RunResult {
     this.#begin(tick);
     let finished = false;
+    let handled = 0;
     for (let index = 0; index < envelopes.length && !finished; index++) {
       const envelope = envelopes[index] as Envelope;
       try {
@@ -85,11 +86,12 @@ export class AgentSandbox {
         const ptr = this.#place(size);
         writeBlock(new Uint8Array(this.#exports.memory.buffer), ptr, fields);
         finished = this.#exports.troupe_handle(ptr, size) === HANDLE_FINISHED;
+        handled++;
       } catch (error) {
         return this.#fail(index, describeTrap(error, this.#lastFatal));
       }
     }
-    return this.#succeed(finished);
+    return this.#succeed(finished, handled);
   }
 
   #imports(): Record<string, (...args: never[]) => unknown> {
@@ -141,8 +143,8 @@ export class AgentSandbox {
     return this.#logs;
   }
 
-  #succeed(finished: boolean): RunResult {
-    return { ok: true, outputs: this.#outputs, logs: this.#takeLogs(), finished };
+  #succeed(finished: boolean, handled: number): RunResult {
+    return { ok: true, outputs: this.#outputs, logs: this.#takeLogs(), finished, handled };
   }
 
   #fail(index: number, reason: string): RunResult {

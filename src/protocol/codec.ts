@@ -25,19 +25,6 @@ export function encodeCommand(command: HostCommand): Uint8Array {
   return v1.Frame.encode({ commands: [command] }).finish();
 }
 
-export function encodeEvent(event: HostEvent): Uint8Array {
-  return v1.Frame.encode({ events: [event] }).finish();
-}
-
-/**
- * Protobuf frames concatenate: the bytes of two frames decode as one frame holding both lists.
- * Hosts rely on this to batch events without re-encoding them.
- */
-export function concatFrames(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  return Buffer.concat(parts);
-}
-
 export function decodeFrame(bytes: unknown): DecodeResult {
   if (!(bytes instanceof Uint8Array)) {
     return { ok: false, error: `frame is not binary (got ${describe(bytes)})` };

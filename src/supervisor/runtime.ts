@@ -160,7 +160,8 @@ export class Runtime {
       this.#scheduler.stage(slot.name, event.ready.outputs ?? []);
       slot.actor.send({ type: 'READY' });
     } else if (event.done && event.done.tick === tick && this.#inflight.delete(slot.name)) {
-      this.#scheduler.complete(slot.name, event.done.outputs ?? []);
+      const handled = event.done.finished ? (event.done.handled ?? 0) : undefined;
+      this.#scheduler.complete(slot.name, event.done.outputs ?? [], handled);
       if (event.done.finished) this.#ended(slot, 'normal', 'finished normally');
     } else if (event.failed && event.failed.tick === tick && this.#inflight.has(slot.name)) {
       this.#crash(slot, event.failed.reason ?? 'unknown failure', event.failed.index ?? 0);

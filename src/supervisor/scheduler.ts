@@ -111,9 +111,16 @@ export class Scheduler {
     return { tick: this.#tick, batches, deadLetters };
   }
 
-  /** The agent handled its whole batch; its outputs go out at the next tick. */
-  complete(agent: string, outputs: readonly Output[]): void {
+  /**
+   * The agent handled its batch, or the first `handled` envelopes of it when it finished early;
+   * the rest go back to its mailbox. Its outputs go out at the next tick.
+   */
+  complete(agent: string, outputs: readonly Output[], handled?: number): void {
+    const deliveries = this.#inflight.get(agent);
     this.#inflight.delete(agent);
+    if (deliveries && handled !== undefined && handled < deliveries.length) {
+      this.#mailboxes.get(agent)?.prepend(deliveries.slice(handled));
+    }
     this.stage(agent, outputs);
   }
 

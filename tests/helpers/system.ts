@@ -109,5 +109,7 @@ export function logsOf(events: readonly RuntimeEvent[], agent: string): string[]
 }
 
 export function statesOf(events: readonly RuntimeEvent[], agent: string): string[] {
-  return events.flatMap((event) => (event.type === 'agent.state' && event.agent === agent ? [event.state] : []));
+  return events.flatMap((event) =>
+    event.type === 'agent.state' && event.agent === agent ? [event.state] : [],
+  );
 }

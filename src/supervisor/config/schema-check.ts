@@ -23,7 +23,7 @@ export function checkSchema(source: YamlSource, kind: FileKind): ConfigIssue[] {
     if (!seen.has(key)) issues.push(issue);
     seen.add(key);
   }
-  return issues;
+  return issues.sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
 function describe(source: YamlSource, error: ErrorObject): ConfigIssue | undefined {

@@ -1,0 +1,197 @@
+// Config files: validated once into typed specs; every error names file, line, field and value.
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  actorSchema,
+  ConfigError,
+  type ConfigIssue,
+  loadSystem,
+  systemSchema,
+  validateFile,
+} from '../src/supervisor/index.js';
+import { agentModule, ROOT } from './helpers/paths.js';
+import { removeTempDirs, tempDir } from './helpers/system.js';
+
+afterEach(removeTempDirs);
+
+/** A project folder with package.json, echo.wasm and the given files. */
+function project(files: Record<string, string>): string {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'package.json'), '{}');
+  copyFileSync(agentModule('echo'), join(dir, 'echo.wasm'));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+function issuesOf(action: () => unknown): ConfigIssue[] {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.issues];
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const minimalSystem = (agents: string) => `name: demo\nagents:\n${agents}`;
+
+describe('valid files', () => {
+  it('loads the hello example with defaults filled in', () => {
+    const spec = loadSystem(join(ROOT, 'examples/hello/hello.system.yaml'));
+    expect(spec.name).toBe('hello');
+    expect(spec.seed).toBe(42);
+    expect(spec.root).toBe(ROOT);
+    expect(spec.agents.map((agent) => agent.name)).toEqual(['counter', 'ping', 'pong', 'picky']);
+    const ping = spec.agents[1];
+    expect(ping?.modulePath).toBe(join(ROOT, 'wasm/build/relay.wasm'));
+    expect(ping?.restart).toBe('permanent');
+    expect(ping?.limits.maxMessageBytes).toBe(1024 * 1024);
+    expect(ping?.sendTo).toEqual(new Set(['pong', 'picky', 'counter']));
+    expect(new TextDecoder().decode(ping?.initData)).toContain('peer=pong');
+    expect(ping?.declaredAt).toMatch(/ping\.actor\.yaml:\d+$/);
+  });
+
+  it('applies every default to an inline actor', () => {
+    const dir = project({ 'a.system.yaml': minimalSystem('  - name: solo\n    module: ./echo.wasm\n') });
+    const spec = loadSystem(join(dir, 'a.system.yaml'));
+    expect(spec.scheduler).toEqual({ maxBatch: 1024, retryLimit: 2 });
+    expect(spec.supervisor).toEqual({ strategy: 'one_for_one', maxRestarts: 5, periodMs: 10_000 });
+    expect(spec.agents[0]).toMatchObject({ restart: 'permanent', isolation: 'process', sendTo: new Set() });
+  });
+
+  it('encodes init data: strings as UTF-8, anything else as JSON', () => {
+    const dir = project({
+      'a.system.yaml': minimalSystem(
+        '  - name: s\n    module: ./echo.wasm\n    init: hello\n  - name: j\n    module: ./echo.wasm\n    init: { n: 3 }\n',
+      ),
+    });
+    const [s, j] = loadSystem(join(dir, 'a.system.yaml')).agents;
+    expect(new TextDecoder().decode(s?.initData)).toBe('hello');
+    expect(new TextDecoder().decode(j?.initData)).toBe('{"n":3}');
+  });
+});
+
+describe('errors name file, line, field and value', () => {
+  it('wrong type', () => {
+    const dir = project({
+      'a.system.yaml': `name: demo\nseed: lots\nagents:\n  - name: a\n    module: ./echo.wasm\n`,
+    });
+    const [issue] = issuesOf(() => loadSystem(join(dir, 'a.system.yaml')));
+    expect(issue).toMatchObject({ line: 2, field: 'seed', message: 'must be integer (got "lots")' });
+    expect(issue?.file).toMatch(/a\.system\.yaml$/);
+  });
+
+  it('unknown field, pointed at its key, in the actor file that has it', () => {
+    const dir = project({
+      'a.system.yaml': minimalSystem('  - ./b.actor.yaml\n'),
+      'b.actor.yaml': 'name: b\nmodule: ./echo.wasm\ncolour: blue\n',
+    });
+    const [issue] = issuesOf(() => loadSystem(join(dir, 'a.system.yaml')));
+    expect(issue).toMatchObject({ line: 3, column: 1, field: 'colour', message: 'unknown field "colour"' });
+    expect(issue?.file).toMatch(/b\.actor\.yaml$/);
+  });
+
+  it('bad enum value, with the choices', () => {
+    const dir = project({
+      'a.system.yaml': minimalSystem('  - name: a\n    module: ./echo.wasm\n    restart: sometimes\n'),
+    });
+    const [issue] = issuesOf(() => loadSystem(join(dir, 'a.system.yaml')));
+    expect(issue).toMatchObject({
+      line: 5,
+      field: 'agents[0].restart',
+      message: 'must be one of permanent, transient, temporary (got "sometimes")',
+    });
+  });
+
+  it('missing required field', () => {
+    const dir = project({ 'a.system.yaml': minimalSystem('  - name: a\n') });
+    const [issue] = issuesOf(() => loadSystem(join(dir, 'a.system.yaml')));
+    expect(issue).toMatchObject({ line: 3, field: 'agents[0]', message: 'missing required field "module"' });
+  });
+
+  it('missing module file', () => {
+    const dir = project({ 'a.system.yaml': minimalSystem('  - name: a\n    module: ./nope.wasm\n') });
+    const [issue] = issuesOf(() => loadSystem(join(dir, 'a.system.yaml')));
+    expect(issue).toMatchObject({ line: 4, field: 'agents[0].module' });
+    expect(issue?.message).toMatch(/^file "\.\/nope\.wasm" not found/);
+  });
+
+  it('missing actor file', () => {
+    const dir = project({ 'a.system.yaml': minimalSystem('  - ./gone.actor.yaml\n') });
+    const [issue] = issuesOf(() => loadSystem(join(dir, 'a.system.yaml')));
+    expect(issue).toMatchObject({
+      line: 3,
+      field: 'agents[0]',
+      message: expect.stringContaining('not found'),
+    });
+  });
+
+  it('a path that leaves the project root', () => {
+    const dir = project({
+      'sub/a.system.yaml': minimalSystem('  - name: a\n    module: ../../../../etc/hostname\n'),
+    });
+    const [issue] = issuesOf(() => loadSystem(join(dir, 'sub/a.system.yaml')));
+    expect(issue).toMatchObject({ line: 4, field: 'agents[0].module' });
+    expect(issue?.message).toMatch(/leaves the project root/);
+  });
+
+  it('a symbolic link that leads out of the project root', () => {
+    const dir = project({ 'a.system.yaml': minimalSystem('  - name: a\n    module: ./link.wasm\n') });
+    const outside = join(tempDir(), 'outside.wasm');
+    copyFileSync(agentModule('echo'), outside);
+    symlinkSync(outside, join(dir, 'link.wasm'));
+    const [issue] = issuesOf(() => loadSystem(join(dir, 'a.system.yaml')));
+    expect(issue?.message).toMatch(/links outside the project root/);
+  });
+
+  it('YAML syntax errors', () => {
+    const dir = project({ 'a.system.yaml': 'name: demo\nagents:\n  - name: a\n   module: [unclosed\n' });
+    const [issue] = issuesOf(() => loadSystem(join(dir, 'a.system.yaml')));
+    expect(issue?.line).toBeGreaterThanOrEqual(3);
+    expect(issue?.file).toMatch(/a\.system\.yaml$/);
+  });
+
+  it('duplicate names and capabilities naming unknown agents', () => {
+    const dir = project({
+      'a.system.yaml': minimalSystem(
+        '  - name: a\n    module: ./echo.wasm\n    capabilities: { sendTo: [ghost] }\n  - name: a\n    module: ./echo.wasm\n',
+      ),
+    });
+    const messages = issuesOf(() => loadSystem(join(dir, 'a.system.yaml'))).map((issue) => issue.message);
+    expect(messages).toContainEqual(expect.stringContaining('duplicate agent name "a"'));
+    expect(messages).toContainEqual(expect.stringContaining('names "ghost", which is not an agent'));
+  });
+
+  it('reports every problem at once, not just the first', () => {
+    const dir = project({ 'a.system.yaml': 'name: Bad Name\nseed: -1\nagents: []\nextra: 1\n' });
+    const fields = issuesOf(() => loadSystem(join(dir, 'a.system.yaml'))).map((issue) => issue.field);
+    expect(fields).toEqual(expect.arrayContaining(['name', 'seed', 'agents', 'extra']));
+  });
+
+  it('formats as file:line:column: field: message', () => {
+    const dir = project({
+      'a.system.yaml': `name: demo\nseed: lots\nagents:\n  - name: a\n    module: ./echo.wasm\n`,
+    });
+    expect(() => loadSystem(join(dir, 'a.system.yaml'))).toThrow(
+      /a\.system\.yaml:2:7: seed: must be integer \(got "lots"\)/,
+    );
+  });
+
+  it('validates a lone actor file', () => {
+    const dir = project({ 'b.actor.yaml': 'name: b\nmodule: ./echo.wasm\nrestart: 3\n' });
+    const [issue] = issuesOf(() => validateFile(join(dir, 'b.actor.yaml')));
+    expect(issue).toMatchObject({ line: 3, field: 'restart' });
+  });
+});
+
+describe('published JSON Schemas', () => {
+  it('match the schemas the loader uses', () => {
+    const read = (name: string) => JSON.parse(readFileSync(join(ROOT, 'schema', name), 'utf8'));
+    expect(read('system.schema.json')).toEqual(JSON.parse(JSON.stringify(systemSchema)));
+    expect(read('actor.schema.json')).toEqual(JSON.parse(JSON.stringify(actorSchema)));
+  });
+});

@@ -1,0 +1,161 @@
+// The runtime against broken hosts and modules, normal finishes by restart type, and input.
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { agentModule, FIXTURES } from './helpers/paths.js';
+import {
+  killAllHosts,
+  logsOf,
+  removeTempDirs,
+  startRun,
+  statesOf,
+  tempDir,
+  writeSystem,
+} from './helpers/system.js';
+import { watFixture } from './helpers/wat.js';
+
+afterEach(() => {
+  killAllHosts();
+  removeTempDirs();
+});
+
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+describe('malformed frames from a host', () => {
+  it('are rejected and counted; the host is restarted; the supervisor carries on to a clean stop', async () => {
+    const spec = writeSystem({ maxRestarts: 2, agents: [{ name: 'echo', module: agentModule('echo') }] });
+    const run = startRun(spec, { hostEntry: join(FIXTURES, 'hosts', 'garbage.mjs') });
+    const summary = await run.done;
+    const rejected = run.events.filter((event) => event.type === 'frame.rejected');
+    expect(rejected).toHaveLength(3);
+    expect(summary.rejectedFrames).toBe(3);
+    expect(summary.ok).toBe(false);
+    expect(summary.reason).toMatch(/restart intensity exceeded: "echo".*malformed frame/);
+  });
+});
+
+describe('modules refused at load', () => {
+  it('fail the agent once, naming the forbidden import, while the others finish their work', async () => {
+    const bad = watFixture('forbidden-import', tempDir());
+    const relay = agentModule('relay');
+    const spec = writeSystem({
+      agents: [
+        { name: 'bad', module: bad },
+        { name: 'ping', module: relay, init: 'peer=pong;start=1;limit=30;counter=sink' },
+        { name: 'pong', module: relay, init: 'peer=ping;limit=30;counter=sink' },
+        { name: 'sink', module: agentModule('sink') },
+      ],
+    });
+    const run = startRun(spec);
+    const summary = await run.done;
+    expect(summary.ok).toBe(true);
+    expect(summary.agents.bad).toMatchObject({ state: 'failed', restarts: 0 });
+    expect(summary.agents.bad?.lastCrash).toContain('imports "env.fetch"');
+    expect(logsOf(run.events, 'ping').concat(logsOf(run.events, 'pong'))).toContainEqual(
+      'relay: reached hop 30, the last one',
+    );
+  });
+
+  it('an init that traps is a crash like any other, restarted up to the intensity', async () => {
+    const spec = writeSystem({
+      maxRestarts: 2,
+      agents: [{ name: 'a', module: watFixture('trap-in-init', tempDir()) }],
+    });
+    const summary = await startRun(spec).done;
+    expect(summary.ok).toBe(false);
+    expect(summary.reason).toMatch(/"a".*init failed: trap: unreachable/);
+    expect(summary.agents.a?.restarts).toBe(2);
+  });
+});
+
+describe('normal finish by restart type', () => {
+  // Two messages in one batch: the agent finishes on the first; the second must not vanish.
+  const finishing = (restart: 'permanent' | 'transient' | 'temporary') => {
+    const spec = writeSystem({ agents: [{ name: 'f', module: watFixture('finisher', tempDir()), restart }] });
+    const run = startRun(spec);
+    run.runtime.inject('f', 'go', utf8('1'));
+    run.runtime.inject('f', 'go', utf8('2'));
+    return run;
+  };
+  const deadLetters = (run: ReturnType<typeof finishing>) =>
+    run.events.filter((event) => event.type === 'message.dead');
+
+  it('transient_normal_exit: stays stopped; the rest of its mail is dead-lettered', async () => {
+    const run = finishing('transient');
+    const summary = await run.done;
+    expect(statesOf(run.events, 'f')).toEqual(['starting', 'running', 'stopped']);
+    expect(summary.agents.f?.restarts).toBe(0);
+    expect(deadLetters(run)).toEqual([
+      expect.objectContaining({
+        id: '@external#2',
+        reason: expect.stringContaining('finished normally (restart: transient)'),
+      }),
+    ]);
+  });
+
+  it('temporary_normal_exit: stays stopped', async () => {
+    const run = finishing('temporary');
+    const summary = await run.done;
+    expect(summary.agents.f).toMatchObject({ restarts: 0, state: 'stopped' });
+    expect(deadLetters(run)).toHaveLength(1);
+  });
+
+  it('permanent_normal_exit: restarted, and the next message goes to the new instance', async () => {
+    const run = finishing('permanent');
+    const summary = await run.done;
+    expect(statesOf(run.events, 'f').slice(0, 5)).toEqual([
+      'starting',
+      'running',
+      'stopped',
+      'restarting',
+      'running',
+    ]);
+    expect(summary.agents.f?.restarts).toBe(2);
+    expect(summary.agents.f?.delivered).toBe(3);
+    expect(deadLetters(run)).toHaveLength(0);
+  });
+});
+
+describe('external input and limits', () => {
+  it('injected messages reach the agent and its answers are routed', async () => {
+    const spec = writeSystem({
+      agents: [
+        { name: 'counter', module: agentModule('counter'), init: '5' },
+        { name: 'asker', module: agentModule('relay') },
+      ],
+    });
+    const run = startRun(spec);
+    for (let i = 0; i < 3; i++) run.runtime.inject('counter', 'add', utf8('10'));
+    run.runtime.inject('counter', 'get', new Uint8Array(), 'q1');
+    const summary = await run.done;
+    // The answer goes back to the sender, @external, which is not an agent: it is dead-lettered with that reason.
+    const dead = run.events.filter((event) => event.type === 'message.dead');
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatchObject({ from: 'counter', kind: 'count', agent: '@external' });
+    expect(summary.agents.counter?.delivered).toBe(4);
+  });
+
+  it('an injection to an unknown agent is dead-lettered with the reason', async () => {
+    const spec = writeSystem({ agents: [{ name: 'echo', module: agentModule('echo') }] });
+    const run = startRun(spec);
+    run.runtime.inject('nobody', 'k', utf8('x'));
+    await run.done;
+    expect(run.events).toContainEqual(
+      expect.objectContaining({
+        type: 'message.dead',
+        reason: '"@external" sent to "nobody", which is not an agent of this system',
+      }),
+    );
+  });
+
+  it('--max-ticks stops a system that would run forever', async () => {
+    const spec = writeSystem({
+      agents: [
+        { name: 'blaster', module: agentModule('blaster'), init: 'to=sink;count=10' },
+        { name: 'sink', module: agentModule('sink') },
+      ],
+    });
+    const summary = await startRun(spec, { untilIdle: false, maxTicks: 50 }).done;
+    expect(summary).toMatchObject({ ok: true, ticks: 50, reason: 'reached --max-ticks 50' });
+    expect(summary.agents.sink?.delivered).toBe(490);
+  });
+});

@@ -1,0 +1,156 @@
+// The deterministic scheduler alone: keys, batches, atomic ticks, retries, capabilities.
+import { describe, expect, it } from 'vitest';
+import type { Output } from '../src/protocol/index.js';
+import { type AgentSpec, EXTERNAL, Scheduler } from '../src/supervisor/index.js';
+
+function agent(name: string, sendTo: string[] | '*' = '*', maxMessageBytes = 1024): AgentSpec {
+  return {
+    name,
+    modulePath: `/m/${name}.wasm`,
+    initData: new Uint8Array(),
+    restart: 'permanent',
+    limits: { maxMessageBytes },
+    sendTo: sendTo === '*' ? '*' : new Set(sendTo),
+    isolation: 'process',
+    declaredAt: 'test',
+  };
+}
+
+const out = (to: string, text = '', kind = 'k'): Output => ({
+  to,
+  kind,
+  payload: new TextEncoder().encode(text),
+});
+const all = () => true;
+const ids = (plan: ReturnType<Scheduler['plan']>, who: string) =>
+  plan.batches.find((batch) => batch.agent === who)?.envelopes.map((envelope) => envelope.id);
+
+describe('ordering key', () => {
+  it('releases outputs by source rank (name order), then send order, whatever the report order', () => {
+    const scheduler = new Scheduler([agent('zed'), agent('amy'), agent('sink')], {
+      maxBatch: 100,
+      retryLimit: 2,
+    });
+    scheduler.stage('zed', [out('sink', 'z1'), out('sink', 'z2')]);
+    scheduler.stage('amy', [out('sink', 'a1')]);
+    scheduler.stage(EXTERNAL, [out('sink', 'x1')]);
+    const plan = scheduler.plan(all);
+    expect(plan.tick).toBe(1);
+    expect(ids(plan, 'sink')).toEqual(['@external#1', 'amy#1', 'zed#1', 'zed#2']);
+    const envelope = plan.batches[0]?.envelopes[1];
+    expect(envelope).toMatchObject({ from: 'amy', to: 'sink', tick: 1, seq: 1 });
+  });
+
+  it('stamps outputs of tick t with tick t+1 and numbers each source on', () => {
+    const scheduler = new Scheduler([agent('a'), agent('b')], { maxBatch: 100, retryLimit: 2 });
+    scheduler.stage('a', [out('b')]);
+    const first = scheduler.plan(all);
+    scheduler.complete('b', [out('a'), out('a')]);
+    const second = scheduler.plan(all);
+    expect(second.tick).toBe(2);
+    expect(second.batches[0]?.envelopes.map((e) => [e.id, e.tick])).toEqual([
+      ['b#1', 2],
+      ['b#2', 2],
+    ]);
+    expect(first.tick).toBe(1);
+  });
+
+  it('does not start a tick while one is running, and sleeps when nothing is pending', () => {
+    const scheduler = new Scheduler([agent('a')], { maxBatch: 100, retryLimit: 2 });
+    expect(scheduler.plan(all)).toEqual({ tick: 0, batches: [], deadLetters: [] });
+    scheduler.stage(EXTERNAL, [out('a')]);
+    scheduler.plan(all);
+    expect(() => scheduler.plan(all)).toThrow(/still running/);
+  });
+});
+
+describe('batches', () => {
+  it('hands out at most maxBatch per agent per tick, the rest next tick', () => {
+    const scheduler = new Scheduler([agent('a')], { maxBatch: 2, retryLimit: 2 });
+    scheduler.stage(EXTERNAL, [out('a', '1'), out('a', '2'), out('a', '3')]);
+    expect(ids(scheduler.plan(all), 'a')).toEqual(['@external#1', '@external#2']);
+    scheduler.complete('a', []);
+    expect(ids(scheduler.plan(all), 'a')).toEqual(['@external#3']);
+  });
+
+  it('keeps mail for agents that are not eligible (e.g. restarting)', () => {
+    const scheduler = new Scheduler([agent('a'), agent('b')], { maxBatch: 10, retryLimit: 2 });
+    scheduler.stage(EXTERNAL, [out('a'), out('b')]);
+    const plan = scheduler.plan((name) => name === 'b');
+    expect(plan.batches.map((batch) => batch.agent)).toEqual(['b']);
+    expect(scheduler.mailboxDepth('a')).toBe(1);
+  });
+});
+
+describe('atomic ticks and retries', () => {
+  it('a crash puts the batch back in order; a crash from outside charges no attempt', () => {
+    const scheduler = new Scheduler([agent('a')], { maxBatch: 10, retryLimit: 0 });
+    scheduler.stage(EXTERNAL, [out('a', '1'), out('a', '2')]);
+    scheduler.plan(all);
+    expect(scheduler.fail('a', undefined, 'killed')).toEqual([]);
+    expect(ids(scheduler.plan(all), 'a')).toEqual(['@external#1', '@external#2']);
+  });
+
+  it('dead-letters the message that crashed the agent after retryLimit retries, keeping the rest', () => {
+    const scheduler = new Scheduler([agent('a')], { maxBatch: 10, retryLimit: 1 });
+    scheduler.stage(EXTERNAL, [out('a', 'ok'), out('a', 'poison'), out('a', 'after')]);
+    scheduler.plan(all);
+    expect(scheduler.fail('a', 1, 'trap: unreachable')).toEqual([]);
+    scheduler.plan(all);
+    const dead = scheduler.fail('a', 1, 'trap: unreachable');
+    expect(dead).toHaveLength(1);
+    expect(dead[0]?.envelope.id).toBe('@external#2');
+    expect(dead[0]?.reason).toBe('crashed "a" 2 times: trap: unreachable');
+    expect(ids(scheduler.plan(all), 'a')).toEqual(['@external#1', '@external#3']);
+  });
+});
+
+describe('early finish', () => {
+  it('puts the envelopes an agent did not handle back at the front of its mailbox', () => {
+    const scheduler = new Scheduler([agent('a')], { maxBatch: 10, retryLimit: 2 });
+    scheduler.stage(EXTERNAL, [out('a', '1'), out('a', '2'), out('a', '3')]);
+    scheduler.plan(all);
+    scheduler.complete('a', [], 1);
+    expect(scheduler.mailboxDepth('a')).toBe(2);
+    expect(ids(scheduler.plan(all), 'a')).toEqual(['@external#2', '@external#3']);
+  });
+});
+
+describe('refusals become dead letters', () => {
+  it('an address that is not an agent', () => {
+    const scheduler = new Scheduler([agent('a')], { maxBatch: 10, retryLimit: 2 });
+    scheduler.stage('a', [out('nobody')]);
+    const [dead] = scheduler.plan(all).deadLetters;
+    expect(dead?.reason).toBe('"a" sent to "nobody", which is not an agent of this system');
+  });
+
+  it('an agent outside the sender capabilities', () => {
+    const scheduler = new Scheduler([agent('a', ['b']), agent('b'), agent('c')], {
+      maxBatch: 10,
+      retryLimit: 2,
+    });
+    scheduler.stage('a', [out('b'), out('c')]);
+    const plan = scheduler.plan(all);
+    expect(plan.deadLetters.map((dead) => dead.reason)).toEqual([
+      '"a" may not send to "c" (not in its capabilities.sendTo)',
+    ]);
+    expect(ids(plan, 'b')).toEqual(['a#1']);
+  });
+
+  it('a payload over the sender maxMessageBytes', () => {
+    const scheduler = new Scheduler([agent('a', '*', 4), agent('b')], { maxBatch: 10, retryLimit: 2 });
+    scheduler.stage('a', [out('b', 'too long')]);
+    expect(scheduler.plan(all).deadLetters[0]?.reason).toBe(
+      'payload of 8 bytes exceeds maxMessageBytes 4 of "a"',
+    );
+  });
+
+  it('mail to a closed agent, now and later', () => {
+    const scheduler = new Scheduler([agent('a'), agent('b')], { maxBatch: 10, retryLimit: 2 });
+    scheduler.stage('a', [out('b', 'early')]);
+    scheduler.plan(() => false);
+    expect(scheduler.close('b', 'failed: init trapped')).toHaveLength(1);
+    scheduler.stage('a', [out('b', 'late')]);
+    expect(scheduler.plan(all).deadLetters[0]?.reason).toBe('"b" is not running: failed: init trapped');
+  });
+});
