@@ -28,3 +28,5 @@ channel.onFrame((bytes) => {
   }
 });
 channel.onParentGone(() => process.exit(0));
+// Ctrl+C in a terminal reaches the whole process group; stopping agents is the supervisor's call.
+process.on('SIGINT', () => {});

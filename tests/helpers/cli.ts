@@ -1,0 +1,81 @@
+// Runs the real `troupe` command as a child process and reads what it prints.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { TROUPE_BIN } from './paths.js';
+
+export interface CliRun {
+  child: ChildProcess;
+  lines: string[];
+  /** Resolves when a printed line matches. */
+  waitFor(pattern: RegExp): Promise<string>;
+  exit: Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+const running = new Set<ChildProcess>();
+
+/** With `ownGroup`, the command leads its own process group, as in a terminal (for Ctrl+C tests). */
+export function troupe(args: string[], options: { ownGroup?: boolean } = {}): CliRun {
+  const child = spawn(process.execPath, [TROUPE_BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownGroup ?? false,
+  });
+  running.add(child);
+  let stdout = '';
+  let stderr = '';
+  const lines: string[] = [];
+  const waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
+  let partial = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk;
+    partial += chunk;
+    const parts = partial.split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) {
+      lines.push(line);
+      for (const waiter of waiters.filter((w) => w.pattern.test(line))) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(line);
+      }
+    }
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk;
+  });
+  const exit = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    child.on('close', (code) => {
+      running.delete(child);
+      resolve({ code, stdout, stderr });
+    });
+  });
+  const waitFor = (pattern: RegExp) =>
+    new Promise<string>((resolve) => {
+      const seen = lines.find((line) => pattern.test(line));
+      if (seen) resolve(seen);
+      else waiters.push({ pattern, resolve });
+    });
+  return { child, lines, waitFor, exit };
+}
+
+export function killAllCli(): void {
+  for (const child of running) {
+    child.kill('SIGKILL');
+    if (child.spawnargs && child.pid) killGroup(child.pid);
+  }
+  running.clear();
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Not a group leader, or already gone.
+  }
+}
