@@ -25,18 +25,40 @@ describe('troupe run --json', () => {
     expect(code).toBe(0);
     const events = parse(stdout);
     expect(events.every((event) => typeof event.type === 'string')).toBe(true);
-    expect(events).toContainEqual(expect.objectContaining({ type: 'agent.spawned', agent: 'ping', pid: expect.any(Number) }));
-    expect(events).toContainEqual({ type: 'agent.state', agent: 'picky', state: 'restarting', tick: expect.any(Number) });
     expect(events).toContainEqual(
-      expect.objectContaining({ type: 'agent.crashed', agent: 'picky', reason: expect.stringContaining('refusing to handle 13') }),
+      expect.objectContaining({ type: 'agent.spawned', agent: 'ping', pid: expect.any(Number) }),
+    );
+    expect(events).toContainEqual({
+      type: 'agent.state',
+      agent: 'picky',
+      state: 'restarting',
+      tick: expect.any(Number),
+    });
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: 'agent.crashed',
+        agent: 'picky',
+        reason: expect.stringContaining('refusing to handle 13'),
+      }),
     );
     expect(events).toContainEqual(
-      expect.objectContaining({ type: 'message.dead', agent: 'picky', reason: expect.stringContaining('crashed "picky" 3 times') }),
+      expect.objectContaining({
+        type: 'message.dead',
+        agent: 'picky',
+        reason: expect.stringContaining('crashed "picky" 3 times'),
+      }),
     );
     const end = events.at(-1);
-    expect(end).toMatchObject({ type: 'run.end', ok: true, ticks: 22, delivered: 66, trace: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(end).toMatchObject({
+      type: 'run.end',
+      ok: true,
+      ticks: 22,
+      delivered: 66,
+      trace: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     // Every host process is gone once the command has exited.
-    for (const event of events.filter((e) => e.type === 'agent.spawned')) expect(isAlive(event.pid as number)).toBe(false);
+    for (const event of events.filter((e) => e.type === 'agent.spawned'))
+      expect(isAlive(event.pid as number)).toBe(false);
   });
 
   it('--seed overrides the seed in the file', async () => {
@@ -51,8 +73,18 @@ describe('troupe run --json', () => {
       name: 'fragile',
       supervisor: { maxRestarts: 1, periodMs: 60000 },
       agents: [
-        { name: 'ping', module: agentModule('relay'), init: 'peer=pong;start=1;limit=20;observer=picky', capabilities: { sendTo: ['*'] } },
-        { name: 'pong', module: agentModule('relay'), init: 'peer=ping;limit=20;observer=picky', capabilities: { sendTo: ['*'] } },
+        {
+          name: 'ping',
+          module: agentModule('relay'),
+          init: 'peer=pong;start=1;limit=20;observer=picky',
+          capabilities: { sendTo: ['*'] },
+        },
+        {
+          name: 'pong',
+          module: agentModule('relay'),
+          init: 'peer=ping;limit=20;observer=picky',
+          capabilities: { sendTo: ['*'] },
+        },
         { name: 'picky', module: agentModule('picky'), init: 'trapOn=13' },
       ],
     };
@@ -76,7 +108,8 @@ describe('troupe run without --until-idle', () => {
     expect(code).toBe(0);
     const events = parse(stdout);
     expect(events.at(-1)).toMatchObject({ type: 'run.end', ok: true, reason: 'interrupted by SIGINT' });
-    for (const event of events.filter((e) => e.type === 'agent.spawned')) expect(isAlive(event.pid as number)).toBe(false);
+    for (const event of events.filter((e) => e.type === 'agent.spawned'))
+      expect(isAlive(event.pid as number)).toBe(false);
   });
 
   it('Ctrl+C in a terminal (SIGINT to the whole process group) stops it gracefully too', async () => {
@@ -126,7 +159,9 @@ describe('troupe validate and schema', () => {
     writeFileSync(join(dir, 'x.actor.yaml'), 'name: x\nmodule: ./x.wasm\nrestart: always\n');
     const { code, stderr } = await troupe(['validate', join(dir, 'x.actor.yaml')]).exit;
     expect(code).toBe(1);
-    expect(stderr).toMatch(/x\.actor\.yaml:3:10: restart: must be one of permanent, transient, temporary \(got "always"\)/);
+    expect(stderr).toMatch(
+      /x\.actor\.yaml:3:10: restart: must be one of permanent, transient, temporary \(got "always"\)/,
+    );
   });
 
   it('bad usage exits 1 and says what is wrong', async () => {
@@ -138,6 +173,9 @@ describe('troupe validate and schema', () => {
   it('schema prints the JSON Schema for editors', async () => {
     const { code, stdout } = await troupe(['schema', 'actor']).exit;
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ title: 'Troupe actor file (*.actor.yaml)', required: ['name', 'module'] });
+    expect(JSON.parse(stdout)).toMatchObject({
+      title: 'Troupe actor file (*.actor.yaml)',
+      required: ['name', 'module'],
+    });
   });
 });

@@ -18,8 +18,8 @@ function load(bytes: Uint8Array, seed = 1): AgentSandbox {
   return AgentSandbox.instantiate(check.module, seed);
 }
 
-function envelope(from: string, kind: string, payload: string, id = `${from}#1`): Envelope {
-  return { id, from, to: 'me', kind, payload: utf8(payload) };
+function envelope(from: string, kind: string, payload: string, seq = 1): Envelope {
+  return { from, to: 'me', kind, payload: utf8(payload), seq };
 }
 
 describe('module checks', () => {
@@ -56,7 +56,7 @@ describe('echo agent', () => {
   it('answers with the same payload, addressed to the sender and correlated', () => {
     const echo = load(readFileSync(agentModule('echo')));
     expect(echo.init(new Uint8Array(), 0)).toMatchObject({ ok: true, outputs: [] });
-    const result = echo.handle([envelope('alice', 'greeting', 'hi there', 'alice#7')], 1);
+    const result = echo.handle([envelope('alice', 'greeting', 'hi there', 7)], 1);
     if (!result.ok) throw new Error(result.reason);
     expect(result.outputs).toHaveLength(1);
     const [out] = result.outputs;
@@ -116,7 +116,7 @@ describe('logical time and seeded random', () => {
     const dice = load(readFileSync(agentModule('dice')), seed);
     dice.init(new Uint8Array(), 0);
     const result = dice.handle(
-      Array.from({ length: 20 }, (_, i) => envelope('p', 'roll', '', `p#${i}`)),
+      Array.from({ length: 20 }, (_, i) => envelope('p', 'roll', '', i)),
       tick,
     );
     return result.ok ? result.outputs.map((out) => text(out.payload)) : [];

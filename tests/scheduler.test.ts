@@ -1,6 +1,6 @@
 // The deterministic scheduler alone: keys, batches, atomic ticks, retries, capabilities.
 import { describe, expect, it } from 'vitest';
-import type { Output } from '../src/protocol/index.js';
+import { envelopeId, type Output } from '../src/protocol/index.js';
 import { type AgentSpec, EXTERNAL, Scheduler } from '../src/supervisor/index.js';
 
 function agent(name: string, sendTo: string[] | '*' = '*', maxMessageBytes = 1024): AgentSpec {
@@ -23,7 +23,7 @@ const out = (to: string, text = '', kind = 'k'): Output => ({
 });
 const all = () => true;
 const ids = (plan: ReturnType<Scheduler['plan']>, who: string) =>
-  plan.batches.find((batch) => batch.agent === who)?.envelopes.map((envelope) => envelope.id);
+  plan.batches.find((batch) => batch.agent === who)?.envelopes.map(envelopeId);
 
 describe('ordering key', () => {
   it('releases outputs by source rank (name order), then send order, whatever the report order', () => {
@@ -48,7 +48,7 @@ describe('ordering key', () => {
     scheduler.complete('b', [out('a'), out('a')]);
     const second = scheduler.plan(all);
     expect(second.tick).toBe(2);
-    expect(second.batches[0]?.envelopes.map((e) => [e.id, e.tick])).toEqual([
+    expect(second.batches[0]?.envelopes.map((e) => [envelopeId(e), e.tick])).toEqual([
       ['b#1', 2],
       ['b#2', 2],
     ]);
@@ -99,7 +99,7 @@ describe('atomic ticks and retries', () => {
     scheduler.plan(all);
     const dead = scheduler.fail('a', 1, 'trap: unreachable');
     expect(dead).toHaveLength(1);
-    expect(dead[0]?.envelope.id).toBe('@external#2');
+    expect(envelopeId(dead[0]?.envelope ?? {})).toBe('@external#2');
     expect(dead[0]?.reason).toBe('crashed "a" 2 times: trap: unreachable');
     expect(ids(scheduler.plan(all), 'a')).toEqual(['@external#1', '@external#3']);
   });

@@ -37,36 +37,3 @@ export const FATAL = 4;
  * outgoing blocks (send) hold [to, kind, correlation id, payload].
  */
 export const BLOCK_FIELDS = 4;
-
-export function blockSize(fields: readonly Uint8Array[]): number {
-  let size = 0;
-  for (const field of fields) size += 4 + field.length;
-  return size;
-}
-
-export function writeBlock(target: Uint8Array, offset: number, fields: readonly Uint8Array[]): void {
-  const view = new DataView(target.buffer, target.byteOffset, target.byteLength);
-  let at = offset;
-  for (const field of fields) {
-    view.setUint32(at, field.length, true);
-    target.set(field, at + 4);
-    at += 4 + field.length;
-  }
-}
-
-/** Reads a block's fields as copies; undefined when the lengths run past the block. */
-export function readBlock(source: Uint8Array, offset: number, length: number): Uint8Array[] | undefined {
-  const end = offset + length;
-  if (offset < 0 || length < 0 || end > source.length) return undefined;
-  const view = new DataView(source.buffer, source.byteOffset, source.byteLength);
-  const fields: Uint8Array[] = [];
-  let at = offset;
-  for (let i = 0; i < BLOCK_FIELDS; i++) {
-    if (at + 4 > end) return undefined;
-    const size = view.getUint32(at, true);
-    if (at + 4 + size > end) return undefined;
-    fields.push(source.slice(at + 4, at + 4 + size));
-    at += 4 + size;
-  }
-  return at === end ? fields : undefined;
-}

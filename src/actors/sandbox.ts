@@ -1,16 +1,8 @@
 // One agent's WASM instance: the ABI v1 imports, and init/handle with failures returned as data.
-import type { Envelope, Output } from '../protocol/index.js';
-import {
-  ABI_MODULE,
-  blockSize,
-  FATAL,
-  HANDLE_FINISHED,
-  readBlock,
-  SEND_MALFORMED,
-  SEND_OK,
-  writeBlock,
-} from './abi.js';
+import { type Envelope, envelopeId, type Output } from '../protocol/index.js';
+import { ABI_MODULE, FATAL, HANDLE_FINISHED, SEND_MALFORMED, SEND_OK } from './abi.js';
 import { tickRandom } from './prng.js';
+import { WasmMemory } from './wasm-memory.js';
 
 export interface LogRecord {
   level: number;
@@ -31,12 +23,12 @@ interface AgentExports {
 /** Lines past this many in one tick are counted, not kept: a chatty agent cannot flood the host. */
 const MAX_LOG_LINES_PER_TICK = 200;
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+const EMPTY = new Uint8Array(0);
 
 export class AgentSandbox {
   readonly #seed: number;
   #exports!: AgentExports;
+  #memory!: WasmMemory;
   #tick = 0;
   #random: () => number = () => 0;
   #outputs: Output[] = [];
@@ -53,6 +45,7 @@ export class AgentSandbox {
     const sandbox = new AgentSandbox(seed);
     const instance = new WebAssembly.Instance(module, { [ABI_MODULE]: sandbox.#imports() });
     sandbox.#exports = instance.exports as unknown as AgentExports;
+    sandbox.#memory = new WasmMemory(sandbox.#exports.memory);
     return sandbox;
   }
 
@@ -60,7 +53,7 @@ export class AgentSandbox {
     this.#begin(tick);
     try {
       const ptr = this.#place(data.length);
-      new Uint8Array(this.#exports.memory.buffer).set(data, ptr);
+      this.#memory.writeBytes(ptr, data);
       const status = this.#exports.troupe_init(ptr, data.length);
       if (status !== 0) return this.#fail(0, `troupe_init returned ${status}`);
     } catch (error) {
@@ -76,15 +69,10 @@ export class AgentSandbox {
     for (let index = 0; index < envelopes.length && !finished; index++) {
       const envelope = envelopes[index] as Envelope;
       try {
-        const fields = [
-          encoder.encode(envelope.from ?? ''),
-          encoder.encode(envelope.kind ?? ''),
-          encoder.encode(envelope.id ?? ''),
-          envelope.payload ?? new Uint8Array(0),
-        ];
-        const size = blockSize(fields);
-        const ptr = this.#place(size);
-        writeBlock(new Uint8Array(this.#exports.memory.buffer), ptr, fields);
+        const strings = [envelope.from ?? '', envelope.kind ?? '', envelopeId(envelope)];
+        const payload = envelope.payload ?? EMPTY;
+        const ptr = this.#place(WasmMemory.blockBound(strings, payload));
+        const size = this.#memory.writeBlock(ptr, strings, payload);
         finished = this.#exports.troupe_handle(ptr, size) === HANDLE_FINISHED;
         handled++;
       } catch (error) {
@@ -97,20 +85,14 @@ export class AgentSandbox {
   #imports(): Record<string, (...args: never[]) => unknown> {
     return {
       send: (ptr: number, len: number): number => {
-        const fields = readBlock(new Uint8Array(this.#exports.memory.buffer), ptr, len);
+        const fields = this.#memory.readBlock(ptr, len);
         if (!fields) return SEND_MALFORMED;
-        const [to, kind, correlation, payload] = fields as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
-        this.#outputs.push({
-          to: decoder.decode(to),
-          kind: decoder.decode(kind),
-          correlationId: decoder.decode(correlation),
-          payload,
-        });
+        const [to, kind, correlationId, payload] = fields;
+        this.#outputs.push({ to, kind, correlationId, payload });
         return SEND_OK;
       },
       log: (level: number, ptr: number, len: number): void => {
-        const bytes = new Uint8Array(this.#exports.memory.buffer, ptr, len);
-        const text = decoder.decode(bytes);
+        const text = this.#memory.readText(ptr, len);
         if (level >= FATAL) this.#lastFatal = text;
         if (this.#logs.length < MAX_LOG_LINES_PER_TICK) this.#logs.push({ level, text });
         else this.#droppedLogs++;
@@ -131,7 +113,7 @@ export class AgentSandbox {
 
   #place(size: number): number {
     const ptr = this.#exports.troupe_alloc(size);
-    if (!Number.isInteger(ptr) || ptr <= 0 || ptr + size > this.#exports.memory.buffer.byteLength) {
+    if (!Number.isInteger(ptr) || ptr <= 0 || ptr + size > this.#memory.size) {
       throw new Error(`troupe_alloc(${size}) returned an unusable pointer ${ptr}`);
     }
     return ptr;

@@ -17,6 +17,11 @@ export type Frame = troupe.v1.IFrame;
 /** A frame that failed to decode or to pass the structural checks, named for the error report. */
 export type DecodeResult = { ok: true; frame: troupe.v1.Frame } | { ok: false; error: string };
 
+/** The id of an envelope: "<from>#<seq>", unique and deterministic. */
+export function envelopeId(envelope: Envelope): string {
+  return `${envelope.from ?? ''}#${envelope.seq ?? 0}`;
+}
+
 export function encodeFrame(frame: Frame): Uint8Array {
   return v1.Frame.encode(frame).finish();
 }

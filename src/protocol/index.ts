@@ -1,3 +1,3 @@
 // Public surface of the wire protocol: message types and frame encoding.
 export type { DecodeResult, Envelope, Frame, HostCommand, HostEvent, Output } from './codec.js';
-export { decodeFrame, encodeCommand, encodeFrame } from './codec.js';
+export { decodeFrame, encodeCommand, encodeFrame, envelopeId } from './codec.js';

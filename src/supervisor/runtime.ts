@@ -3,7 +3,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { agentSeed } from '../actors/index.js';
 import type { ExitInfo, HostProcess, Launcher } from '../launch/index.js';
-import { decodeFrame, encodeCommand, type HostEvent } from '../protocol/index.js';
+import { decodeFrame, encodeCommand, envelopeId, type HostEvent } from '../protocol/index.js';
 import { AgentSlot } from './agent-slot.js';
 import { type Clock, systemClock } from './clock.js';
 import type { SystemSpec } from './config/index.js';
@@ -272,11 +272,11 @@ export class Runtime {
   #deadLetter(letters: readonly DeadLetter[]): void {
     for (const { tick, envelope, reason } of letters) {
       this.#deadLetters++;
-      const { id, from, to, kind } = envelope;
+      const { from, to, kind } = envelope;
       this.#emit({
         type: 'message.dead',
         agent: to ?? '',
-        id: id ?? '',
+        id: envelopeId(envelope),
         from: from ?? '',
         kind: kind ?? '',
         reason,

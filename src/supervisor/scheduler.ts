@@ -25,11 +25,6 @@ export interface TickPlan {
   deadLetters: DeadLetter[];
 }
 
-interface Delivery {
-  envelope: Envelope;
-  attempts: number;
-}
-
 interface Sender {
   rank: number;
   sendTo: ReadonlySet<string> | '*';
@@ -42,12 +37,14 @@ export class Scheduler {
   readonly #senders = new Map<string, Sender>();
   /** Agent names in rank order (stable: sorted by name). */
   readonly #ranked: string[];
-  readonly #mailboxes = new Map<string, Queue<Delivery>>();
+  readonly #mailboxes = new Map<string, Queue<Envelope>>();
+  /** Failed attempts, kept only for envelopes whose handling crashed their agent. */
+  readonly #attempts = new WeakMap<Envelope, number>();
   readonly #closed = new Map<string, string>();
   readonly #seq = new Map<string, number>();
   /** Outputs waiting for the next tick boundary, per source. */
   readonly #staged = new Map<string, Output[]>();
-  readonly #inflight = new Map<string, Delivery[]>();
+  readonly #inflight = new Map<string, Envelope[]>();
   #tick = 0;
 
   constructor(agents: readonly AgentSpec[], options: { maxBatch: number; retryLimit: number }) {
@@ -101,11 +98,11 @@ export class Scheduler {
     const deadLetters = this.#release(next);
     const batches: Batch[] = [];
     for (const agent of this.#ranked) {
-      const mailbox = this.#mailboxes.get(agent) as Queue<Delivery>;
+      const mailbox = this.#mailboxes.get(agent) as Queue<Envelope>;
       if (mailbox.length === 0 || !eligible(agent)) continue;
-      const deliveries = mailbox.take(this.#maxBatch);
-      this.#inflight.set(agent, deliveries);
-      batches.push({ agent, envelopes: deliveries.map((delivery) => delivery.envelope) });
+      const envelopes = mailbox.take(this.#maxBatch);
+      this.#inflight.set(agent, envelopes);
+      batches.push({ agent, envelopes });
     }
     if (batches.length > 0) this.#tick = next;
     return { tick: this.#tick, batches, deadLetters };
@@ -116,10 +113,10 @@ export class Scheduler {
    * the rest go back to its mailbox. Its outputs go out at the next tick.
    */
   complete(agent: string, outputs: readonly Output[], handled?: number): void {
-    const deliveries = this.#inflight.get(agent);
+    const envelopes = this.#inflight.get(agent);
     this.#inflight.delete(agent);
-    if (deliveries && handled !== undefined && handled < deliveries.length) {
-      this.#mailboxes.get(agent)?.prepend(deliveries.slice(handled));
+    if (envelopes && handled !== undefined && handled < envelopes.length) {
+      this.#mailboxes.get(agent)?.prepend(envelopes.slice(handled));
     }
     this.stage(agent, outputs);
   }
@@ -130,25 +127,25 @@ export class Scheduler {
    * retry limit, dead-lettered with the reason. `index` is undefined when the cause was external.
    */
   fail(agent: string, index: number | undefined, reason: string): DeadLetter[] {
-    const deliveries = this.#inflight.get(agent);
-    if (!deliveries) return [];
+    const envelopes = this.#inflight.get(agent);
+    if (!envelopes) return [];
     this.#inflight.delete(agent);
     const deadLetters: DeadLetter[] = [];
-    const culprit = index === undefined ? undefined : deliveries[index];
+    const culprit = index === undefined ? undefined : envelopes[index];
     if (culprit) {
-      culprit.attempts++;
-      if (culprit.attempts > this.#retryLimit) {
-        deliveries.splice(index as number, 1);
-        const tries = culprit.attempts;
+      const tries = (this.#attempts.get(culprit) ?? 0) + 1;
+      this.#attempts.set(culprit, tries);
+      if (tries > this.#retryLimit) {
+        envelopes.splice(index as number, 1);
         deadLetters.push({
           tick: this.#tick,
-          envelope: culprit.envelope,
+          envelope: culprit,
           reason: `crashed "${agent}" ${tries} time${tries === 1 ? '' : 's'}: ${reason}`,
         });
       }
     }
-    if (this.#closed.has(agent)) return [...deadLetters, ...this.#deadLetterAll(deliveries, agent)];
-    this.#mailboxes.get(agent)?.prepend(deliveries);
+    if (this.#closed.has(agent)) return [...deadLetters, ...this.#deadLetterAll(envelopes, agent)];
+    this.#mailboxes.get(agent)?.prepend(envelopes);
     return deadLetters;
   }
 
@@ -174,7 +171,6 @@ export class Scheduler {
         const seq = (this.#seq.get(source) ?? 0) + 1;
         this.#seq.set(source, seq);
         const envelope: Envelope = {
-          id: `${source}#${seq}`,
           from: source,
           to: output.to ?? '',
           kind: output.kind ?? '',
@@ -185,7 +181,7 @@ export class Scheduler {
         };
         const refusal = this.#refusal(source, sender, envelope);
         if (refusal) deadLetters.push({ tick, envelope, reason: refusal });
-        else this.#mailboxes.get(envelope.to as string)?.push({ envelope, attempts: 0 });
+        else this.#mailboxes.get(envelope.to as string)?.push(envelope);
       }
     }
     this.#staged.clear();
@@ -206,8 +202,8 @@ export class Scheduler {
     return closed === undefined ? undefined : `"${to}" is not running: ${closed}`;
   }
 
-  #deadLetterAll(deliveries: readonly Delivery[], agent: string): DeadLetter[] {
+  #deadLetterAll(envelopes: readonly Envelope[], agent: string): DeadLetter[] {
     const reason = `"${agent}" is not running: ${this.#closed.get(agent) ?? 'closed'}`;
-    return deliveries.map((delivery) => ({ tick: this.#tick, envelope: delivery.envelope, reason }));
+    return envelopes.map((envelope) => ({ tick: this.#tick, envelope, reason }));
   }
 }

@@ -23,19 +23,16 @@ export function onMessage(handler: MessageHandler): void {
 
 /** Sends bytes to an agent. The supervisor checks the address against the agent's capabilities. */
 export function send(to: string, kind: string, payload: Uint8Array, correlationId: string = ""): void {
-  const toBytes = String.UTF8.encode(to);
-  const kindBytes = String.UTF8.encode(kind);
-  const corrBytes = String.UTF8.encode(correlationId);
-  const size = 16 + toBytes.byteLength + kindBytes.byteLength + corrBytes.byteLength + payload.byteLength;
-  const block = heap.alloc(size);
-  let at = block;
-  at = put(at, changetype<usize>(toBytes), toBytes.byteLength);
-  at = put(at, changetype<usize>(kindBytes), kindBytes.byteLength);
-  at = put(at, changetype<usize>(corrBytes), corrBytes.byteLength);
-  put(at, payload.dataStart, payload.byteLength);
-  const status = abiSend(block, <i32>size);
-  heap.free(block);
-  if (status != 0) abort("send: the host rejected a message block");
+  // Strings are encoded straight into one reused block: no allocation per send.
+  const bound = 16 + 3 * (to.length + kind.length + correlationId.length) + payload.byteLength;
+  const block = scratch(bound);
+  let at = putString(block, to);
+  at = putString(at, kind);
+  at = putString(at, correlationId);
+  store<u32>(at, payload.byteLength);
+  memory.copy(at + 4, payload.dataStart, payload.byteLength);
+  const size = at + 4 + payload.byteLength - block;
+  if (abiSend(block, <i32>size) != 0) abort("send: the host rejected a message block");
 }
 
 export function sendText(to: string, kind: string, text: string, correlationId: string = ""): void {
@@ -77,10 +74,21 @@ export function utf8(text: string): Uint8Array {
   return Uint8Array.wrap(String.UTF8.encode(text));
 }
 
-function put(at: usize, source: usize, size: i32): usize {
-  store<u32>(at, size);
-  memory.copy(at + 4, source, size);
-  return at + 4 + size;
+let scratchPtr: usize = 0;
+let scratchSize: usize = 0;
+
+function scratch(size: usize): usize {
+  if (size > scratchSize) {
+    scratchPtr = scratchPtr == 0 ? heap.alloc(size) : heap.realloc(scratchPtr, size);
+    scratchSize = size;
+  }
+  return scratchPtr;
+}
+
+function putString(at: usize, text: string): usize {
+  const written = String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, at + 4);
+  store<u32>(at, <u32>written);
+  return at + 4 + written;
 }
 
 // ---- exports required by ABI v1 (re-exported by every agent) ----

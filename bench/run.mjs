@@ -1,0 +1,133 @@
+// Troupe benchmarks, reported as ratios against a baseline measured in the same run.
+//   1. envelopes/s routed through the supervisor between two agent processes, against naive IPC
+//      with one send per message routed through the parent (same payload size);
+//   2. spawn-to-ready time per agent.
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NodeLauncher } from '../dist/launch/index.js';
+import { loadSystem, Runtime } from '../dist/supervisor/index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const hostEntry = join(root, 'dist', 'actors', 'host-main.js');
+const module = (name) => join(root, 'wasm', 'build', `${name}.wasm`);
+const PAYLOAD = 16;
+const work = mkdtempSync(join(tmpdir(), 'troupe-bench-'));
+
+function naiveBaseline(count) {
+  return new Promise((resolve) => {
+    const options = {
+      serialization: 'advanced',
+      env: { ...process.env, COUNT: String(count), SIZE: String(PAYLOAD) },
+    };
+    const source = fork(join(root, 'bench', 'naive-child.mjs'), [], {
+      ...options,
+      env: { ...options.env, ROLE: 'source' },
+    });
+    const sink = fork(join(root, 'bench', 'naive-child.mjs'), [], {
+      ...options,
+      env: { ...options.env, ROLE: 'sink' },
+    });
+    let started;
+    source.on('message', (message) => sink.send(message));
+    sink.on('message', () => {
+      const seconds = (performance.now() - started) / 1000;
+      source.kill();
+      sink.kill();
+      resolve(count / seconds);
+    });
+    // Both children are up once they answer the first message; start the clock then.
+    setTimeout(() => {
+      started = performance.now();
+      source.send('go');
+    }, 300);
+  });
+}
+
+function writeSystem(name, agents, scheduler = {}) {
+  const file = join(work, `${name}.system.yaml`);
+  writeFileSync(file, JSON.stringify({ name, scheduler, agents }));
+  return loadSystem(file, { root: '/' });
+}
+
+async function routed(perTick, ticks) {
+  const spec = writeSystem(
+    'routed',
+    [
+      {
+        name: 'blaster',
+        module: module('blaster'),
+        init: `to=sink;count=${perTick};size=${PAYLOAD}`,
+        capabilities: { sendTo: ['*'] },
+      },
+      { name: 'sink', module: module('sink') },
+    ],
+    { maxBatch: perTick * 2 },
+  );
+  let firstTick;
+  let lastTick;
+  const runtime = new Runtime(spec, {
+    launcher: new NodeLauncher(),
+    hostEntry,
+    maxTicks: ticks,
+    onEvent: (event) => {
+      if (event.type !== 'tick') return;
+      // Timing starts when the sink gets its first batch, so start-up is not counted.
+      if (event.tick === 2) firstTick = performance.now();
+      lastTick = performance.now();
+    },
+  });
+  const summary = await runtime.start();
+  const sinkEnvelopes = summary.agents.sink.delivered - perTick;
+  return sinkEnvelopes / ((lastTick - firstTick) / 1000);
+}
+
+async function spawnToReady(agents) {
+  const spec = writeSystem(
+    'spawn',
+    Array.from({ length: agents }, (_, i) => ({ name: `echo-${i}`, module: module('echo') })),
+  );
+  const spawned = new Map();
+  const ready = [];
+  const runtime = new Runtime(spec, {
+    launcher: new NodeLauncher(),
+    hostEntry,
+    untilIdle: true,
+    onEvent: (event) => {
+      if (event.type === 'agent.spawned') spawned.set(event.agent, performance.now());
+      if (event.type === 'agent.state' && event.state === 'running')
+        ready.push(performance.now() - spawned.get(event.agent));
+    },
+  });
+  await runtime.start();
+  ready.sort((a, b) => a - b);
+  return { median: ready[Math.floor(ready.length / 2)], max: ready.at(-1) };
+}
+
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const results = [];
+try {
+  const baselineCount = 100_000;
+  const baseline = await naiveBaseline(baselineCount);
+  console.log(`naive IPC, one send per message (${fmt(baselineCount)} messages): ${fmt(baseline)} msg/s`);
+  for (const perTick of [1000, 4000, 16000]) {
+    const ticks = Math.max(20, Math.ceil(2_000_000 / perTick));
+    const rate = await routed(perTick, ticks);
+    results.push({ perTick, rate });
+    console.log(
+      `troupe routed, ${fmt(perTick)} envelopes per tick (${ticks} ticks): ${fmt(rate)} envelopes/s = ${(rate / baseline).toFixed(1)}x naive`,
+    );
+  }
+  const spawn = await spawnToReady(8);
+  console.log(
+    `spawn to ready, 8 agents started together: median ${spawn.median.toFixed(0)} ms, max ${spawn.max.toFixed(0)} ms`,
+  );
+  const best = results.reduce((a, b) => (b.rate > a.rate ? b : a));
+  console.log(
+    `\nsummary: best ${fmt(best.rate)} envelopes/s (${fmt(best.perTick)}/tick), ${(best.rate / baseline).toFixed(1)}x the naive baseline of ${fmt(baseline)} msg/s`,
+  );
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
