@@ -120,6 +120,8 @@ try {
       `troupe routed, ${fmt(perTick)} envelopes per tick (${ticks} ticks): ${fmt(rate)} envelopes/s = ${(rate / baseline).toFixed(1)}x naive`,
     );
   }
+  const single = await spawnToReady(1);
+  console.log(`spawn to ready, 1 agent: ${single.median.toFixed(0)} ms`);
   const spawn = await spawnToReady(8);
   console.log(
     `spawn to ready, 8 agents started together: median ${spawn.median.toFixed(0)} ms, max ${spawn.max.toFixed(0)} ms`,

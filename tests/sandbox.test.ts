@@ -77,6 +77,25 @@ describe('echo agent', () => {
   });
 });
 
+describe('memory growth', () => {
+  it('keeps reading and writing correctly after the module grows its memory', () => {
+    const echo = load(readFileSync(agentModule('echo')));
+    echo.init(new Uint8Array(), 0);
+    const big = new Uint8Array(3 * 1024 * 1024).fill(7);
+    const batch: Envelope[] = [
+      envelope('a', 'k', 'before'),
+      { from: 'b', to: 'me', kind: 'big', payload: big, seq: 2 },
+      envelope('c', 'k', 'after'),
+    ];
+    const result = echo.handle(batch, 1);
+    if (!result.ok) throw new Error(result.reason);
+    expect(result.outputs.map((out) => out.to)).toEqual(['a', 'b', 'c']);
+    expect(result.outputs[1]?.payload?.length).toBe(big.length);
+    expect(result.outputs[1]?.payload?.every((byte) => byte === 7)).toBe(true);
+    expect(text(result.outputs[2]?.payload)).toBe('after');
+  });
+});
+
 describe('counter agent', () => {
   it('keeps state across messages and starts from its init data', () => {
     const counter = load(readFileSync(agentModule('counter')));

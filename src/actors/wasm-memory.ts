@@ -72,8 +72,9 @@ export class WasmMemory {
   }
 
   #current(): Uint8Array {
-    // memory.grow detaches the old buffer, which then reads as length 0.
-    if (this.#bytes.length === 0 || this.#bytes.buffer !== this.#memory.buffer) {
+    // memory.grow detaches the old buffer, which then reads as length 0. (Comparing buffers
+    // instead would call the memory.buffer getter per message, which shows in profiles.)
+    if (this.#bytes.length === 0) {
       this.#bytes = new Uint8Array(this.#memory.buffer);
       this.#view = new DataView(this.#memory.buffer);
     }
