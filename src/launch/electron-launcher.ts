@@ -1,6 +1,7 @@
 // Electron backend: one utilityProcess per host. Imported only by the Electron app entry, which
 // passes Electron's `utilityProcess` in, so this file never loads `electron` by itself.
 import type { UtilityProcess } from 'electron';
+import { ExitReport } from './exit-report.js';
 import { StderrTail } from './stderr-tail.js';
 import type { ExitInfo, HostProcess, Launcher, SpawnOptions } from './types.js';
 
@@ -29,8 +30,7 @@ export class ElectronLauncher implements Launcher {
 class ElectronHostProcess implements HostProcess {
   readonly #child: UtilityProcess;
   readonly #stderr = new StderrTail();
-  #exitListeners: Array<(info: ExitInfo) => void> = [];
-  #exit: ExitInfo | undefined;
+  readonly #exit = new ExitReport();
   #killed = false;
 
   constructor(child: UtilityProcess) {
@@ -45,7 +45,7 @@ class ElectronHostProcess implements HostProcess {
   }
 
   send(frame: Uint8Array): void {
-    if (this.#exit) return;
+    if (this.#exit.settled) return;
     // postMessage has no transfer list on utilityProcess; the bytes are copied.
     this.#child.postMessage(frame);
   }
@@ -55,8 +55,7 @@ class ElectronHostProcess implements HostProcess {
   }
 
   onExit(listener: (info: ExitInfo) => void): void {
-    if (this.#exit) listener(this.#exit);
-    else this.#exitListeners.push(listener);
+    this.#exit.listen(listener);
   }
 
   kill(): void {
@@ -65,9 +64,6 @@ class ElectronHostProcess implements HostProcess {
   }
 
   #finish(code: number): void {
-    if (this.#exit) return;
-    this.#exit = { code, signal: null, stderrTail: this.#stderr.lines(), killed: this.#killed };
-    for (const listener of this.#exitListeners) listener(this.#exit);
-    this.#exitListeners = [];
+    this.#exit.settle({ code, signal: null, stderrTail: this.#stderr.lines(), killed: this.#killed });
   }
 }

@@ -1,5 +1,6 @@
 // Node backend: one child_process.fork per host, frames over the IPC channel.
 import { type ChildProcess, fork } from 'node:child_process';
+import { ExitReport } from './exit-report.js';
 import { StderrTail } from './stderr-tail.js';
 import type { ExitInfo, HostProcess, Launcher, SpawnOptions } from './types.js';
 
@@ -21,8 +22,7 @@ export class NodeLauncher implements Launcher {
 class NodeHostProcess implements HostProcess {
   readonly #child: ChildProcess;
   readonly #stderr = new StderrTail();
-  #exitListeners: Array<(info: ExitInfo) => void> = [];
-  #exit: ExitInfo | undefined;
+  readonly #exit = new ExitReport();
   #killed = false;
 
   constructor(child: ChildProcess) {
@@ -56,8 +56,7 @@ class NodeHostProcess implements HostProcess {
   }
 
   onExit(listener: (info: ExitInfo) => void): void {
-    if (this.#exit) listener(this.#exit);
-    else this.#exitListeners.push(listener);
+    this.#exit.listen(listener);
   }
 
   kill(): void {
@@ -66,9 +65,6 @@ class NodeHostProcess implements HostProcess {
   }
 
   #finish(code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.#exit) return;
-    this.#exit = { code, signal, stderrTail: this.#stderr.lines(), killed: this.#killed };
-    for (const listener of this.#exitListeners) listener(this.#exit);
-    this.#exitListeners = [];
+    this.#exit.settle({ code, signal, stderrTail: this.#stderr.lines(), killed: this.#killed });
   }
 }

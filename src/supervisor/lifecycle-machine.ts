@@ -27,7 +27,7 @@ export interface LifecycleContext {
   lastCrash: string | undefined;
 }
 
-export const lifecycleMachine = setup({
+const lifecycleSetup = setup({
   types: {
     context: {} as LifecycleContext,
     events: {} as LifecycleEvent,
@@ -39,19 +39,24 @@ export const lifecycleMachine = setup({
     }),
     countRestart: assign({ restarts: ({ context }) => context.restarts + 1 }),
   },
-}).createMachine({
+});
+
+// Starting and restarting answer the same events: both wait for the host's Ready.
+const joining = {
+  on: {
+    READY: 'running',
+    CRASHED: { target: 'crashed', actions: 'recordCrash' },
+    GIVE_UP: { target: 'failed', actions: 'recordCrash' },
+    STOP: 'stopping',
+  },
+} as const;
+
+export const lifecycleMachine = lifecycleSetup.createMachine({
   id: 'agent-lifecycle',
   context: ({ input }) => ({ agent: input.agent, restarts: 0, lastCrash: undefined }),
   initial: 'starting',
   states: {
-    starting: {
-      on: {
-        READY: 'running',
-        CRASHED: { target: 'crashed', actions: 'recordCrash' },
-        GIVE_UP: { target: 'failed', actions: 'recordCrash' },
-        STOP: 'stopping',
-      },
-    },
+    starting: joining,
     running: {
       on: {
         CRASHED: { target: 'crashed', actions: 'recordCrash' },
@@ -66,14 +71,7 @@ export const lifecycleMachine = setup({
         STOP: 'stopping',
       },
     },
-    restarting: {
-      on: {
-        READY: 'running',
-        CRASHED: { target: 'crashed', actions: 'recordCrash' },
-        GIVE_UP: { target: 'failed', actions: 'recordCrash' },
-        STOP: 'stopping',
-      },
-    },
+    restarting: joining,
     stopping: { on: { STOPPED: 'stopped' } },
     // Not final: a permanent agent that finished normally is restarted from here.
     stopped: { on: { RESTART: { target: 'restarting', actions: 'countRestart' }, STOP: 'stopped' } },
