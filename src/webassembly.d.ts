@@ -30,6 +30,9 @@ declare namespace WebAssembly {
     readonly buffer: ArrayBuffer;
     grow(delta: number): number;
   }
+  class Global {
+    value: unknown;
+  }
   class CompileError extends Error {}
   class LinkError extends Error {}
   class RuntimeError extends Error {}

@@ -1,15 +1,36 @@
 // The deterministic scheduler alone: keys, batches, atomic ticks, retries, capabilities.
 import { describe, expect, it } from 'vitest';
 import { envelopeId, type Output } from '../src/protocol/index.js';
-import { type AgentSpec, EXTERNAL, Scheduler } from '../src/supervisor/index.js';
+import {
+  type AgentLimits,
+  type AgentSpec,
+  EXTERNAL,
+  REJECTED_KIND,
+  Scheduler,
+} from '../src/supervisor/index.js';
 
-function agent(name: string, sendTo: string[] | '*' = '*', maxMessageBytes = 1024): AgentSpec {
+const DEFAULT_LIMITS: AgentLimits = {
+  maxMessageBytes: 1024,
+  fuel: 1000,
+  memoryPages: 16,
+  maxSendsPerMessage: 100,
+  mailbox: 1000,
+  overflow: 'dead-letter',
+  watchdogMs: 1000,
+};
+
+function agent(
+  name: string,
+  sendTo: string[] | '*' = '*',
+  maxMessageBytes = 1024,
+  mailbox: Pick<AgentLimits, 'mailbox' | 'overflow'> = { mailbox: 1000, overflow: 'dead-letter' },
+): AgentSpec {
   return {
     name,
     modulePath: `/m/${name}.wasm`,
     initData: new Uint8Array(),
     restart: 'permanent',
-    limits: { maxMessageBytes },
+    limits: { ...DEFAULT_LIMITS, maxMessageBytes, ...mailbox },
     sendTo: sendTo === '*' ? '*' : new Set(sendTo),
     isolation: 'process',
     declaredAt: 'test',
@@ -57,7 +78,7 @@ describe('ordering key', () => {
 
   it('does not start a tick while one is running, and sleeps when nothing is pending', () => {
     const scheduler = new Scheduler([agent('a')], { maxBatch: 100, retryLimit: 2 });
-    expect(scheduler.plan(all)).toEqual({ tick: 0, batches: [], deadLetters: [] });
+    expect(scheduler.plan(all)).toEqual({ tick: 0, batches: [], deadLetters: [], rejected: [] });
     scheduler.stage(EXTERNAL, [out('a')]);
     scheduler.plan(all);
     expect(() => scheduler.plan(all)).toThrow(/still running/);
@@ -152,5 +173,40 @@ describe('refusals become dead letters', () => {
     expect(scheduler.close('b', 'failed: init trapped')).toHaveLength(1);
     scheduler.stage('a', [out('b', 'late')]);
     expect(scheduler.plan(all).deadLetters[0]?.reason).toBe('"b" is not running: failed: init trapped');
+  });
+});
+
+describe('bounded mailboxes', () => {
+  it('dead-letters what does not fit, with the bound in the reason', () => {
+    const scheduler = new Scheduler(
+      [agent('a'), agent('b', '*', 1024, { mailbox: 2, overflow: 'dead-letter' })],
+      {
+        maxBatch: 10,
+        retryLimit: 2,
+      },
+    );
+    scheduler.stage('a', [out('b', '1'), out('b', '2'), out('b', '3')]);
+    const plan = scheduler.plan(() => false);
+    expect(scheduler.mailboxDepth('b')).toBe(2);
+    expect(plan.deadLetters.map((dead) => [envelopeId(dead.envelope), dead.reason])).toEqual([
+      ['a#3', 'the mailbox of "b" is full (limits.mailbox 2)'],
+    ]);
+  });
+
+  it('with overflow "reject", sends the sender a notice correlated with its message', () => {
+    const scheduler = new Scheduler([agent('a'), agent('b', '*', 1024, { mailbox: 1, overflow: 'reject' })], {
+      maxBatch: 10,
+      retryLimit: 2,
+    });
+    scheduler.stage('a', [out('b', '1'), out('b', '2')]);
+    const first = scheduler.plan((name) => name === 'a');
+    expect(first.rejected.map((r) => envelopeId(r.envelope))).toEqual(['a#2']);
+    expect(first.deadLetters).toEqual([]);
+    const second = scheduler.plan((name) => name === 'a');
+    const notice = second.batches.find((batch) => batch.agent === 'a')?.envelopes[0];
+    expect(notice).toMatchObject({ from: '@troupe', to: 'a', kind: REJECTED_KIND, correlationId: 'a#2' });
+    expect(new TextDecoder().decode(notice?.payload ?? new Uint8Array())).toContain(
+      'is full (limits.mailbox 1)',
+    );
   });
 });

@@ -2,7 +2,7 @@
 import type { HostCommand, HostEvent } from '../protocol/index.js';
 import { ABI_VERSION } from './abi.js';
 import { compileAgentModule } from './module-check.js';
-import { AgentSandbox, type LogRecord, type RunResult } from './sandbox.js';
+import { AgentSandbox, type LogRecord, NO_LIMITS, type RunResult } from './sandbox.js';
 
 export interface AgentHostOptions {
   readModule(path: string): Promise<Uint8Array>;
@@ -57,7 +57,13 @@ export class AgentHost {
     }
     let sandbox: AgentSandbox;
     try {
-      sandbox = AgentSandbox.instantiate(module, load.seed ?? 0);
+      const limits = load.limits ?? {};
+      sandbox = AgentSandbox.instantiate(module, load.seed ?? 0, {
+        fuel: limits.fuel ?? 0,
+        maxMessageBytes: limits.maxMessageBytes || NO_LIMITS.maxMessageBytes,
+        maxSendsPerMessage: limits.maxSendsPerMessage || NO_LIMITS.maxSendsPerMessage,
+        memoryPages: limits.memoryPages || NO_LIMITS.memoryPages,
+      });
     } catch (error) {
       return this.#loadFailed(agent, generation, `instantiation failed: ${(error as Error).message}`, false);
     }

@@ -2,6 +2,8 @@
 
 export type { LogLevel } from './abi.js';
 export { ABI_IMPORTS, ABI_MODULE, ABI_VERSION, LOG_LEVELS, REQUIRED_EXPORTS } from './abi.js';
+export type { MeterOptions, MeterResult } from './meter.js';
+export { METER_VERSION, meterModule } from './meter.js';
 export type { ModuleCheck } from './module-check.js';
 export { compileAgentModule } from './module-check.js';
 export { agentSeed } from './prng.js';

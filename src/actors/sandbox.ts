@@ -13,8 +13,20 @@ export type RunResult =
   | { ok: true; outputs: Output[]; logs: LogRecord[]; finished: boolean; handled: number }
   | { ok: false; index: number; reason: string; logs: LogRecord[] };
 
+export interface SandboxLimits {
+  /** Fuel per init or handle call; 0 when the module is not metered. */
+  fuel: number;
+  maxMessageBytes: number;
+  maxSendsPerMessage: number;
+  memoryPages: number;
+}
+
+/** An agent broke one of its limits; thrown from an import, so the agent's call unwinds. */
+class LimitBreach extends Error {}
+
 interface AgentExports {
   memory: WebAssembly.Memory;
+  __troupe_fuel?: WebAssembly.Global;
   troupe_alloc(size: number): number;
   troupe_init(ptr: number, len: number): number;
   troupe_handle(ptr: number, len: number): number;
@@ -25,8 +37,18 @@ const MAX_LOG_LINES_PER_TICK = 200;
 
 const EMPTY = new Uint8Array(0);
 
+/** For tests and tools that run a module without limits. */
+export const NO_LIMITS: SandboxLimits = {
+  fuel: 0,
+  maxMessageBytes: Number.MAX_SAFE_INTEGER,
+  maxSendsPerMessage: Number.MAX_SAFE_INTEGER,
+  memoryPages: 65536,
+};
+
 export class AgentSandbox {
   readonly #seed: number;
+  readonly #limits: SandboxLimits;
+  #sendsThisMessage = 0;
   #exports!: AgentExports;
   #memory!: WasmMemory;
   #tick = 0;
@@ -36,13 +58,18 @@ export class AgentSandbox {
   #droppedLogs = 0;
   #lastFatal: string | undefined;
 
-  private constructor(seed: number) {
+  private constructor(seed: number, limits: SandboxLimits) {
     this.#seed = seed;
+    this.#limits = limits;
   }
 
   /** Instantiates a module already checked by compileAgentModule. */
-  static instantiate(module: WebAssembly.Module, seed: number): AgentSandbox {
-    const sandbox = new AgentSandbox(seed);
+  static instantiate(
+    module: WebAssembly.Module,
+    seed: number,
+    limits: SandboxLimits = NO_LIMITS,
+  ): AgentSandbox {
+    const sandbox = new AgentSandbox(seed, limits);
     const instance = new WebAssembly.Instance(module, { [ABI_MODULE]: sandbox.#imports() });
     sandbox.#exports = instance.exports as unknown as AgentExports;
     sandbox.#memory = new WasmMemory(sandbox.#exports.memory);
@@ -54,10 +81,11 @@ export class AgentSandbox {
     try {
       const ptr = this.#place(data.length);
       this.#memory.writeBytes(ptr, data);
+      this.#refuel();
       const status = this.#exports.troupe_init(ptr, data.length);
       if (status !== 0) return this.#fail(0, `troupe_init returned ${status}`);
     } catch (error) {
-      return this.#fail(0, describeTrap(error, this.#lastFatal));
+      return this.#fail(0, this.#describe(error));
     }
     return this.#succeed(false, 0);
   }
@@ -73,10 +101,11 @@ export class AgentSandbox {
         const payload = envelope.payload ?? EMPTY;
         const ptr = this.#place(WasmMemory.blockBound(strings, payload));
         const size = this.#memory.writeBlock(ptr, strings, payload);
+        this.#refuel();
         finished = this.#exports.troupe_handle(ptr, size) === HANDLE_FINISHED;
         handled++;
       } catch (error) {
-        return this.#fail(index, describeTrap(error, this.#lastFatal));
+        return this.#fail(index, this.#describe(error));
       }
     }
     return this.#succeed(finished, handled);
@@ -88,6 +117,17 @@ export class AgentSandbox {
         const fields = this.#memory.readBlock(ptr, len);
         if (!fields) return SEND_MALFORMED;
         const [to, kind, correlationId, payload] = fields;
+        const { maxMessageBytes, maxSendsPerMessage } = this.#limits;
+        if (payload.length > maxMessageBytes) {
+          throw new LimitBreach(
+            `sent ${payload.length} bytes to "${to}", above limits.maxMessageBytes ${maxMessageBytes}`,
+          );
+        }
+        if (++this.#sendsThisMessage > maxSendsPerMessage) {
+          throw new LimitBreach(
+            `sent more than limits.maxSendsPerMessage ${maxSendsPerMessage} messages for one message`,
+          );
+        }
         this.#outputs.push({ to, kind, correlationId, payload });
         return SEND_OK;
       },
@@ -100,6 +140,26 @@ export class AgentSandbox {
       now: (): bigint => BigInt(this.#tick),
       random: (): number => this.#random(),
     };
+  }
+
+  /** A fresh budget for one call; the meter counts down from it. */
+  #refuel(): void {
+    this.#sendsThisMessage = 0;
+    const fuel = this.#exports.__troupe_fuel;
+    if (fuel && this.#limits.fuel > 0) fuel.value = this.#limits.fuel;
+  }
+
+  #describe(error: unknown): string {
+    if (error instanceof LimitBreach) return `limit: ${error.message}`;
+    const fuel = this.#exports.__troupe_fuel;
+    if (fuel && this.#limits.fuel > 0 && (fuel.value as number) < 0) {
+      return `fuel exhausted: the call used more than its budget of ${this.#limits.fuel} (limits.fuel)`;
+    }
+    const reason = describeTrap(error, this.#lastFatal);
+    const pages = this.#memory.size / 65536;
+    return pages >= this.#limits.memoryPages
+      ? `${reason}; memory is at its limit of ${this.#limits.memoryPages} pages (limits.memoryPages)`
+      : reason;
   }
 
   #begin(tick: number): void {

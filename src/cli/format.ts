@@ -16,6 +16,8 @@ export function formatEvent(event: RuntimeEvent, width: number): string | undefi
       return `${who(event.agent, event.tick)} ${event.level === 'info' ? '' : `${event.level}: `}${event.text}`;
     case 'message.dead':
       return `[t${event.tick}] dead letter ${event.id} (${event.from} -> ${event.agent}, ${event.kind}): ${event.reason}`;
+    case 'message.rejected':
+      return `[t${event.tick}] rejected ${event.id} (${event.from} -> ${event.agent}, ${event.kind}): ${event.reason}`;
     case 'frame.rejected':
       return `       ${event.agent.padEnd(width)} rejected a frame: ${event.reason}`;
     case 'tick':

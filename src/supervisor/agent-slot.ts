@@ -15,6 +15,10 @@ export class AgentSlot {
   delivered = 0;
   /** Why we killed the host ourselves, reported when its exit arrives. */
   faultReason: string | undefined;
+  /** The metered module the host loads (module-cache.ts). */
+  modulePath = '';
+  /** Cancels the watchdog armed for the command the host is working on. */
+  disarm: (() => void) | undefined;
 
   constructor(spec: AgentSpec, onState: (state: LifecycleState) => void) {
     this.spec = spec;

@@ -16,6 +16,16 @@ export type RuntimeEvent =
       reason: string;
       tick: number;
     }
+  /** A full mailbox refused the envelope and its sender got a troupe/rejected notice. */
+  | {
+      type: 'message.rejected';
+      agent: string;
+      id: string;
+      from: string;
+      kind: string;
+      reason: string;
+      tick: number;
+    }
   | { type: 'frame.rejected'; agent: string; reason: string }
   /** A tick was handed out: which agents got a batch, and how many envelopes in all. */
   | { type: 'tick'; tick: number; agents: string[]; envelopes: number }

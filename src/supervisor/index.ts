@@ -1,7 +1,15 @@
 // Public surface of the supervisor: config, the runtime engine, its events, and the pure policies.
 export type { Clock } from './clock.js';
 export { FakeClock, systemClock } from './clock.js';
-export type { AgentSpec, ConfigIssue, LoadOptions, RestartType, SystemSpec } from './config/index.js';
+export type {
+  AgentLimits,
+  AgentSpec,
+  ConfigIssue,
+  LoadOptions,
+  MailboxOverflow,
+  RestartType,
+  SystemSpec,
+} from './config/index.js';
 export {
   actorSchema,
   ConfigError,
@@ -20,4 +28,4 @@ export { addRestart, shouldRestart } from './restart-policy.js';
 export type { RuntimeOptions } from './runtime.js';
 export { Runtime } from './runtime.js';
 export type { Batch, DeadLetter, TickPlan } from './scheduler.js';
-export { EXTERNAL, Scheduler } from './scheduler.js';
+export { EXTERNAL, REJECTED_KIND, RUNTIME, Scheduler } from './scheduler.js';

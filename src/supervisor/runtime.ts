@@ -1,6 +1,8 @@
 // The supervisor's engine: starts agent hosts, runs lockstep ticks, restarts crashed agents.
 // Decisions come from the scheduler and restart-policy (pure); this file only acts on them.
 import { createHash, type Hash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { agentSeed } from '../actors/index.js';
 import type { ExitInfo, HostProcess, Launcher } from '../launch/index.js';
 import { decodeFrame, encodeCommand, envelopeId, type HostEvent } from '../protocol/index.js';
@@ -9,8 +11,9 @@ import { type Clock, systemClock } from './clock.js';
 import type { SystemSpec } from './config/index.js';
 import type { RunSummary, RuntimeEvent } from './events.js';
 import { describeExit } from './exit-reason.js';
+import { ModuleCache } from './module-cache.js';
 import { addRestart, type ExitKind, shouldRestart } from './restart-policy.js';
-import { type DeadLetter, EXTERNAL, Scheduler } from './scheduler.js';
+import { type DeadLetter, EXTERNAL, Scheduler, type TickPlan } from './scheduler.js';
 
 export interface RuntimeOptions {
   launcher: Launcher;
@@ -24,6 +27,8 @@ export interface RuntimeOptions {
   /** How long hosts get to exit after a stop request before they are killed. */
   shutdownMs?: number;
   hostEnv?: Record<string, string>;
+  /** Where metered modules are kept between runs. Default: <os tmpdir>/troupe-modules. */
+  cacheDir?: string;
   onEvent?: (event: RuntimeEvent) => void;
 }
 
@@ -34,6 +39,7 @@ export class Runtime {
   readonly #options: RuntimeOptions;
   readonly #clock: Clock;
   readonly #scheduler: Scheduler;
+  readonly #modules: ModuleCache;
   readonly #slots = new Map<string, AgentSlot>();
   readonly #inflight = new Set<string>();
   readonly #trace: Hash = createHash('sha256');
@@ -53,6 +59,7 @@ export class Runtime {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#scheduler = new Scheduler(spec.agents, spec.scheduler);
+    this.#modules = new ModuleCache(options.cacheDir ?? join(tmpdir(), 'troupe-modules'));
     this.done = new Promise((resolve) => {
       this.#resolve = resolve;
     });
@@ -70,8 +77,15 @@ export class Runtime {
     this.#emit({ type: 'run.start', system: name, agents: agents.map((a) => a.name), seed, backend });
     for (const slot of this.#slots.values()) {
       slot.actor.start();
-      this.#spawn(slot);
+      const prepared = this.#modules.prepare(slot.spec);
+      if (prepared.ok) {
+        slot.modulePath = prepared.path;
+        this.#spawn(slot);
+      } else {
+        this.#giveUp(slot, prepared.reason);
+      }
     }
+    this.#pump();
     return this.done;
   }
 
@@ -114,14 +128,30 @@ export class Runtime {
   }
 
   #load(slot: AgentSlot): void {
+    const { fuel, maxMessageBytes, maxSendsPerMessage, memoryPages } = slot.spec.limits;
     const load = {
-      modulePath: slot.spec.modulePath,
+      modulePath: slot.modulePath,
       initData: slot.spec.initData,
       seed: agentSeed(this.#spec.seed, slot.name),
       generation: slot.generation,
       tick: this.#scheduler.tick,
+      limits: { fuel, maxMessageBytes, maxSendsPerMessage, memoryPages },
     };
-    slot.host?.send(encodeCommand({ agent: slot.name, load }));
+    this.#send(slot, encodeCommand({ agent: slot.name, load }), 'loading the module');
+  }
+
+  /** Sends a command the host must answer, with the watchdog armed until it does. */
+  #send(slot: AgentSlot, bytes: Uint8Array, what: string): void {
+    const host = slot.host;
+    if (!host) return;
+    slot.disarm?.();
+    const ms = slot.spec.limits.watchdogMs;
+    slot.disarm = this.#clock.setTimeout(() => {
+      if (slot.host !== host) return;
+      slot.faultReason = `watchdog: no answer ${what} within ${ms} ms (limits.watchdogMs)`;
+      host.kill();
+    }, ms);
+    host.send(bytes);
   }
 
   #onFrame(slot: AgentSlot, host: HostProcess, bytes: unknown): void {
@@ -147,6 +177,10 @@ export class Runtime {
 
   #onHostEvent(slot: AgentSlot, event: HostEvent): void {
     const tick = this.#scheduler.tick;
+    if (!event.log) {
+      slot.disarm?.();
+      slot.disarm = undefined;
+    }
     if (event.log) {
       const level = LOG_LEVEL_NAMES[event.log.level ?? 1] ?? 'info';
       this.#emit({
@@ -175,6 +209,8 @@ export class Runtime {
   #onExit(slot: AgentSlot, host: HostProcess, info: ExitInfo): void {
     if (slot.host !== host) return;
     slot.host = undefined;
+    slot.disarm?.();
+    slot.disarm = undefined;
     if (this.#shuttingDown) {
       slot.actor.send({ type: 'STOPPED' });
       this.#finishIfAllExited();
@@ -243,8 +279,14 @@ export class Runtime {
       this.requestStop(`reached --max-ticks ${maxTicks}`);
       return;
     }
-    const plan = this.#scheduler.plan((agent) => this.#slots.get(agent)?.state === 'running');
-    this.#deadLetter(plan.deadLetters);
+    const eligible = (agent: string) => this.#slots.get(agent)?.state === 'running';
+    let plan = this.#scheduler.plan(eligible);
+    this.#undelivered(plan);
+    // A release can stage notices (rejections) of its own; they go out before the system may idle.
+    if (plan.batches.length === 0 && this.#scheduler.staged) {
+      plan = this.#scheduler.plan(eligible);
+      this.#undelivered(plan);
+    }
     if (plan.batches.length === 0) {
       if (!this.#idle) this.#emit({ type: 'system.idle', tick: plan.tick });
       this.#idle = true;
@@ -262,11 +304,28 @@ export class Runtime {
       this.#inflight.add(batch.agent);
       this.#delivered += batch.envelopes.length;
       slot.delivered += batch.envelopes.length;
-      slot.host?.send(bytes);
+      this.#send(slot, bytes, `to the batch of tick ${plan.tick}`);
     }
     const agents = plan.batches.map((batch) => batch.agent);
     const envelopes = plan.batches.reduce((sum, batch) => sum + batch.envelopes.length, 0);
     this.#emit({ type: 'tick', tick: plan.tick, agents, envelopes });
+  }
+
+  #undelivered(plan: TickPlan): void {
+    this.#deadLetter(plan.deadLetters);
+    for (const { tick, envelope, reason } of plan.rejected) {
+      const { from, to, kind } = envelope;
+      const id = envelopeId(envelope);
+      this.#emit({
+        type: 'message.rejected',
+        agent: to ?? '',
+        id,
+        from: from ?? '',
+        kind: kind ?? '',
+        reason,
+        tick,
+      });
+    }
   }
 
   #deadLetter(letters: readonly DeadLetter[]): void {

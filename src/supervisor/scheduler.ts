@@ -1,11 +1,15 @@
 // Deterministic mailboxes and ticks (DESIGN §4). No IO: the supervisor feeds it reports in any
 // order and it always hands out the same batches, because order comes from keys, not arrival.
-import type { Envelope, Output } from '../protocol/index.js';
-import type { AgentSpec } from './config/index.js';
+import { type Envelope, envelopeId, type Output } from '../protocol/index.js';
+import type { AgentSpec, MailboxOverflow } from './config/index.js';
 import { Queue } from './queue.js';
 
 /** The source name of messages that enter from outside (UI, CLI, API); it ranks before every agent. */
 export const EXTERNAL = '@external';
+/** The source name of the runtime's own notices to agents, e.g. a rejected message. */
+export const RUNTIME = '@troupe';
+/** Kind of the notice an agent gets back when its message was rejected (payload: the reason). */
+export const REJECTED_KIND = 'troupe/rejected';
 
 export interface DeadLetter {
   tick: number;
@@ -23,6 +27,8 @@ export interface TickPlan {
   tick: number;
   batches: Batch[];
   deadLetters: DeadLetter[];
+  /** Envelopes refused by a full mailbox whose policy is "reject": sent back to their senders. */
+  rejected: DeadLetter[];
 }
 
 interface Sender {
@@ -31,10 +37,16 @@ interface Sender {
   maxMessageBytes: number;
 }
 
+interface Receiver {
+  mailbox: number;
+  overflow: MailboxOverflow;
+}
+
 export class Scheduler {
   readonly #maxBatch: number;
   readonly #retryLimit: number;
   readonly #senders = new Map<string, Sender>();
+  readonly #receivers = new Map<string, Receiver>();
   /** Agent names in rank order (stable: sorted by name). */
   readonly #ranked: string[];
   readonly #mailboxes = new Map<string, Queue<Envelope>>();
@@ -54,8 +66,10 @@ export class Scheduler {
     this.#ranked.forEach((name, rank) => {
       const spec = agents.find((agent) => agent.name === name) as AgentSpec;
       this.#senders.set(name, { rank, sendTo: spec.sendTo, maxMessageBytes: spec.limits.maxMessageBytes });
+      this.#receivers.set(name, { mailbox: spec.limits.mailbox, overflow: spec.limits.overflow });
       this.#mailboxes.set(name, new Queue());
     });
+    this.#senders.set(RUNTIME, { rank: -2, sendTo: '*', maxMessageBytes: Number.POSITIVE_INFINITY });
     this.#senders.set(EXTERNAL, { rank: -1, sendTo: '*', maxMessageBytes: Number.POSITIVE_INFINITY });
   }
 
@@ -74,6 +88,11 @@ export class Scheduler {
     for (const mailbox of this.#mailboxes.values()) count += mailbox.length;
     for (const outputs of this.#staged.values()) count += outputs.length;
     return count;
+  }
+
+  /** Outputs waiting for the next release. */
+  get staged(): boolean {
+    return this.#staged.size > 0;
   }
 
   mailboxDepth(agent: string): number {
@@ -95,7 +114,7 @@ export class Scheduler {
   plan(eligible: (agent: string) => boolean): TickPlan {
     if (this.#inflight.size > 0) throw new Error(`tick ${this.#tick} is still running`);
     const next = this.#tick + 1;
-    const deadLetters = this.#release(next);
+    const { deadLetters, rejected } = this.#release(next);
     const batches: Batch[] = [];
     for (const agent of this.#ranked) {
       const mailbox = this.#mailboxes.get(agent) as Queue<Envelope>;
@@ -105,7 +124,7 @@ export class Scheduler {
       batches.push({ agent, envelopes });
     }
     if (batches.length > 0) this.#tick = next;
-    return { tick: this.#tick, batches, deadLetters };
+    return { tick: this.#tick, batches, deadLetters, rejected };
   }
 
   /**
@@ -160,32 +179,56 @@ export class Scheduler {
     this.#closed.delete(agent);
   }
 
-  #release(tick: number): DeadLetter[] {
+  #release(tick: number): { deadLetters: DeadLetter[]; rejected: DeadLetter[] } {
     const deadLetters: DeadLetter[] = [];
+    const rejected: DeadLetter[] = [];
     const sources = [...this.#staged.keys()].sort(
       (a, b) => (this.#senders.get(a)?.rank ?? 0) - (this.#senders.get(b)?.rank ?? 0),
     );
+    // Notices of rejection are staged while releasing, and go out with the next release.
+    const staged = new Map(this.#staged);
+    this.#staged.clear();
     for (const source of sources) {
       const sender = this.#senders.get(source) as Sender;
-      for (const output of this.#staged.get(source) as Output[]) {
-        const seq = (this.#seq.get(source) ?? 0) + 1;
-        this.#seq.set(source, seq);
-        const envelope: Envelope = {
-          from: source,
-          to: output.to ?? '',
-          kind: output.kind ?? '',
-          payload: output.payload ?? new Uint8Array(0),
-          correlationId: output.correlationId ?? '',
-          tick,
-          seq,
-        };
+      for (const output of staged.get(source) as Output[]) {
+        const envelope = this.#stamp(source, output, tick);
         const refusal = this.#refusal(source, sender, envelope);
-        if (refusal) deadLetters.push({ tick, envelope, reason: refusal });
-        else this.#mailboxes.get(envelope.to as string)?.push(envelope);
+        if (refusal) {
+          deadLetters.push({ tick, envelope, reason: refusal });
+          continue;
+        }
+        const to = envelope.to as string;
+        const mailbox = this.#mailboxes.get(to) as Queue<Envelope>;
+        const receiver = this.#receivers.get(to) as Receiver;
+        if (mailbox.length < receiver.mailbox) {
+          mailbox.push(envelope);
+          continue;
+        }
+        const reason = `the mailbox of "${to}" is full (limits.mailbox ${receiver.mailbox})`;
+        if (receiver.overflow === 'reject' && this.#mailboxes.has(source)) {
+          rejected.push({ tick, envelope, reason });
+          const notice = { to: source, kind: REJECTED_KIND, payload: new TextEncoder().encode(reason) };
+          this.stage(RUNTIME, [{ ...notice, correlationId: envelopeId(envelope) }]);
+        } else {
+          deadLetters.push({ tick, envelope, reason });
+        }
       }
     }
-    this.#staged.clear();
-    return deadLetters;
+    return { deadLetters, rejected };
+  }
+
+  #stamp(source: string, output: Output, tick: number): Envelope {
+    const seq = (this.#seq.get(source) ?? 0) + 1;
+    this.#seq.set(source, seq);
+    return {
+      from: source,
+      to: output.to ?? '',
+      kind: output.kind ?? '',
+      payload: output.payload ?? new Uint8Array(0),
+      correlationId: output.correlationId ?? '',
+      tick,
+      seq,
+    };
   }
 
   #refusal(source: string, sender: Sender, envelope: Envelope): string | undefined {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { DEFAULTS } from './schema.js';
 import { checkSchema, type FileKind } from './schema-check.js';
-import type { AgentSpec, RestartType, Strategy, SystemSpec } from './specs.js';
+import type { AgentSpec, MailboxOverflow, RestartType, Strategy, SystemSpec } from './specs.js';
 import { type ConfigIssue, type FieldPath, formatIssue, YamlSource } from './yaml-source.js';
 
 /** The one error config loading throws; `issues` lists every problem found. */
@@ -121,7 +121,15 @@ function toAgentSpec(
     modulePath,
     initData: encodeInit(raw.init),
     restart: (raw.restart as RestartType | undefined) ?? DEFAULTS.restart,
-    limits: { maxMessageBytes: (limits.maxMessageBytes as number | undefined) ?? DEFAULTS.maxMessageBytes },
+    limits: {
+      maxMessageBytes: (limits.maxMessageBytes as number | undefined) ?? DEFAULTS.maxMessageBytes,
+      fuel: (limits.fuel as number | undefined) ?? DEFAULTS.fuel,
+      memoryPages: (limits.memoryPages as number | undefined) ?? DEFAULTS.memoryPages,
+      maxSendsPerMessage: (limits.maxSendsPerMessage as number | undefined) ?? DEFAULTS.maxSendsPerMessage,
+      mailbox: (limits.mailbox as number | undefined) ?? DEFAULTS.mailboxSize,
+      overflow: (limits.overflow as MailboxOverflow | undefined) ?? DEFAULTS.mailboxOverflow,
+      watchdogMs: (limits.watchdogMs as number | undefined) ?? DEFAULTS.watchdogMs,
+    },
     sendTo: sendTo?.includes('*') ? '*' : new Set(sendTo ?? []),
     isolation: DEFAULTS.isolation,
     declaredAt: `${source.file}:${line}`,

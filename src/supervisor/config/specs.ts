@@ -3,13 +3,25 @@
 export type RestartType = 'permanent' | 'transient' | 'temporary';
 export type Strategy = 'one_for_one';
 
+export type MailboxOverflow = 'dead-letter' | 'reject';
+
+export interface AgentLimits {
+  readonly maxMessageBytes: number;
+  readonly fuel: number;
+  readonly memoryPages: number;
+  readonly maxSendsPerMessage: number;
+  readonly mailbox: number;
+  readonly overflow: MailboxOverflow;
+  readonly watchdogMs: number;
+}
+
 export interface AgentSpec {
   readonly name: string;
   /** Absolute path of the WASM module. */
   readonly modulePath: string;
   readonly initData: Uint8Array;
   readonly restart: RestartType;
-  readonly limits: { readonly maxMessageBytes: number };
+  readonly limits: AgentLimits;
   /** Agents this one may send to; `'*'` grants all. */
   readonly sendTo: ReadonlySet<string> | '*';
   readonly isolation: 'process';
