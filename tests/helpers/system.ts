@@ -22,6 +22,8 @@ export interface ActorDecl {
 }
 
 export interface SystemDecl {
+  /** Limits applied to every agent of the system. */
+  limits?: Record<string, number | string>;
   seed?: number;
   maxBatch?: number;
   retryLimit?: number;
@@ -55,6 +57,7 @@ export function writeSystem(decl: SystemDecl): SystemSpec {
       module: agent.module,
       ...(agent.init === undefined ? {} : { init: agent.init }),
       ...(agent.restart ? { restart: agent.restart } : {}),
+      ...(decl.limits ? { limits: decl.limits } : {}),
       capabilities: { sendTo: agent.sendTo ?? ['*'] },
     })),
   };
