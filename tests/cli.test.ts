@@ -53,7 +53,7 @@ describe('troupe run --json', () => {
       type: 'run.end',
       ok: true,
       ticks: 22,
-      delivered: 66,
+      delivered: 67,
       trace: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     // Every host process is gone once the command has exited.
@@ -94,7 +94,9 @@ describe('troupe run --json', () => {
     expect(parse(stdout).at(-1)).toMatchObject({
       type: 'run.end',
       ok: false,
-      reason: expect.stringMatching(/restart intensity exceeded: "picky".*refusing to handle 13/),
+      reason: expect.stringMatching(
+        /restart intensity exceeded: supervisor "fragile".*"picky".*refusing to handle 13/,
+      ),
     });
   });
 });

@@ -59,7 +59,14 @@ describe('valid files', () => {
     const dir = project({ 'a.system.yaml': minimalSystem('  - name: solo\n    module: ./echo.wasm\n') });
     const spec = loadSystem(join(dir, 'a.system.yaml'));
     expect(spec.scheduler).toEqual({ maxBatch: 1024, retryLimit: 2 });
-    expect(spec.supervisor).toEqual({ strategy: 'one_for_one', maxRestarts: 5, periodMs: 10_000 });
+    expect(spec.supervisor).toEqual({
+      name: 'demo',
+      strategy: 'one_for_one',
+      maxRestarts: 5,
+      periodMs: 10_000,
+      backoff: { initialTicks: 1, maxTicks: 64, multiplier: 2, jitter: 0 },
+      children: [{ agent: 'solo' }],
+    });
     expect(spec.agents[0]).toMatchObject({ restart: 'permanent', isolation: 'process', sendTo: new Set() });
   });
 

@@ -29,7 +29,9 @@ describe('malformed frames from a host', () => {
     expect(rejected).toHaveLength(3);
     expect(summary.rejectedFrames).toBe(3);
     expect(summary.ok).toBe(false);
-    expect(summary.reason).toMatch(/restart intensity exceeded: "echo".*malformed frame/);
+    expect(summary.reason).toMatch(
+      /restart intensity exceeded: supervisor "test".*last: "echo" agent host sent a malformed frame/,
+    );
   });
 });
 

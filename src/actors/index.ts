@@ -6,7 +6,7 @@ export type { MeterOptions, MeterResult } from './meter.js';
 export { METER_VERSION, meterModule } from './meter.js';
 export type { ModuleCheck } from './module-check.js';
 export { compileAgentModule } from './module-check.js';
-export { agentSeed } from './prng.js';
+export { agentSeed, tickRandom } from './prng.js';
 
 /** File name of the agent host process entry, next to this module once built. */
 export const AGENT_HOST_ENTRY = 'host-main.js';

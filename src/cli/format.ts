@@ -9,7 +9,7 @@ export function formatEvent(event: RuntimeEvent, width: number): string | undefi
     case 'agent.spawned':
       return `       ${event.agent.padEnd(width)} host process started (pid ${event.pid ?? '?'})`;
     case 'agent.state':
-      return `${who(event.agent, event.tick)} is ${event.state}`;
+      return `${who(event.agent, event.tick)} ${event.state === 'backoff' ? 'waits to restart (backoff)' : `is ${event.state}`}`;
     case 'agent.crashed':
       return `${who(event.agent, event.tick)} CRASHED: ${event.reason}`;
     case 'agent.log':

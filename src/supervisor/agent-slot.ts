@@ -1,6 +1,7 @@
 // Book-keeping for one supervised agent: its spec, lifecycle actor, host process and counters.
 import { type Actor, createActor } from 'xstate';
 import type { HostProcess } from '../launch/index.js';
+import type { Output } from '../protocol/index.js';
 import type { AgentSpec } from './config/index.js';
 import { type LifecycleState, lifecycleMachine } from './lifecycle-machine.js';
 
@@ -10,13 +11,17 @@ export class AgentSlot {
   host: HostProcess | undefined;
   /** Bumped on every (re)load; reports from an older generation are ignored. */
   generation = 0;
-  /** Restart times within the intensity period (restart-policy.ts). */
-  restartTimes: readonly number[] = [];
+  /** The tick from which the agent takes part: its init runs at rejoinTick - 1. */
+  rejoinTick = 1;
+  /** What init sent, held until the rejoin tick so early readiness changes nothing. */
+  initOutputs: Output[] | undefined;
   delivered = 0;
   /** Why we killed the host ourselves, reported when its exit arrives. */
   faultReason: string | undefined;
   /** The metered module the host loads (module-cache.ts). */
   modulePath = '';
+  /** The system is stopping and this agent's host was asked to exit. */
+  stopping = false;
   /** Cancels the watchdog armed for the command the host is working on. */
   disarm: (() => void) | undefined;
 
@@ -47,9 +52,14 @@ export class AgentSlot {
     return this.actor.getSnapshot().context.lastCrash;
   }
 
-  /** Starting or restarting: the scheduler holds the next tick until this agent is ready. */
+  /** Starting or restarting: the scheduler holds the rejoin tick until this agent is ready. */
   get joining(): boolean {
     const state = this.state;
     return state === 'starting' || state === 'restarting';
+  }
+
+  /** Takes part in tick `tick`: running, and past its rejoin tick. */
+  eligible(tick: number): boolean {
+    return this.state === 'running' && this.rejoinTick <= tick;
   }
 }

@@ -1,5 +1,5 @@
 // Each agent's lifecycle as an XState machine; its state value is what the CLI and UI show.
-// The machine only records what happened: the supervisor decides (restart-policy.ts) and acts.
+// The machine only records what happened: the supervisor decides (supervision.ts) and acts.
 // It uses no delayed transitions, so XState's own clock and id sources never enter a run.
 import { assign, setup } from 'xstate';
 
@@ -7,6 +7,7 @@ export type LifecycleState =
   | 'starting'
   | 'running'
   | 'crashed'
+  | 'backoff'
   | 'restarting'
   | 'stopping'
   | 'stopped'
@@ -16,6 +17,7 @@ export type LifecycleEvent =
   | { type: 'READY' }
   | { type: 'CRASHED'; reason: string }
   | { type: 'RESTART' }
+  | { type: 'BACKOFF' }
   | { type: 'GIVE_UP'; reason: string }
   | { type: 'FINISHED' }
   | { type: 'STOP' }
@@ -62,19 +64,37 @@ export const lifecycleMachine = lifecycleSetup.createMachine({
         CRASHED: { target: 'crashed', actions: 'recordCrash' },
         FINISHED: 'stopped',
         STOP: 'stopping',
+        // A sibling's crash takes it down too (one_for_all, rest_for_one).
+        RESTART: { target: 'restarting', actions: 'countRestart' },
+        BACKOFF: { target: 'backoff', actions: 'countRestart' },
       },
     },
     crashed: {
       on: {
         RESTART: { target: 'restarting', actions: 'countRestart' },
+        BACKOFF: { target: 'backoff', actions: 'countRestart' },
         GIVE_UP: { target: 'failed', actions: 'recordCrash' },
         STOP: 'stopping',
       },
     },
     restarting: joining,
+    // Waiting for the tick the backoff policy fixed; then it restarts.
+    backoff: {
+      on: {
+        RESTART: 'restarting',
+        GIVE_UP: { target: 'failed', actions: 'recordCrash' },
+        STOP: 'stopping',
+      },
+    },
     stopping: { on: { STOPPED: 'stopped' } },
     // Not final: a permanent agent that finished normally is restarted from here.
-    stopped: { on: { RESTART: { target: 'restarting', actions: 'countRestart' }, STOP: 'stopped' } },
+    stopped: {
+      on: {
+        RESTART: { target: 'restarting', actions: 'countRestart' },
+        BACKOFF: { target: 'backoff', actions: 'countRestart' },
+        STOP: 'stopped',
+      },
+    },
     failed: { on: { STOP: 'failed' } },
   },
 });

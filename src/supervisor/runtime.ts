@@ -1,5 +1,5 @@
 // The supervisor's engine: starts agent hosts, runs lockstep ticks, restarts crashed agents.
-// Decisions come from the scheduler and restart-policy (pure); this file only acts on them.
+// Decisions come from the scheduler and supervision.ts (pure); this file only acts on them.
 import { createHash, type Hash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +12,14 @@ import type { SystemSpec } from './config/index.js';
 import type { RunSummary, RuntimeEvent } from './events.js';
 import { describeExit } from './exit-reason.js';
 import { ModuleCache } from './module-cache.js';
-import { addRestart, type ExitKind, shouldRestart } from './restart-policy.js';
 import { type DeadLetter, EXTERNAL, Scheduler, type TickPlan } from './scheduler.js';
+import {
+  type ChildExit,
+  type Decision,
+  decideExit,
+  type RestartHistory,
+  SupervisionTree,
+} from './supervision.js';
 
 export interface RuntimeOptions {
   launcher: Launcher;
@@ -24,7 +30,7 @@ export interface RuntimeOptions {
   maxTicks?: number;
   /** Stop as soon as no agent has mail and none is starting. */
   untilIdle?: boolean;
-  /** How long hosts get to exit after a stop request before they are killed. */
+  /** How long each host gets to exit when the system stops before it is killed. */
   shutdownMs?: number;
   hostEnv?: Record<string, string>;
   /** Where metered modules are kept between runs. Default: <os tmpdir>/troupe-modules. */
@@ -40,6 +46,10 @@ export class Runtime {
   readonly #clock: Clock;
   readonly #scheduler: Scheduler;
   readonly #modules: ModuleCache;
+  readonly #tree: SupervisionTree;
+  #history: RestartHistory = new Map();
+  /** Children that ended during the tick in flight; decided at the tick boundary, in rank order. */
+  #exits: ChildExit[] = [];
   readonly #slots = new Map<string, AgentSlot>();
   readonly #inflight = new Set<string>();
   readonly #trace: Hash = createHash('sha256');
@@ -49,7 +59,6 @@ export class Runtime {
   #idle = false;
   #stop: { reason: string; ok: boolean } | undefined;
   #shuttingDown = false;
-  #cancelKillTimer: (() => void) | undefined;
   #summary: RunSummary | undefined;
   #resolve!: (summary: RunSummary) => void;
   readonly done: Promise<RunSummary>;
@@ -60,6 +69,7 @@ export class Runtime {
     this.#clock = options.clock ?? systemClock;
     this.#scheduler = new Scheduler(spec.agents, spec.scheduler);
     this.#modules = new ModuleCache(options.cacheDir ?? join(tmpdir(), 'troupe-modules'));
+    this.#tree = new SupervisionTree(spec.supervisor, spec.agents);
     this.done = new Promise((resolve) => {
       this.#resolve = resolve;
     });
@@ -104,12 +114,11 @@ export class Runtime {
     return this.#slots.get(agent)?.host?.pid;
   }
 
-  /** Ends the run after the tick in flight; hosts get shutdownMs to exit, then are killed. */
+  /** Ends the run after the tick in flight, stopping agents in reverse start order. */
   requestStop(reason: string, ok = true): void {
     if (this.#stop) return;
     this.#stop = { reason, ok };
     this.#emit({ type: 'system.stopping', reason });
-    this.#cancelKillTimer = this.#clock.setTimeout(() => this.#killAll(), this.#options.shutdownMs ?? 5000);
     this.#pump();
   }
 
@@ -134,7 +143,7 @@ export class Runtime {
       initData: slot.spec.initData,
       seed: agentSeed(this.#spec.seed, slot.name),
       generation: slot.generation,
-      tick: this.#scheduler.tick,
+      tick: slot.rejoinTick - 1,
       limits: { fuel, maxMessageBytes, maxSendsPerMessage, memoryPages },
     };
     this.#send(slot, encodeCommand({ agent: slot.name, load }), 'loading the module');
@@ -191,12 +200,15 @@ export class Runtime {
         tick: event.log.tick ?? 0,
       });
     } else if (event.ready && event.ready.generation === slot.generation && slot.joining) {
-      this.#scheduler.stage(slot.name, event.ready.outputs ?? []);
+      slot.initOutputs = event.ready.outputs ?? [];
       slot.actor.send({ type: 'READY' });
     } else if (event.done && event.done.tick === tick && this.#inflight.delete(slot.name)) {
       const handled = event.done.finished ? (event.done.handled ?? 0) : undefined;
       this.#scheduler.complete(slot.name, event.done.outputs ?? [], handled);
-      if (event.done.finished) this.#ended(slot, 'normal', 'finished normally');
+      if (event.done.finished) {
+        slot.actor.send({ type: 'FINISHED' });
+        this.#exits.push({ agent: slot.name, exit: 'normal', reason: 'finished normally' });
+      }
     } else if (event.failed && event.failed.tick === tick && this.#inflight.has(slot.name)) {
       this.#crash(slot, event.failed.reason ?? 'unknown failure', event.failed.index ?? 0);
     } else if (event.loadFailed && event.loadFailed.generation === slot.generation) {
@@ -211,9 +223,9 @@ export class Runtime {
     slot.host = undefined;
     slot.disarm?.();
     slot.disarm = undefined;
-    if (this.#shuttingDown) {
+    if (this.#shuttingDown || slot.state === 'stopping') {
       slot.actor.send({ type: 'STOPPED' });
-      this.#finishIfAllExited();
+      if (this.#shuttingDown) this.#stopNext();
     } else if (slot.state !== 'stopped' && slot.state !== 'failed') {
       this.#crash(slot, slot.faultReason ?? describeExit(info));
     }
@@ -223,63 +235,92 @@ export class Runtime {
   #crash(slot: AgentSlot, reason: string, index?: number): void {
     if (this.#inflight.delete(slot.name)) this.#deadLetter(this.#scheduler.fail(slot.name, index, reason));
     slot.actor.send({ type: 'CRASHED', reason });
-    this.#emit({
-      type: 'agent.crashed',
-      agent: slot.name,
-      reason,
-      tick: this.#scheduler.tick,
-      restarts: slot.restarts,
-    });
-    this.#ended(slot, 'crash', reason);
+    const { tick } = this.#scheduler;
+    this.#emit({ type: 'agent.crashed', agent: slot.name, reason, tick, restarts: slot.restarts });
+    this.#exits.push({ agent: slot.name, exit: 'crash', reason });
   }
 
-  /** Applies the restart policy after an agent ended, normally or by a crash. */
-  #ended(slot: AgentSlot, exit: ExitKind, reason: string): void {
-    if (this.#stop) return;
-    if (exit === 'normal') slot.actor.send({ type: 'FINISHED' });
-    if (!shouldRestart(slot.spec.restart, exit)) {
-      if (exit === 'crash') this.#giveUp(slot, reason);
-      else this.#retire(slot, `finished normally (restart: ${slot.spec.restart})`);
-      return;
+  /** Hands the exits of the last tick to the supervision tree, in rank order, and applies its decisions. */
+  #superviseExits(): void {
+    const exits = this.#exits.sort((a, b) => (a.agent < b.agent ? -1 : 1));
+    this.#exits = [];
+    for (const exit of exits) {
+      const context = {
+        now: this.#clock.now(),
+        tick: this.#scheduler.tick,
+        seed: this.#spec.seed,
+        alive: (agent: string) => !this.#scheduler.isClosed(agent),
+      };
+      const result = decideExit(this.#tree, this.#history, exit, context);
+      this.#history = result.history;
+      for (const decision of result.decisions) this.#apply(decision);
     }
-    const { maxRestarts, periodMs } = this.#spec.supervisor;
-    const check = addRestart(slot.restartTimes, this.#clock.now(), { maxRestarts, periodMs });
-    slot.restartTimes = check.history;
-    if (check.exceeded) {
-      const why = `restart intensity exceeded: "${slot.name}" needed more than ${maxRestarts} restarts within ${periodMs} ms; last: ${reason}`;
-      this.#giveUp(slot, reason);
-      this.requestStop(why, false);
-      return;
+  }
+
+  #apply(decision: Decision): void {
+    if (decision.type === 'shutdown') {
+      this.requestStop(decision.reason, false);
+    } else if (decision.type === 'retire') {
+      for (const agent of decision.agents) this.#retire(this.#slots.get(agent) as AgentSlot, decision);
+    } else {
+      for (const agent of decision.agents)
+        this.#restart(this.#slots.get(agent) as AgentSlot, decision.rejoinTick);
     }
+  }
+
+  #restart(slot: AgentSlot, rejoinTick: number): void {
+    slot.rejoinTick = rejoinTick;
+    slot.initOutputs = undefined;
+    this.#scheduler.reopen(slot.name);
+    if (rejoinTick > this.#scheduler.tick + 1) slot.actor.send({ type: 'BACKOFF' });
+    else this.#reload(slot);
+  }
+
+  /** Starts a fresh instance of the agent: in its host if it is alive, else in a new one. */
+  #reload(slot: AgentSlot): void {
     slot.generation++;
     slot.actor.send({ type: 'RESTART' });
     if (slot.host) this.#load(slot);
     else this.#spawn(slot);
   }
 
-  #giveUp(slot: AgentSlot, reason: string): void {
-    slot.actor.send({ type: 'GIVE_UP', reason });
-    this.#retire(slot, `failed: ${reason}`);
+  #retire(slot: AgentSlot, how: { failed: boolean; reason: string }): void {
+    if (how.failed) slot.actor.send({ type: 'GIVE_UP', reason: how.reason });
+    else if (slot.state === 'running' || slot.joining) slot.actor.send({ type: 'STOP' });
+    const why = how.failed ? `failed: ${how.reason}` : how.reason;
+    this.#deadLetter(this.#scheduler.close(slot.name, why));
+    slot.host?.send(encodeCommand({ agent: slot.name, stop: { reason: why } }));
+    if (!slot.host && slot.state === 'stopping') slot.actor.send({ type: 'STOPPED' });
   }
 
-  #retire(slot: AgentSlot, reason: string): void {
-    this.#deadLetter(this.#scheduler.close(slot.name, reason));
-    slot.host?.send(encodeCommand({ agent: slot.name, stop: { reason } }));
+  /** A module that can never load (refused by the ABI check or the meter): no restart can help. */
+  #giveUp(slot: AgentSlot, reason: string): void {
+    this.#retire(slot, { failed: true, reason });
   }
 
   #pump(): void {
     if (this.#summary || this.#inflight.size > 0) return;
+    if (!this.#stop && this.#exits.length > 0) this.#superviseExits();
     if (this.#stop) {
       this.#shutdown();
       return;
     }
-    for (const slot of this.#slots.values()) if (slot.joining) return;
+    const next = this.#scheduler.tick + 1;
+    for (const slot of this.#slots.values()) {
+      if (slot.state === 'backoff' && slot.rejoinTick <= next) this.#reload(slot);
+      // A (re)starting agent holds the tick it rejoins at, however long its start takes.
+      if (slot.joining && slot.rejoinTick <= next) return;
+      if (slot.initOutputs && slot.rejoinTick <= next) {
+        this.#scheduler.stage(slot.name, slot.initOutputs);
+        slot.initOutputs = undefined;
+      }
+    }
     const { maxTicks } = this.#options;
     if (maxTicks !== undefined && this.#scheduler.tick >= maxTicks) {
       this.requestStop(`reached --max-ticks ${maxTicks}`);
       return;
     }
-    const eligible = (agent: string) => this.#slots.get(agent)?.state === 'running';
+    const eligible = (agent: string) => (this.#slots.get(agent) as AgentSlot).eligible(next);
     let plan = this.#scheduler.plan(eligible);
     this.#undelivered(plan);
     // A release can stage notices (rejections) of its own; they go out before the system may idle.
@@ -288,6 +329,15 @@ export class Runtime {
       this.#undelivered(plan);
     }
     if (plan.batches.length === 0) {
+      // Nothing to run now, but a restarted agent waits for a later tick: go straight there.
+      const waiting = [...this.#slots.values()].filter(
+        (slot) => slot.rejoinTick > next && !this.#scheduler.isClosed(slot.name),
+      );
+      if (waiting.length > 0) {
+        this.#scheduler.skipTo(Math.min(...waiting.map((slot) => slot.rejoinTick)) - 1);
+        this.#pump();
+        return;
+      }
       if (!this.#idle) this.#emit({ type: 'system.idle', tick: plan.tick });
       this.#idle = true;
       if (this.#options.untilIdle) this.requestStop('idle: no agent has mail');
@@ -344,20 +394,33 @@ export class Runtime {
     }
   }
 
+  /** Stops agents one at a time in reverse start order, each with shutdownMs to exit, then killed. */
   #shutdown(): void {
     if (this.#shuttingDown) return;
     this.#shuttingDown = true;
-    for (const slot of [...this.#slots.values()].reverse()) {
-      slot.actor.send({ type: 'STOP' });
-      if (slot.host)
-        slot.host.send(encodeCommand({ agent: slot.name, stop: { reason: this.#stop?.reason ?? '' } }));
-      else slot.actor.send({ type: 'STOPPED' });
-    }
-    this.#finishIfAllExited();
+    this.#stopNext();
   }
 
-  #killAll(): void {
-    for (const slot of this.#slots.values()) slot.host?.kill();
+  #stopNext(): void {
+    for (const slot of [...this.#slots.values()].reverse()) {
+      const host = slot.host;
+      if (!host) {
+        if (slot.state !== 'stopped' && slot.state !== 'failed') {
+          slot.actor.send({ type: 'STOP' });
+          slot.actor.send({ type: 'STOPPED' });
+        }
+        continue;
+      }
+      if (slot.stopping) return;
+      slot.stopping = true;
+      slot.actor.send({ type: 'STOP' });
+      host.send(encodeCommand({ agent: slot.name, stop: { reason: this.#stop?.reason ?? '' } }));
+      this.#clock.setTimeout(() => {
+        if (slot.host === host) host.kill();
+      }, this.#options.shutdownMs ?? 5000);
+      return;
+    }
+    this.#finishIfAllExited();
   }
 
   #finishIfAllExited(): void {
@@ -372,7 +435,6 @@ export class Runtime {
         : { state, restarts, delivered };
       slot.actor.stop();
     }
-    this.#cancelKillTimer?.();
     const summary: RunSummary = {
       ok: stop.ok,
       reason: stop.reason,

@@ -179,6 +179,16 @@ export class Scheduler {
     this.#closed.delete(agent);
   }
 
+  isClosed(agent: string): boolean {
+    return this.#closed.has(agent);
+  }
+
+  /** Moves logical time forward without deliveries (nothing was pending before `tick`). */
+  skipTo(tick: number): void {
+    if (this.#inflight.size > 0) throw new Error(`tick ${this.#tick} is still running`);
+    this.#tick = Math.max(this.#tick, tick);
+  }
+
   #release(tick: number): { deadLetters: DeadLetter[]; rejected: DeadLetter[] } {
     const deadLetters: DeadLetter[] = [];
     const rejected: DeadLetter[] = [];

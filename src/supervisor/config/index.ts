@@ -3,6 +3,16 @@
 export type { LoadOptions } from './load.js';
 export { ConfigError, findProjectRoot, loadSystem, validateFile } from './load.js';
 export { actorSchema, DEFAULTS, systemSchema } from './schema.js';
-export type { AgentLimits, AgentSpec, MailboxOverflow, RestartType, Strategy, SystemSpec } from './specs.js';
+export type {
+  AgentLimits,
+  AgentSpec,
+  Backoff,
+  ChildSpec,
+  MailboxOverflow,
+  RestartType,
+  Strategy,
+  SupervisorSpec,
+  SystemSpec,
+} from './specs.js';
 export type { ConfigIssue } from './yaml-source.js';
 export { formatIssue } from './yaml-source.js';

@@ -3,7 +3,8 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { DEFAULTS } from './schema.js';
 import { checkSchema, type FileKind } from './schema-check.js';
-import type { AgentSpec, MailboxOverflow, RestartType, Strategy, SystemSpec } from './specs.js';
+import type { AgentSpec, ChildSpec, MailboxOverflow, RestartType, SystemSpec } from './specs.js';
+import { checkNames, toSupervisorSpec } from './tree.js';
 import { type ConfigIssue, type FieldPath, formatIssue, YamlSource } from './yaml-source.js';
 
 /** The one error config loading throws; `issues` lists every problem found. */
@@ -22,7 +23,7 @@ export interface LoadOptions {
   root?: string;
 }
 
-type Raw = Record<string, unknown>;
+export type Raw = Record<string, unknown>;
 
 export function loadSystem(file: string, options: LoadOptions = {}): SystemSpec {
   const path = resolve(file);
@@ -32,20 +33,33 @@ export function loadSystem(file: string, options: LoadOptions = {}): SystemSpec 
   if (!source) throw new ConfigError(issues);
   const raw = source.value as Raw;
   const agents: AgentSpec[] = [];
-  (raw.agents as unknown[]).forEach((item, index) => {
-    const at: FieldPath = ['agents', index];
+  const supervisors = new Map<string, FieldPath>();
+  const readChild = (item: unknown, at: FieldPath): ChildSpec | undefined => {
     if (typeof item === 'string') {
       const ref = checkPath(source, at, item, root, issues);
       const actor = ref && readSource(ref, 'actor', issues);
-      if (actor) agents.push(toAgentSpec(actor, [], actor.value as Raw, root, issues));
-    } else {
-      agents.push(toAgentSpec(source, at, item as Raw, root, issues));
+      if (!actor) return undefined;
+      agents.push(toAgentSpec(actor, [], actor.value as Raw, root, issues, at));
+      return { agent: (actor.value as Raw).name as string };
     }
-  });
-  if (issues.length === 0) checkNames(source, agents, issues);
+    const node = item as Raw;
+    if (typeof node.supervisor !== 'string') {
+      agents.push(toAgentSpec(source, at, node, root, issues, at));
+      return { agent: node.name as string };
+    }
+    if (supervisors.has(node.supervisor)) {
+      issues.push(source.issue([...at, 'supervisor'], `duplicate supervisor name "${node.supervisor}"`));
+    }
+    supervisors.set(node.supervisor, at);
+    const children = (node.agents as unknown[]).map((child, index) =>
+      readChild(child, [...at, 'agents', index]),
+    );
+    return { supervisor: toSupervisorSpec(node.supervisor, node, children) };
+  };
+  const children = (raw.agents as unknown[]).map((item, index) => readChild(item, ['agents', index]));
+  if (issues.length === 0) checkNames(source, agents, supervisors, issues);
   if (issues.length > 0) throw new ConfigError(issues);
   const scheduler = (raw.scheduler ?? {}) as Raw;
-  const supervisor = (raw.supervisor ?? {}) as Raw;
   return {
     name: raw.name as string,
     file: path,
@@ -55,11 +69,7 @@ export function loadSystem(file: string, options: LoadOptions = {}): SystemSpec 
       maxBatch: (scheduler.maxBatch as number | undefined) ?? DEFAULTS.maxBatch,
       retryLimit: (scheduler.retryLimit as number | undefined) ?? DEFAULTS.retryLimit,
     },
-    supervisor: {
-      strategy: (supervisor.strategy as Strategy | undefined) ?? DEFAULTS.strategy,
-      maxRestarts: (supervisor.maxRestarts as number | undefined) ?? DEFAULTS.maxRestarts,
-      periodMs: (supervisor.periodMs as number | undefined) ?? DEFAULTS.periodMs,
-    },
+    supervisor: toSupervisorSpec(raw.name as string, (raw.supervisor ?? {}) as Raw, children),
     agents,
   };
 }
@@ -71,7 +81,7 @@ export function validateFile(file: string, options: LoadOptions = {}): void {
     const root = resolve(options.root ?? findProjectRoot(dirname(path)));
     const issues: ConfigIssue[] = [];
     const source = readSource(path, 'actor', issues);
-    if (source) toAgentSpec(source, [], source.value as Raw, root, issues);
+    if (source) toAgentSpec(source, [], source.value as Raw, root, issues, []);
     if (issues.length > 0) throw new ConfigError(issues);
   } else {
     loadSystem(file, options);
@@ -111,6 +121,7 @@ function toAgentSpec(
   raw: Raw,
   root: string,
   issues: ConfigIssue[],
+  listedAt: FieldPath,
 ): AgentSpec {
   const modulePath = checkPath(source, [...at, 'module'], raw.module as string, root, issues) ?? '';
   const limits = (raw.limits ?? {}) as Raw;
@@ -133,6 +144,7 @@ function toAgentSpec(
     sendTo: sendTo?.includes('*') ? '*' : new Set(sendTo ?? []),
     isolation: DEFAULTS.isolation,
     declaredAt: `${source.file}:${line}`,
+    listedAt,
   };
 }
 
@@ -164,31 +176,6 @@ function checkPath(
     return undefined;
   }
   return path;
-}
-
-function checkNames(source: YamlSource, agents: readonly AgentSpec[], issues: ConfigIssue[]): void {
-  const names = new Set<string>();
-  agents.forEach((agent, index) => {
-    if (names.has(agent.name)) {
-      issues.push(
-        source.issue(['agents', index], `duplicate agent name "${agent.name}" (${agent.declaredAt})`),
-      );
-    }
-    names.add(agent.name);
-  });
-  agents.forEach((agent, index) => {
-    if (agent.sendTo === '*') return;
-    for (const target of agent.sendTo) {
-      if (!names.has(target)) {
-        issues.push(
-          source.issue(
-            ['agents', index],
-            `capabilities.sendTo of "${agent.name}" names "${target}", which is not an agent of this system (${agent.declaredAt})`,
-          ),
-        );
-      }
-    }
-  });
 }
 
 function inside(root: string, path: string): boolean {

@@ -16,6 +16,7 @@ export const DEFAULTS = {
   maxSendsPerMessage: 10_000,
   mailboxSize: 10_000,
   mailboxOverflow: 'dead-letter',
+  backoff: { initialTicks: 1, maxTicks: 64, multiplier: 2, jitter: 0 },
   watchdogMs: 10_000,
   isolation: 'process',
 } as const;
@@ -118,6 +119,75 @@ export const actorSchema = {
   ...actorDefinition,
 } as const;
 
+const supervisorProperties = {
+  strategy: {
+    enum: ['one_for_one', 'one_for_all', 'rest_for_one'],
+    default: DEFAULTS.strategy,
+    description:
+      'one_for_one: restart the child that ended; one_for_all: restart all children; rest_for_one: restart it and the children after it.',
+  },
+  maxRestarts: {
+    type: 'integer',
+    minimum: 0,
+    default: DEFAULTS.maxRestarts,
+    description:
+      'Restart intensity: at most this many restarts within periodMs, or this supervisor gives up.',
+  },
+  periodMs: { type: 'integer', minimum: 1, default: DEFAULTS.periodMs },
+  backoff: {
+    type: 'object',
+    additionalProperties: false,
+    description:
+      'Ticks a restarted child waits before it rejoins: initialTicks × multiplier^(n-1), capped, plus seeded jitter.',
+    properties: {
+      initialTicks: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 1_000_000,
+        default: DEFAULTS.backoff.initialTicks,
+      },
+      maxTicks: { type: 'integer', minimum: 1, maximum: 1_000_000, default: DEFAULTS.backoff.maxTicks },
+      multiplier: { type: 'number', minimum: 1, maximum: 16, default: DEFAULTS.backoff.multiplier },
+      jitter: {
+        type: 'number',
+        minimum: 0,
+        maximum: 1,
+        default: DEFAULTS.backoff.jitter,
+        description: 'Up to this fraction of the delay is added, drawn from the system seed.',
+      },
+    },
+  },
+} as const;
+
+const childList = {
+  type: 'array',
+  minItems: 1,
+  description:
+    'Children in start order: a path to an *.actor.yaml file, an inline actor, or a nested supervisor.',
+  items: {
+    if: { type: 'string' },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else keyword, not a thenable.
+    then: { type: 'string', pattern: '\\.actor\\.ya?ml$' },
+    else: {
+      if: { type: 'object', properties: { supervisor: true }, required: ['supervisor'] },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else keyword, not a thenable.
+      then: { $ref: '#/definitions/supervisor' },
+      else: { $ref: '#/definitions/actor' },
+    },
+  },
+} as const;
+
+const supervisorNode = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['supervisor', 'agents'],
+  properties: {
+    supervisor: { type: 'string', pattern: NAME_PATTERN, description: 'Name of this nested supervisor.' },
+    ...supervisorProperties,
+    agents: childList,
+  },
+} as const;
+
 export const systemSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://troupe.dev/schema/v1/system.json',
@@ -157,28 +227,10 @@ export const systemSchema = {
     supervisor: {
       type: 'object',
       additionalProperties: false,
-      properties: {
-        strategy: { enum: ['one_for_one'], default: DEFAULTS.strategy },
-        maxRestarts: {
-          type: 'integer',
-          minimum: 0,
-          default: DEFAULTS.maxRestarts,
-          description: 'Restart intensity: at most this many restarts within periodMs.',
-        },
-        periodMs: { type: 'integer', minimum: 1, default: DEFAULTS.periodMs },
-      },
+      description: 'The root supervisor: its strategy, restart intensity and backoff.',
+      properties: supervisorProperties,
     },
-    agents: {
-      type: 'array',
-      minItems: 1,
-      description: 'Agents, in start order: a path to an *.actor.yaml file, or an inline actor.',
-      items: {
-        if: { type: 'string' },
-        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else keyword, not a thenable.
-        then: { type: 'string', pattern: '\\.actor\\.ya?ml$' },
-        else: { $ref: '#/definitions/actor' },
-      },
-    },
+    agents: childList,
   },
-  definitions: { actor: actorDefinition },
+  definitions: { actor: actorDefinition, supervisor: supervisorNode },
 } as const;

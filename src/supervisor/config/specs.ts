@@ -1,7 +1,26 @@
 // Typed, defaulted specs: what the rest of the runtime gets once a config file is validated.
 
 export type RestartType = 'permanent' | 'transient' | 'temporary';
-export type Strategy = 'one_for_one';
+export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
+
+export interface Backoff {
+  readonly initialTicks: number;
+  readonly maxTicks: number;
+  readonly multiplier: number;
+  readonly jitter: number;
+}
+
+export interface SupervisorSpec {
+  readonly name: string;
+  readonly strategy: Strategy;
+  readonly maxRestarts: number;
+  readonly periodMs: number;
+  readonly backoff: Backoff;
+  /** In start order. */
+  readonly children: readonly ChildSpec[];
+}
+
+export type ChildSpec = { readonly agent: string } | { readonly supervisor: SupervisorSpec };
 
 export type MailboxOverflow = 'dead-letter' | 'reject';
 
@@ -27,6 +46,8 @@ export interface AgentSpec {
   readonly isolation: 'process';
   /** Where the agent was declared, for messages that point the user at it. */
   readonly declaredAt: string;
+  /** Where the system file lists it (its entry in an `agents` list). */
+  readonly listedAt: ReadonlyArray<string | number>;
 }
 
 export interface SystemSpec {
@@ -35,11 +56,8 @@ export interface SystemSpec {
   readonly root: string;
   readonly seed: number;
   readonly scheduler: { readonly maxBatch: number; readonly retryLimit: number };
-  readonly supervisor: {
-    readonly strategy: Strategy;
-    readonly maxRestarts: number;
-    readonly periodMs: number;
-  };
-  /** In declared order, which is start order. */
+  /** The root of the supervision tree; it is named after the system. */
+  readonly supervisor: SupervisorSpec;
+  /** Every agent of the tree, in declared order (depth first), which is start order. */
   readonly agents: readonly AgentSpec[];
 }

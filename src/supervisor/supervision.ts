@@ -1,0 +1,168 @@
+// OTP supervision as a pure function: given the tree, the restart history and a child that ended,
+// decide which agents restart (and at which tick), which retire, and whether the system stops.
+// Intensity is counted per supervisor (OTP's add_restart); past it the supervisor stops its
+// children and its parent treats it as a crashed child. Backoff is counted in ticks, with jitter
+// drawn from the seed, so restarts rejoin at the same tick on every run.
+import { agentSeed, tickRandom } from '../actors/index.js';
+import type { AgentSpec, Backoff, ChildSpec, SupervisorSpec } from './config/index.js';
+import { addRestart, type ExitKind, shouldRestart } from './restart-policy.js';
+
+export type Decision =
+  /** Stop these agents (those running) and start them again; they rejoin at `rejoinTick`. */
+  | { type: 'restart'; agents: string[]; rejoinTick: number; supervisor: string }
+  /** These agents end for good: `failed` after a crash, stopped after a normal finish. */
+  | { type: 'retire'; agents: string[]; failed: boolean; reason: string }
+  /** The root supervisor gave up: the system stops. */
+  | { type: 'shutdown'; reason: string };
+
+export interface ChildExit {
+  agent: string;
+  exit: ExitKind;
+  reason: string;
+}
+
+export interface SupervisionContext {
+  /** Wall-clock time, for restart intensity. */
+  now: number;
+  /** The tick at which the exit is handled. */
+  tick: number;
+  seed: number;
+  /** Whether an agent can still run (not retired); retired agents are never restarted. */
+  alive(agent: string): boolean;
+}
+
+/** Restart times per supervisor name. */
+export type RestartHistory = ReadonlyMap<string, readonly number[]>;
+
+export class SupervisionTree {
+  readonly root: SupervisorSpec;
+  readonly #agents = new Map<string, AgentSpec>();
+  readonly #parent = new Map<string, SupervisorSpec>();
+
+  constructor(root: SupervisorSpec, agents: readonly AgentSpec[]) {
+    this.root = root;
+    for (const agent of agents) this.#agents.set(agent.name, agent);
+    const index = (node: SupervisorSpec) => {
+      for (const child of node.children) {
+        this.#parent.set(childName(child), node);
+        if ('supervisor' in child) index(child.supervisor);
+      }
+    };
+    index(root);
+  }
+
+  parentOf(name: string): SupervisorSpec | undefined {
+    return this.#parent.get(name);
+  }
+
+  agent(name: string): AgentSpec | undefined {
+    return this.#agents.get(name);
+  }
+
+  /** The agents under a child, in start order. */
+  agentsOf(child: ChildSpec): string[] {
+    if ('agent' in child) return [child.agent];
+    return child.supervisor.children.flatMap((grandchild) => this.agentsOf(grandchild));
+  }
+}
+
+export function decideExit(
+  tree: SupervisionTree,
+  history: RestartHistory,
+  exit: ChildExit,
+  context: SupervisionContext,
+): { history: RestartHistory; decisions: Decision[] } {
+  const spec = tree.agent(exit.agent);
+  const parent = tree.parentOf(exit.agent);
+  if (!spec || !parent) return { history, decisions: [] };
+  if (!shouldRestart(spec.restart, exit.exit)) {
+    const failed = exit.exit === 'crash';
+    const reason = failed ? exit.reason : `finished normally (restart: ${spec.restart})`;
+    return { history, decisions: [{ type: 'retire', agents: [exit.agent], failed, reason }] };
+  }
+  const next = new Map(history);
+  const decisions = restartChild(tree, next, parent, exit.agent, `"${exit.agent}" ${exit.reason}`, context);
+  return { history: next, decisions };
+}
+
+function restartChild(
+  tree: SupervisionTree,
+  history: Map<string, readonly number[]>,
+  node: SupervisorSpec,
+  failing: string,
+  reason: string,
+  context: SupervisionContext,
+): Decision[] {
+  const check = addRestart(history.get(node.name) ?? [], context.now, node);
+  if (check.exceeded) {
+    history.delete(node.name);
+    const why = `supervisor "${node.name}" needed more than ${node.maxRestarts} restarts within ${node.periodMs} ms; last: ${reason}`;
+    const parent = tree.parentOf(node.name);
+    if (parent) return restartChild(tree, history, parent, node.name, why, context);
+    const all = tree.agentsOf({ supervisor: node });
+    return [
+      { type: 'retire', agents: all.filter(context.alive), failed: true, reason: why },
+      { type: 'shutdown', reason: `restart intensity exceeded: ${why}` },
+    ];
+  }
+  history.set(node.name, check.history);
+  const index = node.children.findIndex((child) => childName(child) === failing);
+  const chosen =
+    node.strategy === 'one_for_one'
+      ? [node.children[index] as ChildSpec]
+      : node.strategy === 'one_for_all'
+        ? node.children
+        : node.children.slice(index);
+  const restart: string[] = [];
+  const retire: string[] = [];
+  for (const child of chosen) {
+    // A restarted child supervisor starts with a clean slate, as in OTP.
+    if ('supervisor' in child) forgetSubtree(history, child.supervisor);
+    for (const agent of tree.agentsOf(child)) {
+      if (!context.alive(agent) && agent !== failing) continue;
+      // OTP does not restart temporary children when their siblings take them down.
+      if (agent !== failing && childName(child) !== failing && tree.agent(agent)?.restart === 'temporary') {
+        retire.push(agent);
+      } else {
+        restart.push(agent);
+      }
+    }
+  }
+  const delay = backoffTicks(
+    node.backoff,
+    check.history.length,
+    agentSeed(context.seed, `${node.name}/${failing}`),
+  );
+  const decisions: Decision[] = [];
+  if (retire.length > 0) {
+    decisions.push({
+      type: 'retire',
+      agents: retire,
+      failed: false,
+      reason: `stopped by ${node.strategy} in "${node.name}"`,
+    });
+  }
+  decisions.push({
+    type: 'restart',
+    agents: restart,
+    rejoinTick: context.tick + delay,
+    supervisor: node.name,
+  });
+  return decisions;
+}
+
+/** Ticks before the n-th restart within the period rejoins: exponential, capped, seeded jitter. */
+export function backoffTicks(backoff: Backoff, n: number, seed: number): number {
+  const base = Math.min(backoff.maxTicks, Math.round(backoff.initialTicks * backoff.multiplier ** (n - 1)));
+  const jitter = Math.floor(tickRandom(seed, n)() * backoff.jitter * base);
+  return Math.max(1, base + jitter);
+}
+
+function forgetSubtree(history: Map<string, readonly number[]>, node: SupervisorSpec): void {
+  history.delete(node.name);
+  for (const child of node.children) if ('supervisor' in child) forgetSubtree(history, child.supervisor);
+}
+
+function childName(child: ChildSpec): string {
+  return 'agent' in child ? child.agent : child.supervisor.name;
+}
