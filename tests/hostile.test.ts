@@ -3,9 +3,7 @@
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { meterModule } from '../src/actors/meter.js';
-import { compileAgentModule } from '../src/actors/module-check.js';
-import { AgentSandbox } from '../src/actors/sandbox.js';
+import { AgentSandbox, compileAgentModule, meterModule } from '../src/actors/index.js';
 import type { RuntimeEvent } from '../src/supervisor/index.js';
 import { agentModule, FIXTURES } from './helpers/paths.js';
 import { killAllHosts, logsOf, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';

@@ -2,8 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileAgentModule } from '../src/actors/module-check.js';
-import { AgentSandbox } from '../src/actors/sandbox.js';
+import { AgentSandbox, compileAgentModule } from '../src/actors/index.js';
 import type { Envelope } from '../src/protocol/index.js';
 import { agentModule, FIXTURES } from './helpers/paths.js';
 import { assembleWat } from './helpers/wat.js';

@@ -34,6 +34,7 @@ function agent(
     sendTo: sendTo === '*' ? '*' : new Set(sendTo),
     isolation: 'process',
     declaredAt: 'test',
+    listedAt: [],
   };
 }
 

@@ -7,6 +7,8 @@ export { METER_VERSION, meterModule } from './meter.js';
 export type { ModuleCheck } from './module-check.js';
 export { compileAgentModule } from './module-check.js';
 export { agentSeed, tickRandom } from './prng.js';
+export type { LogRecord, RunResult, SandboxLimits } from './sandbox.js';
+export { AgentSandbox, NO_LIMITS } from './sandbox.js';
 
 /** File name of the agent host process entry, next to this module once built. */
 export const AGENT_HOST_ENTRY = 'host-main.js';

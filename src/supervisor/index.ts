@@ -4,10 +4,14 @@ export { FakeClock, systemClock } from './clock.js';
 export type {
   AgentLimits,
   AgentSpec,
+  Backoff,
+  ChildSpec,
   ConfigIssue,
   LoadOptions,
   MailboxOverflow,
   RestartType,
+  Strategy,
+  SupervisorSpec,
   SystemSpec,
 } from './config/index.js';
 export {
@@ -29,3 +33,5 @@ export type { RuntimeOptions } from './runtime.js';
 export { Runtime } from './runtime.js';
 export type { Batch, DeadLetter, TickPlan } from './scheduler.js';
 export { EXTERNAL, REJECTED_KIND, RUNTIME, Scheduler } from './scheduler.js';
+export type { ChildExit, Decision, RestartHistory, SupervisionContext } from './supervision.js';
+export { backoffTicks, decideExit, SupervisionTree } from './supervision.js';
