@@ -21,6 +21,13 @@ export interface ActorDecl {
   sendTo?: string[];
 }
 
+export interface SupervisorDecl {
+  supervisor: string;
+  strategy?: 'one_for_one' | 'one_for_all' | 'rest_for_one';
+  maxRestarts?: number;
+  agents: Array<ActorDecl | SupervisorDecl>;
+}
+
 export interface SystemDecl {
   /** Limits applied to every agent of the system. */
   limits?: Record<string, number | string>;
@@ -29,7 +36,9 @@ export interface SystemDecl {
   retryLimit?: number;
   maxRestarts?: number;
   periodMs?: number;
-  agents: ActorDecl[];
+  strategy?: 'one_for_one' | 'one_for_all' | 'rest_for_one';
+  backoff?: { initialTicks?: number; maxTicks?: number; multiplier?: number; jitter?: number };
+  agents: Array<ActorDecl | SupervisorDecl>;
 }
 
 const dirs: string[] = [];
@@ -47,19 +56,28 @@ export function removeTempDirs(): void {
 /** Writes a system file (JSON is valid YAML) and loads it, with the filesystem root as project root. */
 export function writeSystem(decl: SystemDecl): SystemSpec {
   const file = join(tempDir(), 'test.system.yaml');
+  const child = (item: ActorDecl | SupervisorDecl): object =>
+    'supervisor' in item
+      ? { ...item, agents: item.agents.map(child) }
+      : {
+          name: item.name,
+          module: item.module,
+          ...(item.init === undefined ? {} : { init: item.init }),
+          ...(item.restart ? { restart: item.restart } : {}),
+          ...(decl.limits ? { limits: decl.limits } : {}),
+          capabilities: { sendTo: item.sendTo ?? ['*'] },
+        };
   const system = {
     name: 'test',
     seed: decl.seed ?? 1,
     scheduler: { maxBatch: decl.maxBatch ?? 1024, retryLimit: decl.retryLimit ?? 2 },
-    supervisor: { maxRestarts: decl.maxRestarts ?? 5, periodMs: decl.periodMs ?? 60_000 },
-    agents: decl.agents.map((agent) => ({
-      name: agent.name,
-      module: agent.module,
-      ...(agent.init === undefined ? {} : { init: agent.init }),
-      ...(agent.restart ? { restart: agent.restart } : {}),
-      ...(decl.limits ? { limits: decl.limits } : {}),
-      capabilities: { sendTo: agent.sendTo ?? ['*'] },
-    })),
+    supervisor: {
+      maxRestarts: decl.maxRestarts ?? 5,
+      periodMs: decl.periodMs ?? 60_000,
+      ...(decl.strategy ? { strategy: decl.strategy } : {}),
+      ...(decl.backoff ? { backoff: decl.backoff } : {}),
+    },
+    agents: decl.agents.map(child),
   };
   writeFileSync(file, JSON.stringify(system, null, 2));
   return loadSystem(file, { root: '/' });
