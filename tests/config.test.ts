@@ -162,6 +162,12 @@ describe('errors name file, line, field and value', () => {
     expect(issue?.file).toMatch(/a\.system\.yaml$/);
   });
 
+  it('an alias to no anchor (the fuzzer found it threw a raw ReferenceError)', () => {
+    const dir = project({ 'a.system.yaml': 'name: demo\nagents:\n  - name: *nowhere\n    module: ./echo.wasm\n' });
+    const [issue] = issuesOf(() => loadSystem(join(dir, 'a.system.yaml')));
+    expect(issue).toMatchObject({ line: 3, message: expect.stringContaining('nowhere') });
+  });
+
   it('duplicate names and capabilities naming unknown agents', () => {
     const dir = project({
       'a.system.yaml': minimalSystem(

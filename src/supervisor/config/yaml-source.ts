@@ -18,9 +18,11 @@ export class YamlSource {
   readonly syntaxIssues: ConfigIssue[];
   readonly #doc: ReturnType<typeof parseDocument>;
   readonly #lines = new LineCounter();
+  readonly #text: string;
 
   constructor(file: string, text: string) {
     this.file = file;
+    this.#text = text;
     this.#doc = parseDocument(text, { lineCounter: this.#lines, prettyErrors: false });
     this.syntaxIssues = this.#doc.errors.map((error) => {
       const pos = this.#lines.linePos(error.pos[0]);
@@ -32,7 +34,21 @@ export class YamlSource {
         message: error.message.split('\n')[0] ?? '',
       };
     });
-    this.value = this.syntaxIssues.length > 0 ? undefined : this.#doc.toJS();
+    this.value = this.syntaxIssues.length > 0 ? undefined : this.#toJS();
+  }
+
+  // toJS throws on aliases it cannot resolve and on alias bombs (yaml's maxAliasCount).
+  #toJS(): unknown {
+    try {
+      return this.#doc.toJS();
+    } catch (error) {
+      const message = (error as Error).message;
+      const alias = /alias[^:]*: (\S+)/i.exec(message)?.[1];
+      const offset = alias === undefined ? -1 : this.#text.indexOf(`*${alias}`);
+      const pos = offset >= 0 ? this.#lines.linePos(offset) : { line: 1, col: 1 };
+      this.syntaxIssues.push({ file: this.file, line: pos.line, column: pos.col, field: '', message });
+      return undefined;
+    }
   }
 
   /** An issue at the field's value (or at its key, with `atKey`), falling back to its nearest parent. */
