@@ -1,7 +1,8 @@
 // Troupe benchmarks, reported as ratios against a baseline measured in the same run.
 //   1. envelopes/s routed through the supervisor between two agent processes, against naive IPC
 //      with one send per message routed through the parent (same payload size);
-//   2. spawn-to-ready time per agent.
+//   2. spawn-to-ready time per agent;
+//   3. fuel meter cost (fuel.mjs) and restart latency (restart.mjs).
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeLauncher } from '../dist/launch/index.js';
 import { loadSystem, Runtime } from '../dist/supervisor/index.js';
+import { run as fuelBench } from './fuel.mjs';
+import { run as restartBench } from './restart.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const hostEntry = join(root, 'dist', 'actors', 'host-main.js');
@@ -130,6 +133,9 @@ try {
   console.log(
     `\nsummary: best ${fmt(best.rate)} envelopes/s (${fmt(best.perTick)}/tick), ${(best.rate / baseline).toFixed(1)}x the naive baseline of ${fmt(baseline)} msg/s`,
   );
+  console.log('');
+  fuelBench();
+  await restartBench();
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

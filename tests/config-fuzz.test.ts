@@ -16,7 +16,47 @@ function generator(seed: number) {
   };
 }
 
-const PIECES = ['name', 'agents', 'supervisor', 'module', ':', '-', ' ', '\n', '  ', '[', ']', '{', '}', '"', "'", '*', '&a', '*a', '!!binary', '#', 'null', '~', '1e9', '-1', 'true', '...', '---', '|', '>', ',', '\t', 'é', '\u0000', 'a.actor.yaml', '../../x', 'one_for_all', 'limits', 'fuel', 'capabilities'];
+const PIECES = [
+  'name',
+  'agents',
+  'supervisor',
+  'module',
+  ':',
+  '-',
+  ' ',
+  '\n',
+  '  ',
+  '[',
+  ']',
+  '{',
+  '}',
+  '"',
+  "'",
+  '*',
+  '&a',
+  '*a',
+  '!!binary',
+  '#',
+  'null',
+  '~',
+  '1e9',
+  '-1',
+  'true',
+  '...',
+  '---',
+  '|',
+  '>',
+  ',',
+  '\t',
+  'é',
+  '\u0000',
+  'a.actor.yaml',
+  '../../x',
+  'one_for_all',
+  'limits',
+  'fuel',
+  'capabilities',
+];
 
 function loadsCleanly(dir: string, text: string): 'spec' | 'config-error' {
   const file = join(dir, 'fuzz.system.yaml');

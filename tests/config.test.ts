@@ -163,7 +163,9 @@ describe('errors name file, line, field and value', () => {
   });
 
   it('an alias to no anchor (the fuzzer found it threw a raw ReferenceError)', () => {
-    const dir = project({ 'a.system.yaml': 'name: demo\nagents:\n  - name: *nowhere\n    module: ./echo.wasm\n' });
+    const dir = project({
+      'a.system.yaml': 'name: demo\nagents:\n  - name: *nowhere\n    module: ./echo.wasm\n',
+    });
     const [issue] = issuesOf(() => loadSystem(join(dir, 'a.system.yaml')));
     expect(issue).toMatchObject({ line: 3, message: expect.stringContaining('nowhere') });
   });

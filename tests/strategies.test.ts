@@ -56,7 +56,10 @@ describe('strategies on real processes', () => {
     const spec = writeSystem({
       retryLimit: 5,
       maxRestarts: 0,
-      agents: [...relayPair, { supervisor: 'workers', strategy: 'one_for_one', maxRestarts: 1, agents: [picky] }],
+      agents: [
+        ...relayPair,
+        { supervisor: 'workers', strategy: 'one_for_one', maxRestarts: 1, agents: [picky] },
+      ],
     });
     const summary = await startRun(spec).done;
     expect(summary.ok).toBe(false);
