@@ -35,6 +35,7 @@ function agent(
     isolation: 'process',
     declaredAt: 'test',
     listedAt: [],
+    snapshotEvery: 0,
   };
 }
 

@@ -37,3 +37,9 @@ export const FATAL = 4;
  * outgoing blocks (send) hold [to, kind, correlation id, payload].
  */
 export const BLOCK_FIELDS = 4;
+
+/** Exported i32 global (added by meter.ts) the host sets to the fuel budget before each call. */
+export const FUEL_GLOBAL = '__troupe_fuel';
+
+/** Prefix of the exports (added by meter.ts) that expose the module's mutable globals. */
+export const GLOBAL_EXPORT_PREFIX = '__troupe_g';

@@ -2,7 +2,8 @@
 import type { HostCommand, HostEvent } from '../protocol/index.js';
 import { ABI_VERSION } from './abi.js';
 import { compileAgentModule } from './module-check.js';
-import { AgentSandbox, type LogRecord, NO_LIMITS, type RunResult } from './sandbox.js';
+import { AgentSandbox, type LogRecord, NO_LIMITS, type RunResult, type SandboxLimits } from './sandbox.js';
+import { sha256 } from './snapshot.js';
 
 export interface AgentHostOptions {
   readModule(path: string): Promise<Uint8Array>;
@@ -11,15 +12,24 @@ export interface AgentHostOptions {
   onIdleStop(): void;
 }
 
+interface Compiled {
+  module: WebAssembly.Module;
+  hash: Uint8Array;
+}
+
 interface Slot {
   sandbox: AgentSandbox | undefined;
-  generation: number;
+  compiled: Compiled;
+  snapshotEvery: number;
+  ticksHandled: number;
 }
+
+type Load = NonNullable<HostCommand['load']>;
 
 export class AgentHost {
   readonly #options: AgentHostOptions;
   readonly #slots = new Map<string, Slot>();
-  readonly #compiled = new Map<string, WebAssembly.Module>();
+  readonly #compiled = new Map<string, Compiled>();
 
   constructor(options: AgentHostOptions) {
     this.#options = options;
@@ -32,80 +42,93 @@ export class AgentHost {
     else if (command.stop) this.#stop(agent);
   }
 
-  async #load(agent: string, load: NonNullable<HostCommand['load']>): Promise<void> {
+  async #load(agent: string, load: Load): Promise<void> {
     const generation = load.generation ?? 0;
-    const slot: Slot = { sandbox: undefined, generation };
-    this.#slots.set(agent, slot);
-    const path = load.modulePath ?? '';
-    let module = this.#compiled.get(path);
-    if (!module) {
-      let bytes: Uint8Array;
-      try {
-        bytes = await this.#options.readModule(path);
-      } catch (error) {
-        return this.#loadFailed(
-          agent,
-          generation,
-          `cannot read module ${path}: ${(error as Error).message}`,
-          true,
-        );
-      }
-      const check = compileAgentModule(bytes, `module ${path}`);
-      if (!check.ok) return this.#loadFailed(agent, generation, check.reason, true);
-      module = check.module;
-      this.#compiled.set(path, module);
-    }
+    this.#slots.delete(agent);
+    const compiled = await this.#compile(load.modulePath ?? '');
+    if (typeof compiled === 'string') return this.#emit([loadFailed(agent, generation, compiled, true)]);
+    const tick = load.tick ?? 0;
+    const limits = sandboxLimits(load);
+    const events: HostEvent[] = [];
+    const fresh = () => AgentSandbox.instantiate(compiled.module, load.seed ?? 0, limits);
     let sandbox: AgentSandbox;
     try {
-      const limits = load.limits ?? {};
-      sandbox = AgentSandbox.instantiate(module, load.seed ?? 0, {
-        fuel: limits.fuel ?? 0,
-        maxMessageBytes: limits.maxMessageBytes || NO_LIMITS.maxMessageBytes,
-        maxSendsPerMessage: limits.maxSendsPerMessage || NO_LIMITS.maxSendsPerMessage,
-        memoryPages: limits.memoryPages || NO_LIMITS.memoryPages,
-      });
+      sandbox = fresh();
+      if (load.snapshot && load.snapshot.length > 0) {
+        const restored = sandbox.restore(load.snapshot, compiled.hash);
+        if (restored.ok) {
+          this.#slots.set(agent, {
+            sandbox,
+            compiled,
+            snapshotEvery: load.snapshotEvery ?? 0,
+            ticksHandled: 0,
+          });
+          events.push({ agent, log: { level: 1, text: 'restored from its last snapshot', tick } });
+          return this.#emit([
+            ...events,
+            { agent, ready: { generation, abi: ABI_VERSION, outputs: [], restored: true } },
+          ]);
+        }
+        events.push({
+          agent,
+          log: { level: 2, text: `snapshot refused (${restored.reason}); starting from init`, tick },
+        });
+        sandbox = fresh();
+      }
     } catch (error) {
-      return this.#loadFailed(agent, generation, `instantiation failed: ${(error as Error).message}`, false);
-    }
-    const result = sandbox.init(load.initData ?? new Uint8Array(0), load.tick ?? 0);
-    const logs = logEvents(agent, result.logs, load.tick ?? 0);
-    if (!result.ok) {
-      this.#options.emit([
-        ...logs,
-        loadFailedEvent(agent, generation, `init failed: ${result.reason}`, false),
+      return this.#emit([
+        ...events,
+        loadFailed(agent, generation, `instantiation failed: ${(error as Error).message}`, false),
       ]);
-      return;
     }
-    slot.sandbox = sandbox;
-    this.#options.emit([
-      ...logs,
-      { agent, ready: { generation, abi: ABI_VERSION, outputs: result.outputs } },
-    ]);
+    const result = sandbox.init(load.initData ?? new Uint8Array(0), tick);
+    events.push(...logEvents(agent, result.logs, tick));
+    if (!result.ok)
+      return this.#emit([...events, loadFailed(agent, generation, `init failed: ${result.reason}`, false)]);
+    this.#slots.set(agent, { sandbox, compiled, snapshotEvery: load.snapshotEvery ?? 0, ticksHandled: 0 });
+    this.#emit([...events, { agent, ready: { generation, abi: ABI_VERSION, outputs: result.outputs } }]);
+  }
+
+  async #compile(path: string): Promise<Compiled | string> {
+    const known = this.#compiled.get(path);
+    if (known) return known;
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.#options.readModule(path);
+    } catch (error) {
+      return `cannot read module ${path}: ${(error as Error).message}`;
+    }
+    const check = compileAgentModule(bytes, `module ${path}`);
+    if (!check.ok) return check.reason;
+    const compiled = { module: check.module, hash: sha256(bytes) };
+    this.#compiled.set(path, compiled);
+    return compiled;
   }
 
   #deliver(agent: string, deliver: NonNullable<HostCommand['deliver']>): void {
     const tick = deliver.tick ?? 0;
     const slot = this.#slots.get(agent);
     if (!slot?.sandbox) {
-      this.#options.emit([
+      this.#emit([
         { agent, failed: { tick, index: 0, reason: `agent "${agent}" is not loaded in this host` } },
       ]);
       return;
     }
     const result: RunResult = slot.sandbox.handle(deliver.envelopes ?? [], tick);
     const events = logEvents(agent, result.logs, tick);
-    if (result.ok) {
-      events.push({
-        agent,
-        done: { tick, outputs: result.outputs, finished: result.finished, handled: result.handled },
-      });
-      if (result.finished) slot.sandbox = undefined;
-    } else {
+    if (!result.ok) {
       // The instance may be corrupt after a trap; the supervisor decides whether to load it again.
       slot.sandbox = undefined;
       events.push({ agent, failed: { tick, index: result.index, reason: result.reason } });
+      return this.#emit(events);
     }
-    this.#options.emit(events);
+    const { outputs, finished, handled } = result;
+    slot.ticksHandled++;
+    const due = !finished && slot.snapshotEvery > 0 && slot.ticksHandled % slot.snapshotEvery === 0;
+    const snapshot = due ? slot.sandbox.snapshot(slot.compiled.hash) : undefined;
+    if (finished) slot.sandbox = undefined;
+    events.push({ agent, done: { tick, outputs, finished, handled, snapshot } });
+    this.#emit(events);
   }
 
   #stop(agent: string): void {
@@ -113,12 +136,22 @@ export class AgentHost {
     if (this.#slots.size === 0) this.#options.onIdleStop();
   }
 
-  #loadFailed(agent: string, generation: number, reason: string, permanent: boolean): void {
-    this.#options.emit([loadFailedEvent(agent, generation, reason, permanent)]);
+  #emit(events: HostEvent[]): void {
+    this.#options.emit(events);
   }
 }
 
-function loadFailedEvent(agent: string, generation: number, reason: string, permanent: boolean): HostEvent {
+function sandboxLimits(load: Load): SandboxLimits {
+  const limits = load.limits ?? {};
+  return {
+    fuel: limits.fuel ?? 0,
+    maxMessageBytes: limits.maxMessageBytes || NO_LIMITS.maxMessageBytes,
+    maxSendsPerMessage: limits.maxSendsPerMessage || NO_LIMITS.maxSendsPerMessage,
+    memoryPages: limits.memoryPages || NO_LIMITS.memoryPages,
+  };
+}
+
+function loadFailed(agent: string, generation: number, reason: string, permanent: boolean): HostEvent {
   return { agent, loadFailed: { generation, reason, permanent } };
 }
 

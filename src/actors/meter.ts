@@ -1,13 +1,12 @@
 // Load-time instrumentation of agent modules (binaryen): a deterministic fuel meter, and a memory
 // maximum written into the module itself, so the limit holds even for modules that define their
-// own memory. Runs once per module in the supervisor; hosts get the instrumented bytes.
+// own memory. Runs once per module in the supervisor; hosts get the instrumented bytes and never
+// load binaryen (it would add about a second to every host start).
 import binaryen from 'binaryen';
-
-/** Exported i32 global the host sets to the budget before each call; below 0 means exhausted. */
-export const FUEL_GLOBAL = '__troupe_fuel';
+import { FUEL_GLOBAL, GLOBAL_EXPORT_PREFIX } from './abi.js';
 
 /** Bump when the instrumentation changes, so cached modules are rebuilt. */
-export const METER_VERSION = 3;
+export const METER_VERSION = 4;
 
 // What V8 in Node 20 runs. Emitting with Features.All produces binaries Node 20 rejects.
 const FEATURES =
@@ -40,6 +39,7 @@ export function meterModule(bytes: Uint8Array, label: string, options: MeterOpti
     const memoryProblem = limitMemory(module, label, options.maxMemoryPages);
     if (memoryProblem) return { ok: false, reason: memoryProblem };
     addFuelMeter(module);
+    exportGlobals(module);
     const out = module.emitBinary();
     if (!WebAssembly.validate(out)) {
       return { ok: false, reason: `${label} uses WebAssembly features this runtime cannot meter` };
@@ -78,6 +78,15 @@ function addFuelMeter(module: binaryen.Module): void {
     module.runPasses(['inlining']);
   } finally {
     binaryen.setAlwaysInlineMaxSize(previous);
+  }
+}
+
+/** Exports every mutable global (in index order) so the host can snapshot and restore them. */
+function exportGlobals(module: binaryen.Module): void {
+  for (let i = 0; i < module.getNumGlobals(); i++) {
+    const info = binaryen.getGlobalInfo(module.getGlobalByIndex(i));
+    if (!info.mutable || info.module || info.name === FUEL_GLOBAL) continue;
+    module.addGlobalExport(info.name, `${GLOBAL_EXPORT_PREFIX}${String(i).padStart(4, '0')}`);
   }
 }
 

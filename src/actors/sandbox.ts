@@ -1,7 +1,8 @@
 // One agent's WASM instance: the ABI v1 imports, and init/handle with failures returned as data.
 import { type Envelope, envelopeId, type Output } from '../protocol/index.js';
-import { ABI_MODULE, FATAL, HANDLE_FINISHED, SEND_MALFORMED, SEND_OK } from './abi.js';
+import { ABI_MODULE, FATAL, GLOBAL_EXPORT_PREFIX, HANDLE_FINISHED, SEND_MALFORMED, SEND_OK } from './abi.js';
 import { tickRandom } from './prng.js';
+import { type RestoreResult, restoreSnapshot, type SnapshotTarget, takeSnapshot } from './snapshot.js';
 import { WasmMemory } from './wasm-memory.js';
 
 export interface LogRecord {
@@ -160,6 +161,29 @@ export class AgentSandbox {
     return pages >= this.#limits.memoryPages
       ? `${reason}; memory is at its limit of ${this.#limits.memoryPages} pages (limits.memoryPages)`
       : reason;
+  }
+
+  /** The agent's state now (call between ticks). */
+  snapshot(moduleHash: Uint8Array): Uint8Array {
+    return takeSnapshot(this.#snapshotTarget(), moduleHash);
+  }
+
+  /** Replaces a fresh instance's state with a snapshot's; on failure the instance must be discarded. */
+  restore(bytes: Uint8Array, moduleHash: Uint8Array): RestoreResult {
+    try {
+      return restoreSnapshot(bytes, this.#snapshotTarget(), moduleHash);
+    } catch (error) {
+      return { ok: false, reason: `snapshot could not be applied: ${(error as Error).message}` };
+    }
+  }
+
+  #snapshotTarget(): SnapshotTarget {
+    const exports = this.#exports as unknown as Record<string, unknown>;
+    const globals = Object.keys(exports)
+      .filter((name) => name.startsWith(GLOBAL_EXPORT_PREFIX))
+      .sort()
+      .map((name) => exports[name] as WebAssembly.Global);
+    return { memory: this.#exports.memory, globals };
   }
 
   #begin(tick: number): void {

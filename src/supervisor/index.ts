@@ -33,5 +33,7 @@ export type { RuntimeOptions } from './runtime.js';
 export { Runtime } from './runtime.js';
 export type { Batch, DeadLetter, TickPlan } from './scheduler.js';
 export { EXTERNAL, REJECTED_KIND, RUNTIME, Scheduler } from './scheduler.js';
+export type { SnapshotStore } from './snapshot-store.js';
+export { MemorySnapshotStore } from './snapshot-store.js';
 export type { ChildExit, Decision, RestartHistory, SupervisionContext } from './supervision.js';
 export { backoffTicks, decideExit, SupervisionTree } from './supervision.js';

@@ -13,6 +13,7 @@ import type { RunSummary, RuntimeEvent } from './events.js';
 import { describeExit } from './exit-reason.js';
 import { ModuleCache } from './module-cache.js';
 import { type DeadLetter, EXTERNAL, Scheduler, type TickPlan } from './scheduler.js';
+import { MemorySnapshotStore, type SnapshotStore } from './snapshot-store.js';
 import {
   type ChildExit,
   type Decision,
@@ -35,6 +36,8 @@ export interface RuntimeOptions {
   hostEnv?: Record<string, string>;
   /** Where metered modules are kept between runs. Default: <os tmpdir>/troupe-modules. */
   cacheDir?: string;
+  /** Where agents' snapshots are kept. Default: in memory. */
+  snapshots?: SnapshotStore;
   onEvent?: (event: RuntimeEvent) => void;
 }
 
@@ -46,6 +49,7 @@ export class Runtime {
   readonly #clock: Clock;
   readonly #scheduler: Scheduler;
   readonly #modules: ModuleCache;
+  readonly #snapshots: SnapshotStore;
   readonly #tree: SupervisionTree;
   #history: RestartHistory = new Map();
   /** Children that ended during the tick in flight; decided at the tick boundary, in rank order. */
@@ -70,6 +74,7 @@ export class Runtime {
     this.#scheduler = new Scheduler(spec.agents, spec.scheduler);
     this.#modules = new ModuleCache(options.cacheDir ?? join(tmpdir(), 'troupe-modules'));
     this.#tree = new SupervisionTree(spec.supervisor, spec.agents);
+    this.#snapshots = options.snapshots ?? new MemorySnapshotStore();
     this.done = new Promise((resolve) => {
       this.#resolve = resolve;
     });
@@ -145,6 +150,8 @@ export class Runtime {
       generation: slot.generation,
       tick: slot.rejoinTick - 1,
       limits: { fuel, maxMessageBytes, maxSendsPerMessage, memoryPages },
+      snapshotEvery: slot.spec.snapshotEvery,
+      snapshot: slot.spec.snapshotEvery > 0 ? this.#snapshots.load(slot.name) : undefined,
     };
     this.#send(slot, encodeCommand({ agent: slot.name, load }), 'loading the module');
   }
@@ -205,7 +212,11 @@ export class Runtime {
     } else if (event.done && event.done.tick === tick && this.#inflight.delete(slot.name)) {
       const handled = event.done.finished ? (event.done.handled ?? 0) : undefined;
       this.#scheduler.complete(slot.name, event.done.outputs ?? [], handled);
+      if (event.done.snapshot && event.done.snapshot.length > 0)
+        this.#snapshots.save(slot.name, event.done.snapshot);
       if (event.done.finished) {
+        // An agent that finished starts over from init if it is restarted.
+        this.#snapshots.drop(slot.name);
         slot.actor.send({ type: 'FINISHED' });
         this.#exits.push({ agent: slot.name, exit: 'normal', reason: 'finished normally' });
       }

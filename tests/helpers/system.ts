@@ -19,6 +19,7 @@ export interface ActorDecl {
   init?: string;
   restart?: 'permanent' | 'transient' | 'temporary';
   sendTo?: string[];
+  snapshotEveryTicks?: number;
 }
 
 export interface SupervisorDecl {
@@ -65,6 +66,7 @@ export function writeSystem(decl: SystemDecl): SystemSpec {
           ...(item.init === undefined ? {} : { init: item.init }),
           ...(item.restart ? { restart: item.restart } : {}),
           ...(decl.limits ? { limits: decl.limits } : {}),
+          ...(item.snapshotEveryTicks ? { snapshot: { everyTicks: item.snapshotEveryTicks } } : {}),
           capabilities: { sendTo: item.sendTo ?? ['*'] },
         };
   const system = {

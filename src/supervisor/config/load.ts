@@ -143,6 +143,7 @@ function toAgentSpec(
     },
     sendTo: sendTo?.includes('*') ? '*' : new Set(sendTo ?? []),
     isolation: DEFAULTS.isolation,
+    snapshotEvery: (((raw.snapshot ?? {}) as Raw).everyTicks as number | undefined) ?? 0,
     declaredAt: `${source.file}:${line}`,
     listedAt,
   };

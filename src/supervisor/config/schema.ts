@@ -98,6 +98,21 @@ const actorProperties = {
       },
     },
   },
+  snapshot: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['everyTicks'],
+    description:
+      'Snapshot the agent (memory and globals) at tick boundaries; a restart restores the last snapshot instead of calling init.',
+    properties: {
+      everyTicks: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 1_000_000,
+        description: 'Take one after every N ticks the agent handles.',
+      },
+    },
+  },
   isolation: {
     enum: ['process'],
     default: DEFAULTS.isolation,

@@ -44,6 +44,8 @@ export interface AgentSpec {
   /** Agents this one may send to; `'*'` grants all. */
   readonly sendTo: ReadonlySet<string> | '*';
   readonly isolation: 'process';
+  /** Snapshot after every N handled ticks, restored on restart; 0 = never. */
+  readonly snapshotEvery: number;
   /** Where the agent was declared, for messages that point the user at it. */
   readonly declaredAt: string;
   /** Where the system file lists it (its entry in an `agents` list). */
