@@ -120,7 +120,8 @@ export class AgentHost {
       // The instance may be corrupt after a trap; the supervisor decides whether to load it again.
       slot.sandbox = undefined;
       events.push({ agent, failed: { tick, index: result.index, reason: result.reason } });
-      return this.#emit(events);
+      this.#emit(events);
+      return;
     }
     const { outputs, finished, handled } = result;
     slot.ticksHandled++;
