@@ -110,6 +110,7 @@ export function startRun(
       events.push(event);
       if (event.type === 'agent.spawned' && event.pid) pids.add(event.pid);
       if (event.type === 'tick') onTick?.(event, runtime);
+      options.onEvent?.(event);
     },
   });
   return { runtime, events, done: runtime.start() };
