@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AgentSandbox, compileAgentModule, meterModule, NO_LIMITS } from '../dist/actors/index.js';
+import { AgentSandbox, compileAgentModule, loadMeter, NO_LIMITS } from '../dist/actors/index.js';
+
+const meterModule = await loadMeter();
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -43,3 +43,6 @@ export const FUEL_GLOBAL = '__troupe_fuel';
 
 /** Prefix of the exports (added by meter.ts) that expose the module's mutable globals. */
 export const GLOBAL_EXPORT_PREFIX = '__troupe_g';
+
+/** Version of the instrumentation meter.ts applies; bump it when that changes, so caches rebuild. */
+export const METER_VERSION = 4;

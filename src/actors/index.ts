@@ -1,9 +1,9 @@
 // Public surface of the agent side: ABI facts, module checks and the deterministic seed.
 
 export type { LogLevel } from './abi.js';
-export { ABI_IMPORTS, ABI_MODULE, ABI_VERSION, LOG_LEVELS, REQUIRED_EXPORTS } from './abi.js';
+export { ABI_IMPORTS, ABI_MODULE, ABI_VERSION, LOG_LEVELS, METER_VERSION, REQUIRED_EXPORTS } from './abi.js';
+export { loadMeter } from './load-meter.js';
 export type { MeterOptions, MeterResult } from './meter.js';
-export { METER_VERSION, meterModule } from './meter.js';
 export type { ModuleCheck } from './module-check.js';
 export { compileAgentModule } from './module-check.js';
 export { agentSeed, tickRandom } from './prng.js';

@@ -5,9 +5,6 @@
 import binaryen from 'binaryen';
 import { FUEL_GLOBAL, GLOBAL_EXPORT_PREFIX } from './abi.js';
 
-/** Bump when the instrumentation changes, so cached modules are rebuilt. */
-export const METER_VERSION = 4;
-
 // What V8 in Node 20 runs. Emitting with Features.All produces binaries Node 20 rejects.
 const FEATURES =
   binaryen.Features.MutableGlobals |

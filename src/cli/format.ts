@@ -1,5 +1,6 @@
 // Human-readable lines for runtime events, and the end-of-run summary table.
 import type { RunSummary, RuntimeEvent } from '../supervisor/index.js';
+import type { ControlOutput } from './control-stdin.js';
 
 export function formatEvent(event: RuntimeEvent, width: number): string | undefined {
   const who = (agent: string, tick: number) => `[t${tick}] ${agent.padEnd(width)}`;
@@ -18,6 +19,8 @@ export function formatEvent(event: RuntimeEvent, width: number): string | undefi
       return `[t${event.tick}] dead letter ${event.id} (${event.from} -> ${event.agent}, ${event.kind}): ${event.reason}`;
     case 'message.rejected':
       return `[t${event.tick}] rejected ${event.id} (${event.from} -> ${event.agent}, ${event.kind}): ${event.reason}`;
+    case 'message.reinjected':
+      return `dead letter ${event.id} re-injected for ${event.agent}`;
     case 'frame.rejected':
       return `       ${event.agent.padEnd(width)} rejected a frame: ${event.reason}`;
     case 'tick':
@@ -48,4 +51,13 @@ export function formatSummary(summary: RunSummary): string {
     `  ticks ${summary.ticks}, envelopes delivered ${summary.delivered}, dead letters ${summary.deadLetters}, rejected frames ${summary.rejectedFrames}`,
     `  trace ${summary.trace}`,
   ].join('\n');
+}
+
+export function formatControl(output: ControlOutput): string {
+  if (output.type === 'control.error') return `control: refused ${output.line}: ${output.reason}`;
+  if (output.letters.length === 0) return 'dead letters: none';
+  const rows = output.letters.map(
+    (l) => `  ${l.id} (${l.from} -> ${l.to}, ${l.kind}) at tick ${l.tick}: ${l.reason}`,
+  );
+  return [`dead letters (${output.letters.length}):`, ...rows].join('\n');
 }

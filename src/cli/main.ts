@@ -2,15 +2,18 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { actorSchema, ConfigError, systemSchema, validateFile } from '../supervisor/index.js';
+import { CONTROL_HELP } from './control.js';
 import { runCommand } from './run-command.js';
 
 const USAGE = `usage:
-  troupe run <system.yaml> [--seed N] [--max-ticks N] [--until-idle] [--json] [--root DIR]
+  troupe run <system.yaml> [--seed N] [--max-ticks N] [--until-idle] [--json] [--control] [--root DIR]
   troupe validate <system.yaml | actor.yaml> [--root DIR]
   troupe schema [system | actor]
   troupe --version
 
-exit codes: 0 ok, 1 bad usage or invalid config, 2 the system stopped on a failure`;
+exit codes: 0 ok, 1 bad usage or invalid config, 2 the system stopped on a failure
+
+--control reads commands from stdin; ${CONTROL_HELP.replace('control commands (one JSON object per line on stdin):', 'one JSON object per line:')}`;
 
 class UsageError extends Error {}
 
@@ -23,6 +26,7 @@ async function main(argv: string[]): Promise<number> {
       'max-ticks': { type: 'string' },
       'until-idle': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      control: { type: 'boolean', default: false },
       root: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', default: false },
@@ -42,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
         untilIdle: values['until-idle'] ?? false,
         json: values.json ?? false,
         root: values.root,
+        control: values.control ?? false,
       });
     case 'validate':
       if (!file) throw new UsageError('troupe validate needs a file');

@@ -2,7 +2,8 @@
 import { fileURLToPath } from 'node:url';
 import { NodeLauncher } from '../launch/index.js';
 import { loadSystem, Runtime, type RuntimeEvent } from '../supervisor/index.js';
-import { formatEvent } from './format.js';
+import { listenForCommands } from './control-stdin.js';
+import { formatControl, formatEvent } from './format.js';
 
 export interface RunFlags {
   file: string;
@@ -11,6 +12,8 @@ export interface RunFlags {
   untilIdle: boolean;
   json: boolean;
   root?: string;
+  /** Read control commands (JSON lines) from stdin. */
+  control: boolean;
 }
 
 export const HOST_ENTRY = fileURLToPath(new URL('../actors/host-main.js', import.meta.url));
@@ -42,7 +45,16 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   };
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
-  const summary = await runtime.start();
+  const done = runtime.start();
+  const names = new Set(spec.agents.map((agent) => agent.name));
+  const control = flags.control
+    ? listenForCommands(runtime, names, (line) => {
+        const text = flags.json ? JSON.stringify(line) : formatControl(line);
+        process.stdout.write(`${text}\n`);
+      })
+    : undefined;
+  const summary = await done;
+  control?.close();
   process.off('SIGINT', interrupt);
   process.off('SIGTERM', interrupt);
   return summary.ok ? 0 : 2;

@@ -26,6 +26,7 @@ export type RuntimeEvent =
       reason: string;
       tick: number;
     }
+  | { type: 'message.reinjected'; id: string; agent: string }
   | { type: 'frame.rejected'; agent: string; reason: string }
   /** A tick was handed out: which agents got a batch, and how many envelopes in all. */
   | { type: 'tick'; tick: number; agents: string[]; envelopes: number }

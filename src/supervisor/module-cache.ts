@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { METER_VERSION, meterModule } from '../actors/index.js';
+import { loadMeter, METER_VERSION } from '../actors/index.js';
 import type { AgentSpec } from './config/index.js';
 
 export type PreparedModule = { ok: true; path: string } | { ok: false; reason: string };
@@ -16,7 +16,7 @@ export class ModuleCache {
     this.#dir = dir;
   }
 
-  prepare(agent: AgentSpec): PreparedModule {
+  async prepare(agent: AgentSpec): Promise<PreparedModule> {
     let bytes: Uint8Array;
     try {
       bytes = readFileSync(agent.modulePath);
@@ -33,6 +33,7 @@ export class ModuleCache {
     const path = join(this.#dir, `${key}.wasm`);
     let prepared: PreparedModule = { ok: true, path };
     if (!existsSync(path)) {
+      const meterModule = await loadMeter();
       const metered = meterModule(bytes, `module ${agent.modulePath}`, {
         maxMemoryPages: agent.limits.memoryPages,
       });

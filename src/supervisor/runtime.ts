@@ -42,6 +42,13 @@ export interface RuntimeOptions {
 }
 
 const LOG_LEVEL_NAMES = ['debug', 'info', 'warn', 'error', 'fatal'];
+/**
+ * Starting a host includes forking a process, which on a loaded machine takes far longer than
+ * handling a batch; limits.watchdogMs covers batches, this covers (re)starts.
+ */
+const START_TIMEOUT_MS = 60_000;
+/** Dead letters kept for re-injection; all are counted, the oldest beyond this are forgotten. */
+const DEAD_LETTERS_KEPT = 10_000;
 
 export class Runtime {
   readonly #spec: SystemSpec;
@@ -59,6 +66,8 @@ export class Runtime {
   readonly #trace: Hash = createHash('sha256');
   #delivered = 0;
   #deadLetters = 0;
+  /** Dead letters by id, newest last, for inspection and re-injection. */
+  readonly #kept = new Map<string, DeadLetter>();
   #rejectedFrames = 0;
   #idle = false;
   #stop: { reason: string; ok: boolean } | undefined;
@@ -90,9 +99,18 @@ export class Runtime {
     const { name, seed, agents } = this.#spec;
     const backend = this.#options.launcher.backend;
     this.#emit({ type: 'run.start', system: name, agents: agents.map((a) => a.name), seed, backend });
+    for (const slot of this.#slots.values()) slot.actor.start();
+    this.#boot().catch((error: unknown) =>
+      this.requestStop(`start failed: ${(error as Error).message}`, false),
+    );
+    return this.done;
+  }
+
+  /** Prepares (meters) each module and starts its agent, in declared order. */
+  async #boot(): Promise<void> {
     for (const slot of this.#slots.values()) {
-      slot.actor.start();
-      const prepared = this.#modules.prepare(slot.spec);
+      const prepared = await this.#modules.prepare(slot.spec);
+      if (this.#stop) break;
       if (prepared.ok) {
         slot.modulePath = prepared.path;
         this.#spawn(slot);
@@ -101,13 +119,32 @@ export class Runtime {
       }
     }
     this.#pump();
-    return this.done;
   }
 
   /** Sends a message from outside; it enters at the next tick boundary. */
   inject(to: string, kind: string, payload: Uint8Array, correlationId = ''): void {
     this.#scheduler.stage(EXTERNAL, [{ to, kind, payload, correlationId }]);
     this.#pump();
+  }
+
+  /** The dead letters kept (the newest DEAD_LETTERS_KEPT), oldest first. */
+  deadLetters(): DeadLetter[] {
+    return [...this.#kept.values()];
+  }
+
+  /**
+   * Sends a dead letter again, as its original sender, at the next tick boundary; capabilities
+   * and limits are checked again. Returns an error message when no such dead letter is kept.
+   */
+  reinject(id: string): string | undefined {
+    const letter = this.#kept.get(id);
+    if (!letter) return `no dead letter with id "${id}" is kept`;
+    this.#kept.delete(id);
+    const { from, to, kind, payload, correlationId } = letter.envelope;
+    this.#scheduler.stage(from ?? EXTERNAL, [{ to, kind, payload, correlationId }]);
+    this.#emit({ type: 'message.reinjected', id, agent: to ?? '' });
+    this.#pump();
+    return undefined;
   }
 
   /** Kills an agent's host process, as a crash from outside would. */
@@ -153,18 +190,23 @@ export class Runtime {
       snapshotEvery: slot.spec.snapshotEvery,
       snapshot: slot.spec.snapshotEvery > 0 ? this.#snapshots.load(slot.name) : undefined,
     };
-    this.#send(slot, encodeCommand({ agent: slot.name, load }), 'loading the module');
+    this.#send(
+      slot,
+      encodeCommand({ agent: slot.name, load }),
+      'loading the module',
+      START_TIMEOUT_MS,
+      'start timeout',
+    );
   }
 
   /** Sends a command the host must answer, with the watchdog armed until it does. */
-  #send(slot: AgentSlot, bytes: Uint8Array, what: string): void {
+  #send(slot: AgentSlot, bytes: Uint8Array, what: string, ms: number, limit: string): void {
     const host = slot.host;
     if (!host) return;
     slot.disarm?.();
-    const ms = slot.spec.limits.watchdogMs;
     slot.disarm = this.#clock.setTimeout(() => {
       if (slot.host !== host) return;
-      slot.faultReason = `watchdog: no answer ${what} within ${ms} ms (limits.watchdogMs)`;
+      slot.faultReason = `watchdog: no answer ${what} within ${ms} ms (${limit})`;
       host.kill();
     }, ms);
     host.send(bytes);
@@ -365,7 +407,13 @@ export class Runtime {
       this.#inflight.add(batch.agent);
       this.#delivered += batch.envelopes.length;
       slot.delivered += batch.envelopes.length;
-      this.#send(slot, bytes, `to the batch of tick ${plan.tick}`);
+      this.#send(
+        slot,
+        bytes,
+        `to the batch of tick ${plan.tick}`,
+        slot.spec.limits.watchdogMs,
+        'limits.watchdogMs',
+      );
     }
     const agents = plan.batches.map((batch) => batch.agent);
     const envelopes = plan.batches.reduce((sum, batch) => sum + batch.envelopes.length, 0);
@@ -390,8 +438,11 @@ export class Runtime {
   }
 
   #deadLetter(letters: readonly DeadLetter[]): void {
-    for (const { tick, envelope, reason } of letters) {
+    for (const letter of letters) {
+      const { tick, envelope, reason } = letter;
       this.#deadLetters++;
+      this.#kept.set(envelopeId(envelope), letter);
+      if (this.#kept.size > DEAD_LETTERS_KEPT) this.#kept.delete(this.#kept.keys().next().value as string);
       const { from, to, kind } = envelope;
       this.#emit({
         type: 'message.dead',
@@ -426,7 +477,9 @@ export class Runtime {
       slot.stopping = true;
       slot.actor.send({ type: 'STOP' });
       host.send(encodeCommand({ agent: slot.name, stop: { reason: this.#stop?.reason ?? '' } }));
-      this.#clock.setTimeout(() => {
+      // Cancelled by the exit (like a watchdog), so a clean stop leaves no timer behind.
+      slot.disarm?.();
+      slot.disarm = this.#clock.setTimeout(() => {
         if (slot.host === host) host.kill();
       }, this.#options.shutdownMs ?? 5000);
       return;

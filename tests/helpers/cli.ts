@@ -12,10 +12,13 @@ export interface CliRun {
 
 const running = new Set<ChildProcess>();
 
-/** With `ownGroup`, the command leads its own process group, as in a terminal (for Ctrl+C tests). */
-export function troupe(args: string[], options: { ownGroup?: boolean } = {}): CliRun {
+/**
+ * With `ownGroup`, the command leads its own process group, as in a terminal (for Ctrl+C tests);
+ * with `stdin`, the test can write to its standard input.
+ */
+export function troupe(args: string[], options: { ownGroup?: boolean; stdin?: boolean } = {}): CliRun {
   const child = spawn(process.execPath, [TROUPE_BIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     detached: options.ownGroup ?? false,
   });
   running.add(child);
