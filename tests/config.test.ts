@@ -1,5 +1,5 @@
 // Config files: validated once into typed specs; every error names file, line, field and value.
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -200,6 +200,24 @@ describe('errors name file, line, field and value', () => {
     const dir = project({ 'b.actor.yaml': 'name: b\nmodule: ./echo.wasm\nrestart: 3\n' });
     const [issue] = issuesOf(() => validateFile(join(dir, 'b.actor.yaml')));
     expect(issue).toMatchObject({ line: 3, field: 'restart' });
+  });
+});
+
+describe('examples', () => {
+  it('every example system loads', () => {
+    const systems = readdirSync(join(ROOT, 'examples')).map((name) =>
+      join(ROOT, 'examples', name, `${name}.system.yaml`),
+    );
+    expect(systems.length).toBeGreaterThanOrEqual(2);
+    for (const file of systems) expect(loadSystem(file).agents.length).toBeGreaterThan(0);
+  });
+
+  it('the ledger example nests supervisors under the root', () => {
+    const spec = loadSystem(join(ROOT, 'examples/ledger/ledger.system.yaml'));
+    expect(
+      spec.supervisor.children.map((child) => ('agent' in child ? child.agent : child.supervisor.name)),
+    ).toEqual(['producers', 'books', 'auditor']);
+    expect(spec.agents.find((agent) => agent.name === 'acct-1')?.snapshotEvery).toBe(1);
   });
 });
 

@@ -46,6 +46,26 @@ describe('deterministic order', () => {
     expect(delayed.ticks).toBe(first.ticks);
   });
 
+  it('starts agents in declared order and stops them one by one in reverse', async () => {
+    const run = startRun(relaySystem(10));
+    await run.done;
+    const spawned = run.events.flatMap((event) => (event.type === 'agent.spawned' ? [event.agent] : []));
+    const stopped = run.events.flatMap((event) =>
+      event.type === 'agent.state' && (event.state === 'stopping' || event.state === 'stopped')
+        ? [`${event.agent} ${event.state}`]
+        : [],
+    );
+    expect(spawned).toEqual(['ping', 'pong', 'sink']);
+    expect(stopped).toEqual([
+      'sink stopping',
+      'sink stopped',
+      'pong stopping',
+      'pong stopped',
+      'ping stopping',
+      'ping stopped',
+    ]);
+  });
+
   it('gives a different trace for a different system', async () => {
     const a = await startRun(relaySystem(20)).done;
     const b = await startRun(relaySystem(21)).done;
