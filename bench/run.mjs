@@ -63,9 +63,12 @@ async function routed(perTick, ticks) {
         name: 'blaster',
         module: module('blaster'),
         init: `to=sink;count=${perTick};size=${PAYLOAD}`,
+        // The default limits (10,000 sends per message, 10,000 envelopes per mailbox) would cut
+        // the largest batches short; a benchmark of routing raises them.
+        limits: { maxSendsPerMessage: 1_000_000 },
         capabilities: { sendTo: ['*'] },
       },
-      { name: 'sink', module: module('sink') },
+      { name: 'sink', module: module('sink'), limits: { mailbox: 10_000_000 } },
     ],
     { maxBatch: perTick * 2 },
   );

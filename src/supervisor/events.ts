@@ -7,25 +7,8 @@ export type RuntimeEvent =
   | { type: 'agent.state'; agent: string; state: LifecycleState; tick: number }
   | { type: 'agent.crashed'; agent: string; reason: string; tick: number; restarts: number }
   | { type: 'agent.log'; agent: string; level: string; text: string; tick: number }
-  | {
-      type: 'message.dead';
-      agent: string;
-      id: string;
-      from: string;
-      kind: string;
-      reason: string;
-      tick: number;
-    }
-  /** A full mailbox refused the envelope and its sender got a troupe/rejected notice. */
-  | {
-      type: 'message.rejected';
-      agent: string;
-      id: string;
-      from: string;
-      kind: string;
-      reason: string;
-      tick: number;
-    }
+  /** The envelope will not be delivered: dead-lettered, or refused by a full mailbox (sender told). */
+  | ({ type: 'message.dead' | 'message.rejected' } & UndeliveredReport)
   | { type: 'message.reinjected'; id: string; agent: string }
   | { type: 'frame.rejected'; agent: string; reason: string }
   /** A tick was handed out: which agents got a batch, and how many envelopes in all. */
@@ -41,6 +24,16 @@ export type RuntimeEvent =
       trace: string;
       summary: RunSummary;
     };
+
+export interface UndeliveredReport {
+  /** The intended recipient. */
+  agent: string;
+  id: string;
+  from: string;
+  kind: string;
+  reason: string;
+  tick: number;
+}
 
 export interface AgentSummary {
   state: LifecycleState;

@@ -5,13 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentSeed } from '../actors/index.js';
 import type { ExitInfo, HostProcess, Launcher } from '../launch/index.js';
-import { decodeFrame, encodeCommand, envelopeId, type HostEvent } from '../protocol/index.js';
+import { encodeCommand, type HostEvent } from '../protocol/index.js';
 import { AgentSlot } from './agent-slot.js';
 import { type Clock, systemClock } from './clock.js';
 import type { SystemSpec } from './config/index.js';
+import { DeadLetterLog } from './dead-letter-log.js';
 import type { RunSummary, RuntimeEvent } from './events.js';
 import { describeExit } from './exit-reason.js';
+import { checkHostFrame } from './host-frame.js';
 import { ModuleCache } from './module-cache.js';
+import { summarize, undeliveredReport } from './run-report.js';
 import { type DeadLetter, EXTERNAL, Scheduler, type TickPlan } from './scheduler.js';
 import { MemorySnapshotStore, type SnapshotStore } from './snapshot-store.js';
 import {
@@ -65,9 +68,7 @@ export class Runtime {
   readonly #inflight = new Set<string>();
   readonly #trace: Hash = createHash('sha256');
   #delivered = 0;
-  #deadLetters = 0;
-  /** Dead letters by id, newest last, for inspection and re-injection. */
-  readonly #kept = new Map<string, DeadLetter>();
+  readonly #deadLetters = new DeadLetterLog(DEAD_LETTERS_KEPT);
   #rejectedFrames = 0;
   #idle = false;
   #stop: { reason: string; ok: boolean } | undefined;
@@ -129,7 +130,7 @@ export class Runtime {
 
   /** The dead letters kept (the newest DEAD_LETTERS_KEPT), oldest first. */
   deadLetters(): DeadLetter[] {
-    return [...this.#kept.values()];
+    return this.#deadLetters.list();
   }
 
   /**
@@ -137,9 +138,8 @@ export class Runtime {
    * and limits are checked again. Returns an error message when no such dead letter is kept.
    */
   reinject(id: string): string | undefined {
-    const letter = this.#kept.get(id);
+    const letter = this.#deadLetters.take(id);
     if (!letter) return `no dead letter with id "${id}" is kept`;
-    this.#kept.delete(id);
     const { from, to, kind, payload, correlationId } = letter.envelope;
     this.#scheduler.stage(from ?? EXTERNAL, [{ to, kind, payload, correlationId }]);
     this.#emit({ type: 'message.reinjected', id, agent: to ?? '' });
@@ -214,22 +214,16 @@ export class Runtime {
 
   #onFrame(slot: AgentSlot, host: HostProcess, bytes: unknown): void {
     if (slot.host !== host) return;
-    const decoded = decodeFrame(bytes);
-    const stray = decoded.ok ? decoded.frame.events.find((event) => event.agent !== slot.name) : undefined;
-    if (!decoded.ok || stray || decoded.frame.commands.length > 0) {
-      const error = decoded.ok
-        ? stray
-          ? `event names agent "${stray.agent}"`
-          : 'a host may not send commands'
-        : decoded.error;
+    const check = checkHostFrame(bytes, slot.name);
+    if (!check.ok) {
       this.#rejectedFrames++;
-      this.#emit({ type: 'frame.rejected', agent: slot.name, reason: error });
+      this.#emit({ type: 'frame.rejected', agent: slot.name, reason: check.error });
       // A host that speaks garbage cannot be trusted with its agent: end it; its exit is the crash.
-      slot.faultReason = `agent host sent a malformed frame: ${error}`;
+      slot.faultReason = `agent host sent a malformed frame: ${check.error}`;
       host.kill();
       return;
     }
-    for (const event of decoded.frame.events) this.#onHostEvent(slot, event);
+    for (const event of check.events) this.#onHostEvent(slot, event);
     this.#pump();
   }
 
@@ -422,37 +416,14 @@ export class Runtime {
 
   #undelivered(plan: TickPlan): void {
     this.#deadLetter(plan.deadLetters);
-    for (const { tick, envelope, reason } of plan.rejected) {
-      const { from, to, kind } = envelope;
-      const id = envelopeId(envelope);
-      this.#emit({
-        type: 'message.rejected',
-        agent: to ?? '',
-        id,
-        from: from ?? '',
-        kind: kind ?? '',
-        reason,
-        tick,
-      });
-    }
+    for (const letter of plan.rejected)
+      this.#emit({ type: 'message.rejected', ...undeliveredReport(letter) });
   }
 
   #deadLetter(letters: readonly DeadLetter[]): void {
     for (const letter of letters) {
-      const { tick, envelope, reason } = letter;
-      this.#deadLetters++;
-      this.#kept.set(envelopeId(envelope), letter);
-      if (this.#kept.size > DEAD_LETTERS_KEPT) this.#kept.delete(this.#kept.keys().next().value as string);
-      const { from, to, kind } = envelope;
-      this.#emit({
-        type: 'message.dead',
-        agent: to ?? '',
-        id: envelopeId(envelope),
-        from: from ?? '',
-        kind: kind ?? '',
-        reason,
-        tick,
-      });
+      this.#deadLetters.add(letter);
+      this.#emit({ type: 'message.dead', ...undeliveredReport(letter) });
     }
   }
 
@@ -490,27 +461,19 @@ export class Runtime {
   #finishIfAllExited(): void {
     if (this.#summary) return;
     for (const slot of this.#slots.values()) if (slot.host) return;
-    const stop = this.#stop ?? { reason: 'stopped', ok: true };
-    const agents: RunSummary['agents'] = {};
-    for (const slot of this.#slots.values()) {
-      const { state, restarts, delivered, lastCrash } = slot;
-      agents[slot.name] = lastCrash
-        ? { state, restarts, delivered, lastCrash }
-        : { state, restarts, delivered };
-      slot.actor.stop();
-    }
-    const summary: RunSummary = {
-      ok: stop.ok,
-      reason: stop.reason,
+    const { reason, ok } = this.#stop ?? { reason: 'stopped', ok: true };
+    const summary = summarize(this.#slots.values(), {
+      ok,
+      reason,
       ticks: this.#scheduler.tick,
       delivered: this.#delivered,
-      deadLetters: this.#deadLetters,
+      deadLetters: this.#deadLetters.count,
       rejectedFrames: this.#rejectedFrames,
       trace: this.#trace.digest('hex'),
-      agents,
-    };
+    });
+    for (const slot of this.#slots.values()) slot.actor.stop();
     this.#summary = summary;
-    const { ok, reason, ticks, delivered, trace } = summary;
+    const { ticks, delivered, trace } = summary;
     this.#emit({ type: 'run.end', ok, reason, ticks, delivered, trace, summary });
     this.#resolve(summary);
   }
