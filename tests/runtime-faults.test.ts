@@ -35,6 +35,16 @@ describe('malformed frames from a host', () => {
   });
 });
 
+describe('graceful stop', () => {
+  it('kills a host that does not exit within shutdownMs of being asked to stop', async () => {
+    const spec = writeSystem({ agents: [{ name: 'mule', module: agentModule('echo') }] });
+    const run = startRun(spec, { hostEntry: join(FIXTURES, 'hosts', 'stubborn.mjs'), shutdownMs: 200 });
+    const summary = await run.done;
+    expect(summary).toMatchObject({ ok: true, reason: 'idle: no agent has mail' });
+    expect(statesOf(run.events, 'mule').slice(-2)).toEqual(['stopping', 'stopped']);
+  });
+});
+
 describe('modules refused at load', () => {
   it('fail the agent once, naming the forbidden import, while the others finish their work', async () => {
     const bad = watFixture('forbidden-import', tempDir());
