@@ -7,7 +7,11 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const out = join(root, 'src', 'protocol', 'generated');
-const protos = ['proto/troupe/v1/envelope.proto', 'proto/troupe/v1/host.proto'];
+const protos = [
+  'proto/troupe/v1/envelope.proto',
+  'proto/troupe/v1/host.proto',
+  'proto/troupe/v1/journal.proto',
+];
 
 mkdirSync(out, { recursive: true });
 execFileSync(
