@@ -25,10 +25,9 @@ const records: JournalRecord[] = [
   { kill: { tick: 4, agent: 'pong', inFlight: true } },
 ];
 const file = Buffer.concat(records.map(encodeJournalRecord));
-const offsets = records.reduce<number[]>(
-  (acc, record) => [...acc, (acc.at(-1) ?? 0) + encodeJournalRecord(record).length],
-  [],
-);
+/** Where each record ends in the file. */
+const offsets: number[] = [];
+for (const record of records) offsets.push((offsets.at(-1) ?? 0) + encodeJournalRecord(record).length);
 
 describe('journal framing', () => {
   it('round-trips records, 64-bit fields as numbers and maps intact', () => {
