@@ -6,6 +6,7 @@ import {
   type ChildExit,
   decideExit,
   FakeClock,
+  NO_HISTORY,
   type RestartHistory,
   SupervisionTree,
 } from '../src/supervisor/index.js';
@@ -29,7 +30,7 @@ function supervisor(
 function harness(root: SupervisorSpec, agents: AgentSpec[]) {
   const tree = new SupervisionTree(root, agents);
   const clock = new FakeClock(0);
-  let history: RestartHistory = new Map();
+  let history: RestartHistory = NO_HISTORY;
   const retired = new Set<string>();
   return {
     clock,
@@ -178,5 +179,15 @@ describe('backoff', () => {
     expect(sup.exit('a', 'crash', 10)).toMatchObject([{ rejoinTick: 11 }]);
     expect(sup.exit('a', 'crash', 11)).toMatchObject([{ rejoinTick: 13 }]);
     expect(sup.exit('a', 'crash', 13)).toMatchObject([{ rejoinTick: 17 }]);
+  });
+
+  it('counts the streak in ticks, not wall time: a child that ran maxTicks since rejoining starts over', () => {
+    const sup = harness(supervisor('root', 'one_for_one', children('a'), 50), [agent('a')]);
+    sup.exit('a', 'crash', 10);
+    // However long the wall clock says passed, a crash 3 ticks after rejoining continues the streak.
+    sup.clock.advance(999);
+    expect(sup.exit('a', 'crash', 14)).toMatchObject([{ rejoinTick: 16 }]);
+    // 64 ticks (maxTicks) after its last rejoin the streak is over: the delay is back to 1.
+    expect(sup.exit('a', 'crash', 16 + 64)).toMatchObject([{ rejoinTick: 16 + 64 + 1 }]);
   });
 });

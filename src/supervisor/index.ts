@@ -36,4 +36,4 @@ export { EXTERNAL, REJECTED_KIND, RUNTIME, Scheduler } from './scheduler.js';
 export type { SnapshotStore } from './snapshot-store.js';
 export { MemorySnapshotStore } from './snapshot-store.js';
 export type { ChildExit, Decision, RestartHistory, SupervisionContext } from './supervision.js';
-export { backoffTicks, decideExit, SupervisionTree } from './supervision.js';
+export { backoffTicks, decideExit, NO_HISTORY, SupervisionTree } from './supervision.js';

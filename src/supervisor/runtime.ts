@@ -21,6 +21,7 @@ import {
   type ChildExit,
   type Decision,
   decideExit,
+  NO_HISTORY,
   type RestartHistory,
   SupervisionTree,
 } from './supervision.js';
@@ -61,7 +62,7 @@ export class Runtime {
   readonly #modules: ModuleCache;
   readonly #snapshots: SnapshotStore;
   readonly #tree: SupervisionTree;
-  #history: RestartHistory = new Map();
+  #history: RestartHistory = NO_HISTORY;
   /** Children that ended during the tick in flight; decided at the tick boundary, in rank order. */
   #exits: ChildExit[] = [];
   readonly #slots = new Map<string, AgentSlot>();

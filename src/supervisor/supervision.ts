@@ -31,8 +31,24 @@ export interface SupervisionContext {
   alive(agent: string): boolean;
 }
 
-/** Restart times per supervisor name. */
-export type RestartHistory = ReadonlyMap<string, readonly number[]>;
+export interface RestartHistory {
+  /** Restart times (wall clock) per supervisor, within its period: for restart intensity. */
+  readonly restarts: ReadonlyMap<string, readonly number[]>;
+  /** Per child: its consecutive restarts and the tick it last rejoined at: for backoff. */
+  readonly streaks: ReadonlyMap<string, Streak>;
+}
+
+interface Streak {
+  count: number;
+  rejoinTick: number;
+}
+
+export const NO_HISTORY: RestartHistory = { restarts: new Map(), streaks: new Map() };
+
+interface MutableHistory {
+  restarts: Map<string, readonly number[]>;
+  streaks: Map<string, Streak>;
+}
 
 export class SupervisionTree {
   readonly root: SupervisorSpec;
@@ -80,22 +96,22 @@ export function decideExit(
     const reason = failed ? exit.reason : `finished normally (restart: ${spec.restart})`;
     return { history, decisions: [{ type: 'retire', agents: [exit.agent], failed, reason }] };
   }
-  const next = new Map(history);
+  const next = { restarts: new Map(history.restarts), streaks: new Map(history.streaks) };
   const decisions = restartChild(tree, next, parent, exit.agent, `"${exit.agent}" ${exit.reason}`, context);
   return { history: next, decisions };
 }
 
 function restartChild(
   tree: SupervisionTree,
-  history: Map<string, readonly number[]>,
+  history: MutableHistory,
   node: SupervisorSpec,
   failing: string,
   reason: string,
   context: SupervisionContext,
 ): Decision[] {
-  const check = addRestart(history.get(node.name) ?? [], context.now, node);
+  const check = addRestart(history.restarts.get(node.name) ?? [], context.now, node);
   if (check.exceeded) {
-    history.delete(node.name);
+    history.restarts.delete(node.name);
     const why = `supervisor "${node.name}" needed more than ${node.maxRestarts} restarts within ${node.periodMs} ms; last: ${reason}`;
     const parent = tree.parentOf(node.name);
     if (parent) return restartChild(tree, history, parent, node.name, why, context);
@@ -105,7 +121,7 @@ function restartChild(
       { type: 'shutdown', reason: `restart intensity exceeded: ${why}` },
     ];
   }
-  history.set(node.name, check.history);
+  history.restarts.set(node.name, check.history);
   const index = node.children.findIndex((child) => childName(child) === failing);
   const chosen =
     node.strategy === 'one_for_one'
@@ -128,11 +144,13 @@ function restartChild(
       }
     }
   }
-  const delay = backoffTicks(
-    node.backoff,
-    check.history.length,
-    agentSeed(context.seed, `${node.name}/${failing}`),
-  );
+  // Backoff counts consecutive restarts in ticks, never in wall time, so it is the same on every
+  // run: a child that crashes again within maxTicks of rejoining continues its streak.
+  const streak = history.streaks.get(failing);
+  const count = streak && context.tick - streak.rejoinTick < node.backoff.maxTicks ? streak.count + 1 : 1;
+  const seed = agentSeed(context.seed, `${node.name}/${failing}`);
+  const rejoinTick = context.tick + backoffTicks(node.backoff, count, seed);
+  history.streaks.set(failing, { count, rejoinTick });
   const decisions: Decision[] = [];
   if (retire.length > 0) {
     decisions.push({
@@ -145,21 +163,21 @@ function restartChild(
   decisions.push({
     type: 'restart',
     agents: restart,
-    rejoinTick: context.tick + delay,
+    rejoinTick,
     supervisor: node.name,
   });
   return decisions;
 }
 
-/** Ticks before the n-th restart within the period rejoins: exponential, capped, seeded jitter. */
+/** Ticks before the n-th consecutive restart rejoins: exponential, capped, seeded jitter. */
 export function backoffTicks(backoff: Backoff, n: number, seed: number): number {
   const base = Math.min(backoff.maxTicks, Math.round(backoff.initialTicks * backoff.multiplier ** (n - 1)));
   const jitter = Math.floor(tickRandom(seed, n)() * backoff.jitter * base);
   return Math.max(1, base + jitter);
 }
 
-function forgetSubtree(history: Map<string, readonly number[]>, node: SupervisorSpec): void {
-  history.delete(node.name);
+function forgetSubtree(history: MutableHistory, node: SupervisorSpec): void {
+  history.restarts.delete(node.name);
   for (const child of node.children) if ('supervisor' in child) forgetSubtree(history, child.supervisor);
 }
 

@@ -153,7 +153,7 @@ const supervisorProperties = {
     type: 'object',
     additionalProperties: false,
     description:
-      'Ticks a restarted child waits before it rejoins: initialTicks × multiplier^(n-1), capped, plus seeded jitter.',
+      'Ticks a restarted child waits before it rejoins: initialTicks × multiplier^(n-1) for its n-th consecutive restart (crashing again within maxTicks of rejoining), capped at maxTicks, plus seeded jitter.',
     properties: {
       initialTicks: {
         type: 'integer',
