@@ -1,12 +1,24 @@
 // The `troupe` command: argument parsing and dispatch only.
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { actorSchema, ConfigError, systemSchema, validateFile } from '../supervisor/index.js';
+import {
+  actorSchema,
+  ConfigError,
+  SYNC_POLICIES,
+  type SyncPolicy,
+  systemSchema,
+  validateFile,
+} from '../supervisor/index.js';
 import { CONTROL_HELP } from './control.js';
-import { runCommand } from './run-command.js';
+import { inspectCommand } from './inspect-command.js';
+import { replayCommand } from './replay-command.js';
+import { runCommand, TROUPE_VERSION } from './run-command.js';
+import { UsageError } from './usage-error.js';
 
 const USAGE = `usage:
   troupe run <system.yaml> [--seed N] [--max-ticks N] [--until-idle] [--json] [--control] [--root DIR]
+            [--journal FILE [--journal-sync tick|interval|none]]
+  troupe replay <journal> [--system FILE] [--force] [--json] [--root DIR]
+  troupe inspect <journal> [--json]
   troupe validate <system.yaml | actor.yaml> [--root DIR]
   troupe schema [system | actor]
   troupe --version
@@ -14,8 +26,6 @@ const USAGE = `usage:
 exit codes: 0 ok, 1 bad usage or invalid config, 2 the system stopped on a failure
 
 --control reads commands from stdin; ${CONTROL_HELP.replace('control commands (one JSON object per line on stdin):', 'one JSON object per line:')}`;
-
-class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -27,6 +37,10 @@ async function main(argv: string[]): Promise<number> {
       'until-idle': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       control: { type: 'boolean', default: false },
+      journal: { type: 'string' },
+      system: { type: 'string' },
+      force: { type: 'boolean', default: false },
+      'journal-sync': { type: 'string', default: 'tick' },
       root: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', default: false },
@@ -47,11 +61,25 @@ async function main(argv: string[]): Promise<number> {
         json: values.json ?? false,
         root: values.root,
         control: values.control ?? false,
+        journal: values.journal,
+        journalSync: syncPolicy(values['journal-sync']),
       });
     case 'validate':
       if (!file) throw new UsageError('troupe validate needs a file');
       validateFile(file, { root: values.root });
       return print(`${file}: ok`);
+    case 'replay':
+      if (!file) throw new UsageError('troupe replay needs a journal file');
+      return replayCommand({
+        journal: file,
+        system: values.system,
+        root: values.root,
+        force: values.force ?? false,
+        json: values.json ?? false,
+      });
+    case 'inspect':
+      if (!file) throw new UsageError('troupe inspect needs a journal file');
+      return inspectCommand(file, values.json ?? false);
     case 'schema': {
       const kind = file ?? 'system';
       if (kind !== 'system' && kind !== 'actor')
@@ -73,10 +101,15 @@ function integerFlag(name: string, value: string | undefined, min: number, max: 
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return `troupe ${pkg.version}`;
+  return `troupe ${TROUPE_VERSION}`;
+}
+
+function syncPolicy(value: string | undefined): SyncPolicy {
+  const policy = (value ?? 'tick') as SyncPolicy;
+  if (!SYNC_POLICIES.includes(policy)) {
+    throw new UsageError(`--journal-sync must be one of ${SYNC_POLICIES.join(', ')} (got "${value}")`);
+  }
+  return policy;
 }
 
 function print(text: string): number {

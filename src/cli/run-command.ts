@@ -1,9 +1,21 @@
 // `troupe run`: loads a system, runs it on the Node backend, prints events, exits by outcome.
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NodeLauncher } from '../launch/index.js';
-import { loadSystem, Runtime, type RuntimeEvent } from '../supervisor/index.js';
+import {
+  JournalWriter,
+  journalHeader,
+  loadSystem,
+  type RunSummary,
+  Runtime,
+  type RuntimeEvent,
+  type RuntimeOptions,
+  type SyncPolicy,
+  type SystemSpec,
+} from '../supervisor/index.js';
 import { listenForCommands } from './control-stdin.js';
 import { formatControl, formatEvent } from './format.js';
+import { UsageError } from './usage-error.js';
 
 export interface RunFlags {
   file: string;
@@ -14,26 +26,46 @@ export interface RunFlags {
   root?: string;
   /** Read control commands (JSON lines) from stdin. */
   control: boolean;
+  journal?: string;
+  journalSync: SyncPolicy;
 }
 
 export const HOST_ENTRY = fileURLToPath(new URL('../actors/host-main.js', import.meta.url));
+
+export const TROUPE_VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** Resolves to the process exit code: 0 for a normal end, 2 when the system stopped on failure. */
 export async function runCommand(flags: RunFlags): Promise<number> {
   const loaded = loadSystem(flags.file, { root: flags.root });
   const spec = flags.seed === undefined ? loaded : { ...loaded, seed: flags.seed };
+  const journal = flags.journal ? openJournal(flags.journal, flags.journalSync, spec) : undefined;
+  const summary = await runSystem(
+    spec,
+    { journal, maxTicks: flags.maxTicks, untilIdle: flags.untilIdle },
+    flags,
+  );
+  return summary.ok ? 0 : 2;
+}
+
+/** Runs a system on the Node backend, printing its events, until it ends or is interrupted. */
+export async function runSystem(
+  spec: SystemSpec,
+  options: Pick<RuntimeOptions, 'journal' | 'replay' | 'maxTicks' | 'untilIdle'>,
+  output: { json: boolean; control?: boolean },
+): Promise<RunSummary> {
   const width = Math.max(...spec.agents.map((agent) => agent.name.length));
   const print = (event: RuntimeEvent) => {
     // Per-tick events feed the dashboard; on a terminal they would drown everything else.
     if (event.type === 'tick') return;
-    const line = flags.json ? JSON.stringify(jsonEvent(event)) : formatEvent(event, width);
+    const line = output.json ? JSON.stringify(jsonEvent(event)) : formatEvent(event, width);
     if (line !== undefined) process.stdout.write(`${line}\n`);
   };
   const runtime = new Runtime(spec, {
+    ...options,
     launcher: new NodeLauncher(),
     hostEntry: HOST_ENTRY,
-    maxTicks: flags.maxTicks,
-    untilIdle: flags.untilIdle,
     onEvent: print,
   });
   let interrupts = 0;
@@ -47,9 +79,9 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   process.on('SIGTERM', interrupt);
   const done = runtime.start();
   const names = new Set(spec.agents.map((agent) => agent.name));
-  const control = flags.control
+  const control = output.control
     ? listenForCommands(runtime, names, (line) => {
-        const text = flags.json ? JSON.stringify(line) : formatControl(line);
+        const text = output.json ? JSON.stringify(line) : formatControl(line);
         process.stdout.write(`${text}\n`);
       })
     : undefined;
@@ -57,7 +89,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   control?.close();
   process.off('SIGINT', interrupt);
   process.off('SIGTERM', interrupt);
-  return summary.ok ? 0 : 2;
+  return summary;
 }
 
 // The summary rides along in run.end for the pretty printer; in JSON its totals are enough.
@@ -70,4 +102,12 @@ function jsonEvent(event: RuntimeEvent): object {
     rejectedFrames: summary.rejectedFrames,
     agents: summary.agents,
   };
+}
+
+function openJournal(path: string, sync: SyncPolicy, spec: SystemSpec): JournalWriter {
+  if (existsSync(path))
+    throw new UsageError(`journal ${path} already exists; remove it or choose another file`);
+  const writer = new JournalWriter(path, sync);
+  writer.write(journalHeader(spec, TROUPE_VERSION));
+  return writer;
 }

@@ -25,6 +25,16 @@ export {
   validateFile,
 } from './config/index.js';
 export type { AgentSummary, RunSummary, RuntimeEvent } from './events.js';
+export type { JournalSink, SyncPolicy } from './journal/index.js';
+export {
+  configHash,
+  JournalWriter,
+  journalHeader,
+  journalModuleHashes,
+  ReplayDriver,
+  ReplayPlan,
+  SYNC_POLICIES,
+} from './journal/index.js';
 export type { LifecycleState } from './lifecycle-machine.js';
 export { lifecycleMachine } from './lifecycle-machine.js';
 export type { ExitKind, Intensity, IntensityCheck } from './restart-policy.js';

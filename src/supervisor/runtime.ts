@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentSeed } from '../actors/index.js';
 import type { ExitInfo, HostProcess, Launcher } from '../launch/index.js';
-import { encodeCommand, type HostEvent } from '../protocol/index.js';
+import { encodeCommand, type HostEvent, type Output } from '../protocol/index.js';
 import { AgentSlot } from './agent-slot.js';
 import { type Clock, systemClock } from './clock.js';
 import type { SystemSpec } from './config/index.js';
@@ -13,6 +13,7 @@ import { DeadLetterLog } from './dead-letter-log.js';
 import type { RunSummary, RuntimeEvent } from './events.js';
 import { describeExit } from './exit-reason.js';
 import { checkHostFrame } from './host-frame.js';
+import { type JournalSink, type ReplayDriver, tickRecord } from './journal/index.js';
 import { ModuleCache } from './module-cache.js';
 import { summarize, undeliveredReport } from './run-report.js';
 import { type DeadLetter, EXTERNAL, Scheduler, type TickPlan } from './scheduler.js';
@@ -42,6 +43,10 @@ export interface RuntimeOptions {
   cacheDir?: string;
   /** Where agents' snapshots are kept. Default: in memory. */
   snapshots?: SnapshotStore;
+  /** Records what is not a function of config, modules and seed (docs/operations.md, journal). */
+  journal?: JournalSink;
+  /** Replays a recorded run: its inputs and kills at their ticks, every tick checked. */
+  replay?: ReplayDriver;
   onEvent?: (event: RuntimeEvent) => void;
 }
 
@@ -74,6 +79,8 @@ export class Runtime {
   #idle = false;
   #stop: { reason: string; ok: boolean } | undefined;
   #shuttingDown = false;
+  /** Replay: agents killed between ticks whose exit has not been seen yet. */
+  readonly #awaitingExit = new Set<string>();
   #summary: RunSummary | undefined;
   #resolve!: (summary: RunSummary) => void;
   readonly done: Promise<RunSummary>;
@@ -125,8 +132,17 @@ export class Runtime {
 
   /** Sends a message from outside; it enters at the next tick boundary. */
   inject(to: string, kind: string, payload: Uint8Array, correlationId = ''): void {
-    this.#scheduler.stage(EXTERNAL, [{ to, kind, payload, correlationId }]);
+    this.#enter(EXTERNAL, { to, kind, payload, correlationId });
     this.#pump();
+  }
+
+  /** An input from outside: staged for the next tick boundary, and journaled with that tick. */
+  #enter(from: string, output: Output): void {
+    this.#scheduler.stage(from, [output]);
+    const { to, kind, payload, correlationId } = output;
+    this.#options.journal?.write({
+      inject: { tick: this.#scheduler.tick + 1, from, to, kind, payload, correlationId },
+    });
   }
 
   /** The dead letters kept (the newest DEAD_LETTERS_KEPT), oldest first. */
@@ -142,7 +158,7 @@ export class Runtime {
     const letter = this.#deadLetters.take(id);
     if (!letter) return `no dead letter with id "${id}" is kept`;
     const { from, to, kind, payload, correlationId } = letter.envelope;
-    this.#scheduler.stage(from ?? EXTERNAL, [{ to, kind, payload, correlationId }]);
+    this.#enter(from ?? EXTERNAL, { to, kind, payload, correlationId });
     this.#emit({ type: 'message.reinjected', id, agent: to ?? '' });
     this.#pump();
     return undefined;
@@ -269,12 +285,20 @@ export class Runtime {
   #onExit(slot: AgentSlot, host: HostProcess, info: ExitInfo): void {
     if (slot.host !== host) return;
     slot.host = undefined;
+    this.#awaitingExit.delete(slot.name);
     slot.disarm?.();
     slot.disarm = undefined;
     if (this.#shuttingDown || slot.state === 'stopping') {
       slot.actor.send({ type: 'STOPPED' });
       if (this.#shuttingDown) this.#stopNext();
     } else if (slot.state !== 'stopped' && slot.state !== 'failed') {
+      // A death we did not cause (kill -9, OOM killer, Runtime.kill) is an external input.
+      if (!slot.faultReason) {
+        const { tick } = this.#scheduler;
+        this.#options.journal?.write({
+          kill: { tick, agent: slot.name, inFlight: this.#inflight.has(slot.name) },
+        });
+      }
       this.#crash(slot, slot.faultReason ?? describeExit(info));
     }
     this.#pump();
@@ -354,6 +378,17 @@ export class Runtime {
       return;
     }
     const next = this.#scheduler.tick + 1;
+    const { replay } = this.#options;
+    if (replay) {
+      for (const agent of replay.killsBetween(this.#scheduler.tick)) {
+        const host = this.#slots.get(agent)?.host;
+        if (!host) continue;
+        this.#awaitingExit.add(agent);
+        host.kill();
+      }
+      if (this.#awaitingExit.size > 0) return;
+      replay.stageInputs(next, (from, output) => this.#scheduler.stage(from, [output]));
+    }
     for (const slot of this.#slots.values()) {
       if (slot.state === 'backoff' && slot.rejoinTick <= next) this.#reload(slot);
       // A (re)starting agent holds the tick it rejoins at, however long its start takes.
@@ -368,6 +403,8 @@ export class Runtime {
       this.requestStop(`reached --max-ticks ${maxTicks}`);
       return;
     }
+    // The last tick's records are complete: the journal's write policy may sync them now.
+    this.#options.journal?.tickDone();
     const eligible = (agent: string) => (this.#slots.get(agent) as AgentSlot).eligible(next);
     let plan = this.#scheduler.plan(eligible);
     this.#undelivered(plan);
@@ -386,12 +423,19 @@ export class Runtime {
         this.#pump();
         return;
       }
+      if (replay && plan.tick < replay.plan.lastTick) {
+        const where = `at tick ${plan.tick}: the replay went idle; the recording goes on to tick ${replay.plan.lastTick}`;
+        this.requestStop(replay.diverged(where), false);
+        return;
+      }
       if (!this.#idle) this.#emit({ type: 'system.idle', tick: plan.tick });
       this.#idle = true;
       if (this.#options.untilIdle) this.requestStop('idle: no agent has mail');
       return;
     }
     this.#idle = false;
+    const sent: Array<{ agent: string; deliver: Uint8Array }> = [];
+    const killedInFlight = replay?.killsInFlight(plan.tick);
     for (const batch of plan.batches) {
       const slot = this.#slots.get(batch.agent) as AgentSlot;
       const bytes = encodeCommand({
@@ -399,17 +443,24 @@ export class Runtime {
         deliver: { tick: plan.tick, envelopes: batch.envelopes },
       });
       this.#trace.update(bytes);
+      sent.push({ agent: batch.agent, deliver: bytes });
       this.#inflight.add(batch.agent);
       this.#delivered += batch.envelopes.length;
       slot.delivered += batch.envelopes.length;
-      this.#send(
-        slot,
-        bytes,
-        `to the batch of tick ${plan.tick}`,
-        slot.spec.limits.watchdogMs,
-        'limits.watchdogMs',
-      );
+      // Replaying a kill that hit this agent while it held this batch: the host dies instead.
+      if (killedInFlight?.has(batch.agent)) slot.host?.kill();
+      else
+        this.#send(
+          slot,
+          bytes,
+          `to the batch of tick ${plan.tick}`,
+          slot.spec.limits.watchdogMs,
+          'limits.watchdogMs',
+        );
     }
+    this.#options.journal?.write(tickRecord(plan.tick, sent));
+    const divergence = replay?.check(plan.tick, sent);
+    if (divergence) this.requestStop(divergence, false);
     const agents = plan.batches.map((batch) => batch.agent);
     const envelopes = plan.batches.reduce((sum, batch) => sum + batch.envelopes.length, 0);
     this.#emit({ type: 'tick', tick: plan.tick, agents, envelopes });
@@ -473,6 +524,7 @@ export class Runtime {
       trace: this.#trace.digest('hex'),
     });
     for (const slot of this.#slots.values()) slot.actor.stop();
+    this.#options.journal?.close();
     this.#summary = summary;
     const { ticks, delivered, trace } = summary;
     this.#emit({ type: 'run.end', ok, reason, ticks, delivered, trace, summary });

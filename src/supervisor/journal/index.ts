@@ -1,0 +1,7 @@
+// Public surface of the journal: records, the writer and its write policies.
+export { configHash, JOURNAL_FORMAT, journalHeader, journalModuleHashes } from './journal-header.js';
+export type { JournalSink, SyncPolicy } from './journal-writer.js';
+export { JournalWriter, SYNC_POLICIES } from './journal-writer.js';
+export { ReplayDriver } from './replay-driver.js';
+export { type RecordedInput, type RecordedKill, ReplayPlan } from './replay-plan.js';
+export { deliveryHash, TICK_HASH_BYTES, tickRecord } from './tick-record.js';

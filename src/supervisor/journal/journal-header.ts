@@ -1,0 +1,56 @@
+// The journal's first record: what the run was made with, so a replay can refuse a journal made
+// for other modules or another config. Hashes ignore where files live, so a journal replays on
+// another machine.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ABI_VERSION } from '../../actors/index.js';
+import type { JournalRecord } from '../../protocol/index.js';
+import type { SystemSpec } from '../config/index.js';
+
+export const JOURNAL_FORMAT = 1;
+
+export function journalHeader(spec: SystemSpec, troupeVersion: string): JournalRecord {
+  const moduleHashes = journalModuleHashes(spec);
+  return {
+    header: {
+      format: JOURNAL_FORMAT,
+      troupeVersion,
+      abiVersion: ABI_VERSION,
+      system: spec.name,
+      seed: spec.seed,
+      configHash: configHash(spec),
+      moduleHashes,
+      systemFile: spec.file,
+    },
+  };
+}
+
+/** SHA-256 (hex) of each agent's module, by agent name. */
+export function journalModuleHashes(spec: SystemSpec): Record<string, string> {
+  const hashes: Record<string, string> = {};
+  for (const agent of spec.agents) hashes[agent.name] = sha256Hex(readFileSync(agent.modulePath));
+  return hashes;
+}
+
+/** SHA-256 of everything in the spec that changes a run, and nothing that only says where files are. */
+export function configHash(spec: SystemSpec): string {
+  const agents = spec.agents.map((agent) => ({
+    name: agent.name,
+    init: Buffer.from(agent.initData).toString('base64'),
+    restart: agent.restart,
+    limits: agent.limits,
+    sendTo: agent.sendTo === '*' ? '*' : [...agent.sendTo].sort(),
+    snapshotEvery: agent.snapshotEvery,
+  }));
+  const canonical = JSON.stringify({
+    seed: spec.seed,
+    scheduler: spec.scheduler,
+    supervisor: spec.supervisor,
+    agents,
+  });
+  return sha256Hex(Buffer.from(canonical));
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

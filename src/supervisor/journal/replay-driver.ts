@@ -1,0 +1,57 @@
+// Feeds a recorded run back into the runtime: recorded inputs at their ticks, recorded kills at
+// the same point of the run, and a check of every tick's deliveries against the recording.
+import type { Output } from '../../protocol/index.js';
+import type { ReplayPlan } from './replay-plan.js';
+import { deliveryHash } from './tick-record.js';
+
+export class ReplayDriver {
+  readonly plan: ReplayPlan;
+  /** The first difference from the recording, once there is one. */
+  divergence: string | undefined;
+  #stagedFor = 0;
+  #killsDoneFor = -1;
+
+  constructor(plan: ReplayPlan) {
+    this.plan = plan;
+  }
+
+  /** Stages the inputs recorded for tick `next`, once. */
+  stageInputs(next: number, stage: (from: string, output: Output) => void): void {
+    if (this.#stagedFor >= next) return;
+    this.#stagedFor = next;
+    for (const input of this.plan.injectsAt(next)) stage(input.from, input.output);
+  }
+
+  /** Agents killed while `tick` was the last tick and they held no batch; each returned once. */
+  killsBetween(tick: number): string[] {
+    if (this.#killsDoneFor >= tick) return [];
+    this.#killsDoneFor = tick;
+    return this.plan
+      .killsAt(tick)
+      .filter((kill) => !kill.inFlight)
+      .map((kill) => kill.agent);
+  }
+
+  /** Agents killed while holding their batch of `tick`: the batch is not sent, the host dies. */
+  killsInFlight(tick: number): Set<string> {
+    return new Set(
+      this.plan
+        .killsAt(tick)
+        .filter((kill) => kill.inFlight)
+        .map((kill) => kill.agent),
+    );
+  }
+
+  /** Undefined when the tick matches the recording, else what differs. */
+  check(tick: number, sent: ReadonlyArray<{ agent: string; deliver: Uint8Array }>): string | undefined {
+    const hashes = new Map(sent.map((batch) => [batch.agent, deliveryHash(batch.deliver)]));
+    const problem = this.plan.check(tick, hashes);
+    return problem ? this.diverged(`at tick ${tick}: ${problem}`) : undefined;
+  }
+
+  /** Records a difference from the recording and returns the reason to stop with. */
+  diverged(what: string): string {
+    this.divergence ??= `replay diverged ${what}`;
+    return this.divergence;
+  }
+}

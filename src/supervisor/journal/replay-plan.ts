@@ -1,0 +1,81 @@
+// What a replay feeds the runtime: the recorded external inputs by tick, and the recorded tick
+// hashes to check against. Built from decoded journal records; pure.
+import type { JournalRecord, Output } from '../../protocol/index.js';
+
+export interface RecordedInput {
+  from: string;
+  output: Output;
+}
+
+export interface RecordedKill {
+  agent: string;
+  inFlight: boolean;
+}
+
+export class ReplayPlan {
+  readonly #injects = new Map<number, RecordedInput[]>();
+  readonly #kills = new Map<number, RecordedKill[]>();
+  readonly #ticks = new Map<number, Map<string, Uint8Array>>();
+  /** The last tick the recording handed out. */
+  readonly lastTick: number;
+
+  constructor(records: readonly JournalRecord[]) {
+    let last = 0;
+    for (const record of records) {
+      if (record.inject) {
+        const { tick, from, to, kind, payload, correlationId } = record.inject;
+        push(this.#injects, tick ?? 0, { from: from ?? '', output: { to, kind, payload, correlationId } });
+      } else if (record.kill) {
+        const { tick, agent, inFlight } = record.kill;
+        push(this.#kills, tick ?? 0, { agent: agent ?? '', inFlight: inFlight ?? false });
+      } else if (record.tick) {
+        const tick = record.tick.tick ?? 0;
+        const hashes = record.tick.hashes ?? [];
+        const agents = record.tick.agents ?? [];
+        this.#ticks.set(tick, new Map(agents.map((agent, index) => [agent, hashes[index] as Uint8Array])));
+        last = Math.max(last, tick);
+      }
+    }
+    this.lastTick = last;
+  }
+
+  /** Inputs released at the boundary of `tick`. */
+  injectsAt(tick: number): RecordedInput[] {
+    return this.#injects.get(tick) ?? [];
+  }
+
+  /** Kills observed while `tick` was the last tick handed out. */
+  killsAt(tick: number): RecordedKill[] {
+    return this.#kills.get(tick) ?? [];
+  }
+
+  /**
+   * Compares one tick's per-agent delivery hashes with the recording; undefined when they agree,
+   * else what differs, naming the agent.
+   */
+  check(tick: number, hashes: ReadonlyMap<string, Uint8Array>): string | undefined {
+    const recorded = this.#ticks.get(tick) ?? new Map<string, Uint8Array>();
+    for (const [agent, hash] of hashes) {
+      const expected = recorded.get(agent);
+      if (!expected) return `agent "${agent}" received a batch in the replay but not in the recording`;
+      if (!Buffer.from(expected).equals(hash)) {
+        return `agent "${agent}" received different envelopes (recorded ${hex(expected)}, replayed ${hex(hash)})`;
+      }
+    }
+    for (const agent of recorded.keys()) {
+      if (!hashes.has(agent))
+        return `agent "${agent}" received a batch in the recording but not in the replay`;
+    }
+    return undefined;
+  }
+}
+
+function push<T>(map: Map<number, T[]>, tick: number, item: T): void {
+  const list = map.get(tick);
+  if (list) list.push(item);
+  else map.set(tick, [item]);
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}

@@ -1,0 +1,99 @@
+// Journal and replay: a recorded run with injected input, a kill from outside and a deterministic
+// trap replays to the same trace; damaged journals and other modules are refused with the reason.
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { JournalWriter, journalHeader, type SystemSpec } from '../src/supervisor/index.js';
+import { killAllCli, troupe } from './helpers/cli.js';
+import { agentModule } from './helpers/paths.js';
+import { killAllHosts, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
+
+afterEach(() => {
+  killAllCli();
+  killAllHosts();
+  removeTempDirs();
+});
+
+/** A relay observed by picky (which traps on hop 13), with its modules copied so a test can swap one. */
+function system(): SystemSpec {
+  const dir = tempDir();
+  const copy = (name: string) => {
+    const path = join(dir, `${name}.wasm`);
+    copyFileSync(agentModule(name), path);
+    return path;
+  };
+  const relay = copy('relay');
+  return writeSystem({
+    maxRestarts: 20,
+    agents: [
+      { name: 'ping', module: relay, init: 'peer=pong;start=1;limit=40;observer=picky;counter=counter' },
+      { name: 'pong', module: relay, init: 'peer=ping;limit=40;observer=picky;counter=counter' },
+      { name: 'picky', module: copy('picky'), init: 'counter=counter;trapOn=13' },
+      { name: 'counter', module: copy('counter') },
+    ],
+  });
+}
+
+/** Runs the system with a journal: two injections, a kill -9 of pong mid-batch; returns the trace. */
+async function record(spec: SystemSpec): Promise<{ file: string; trace: string }> {
+  const file = join(tempDir(), 'run.journal');
+  const journal = new JournalWriter(file, 'tick');
+  journal.write(journalHeader(spec, 'test'));
+  let killed = false;
+  const run = startRun(spec, { journal }, ({ tick, agents }, runtime) => {
+    if (tick === 5) runtime.inject('counter', 'add', new TextEncoder().encode('100'));
+    if (tick === 9) runtime.inject('counter', 'get', new Uint8Array());
+    const pid = runtime.pidOf('pong');
+    if (!killed && tick >= 20 && agents.includes('pong') && pid) {
+      killed = true;
+      process.kill(pid, 'SIGKILL');
+    }
+  });
+  const summary = await run.done;
+  expect(killed).toBe(true);
+  return { file, trace: summary.trace };
+}
+
+const replay = (file: string, ...extra: string[]) =>
+  troupe(['replay', file, '--root', '/', '--json', ...extra]).exit;
+const verdict = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1) as string);
+
+describe('journal and replay', () => {
+  it('replays a run with injections, a kill from outside and a trap to the same trace', async () => {
+    const spec = system();
+    const { file, trace } = await record(spec);
+    const { code, stdout } = await replay(file);
+    expect(verdict(stdout)).toMatchObject({ type: 'replay.end', ok: true, trace });
+    expect(code).toBe(0);
+    // The kill and the trap really happened in the replayed run too.
+    expect(stdout).toContain(
+      '"type":"agent.crashed","agent":"pong","reason":"agent host process killed by SIGKILL"',
+    );
+    expect(stdout).toContain('refusing to handle 13');
+  });
+
+  it('refuses a journal altered by one byte in a record body, naming the record', async () => {
+    const { file } = await record(system());
+    const bytes = readFileSync(file);
+    const header = bytes.readUInt32LE(0) + 8;
+    const second = bytes.readUInt32LE(header) + 8;
+    bytes[header + second + 10] ^= 0x01; // inside the third record's body
+    writeFileSync(file, bytes);
+    const { code, stderr } = await replay(file);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`record 2 (at byte ${header + second}) is damaged: checksum mismatch`);
+  });
+
+  it('reports a journal made with another module instead of diverging silently', async () => {
+    const spec = system();
+    const { file } = await record(spec);
+    const picky = spec.agents.find((agent) => agent.name === 'picky')?.modulePath as string;
+    copyFileSync(agentModule('echo'), picky);
+    const refused = await replay(file);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/was not made with this system:\n {2}module of "picky" differs/);
+    const forced = await replay(file, '--force');
+    expect(forced.code).toBe(2);
+    expect(verdict(forced.stdout).reason).toMatch(/^replay diverged at tick \d+: agent "\w+"/);
+  });
+});
