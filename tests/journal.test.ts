@@ -77,7 +77,8 @@ describe('journal and replay', () => {
     const bytes = readFileSync(file);
     const header = bytes.readUInt32LE(0) + 8;
     const second = bytes.readUInt32LE(header) + 8;
-    bytes[header + second + 10] ^= 0x01; // inside the third record's body
+    const inThirdBody = header + second + 10;
+    bytes.writeUInt8(bytes.readUInt8(inThirdBody) ^ 0x01, inThirdBody);
     writeFileSync(file, bytes);
     const { code, stderr } = await replay(file);
     expect(code).toBe(1);
