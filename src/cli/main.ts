@@ -16,7 +16,7 @@ import { UsageError } from './usage-error.js';
 
 const USAGE = `usage:
   troupe run <system.yaml> [--seed N] [--max-ticks N] [--until-idle] [--json] [--control] [--root DIR]
-            [--journal FILE [--journal-sync tick|interval|none]]
+            [--journal FILE [--journal-sync tick|interval|none] [--resume [--force]]]
   troupe replay <journal> [--system FILE] [--force] [--json] [--root DIR]
   troupe inspect <journal> [--json]
   troupe validate <system.yaml | actor.yaml> [--root DIR]
@@ -40,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
       journal: { type: 'string' },
       system: { type: 'string' },
       force: { type: 'boolean', default: false },
+      resume: { type: 'boolean', default: false },
       'journal-sync': { type: 'string', default: 'tick' },
       root: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -63,6 +64,8 @@ async function main(argv: string[]): Promise<number> {
         control: values.control ?? false,
         journal: values.journal,
         journalSync: syncPolicy(values['journal-sync']),
+        resume: values.resume ?? false,
+        force: values.force ?? false,
       });
     case 'validate':
       if (!file) throw new UsageError('troupe validate needs a file');

@@ -6,6 +6,8 @@ import {
   JournalWriter,
   journalHeader,
   loadSystem,
+  ReplayDriver,
+  ReplayPlan,
   type RunSummary,
   Runtime,
   type RuntimeEvent,
@@ -15,6 +17,7 @@ import {
 } from '../supervisor/index.js';
 import { listenForCommands } from './control-stdin.js';
 import { formatControl, formatEvent } from './format.js';
+import { openJournalFor } from './journal-open.js';
 import { UsageError } from './usage-error.js';
 
 export interface RunFlags {
@@ -28,6 +31,9 @@ export interface RunFlags {
   control: boolean;
   journal?: string;
   journalSync: SyncPolicy;
+  /** Continue the run recorded in `journal`: replay it to its last tick, then go on live. */
+  resume: boolean;
+  force: boolean;
 }
 
 export const HOST_ENTRY = fileURLToPath(new URL('../actors/host-main.js', import.meta.url));
@@ -38,14 +44,21 @@ export const TROUPE_VERSION = (
 
 /** Resolves to the process exit code: 0 for a normal end, 2 when the system stopped on failure. */
 export async function runCommand(flags: RunFlags): Promise<number> {
+  const { maxTicks, untilIdle } = flags;
+  if (flags.resume) {
+    if (!flags.journal)
+      throw new UsageError('--resume needs --journal FILE, the journal of the run to continue');
+    const options = { system: flags.file, root: flags.root, force: flags.force, cutTornTail: true };
+    const { records, spec } = openJournalFor(flags.journal, options);
+    const replay = new ReplayDriver(new ReplayPlan(records));
+    const journal = new JournalWriter(flags.journal, flags.journalSync);
+    const summary = await runSystem(spec, { journal, replay, maxTicks, untilIdle }, flags);
+    return summary.ok ? 0 : 2;
+  }
   const loaded = loadSystem(flags.file, { root: flags.root });
   const spec = flags.seed === undefined ? loaded : { ...loaded, seed: flags.seed };
   const journal = flags.journal ? openJournal(flags.journal, flags.journalSync, spec) : undefined;
-  const summary = await runSystem(
-    spec,
-    { journal, maxTicks: flags.maxTicks, untilIdle: flags.untilIdle },
-    flags,
-  );
+  const summary = await runSystem(spec, { journal, maxTicks, untilIdle }, flags);
   return summary.ok ? 0 : 2;
 }
 

@@ -81,6 +81,8 @@ export class Runtime {
   #shuttingDown = false;
   /** Replay: agents killed between ticks whose exit has not been seen yet. */
   readonly #awaitingExit = new Set<string>();
+  /** Replay: agents whose host the replay itself killed; their exits are not journaled again. */
+  readonly #replayKilled = new Set<string>();
   #summary: RunSummary | undefined;
   #resolve!: (summary: RunSummary) => void;
   readonly done: Promise<RunSummary>;
@@ -286,6 +288,7 @@ export class Runtime {
     if (slot.host !== host) return;
     slot.host = undefined;
     this.#awaitingExit.delete(slot.name);
+    const replayedKill = this.#replayKilled.delete(slot.name);
     slot.disarm?.();
     slot.disarm = undefined;
     if (this.#shuttingDown || slot.state === 'stopping') {
@@ -293,7 +296,7 @@ export class Runtime {
       if (this.#shuttingDown) this.#stopNext();
     } else if (slot.state !== 'stopped' && slot.state !== 'failed') {
       // A death we did not cause (kill -9, OOM killer, Runtime.kill) is an external input.
-      if (!slot.faultReason) {
+      if (!slot.faultReason && !replayedKill) {
         const { tick } = this.#scheduler;
         this.#options.journal?.write({
           kill: { tick, agent: slot.name, inFlight: this.#inflight.has(slot.name) },
@@ -384,6 +387,7 @@ export class Runtime {
         const host = this.#slots.get(agent)?.host;
         if (!host) continue;
         this.#awaitingExit.add(agent);
+        this.#replayKilled.add(agent);
         host.kill();
       }
       if (this.#awaitingExit.size > 0) return;
@@ -448,8 +452,10 @@ export class Runtime {
       this.#delivered += batch.envelopes.length;
       slot.delivered += batch.envelopes.length;
       // Replaying a kill that hit this agent while it held this batch: the host dies instead.
-      if (killedInFlight?.has(batch.agent)) slot.host?.kill();
-      else
+      if (killedInFlight?.has(batch.agent)) {
+        this.#replayKilled.add(batch.agent);
+        slot.host?.kill();
+      } else
         this.#send(
           slot,
           bytes,
@@ -458,8 +464,10 @@ export class Runtime {
           'limits.watchdogMs',
         );
     }
-    this.#options.journal?.write(tickRecord(plan.tick, sent));
-    const divergence = replay?.check(plan.tick, sent);
+    // When resuming, the recorded ticks are checked, not written again; new ticks are journaled.
+    const recorded = replay !== undefined && plan.tick <= replay.plan.lastTick;
+    if (!recorded) this.#options.journal?.write(tickRecord(plan.tick, sent));
+    const divergence = recorded ? replay.check(plan.tick, sent) : undefined;
     if (divergence) this.requestStop(divergence, false);
     const agents = plan.batches.map((batch) => batch.agent);
     const envelopes = plan.batches.reduce((sum, batch) => sum + batch.envelopes.length, 0);

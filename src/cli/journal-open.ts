@@ -1,0 +1,66 @@
+// Opening an existing journal for replay or resume: damaged records are refused by name, a torn
+// tail is reported (and cut when resuming), and the journal must match the system's config and
+// modules unless the user forces it.
+import { readFileSync, truncateSync } from 'node:fs';
+import { decodeJournal, type JournalRecord } from '../protocol/index.js';
+import { configHash, journalModuleHashes, loadSystem, type SystemSpec } from '../supervisor/index.js';
+import { UsageError } from './usage-error.js';
+
+export interface OpenedJournal {
+  records: JournalRecord[];
+  spec: SystemSpec;
+}
+
+export function openJournalFor(
+  journal: string,
+  options: { system?: string; root?: string; force: boolean; cutTornTail: boolean },
+): OpenedJournal {
+  const read = decodeJournal(readFileSync(journal));
+  if (read.corrupt) {
+    const { index, offset, reason } = read.corrupt;
+    throw new UsageError(`${journal}: record ${index} (at byte ${offset}) is damaged: ${reason}`);
+  }
+  const header = read.records[0]?.header;
+  if (!header) throw new UsageError(`${journal}: not a Troupe journal (no header record)`);
+  if (read.tornTail) {
+    const what = `${journal}: the last ${read.tornTail.bytes} bytes are a torn record`;
+    if (options.cutTornTail) truncateSync(journal, read.validLength);
+    process.stderr.write(`${what}; ${options.cutTornTail ? 'cut it' : 'using what precedes it'}\n`);
+  }
+  const file = options.system ?? header.systemFile;
+  if (!file) throw new UsageError(`${journal} names no system file; give one with --system`);
+  const spec: SystemSpec = { ...loadSystem(file, { root: options.root }), seed: header.seed ?? 0 };
+  const mismatches = compare(spec, header.configHash ?? '', header.moduleHashes ?? {});
+  if (mismatches.length > 0) {
+    const list = mismatches.map((line) => `  ${line}`).join('\n');
+    if (!options.force)
+      throw new UsageError(`${journal} was not made with this system:\n${list}\n(--force goes on anyway)`);
+    process.stderr.write(`going on anyway (--force):\n${list}\n`);
+  }
+  return { records: read.records, spec };
+}
+
+function compare(
+  spec: SystemSpec,
+  recordedConfig: string,
+  recordedModules: Record<string, string>,
+): string[] {
+  const now = journalModuleHashes(spec);
+  const lines: string[] = [];
+  const config = configHash(spec);
+  if (config !== recordedConfig)
+    lines.push(`config differs (recorded ${short(recordedConfig)}, now ${short(config)})`);
+  for (const [agent, hash] of Object.entries(now)) {
+    const recorded = recordedModules[agent];
+    if (recorded === undefined) lines.push(`agent "${agent}" is not in the recording`);
+    else if (recorded !== hash)
+      lines.push(`module of "${agent}" differs (recorded ${short(recorded)}, now ${short(hash)})`);
+  }
+  for (const agent of Object.keys(recordedModules))
+    if (!(agent in now)) lines.push(`agent "${agent}" is gone`);
+  return lines;
+}
+
+function short(hash: string): string {
+  return hash.slice(0, 12);
+}
