@@ -3,6 +3,7 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { decodeJournal } from '../src/protocol/index.js';
 import { JournalWriter, journalHeader, type SystemSpec } from '../src/supervisor/index.js';
 import { killAllCli, troupe } from './helpers/cli.js';
 import { agentModule } from './helpers/paths.js';
@@ -70,6 +71,24 @@ describe('journal and replay', () => {
       '"type":"agent.crashed","agent":"pong","reason":"agent host process killed by SIGKILL"',
     );
     expect(stdout).toContain('refusing to handle 13');
+  });
+
+  it('records checkpoints of agent state, and journaling does not change the trace', async () => {
+    const spec = system();
+    const plain = await startRun(spec).done;
+    const file = join(tempDir(), 'cp.journal');
+    const journal = new JournalWriter(file, 'none');
+    journal.write(journalHeader(spec, 'test', 5));
+    const recorded = await startRun(spec, { journal, checkpointEvery: 5 }).done;
+    expect(recorded.trace).toBe(plain.trace);
+    const records = decodeJournal(readFileSync(file)).records;
+    const checkpoints = records.filter((record) => record.checkpoint);
+    expect(checkpoints.length).toBeGreaterThanOrEqual(Math.floor(plain.ticks / 5) - 1);
+    expect(checkpoints[0]?.checkpoint?.hashes?.[0]).toHaveLength(8);
+    expect(records.some((record) => record.crash?.agent === 'picky')).toBe(true);
+    const { code, stdout } = await replay(file);
+    expect(code).toBe(0);
+    expect(verdict(stdout)).toMatchObject({ ok: true, trace: plain.trace });
   });
 
   it('refuses a journal altered by one byte in a record body, naming the record', async () => {

@@ -127,8 +127,9 @@ export class AgentHost {
     slot.ticksHandled++;
     const due = !finished && slot.snapshotEvery > 0 && slot.ticksHandled % slot.snapshotEvery === 0;
     const snapshot = due ? slot.sandbox.snapshot(slot.compiled.hash) : undefined;
+    const stateHash = deliver.stateHash && !finished ? slot.sandbox.stateHash() : undefined;
     if (finished) slot.sandbox = undefined;
-    events.push({ agent, done: { tick, outputs, finished, handled, snapshot } });
+    events.push({ agent, done: { tick, outputs, finished, handled, snapshot, stateHash } });
     this.#emit(events);
   }
 

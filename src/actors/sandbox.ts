@@ -2,7 +2,13 @@
 import { type Envelope, envelopeId, type Output } from '../protocol/index.js';
 import { ABI_MODULE, FATAL, GLOBAL_EXPORT_PREFIX, HANDLE_FINISHED, SEND_MALFORMED, SEND_OK } from './abi.js';
 import { tickRandom } from './prng.js';
-import { type RestoreResult, restoreSnapshot, type SnapshotTarget, takeSnapshot } from './snapshot.js';
+import {
+  type RestoreResult,
+  restoreSnapshot,
+  type SnapshotTarget,
+  stateHash,
+  takeSnapshot,
+} from './snapshot.js';
 import { WasmMemory } from './wasm-memory.js';
 
 export interface LogRecord {
@@ -166,6 +172,11 @@ export class AgentSandbox {
   /** The agent's state now (call between ticks). */
   snapshot(moduleHash: Uint8Array): Uint8Array {
     return takeSnapshot(this.#snapshotTarget(), moduleHash);
+  }
+
+  /** A short hash of the agent's state now (call between ticks), for journal checkpoints. */
+  stateHash(): Uint8Array {
+    return stateHash(this.#snapshotTarget());
   }
 
   /** Replaces a fresh instance's state with a snapshot's; on failure the instance must be discarded. */

@@ -19,6 +19,14 @@ export function sha256(bytes: Uint8Array): Buffer {
   return createHash('sha256').update(bytes).digest();
 }
 
+/** First 8 bytes of the SHA-256 of an agent's globals and memory: equal states, equal hashes. */
+export function stateHash(target: SnapshotTarget): Uint8Array {
+  const hash = createHash('sha256');
+  for (const global of target.globals) hash.update(String(global.value));
+  hash.update(new Uint8Array(target.memory.buffer));
+  return hash.digest().subarray(0, 8);
+}
+
 /** Layout: "TRPS", version, module sha-256, body sha-256, deflated body (globals, then memory). */
 export function takeSnapshot(target: SnapshotTarget, moduleHash: Uint8Array): Uint8Array {
   const values = Buffer.alloc(4 + target.globals.length * 9);

@@ -1,4 +1,5 @@
-// `troupe inspect <journal>`: what a journal holds — its header, ticks, external inputs and kills.
+// `troupe inspect <journal>`: what a journal holds — its header, ticks, crashes, external inputs
+// and kills.
 import { readFileSync } from 'node:fs';
 import { decodeJournal } from '../protocol/index.js';
 
@@ -11,14 +12,17 @@ export function inspectCommand(file: string, json: boolean): number {
   }
   const lines: object[] = [{ type: 'journal.header', ...header }];
   let ticks = 0;
+  let checkpoints = 0;
   for (const record of read.records.slice(1)) {
     if (record.tick) ticks++;
+    else if (record.checkpoint) checkpoints++;
+    else if (record.crash) lines.push({ type: 'journal.crash', ...record.crash });
     else if (record.inject) {
       const { tick, from, to, kind, payload } = record.inject;
       lines.push({ type: 'journal.inject', tick, from, to, kind, bytes: payload?.length ?? 0 });
     } else if (record.kill) lines.push({ type: 'journal.kill', ...record.kill });
   }
-  lines.push({ type: 'journal.end', records: read.records.length, ticks, ...problems(read) });
+  lines.push({ type: 'journal.end', records: read.records.length, ticks, checkpoints, ...problems(read) });
   for (const line of lines) process.stdout.write(`${json ? JSON.stringify(line) : describe(line)}\n`);
   return read.corrupt ? 1 : 0;
 }

@@ -9,6 +9,7 @@ import { UsageError } from './usage-error.js';
 export interface OpenedJournal {
   records: JournalRecord[];
   spec: SystemSpec;
+  checkpointEvery: number | undefined;
 }
 
 export function openJournalFor(
@@ -37,7 +38,7 @@ export function openJournalFor(
       throw new UsageError(`${journal} was not made with this system:\n${list}\n(--force goes on anyway)`);
     process.stderr.write(`going on anyway (--force):\n${list}\n`);
   }
-  return { records: read.records, spec };
+  return { records: read.records, spec, checkpointEvery: header.checkpointEvery || undefined };
 }
 
 function compare(

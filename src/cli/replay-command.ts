@@ -12,10 +12,10 @@ export interface ReplayFlags {
 }
 
 export async function replayCommand(flags: ReplayFlags): Promise<number> {
-  const { records, spec } = openJournalFor(flags.journal, { ...flags, cutTornTail: false });
+  const { records, spec, checkpointEvery } = openJournalFor(flags.journal, { ...flags, cutTornTail: false });
   const plan = new ReplayPlan(records);
   const driver = new ReplayDriver(plan);
-  const summary = await runSystem(spec, { replay: driver, maxTicks: plan.lastTick }, flags);
+  const summary = await runSystem(spec, { replay: driver, maxTicks: plan.lastTick, checkpointEvery }, flags);
   // The recorded run may itself have ended in a failure; the replay is good when it is the same run.
   const ok = driver.divergence === undefined && summary.ticks === plan.lastTick;
   const reason =

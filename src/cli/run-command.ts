@@ -49,10 +49,10 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     if (!flags.journal)
       throw new UsageError('--resume needs --journal FILE, the journal of the run to continue');
     const options = { system: flags.file, root: flags.root, force: flags.force, cutTornTail: true };
-    const { records, spec } = openJournalFor(flags.journal, options);
+    const { records, spec, checkpointEvery } = openJournalFor(flags.journal, options);
     const replay = new ReplayDriver(new ReplayPlan(records));
     const journal = new JournalWriter(flags.journal, flags.journalSync);
-    const summary = await runSystem(spec, { journal, replay, maxTicks, untilIdle }, flags);
+    const summary = await runSystem(spec, { journal, replay, maxTicks, untilIdle, checkpointEvery }, flags);
     return summary.ok ? 0 : 2;
   }
   const loaded = loadSystem(flags.file, { root: flags.root });
@@ -65,7 +65,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
 /** Runs a system on the Node backend, printing its events, until it ends or is interrupted. */
 export async function runSystem(
   spec: SystemSpec,
-  options: Pick<RuntimeOptions, 'journal' | 'replay' | 'maxTicks' | 'untilIdle'>,
+  options: Pick<RuntimeOptions, 'journal' | 'replay' | 'maxTicks' | 'untilIdle' | 'checkpointEvery'>,
   output: { json: boolean; control?: boolean },
 ): Promise<RunSummary> {
   const width = Math.max(...spec.agents.map((agent) => agent.name.length));

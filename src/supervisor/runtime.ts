@@ -13,7 +13,12 @@ import { DeadLetterLog } from './dead-letter-log.js';
 import type { RunSummary, RuntimeEvent } from './events.js';
 import { describeExit } from './exit-reason.js';
 import { checkHostFrame } from './host-frame.js';
-import { type JournalSink, type ReplayDriver, tickRecord } from './journal/index.js';
+import {
+  DEFAULT_CHECKPOINT_EVERY,
+  type JournalSink,
+  type ReplayDriver,
+  tickRecord,
+} from './journal/index.js';
 import { ModuleCache } from './module-cache.js';
 import { summarize, undeliveredReport } from './run-report.js';
 import { type DeadLetter, EXTERNAL, Scheduler, type TickPlan } from './scheduler.js';
@@ -47,6 +52,8 @@ export interface RuntimeOptions {
   journal?: JournalSink;
   /** Replays a recorded run: its inputs and kills at their ticks, every tick checked. */
   replay?: ReplayDriver;
+  /** With a journal or a replay: hash every agent's state after every N-th tick. Default 100. */
+  checkpointEvery?: number;
   onEvent?: (event: RuntimeEvent) => void;
 }
 
@@ -81,6 +88,9 @@ export class Runtime {
   #shuttingDown = false;
   /** Replay: agents killed between ticks whose exit has not been seen yet. */
   readonly #awaitingExit = new Set<string>();
+  /** State hashes reported for the checkpoint tick in flight, by agent. */
+  readonly #stateHashes = new Map<string, Uint8Array>();
+  #checkpointTick: number | undefined;
   /** Replay: agents whose host the replay itself killed; their exits are not journaled again. */
   readonly #replayKilled = new Set<string>();
   #summary: RunSummary | undefined;
@@ -269,6 +279,8 @@ export class Runtime {
       this.#scheduler.complete(slot.name, event.done.outputs ?? [], handled);
       if (event.done.snapshot && event.done.snapshot.length > 0)
         this.#snapshots.save(slot.name, event.done.snapshot);
+      if (event.done.stateHash && event.done.stateHash.length > 0)
+        this.#stateHashes.set(slot.name, event.done.stateHash);
       if (event.done.finished) {
         // An agent that finished starts over from init if it is restarted.
         this.#snapshots.drop(slot.name);
@@ -311,6 +323,7 @@ export class Runtime {
     if (this.#inflight.delete(slot.name)) this.#deadLetter(this.#scheduler.fail(slot.name, index, reason));
     slot.actor.send({ type: 'CRASHED', reason });
     const { tick } = this.#scheduler;
+    if (!this.#recorded(tick)) this.#options.journal?.write({ crash: { tick, agent: slot.name, reason } });
     this.#emit({ type: 'agent.crashed', agent: slot.name, reason, tick, restarts: slot.restarts });
     this.#exits.push({ agent: slot.name, exit: 'crash', reason });
   }
@@ -375,6 +388,7 @@ export class Runtime {
 
   #pump(): void {
     if (this.#summary || this.#inflight.size > 0) return;
+    if (this.#checkpointTick !== undefined) this.#checkpoint(this.#checkpointTick);
     if (!this.#stop && this.#exits.length > 0) this.#superviseExits();
     if (this.#stop) {
       this.#shutdown();
@@ -440,12 +454,18 @@ export class Runtime {
     this.#idle = false;
     const sent: Array<{ agent: string; deliver: Uint8Array }> = [];
     const killedInFlight = replay?.killsInFlight(plan.tick);
+    const every = this.#options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
+    const checkpoint =
+      (replay !== undefined || this.#options.journal !== undefined) && plan.tick % every === 0;
+    if (checkpoint) this.#checkpointTick = plan.tick;
     for (const batch of plan.batches) {
       const slot = this.#slots.get(batch.agent) as AgentSlot;
-      const bytes = encodeCommand({
-        agent: batch.agent,
-        deliver: { tick: plan.tick, envelopes: batch.envelopes },
-      });
+      const deliver = { tick: plan.tick, envelopes: batch.envelopes };
+      const bytes = encodeCommand({ agent: batch.agent, deliver });
+      // The trace covers deliveries only: the checkpoint request goes in a second encoding.
+      const wire = checkpoint
+        ? encodeCommand({ agent: batch.agent, deliver: { ...deliver, stateHash: true } })
+        : bytes;
       this.#trace.update(bytes);
       sent.push({ agent: batch.agent, deliver: bytes });
       this.#inflight.add(batch.agent);
@@ -458,20 +478,40 @@ export class Runtime {
       } else
         this.#send(
           slot,
-          bytes,
+          wire,
           `to the batch of tick ${plan.tick}`,
           slot.spec.limits.watchdogMs,
           'limits.watchdogMs',
         );
     }
     // When resuming, the recorded ticks are checked, not written again; new ticks are journaled.
-    const recorded = replay !== undefined && plan.tick <= replay.plan.lastTick;
+    const recorded = this.#recorded(plan.tick);
     if (!recorded) this.#options.journal?.write(tickRecord(plan.tick, sent));
-    const divergence = recorded ? replay.check(plan.tick, sent) : undefined;
+    const divergence = recorded ? replay?.check(plan.tick, sent) : undefined;
     if (divergence) this.requestStop(divergence, false);
     const agents = plan.batches.map((batch) => batch.agent);
     const envelopes = plan.batches.reduce((sum, batch) => sum + batch.envelopes.length, 0);
     this.#emit({ type: 'tick', tick: plan.tick, agents, envelopes });
+  }
+
+  /** The tick is part of the run being replayed (its records exist already). */
+  #recorded(tick: number): boolean {
+    const { replay } = this.#options;
+    return replay !== undefined && tick <= replay.plan.lastTick;
+  }
+
+  /** The checkpoint tick is over: journal its agents' state hashes, or check them in a replay. */
+  #checkpoint(tick: number): void {
+    this.#checkpointTick = undefined;
+    const hashes = new Map([...this.#stateHashes].sort(([a], [b]) => (a < b ? -1 : 1)));
+    this.#stateHashes.clear();
+    if (this.#recorded(tick)) {
+      const divergence = this.#options.replay?.checkState(tick, hashes);
+      if (divergence) this.requestStop(divergence, false);
+    } else {
+      const agents = [...hashes.keys()];
+      this.#options.journal?.write({ checkpoint: { tick, agents, hashes: [...hashes.values()] } });
+    }
   }
 
   #undelivered(plan: TickPlan): void {

@@ -1,5 +1,11 @@
 // Public surface of the journal: records, the writer and its write policies.
-export { configHash, JOURNAL_FORMAT, journalHeader, journalModuleHashes } from './journal-header.js';
+export {
+  configHash,
+  DEFAULT_CHECKPOINT_EVERY,
+  JOURNAL_FORMAT,
+  journalHeader,
+  journalModuleHashes,
+} from './journal-header.js';
 export type { JournalSink, SyncPolicy } from './journal-writer.js';
 export { JournalWriter, SYNC_POLICIES } from './journal-writer.js';
 export { ReplayDriver } from './replay-driver.js';

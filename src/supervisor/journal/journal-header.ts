@@ -9,7 +9,13 @@ import type { SystemSpec } from '../config/index.js';
 
 export const JOURNAL_FORMAT = 1;
 
-export function journalHeader(spec: SystemSpec, troupeVersion: string): JournalRecord {
+export const DEFAULT_CHECKPOINT_EVERY = 100;
+
+export function journalHeader(
+  spec: SystemSpec,
+  troupeVersion: string,
+  checkpointEvery = DEFAULT_CHECKPOINT_EVERY,
+): JournalRecord {
   const moduleHashes = journalModuleHashes(spec);
   return {
     header: {
@@ -21,6 +27,7 @@ export function journalHeader(spec: SystemSpec, troupeVersion: string): JournalR
       configHash: configHash(spec),
       moduleHashes,
       systemFile: spec.file,
+      checkpointEvery,
     },
   };
 }

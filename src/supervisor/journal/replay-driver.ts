@@ -49,6 +49,12 @@ export class ReplayDriver {
     return problem ? this.diverged(`at tick ${tick}: ${problem}`) : undefined;
   }
 
+  /** Undefined when the agents' states after `tick` match the recorded checkpoint, else what differs. */
+  checkState(tick: number, hashes: ReadonlyMap<string, Uint8Array>): string | undefined {
+    const problem = this.plan.checkState(tick, hashes);
+    return problem ? this.diverged(`at tick ${tick}: ${problem}`) : undefined;
+  }
+
   /** Records a difference from the recording and returns the reason to stop with. */
   diverged(what: string): string {
     this.divergence ??= `replay diverged ${what}`;

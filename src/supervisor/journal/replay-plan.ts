@@ -16,6 +16,7 @@ export class ReplayPlan {
   readonly #injects = new Map<number, RecordedInput[]>();
   readonly #kills = new Map<number, RecordedKill[]>();
   readonly #ticks = new Map<number, Map<string, Uint8Array>>();
+  readonly #checkpoints = new Map<number, Map<string, Uint8Array>>();
   /** The last tick the recording handed out. */
   readonly lastTick: number;
 
@@ -28,6 +29,13 @@ export class ReplayPlan {
       } else if (record.kill) {
         const { tick, agent, inFlight } = record.kill;
         push(this.#kills, tick ?? 0, { agent: agent ?? '', inFlight: inFlight ?? false });
+      } else if (record.checkpoint) {
+        const agents = record.checkpoint.agents ?? [];
+        const hashes = record.checkpoint.hashes ?? [];
+        this.#checkpoints.set(
+          record.checkpoint.tick ?? 0,
+          new Map(agents.map((agent, index) => [agent, hashes[index] as Uint8Array])),
+        );
       } else if (record.tick) {
         const tick = record.tick.tick ?? 0;
         const hashes = record.tick.hashes ?? [];
@@ -47,6 +55,20 @@ export class ReplayPlan {
   /** Kills observed while `tick` was the last tick handed out. */
   killsAt(tick: number): RecordedKill[] {
     return this.#kills.get(tick) ?? [];
+  }
+
+  /** Compares agents' state hashes after a checkpoint tick with the recording, if it has them. */
+  checkState(tick: number, hashes: ReadonlyMap<string, Uint8Array>): string | undefined {
+    const recorded = this.#checkpoints.get(tick);
+    if (!recorded) return undefined;
+    for (const [agent, expected] of recorded) {
+      const hash = hashes.get(agent);
+      if (!hash || !Buffer.from(expected).equals(hash)) {
+        const replayed = hash ? hex(hash) : 'none';
+        return `the state of agent "${agent}" differs after the tick (recorded ${hex(expected)}, replayed ${replayed})`;
+      }
+    }
+    return undefined;
   }
 
   /**
