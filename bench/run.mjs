@@ -2,21 +2,21 @@
 //   1. envelopes/s routed through the supervisor between two agent processes, against naive IPC
 //      with one send per message routed through the parent (same payload size);
 //   2. spawn-to-ready time per agent;
-//   3. fuel meter cost (fuel.mjs) and restart latency (restart.mjs).
+//   3. fuel meter cost (fuel.mjs), restart latency (restart.mjs), journal cost (journal.mjs).
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeLauncher } from '../dist/launch/index.js';
-import { loadSystem, Runtime } from '../dist/supervisor/index.js';
+import { Runtime } from '../dist/supervisor/index.js';
 import { run as fuelBench } from './fuel.mjs';
+import { run as journalBench } from './journal.mjs';
 import { run as restartBench } from './restart.mjs';
+import { hostEntry, PAYLOAD, routed, writeSystem } from './routed.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const hostEntry = join(root, 'dist', 'actors', 'host-main.js');
 const module = (name) => join(root, 'wasm', 'build', `${name}.wasm`);
-const PAYLOAD = 16;
 const work = mkdtempSync(join(tmpdir(), 'troupe-bench-'));
 
 function naiveBaseline(count) {
@@ -49,49 +49,9 @@ function naiveBaseline(count) {
   });
 }
 
-function writeSystem(name, agents, scheduler = {}) {
-  const file = join(work, `${name}.system.yaml`);
-  writeFileSync(file, JSON.stringify({ name, scheduler, agents }));
-  return loadSystem(file, { root: '/' });
-}
-
-async function routed(perTick, ticks) {
-  const spec = writeSystem(
-    'routed',
-    [
-      {
-        name: 'blaster',
-        module: module('blaster'),
-        init: `to=sink;count=${perTick};size=${PAYLOAD}`,
-        // The default limits (10,000 sends per message, 10,000 envelopes per mailbox) would cut
-        // the largest batches short; a benchmark of routing raises them.
-        limits: { maxSendsPerMessage: 1_000_000 },
-        capabilities: { sendTo: ['*'] },
-      },
-      { name: 'sink', module: module('sink'), limits: { mailbox: 10_000_000 } },
-    ],
-    { maxBatch: perTick * 2 },
-  );
-  let firstTick;
-  let lastTick;
-  const runtime = new Runtime(spec, {
-    launcher: new NodeLauncher(),
-    hostEntry,
-    maxTicks: ticks,
-    onEvent: (event) => {
-      if (event.type !== 'tick') return;
-      // Timing starts when the sink gets its first batch, so start-up is not counted.
-      if (event.tick === 2) firstTick = performance.now();
-      lastTick = performance.now();
-    },
-  });
-  const summary = await runtime.start();
-  const sinkEnvelopes = summary.agents.sink.delivered - perTick;
-  return sinkEnvelopes / ((lastTick - firstTick) / 1000);
-}
-
 async function spawnToReady(agents) {
   const spec = writeSystem(
+    work,
     'spawn',
     Array.from({ length: agents }, (_, i) => ({ name: `echo-${i}`, module: module('echo') })),
   );
@@ -120,7 +80,7 @@ try {
   console.log(`naive IPC, one send per message (${fmt(baselineCount)} messages): ${fmt(baseline)} msg/s`);
   for (const perTick of [1000, 4000, 16000]) {
     const ticks = Math.max(20, Math.ceil(2_000_000 / perTick));
-    const rate = await routed(perTick, ticks);
+    const rate = await routed(work, perTick, ticks);
     results.push({ perTick, rate });
     console.log(
       `troupe routed, ${fmt(perTick)} envelopes per tick (${ticks} ticks): ${fmt(rate)} envelopes/s = ${(rate / baseline).toFixed(1)}x naive`,
@@ -139,6 +99,8 @@ try {
   console.log('');
   fuelBench();
   await restartBench();
+  console.log('');
+  await journalBench();
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
