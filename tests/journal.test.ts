@@ -91,6 +91,40 @@ describe('journal and replay', () => {
     expect(verdict(stdout)).toMatchObject({ ok: true, trace: plain.trace });
   });
 
+  it('inspect lists inputs, kills and crashes, and shows one tick: what arrived and what waits', async () => {
+    const { file } = await record(system());
+    const listing = await troupe(['inspect', file, '--json']).exit;
+    const lines = listing.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines[0]).toMatchObject({ type: 'journal.header', system: 'test' });
+    expect(lines).toContainEqual(
+      expect.objectContaining({ type: 'journal.inject', tick: 6, to: 'counter', kind: 'add' }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({ type: 'journal.kill', agent: 'pong', inFlight: true }),
+    );
+    const crash = lines.find((line) => line.type === 'journal.crash' && line.agent === 'picky');
+    expect(crash.reason).toContain('refusing to handle 13');
+    const shown = await troupe([
+      'inspect',
+      file,
+      '--root',
+      '/',
+      '--tick',
+      String(crash.tick),
+      '--agent',
+      'picky',
+      '--json',
+    ]).exit;
+    expect(shown.code).toBe(0);
+    const view = JSON.parse(shown.stdout.trim());
+    // The message that trapped picky was handed to it at this tick and is back in its mailbox.
+    expect(view.received).toContainEqual(expect.objectContaining({ kind: 'hop', text: '13' }));
+    expect(view.mailbox).toContainEqual(expect.objectContaining({ kind: 'hop', text: '13' }));
+  });
+
   it('refuses a journal altered by one byte in a record body, naming the record', async () => {
     const { file } = await record(system());
     const bytes = readFileSync(file);

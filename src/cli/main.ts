@@ -10,6 +10,7 @@ import {
 } from '../supervisor/index.js';
 import { CONTROL_HELP } from './control.js';
 import { inspectCommand } from './inspect-command.js';
+import { inspectTick } from './inspect-tick.js';
 import { replayCommand } from './replay-command.js';
 import { runCommand, TROUPE_VERSION } from './run-command.js';
 import { UsageError } from './usage-error.js';
@@ -18,7 +19,7 @@ const USAGE = `usage:
   troupe run <system.yaml> [--seed N] [--max-ticks N] [--until-idle] [--json] [--control] [--root DIR]
             [--journal FILE [--journal-sync tick|interval|none] [--resume [--force]]]
   troupe replay <journal> [--system FILE] [--force] [--json] [--root DIR]
-  troupe inspect <journal> [--json]
+  troupe inspect <journal> [--tick N [--agent A]] [--json] [--root DIR]
   troupe validate <system.yaml | actor.yaml> [--root DIR]
   troupe schema [system | actor]
   troupe --version
@@ -41,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
       system: { type: 'string' },
       force: { type: 'boolean', default: false },
       resume: { type: 'boolean', default: false },
+      tick: { type: 'string' },
+      agent: { type: 'string' },
       'journal-sync': { type: 'string', default: 'tick' },
       root: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -80,9 +83,21 @@ async function main(argv: string[]): Promise<number> {
         force: values.force ?? false,
         json: values.json ?? false,
       });
-    case 'inspect':
+    case 'inspect': {
       if (!file) throw new UsageError('troupe inspect needs a journal file');
-      return inspectCommand(file, values.json ?? false);
+      const tick = integerFlag('--tick', values.tick, 1, Number.MAX_SAFE_INTEGER);
+      if (tick === undefined) {
+        if (values.agent !== undefined) throw new UsageError('--agent goes with --tick');
+        return inspectCommand(file, values.json ?? false);
+      }
+      return inspectTick({
+        journal: file,
+        tick,
+        agent: values.agent,
+        json: values.json ?? false,
+        root: values.root,
+      });
+    }
     case 'schema': {
       const kind = file ?? 'system';
       if (kind !== 'system' && kind !== 'actor')

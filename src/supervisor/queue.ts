@@ -30,6 +30,11 @@ export class Queue<T> {
     this.#head = 0;
   }
 
+  /** The items in order, without removing them. */
+  peek(): T[] {
+    return this.#items.slice(this.#head);
+  }
+
   drain(): T[] {
     return this.take(this.length);
   }

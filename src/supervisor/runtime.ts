@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentSeed } from '../actors/index.js';
 import type { ExitInfo, HostProcess, Launcher } from '../launch/index.js';
-import { encodeCommand, type HostEvent, type Output } from '../protocol/index.js';
+import { type Envelope, encodeCommand, type HostEvent, type Output } from '../protocol/index.js';
 import { AgentSlot } from './agent-slot.js';
 import { type Clock, systemClock } from './clock.js';
 import type { SystemSpec } from './config/index.js';
@@ -54,6 +54,8 @@ export interface RuntimeOptions {
   replay?: ReplayDriver;
   /** With a journal or a replay: hash every agent's state after every N-th tick. Default 100. */
   checkpointEvery?: number;
+  /** Called with every batch handed out (for inspection tools; costs nothing when unset). */
+  onBatch?: (tick: number, agent: string, envelopes: readonly Envelope[]) => void;
   onEvent?: (event: RuntimeEvent) => void;
 }
 
@@ -174,6 +176,14 @@ export class Runtime {
     this.#emit({ type: 'message.reinjected', id, agent: to ?? '' });
     this.#pump();
     return undefined;
+  }
+
+  /** What waits for an agent now: its mailbox, and what enters it at the next tick boundary. */
+  mailbox(agent: string): {
+    queued: readonly Envelope[];
+    inTransit: Array<{ from: string; output: Output }>;
+  } {
+    return { queued: this.#scheduler.mailbox(agent), inTransit: this.#scheduler.inTransit(agent) };
   }
 
   /** Kills an agent's host process, as a crash from outside would. */
@@ -467,6 +477,7 @@ export class Runtime {
         ? encodeCommand({ agent: batch.agent, deliver: { ...deliver, stateHash: true } })
         : bytes;
       this.#trace.update(bytes);
+      this.#options.onBatch?.(plan.tick, batch.agent, batch.envelopes);
       sent.push({ agent: batch.agent, deliver: bytes });
       this.#inflight.add(batch.agent);
       this.#delivered += batch.envelopes.length;

@@ -95,6 +95,20 @@ export class Scheduler {
     return this.#staged.size > 0;
   }
 
+  /** The envelopes waiting in the agent's mailbox, in delivery order. */
+  mailbox(agent: string): readonly Envelope[] {
+    return this.#mailboxes.get(agent)?.peek() ?? [];
+  }
+
+  /** Outputs sent to the agent that enter its mailbox at the next tick boundary, by sender. */
+  inTransit(agent: string): Array<{ from: string; output: Output }> {
+    const found: Array<{ from: string; output: Output }> = [];
+    for (const [from, outputs] of this.#staged) {
+      for (const output of outputs) if (output.to === agent) found.push({ from, output });
+    }
+    return found;
+  }
+
   mailboxDepth(agent: string): number {
     return this.#mailboxes.get(agent)?.length ?? 0;
   }
