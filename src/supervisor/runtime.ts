@@ -13,12 +13,7 @@ import { DeadLetterLog } from './dead-letter-log.js';
 import type { RunSummary, RuntimeEvent } from './events.js';
 import { describeExit } from './exit-reason.js';
 import { checkHostFrame } from './host-frame.js';
-import {
-  DEFAULT_CHECKPOINT_EVERY,
-  type JournalSink,
-  type ReplayDriver,
-  tickRecord,
-} from './journal/index.js';
+import { JournalBridge, type JournalSink, type ReplayDriver } from './journal/index.js';
 import { ModuleCache } from './module-cache.js';
 import { summarize, undeliveredReport } from './run-report.js';
 import { type DeadLetter, EXTERNAL, Scheduler, type TickPlan } from './scheduler.js';
@@ -88,13 +83,8 @@ export class Runtime {
   #idle = false;
   #stop: { reason: string; ok: boolean } | undefined;
   #shuttingDown = false;
-  /** Replay: agents killed between ticks whose exit has not been seen yet. */
-  readonly #awaitingExit = new Set<string>();
-  /** State hashes reported for the checkpoint tick in flight, by agent. */
-  readonly #stateHashes = new Map<string, Uint8Array>();
-  #checkpointTick: number | undefined;
-  /** Replay: agents whose host the replay itself killed; their exits are not journaled again. */
-  readonly #replayKilled = new Set<string>();
+  /** Journal recording and replay (journal/journal-bridge.ts); inert without either. */
+  readonly #bridge: JournalBridge;
   #summary: RunSummary | undefined;
   #resolve!: (summary: RunSummary) => void;
   readonly done: Promise<RunSummary>;
@@ -107,6 +97,7 @@ export class Runtime {
     this.#modules = new ModuleCache(options.cacheDir ?? join(tmpdir(), 'troupe-modules'));
     this.#tree = new SupervisionTree(spec.supervisor, spec.agents);
     this.#snapshots = options.snapshots ?? new MemorySnapshotStore();
+    this.#bridge = new JournalBridge(options.journal, options.replay, options.checkpointEvery);
     this.done = new Promise((resolve) => {
       this.#resolve = resolve;
     });
@@ -153,10 +144,7 @@ export class Runtime {
   /** An input from outside: staged for the next tick boundary, and journaled with that tick. */
   #enter(from: string, output: Output): void {
     this.#scheduler.stage(from, [output]);
-    const { to, kind, payload, correlationId } = output;
-    this.#options.journal?.write({
-      inject: { tick: this.#scheduler.tick + 1, from, to, kind, payload, correlationId },
-    });
+    this.#bridge.entered(this.#scheduler.tick + 1, from, output);
   }
 
   /** The dead letters kept (the newest DEAD_LETTERS_KEPT), oldest first. */
@@ -290,7 +278,7 @@ export class Runtime {
       if (event.done.snapshot && event.done.snapshot.length > 0)
         this.#snapshots.save(slot.name, event.done.snapshot);
       if (event.done.stateHash && event.done.stateHash.length > 0)
-        this.#stateHashes.set(slot.name, event.done.stateHash);
+        this.#bridge.stateHash(slot.name, event.done.stateHash);
       if (event.done.finished) {
         // An agent that finished starts over from init if it is restarted.
         this.#snapshots.drop(slot.name);
@@ -309,8 +297,6 @@ export class Runtime {
   #onExit(slot: AgentSlot, host: HostProcess, info: ExitInfo): void {
     if (slot.host !== host) return;
     slot.host = undefined;
-    this.#awaitingExit.delete(slot.name);
-    const replayedKill = this.#replayKilled.delete(slot.name);
     slot.disarm?.();
     slot.disarm = undefined;
     if (this.#shuttingDown || slot.state === 'stopping') {
@@ -318,13 +304,11 @@ export class Runtime {
       if (this.#shuttingDown) this.#stopNext();
     } else if (slot.state !== 'stopped' && slot.state !== 'failed') {
       // A death we did not cause (kill -9, OOM killer, Runtime.kill) is an external input.
-      if (!slot.faultReason && !replayedKill) {
-        const { tick } = this.#scheduler;
-        this.#options.journal?.write({
-          kill: { tick, agent: slot.name, inFlight: this.#inflight.has(slot.name) },
-        });
-      }
+      const inFlight = this.#inflight.has(slot.name);
+      this.#bridge.hostExited(slot.name, this.#scheduler.tick, inFlight, slot.faultReason !== undefined);
       this.#crash(slot, slot.faultReason ?? describeExit(info));
+    } else {
+      this.#bridge.hostExited(slot.name, this.#scheduler.tick, false, true);
     }
     this.#pump();
   }
@@ -333,7 +317,7 @@ export class Runtime {
     if (this.#inflight.delete(slot.name)) this.#deadLetter(this.#scheduler.fail(slot.name, index, reason));
     slot.actor.send({ type: 'CRASHED', reason });
     const { tick } = this.#scheduler;
-    if (!this.#recorded(tick)) this.#options.journal?.write({ crash: { tick, agent: slot.name, reason } });
+    this.#bridge.crashed(tick, slot.name, reason);
     this.#emit({ type: 'agent.crashed', agent: slot.name, reason, tick, restarts: slot.restarts });
     this.#exits.push({ agent: slot.name, exit: 'crash', reason });
   }
@@ -398,25 +382,22 @@ export class Runtime {
 
   #pump(): void {
     if (this.#summary || this.#inflight.size > 0) return;
-    if (this.#checkpointTick !== undefined) this.#checkpoint(this.#checkpointTick);
+    const stateDivergence = this.#bridge.tickOver();
+    if (stateDivergence) this.requestStop(stateDivergence, false);
     if (!this.#stop && this.#exits.length > 0) this.#superviseExits();
     if (this.#stop) {
       this.#shutdown();
       return;
     }
     const next = this.#scheduler.tick + 1;
-    const { replay } = this.#options;
-    if (replay) {
-      for (const agent of replay.killsBetween(this.#scheduler.tick)) {
-        const host = this.#slots.get(agent)?.host;
-        if (!host) continue;
-        this.#awaitingExit.add(agent);
-        this.#replayKilled.add(agent);
-        host.kill();
-      }
-      if (this.#awaitingExit.size > 0) return;
-      replay.stageInputs(next, (from, output) => this.#scheduler.stage(from, [output]));
-    }
+    const kill = (agent: string) => {
+      const host = this.#slots.get(agent)?.host;
+      host?.kill();
+      return host !== undefined;
+    };
+    const stage = (from: string, output: Output) => this.#scheduler.stage(from, [output]);
+    // Replay: kills recorded between ticks happen (and their exits are awaited) before the next.
+    if (!this.#bridge.beforePlan(this.#scheduler.tick, next, kill, stage)) return;
     for (const slot of this.#slots.values()) {
       if (slot.state === 'backoff' && slot.rejoinTick <= next) this.#reload(slot);
       // A (re)starting agent holds the tick it rejoins at, however long its start takes.
@@ -431,8 +412,7 @@ export class Runtime {
       this.requestStop(`reached --max-ticks ${maxTicks}`);
       return;
     }
-    // The last tick's records are complete: the journal's write policy may sync them now.
-    this.#options.journal?.tickDone();
+    this.#bridge.syncTick();
     const eligible = (agent: string) => (this.#slots.get(agent) as AgentSlot).eligible(next);
     let plan = this.#scheduler.plan(eligible);
     this.#undelivered(plan);
@@ -451,9 +431,9 @@ export class Runtime {
         this.#pump();
         return;
       }
-      if (replay && plan.tick < replay.plan.lastTick) {
-        const where = `at tick ${plan.tick}: the replay went idle; the recording goes on to tick ${replay.plan.lastTick}`;
-        this.requestStop(replay.diverged(where), false);
+      const divergence = this.#bridge.idleDivergence(plan.tick);
+      if (divergence) {
+        this.requestStop(divergence, false);
         return;
       }
       if (!this.#idle) this.#emit({ type: 'system.idle', tick: plan.tick });
@@ -462,12 +442,13 @@ export class Runtime {
       return;
     }
     this.#idle = false;
+    this.#dispatch(plan);
+  }
+
+  /** Hands each batch of the planned tick to its host, and records or checks the tick. */
+  #dispatch(plan: TickPlan): void {
     const sent: Array<{ agent: string; deliver: Uint8Array }> = [];
-    const killedInFlight = replay?.killsInFlight(plan.tick);
-    const every = this.#options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
-    const checkpoint =
-      (replay !== undefined || this.#options.journal !== undefined) && plan.tick % every === 0;
-    if (checkpoint) this.#checkpointTick = plan.tick;
+    const checkpoint = this.#bridge.checkpointAt(plan.tick);
     for (const batch of plan.batches) {
       const slot = this.#slots.get(batch.agent) as AgentSlot;
       const deliver = { tick: plan.tick, envelopes: batch.envelopes };
@@ -483,10 +464,8 @@ export class Runtime {
       this.#delivered += batch.envelopes.length;
       slot.delivered += batch.envelopes.length;
       // Replaying a kill that hit this agent while it held this batch: the host dies instead.
-      if (killedInFlight?.has(batch.agent)) {
-        this.#replayKilled.add(batch.agent);
-        slot.host?.kill();
-      } else
+      if (this.#bridge.killedInFlight(plan.tick, batch.agent)) slot.host?.kill();
+      else
         this.#send(
           slot,
           wire,
@@ -495,34 +474,11 @@ export class Runtime {
           'limits.watchdogMs',
         );
     }
-    // When resuming, the recorded ticks are checked, not written again; new ticks are journaled.
-    const recorded = this.#recorded(plan.tick);
-    if (!recorded) this.#options.journal?.write(tickRecord(plan.tick, sent));
-    const divergence = recorded ? replay?.check(plan.tick, sent) : undefined;
+    const divergence = this.#bridge.dispatched(plan.tick, sent);
     if (divergence) this.requestStop(divergence, false);
     const agents = plan.batches.map((batch) => batch.agent);
     const envelopes = plan.batches.reduce((sum, batch) => sum + batch.envelopes.length, 0);
     this.#emit({ type: 'tick', tick: plan.tick, agents, envelopes });
-  }
-
-  /** The tick is part of the run being replayed (its records exist already). */
-  #recorded(tick: number): boolean {
-    const { replay } = this.#options;
-    return replay !== undefined && tick <= replay.plan.lastTick;
-  }
-
-  /** The checkpoint tick is over: journal its agents' state hashes, or check them in a replay. */
-  #checkpoint(tick: number): void {
-    this.#checkpointTick = undefined;
-    const hashes = new Map([...this.#stateHashes].sort(([a], [b]) => (a < b ? -1 : 1)));
-    this.#stateHashes.clear();
-    if (this.#recorded(tick)) {
-      const divergence = this.#options.replay?.checkState(tick, hashes);
-      if (divergence) this.requestStop(divergence, false);
-    } else {
-      const agents = [...hashes.keys()];
-      this.#options.journal?.write({ checkpoint: { tick, agents, hashes: [...hashes.values()] } });
-    }
   }
 
   #undelivered(plan: TickPlan): void {
@@ -583,7 +539,7 @@ export class Runtime {
       trace: this.#trace.digest('hex'),
     });
     for (const slot of this.#slots.values()) slot.actor.stop();
-    this.#options.journal?.close();
+    this.#bridge.close();
     this.#summary = summary;
     const { ticks, delivered, trace } = summary;
     this.#emit({ type: 'run.end', ok, reason, ticks, delivered, trace, summary });

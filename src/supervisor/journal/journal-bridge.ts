@@ -1,0 +1,127 @@
+// Everything the tick loop does for the journal and for replay, in one place: what to record,
+// what to feed back, and what to check. The runtime calls it at a few points and stays unaware
+// of the details; with neither a journal nor a replay every call is a no-op.
+import type { Output } from '../../protocol/index.js';
+import { DEFAULT_CHECKPOINT_EVERY } from './journal-header.js';
+import type { JournalSink } from './journal-writer.js';
+import type { ReplayDriver } from './replay-driver.js';
+import { tickRecord } from './tick-record.js';
+
+export class JournalBridge {
+  readonly #journal: JournalSink | undefined;
+  readonly #replay: ReplayDriver | undefined;
+  readonly #checkpointEvery: number;
+  /** Agents the replay killed between ticks whose exit has not been seen yet. */
+  readonly #awaitingExit = new Set<string>();
+  /** Agents whose host the replay itself killed: their exits are not journaled again. */
+  readonly #replayKilled = new Set<string>();
+  readonly #stateHashes = new Map<string, Uint8Array>();
+  #checkpointTick: number | undefined;
+
+  constructor(journal?: JournalSink, replay?: ReplayDriver, checkpointEvery = DEFAULT_CHECKPOINT_EVERY) {
+    this.#journal = journal;
+    this.#replay = replay;
+    this.#checkpointEvery = checkpointEvery;
+  }
+
+  /** An input from outside, released at the boundary of `tick`. */
+  entered(tick: number, from: string, output: Output): void {
+    const { to, kind, payload, correlationId } = output;
+    this.#journal?.write({ inject: { tick, from, to, kind, payload, correlationId } });
+  }
+
+  /** A host process ended; a death we did not cause (and did not replay) is an external input. */
+  hostExited(agent: string, tick: number, inFlight: boolean, causedByUs: boolean): void {
+    this.#awaitingExit.delete(agent);
+    const replayed = this.#replayKilled.delete(agent);
+    if (!causedByUs && !replayed) this.#journal?.write({ kill: { tick, agent, inFlight } });
+  }
+
+  crashed(tick: number, agent: string, reason: string): void {
+    if (!this.#recorded(tick)) this.#journal?.write({ crash: { tick, agent, reason } });
+  }
+
+  /**
+   * Before planning tick `next`: replays the kills recorded between ticks (false: wait for their
+   * exits), then stages the inputs recorded for `next`.
+   */
+  beforePlan(
+    tick: number,
+    next: number,
+    kill: (agent: string) => boolean,
+    stage: (from: string, output: Output) => void,
+  ): boolean {
+    const replay = this.#replay;
+    if (!replay) return true;
+    for (const agent of replay.killsBetween(tick)) {
+      if (!kill(agent)) continue;
+      this.#awaitingExit.add(agent);
+      this.#replayKilled.add(agent);
+    }
+    if (this.#awaitingExit.size > 0) return false;
+    replay.stageInputs(next, stage);
+    return true;
+  }
+
+  /** The last tick's records are complete: the journal's write policy may sync them now. */
+  syncTick(): void {
+    this.#journal?.tickDone();
+  }
+
+  /** Why stopping idle at `tick` is a divergence from the recording, if it is one. */
+  idleDivergence(tick: number): string | undefined {
+    const replay = this.#replay;
+    if (!replay || tick >= replay.plan.lastTick) return undefined;
+    return replay.diverged(
+      `at tick ${tick}: the replay went idle; the recording goes on to tick ${replay.plan.lastTick}`,
+    );
+  }
+
+  /** Whether agents report a state hash after `tick` (a checkpoint). */
+  checkpointAt(tick: number): boolean {
+    const due =
+      (this.#journal !== undefined || this.#replay !== undefined) && tick % this.#checkpointEvery === 0;
+    if (due) this.#checkpointTick = tick;
+    return due;
+  }
+
+  /** Replay: whether this agent died while holding its batch of `tick` (it is killed instead). */
+  killedInFlight(tick: number, agent: string): boolean {
+    const killed = this.#replay?.killsInFlight(tick).has(agent) ?? false;
+    if (killed) this.#replayKilled.add(agent);
+    return killed;
+  }
+
+  /** A batch was handed out; returns a divergence from the recording, if any. */
+  dispatched(tick: number, sent: ReadonlyArray<{ agent: string; deliver: Uint8Array }>): string | undefined {
+    // When resuming, recorded ticks are checked, not written again; new ticks are journaled.
+    if (this.#recorded(tick)) return this.#replay?.check(tick, sent);
+    this.#journal?.write(tickRecord(tick, sent));
+    return undefined;
+  }
+
+  stateHash(agent: string, hash: Uint8Array): void {
+    this.#stateHashes.set(agent, hash);
+  }
+
+  /** Every report of the tick is in; a checkpoint is journaled or checked. Returns a divergence. */
+  tickOver(): string | undefined {
+    const tick = this.#checkpointTick;
+    if (tick === undefined) return undefined;
+    this.#checkpointTick = undefined;
+    const hashes = new Map([...this.#stateHashes].sort(([a], [b]) => (a < b ? -1 : 1)));
+    this.#stateHashes.clear();
+    if (this.#recorded(tick)) return this.#replay?.checkState(tick, hashes);
+    this.#journal?.write({ checkpoint: { tick, agents: [...hashes.keys()], hashes: [...hashes.values()] } });
+    return undefined;
+  }
+
+  close(): void {
+    this.#journal?.close();
+  }
+
+  /** The tick belongs to the run being replayed (its records exist already). */
+  #recorded(tick: number): boolean {
+    return this.#replay !== undefined && tick <= this.#replay.plan.lastTick;
+  }
+}
