@@ -79,11 +79,14 @@ describe('resume after the main process dies', () => {
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
   }, 120_000);
 
-  it('--resume without a journal, or of a damaged one, is refused with the reason', async () => {
+  it('--resume without a journal, of a missing one or of a damaged one, is refused with the reason', async () => {
     const system = longSystem();
     const missing = await troupe(['run', system, '--root', '/', '--resume']).exit;
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('--resume needs --journal FILE');
+    const absent = await troupe(['replay', join(tempDir(), 'absent.journal')]).exit;
+    expect(absent.code).toBe(1);
+    expect(absent.stderr).toMatch(/cannot read journal .*absent\.journal: no such file/);
     const journal = join(tempDir(), 'bad.journal');
     writeFileSync(journal, Buffer.from([5, 0, 0, 0, 1, 2, 3, 4, 9, 9, 9, 9, 9]));
     const damaged = await troupe(['run', system, '--root', '/', '--journal', journal, '--resume']).exit;

@@ -1,10 +1,10 @@
 // `troupe inspect <journal>`: what a journal holds — its header, ticks, crashes, external inputs
 // and kills.
-import { readFileSync } from 'node:fs';
 import { decodeJournal } from '../protocol/index.js';
+import { readJournalFile } from './journal-open.js';
 
 export function inspectCommand(file: string, json: boolean): number {
-  const read = decodeJournal(readFileSync(file));
+  const read = decodeJournal(readJournalFile(file));
   const header = read.records[0]?.header;
   if (!header) {
     process.stderr.write(`${file}: not a Troupe journal (no header record)\n`);

@@ -12,11 +12,23 @@ export interface OpenedJournal {
   checkpointEvery: number | undefined;
 }
 
+/** The journal's bytes, or a usage error that says why they cannot be read. */
+export function readJournalFile(journal: string): Buffer {
+  try {
+    return readFileSync(journal);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
+    throw new UsageError(`cannot read journal ${journal}: ${why}`);
+  }
+}
+
 export function openJournalFor(
   journal: string,
   options: { system?: string; root?: string; force: boolean; cutTornTail: boolean },
 ): OpenedJournal {
-  const read = decodeJournal(readFileSync(journal));
+  const read = decodeJournal(readJournalFile(journal));
   if (read.corrupt) {
     const { index, offset, reason } = read.corrupt;
     throw new UsageError(`${journal}: record ${index} (at byte ${offset}) is damaged: ${reason}`);

@@ -120,7 +120,14 @@ function jsonEvent(event: RuntimeEvent): object {
 function openJournal(path: string, sync: SyncPolicy, spec: SystemSpec): JournalWriter {
   if (existsSync(path))
     throw new UsageError(`journal ${path} already exists; remove it or choose another file`);
-  const writer = new JournalWriter(path, sync);
+  let writer: JournalWriter;
+  try {
+    writer = new JournalWriter(path, sync);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'its folder does not exist' : (error as Error).message;
+    throw new UsageError(`cannot create journal ${path}: ${why}`);
+  }
   writer.write(journalHeader(spec, TROUPE_VERSION));
   return writer;
 }

@@ -84,5 +84,7 @@ export function formatPath(path: FieldPath): string {
 
 export function formatIssue(issue: ConfigIssue): string {
   const field = issue.field ? `${issue.field}: ` : '';
-  return `${issue.file}:${issue.line}:${issue.column}: ${field}${issue.message}`;
+  // Line 0: the problem is the file as a whole (it is missing or unreadable).
+  const where = issue.line > 0 ? `${issue.file}:${issue.line}:${issue.column}` : issue.file;
+  return `${where}: ${field}${issue.message}`;
 }
