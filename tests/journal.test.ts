@@ -4,7 +4,14 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeJournal } from '../src/protocol/index.js';
-import { JournalWriter, journalHeader, type SystemSpec } from '../src/supervisor/index.js';
+import {
+  JournalWriter,
+  journalHeader,
+  ReplayDriver,
+  ReplayPlan,
+  type SystemSpec,
+  systemClock,
+} from '../src/supervisor/index.js';
 import { killAllCli, troupe } from './helpers/cli.js';
 import { agentModule } from './helpers/paths.js';
 import { killAllHosts, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
@@ -123,6 +130,36 @@ describe('journal and replay', () => {
     // The message that trapped picky was handed to it at this tick and is back in its mailbox.
     expect(view.received).toContainEqual(expect.objectContaining({ kind: 'hop', text: '13' }));
     expect(view.mailbox).toContainEqual(expect.objectContaining({ kind: 'hop', text: '13' }));
+  });
+
+  it('takes restart-intensity decisions from the journal, not from the clock, when replaying', async () => {
+    const spec = writeSystem({
+      maxRestarts: 1,
+      agents: [
+        { name: 'ping', module: agentModule('relay'), init: 'peer=pong;start=1;limit=30;observer=picky' },
+        { name: 'pong', module: agentModule('relay'), init: 'peer=ping;limit=30;observer=picky' },
+        { name: 'picky', module: agentModule('picky'), init: 'trapOn=13' },
+      ],
+    });
+    const file = join(tempDir(), 'escalation.journal');
+    const journal = new JournalWriter(file, 'tick');
+    journal.write(journalHeader(spec, 'test'));
+    const original = await startRun(spec, { journal }).done;
+    expect(original.reason).toMatch(/^restart intensity exceeded/);
+    const plan = new ReplayPlan(decodeJournal(readFileSync(file)).records);
+    // A clock on which every restart is a day apart would never exceed the intensity by itself.
+    let now = 0;
+    const clock = { now: () => (now += 86_400_000), setTimeout: systemClock.setTimeout };
+    const driver = new ReplayDriver(plan);
+    const replayed = await startRun(spec, {
+      replay: driver,
+      clock,
+      untilIdle: false,
+      maxTicks: plan.lastTick,
+    }).done;
+    expect(driver.divergence).toBeUndefined();
+    expect(replayed.reason).toBe(original.reason);
+    expect(replayed.trace).toBe(original.trace);
   });
 
   it('refuses a journal altered by one byte in a record body, naming the record', async () => {

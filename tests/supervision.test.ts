@@ -159,6 +159,28 @@ describe('restart intensity', () => {
   });
 });
 
+describe('intensity decided by the journal', () => {
+  it('an exceeded override escalates or holds regardless of what the clock says', () => {
+    const tree = new SupervisionTree(supervisor('root', 'one_for_one', children('a'), 0), [agent('a')]);
+    const context = { now: 0, tick: 4, seed: 1, alive: () => true };
+    const exit = { agent: 'a', exit: 'crash' as const, reason: 'boom' };
+    // maxRestarts 0: the clock says "exceeded"; the recording says it was not.
+    expect(decideExit(tree, NO_HISTORY, exit, { ...context, exceeded: () => false }).decisions).toMatchObject(
+      [{ type: 'restart' }],
+    );
+    const seen: Array<[string, boolean]> = [];
+    const decided = decideExit(tree, NO_HISTORY, exit, {
+      ...context,
+      exceeded: (name, byClock) => {
+        seen.push([name, byClock]);
+        return byClock;
+      },
+    });
+    expect(seen).toEqual([['root', true]]);
+    expect(decided.decisions.at(-1)).toMatchObject({ type: 'shutdown' });
+  });
+});
+
 describe('backoff', () => {
   it('grows exponentially with the restarts in the period, up to maxTicks', () => {
     const backoff = { initialTicks: 1, maxTicks: 10, multiplier: 2, jitter: 0 };

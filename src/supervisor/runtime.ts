@@ -332,6 +332,8 @@ export class Runtime {
         tick: this.#scheduler.tick,
         seed: this.#spec.seed,
         alive: (agent: string) => !this.#scheduler.isClosed(agent),
+        exceeded: (supervisor: string, byClock: boolean) =>
+          this.#bridge.intensityExceeded(this.#scheduler.tick, supervisor, byClock),
       };
       const result = decideExit(this.#tree, this.#history, exit, context);
       this.#history = result.history;

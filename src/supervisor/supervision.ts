@@ -29,6 +29,11 @@ export interface SupervisionContext {
   seed: number;
   /** Whether an agent can still run (not retired); retired agents are never restarted. */
   alive(agent: string): boolean;
+  /**
+   * The intensity decision, given what the clock says. Intensity is the one decision that reads
+   * the wall clock; a replay answers from the journal instead, and a recording journals it.
+   */
+  exceeded?(supervisor: string, byClock: boolean): boolean;
 }
 
 export interface RestartHistory {
@@ -110,7 +115,7 @@ function restartChild(
   context: SupervisionContext,
 ): Decision[] {
   const check = addRestart(history.restarts.get(node.name) ?? [], context.now, node);
-  if (check.exceeded) {
+  if (context.exceeded ? context.exceeded(node.name, check.exceeded) : check.exceeded) {
     history.restarts.delete(node.name);
     const why = `supervisor "${node.name}" needed more than ${node.maxRestarts} restarts within ${node.periodMs} ms; last: ${reason}`;
     const parent = tree.parentOf(node.name);

@@ -37,6 +37,16 @@ export class JournalBridge {
     if (!causedByUs && !replayed) this.#journal?.write({ kill: { tick, agent, inFlight } });
   }
 
+  /**
+   * The restart-intensity decision: from the recording for a replayed tick, else from the clock
+   * (and journaled when a supervisor gives up).
+   */
+  intensityExceeded(tick: number, supervisor: string, byClock: boolean): boolean {
+    if (this.#recorded(tick)) return this.#replay?.plan.escalatedAt(tick, supervisor) ?? byClock;
+    if (byClock) this.#journal?.write({ escalation: { tick, supervisor } });
+    return byClock;
+  }
+
   crashed(tick: number, agent: string, reason: string): void {
     if (!this.#recorded(tick)) this.#journal?.write({ crash: { tick, agent, reason } });
   }

@@ -17,6 +17,7 @@ export class ReplayPlan {
   readonly #kills = new Map<number, RecordedKill[]>();
   readonly #ticks = new Map<number, Map<string, Uint8Array>>();
   readonly #checkpoints = new Map<number, Map<string, Uint8Array>>();
+  readonly #escalations = new Set<string>();
   /** The last tick the recording handed out. */
   readonly lastTick: number;
 
@@ -29,6 +30,8 @@ export class ReplayPlan {
       } else if (record.kill) {
         const { tick, agent, inFlight } = record.kill;
         push(this.#kills, tick ?? 0, { agent: agent ?? '', inFlight: inFlight ?? false });
+      } else if (record.escalation) {
+        this.#escalations.add(`${record.escalation.tick ?? 0}/${record.escalation.supervisor ?? ''}`);
       } else if (record.checkpoint) {
         const agents = record.checkpoint.agents ?? [];
         const hashes = record.checkpoint.hashes ?? [];
@@ -45,6 +48,11 @@ export class ReplayPlan {
       }
     }
     this.lastTick = last;
+  }
+
+  /** Whether the recorded run's supervisor gave up on restart intensity at this tick. */
+  escalatedAt(tick: number, supervisor: string): boolean {
+    return this.#escalations.has(`${tick}/${supervisor}`);
   }
 
   /** Inputs released at the boundary of `tick`. */
