@@ -34,7 +34,7 @@ export function formatEvent(event: RuntimeEvent, width: number): string | undefi
   }
 }
 
-export function formatSummary(summary: RunSummary): string {
+function formatSummary(summary: RunSummary): string {
   const names = Object.keys(summary.agents);
   const width = Math.max(5, ...names.map((name) => name.length));
   const rows = names.map((name) => {

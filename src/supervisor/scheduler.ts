@@ -78,18 +78,6 @@ export class Scheduler {
     return this.#tick;
   }
 
-  get inflight(): number {
-    return this.#inflight.size;
-  }
-
-  /** Envelopes waiting in mailboxes, plus outputs not yet released. */
-  get pending(): number {
-    let count = 0;
-    for (const mailbox of this.#mailboxes.values()) count += mailbox.length;
-    for (const outputs of this.#staged.values()) count += outputs.length;
-    return count;
-  }
-
   /** Outputs waiting for the next release. */
   get staged(): boolean {
     return this.#staged.size > 0;

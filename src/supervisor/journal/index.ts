@@ -4,7 +4,6 @@ export { JournalBridge } from './journal-bridge.js';
 export {
   configHash,
   DEFAULT_CHECKPOINT_EVERY,
-  JOURNAL_FORMAT,
   journalHeader,
   journalModuleHashes,
 } from './journal-header.js';
@@ -12,4 +11,4 @@ export type { JournalSink, SyncPolicy } from './journal-writer.js';
 export { JournalWriter, SYNC_POLICIES } from './journal-writer.js';
 export { ReplayDriver } from './replay-driver.js';
 export { type RecordedInput, type RecordedKill, ReplayPlan } from './replay-plan.js';
-export { deliveryHash, TICK_HASH_BYTES, tickRecord } from './tick-record.js';
+export { deliveryHash, tickRecord } from './tick-record.js';
