@@ -33,17 +33,10 @@ export class ReplayPlan {
       } else if (record.escalation) {
         this.#escalations.add(`${record.escalation.tick ?? 0}/${record.escalation.supervisor ?? ''}`);
       } else if (record.checkpoint) {
-        const agents = record.checkpoint.agents ?? [];
-        const hashes = record.checkpoint.hashes ?? [];
-        this.#checkpoints.set(
-          record.checkpoint.tick ?? 0,
-          new Map(agents.map((agent, index) => [agent, hashes[index] as Uint8Array])),
-        );
+        this.#checkpoints.set(record.checkpoint.tick ?? 0, byAgent(record.checkpoint));
       } else if (record.tick) {
         const tick = record.tick.tick ?? 0;
-        const hashes = record.tick.hashes ?? [];
-        const agents = record.tick.agents ?? [];
-        this.#ticks.set(tick, new Map(agents.map((agent, index) => [agent, hashes[index] as Uint8Array])));
+        this.#ticks.set(tick, byAgent(record.tick));
         last = Math.max(last, tick);
       }
     }
@@ -98,6 +91,15 @@ export class ReplayPlan {
     }
     return undefined;
   }
+}
+
+/** Tick and checkpoint records both pair agents with hashes, index by index. */
+function byAgent(record: {
+  agents?: string[] | null;
+  hashes?: Uint8Array[] | null;
+}): Map<string, Uint8Array> {
+  const hashes = record.hashes ?? [];
+  return new Map((record.agents ?? []).map((agent, index) => [agent, hashes[index] as Uint8Array]));
 }
 
 function push<T>(map: Map<number, T[]>, tick: number, item: T): void {
