@@ -230,7 +230,7 @@ export class AgentSandbox {
 }
 
 /** A crash reason a user can act on: the trap, plus the agent's own last fatal log (its abort). */
-export function describeTrap(error: unknown, lastFatal: string | undefined): string {
+function describeTrap(error: unknown, lastFatal: string | undefined): string {
   const base =
     error instanceof WebAssembly.RuntimeError
       ? `trap: ${error.message}`

@@ -3,7 +3,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentSeed } from '../actors/index.js';
+import { agentSeed, LOG_LEVELS } from '../actors/index.js';
 import type { ExitInfo, HostProcess, Launcher } from '../launch/index.js';
 import { type Envelope, encodeCommand, type HostEvent, type Output } from '../protocol/index.js';
 import { AgentSlot } from './agent-slot.js';
@@ -54,7 +54,6 @@ export interface RuntimeOptions {
   onEvent?: (event: RuntimeEvent) => void;
 }
 
-const LOG_LEVEL_NAMES = ['debug', 'info', 'warn', 'error', 'fatal'];
 /**
  * Starting a host includes forking a process, which on a loaded machine takes far longer than
  * handling a batch; limits.watchdogMs covers batches, this covers (re)starts.
@@ -261,7 +260,7 @@ export class Runtime {
       slot.disarm = undefined;
     }
     if (event.log) {
-      const level = LOG_LEVEL_NAMES[event.log.level ?? 1] ?? 'info';
+      const level = LOG_LEVELS[event.log.level ?? 1] ?? 'info';
       this.#emit({
         type: 'agent.log',
         agent: slot.name,
