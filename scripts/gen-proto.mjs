@@ -11,6 +11,8 @@ const protos = [
   'proto/troupe/v1/envelope.proto',
   'proto/troupe/v1/host.proto',
   'proto/troupe/v1/journal.proto',
+  'proto/troupe/v1/inference.proto',
+  'proto/troupe/v1/gpu.proto',
 ];
 
 mkdirSync(out, { recursive: true });

@@ -32,6 +32,7 @@ function agent(
     restart: 'permanent',
     limits: { ...DEFAULT_LIMITS, maxMessageBytes, ...mailbox },
     sendTo: sendTo === '*' ? '*' : new Set(sendTo),
+    models: new Set(),
     isolation: 'process',
     declaredAt: 'test',
     listedAt: [],

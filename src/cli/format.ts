@@ -1,5 +1,5 @@
 // Human-readable lines for runtime events, and the end-of-run summary table.
-import type { RunSummary, RuntimeEvent } from '../supervisor/index.js';
+import type { ModelStatus, RunSummary, RuntimeEvent } from '../supervisor/index.js';
 import type { ControlOutput } from './control-stdin.js';
 
 export function formatEvent(event: RuntimeEvent, width: number): string | undefined {
@@ -29,9 +29,34 @@ export function formatEvent(event: RuntimeEvent, width: number): string | undefi
       return `[t${event.tick}] idle: no agent has mail`;
     case 'system.stopping':
       return `stopping: ${event.reason}`;
+    case 'gpu.spawned':
+      return `       gpu-host process started (pid ${event.pid ?? '?'})${event.restarts > 0 ? `, restart ${event.restarts}` : ''}`;
+    case 'gpu.crashed':
+      return `       gpu-host CRASHED: ${event.reason} (${event.pending} requests waiting; they are sent again)`;
+    case 'gpu.failed':
+      return `       gpu-host FAILED: ${event.reason}`;
+    case 'gpu.log':
+      return `       gpu-host ${event.level === 'info' ? '' : `${event.level}: `}${event.text}`;
+    case 'model.ready':
+      return `       model ${event.model} ready on ${event.provider} in ${event.loadMs} ms${formatSkipped(event.skipped)}`;
+    case 'model.failed':
+      return `       model ${event.model} FAILED to load: ${event.reason}${formatSkipped(event.skipped)}`;
     case 'run.end':
       return formatSummary(event.summary);
   }
+}
+
+function formatSkipped(skipped: ReadonlyArray<{ provider: string; reason: string }>): string {
+  return skipped.map((skip) => `\n         skipped ${skip.provider}: ${skip.reason}`).join('');
+}
+
+/** One line per model: where it runs and what it did. */
+export function formatModels(models: readonly ModelStatus[]): string[] {
+  return models.map((model) => {
+    const where = model.state === 'ready' ? `on ${model.provider}` : model.state;
+    const work = `${model.answered} answered, ${model.errors} errors, ${model.runs} runs, largest batch ${model.largestBatch}`;
+    return `  model ${model.name} ${where}: ${work}${model.failure ? ` (${model.failure})` : ''}`;
+  });
 }
 
 function formatSummary(summary: RunSummary): string {
@@ -48,6 +73,7 @@ function formatSummary(summary: RunSummary): string {
     `${summary.ok ? 'run ended' : 'run FAILED'}: ${summary.reason}`,
     `  ${'agent'.padEnd(width)}  ${'state'.padEnd(10)} ${'delivered'.padStart(9)}  ${'restarts'.padStart(8)}`,
     ...rows,
+    ...formatModels(summary.models ?? []),
     `  ticks ${summary.ticks}, envelopes delivered ${summary.delivered}, dead letters ${summary.deadLetters}, rejected frames ${summary.rejectedFrames}`,
     `  trace ${summary.trace}`,
   ].join('\n');

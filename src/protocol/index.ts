@@ -1,5 +1,33 @@
 // Public surface of the wire protocol: message types and frame encoding.
 export type { DecodeResult, Envelope, Frame, HostCommand, HostEvent, Output } from './codec.js';
 export { decodeFrame, encodeCommand, encodeFrame, envelopeId } from './codec.js';
+export type {
+  Answer,
+  GpuCommand,
+  GpuEvent,
+  GpuFrame,
+  InferenceError,
+  InferenceRequest,
+  InferenceResult,
+  ModelReady,
+  ModelSpecWire,
+  ProviderSkip,
+  Tensor,
+  TensorInfo,
+} from './inference-codec.js';
+export {
+  decodeGpuFrame,
+  decodeInferenceError,
+  decodeInferenceRequest,
+  decodeInferenceResult,
+  encodeGpuFrame,
+  encodeInferenceError,
+  encodeInferenceRequest,
+  encodeInferenceResult,
+  INFER_ERROR_KIND,
+  INFER_KIND,
+  INFER_RESULT_KIND,
+  InferenceErrorCode,
+} from './inference-codec.js';
 export type { JournalRead, JournalRecord } from './journal-codec.js';
 export { decodeJournal, encodeJournalRecord } from './journal-codec.js';

@@ -1,4 +1,5 @@
 // What a running system reports: the CLI prints these (one JSON object per line with --json).
+import type { ModelStatus } from './inference/index.js';
 import type { LifecycleState } from './lifecycle-machine.js';
 
 export type RuntimeEvent =
@@ -14,6 +15,22 @@ export type RuntimeEvent =
   /** A tick was handed out: which agents got a batch, and how many envelopes in all. */
   | { type: 'tick'; tick: number; agents: string[]; envelopes: number }
   | { type: 'system.idle'; tick: number }
+  | { type: 'gpu.spawned'; pid: number | undefined; restarts: number }
+  | { type: 'gpu.crashed'; reason: string; restarts: number; pending: number }
+  | { type: 'gpu.failed'; reason: string }
+  | { type: 'gpu.log'; level: string; text: string }
+  /** A model loaded: the provider it runs on and why each preferred one was passed over. */
+  | {
+      type: 'model.ready';
+      model: string;
+      provider: string;
+      skipped: ProviderSkip[];
+      inputs: string[];
+      outputs: string[];
+      loadMs: number;
+      batching: boolean;
+    }
+  | { type: 'model.failed'; model: string; reason: string; skipped: ProviderSkip[] }
   | { type: 'system.stopping'; reason: string }
   | {
       type: 'run.end';
@@ -24,6 +41,11 @@ export type RuntimeEvent =
       trace: string;
       summary: RunSummary;
     };
+
+export interface ProviderSkip {
+  provider: string;
+  reason: string;
+}
 
 export interface UndeliveredReport {
   /** The intended recipient. */
@@ -52,4 +74,6 @@ export interface RunSummary {
   /** SHA-256 over every batch handed to an agent, in tick and rank order. */
   trace: string;
   agents: Record<string, AgentSummary>;
+  /** The models the GPU host served, when the system declares any. */
+  models?: ModelStatus[];
 }

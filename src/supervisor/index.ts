@@ -24,7 +24,8 @@ export {
   systemSchema,
   validateFile,
 } from './config/index.js';
-export type { AgentSummary, RunSummary, RuntimeEvent } from './events.js';
+export type { AgentSummary, ProviderSkip, RunSummary, RuntimeEvent } from './events.js';
+export type { ModelStatus } from './inference/index.js';
 export type { JournalSink, SyncPolicy } from './journal/index.js';
 export {
   configHash,
@@ -42,7 +43,7 @@ export { addRestart, shouldRestart } from './restart-policy.js';
 export type { RuntimeOptions } from './runtime.js';
 export { Runtime } from './runtime.js';
 export type { Batch, DeadLetter, TickPlan } from './scheduler.js';
-export { EXTERNAL, REJECTED_KIND, RUNTIME, Scheduler } from './scheduler.js';
+export { EXTERNAL, MODEL_PREFIX, REJECTED_KIND, RUNTIME, Scheduler } from './scheduler.js';
 export type { SnapshotStore } from './snapshot-store.js';
 export { MemorySnapshotStore } from './snapshot-store.js';
 export type { ChildExit, Decision, RestartHistory, SupervisionContext } from './supervision.js';

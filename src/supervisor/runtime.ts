@@ -5,7 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentSeed, LOG_LEVELS } from '../actors/index.js';
 import type { ExitInfo, HostProcess, Launcher } from '../launch/index.js';
-import { type Envelope, encodeCommand, type HostEvent, type Output } from '../protocol/index.js';
+import {
+  type Answer,
+  type Envelope,
+  encodeCommand,
+  encodeInferenceError,
+  envelopeId,
+  type HostEvent,
+  INFER_ERROR_KIND,
+  INFER_RESULT_KIND,
+  type Output,
+} from '../protocol/index.js';
 import { AgentSlot } from './agent-slot.js';
 import { type Clock, systemClock } from './clock.js';
 import type { SystemSpec } from './config/index.js';
@@ -13,10 +23,11 @@ import { DeadLetterLog } from './dead-letter-log.js';
 import type { RunSummary, RuntimeEvent } from './events.js';
 import { describeExit } from './exit-reason.js';
 import { checkHostFrame } from './host-frame.js';
+import { GpuService, type ModelStatus, type PendingRequest } from './inference/index.js';
 import { JournalBridge, type JournalSink, type ReplayDriver } from './journal/index.js';
 import { ModuleCache } from './module-cache.js';
 import { summarize, undeliveredReport } from './run-report.js';
-import { type DeadLetter, EXTERNAL, Scheduler, type TickPlan } from './scheduler.js';
+import { type DeadLetter, EXTERNAL, MODEL_PREFIX, Scheduler, type TickPlan } from './scheduler.js';
 import { MemorySnapshotStore, type SnapshotStore } from './snapshot-store.js';
 import {
   type ChildExit,
@@ -31,6 +42,8 @@ export interface RuntimeOptions {
   launcher: Launcher;
   /** Built agent host entry (dist/actors/host-main.js). */
   hostEntry: string;
+  /** Built GPU host entry. Default: dist/gpu/gpu-host-main.js beside this module. */
+  gpuEntry?: string;
   clock?: Clock;
   /** Stop after this many ticks. */
   maxTicks?: number;
@@ -59,6 +72,7 @@ export interface RuntimeOptions {
  * handling a batch; limits.watchdogMs covers batches, this covers (re)starts.
  */
 const START_TIMEOUT_MS = 60_000;
+const GPU_ENTRY = new URL('../gpu/gpu-host-main.js', import.meta.url).pathname;
 /** Dead letters kept for re-injection; all are counted, the oldest beyond this are forgotten. */
 const DEAD_LETTERS_KEPT = 10_000;
 
@@ -84,6 +98,12 @@ export class Runtime {
   #shuttingDown = false;
   /** Journal recording and replay (journal/journal-bridge.ts); inert without either. */
   readonly #bridge: JournalBridge;
+  /** The GPU host, when the system declares models (not in a pure replay: answers are journaled). */
+  readonly #gpu: GpuService | undefined;
+  /** Strict inference: answers wait here for the tick boundary, then enter in request order. */
+  #answers: Array<{ order: number; from: string; output: Output }> = [];
+  /** Requests released during the replayed part of a resumed run, until the journal answers them. */
+  readonly #replayRequests = new Map<string, Envelope>();
   #summary: RunSummary | undefined;
   #resolve!: (summary: RunSummary) => void;
   readonly done: Promise<RunSummary>;
@@ -92,11 +112,24 @@ export class Runtime {
     this.#spec = spec;
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
-    this.#scheduler = new Scheduler(spec.agents, spec.scheduler);
+    const models = spec.models.map((model) => model.name);
+    this.#scheduler = new Scheduler(spec.agents, { ...spec.scheduler, models });
     this.#modules = new ModuleCache(options.cacheDir ?? join(tmpdir(), 'troupe-modules'));
     this.#tree = new SupervisionTree(spec.supervisor, spec.agents);
     this.#snapshots = options.snapshots ?? new MemorySnapshotStore();
     this.#bridge = new JournalBridge(options.journal, options.replay, options.checkpointEvery);
+    const pureReplay = options.replay !== undefined && options.journal === undefined;
+    if (spec.models.length > 0 && !pureReplay) {
+      this.#gpu = new GpuService({
+        launcher: options.launcher,
+        entry: options.gpuEntry ?? GPU_ENTRY,
+        models: spec.models,
+        clock: this.#clock,
+        env: options.hostEnv,
+        onAnswer: (request, answer) => this.#onAnswer(request, answer),
+        onEvent: (event) => this.#emit(event),
+      });
+    }
     this.done = new Promise((resolve) => {
       this.#resolve = resolve;
     });
@@ -121,6 +154,8 @@ export class Runtime {
 
   /** Prepares (meters) each module and starts its agent, in declared order. */
   async #boot(): Promise<void> {
+    // Models load while the agents start.
+    this.#gpu?.start();
     for (const slot of this.#slots.values()) {
       const prepared = await this.#modules.prepare(slot.spec);
       if (this.#stop) break;
@@ -180,6 +215,72 @@ export class Runtime {
 
   pidOf(agent: string): number | undefined {
     return this.#slots.get(agent)?.host?.pid;
+  }
+
+  /** Kills the GPU host process, as a crash from outside would; it restarts by itself. */
+  killGpuHost(): void {
+    this.#gpu?.kill();
+  }
+
+  get gpuPid(): number | undefined {
+    return this.#gpu?.pid;
+  }
+
+  /** The declared models: state, provider and counters. Empty without models. */
+  models(): ModelStatus[] {
+    return this.#gpu?.models() ?? [];
+  }
+
+  /** Sends the tick's inference requests to the GPU host (held while a resume replays them). */
+  #request(plan: TickPlan): void {
+    for (const envelope of plan.requests) {
+      const id = envelopeId(envelope);
+      const model = (envelope.to as string).slice(MODEL_PREFIX.length);
+      if (this.#bridge.replaying(plan.tick)) this.#replayRequests.set(id, envelope);
+      else this.#gpu?.submit(id, model, envelope.payload ?? new Uint8Array(0));
+    }
+    if (this.#replayRequests.size > 0 && !this.#bridge.replaying(plan.tick)) {
+      // The replayed part is over: what the journal did not answer is asked live.
+      for (const [id, envelope] of this.#replayRequests) {
+        this.#gpu?.submit(
+          id,
+          (envelope.to as string).slice(MODEL_PREFIX.length),
+          envelope.payload ?? new Uint8Array(0),
+        );
+      }
+      this.#replayRequests.clear();
+    }
+  }
+
+  /** A model answered: live, it enters at the next boundary (and is journaled); strict, it waits. */
+  #onAnswer(request: PendingRequest, answer: Answer): void {
+    const to = request.id.slice(0, request.id.lastIndexOf('#'));
+    const output: Output = answer.error
+      ? { to, kind: INFER_ERROR_KIND, payload: encodeInferenceError(answer.error), correlationId: request.id }
+      : {
+          to,
+          kind: INFER_RESULT_KIND,
+          payload: answer.result ?? new Uint8Array(0),
+          correlationId: request.id,
+        };
+    const from = `${MODEL_PREFIX}${request.model}`;
+    if (this.#spec.scheduler.inference === 'strict')
+      this.#answers.push({ order: request.order, from, output });
+    else this.#enter(from, output);
+    this.#pump();
+  }
+
+  /**
+   * Strict inference: the next tick waits until every request made before it is answered, then the
+   * answers enter in request order. Returns false while answers are outstanding.
+   */
+  #admitAnswers(): boolean {
+    if (this.#spec.scheduler.inference !== 'strict') return true;
+    if ((this.#gpu?.pending ?? 0) > 0) return false;
+    const answers = this.#answers.sort((a, b) => a.order - b.order);
+    this.#answers = [];
+    for (const { from, output } of answers) this.#enter(from, output);
+    return true;
   }
 
   /** Ends the run after the tick in flight, stopping agents in reverse start order. */
@@ -396,9 +497,14 @@ export class Runtime {
       host?.kill();
       return host !== undefined;
     };
-    const stage = (from: string, output: Output) => this.#scheduler.stage(from, [output]);
+    const stage = (from: string, output: Output) => {
+      // A journaled answer settles the request the replay released.
+      if (from.startsWith(MODEL_PREFIX)) this.#replayRequests.delete(output.correlationId ?? '');
+      this.#scheduler.stage(from, [output]);
+    };
     // Replay: kills recorded between ticks happen (and their exits are awaited) before the next.
     if (!this.#bridge.beforePlan(this.#scheduler.tick, next, kill, stage)) return;
+    if (!this.#admitAnswers()) return;
     for (const slot of this.#slots.values()) {
       if (slot.state === 'backoff' && slot.rejoinTick <= next) this.#reload(slot);
       // A (re)starting agent holds the tick it rejoins at, however long its start takes.
@@ -417,10 +523,12 @@ export class Runtime {
     const eligible = (agent: string) => (this.#slots.get(agent) as AgentSlot).eligible(next);
     let plan = this.#scheduler.plan(eligible);
     this.#undelivered(plan);
+    this.#request(plan);
     // A release can stage notices (rejections) of its own; they go out before the system may idle.
     if (plan.batches.length === 0 && this.#scheduler.staged) {
       plan = this.#scheduler.plan(eligible);
       this.#undelivered(plan);
+      this.#request(plan);
     }
     if (plan.batches.length === 0) {
       // Nothing to run now, but a restarted agent waits for a later tick: go straight there.
@@ -432,6 +540,8 @@ export class Runtime {
         this.#pump();
         return;
       }
+      // A model still owes answers: they will wake the loop.
+      if ((this.#gpu?.pending ?? 0) > 0 || this.#answers.length > 0) return;
       const divergence = this.#bridge.idleDivergence(plan.tick);
       if (divergence) {
         this.requestStop(divergence, false);
@@ -529,6 +639,11 @@ export class Runtime {
   #finishIfAllExited(): void {
     if (this.#summary) return;
     for (const slot of this.#slots.values()) if (slot.host) return;
+    const gpu = this.#gpu;
+    if (gpu && gpu.state !== 'stopped') {
+      if (gpu.state !== 'stopping') void gpu.stop().then(() => this.#finishIfAllExited());
+      return;
+    }
     const { reason, ok } = this.#stop ?? { reason: 'stopped', ok: true };
     const summary = summarize(this.#slots.values(), {
       ok,
@@ -539,6 +654,7 @@ export class Runtime {
       rejectedFrames: this.#rejectedFrames,
       trace: this.#trace.digest('hex'),
     });
+    if (this.#gpu) summary.models = this.#gpu.models();
     for (const slot of this.#slots.values()) slot.actor.stop();
     this.#bridge.close();
     this.#summary = summary;

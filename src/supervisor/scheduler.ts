@@ -1,6 +1,14 @@
 // Deterministic mailboxes and ticks (DESIGN §4). No IO: the supervisor feeds it reports in any
 // order and it always hands out the same batches, because order comes from keys, not arrival.
-import { type Envelope, envelopeId, type Output } from '../protocol/index.js';
+import {
+  type Envelope,
+  encodeInferenceError,
+  envelopeId,
+  INFER_ERROR_KIND,
+  INFER_KIND,
+  InferenceErrorCode,
+  type Output,
+} from '../protocol/index.js';
 import type { AgentSpec, MailboxOverflow } from './config/index.js';
 import { Queue } from './queue.js';
 
@@ -10,6 +18,8 @@ export const EXTERNAL = '@external';
 export const RUNTIME = '@troupe';
 /** Kind of the notice an agent gets back when its message was rejected (payload: the reason). */
 export const REJECTED_KIND = 'troupe/rejected';
+/** Models are addressed "@gpu/<model>"; their answers come from that address. */
+export const MODEL_PREFIX = '@gpu/';
 
 export interface DeadLetter {
   tick: number;
@@ -29,11 +39,14 @@ export interface TickPlan {
   deadLetters: DeadLetter[];
   /** Envelopes refused by a full mailbox whose policy is "reject": sent back to their senders. */
   rejected: DeadLetter[];
+  /** Inference requests released at this tick, in key order: for the GPU host. */
+  requests: Envelope[];
 }
 
 interface Sender {
   rank: number;
   sendTo: ReadonlySet<string> | '*';
+  models: ReadonlySet<string> | '*';
   maxMessageBytes: number;
 }
 
@@ -59,18 +72,30 @@ export class Scheduler {
   readonly #inflight = new Map<string, Envelope[]>();
   #tick = 0;
 
-  constructor(agents: readonly AgentSpec[], options: { maxBatch: number; retryLimit: number }) {
+  readonly #models: ReadonlySet<string>;
+
+  constructor(
+    agents: readonly AgentSpec[],
+    options: { maxBatch: number; retryLimit: number; models?: readonly string[] },
+  ) {
     this.#maxBatch = options.maxBatch;
     this.#retryLimit = options.retryLimit;
     this.#ranked = agents.map((agent) => agent.name).sort();
     this.#ranked.forEach((name, rank) => {
       const spec = agents.find((agent) => agent.name === name) as AgentSpec;
-      this.#senders.set(name, { rank, sendTo: spec.sendTo, maxMessageBytes: spec.limits.maxMessageBytes });
+      const { sendTo, models } = spec;
+      this.#senders.set(name, { rank, sendTo, models, maxMessageBytes: spec.limits.maxMessageBytes });
       this.#receivers.set(name, { mailbox: spec.limits.mailbox, overflow: spec.limits.overflow });
       this.#mailboxes.set(name, new Queue());
     });
-    this.#senders.set(RUNTIME, { rank: -2, sendTo: '*', maxMessageBytes: Number.POSITIVE_INFINITY });
-    this.#senders.set(EXTERNAL, { rank: -1, sendTo: '*', maxMessageBytes: Number.POSITIVE_INFINITY });
+    const unlimited = { sendTo: '*', models: '*', maxMessageBytes: Number.POSITIVE_INFINITY } as const;
+    this.#models = new Set(options.models ?? []);
+    // Models answer from "@gpu/<model>"; they rank before the runtime, in name order.
+    [...this.#models].sort().forEach((model, index, all) => {
+      this.#senders.set(`${MODEL_PREFIX}${model}`, { rank: index - all.length - 2, ...unlimited });
+    });
+    this.#senders.set(RUNTIME, { rank: -2, ...unlimited });
+    this.#senders.set(EXTERNAL, { rank: -1, ...unlimited });
   }
 
   /** The last tick handed out. */
@@ -116,7 +141,7 @@ export class Scheduler {
   plan(eligible: (agent: string) => boolean): TickPlan {
     if (this.#inflight.size > 0) throw new Error(`tick ${this.#tick} is still running`);
     const next = this.#tick + 1;
-    const { deadLetters, rejected } = this.#release(next);
+    const { deadLetters, rejected, requests } = this.#release(next);
     const batches: Batch[] = [];
     for (const agent of this.#ranked) {
       const mailbox = this.#mailboxes.get(agent) as Queue<Envelope>;
@@ -126,7 +151,7 @@ export class Scheduler {
       batches.push({ agent, envelopes });
     }
     if (batches.length > 0) this.#tick = next;
-    return { tick: this.#tick, batches, deadLetters, rejected };
+    return { tick: this.#tick, batches, deadLetters, rejected, requests };
   }
 
   /**
@@ -191,9 +216,10 @@ export class Scheduler {
     this.#tick = Math.max(this.#tick, tick);
   }
 
-  #release(tick: number): { deadLetters: DeadLetter[]; rejected: DeadLetter[] } {
+  #release(tick: number): Pick<TickPlan, 'deadLetters' | 'rejected' | 'requests'> {
     const deadLetters: DeadLetter[] = [];
     const rejected: DeadLetter[] = [];
+    const requests: Envelope[] = [];
     const sources = [...this.#staged.keys()].sort(
       (a, b) => (this.#senders.get(a)?.rank ?? 0) - (this.#senders.get(b)?.rank ?? 0),
     );
@@ -204,6 +230,10 @@ export class Scheduler {
       const sender = this.#senders.get(source) as Sender;
       for (const output of staged.get(source) as Output[]) {
         const envelope = this.#stamp(source, output, tick);
+        if (envelope.to?.startsWith(MODEL_PREFIX)) {
+          if (this.#routeRequest(source, sender, envelope)) requests.push(envelope);
+          continue;
+        }
         const refusal = this.#refusal(source, sender, envelope);
         if (refusal) {
           deadLetters.push({ tick, envelope, reason: refusal });
@@ -226,7 +256,36 @@ export class Scheduler {
         }
       }
     }
-    return { deadLetters, rejected };
+    return { deadLetters, rejected, requests };
+  }
+
+  /**
+   * A request to a model goes to the GPU host when the model exists, the sender is granted it and
+   * the kind is right; otherwise the sender gets an inference error naming the model.
+   */
+  #routeRequest(source: string, sender: Sender, envelope: Envelope): boolean {
+    const model = (envelope.to as string).slice(MODEL_PREFIX.length);
+    let code: InferenceErrorCode | undefined;
+    let message = '';
+    if (!this.#models.has(model)) {
+      code = InferenceErrorCode.UNKNOWN_MODEL;
+      const declared = this.#models.size > 0 ? [...this.#models].join(', ') : 'none';
+      message = `no model "${model}" is declared in this system (models: ${declared})`;
+    } else if (sender.models !== '*' && !sender.models.has(model)) {
+      code = InferenceErrorCode.NOT_GRANTED;
+      message = `"${source}" may not use model "${model}" (not in its capabilities.models)`;
+    } else if (envelope.kind !== INFER_KIND) {
+      code = InferenceErrorCode.BAD_REQUEST;
+      message = `model "${model}" takes envelopes of kind "${INFER_KIND}" (got "${envelope.kind}")`;
+    }
+    if (code === undefined) return true;
+    if (this.#mailboxes.has(source)) {
+      const payload = encodeInferenceError({ model, input: '', code, message });
+      this.stage(RUNTIME, [
+        { to: source, kind: INFER_ERROR_KIND, payload, correlationId: envelopeId(envelope) },
+      ]);
+    }
+    return false;
   }
 
   #stamp(source: string, output: Output, tick: number): Envelope {

@@ -121,3 +121,16 @@ export function troupeAbort(message: string | null = null, file: string | null =
   log(text, FATAL);
   unreachable();
 }
+
+export {
+  INFER_ERROR_KIND,
+  INFER_KIND,
+  INFER_RESULT_KIND,
+  InferenceError,
+  InferenceRequest,
+  InferenceResult,
+  infer,
+  readError,
+  readResult,
+  Tensor,
+} from "./inference";

@@ -3,7 +3,15 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { DEFAULTS } from './schema.js';
 import { checkSchema, type FileKind } from './schema-check.js';
-import type { AgentSpec, ChildSpec, MailboxOverflow, RestartType, SystemSpec } from './specs.js';
+import type {
+  AgentSpec,
+  ChildSpec,
+  InferenceMode,
+  MailboxOverflow,
+  ModelSpec,
+  RestartType,
+  SystemSpec,
+} from './specs.js';
 import { checkNames, toSupervisorSpec } from './tree.js';
 import { type ConfigIssue, type FieldPath, formatIssue, YamlSource } from './yaml-source.js';
 
@@ -32,6 +40,8 @@ export function loadSystem(file: string, options: LoadOptions = {}): SystemSpec 
   const source = readSource(path, 'system', issues);
   if (!source) throw new ConfigError(issues);
   const raw = source.value as Raw;
+  const models = readModels(source, raw, root, issues);
+  const modelNames = new Set(models.map((model) => model.name));
   const agents: AgentSpec[] = [];
   const supervisors = new Map<string, FieldPath>();
   const readChild = (item: unknown, at: FieldPath): ChildSpec | undefined => {
@@ -39,12 +49,12 @@ export function loadSystem(file: string, options: LoadOptions = {}): SystemSpec 
       const ref = checkPath(source, at, item, root, issues);
       const actor = ref && readSource(ref, 'actor', issues);
       if (!actor) return undefined;
-      agents.push(toAgentSpec(actor, [], actor.value as Raw, root, issues, at));
+      agents.push(toAgentSpec(actor, [], actor.value as Raw, root, issues, at, modelNames));
       return { agent: (actor.value as Raw).name as string };
     }
     const node = item as Raw;
     if (typeof node.supervisor !== 'string') {
-      agents.push(toAgentSpec(source, at, node, root, issues, at));
+      agents.push(toAgentSpec(source, at, node, root, issues, at, modelNames));
       return { agent: node.name as string };
     }
     if (supervisors.has(node.supervisor)) {
@@ -68,7 +78,9 @@ export function loadSystem(file: string, options: LoadOptions = {}): SystemSpec 
     scheduler: {
       maxBatch: (scheduler.maxBatch as number | undefined) ?? DEFAULTS.maxBatch,
       retryLimit: (scheduler.retryLimit as number | undefined) ?? DEFAULTS.retryLimit,
+      inference: (scheduler.inference as InferenceMode | undefined) ?? DEFAULTS.inference,
     },
+    models,
     supervisor: toSupervisorSpec(raw.name as string, (raw.supervisor ?? {}) as Raw, children),
     agents,
   };
@@ -122,10 +134,19 @@ function toAgentSpec(
   root: string,
   issues: ConfigIssue[],
   listedAt: FieldPath,
+  modelNames?: ReadonlySet<string>,
 ): AgentSpec {
   const modulePath = checkPath(source, [...at, 'module'], raw.module as string, root, issues) ?? '';
   const limits = (raw.limits ?? {}) as Raw;
   const sendTo = ((raw.capabilities ?? {}) as Raw).sendTo as string[] | undefined;
+  const models = (((raw.capabilities ?? {}) as Raw).models as string[] | undefined) ?? [];
+  models.forEach((model, index) => {
+    if (modelNames && !modelNames.has(model)) {
+      const declared = modelNames.size > 0 ? [...modelNames].join(', ') : 'none';
+      const message = `model "${model}" is not declared in the system file's models (declared: ${declared})`;
+      issues.push(source.issue([...at, 'capabilities', 'models', index], message));
+    }
+  });
   const line = source.issue(at, '').line;
   return {
     name: raw.name as string,
@@ -142,11 +163,39 @@ function toAgentSpec(
       watchdogMs: (limits.watchdogMs as number | undefined) ?? DEFAULTS.watchdogMs,
     },
     sendTo: sendTo?.includes('*') ? '*' : new Set(sendTo ?? []),
+    models: new Set(models),
     isolation: DEFAULTS.isolation,
     snapshotEvery: (((raw.snapshot ?? {}) as Raw).everyTicks as number | undefined) ?? 0,
     declaredAt: `${source.file}:${line}`,
     listedAt,
   };
+}
+
+function readModels(source: YamlSource, raw: Raw, root: string, issues: ConfigIssue[]): ModelSpec[] {
+  const seen = new Set<string>();
+  return ((raw.models ?? []) as Raw[]).map((model, index) => {
+    const name = model.name as string;
+    if (seen.has(name))
+      issues.push(source.issue(['models', index, 'name'], `duplicate model name "${name}"`));
+    seen.add(name);
+    const threads = (model.threads ?? {}) as Raw;
+    const batching = (model.batching ?? {}) as Raw;
+    return {
+      name,
+      path: checkPath(source, ['models', index, 'path'], model.path as string, root, issues) ?? '',
+      providers: (model.providers as string[] | undefined) ?? [...DEFAULTS.providers],
+      intraOpThreads: (threads.intraOp as number | undefined) ?? DEFAULTS.threads,
+      interOpThreads: (threads.interOp as number | undefined) ?? DEFAULTS.threads,
+      batching: {
+        enabled: (batching.enabled as boolean | undefined) ?? DEFAULTS.batching.enabled,
+        maxBatch: (batching.maxBatch as number | undefined) ?? DEFAULTS.batching.maxBatch,
+        maxQueueDelayMs:
+          (batching.maxQueueDelayMs as number | undefined) ?? DEFAULTS.batching.maxQueueDelayMs,
+      },
+      warmup: (model.warmup as boolean | undefined) ?? false,
+      maxRequestBytes: (model.maxRequestBytes as number | undefined) ?? DEFAULTS.maxRequestBytes,
+    };
+  });
 }
 
 function encodeInit(init: unknown): Uint8Array {

@@ -19,6 +19,11 @@ export const DEFAULTS = {
   backoff: { initialTicks: 1, maxTicks: 64, multiplier: 2, jitter: 0 },
   watchdogMs: 10_000,
   isolation: 'process',
+  inference: 'live',
+  providers: ['cpu'],
+  threads: 1,
+  batching: { enabled: false, maxBatch: 8, maxQueueDelayMs: 2 },
+  maxRequestBytes: 64 * 1024 * 1024,
 } as const;
 
 const actorProperties = {
@@ -95,6 +100,13 @@ const actorProperties = {
         uniqueItems: true,
         items: { type: 'string', anyOf: [{ pattern: NAME_PATTERN }, { const: '*' }] },
         description: 'Agents this one may send to; "*" grants every agent. Default: none.',
+      },
+      models: {
+        type: 'array',
+        uniqueItems: true,
+        items: { type: 'string', pattern: NAME_PATTERN },
+        description:
+          'Models (declared in the system file) this agent may send requests to, at "@gpu/<model>". Default: none.',
       },
     },
   },
@@ -203,6 +215,76 @@ const supervisorNode = {
   },
 } as const;
 
+const threadCount = {
+  type: 'integer',
+  minimum: 0,
+  maximum: 256,
+  default: DEFAULTS.threads,
+  description: '0 lets ONNX Runtime choose.',
+} as const;
+
+const modelDefinition = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'path'],
+  properties: {
+    name: {
+      type: 'string',
+      pattern: NAME_PATTERN,
+      description: 'Agents address the model as "@gpu/<name>".',
+    },
+    path: { type: 'string', minLength: 1, description: 'Path of the .onnx file, relative to this file.' },
+    providers: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: 'string', pattern: '^[a-z][a-z0-9_-]*$' },
+      default: DEFAULTS.providers,
+      description:
+        'Execution providers in preference order (cuda, tensorrt, dml, coreml, webgpu, cpu); each is tried alone and cpu always ends the list.',
+    },
+    threads: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { intraOp: threadCount, interOp: threadCount },
+    },
+    batching: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Dynamic batching: requests from different agents with the same shapes run as one batch.',
+      properties: {
+        enabled: { type: 'boolean', default: DEFAULTS.batching.enabled },
+        maxBatch: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 65536,
+          default: DEFAULTS.batching.maxBatch,
+          description: 'Most rows (first dimension) in one run.',
+        },
+        maxQueueDelayMs: {
+          type: 'number',
+          minimum: 0,
+          maximum: 10_000,
+          default: DEFAULTS.batching.maxQueueDelayMs,
+          description: 'Longest a request waits for others to join its batch.',
+        },
+      },
+    },
+    warmup: {
+      type: 'boolean',
+      default: false,
+      description: 'Run one request of zeros before the model is ready.',
+    },
+    maxRequestBytes: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 2_147_483_647,
+      default: DEFAULTS.maxRequestBytes,
+      description: 'Largest request, in bytes of tensor data; larger ones get a TOO_LARGE error.',
+    },
+  },
+} as const;
+
 export const systemSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://troupe.dev/schema/v1/system.json',
@@ -237,7 +319,18 @@ export const systemSchema = {
           default: DEFAULTS.retryLimit,
           description: 'Retries of a message whose handling crashed the agent, before it is dead-lettered.',
         },
+        inference: {
+          enum: ['live', 'strict'],
+          default: DEFAULTS.inference,
+          description:
+            "live: a model's answer enters at the first tick boundary after it arrives (journal it to replay); strict: the tick after a request waits for its answer, so runs with inference are the same without a journal.",
+        },
       },
+    },
+    models: {
+      type: 'array',
+      description: 'ONNX models the GPU host loads and serves to agents at "@gpu/<name>".',
+      items: { $ref: '#/definitions/model' },
     },
     supervisor: {
       type: 'object',
@@ -247,5 +340,5 @@ export const systemSchema = {
     },
     agents: childList,
   },
-  definitions: { actor: actorDefinition, supervisor: supervisorNode },
+  definitions: { actor: actorDefinition, supervisor: supervisorNode, model: modelDefinition },
 } as const;

@@ -43,6 +43,8 @@ export interface AgentSpec {
   readonly limits: AgentLimits;
   /** Agents this one may send to; `'*'` grants all. */
   readonly sendTo: ReadonlySet<string> | '*';
+  /** Models this agent may send requests to. */
+  readonly models: ReadonlySet<string>;
   readonly isolation: 'process';
   /** Snapshot after every N handled ticks, restored on restart; 0 = never. */
   readonly snapshotEvery: number;
@@ -52,12 +54,36 @@ export interface AgentSpec {
   readonly listedAt: ReadonlyArray<string | number>;
 }
 
+export type InferenceMode = 'live' | 'strict';
+
+export interface ModelSpec {
+  readonly name: string;
+  /** Absolute path of the .onnx file. */
+  readonly path: string;
+  readonly providers: readonly string[];
+  readonly intraOpThreads: number;
+  readonly interOpThreads: number;
+  readonly batching: {
+    readonly enabled: boolean;
+    readonly maxBatch: number;
+    readonly maxQueueDelayMs: number;
+  };
+  readonly warmup: boolean;
+  readonly maxRequestBytes: number;
+}
+
 export interface SystemSpec {
   readonly name: string;
   readonly file: string;
   readonly root: string;
   readonly seed: number;
-  readonly scheduler: { readonly maxBatch: number; readonly retryLimit: number };
+  readonly scheduler: {
+    readonly maxBatch: number;
+    readonly retryLimit: number;
+    readonly inference: InferenceMode;
+  };
+  /** Models served by the GPU host, in declared order. */
+  readonly models: readonly ModelSpec[];
   /** The root of the supervision tree; it is named after the system. */
   readonly supervisor: SupervisorSpec;
   /** Every agent of the tree, in declared order (depth first), which is start order. */

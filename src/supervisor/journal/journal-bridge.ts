@@ -131,6 +131,11 @@ export class JournalBridge {
   }
 
   /** The tick belongs to the run being replayed (its records exist already). */
+  /** True while the tick is part of the recording being replayed. */
+  replaying(tick: number): boolean {
+    return this.#recorded(tick);
+  }
+
   #recorded(tick: number): boolean {
     return this.#replay !== undefined && tick <= this.#replay.plan.lastTick;
   }

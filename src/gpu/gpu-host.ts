@@ -1,0 +1,143 @@
+// The GPU host's main thread: takes commands from the supervisor, checks requests, queues them per
+// model and answers. Sessions run in worker threads (model-entry.ts), so this thread stays free.
+import {
+  type Answer,
+  decodeInferenceRequest,
+  encodeInferenceResult,
+  type GpuCommand,
+  type GpuEvent,
+  type InferenceError,
+  InferenceErrorCode,
+} from '../protocol/index.js';
+import { type Job, ModelEntry, type RunResult } from './model-entry.js';
+import { dimsToWire } from './model-info.js';
+import { checkRequest } from './request-check.js';
+
+export class GpuHost {
+  readonly #models = new Map<string, ModelEntry>();
+  readonly #emit: (events: GpuEvent[]) => void;
+  readonly #exit: () => void;
+
+  constructor(emit: (events: GpuEvent[]) => void, exit: () => void) {
+    this.#emit = emit;
+    this.#exit = exit;
+  }
+
+  handle(command: GpuCommand): void {
+    if (command.load) {
+      for (const spec of command.load.models ?? []) {
+        const name = spec.name ?? '';
+        if (this.#models.has(name)) continue;
+        this.#log(`loading model "${name}" from ${spec.path}`);
+        this.#models.set(name, new ModelEntry(spec, this.#modelEvents));
+      }
+    } else if (command.infer) {
+      this.#infer(
+        command.infer.id ?? '',
+        command.infer.model ?? '',
+        command.infer.request ?? new Uint8Array(0),
+      );
+    } else if (command.stop) {
+      void Promise.all([...this.#models.values()].map((entry) => entry.close())).then(this.#exit);
+    }
+  }
+
+  #infer(id: string, model: string, request: Uint8Array): void {
+    const entry = this.#models.get(model);
+    if (!entry) {
+      this.#answerError(id, model, InferenceErrorCode.UNKNOWN_MODEL, '', `no model "${model}" is loaded`);
+    } else if (entry.state === 'loading') {
+      entry.held.push({ id, request });
+    } else if (entry.state === 'failed' || !entry.info) {
+      const why = `model "${model}" is not available: ${entry.failure ?? 'it failed to load'}`;
+      this.#answerError(id, model, InferenceErrorCode.MODEL_UNAVAILABLE, '', why);
+    } else {
+      const decoded = decodeInferenceRequest(request);
+      if (!decoded.ok) {
+        this.#answerError(
+          id,
+          model,
+          InferenceErrorCode.BAD_REQUEST,
+          '',
+          `model "${model}": ${decoded.error}`,
+        );
+        return;
+      }
+      const checked = checkRequest(entry.info, decoded.request);
+      if (!checked.ok) {
+        this.#emit([{ answer: { id, model, error: checked.error } }]);
+        return;
+      }
+      const { inputs, outputs, rows, key } = checked;
+      entry.enqueue({ id, inputs, outputs, rows, key });
+    }
+  }
+
+  readonly #modelEvents = {
+    ready: (
+      entry: ModelEntry,
+      ready: { provider: string; skipped: Array<{ provider: string; reason: string }>; loadMs: number },
+    ) => {
+      const info = entry.info;
+      if (!info) return;
+      const wire = (tensors: typeof info.inputs) =>
+        tensors.map((tensor) => ({ name: tensor.name, dtype: tensor.dtype, dims: dimsToWire(tensor.dims) }));
+      this.#emit([
+        {
+          ready: {
+            model: entry.name,
+            provider: ready.provider,
+            skipped: ready.skipped,
+            inputs: wire(info.inputs),
+            outputs: wire(info.outputs),
+            loadMs: ready.loadMs,
+            batching: entry.batchingOn,
+          },
+        },
+      ]);
+      if (entry.spec.batching?.enabled && !entry.batchingOn) {
+        this.#log(
+          `batching is off for model "${entry.name}": its shapes do not stack along the first dimension`,
+          2,
+        );
+      }
+      this.#release(entry);
+    },
+    failed: (entry: ModelEntry, reason: string, skipped: Array<{ provider: string; reason: string }>) => {
+      this.#emit([{ failed: { model: entry.name, reason, skipped } }]);
+      this.#release(entry);
+    },
+    ran: (entry: ModelEntry, jobs: Job[], result: RunResult) => {
+      const answers: Answer[] = jobs.map((job, index) => {
+        if ('error' in result) {
+          const error: InferenceError = {
+            model: entry.name,
+            input: '',
+            code: InferenceErrorCode.RUN_FAILED,
+            message: `model "${entry.name}" failed to run: ${result.error}`,
+          };
+          return { id: job.id, model: entry.name, error };
+        }
+        const outputs = result.outputs[index] ?? [];
+        const payload = encodeInferenceResult({ model: entry.name, outputs });
+        return { id: job.id, model: entry.name, result: payload, batchRows: result.rows, run: result.run };
+      });
+      this.#emit(answers.map((answer) => ({ answer })));
+    },
+  };
+
+  /** Checks the requests that waited for the model to load. */
+  #release(entry: ModelEntry): void {
+    const held = entry.held;
+    entry.held = [];
+    for (const { id, request } of held) this.#infer(id, entry.name, request);
+  }
+
+  #answerError(id: string, model: string, code: InferenceErrorCode, input: string, message: string): void {
+    this.#emit([{ answer: { id, model, error: { model, input, code, message } } }]);
+  }
+
+  #log(text: string, level = 1): void {
+    this.#emit([{ log: { level, text } }]);
+  }
+}

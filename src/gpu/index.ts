@@ -1,0 +1,13 @@
+// Public surface of the GPU host side: what the supervisor and tools may use without loading ORT.
+export { type BatchPolicy, BatchQueue } from './batch-queue.js';
+export { bytesOf, DTYPES, isDtype, toTypedArray } from './dtypes.js';
+export {
+  batchingRefusal,
+  dimsFromWire,
+  type ModelDim,
+  type ModelInfo,
+  type TensorMeta,
+} from './model-info.js';
+export { probeOrder, probeProviders } from './provider-probe.js';
+export { type CheckedRequest, checkRequest } from './request-check.js';
+export { type RawTensor, splitOutputs, stackInputs } from './stack.js';

@@ -1,0 +1,40 @@
+// Messages between the GPU host's main thread and a model's worker thread.
+import type { ModelDim } from './model-info.js';
+import type { RawTensor } from './stack.js';
+
+export interface WorkerModelSpec {
+  name: string;
+  path: string;
+  providers: string[];
+  intraOpThreads: number;
+  interOpThreads: number;
+  warmup: boolean;
+}
+
+export interface ProviderSkipped {
+  provider: string;
+  reason: string;
+}
+
+export type ToWorker =
+  | { type: 'load'; spec: WorkerModelSpec }
+  | { type: 'run'; id: number; inputs: RawTensor[]; outputs: string[] };
+
+export interface WorkerTensorMeta {
+  name: string;
+  dtype: string;
+  dims: ModelDim[];
+}
+
+export type FromWorker =
+  | {
+      type: 'ready';
+      provider: string;
+      skipped: ProviderSkipped[];
+      inputs: WorkerTensorMeta[];
+      outputs: WorkerTensorMeta[];
+      loadMs: number;
+    }
+  | { type: 'failed'; reason: string; skipped: ProviderSkipped[] }
+  | { type: 'ran'; id: number; outputs: RawTensor[] }
+  | { type: 'run-failed'; id: number; reason: string };

@@ -1,0 +1,301 @@
+// The supervisor's side of the GPU host: starts it, restarts it when it dies (sending the requests
+// it held again), and turns its answers into exactly one reply per request.
+import type { ExitInfo, HostProcess, Launcher } from '../../launch/index.js';
+import {
+  type Answer,
+  decodeGpuFrame,
+  encodeGpuFrame,
+  type GpuEvent,
+  InferenceErrorCode,
+  type ModelSpecWire,
+} from '../../protocol/index.js';
+import type { Clock } from '../clock.js';
+import type { ModelSpec } from '../config/index.js';
+import type { RuntimeEvent } from '../events.js';
+import { describeExit } from '../exit-reason.js';
+import { type PendingRequest, PendingRequests } from './pending-requests.js';
+
+export interface GpuServiceOptions {
+  launcher: Launcher;
+  /** Built GPU host entry (dist/gpu/gpu-host-main.js). */
+  entry: string;
+  models: readonly ModelSpec[];
+  clock: Clock;
+  env?: Record<string, string>;
+  /** Restarts allowed within periodMs before the GPU host is given up. */
+  maxRestarts?: number;
+  periodMs?: number;
+  onAnswer: (request: PendingRequest, answer: Answer) => void;
+  onEvent: (event: RuntimeEvent) => void;
+}
+
+const RESTART_DELAYS_MS = [0, 100, 500, 2000];
+const STOP_TIMEOUT_MS = 5000;
+
+/** What the supervisor knows of one model, for the summary, `troupe models` and the dashboard. */
+export interface ModelStatus {
+  name: string;
+  state: 'loading' | 'ready' | 'failed';
+  provider: string;
+  skipped: Array<{ provider: string; reason: string }>;
+  failure?: string;
+  /** Requests answered with a result, and with an error. */
+  answered: number;
+  errors: number;
+  /** Runs of the model (a batch counts once) and the most rows one run held. */
+  runs: number;
+  largestBatch: number;
+}
+
+export type GpuState = 'starting' | 'running' | 'restarting' | 'failed' | 'stopping' | 'stopped';
+
+export class GpuService {
+  readonly #options: GpuServiceOptions;
+  readonly #pending = new PendingRequests();
+  #host: HostProcess | undefined;
+  #state: GpuState = 'stopped';
+  #restarts: number[] = [];
+  #restartTimer: (() => void) | undefined;
+  #stopped: (() => void) | undefined;
+  #answered = 0;
+  readonly #status = new Map<string, ModelStatus & { lastRun: number }>();
+  /** Why the GPU host was given up, once it has been. */
+  #failure = '';
+
+  constructor(options: GpuServiceOptions) {
+    this.#options = options;
+    for (const { name } of options.models) this.#status.set(name, this.#loading(name));
+  }
+
+  #loading(name: string): ModelStatus & { lastRun: number } {
+    const base = { answered: 0, errors: 0, runs: 0, largestBatch: 0, lastRun: 0, ...this.#status.get(name) };
+    return { ...base, name, state: 'loading', provider: '', skipped: [], lastRun: 0 };
+  }
+
+  /** Every declared model's state and counters, in declared order. */
+  models(): ModelStatus[] {
+    return [...this.#status.values()].map(({ lastRun: _, ...status }) => status);
+  }
+
+  get state(): GpuState {
+    return this.#state;
+  }
+
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  get pid(): number | undefined {
+    return this.#host?.pid;
+  }
+
+  get answered(): number {
+    return this.#answered;
+  }
+
+  start(): void {
+    this.#spawn();
+  }
+
+  /** Sends a request (an envelope to "@gpu/<model>"); its answer comes through onAnswer once. */
+  submit(id: string, model: string, request: Uint8Array): void {
+    const pending = this.#pending.add(id, model, request);
+    if (this.#state === 'failed') this.#giveUpOn([pending], this.#failure);
+    else this.#send([pending]);
+  }
+
+  /** Kills the GPU host, as a crash from outside would (tests and the dashboard). */
+  kill(): void {
+    this.#host?.kill();
+  }
+
+  /** Ends the GPU host. Requests still waiting are dropped: no agent runs to read them. */
+  stop(): Promise<void> {
+    this.#restartTimer?.();
+    this.#restartTimer = undefined;
+    const host = this.#host;
+    if (!host) {
+      this.#state = 'stopped';
+      this.#pending.clear();
+      return Promise.resolve();
+    }
+    this.#state = 'stopping';
+    return new Promise((resolve) => {
+      const cancel = this.#options.clock.setTimeout(() => host.kill(), STOP_TIMEOUT_MS);
+      this.#stopped = () => {
+        cancel();
+        resolve();
+      };
+      host.send(encodeGpuFrame({ commands: [{ stop: { reason: 'the system is stopping' } }] }));
+    });
+  }
+
+  #spawn(): void {
+    const host = this.#options.launcher.spawn({
+      entry: this.#options.entry,
+      name: 'gpu-host',
+      env: this.#options.env,
+    });
+    this.#host = host;
+    this.#state = this.#restarts.length > 0 ? 'restarting' : 'starting';
+    host.onFrame((bytes) => this.#onFrame(host, bytes));
+    host.onExit((info) => this.#onExit(host, info));
+    this.#options.onEvent({ type: 'gpu.spawned', pid: host.pid, restarts: this.#restarts.length });
+    for (const { name } of this.#options.models) this.#status.set(name, this.#loading(name));
+    const models: ModelSpecWire[] = this.#options.models.map((model) => ({
+      name: model.name,
+      path: model.path,
+      providers: [...model.providers],
+      intraOpThreads: model.intraOpThreads,
+      interOpThreads: model.interOpThreads,
+      batching: {
+        enabled: model.batching.enabled,
+        maxBatch: model.batching.maxBatch,
+        maxQueueDelayUs: Math.round(model.batching.maxQueueDelayMs * 1000),
+      },
+      warmup: model.warmup,
+      maxRequestBytes: model.maxRequestBytes,
+    }));
+    host.send(encodeGpuFrame({ commands: [{ load: { models } }] }));
+    // Requests the last host held go again; answers to them from the dead host are never counted.
+    this.#send(this.#pending.all());
+    this.#state = 'running';
+  }
+
+  #count(model: string, answer: Answer): void {
+    const status = this.#status.get(model);
+    if (!status) return;
+    if (answer.error) {
+      status.errors++;
+      return;
+    }
+    status.answered++;
+    status.largestBatch = Math.max(status.largestBatch, answer.batchRows ?? 0);
+    if (answer.run !== status.lastRun) status.runs++;
+    status.lastRun = answer.run ?? 0;
+  }
+
+  #send(requests: readonly PendingRequest[]): void {
+    if (!this.#host || requests.length === 0) return;
+    const commands = requests.map(({ id, model, request }) => ({ infer: { id, model, request } }));
+    this.#host.send(encodeGpuFrame({ commands }));
+  }
+
+  #onFrame(host: HostProcess, bytes: unknown): void {
+    if (host !== this.#host) return;
+    const decoded = decodeGpuFrame(bytes);
+    if (!decoded.ok) {
+      this.#options.onEvent({ type: 'frame.rejected', agent: 'gpu-host', reason: decoded.error });
+      host.kill();
+      return;
+    }
+    for (const event of decoded.frame.events) this.#onEvent(event);
+  }
+
+  #onEvent(event: GpuEvent): void {
+    const emit = this.#options.onEvent;
+    if (event.answer) {
+      const request = this.#pending.settle(event.answer.id ?? '');
+      if (!request) return;
+      this.#answered++;
+      this.#count(request.model, event.answer);
+      this.#options.onAnswer(request, event.answer);
+    } else if (event.ready) {
+      const { model, provider, skipped, loadMs, batching } = event.ready;
+      const status = this.#status.get(model ?? '');
+      if (status) {
+        status.state = 'ready';
+        status.provider = provider ?? '';
+        status.skipped = (skipped ?? []).map((skip) => ({
+          provider: skip.provider ?? '',
+          reason: skip.reason ?? '',
+        }));
+      }
+      emit({
+        type: 'model.ready',
+        model: model ?? '',
+        provider: provider ?? '',
+        skipped: (skipped ?? []).map((skip) => ({
+          provider: skip.provider ?? '',
+          reason: skip.reason ?? '',
+        })),
+        inputs: (event.ready.inputs ?? []).map(describeTensor),
+        outputs: (event.ready.outputs ?? []).map(describeTensor),
+        loadMs: Math.round(loadMs ?? 0),
+        batching: batching ?? false,
+      });
+    } else if (event.failed) {
+      const skipped = (event.failed.skipped ?? []).map((skip) => ({
+        provider: skip.provider ?? '',
+        reason: skip.reason ?? '',
+      }));
+      const status = this.#status.get(event.failed.model ?? '');
+      if (status) Object.assign(status, { state: 'failed', failure: event.failed.reason ?? '', skipped });
+      emit({
+        type: 'model.failed',
+        model: event.failed.model ?? '',
+        reason: event.failed.reason ?? '',
+        skipped,
+      });
+    } else if (event.log) {
+      emit({ type: 'gpu.log', level: event.log.level === 2 ? 'warn' : 'info', text: event.log.text ?? '' });
+    }
+  }
+
+  #onExit(host: HostProcess, info: ExitInfo): void {
+    if (host !== this.#host) return;
+    this.#host = undefined;
+    if (this.#state === 'stopping') {
+      this.#state = 'stopped';
+      this.#pending.clear();
+      this.#stopped?.();
+      return;
+    }
+    const reason = describeExit(info);
+    const now = this.#options.clock.now();
+    const period = this.#options.periodMs ?? 10_000;
+    this.#restarts = [...this.#restarts.filter((at) => now - at < period), now];
+    const exceeded = this.#restarts.length > (this.#options.maxRestarts ?? 5);
+    this.#options.onEvent({
+      type: 'gpu.crashed',
+      reason,
+      restarts: this.#restarts.length,
+      pending: this.#pending.size,
+    });
+    if (exceeded) {
+      this.#state = 'failed';
+      this.#failure = `the GPU host crashed ${this.#restarts.length} times within ${period} ms (last: ${reason})`;
+      this.#options.onEvent({ type: 'gpu.failed', reason: this.#failure });
+      this.#giveUpOn(this.#pending.clear(), this.#failure);
+      return;
+    }
+    this.#state = 'restarting';
+    const delay = RESTART_DELAYS_MS[Math.min(this.#restarts.length - 1, RESTART_DELAYS_MS.length - 1)] ?? 0;
+    this.#restartTimer = this.#options.clock.setTimeout(() => {
+      this.#restartTimer = undefined;
+      this.#spawn();
+    }, delay);
+  }
+
+  #giveUpOn(requests: readonly PendingRequest[], why: string): void {
+    for (const request of requests) {
+      this.#pending.settle(request.id);
+      const { model } = request;
+      const error = {
+        model,
+        input: '',
+        code: InferenceErrorCode.HOST_FAILED,
+        message: `model "${model}": ${why}`,
+      };
+      this.#options.onAnswer(request, { id: request.id, model, error });
+    }
+  }
+}
+
+function describeTensor(tensor: {
+  name?: string | null;
+  dtype?: string | null;
+  dims?: string[] | null;
+}): string {
+  return `${tensor.name ?? ''}: ${tensor.dtype ?? ''}[${(tensor.dims ?? []).join(', ')}]`;
+}
