@@ -58,7 +58,7 @@ describe('valid files', () => {
   it('applies every default to an inline actor', () => {
     const dir = project({ 'a.system.yaml': minimalSystem('  - name: solo\n    module: ./echo.wasm\n') });
     const spec = loadSystem(join(dir, 'a.system.yaml'));
-    expect(spec.scheduler).toEqual({ maxBatch: 1024, retryLimit: 2 });
+    expect(spec.scheduler).toEqual({ maxBatch: 1024, retryLimit: 2, inference: 'live' });
     expect(spec.supervisor).toEqual({
       name: 'demo',
       strategy: 'one_for_one',
@@ -226,5 +226,63 @@ describe('published JSON Schemas', () => {
     const read = (name: string) => JSON.parse(readFileSync(join(ROOT, 'schema', name), 'utf8'));
     expect(read('system.schema.json')).toEqual(JSON.parse(JSON.stringify(systemSchema)));
     expect(read('actor.schema.json')).toEqual(JSON.parse(JSON.stringify(actorSchema)));
+  });
+});
+
+describe('models', () => {
+  const withModels = (models: string, capabilities = '{ models: [mlp] }') =>
+    `name: demo\n${models}agents:\n  - name: a\n    module: echo.wasm\n    capabilities: ${capabilities}\n`;
+
+  it('fills in every default of a model and grants it to the agents that list it', () => {
+    const dir = project({
+      'mlp.onnx': 'bytes',
+      'demo.system.yaml': withModels('models:\n  - name: mlp\n    path: mlp.onnx\n'),
+    });
+    const spec = loadSystem(join(dir, 'demo.system.yaml'));
+    expect(spec.models).toEqual([
+      {
+        name: 'mlp',
+        path: join(dir, 'mlp.onnx'),
+        providers: ['cpu'],
+        intraOpThreads: 1,
+        interOpThreads: 1,
+        batching: { enabled: false, maxBatch: 8, maxQueueDelayMs: 2 },
+        warmup: false,
+        maxRequestBytes: 64 * 1024 * 1024,
+      },
+    ]);
+    expect(spec.agents[0]?.models).toEqual(new Set(['mlp']));
+    expect(spec.scheduler.inference).toBe('live');
+  });
+
+  it('names the line of a capability for a model the system does not declare', () => {
+    const dir = project({
+      'mlp.onnx': 'bytes',
+      'demo.system.yaml': withModels('models:\n  - name: mlp\n    path: mlp.onnx\n', '{ models: [mlp, llm] }'),
+    });
+    const [issue, ...rest] = issuesOf(() => loadSystem(join(dir, 'demo.system.yaml')));
+    expect(rest).toEqual([]);
+    expect(issue).toMatchObject({ line: 8, field: 'agents[0].capabilities.models[1]' });
+    expect(issue?.message).toBe('model "llm" is not declared in the system file\'s models (declared: mlp)');
+  });
+
+  it('refuses a missing model file, a duplicate model name and a bad batching setting', () => {
+    const dir = project({
+      'mlp.onnx': 'bytes',
+      'demo.system.yaml': withModels(
+        'models:\n  - name: mlp\n    path: gone.onnx\n  - name: mlp\n    path: mlp.onnx\n    batching: { maxBatch: 0 }\n',
+      ),
+    });
+    const issues = issuesOf(() => loadSystem(join(dir, 'demo.system.yaml')));
+    expect(issues.map((issue) => issue.field)).toEqual(['models[1].batching.maxBatch']);
+    const dir2 = project({
+      'mlp.onnx': 'bytes',
+      'demo.system.yaml': withModels('models:\n  - name: mlp\n    path: gone.onnx\n  - name: mlp\n    path: mlp.onnx\n'),
+    });
+    const issues2 = issuesOf(() => loadSystem(join(dir2, 'demo.system.yaml')));
+    expect(issues2.map((issue) => [issue.field, issue.message])).toEqual([
+      ['models[0].path', expect.stringMatching(/file "gone.onnx" not found/)],
+      ['models[1].name', 'duplicate model name "mlp"'],
+    ]);
   });
 });

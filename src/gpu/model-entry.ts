@@ -43,6 +43,7 @@ export class ModelEntry {
   #running: Job[] | undefined;
   #timer: NodeJS.Timeout | undefined;
   #runs = 0;
+  #pumpQueued = false;
 
   constructor(spec: ModelSpecWire, events: ModelEvents) {
     this.spec = spec;
@@ -73,7 +74,13 @@ export class ModelEntry {
 
   enqueue(job: Job): void {
     this.#queue.push(job, job.rows, job.key, performance.now());
-    this.#pump();
+    // Requests of one frame are all queued before the batch is taken, even with no queue delay.
+    if (this.#pumpQueued) return;
+    this.#pumpQueued = true;
+    queueMicrotask(() => {
+      this.#pumpQueued = false;
+      this.#pump();
+    });
   }
 
   async close(): Promise<void> {

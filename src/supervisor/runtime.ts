@@ -233,23 +233,24 @@ export class Runtime {
 
   /** Sends the tick's inference requests to the GPU host (held while a resume replays them). */
   #request(plan: TickPlan): void {
-    for (const envelope of plan.requests) {
-      const id = envelopeId(envelope);
-      const model = (envelope.to as string).slice(MODEL_PREFIX.length);
-      if (this.#bridge.replaying(plan.tick)) this.#replayRequests.set(id, envelope);
-      else this.#gpu?.submit(id, model, envelope.payload ?? new Uint8Array(0));
-    }
-    if (this.#replayRequests.size > 0 && !this.#bridge.replaying(plan.tick)) {
-      // The replayed part is over: what the journal did not answer is asked live.
-      for (const [id, envelope] of this.#replayRequests) {
-        this.#gpu?.submit(
-          id,
-          (envelope.to as string).slice(MODEL_PREFIX.length),
-          envelope.payload ?? new Uint8Array(0),
-        );
-      }
+    const live: Envelope[] = [];
+    if (!this.#bridge.replaying(plan.tick)) {
+      // The replayed part is over: what the journal did not answer is asked live, first.
+      live.push(...this.#replayRequests.values());
       this.#replayRequests.clear();
     }
+    for (const envelope of plan.requests) {
+      if (this.#bridge.replaying(plan.tick)) this.#replayRequests.set(envelopeId(envelope), envelope);
+      else live.push(envelope);
+    }
+    if (live.length === 0) return;
+    this.#gpu?.submit(
+      live.map((envelope) => ({
+        id: envelopeId(envelope),
+        model: (envelope.to as string).slice(MODEL_PREFIX.length),
+        request: envelope.payload ?? new Uint8Array(0),
+      })),
+    );
   }
 
   /** A model answered: live, it enters at the next boundary (and is journaled); strict, it waits. */

@@ -11,7 +11,7 @@ import {
   type RuntimeOptions,
   type SystemSpec,
 } from '../../src/supervisor/index.js';
-import { HOST_ENTRY } from './paths.js';
+import { GPU_ENTRY, HOST_ENTRY } from './paths.js';
 
 export interface ActorDecl {
   name: string;
@@ -19,6 +19,8 @@ export interface ActorDecl {
   init?: string;
   restart?: 'permanent' | 'transient' | 'temporary';
   sendTo?: string[];
+  /** Models the agent may use (capabilities.models). */
+  models?: string[];
   snapshotEveryTicks?: number;
 }
 
@@ -39,6 +41,9 @@ export interface SystemDecl {
   periodMs?: number;
   strategy?: 'one_for_one' | 'one_for_all' | 'rest_for_one';
   backoff?: { initialTicks?: number; maxTicks?: number; multiplier?: number; jitter?: number };
+  /** The system file's models list, as written. */
+  models?: object[];
+  inference?: 'live' | 'strict';
   agents: Array<ActorDecl | SupervisorDecl>;
 }
 
@@ -55,8 +60,8 @@ export function removeTempDirs(): void {
 }
 
 /** Writes a system file (JSON is valid YAML) and loads it, with the filesystem root as project root. */
-export function writeSystem(decl: SystemDecl): SystemSpec {
-  const file = join(tempDir(), 'test.system.yaml');
+export function writeSystem(decl: SystemDecl, dir = tempDir()): SystemSpec {
+  const file = join(dir, 'test.system.yaml');
   const child = (item: ActorDecl | SupervisorDecl): object =>
     'supervisor' in item
       ? { ...item, agents: item.agents.map(child) }
@@ -67,12 +72,17 @@ export function writeSystem(decl: SystemDecl): SystemSpec {
           ...(item.restart ? { restart: item.restart } : {}),
           ...(decl.limits ? { limits: decl.limits } : {}),
           ...(item.snapshotEveryTicks ? { snapshot: { everyTicks: item.snapshotEveryTicks } } : {}),
-          capabilities: { sendTo: item.sendTo ?? ['*'] },
+          capabilities: { sendTo: item.sendTo ?? ['*'], ...(item.models ? { models: item.models } : {}) },
         };
   const system = {
     name: 'test',
     seed: decl.seed ?? 1,
-    scheduler: { maxBatch: decl.maxBatch ?? 1024, retryLimit: decl.retryLimit ?? 2 },
+    scheduler: {
+      maxBatch: decl.maxBatch ?? 1024,
+      retryLimit: decl.retryLimit ?? 2,
+      ...(decl.inference ? { inference: decl.inference } : {}),
+    },
+    ...(decl.models ? { models: decl.models } : {}),
     supervisor: {
       maxRestarts: decl.maxRestarts ?? 5,
       periodMs: decl.periodMs ?? 60_000,
@@ -103,12 +113,13 @@ export function startRun(
   const runtime: Runtime = new Runtime(spec, {
     launcher: new NodeLauncher(),
     hostEntry: HOST_ENTRY,
+    gpuEntry: GPU_ENTRY,
     untilIdle: true,
     shutdownMs: 5000,
     ...options,
     onEvent: (event) => {
       events.push(event);
-      if (event.type === 'agent.spawned' && event.pid) pids.add(event.pid);
+      if ((event.type === 'agent.spawned' || event.type === 'gpu.spawned') && event.pid) pids.add(event.pid);
       if (event.type === 'tick') onTick?.(event, runtime);
       options.onEvent?.(event);
     },

@@ -97,11 +97,14 @@ export class GpuService {
     this.#spawn();
   }
 
-  /** Sends a request (an envelope to "@gpu/<model>"); its answer comes through onAnswer once. */
-  submit(id: string, model: string, request: Uint8Array): void {
-    const pending = this.#pending.add(id, model, request);
-    if (this.#state === 'failed') this.#giveUpOn([pending], this.#failure);
-    else this.#send([pending]);
+  /**
+   * Sends requests (envelopes to "@gpu/<model>"), in one frame so that requests of one tick can
+   * share a batch; each answer comes through onAnswer exactly once.
+   */
+  submit(requests: ReadonlyArray<{ id: string; model: string; request: Uint8Array }>): void {
+    const added = requests.map(({ id, model, request }) => this.#pending.add(id, model, request));
+    if (this.#state === 'failed') this.#giveUpOn(added, this.#failure);
+    else this.#send(added);
   }
 
   /** Kills the GPU host, as a crash from outside would (tests and the dashboard). */
