@@ -258,7 +258,10 @@ describe('models', () => {
   it('names the line of a capability for a model the system does not declare', () => {
     const dir = project({
       'mlp.onnx': 'bytes',
-      'demo.system.yaml': withModels('models:\n  - name: mlp\n    path: mlp.onnx\n', '{ models: [mlp, llm] }'),
+      'demo.system.yaml': withModels(
+        'models:\n  - name: mlp\n    path: mlp.onnx\n',
+        '{ models: [mlp, llm] }',
+      ),
     });
     const [issue, ...rest] = issuesOf(() => loadSystem(join(dir, 'demo.system.yaml')));
     expect(rest).toEqual([]);
@@ -277,7 +280,9 @@ describe('models', () => {
     expect(issues.map((issue) => issue.field)).toEqual(['models[1].batching.maxBatch']);
     const dir2 = project({
       'mlp.onnx': 'bytes',
-      'demo.system.yaml': withModels('models:\n  - name: mlp\n    path: gone.onnx\n  - name: mlp\n    path: mlp.onnx\n'),
+      'demo.system.yaml': withModels(
+        'models:\n  - name: mlp\n    path: gone.onnx\n  - name: mlp\n    path: mlp.onnx\n',
+      ),
     });
     const issues2 = issuesOf(() => loadSystem(join(dir2, 'demo.system.yaml')));
     expect(issues2.map((issue) => [issue.field, issue.message])).toEqual([

@@ -7,13 +7,7 @@ import ort from 'onnxruntime-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildMlp } from '../src/onnx-builder/index.js';
 import { InferenceErrorCode, type Tensor } from '../src/protocol/index.js';
-import {
-  collectAnswers,
-  float32Tensor,
-  forward,
-  randomValues,
-  request,
-} from './helpers/inference.js';
+import { collectAnswers, float32Tensor, forward, randomValues, request } from './helpers/inference.js';
 import { agentModule, ROOT } from './helpers/paths.js';
 import { killAllHosts, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
 
@@ -22,9 +16,20 @@ afterEach(() => {
   removeTempDirs();
 });
 
-const PADDLE_CLS = join(ROOT, 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
+const PADDLE_CLS = join(
+  ROOT,
+  'node_modules',
+  '@gutenye',
+  'ocr-models',
+  'assets',
+  'ch_ppocr_mobile_v2.0_cls_infer.onnx',
+);
 
-function writeMlp(dir: string, name = 'mlp.onnx', shape = { inputs: 32, hidden: [64, 64], outputs: 8, seed: 3 }) {
+function writeMlp(
+  dir: string,
+  name = 'mlp.onnx',
+  shape = { inputs: 32, hidden: [64, 64], outputs: 8, seed: 3 },
+) {
   const path = join(dir, name);
   writeFileSync(path, buildMlp(shape));
   return path;
@@ -32,7 +37,10 @@ function writeMlp(dir: string, name = 'mlp.onnx', shape = { inputs: 32, hidden: 
 
 /** Runs the model in this process, as a user would without Troupe. */
 async function direct(path: string, inputs: readonly Tensor[]): Promise<Record<string, Uint8Array>> {
-  const session = await ort.InferenceSession.create(path, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
+  const session = await ort.InferenceSession.create(path, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: 1,
+  });
   const feeds: Record<string, ort.Tensor> = {};
   for (const input of inputs) {
     const data = input.data as Uint8Array;
@@ -62,7 +70,9 @@ describe('GPU host', () => {
     );
     const answers = collectAnswers();
     const run = startRun(spec, { onBatch: answers.onBatch });
-    const sent = [1, 3, 5].map((rows, index) => float32Tensor('x', [rows, 32], randomValues(rows * 32, index + 1)));
+    const sent = [1, 3, 5].map((rows, index) =>
+      float32Tensor('x', [rows, 32], randomValues(rows * 32, index + 1)),
+    );
     for (const tensor of sent) run.runtime.inject('proxy', 'forward', forward('@gpu/mlp', request(tensor)));
     const summary = await run.done;
     expect(summary.ok).toBe(true);
@@ -86,7 +96,9 @@ describe('GPU host', () => {
       const spec = writeSystem(
         {
           inference: 'strict',
-          models: [{ name: 'mlp', path: './mlp.onnx', batching: { enabled, maxBatch: 8, maxQueueDelayMs: 20 } }],
+          models: [
+            { name: 'mlp', path: './mlp.onnx', batching: { enabled, maxBatch: 8, maxQueueDelayMs: 20 } },
+          ],
           agents: names.map((name) => ({
             name,
             module: agentModule('classifier'),
@@ -132,7 +144,9 @@ describe('GPU host', () => {
     const [result] = answers.results('proxy');
     expect(result?.outputs[0]?.dims).toEqual([2, 2]);
     const expected = await direct(PADDLE_CLS, [image]);
-    expect(Buffer.from(result?.outputs[0]?.data ?? []).equals(Buffer.from(expected['softmax_0.tmp_0'] ?? []))).toBe(true);
+    expect(
+      Buffer.from(result?.outputs[0]?.data ?? []).equals(Buffer.from(expected['softmax_0.tmp_0'] ?? [])),
+    ).toBe(true);
     // Its output's batch dimension has another name than its input's: batching stays off, said why.
     const warning = run.events.find((event) => event.type === 'gpu.log' && event.level === 'warn');
     expect(warning).toMatchObject({ text: expect.stringContaining('batching is off for model "cls"') });
@@ -199,7 +213,8 @@ describe('GPU host', () => {
     );
     const answers = collectAnswers();
     const run = startRun(spec, { onBatch: answers.onBatch });
-    const x = (rows: number, width = 32) => float32Tensor('x', [rows, width], randomValues(rows * width, rows));
+    const x = (rows: number, width = 32) =>
+      float32Tensor('x', [rows, width], randomValues(rows * width, rows));
     const sends: Array<[string, Uint8Array, string?]> = [
       ['@gpu/nope', request(x(1))],
       ['@gpu/mlp', request({ name: 'x', dtype: 'int64', dims: [1, 32], data: new Uint8Array(256) })],
@@ -213,7 +228,8 @@ describe('GPU host', () => {
       ['@gpu/mlp', request({ name: 'x', dtype: 'float32', dims: [1, 32], data: new Uint8Array(10) })],
       ['@gpu/mlp', request(x(2))],
     ];
-    for (const [to, payload, kind] of sends) run.runtime.inject('proxy', 'forward', forward(to, payload, kind));
+    for (const [to, payload, kind] of sends)
+      run.runtime.inject('proxy', 'forward', forward(to, payload, kind));
     run.runtime.inject('outsider', 'forward', forward('@gpu/mlp', request(x(1))));
     const summary = await run.done;
     expect(summary.ok).toBe(true);
@@ -238,7 +254,8 @@ describe('GPU host', () => {
       ]),
     );
     expect(errors).toHaveLength(10);
-    const message = (code: string) => errors.find((error) => InferenceErrorCode[error.code] === code)?.message;
+    const message = (code: string) =>
+      errors.find((error) => InferenceErrorCode[error.code] === code)?.message;
     expect(message('UNKNOWN_MODEL')).toMatch(/no model "nope" is declared/);
     expect(message('WRONG_DTYPE')).toMatch(/model "mlp": input "x" must be float32 \(got int64\)/);
     expect(message('TOO_LARGE')).toMatch(/over maxRequestBytes 4096/);
@@ -286,4 +303,7 @@ describe('GPU host', () => {
   });
 });
 
-type RuntimeEventOf<T extends string> = Extract<import('../src/supervisor/index.js').RuntimeEvent, { type: T }>;
+type RuntimeEventOf<T extends string> = Extract<
+  import('../src/supervisor/index.js').RuntimeEvent,
+  { type: T }
+>;

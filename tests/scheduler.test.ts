@@ -81,7 +81,13 @@ describe('ordering key', () => {
 
   it('does not start a tick while one is running, and sleeps when nothing is pending', () => {
     const scheduler = new Scheduler([agent('a')], { maxBatch: 100, retryLimit: 2 });
-    expect(scheduler.plan(all)).toEqual({ tick: 0, batches: [], deadLetters: [], rejected: [], requests: [] });
+    expect(scheduler.plan(all)).toEqual({
+      tick: 0,
+      batches: [],
+      deadLetters: [],
+      rejected: [],
+      requests: [],
+    });
     scheduler.stage(EXTERNAL, [out('a')]);
     scheduler.plan(all);
     expect(() => scheduler.plan(all)).toThrow(/still running/);

@@ -11,6 +11,7 @@ import {
 import { CONTROL_HELP } from './control.js';
 import { inspectCommand } from './inspect-command.js';
 import { inspectTick } from './inspect-tick.js';
+import { modelsCommand } from './models-command.js';
 import { replayCommand } from './replay-command.js';
 import { runCommand, TROUPE_VERSION } from './run-command.js';
 import { UsageError } from './usage-error.js';
@@ -20,6 +21,7 @@ const USAGE = `usage:
             [--journal FILE [--journal-sync tick|interval|none] [--resume [--force]]]
   troupe replay <journal> [--system FILE] [--force] [--json] [--root DIR]
   troupe inspect <journal> [--tick N [--agent A]] [--json] [--root DIR]
+  troupe models <system.yaml> [--json] [--root DIR]
   troupe validate <system.yaml | actor.yaml> [--root DIR]
   troupe schema [system | actor]
   troupe --version
@@ -70,6 +72,9 @@ async function main(argv: string[]): Promise<number> {
         resume: values.resume ?? false,
         force: values.force ?? false,
       });
+    case 'models':
+      if (!file) throw new UsageError('troupe models needs a system file');
+      return modelsCommand(file, { json: values.json ?? false, root: values.root });
     case 'validate':
       if (!file) throw new UsageError('troupe validate needs a file');
       validateFile(file, { root: values.root });

@@ -114,6 +114,7 @@ function jsonEvent(event: RuntimeEvent): object {
     deadLetters: summary.deadLetters,
     rejectedFrames: summary.rejectedFrames,
     agents: summary.agents,
+    ...(summary.models ? { models: summary.models } : {}),
   };
 }
 

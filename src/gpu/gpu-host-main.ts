@@ -1,12 +1,18 @@
 // GPU host process entry: wiring only. Started by a launcher like an agent host; owns every ONNX
 // Runtime session of the system (DESIGN §8).
+import { testDelay } from '../actors/index.js';
 import { connectToParent } from '../launch/index.js';
 import { decodeGpuFrame, encodeGpuFrame } from '../protocol/index.js';
 import { GpuHost } from './gpu-host.js';
 
 const channel = connectToParent();
 const host = new GpuHost(
-  (events) => channel.send(encodeGpuFrame({ events })),
+  (events) => {
+    // TROUPE_TEST_HOST_DELAY_MS: answers come back after random delays (tests of strict mode).
+    const delay = testDelay();
+    if (delay) void delay.then(() => channel.send(encodeGpuFrame({ events })));
+    else channel.send(encodeGpuFrame({ events }));
+  },
   () => setImmediate(() => process.exit(0)),
 );
 

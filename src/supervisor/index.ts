@@ -26,6 +26,7 @@ export {
 } from './config/index.js';
 export type { AgentSummary, ProviderSkip, RunSummary, RuntimeEvent } from './events.js';
 export type { ModelStatus } from './inference/index.js';
+export { GpuService } from './inference/index.js';
 export type { JournalSink, SyncPolicy } from './journal/index.js';
 export {
   configHash,

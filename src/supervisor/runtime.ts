@@ -72,7 +72,6 @@ export interface RuntimeOptions {
  * handling a batch; limits.watchdogMs covers batches, this covers (re)starts.
  */
 const START_TIMEOUT_MS = 60_000;
-const GPU_ENTRY = new URL('../gpu/gpu-host-main.js', import.meta.url).pathname;
 /** Dead letters kept for re-injection; all are counted, the oldest beyond this are forgotten. */
 const DEAD_LETTERS_KEPT = 10_000;
 
@@ -122,7 +121,7 @@ export class Runtime {
     if (spec.models.length > 0 && !pureReplay) {
       this.#gpu = new GpuService({
         launcher: options.launcher,
-        entry: options.gpuEntry ?? GPU_ENTRY,
+        entry: options.gpuEntry,
         models: spec.models,
         clock: this.#clock,
         env: options.hostEnv,

@@ -20,7 +20,12 @@ export function forward(to: string, payload: Uint8Array, kind = INFER_KIND): Uin
 }
 
 export function float32Tensor(name: string, dims: number[], values: Float32Array): Tensor {
-  return { name, dtype: 'float32', dims, data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };
+  return {
+    name,
+    dtype: 'float32',
+    dims,
+    data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+  };
 }
 
 export function request(...inputs: Tensor[]): Uint8Array {
@@ -50,7 +55,8 @@ export function collectAnswers(): Answers {
     list,
     onBatch: (_tick, agent, envelopes) => {
       for (const envelope of envelopes) {
-        if (envelope.kind === INFER_RESULT_KIND || envelope.kind === INFER_ERROR_KIND) list.push({ agent, envelope });
+        if (envelope.kind === INFER_RESULT_KIND || envelope.kind === INFER_ERROR_KIND)
+          list.push({ agent, envelope });
       }
     },
     results: (agent) =>

@@ -1,5 +1,6 @@
 // The supervisor's side of the GPU host: starts it, restarts it when it dies (sending the requests
 // it held again), and turns its answers into exactly one reply per request.
+import { fileURLToPath } from 'node:url';
 import type { ExitInfo, HostProcess, Launcher } from '../../launch/index.js';
 import {
   type Answer,
@@ -17,8 +18,8 @@ import { type PendingRequest, PendingRequests } from './pending-requests.js';
 
 export interface GpuServiceOptions {
   launcher: Launcher;
-  /** Built GPU host entry (dist/gpu/gpu-host-main.js). */
-  entry: string;
+  /** Built GPU host entry. Default: dist/gpu/gpu-host-main.js beside this module. */
+  entry?: string | undefined;
   models: readonly ModelSpec[];
   clock: Clock;
   env?: Record<string, string>;
@@ -29,6 +30,7 @@ export interface GpuServiceOptions {
   onEvent: (event: RuntimeEvent) => void;
 }
 
+const GPU_ENTRY = fileURLToPath(new URL('../../gpu/gpu-host-main.js', import.meta.url));
 const RESTART_DELAYS_MS = [0, 100, 500, 2000];
 const STOP_TIMEOUT_MS = 5000;
 
@@ -135,7 +137,7 @@ export class GpuService {
 
   #spawn(): void {
     const host = this.#options.launcher.spawn({
-      entry: this.#options.entry,
+      entry: this.#options.entry ?? GPU_ENTRY,
       name: 'gpu-host',
       env: this.#options.env,
     });

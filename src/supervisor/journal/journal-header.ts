@@ -32,10 +32,11 @@ export function journalHeader(
   };
 }
 
-/** SHA-256 (hex) of each agent's module, by agent name. */
+/** SHA-256 (hex) of each agent's module, by agent name, and of each model, by "@gpu/<model>". */
 export function journalModuleHashes(spec: SystemSpec): Record<string, string> {
   const hashes: Record<string, string> = {};
   for (const agent of spec.agents) hashes[agent.name] = sha256Hex(readFileSync(agent.modulePath));
+  for (const model of spec.models) hashes[`@gpu/${model.name}`] = sha256Hex(readFileSync(model.path));
   return hashes;
 }
 
@@ -48,12 +49,15 @@ export function configHash(spec: SystemSpec): string {
     limits: agent.limits,
     sendTo: agent.sendTo === '*' ? '*' : [...agent.sendTo].sort(),
     snapshotEvery: agent.snapshotEvery,
+    models: [...agent.models].sort(),
   }));
+  const models = spec.models.map(({ path: _, ...model }) => model);
   const canonical = JSON.stringify({
     seed: spec.seed,
     scheduler: spec.scheduler,
     supervisor: spec.supervisor,
     agents,
+    models,
   });
   return sha256Hex(Buffer.from(canonical));
 }
