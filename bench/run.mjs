@@ -2,7 +2,8 @@
 //   1. envelopes/s routed through the supervisor between two agent processes, against naive IPC
 //      with one send per message routed through the parent (same payload size);
 //   2. spawn-to-ready time per agent;
-//   3. fuel meter cost (fuel.mjs), restart latency (restart.mjs), journal cost (journal.mjs).
+//   3. fuel meter cost (fuel.mjs), restart latency (restart.mjs), journal cost (journal.mjs);
+//   4. the GPU host: batching, round-trip latency and responsiveness (inference.mjs).
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { NodeLauncher } from '../dist/launch/index.js';
 import { Runtime } from '../dist/supervisor/index.js';
 import { run as fuelBench } from './fuel.mjs';
+import { run as inferenceBench } from './inference.mjs';
 import { run as journalBench } from './journal.mjs';
 import { run as restartBench } from './restart.mjs';
 import { hostEntry, PAYLOAD, routed, writeSystem } from './routed.mjs';
@@ -101,6 +103,8 @@ try {
   await restartBench();
   console.log('');
   await journalBench();
+  console.log('');
+  await inferenceBench(work);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

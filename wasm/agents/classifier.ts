@@ -1,6 +1,7 @@
-// Classifies random feature vectors with a model served by the GPU host: sends one request at a
-// time to "@gpu/<model>", reads the softmax output's argmax, reports it, and finishes after
-// `requests` answers. Init: model=mlp; input=x; output=y; width=16; requests=5; report=<agent>.
+// Classifies random feature vectors with a model served by the GPU host: keeps `parallel` requests
+// to "@gpu/<model>" outstanding, reads each answer's argmax, reports it, and finishes after
+// `requests` answers. Init: model=mlp; input=x; output=y; width=16; requests=5; parallel=1;
+// report=<agent>.
 import {
   INFER_ERROR_KIND,
   INFER_RESULT_KIND,
@@ -26,6 +27,8 @@ let output = "y";
 let width: i32 = 16;
 let requests: i32 = 5;
 let report = "";
+let parallel: i32 = 1;
+let sent: i32 = 0;
 let answered: i32 = 0;
 
 onInit((data: Uint8Array): void => {
@@ -35,10 +38,12 @@ onInit((data: Uint8Array): void => {
   width = <i32>intParam(data, "width", width);
   requests = <i32>intParam(data, "requests", requests);
   report = param(data, "report", "");
-  ask();
+  parallel = <i32>intParam(data, "parallel", parallel);
+  for (let i = 0; i < parallel && sent < requests; i++) ask();
 });
 
 function ask(): void {
+  sent++;
   const features = new Float32Array(width);
   for (let i = 0; i < width; i++) features[i] = <f32>(random() * 2 - 1);
   infer(model, new InferenceRequest().addFloat32(input, [1, width], features));
@@ -59,6 +64,6 @@ onMessage((message: Message): bool => {
     return false;
   }
   if (answered >= requests) return true;
-  ask();
+  if (sent < requests) ask();
   return false;
 });
