@@ -29,6 +29,10 @@ export function formatEvent(event: RuntimeEvent, width: number): string | undefi
       return `[t${event.tick}] idle: no agent has mail`;
     case 'system.stopping':
       return `stopping: ${event.reason}`;
+    case 'system.paused':
+      return `[t${event.tick}] paused`;
+    case 'system.resumed':
+      return `[t${event.tick}] resumed`;
     case 'gpu.spawned':
       return `       gpu-host process started (pid ${event.pid ?? '?'})${event.restarts > 0 ? `, restart ${event.restarts}` : ''}`;
     case 'gpu.crashed':

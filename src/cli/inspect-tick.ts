@@ -4,7 +4,7 @@ import { NodeLauncher } from '../launch/index.js';
 import { type Envelope, envelopeId, type Output } from '../protocol/index.js';
 import { ReplayDriver, ReplayPlan, Runtime } from '../supervisor/index.js';
 import { openJournalFor } from './journal-open.js';
-import { HOST_ENTRY } from './run-command.js';
+import { HOST_ENTRY } from './run-output.js';
 import { UsageError } from './usage-error.js';
 
 export interface InspectTickFlags {

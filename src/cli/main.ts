@@ -19,6 +19,7 @@ import { UsageError } from './usage-error.js';
 const USAGE = `usage:
   troupe run <system.yaml> [--seed N] [--max-ticks N] [--until-idle] [--json] [--control] [--root DIR]
             [--journal FILE [--journal-sync tick|interval|none] [--resume [--force]]]
+            [--dashboard [--port N]]
   troupe replay <journal> [--system FILE] [--force] [--json] [--root DIR]
   troupe inspect <journal> [--tick N [--agent A]] [--json] [--root DIR]
   troupe models <system.yaml> [--json] [--root DIR]
@@ -48,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
       agent: { type: 'string' },
       'journal-sync': { type: 'string', default: 'tick' },
       root: { type: 'string' },
+      dashboard: { type: 'boolean', default: false },
+      port: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', default: false },
     },
@@ -71,6 +74,8 @@ async function main(argv: string[]): Promise<number> {
         journalSync: syncPolicy(values['journal-sync']),
         resume: values.resume ?? false,
         force: values.force ?? false,
+        dashboard: values.dashboard ?? false,
+        port: integerFlag('--port', values.port, 0, 65535),
       });
     case 'models':
       if (!file) throw new UsageError('troupe models needs a system file');

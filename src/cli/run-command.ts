@@ -1,6 +1,5 @@
 // `troupe run`: loads a system, runs it on the Node backend, prints events, exits by outcome.
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { NodeLauncher } from '../launch/index.js';
 import {
   JournalWriter,
@@ -10,14 +9,15 @@ import {
   ReplayPlan,
   type RunSummary,
   Runtime,
-  type RuntimeEvent,
   type RuntimeOptions,
   type SyncPolicy,
   type SystemSpec,
 } from '../supervisor/index.js';
 import { listenForCommands } from './control-stdin.js';
-import { formatControl, formatEvent } from './format.js';
+import { runDashboard } from './dashboard-command.js';
+import { formatControl } from './format.js';
 import { openJournalFor } from './journal-open.js';
+import { eventPrinter, HOST_ENTRY, onSignals } from './run-output.js';
 import { UsageError } from './usage-error.js';
 
 export interface RunFlags {
@@ -34,9 +34,10 @@ export interface RunFlags {
   /** Continue the run recorded in `journal`: replay it to its last tick, then go on live. */
   resume: boolean;
   force: boolean;
+  /** Serve the supervisor window on 127.0.0.1 (port 0: any free one). */
+  dashboard: boolean;
+  port?: number;
 }
-
-export const HOST_ENTRY = fileURLToPath(new URL('../actors/host-main.js', import.meta.url));
 
 export const TROUPE_VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -45,6 +46,17 @@ export const TROUPE_VERSION = (
 /** Resolves to the process exit code: 0 for a normal end, 2 when the system stopped on failure. */
 export async function runCommand(flags: RunFlags): Promise<number> {
   const { maxTicks, untilIdle } = flags;
+  if (flags.dashboard) {
+    if (flags.journal || flags.resume || flags.control) {
+      throw new UsageError(
+        '--dashboard does not go with --journal, --resume or --control (the dashboard has its own controls)',
+      );
+    }
+    const summary = await runDashboard(flags);
+    return summary.ok ? 0 : 2;
+  } else if (flags.port !== undefined) {
+    throw new UsageError('--port goes with --dashboard');
+  }
   if (flags.resume) {
     if (!flags.journal)
       throw new UsageError('--resume needs --journal FILE, the journal of the run to continue');
@@ -68,29 +80,15 @@ export async function runSystem(
   options: Pick<RuntimeOptions, 'journal' | 'replay' | 'maxTicks' | 'untilIdle' | 'checkpointEvery'>,
   output: { json: boolean; control?: boolean },
 ): Promise<RunSummary> {
-  const width = Math.max(...spec.agents.map((agent) => agent.name.length));
-  const print = (event: RuntimeEvent) => {
-    // Per-tick events feed the dashboard; on a terminal they would drown everything else.
-    if (event.type === 'tick') return;
-    const line = output.json ? JSON.stringify(jsonEvent(event)) : formatEvent(event, width);
-    if (line !== undefined) process.stdout.write(`${line}\n`);
-  };
+  const print = eventPrinter(spec, output.json);
   const runtime = new Runtime(spec, {
     ...options,
     launcher: new NodeLauncher(),
     hostEntry: HOST_ENTRY,
     onEvent: print,
   });
-  let interrupts = 0;
-  const interrupt = (signal: NodeJS.Signals) => {
-    interrupts++;
-    if (interrupts === 1) runtime.requestStop(`interrupted by ${signal}`);
-    // A second interrupt means "now": the hosts notice the closed channel and exit on their own.
-    else process.exit(130);
-  };
-  process.on('SIGINT', interrupt);
-  process.on('SIGTERM', interrupt);
   const done = runtime.start();
+  const stopOnSignals = onSignals((signal) => runtime.requestStop(`interrupted by ${signal}`));
   const names = new Set(spec.agents.map((agent) => agent.name));
   const control = output.control
     ? listenForCommands(runtime, names, (line) => {
@@ -100,22 +98,8 @@ export async function runSystem(
     : undefined;
   const summary = await done;
   control?.close();
-  process.off('SIGINT', interrupt);
-  process.off('SIGTERM', interrupt);
+  stopOnSignals();
   return summary;
-}
-
-// The summary rides along in run.end for the pretty printer; in JSON its totals are enough.
-function jsonEvent(event: RuntimeEvent): object {
-  if (event.type !== 'run.end') return event;
-  const { summary, ...rest } = event;
-  return {
-    ...rest,
-    deadLetters: summary.deadLetters,
-    rejectedFrames: summary.rejectedFrames,
-    agents: summary.agents,
-    ...(summary.models ? { models: summary.models } : {}),
-  };
 }
 
 function openJournal(path: string, sync: SyncPolicy, spec: SystemSpec): JournalWriter {

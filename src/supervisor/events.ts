@@ -32,6 +32,7 @@ export type RuntimeEvent =
     }
   | { type: 'model.failed'; model: string; reason: string; skipped: ProviderSkip[] }
   | { type: 'system.stopping'; reason: string }
+  | { type: 'system.paused' | 'system.resumed'; tick: number }
   | {
       type: 'run.end';
       ok: boolean;

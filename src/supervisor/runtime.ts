@@ -93,6 +93,9 @@ export class Runtime {
   readonly #deadLetters = new DeadLetterLog(DEAD_LETTERS_KEPT);
   #rejectedFrames = 0;
   #idle = false;
+  /** Paused: no tick starts; `#steps` ticks may still run (step one tick at a time). */
+  #paused = false;
+  #steps = 0;
   #stop: { reason: string; ok: boolean } | undefined;
   #shuttingDown = false;
   /** Journal recording and replay (journal/journal-bridge.ts); inert without either. */
@@ -225,6 +228,13 @@ export class Runtime {
     return this.#gpu?.pid;
   }
 
+  /** The GPU host's state, pid and requests waiting, when the system has models. */
+  gpuStatus(): { state: string; pid?: number; pending: number } | undefined {
+    const gpu = this.#gpu;
+    if (!gpu) return undefined;
+    return { state: gpu.state, ...(gpu.pid ? { pid: gpu.pid } : {}), pending: gpu.pending };
+  }
+
   /** The declared models: state, provider and counters. Empty without models. */
   models(): ModelStatus[] {
     return this.#gpu?.models() ?? [];
@@ -281,6 +291,71 @@ export class Runtime {
     this.#answers = [];
     for (const { from, output } of answers) this.#enter(from, output);
     return true;
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** The last tick started. */
+  get tick(): number {
+    return this.#scheduler.tick;
+  }
+
+  /** Stops starting ticks after the one in flight (agents keep their state; crashes are still handled). */
+  pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#steps = 0;
+    this.#emit({ type: 'system.paused', tick: this.#scheduler.tick });
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#emit({ type: 'system.resumed', tick: this.#scheduler.tick });
+    this.#pump();
+  }
+
+  /** While paused: runs one more tick. */
+  step(): void {
+    if (!this.#paused) return;
+    this.#steps++;
+    this.#pump();
+  }
+
+  /**
+   * Restarts an agent by hand: its host is killed and its supervisor restarts it as after any
+   * crash. Returns why not when it cannot be (unknown, or not running).
+   */
+  restart(agent: string): string | undefined {
+    const slot = this.#slots.get(agent);
+    if (!slot) return `no agent named "${agent}"`;
+    if (!slot.host || slot.state === 'stopped' || slot.state === 'failed') {
+      return `"${agent}" is ${slot.state}: it has no process to restart`;
+    }
+    slot.faultReason = 'restarted by hand';
+    slot.host.kill();
+    return undefined;
+  }
+
+  /** Per agent: lifecycle state, mailbox depth, deliveries, restarts and last crash. */
+  agents(): Array<{
+    name: string;
+    state: string;
+    mailbox: number;
+    delivered: number;
+    restarts: number;
+    lastCrash?: string;
+  }> {
+    return [...this.#slots.values()].map((slot) => ({
+      name: slot.name,
+      state: slot.state,
+      mailbox: this.#scheduler.mailboxDepth(slot.name),
+      delivered: slot.delivered,
+      restarts: slot.restarts,
+      ...(slot.lastCrash ? { lastCrash: slot.lastCrash } : {}),
+    }));
   }
 
   /** Ends the run after the tick in flight, stopping agents in reverse start order. */
@@ -513,6 +588,10 @@ export class Runtime {
         this.#scheduler.stage(slot.name, slot.initOutputs);
         slot.initOutputs = undefined;
       }
+    }
+    if (this.#paused) {
+      if (this.#steps === 0) return;
+      this.#steps--;
     }
     const { maxTicks } = this.#options;
     if (maxTicks !== undefined && this.#scheduler.tick >= maxTicks) {

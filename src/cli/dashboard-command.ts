@@ -1,0 +1,55 @@
+// `troupe run <system> --dashboard [--port N]`: runs the system behind the supervisor window's UI,
+// served on 127.0.0.1 with a token; the log goes on in the terminal as without the dashboard.
+import { fileURLToPath } from 'node:url';
+import { DashboardSession, startDashboardServer } from '../dashboard/index.js';
+import { NodeLauncher } from '../launch/index.js';
+import { loadSystem, type RunSummary, Runtime } from '../supervisor/index.js';
+import type { RunFlags } from './run-command.js';
+import { eventPrinter, HOST_ENTRY, onSignals } from './run-output.js';
+import { UsageError } from './usage-error.js';
+
+const UI_DIR = fileURLToPath(new URL('../ui/', import.meta.url));
+
+export async function runDashboard(flags: RunFlags): Promise<RunSummary> {
+  const load = () => {
+    const spec = loadSystem(flags.file, { root: flags.root });
+    return flags.seed === undefined ? spec : { ...spec, seed: flags.seed };
+  };
+  const session = new DashboardSession({
+    load,
+    create: (spec, hooks) => {
+      const print = eventPrinter(spec, flags.json);
+      return new Runtime(spec, {
+        launcher: new NodeLauncher(),
+        hostEntry: HOST_ENTRY,
+        maxTicks: flags.maxTicks,
+        untilIdle: flags.untilIdle,
+        onBatch: hooks.onBatch,
+        onEvent: (event) => {
+          print(event);
+          hooks.onEvent(event);
+        },
+      });
+    },
+  });
+  session.start();
+  let server: Awaited<ReturnType<typeof startDashboardServer>>;
+  try {
+    server = await startDashboardServer(session, { uiDir: UI_DIR, port: flags.port });
+  } catch (error) {
+    session.stop('the dashboard could not start');
+    await session.done;
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? `port ${flags.port} is in use` : (error as Error).message;
+    throw new UsageError(`the dashboard cannot listen on 127.0.0.1: ${why}`);
+  }
+  const line = flags.json
+    ? JSON.stringify({ type: 'dashboard.ready', url: server.url })
+    : `dashboard: ${server.url}`;
+  process.stdout.write(`${line}\n`);
+  const stopOnSignals = onSignals((signal) => session.stop(`interrupted by ${signal}`));
+  const summary = await session.done;
+  stopOnSignals();
+  await server.close();
+  return summary;
+}

@@ -1,0 +1,49 @@
+// What `troupe run` prints and how it stops: shared by plain runs and dashboard runs.
+import { fileURLToPath } from 'node:url';
+import type { RuntimeEvent, SystemSpec } from '../supervisor/index.js';
+import { formatEvent } from './format.js';
+
+export const HOST_ENTRY = fileURLToPath(new URL('../actors/host-main.js', import.meta.url));
+
+/** Prints runtime events, as readable lines or JSON objects. */
+export function eventPrinter(spec: SystemSpec, json: boolean): (event: RuntimeEvent) => void {
+  const width = Math.max(...spec.agents.map((agent) => agent.name.length));
+  return (event) => {
+    // Per-tick events feed the dashboard; on a terminal they would drown everything else.
+    if (event.type === 'tick') return;
+    const line = json ? JSON.stringify(jsonEvent(event)) : formatEvent(event, width);
+    if (line !== undefined) process.stdout.write(`${line}\n`);
+  };
+}
+
+/**
+ * SIGINT or SIGTERM stops gracefully the first time; a second one exits at once (the hosts notice
+ * the closed channel and exit on their own). Returns a function that removes the handlers.
+ */
+export function onSignals(stop: (signal: NodeJS.Signals) => void): () => void {
+  let interrupts = 0;
+  const interrupt = (signal: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts === 1) stop(signal);
+    else process.exit(130);
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+  return () => {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+  };
+}
+
+// The summary rides along in run.end for the pretty printer; in JSON its totals are enough.
+function jsonEvent(event: RuntimeEvent): object {
+  if (event.type !== 'run.end') return event;
+  const { summary, ...rest } = event;
+  return {
+    ...rest,
+    deadLetters: summary.deadLetters,
+    rejectedFrames: summary.rejectedFrames,
+    agents: summary.agents,
+    ...(summary.models ? { models: summary.models } : {}),
+  };
+}

@@ -1,0 +1,187 @@
+// The headless dashboard: the supervisor window's UI bundle served on 127.0.0.1 only, over HTTP
+// and a WebSocket, behind a random token. A request without the token (or its cookie), with a
+// wrong one, from another origin or for another host name is refused.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { DashboardSession } from './session.js';
+import type { ClientMessage } from './wire.js';
+
+export interface DashboardServer {
+  /** The URL to open, token included. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+const COOKIE = 'troupe_token';
+/** A client that reads slower than this much buffered output misses snapshots until it catches up. */
+const MAX_BUFFERED = 8 * 1024 * 1024;
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+};
+
+export async function startDashboardServer(
+  session: DashboardSession,
+  options: { uiDir: string; port?: number },
+): Promise<DashboardServer> {
+  const token = randomBytes(24).toString('base64url');
+  const uiDir = resolve(options.uiDir);
+  const server = createServer();
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: 2 * 1024 * 1024 });
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(options.port ?? 0, HOST, () => done());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const origins = new Set([`http://${HOST}:${port}`, `http://localhost:${port}`]);
+  const hosts = new Set([`${HOST}:${port}`, `localhost:${port}`]);
+  const csp = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `connect-src 'self' ws://${HOST}:${port} ws://localhost:${port}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'none'",
+  ].join('; ');
+
+  /** Why the request may not go on, or undefined. Sets `fromQuery` when the token came in the URL. */
+  const refusal = (request: IncomingMessage): { why: string } | { fromQuery: boolean } => {
+    if (!hosts.has(request.headers.host ?? ''))
+      return { why: `host "${request.headers.host}" is not this dashboard` };
+    const origin = request.headers.origin;
+    if (origin !== undefined && !origins.has(origin))
+      return { why: `origin "${origin}" may not use this dashboard` };
+    const url = new URL(request.url ?? '/', `http://${HOST}:${port}`);
+    const given = url.searchParams.get('token');
+    if (given !== null) return same(given, token) ? { fromQuery: true } : { why: 'wrong token' };
+    return same(cookie(request, COOKIE) ?? '', token) ? { fromQuery: false } : { why: 'a token is required' };
+  };
+
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const check = refusal(request);
+    if ('why' in check) {
+      refuse(response, check.why);
+      return;
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    const headers: Record<string, string> = {
+      'Content-Security-Policy': csp,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Cache-Control': 'no-store',
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Resource-Policy': 'same-origin',
+    };
+    if (check.fromQuery) headers['Set-Cookie'] = `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+    const path = new URL(request.url ?? '/', `http://${HOST}:${port}`).pathname;
+    void serveFile(uiDir, path === '/' ? '/index.html' : path).then((file) => {
+      if (!file) {
+        response.writeHead(404, headers).end('not found');
+        return;
+      }
+      headers['Content-Type'] = TYPES[extname(file.path)] ?? 'application/octet-stream';
+      response.writeHead(200, headers).end(request.method === 'HEAD' ? undefined : file.bytes);
+    });
+  });
+
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const check = refusal(request);
+    const path = new URL(request.url ?? '/', `http://${HOST}:${port}`).pathname;
+    // Browsers always send Origin on a WebSocket; a missing one is not a page of this dashboard.
+    if ('why' in check || path !== '/ws' || request.headers.origin === undefined) {
+      const why = 'why' in check ? check.why : path !== '/ws' ? 'no such endpoint' : 'an origin is required';
+      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${why}\n`);
+      return;
+    }
+    sockets.handleUpgrade(request, socket, head, (ws) => connect(ws));
+  });
+
+  const connect = (ws: WebSocket) => {
+    const unsubscribe = session.subscribe((message) => {
+      if (ws.readyState !== ws.OPEN) return;
+      if (message.type === 'snapshot' && ws.bufferedAmount > MAX_BUFFERED) return;
+      ws.send(JSON.stringify(message));
+    });
+    ws.on('message', (data) => {
+      let message: ClientMessage;
+      try {
+        message = JSON.parse(String(data)) as ClientMessage;
+      } catch {
+        ws.send(
+          JSON.stringify({
+            type: 'command.result',
+            id: -1,
+            error: 'a message is JSON: {"id":1,"command":{...}}',
+          }),
+        );
+        return;
+      }
+      void session.command(message?.command).then((error) => {
+        const result = error === undefined ? {} : { error };
+        ws.send(JSON.stringify({ type: 'command.result', id: Number(message?.id) || 0, ...result }));
+      });
+    });
+    ws.on('close', unsubscribe);
+  };
+
+  return {
+    url: `http://${HOST}:${port}/?token=${token}`,
+    port,
+    close: async () => {
+      for (const client of sockets.clients) client.terminate();
+      await new Promise<void>((done) => sockets.close(() => done()));
+      server.closeAllConnections();
+      await new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
+
+function refuse(response: ServerResponse, why: string): void {
+  response
+    .writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' })
+    .end(
+      `troupe dashboard: refused (${why}). Open the URL printed by "troupe run --dashboard", token included.\n`,
+    );
+}
+
+function same(given: string, token: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function cookie(request: IncomingMessage, name: string): string | undefined {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return value.join('=');
+  }
+  return undefined;
+}
+
+/** A file of the UI bundle; never one outside it. */
+async function serveFile(root: string, path: string): Promise<{ path: string; bytes: Buffer } | undefined> {
+  try {
+    const file = normalize(join(root, decodeURIComponent(path)));
+    if (!file.startsWith(root + sep)) return undefined;
+    return { path: file, bytes: await readFile(file) };
+  } catch {
+    return undefined;
+  }
+}

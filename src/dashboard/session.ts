@@ -1,0 +1,157 @@
+// A dashboard session: one system (reloadable from its file) watched by any number of clients.
+// It runs the system through a factory (so the CLI and the desktop app build runtimes their own
+// way), folds its events into a DashboardModel and publishes snapshots on a timer.
+import type { Envelope } from '../protocol/index.js';
+import type { RunSummary, Runtime, RuntimeEvent, SystemSpec } from '../supervisor/index.js';
+import { parseCommand } from './commands.js';
+import { DashboardModel } from './view-model.js';
+import type { Command, ServerMessage } from './wire.js';
+
+export interface RuntimeHooks {
+  onEvent: (event: RuntimeEvent) => void;
+  onBatch: (tick: number, agent: string, envelopes: readonly Envelope[]) => void;
+}
+
+export interface SessionOptions {
+  /** Loads (or reloads) the system file; throws a ConfigError on a bad file. */
+  load: () => SystemSpec;
+  /** Builds a runtime for the spec, wiring the hooks into its options. */
+  create: (spec: SystemSpec, hooks: RuntimeHooks) => Runtime;
+  /** How often clients get a snapshot. Default 250 ms. */
+  publishMs?: number;
+}
+
+type Listener = (message: ServerMessage) => void;
+
+export class DashboardSession {
+  readonly #options: SessionOptions;
+  readonly #listeners = new Set<Listener>();
+  #runtime!: Runtime;
+  #spec!: SystemSpec;
+  #model!: DashboardModel;
+  #run = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #reloading = false;
+  #ending = false;
+  #resolve!: (summary: RunSummary) => void;
+  /** The summary of the last run, once the session ends (not on a reload). */
+  readonly done: Promise<RunSummary>;
+
+  constructor(options: SessionOptions) {
+    this.#options = options;
+    this.done = new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+  }
+
+  get runtime(): Runtime {
+    return this.#runtime;
+  }
+
+  /** Loads the system and starts it; a config error is thrown to the caller. */
+  start(): void {
+    this.#begin(this.#options.load());
+    this.#timer = setInterval(() => this.#publish(), this.#options.publishMs ?? 250);
+  }
+
+  /** Ends the session: the system stops gracefully; `done` resolves with its summary. */
+  stop(reason: string): void {
+    this.#ending = true;
+    this.#runtime.requestStop(reason);
+  }
+
+  /** Sends every snapshot to the listener, starting with a full one now. Returns an unsubscribe. */
+  subscribe(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    listener({ type: 'snapshot', snapshot: this.#model.snapshot(this.#view(), performance.now(), true) });
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Checks and carries out a command; returns why it was refused. */
+  async command(value: unknown): Promise<string | undefined> {
+    const parsed = parseCommand(value, new Set(this.#spec.agents.map((agent) => agent.name)));
+    if (!parsed.ok) return parsed.error;
+    return this.#apply(parsed.command);
+  }
+
+  async #apply(command: Command): Promise<string | undefined> {
+    const runtime = this.#runtime;
+    switch (command.op) {
+      case 'pause':
+        runtime.pause();
+        return undefined;
+      case 'resume':
+        runtime.resume();
+        return undefined;
+      case 'step':
+        if (!runtime.paused) return 'step works while paused';
+        runtime.step();
+        return undefined;
+      case 'kill':
+        runtime.kill(command.agent);
+        return undefined;
+      case 'restart':
+        return runtime.restart(command.agent);
+      case 'inject':
+        runtime.inject(command.to, command.kind, new TextEncoder().encode(command.text));
+        return undefined;
+      case 'reload':
+        return this.#reload();
+    }
+  }
+
+  /** Stops the running system and starts it again from its file (which may have changed). */
+  async #reload(): Promise<string | undefined> {
+    if (this.#reloading) return 'a reload is already in progress';
+    let spec: SystemSpec;
+    try {
+      spec = this.#options.load();
+    } catch (error) {
+      return `the system file does not load, so the running system was kept:\n${(error as Error).message}`;
+    }
+    this.#reloading = true;
+    const old = this.#runtime;
+    old.requestStop('reloading the config');
+    await old.done;
+    this.#reloading = false;
+    if (this.#ending) return 'the session ended during the reload';
+    this.#begin(spec);
+    this.#publish();
+    return undefined;
+  }
+
+  #begin(spec: SystemSpec): void {
+    this.#spec = spec;
+    this.#model = new DashboardModel(spec, ++this.#run);
+    const model = this.#model;
+    const runtime = this.#options.create(spec, {
+      onEvent: (event) => model.onEvent(event),
+      onBatch: (tick, agent, envelopes) => model.onBatch(tick, agent, envelopes),
+    });
+    this.#runtime = runtime;
+    void runtime.start().then((summary) => {
+      if (this.#runtime !== runtime || this.#reloading) return;
+      this.#publish();
+      clearInterval(this.#timer);
+      this.#resolve(summary);
+    });
+  }
+
+  #view() {
+    const runtime = this.#runtime;
+    const gpu = runtime.gpuStatus();
+    return {
+      tick: runtime.tick,
+      paused: runtime.paused,
+      agents: () => runtime.agents(),
+      models: () => runtime.models(),
+      ...(gpu ? { gpu } : {}),
+    };
+  }
+
+  #publish(): void {
+    if (this.#listeners.size === 0) return;
+    const snapshot = this.#model.snapshot(this.#view(), performance.now());
+    for (const listener of this.#listeners) listener({ type: 'snapshot', snapshot });
+  }
+}

@@ -1,0 +1,205 @@
+// The supervisor window: the supervision tree with live states, mailboxes, rates, restarts and
+// crashes; models; dead letters; a filterable message trace; and the controls. Snapshots arrive a
+// few times a second; drawing is coalesced to one per animation frame and lists are virtualised.
+import type { AgentView, Command, ServerMessage, Snapshot, TraceEntry, TreeRow } from '../src/dashboard/wire.js';
+import { byId, cell, sparkline } from './dom.js';
+import { connect } from './transport.js';
+import { VirtualList } from './virtual-list.js';
+
+const TRACE_KEPT = 5000;
+
+let snapshot: Snapshot | undefined;
+let trace: TraceEntry[] = [];
+let run = 0;
+let filter = '';
+let drawing = false;
+
+const transport = connect();
+const footer = byId('footer');
+
+function say(text: string, error = false): void {
+  footer.textContent = text;
+  footer.classList.toggle('error', error);
+}
+
+async function send(command: Command, done: string): Promise<void> {
+  const error = await transport.command(command);
+  if (error) say(`refused: ${error}`, true);
+  else say(done);
+}
+
+transport.onStatus((status) => say(status));
+transport.onMessage((message: ServerMessage) => {
+  if (message.type !== 'snapshot') return;
+  const next = message.snapshot;
+  if (next.run !== run) {
+    run = next.run;
+    trace = [];
+  }
+  trace.push(...next.trace);
+  if (trace.length > TRACE_KEPT) trace = trace.slice(-TRACE_KEPT);
+  snapshot = next;
+  if (!drawing) {
+    drawing = true;
+    requestAnimationFrame(draw);
+  }
+});
+
+const agentsByName = () => new Map((snapshot?.agents ?? []).map((agent) => [agent.name, agent]));
+
+const tree = new VirtualList<TreeRow>(byId('tree'), {
+  rowHeight: 28,
+  key: (row) => `${row.kind}:${row.name}`,
+  render: (row, element) => {
+    element.replaceChildren();
+    element.classList.toggle('supervisor', row.kind === 'supervisor');
+    const name = cell(element, 'name', `${'  '.repeat(row.depth)}${row.kind === 'supervisor' ? '▾ ' : ''}${row.name}`);
+    name.style.paddingLeft = `${row.depth * 14}px`;
+    if (row.kind === 'supervisor') {
+      cell(element, 'muted', row.strategy ?? '');
+      return;
+    }
+    element.dataset.testid = `agent-${row.name}`;
+    const agent = agentsByName().get(row.name);
+    if (!agent) return;
+    drawAgent(element, agent);
+  },
+});
+
+function drawAgent(element: HTMLElement, agent: AgentView): void {
+  cell(element, `badge ${agent.state}`, agent.state, `state-${agent.name}`);
+  cell(element, 'num', String(agent.mailbox), `mailbox-${agent.name}`);
+  cell(element, 'num', String(agent.delivered), `delivered-${agent.name}`);
+  const restarts = cell(element, 'num', String(agent.restarts), `restarts-${agent.name}`);
+  if (agent.lastCrash) restarts.title = `last crash: ${agent.lastCrash}`;
+  const canvas = document.createElement('canvas');
+  canvas.title = `${(agent.rate.at(-1) ?? 0).toFixed(0)} deliveries/s`;
+  element.append(canvas);
+  sparkline(canvas, agent.rate);
+  const actions = document.createElement('span');
+  for (const [op, label] of [
+    ['kill', 'Kill'],
+    ['restart', 'Restart'],
+  ] as const) {
+    const button = document.createElement('button');
+    button.textContent = label;
+    button.dataset.testid = `${op}-${agent.name}`;
+    button.addEventListener('click', () => void send({ op, agent: agent.name }, `${op}: ${agent.name}`));
+    actions.append(button);
+  }
+  element.append(actions);
+  if (agent.lastCrash) {
+    element.title = `last crash: ${agent.lastCrash}`;
+  }
+}
+
+const traceList = new VirtualList<TraceEntry>(byId('trace'), {
+  rowHeight: 22,
+  follow: true,
+  key: (entry) => String(entry.n),
+  render: (entry, element) => {
+    element.replaceChildren();
+    element.dataset.testid = 'trace-row';
+    cell(element, 'num', `t${entry.tick}`);
+    cell(element, 'name', entry.from);
+    cell(element, 'name', `→ ${entry.to}`);
+    cell(element, 'name', entry.kind);
+    cell(element, 'name', entry.text ?? `${entry.bytes} bytes`);
+  },
+});
+
+const deadList = new VirtualList<Snapshot['deadLetters']['recent'][number]>(byId('dead'), {
+  rowHeight: 22,
+  follow: true,
+  key: (letter) => letter.id,
+  render: (letter, element) => {
+    element.replaceChildren();
+    cell(element, 'name', `t${letter.tick} ${letter.id} ${letter.from} → ${letter.to} (${letter.kind}): ${letter.reason}`);
+  },
+});
+
+function draw(): void {
+  drawing = false;
+  const current = snapshot;
+  if (!current) return;
+  byId('system').textContent = current.system;
+  byId('tick').textContent = String(current.tick);
+  const state = current.ended ? `ended: ${current.ended.reason}` : current.paused ? 'paused' : 'running';
+  const badge = byId('run-state');
+  badge.textContent = state;
+  badge.className = `badge ${current.ended ? 'stopped' : current.paused ? 'paused' : 'running'}`;
+  byId('rate').textContent = `${current.rate.toFixed(0)} deliveries/s`;
+  byId<HTMLButtonElement>('pause').disabled = current.paused || !!current.ended;
+  byId<HTMLButtonElement>('resume').disabled = !current.paused || !!current.ended;
+  byId<HTMLButtonElement>('step').disabled = !current.paused || !!current.ended;
+  tree.setItems(current.rows);
+  syncOptions(byId<HTMLSelectElement>('inject-to'), current.agents.map((agent) => agent.name), false);
+  syncOptions(byId<HTMLSelectElement>('trace-filter'), current.agents.map((agent) => agent.name), true);
+  const shown = filter ? trace.filter((entry) => entry.to === filter || entry.from === filter) : trace;
+  traceList.setItems(shown);
+  byId('trace-count').textContent = `${shown.length} shown${current.traceDropped ? `, ${current.traceDropped} skipped under load` : ''}`;
+  byId('dead-count').textContent = String(current.deadLetters.count);
+  deadList.setItems(current.deadLetters.recent);
+  drawModels(current);
+}
+
+function syncOptions(select: HTMLSelectElement, names: readonly string[], withAll: boolean): void {
+  const wanted = withAll ? ['', ...names] : names;
+  const have = [...select.options].map((option) => option.value);
+  if (have.join('\n') === wanted.join('\n')) return;
+  const selected = select.value;
+  select.replaceChildren(
+    ...wanted.map((name) => {
+      const option = document.createElement('option');
+      option.value = name;
+      option.textContent = name || 'all agents';
+      return option;
+    }),
+  );
+  if (wanted.includes(selected)) select.value = selected;
+}
+
+function drawModels(current: Snapshot): void {
+  const table = byId('models');
+  byId('gpu').textContent = current.gpu ? `GPU host ${current.gpu.state}${current.gpu.pid ? ` (pid ${current.gpu.pid})` : ''}` : 'none declared';
+  const header = ['model', 'state', 'provider', 'answered', 'errors', 'runs', 'largest batch', 'queue'];
+  const rows = current.models.map((model) => [
+    model.name,
+    model.state,
+    model.provider,
+    String(model.answered),
+    String(model.errors),
+    String(model.runs),
+    String(model.largestBatch),
+    String(model.pending),
+  ]);
+  table.replaceChildren(
+    ...[header, ...rows].map((values, index) => {
+      const tr = document.createElement('tr');
+      for (const value of values) {
+        const td = document.createElement(index === 0 ? 'th' : 'td');
+        td.textContent = value;
+        tr.append(td);
+      }
+      const skipped = current.models[index - 1]?.skipped ?? [];
+      if (skipped.length > 0) tr.title = skipped.map((skip) => `${skip.provider}: ${skip.reason}`).join('\n');
+      return tr;
+    }),
+  );
+}
+
+byId('pause').addEventListener('click', () => void send({ op: 'pause' }, 'paused'));
+byId('resume').addEventListener('click', () => void send({ op: 'resume' }, 'resumed'));
+byId('step').addEventListener('click', () => void send({ op: 'step' }, 'stepped one tick'));
+byId('reload').addEventListener('click', () => void send({ op: 'reload' }, 'config reloaded'));
+byId<HTMLSelectElement>('trace-filter').addEventListener('change', (event) => {
+  filter = (event.target as HTMLSelectElement).value;
+  draw();
+});
+byId<HTMLFormElement>('inject').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const to = byId<HTMLSelectElement>('inject-to').value;
+  const kind = byId<HTMLInputElement>('inject-kind').value;
+  const text = byId<HTMLInputElement>('inject-text').value;
+  void send({ op: 'inject', to, kind, text }, `sent ${kind} to ${to}`);
+});
