@@ -1,7 +1,14 @@
 // The supervisor window: the supervision tree with live states, mailboxes, rates, restarts and
 // crashes; models; dead letters; a filterable message trace; and the controls. Snapshots arrive a
 // few times a second; drawing is coalesced to one per animation frame and lists are virtualised.
-import type { AgentView, Command, ServerMessage, Snapshot, TraceEntry, TreeRow } from '../src/dashboard/wire.js';
+import type {
+  AgentView,
+  Command,
+  ServerMessage,
+  Snapshot,
+  TraceEntry,
+  TreeRow,
+} from '../src/dashboard/wire.js';
 import { byId, cell, sparkline } from './dom.js';
 import { connect } from './transport.js';
 import { VirtualList } from './virtual-list.js';
@@ -53,7 +60,11 @@ const tree = new VirtualList<TreeRow>(byId('tree'), {
   render: (row, element) => {
     element.replaceChildren();
     element.classList.toggle('supervisor', row.kind === 'supervisor');
-    const name = cell(element, 'name', `${'  '.repeat(row.depth)}${row.kind === 'supervisor' ? '▾ ' : ''}${row.name}`);
+    const name = cell(
+      element,
+      'name',
+      `${'  '.repeat(row.depth)}${row.kind === 'supervisor' ? '▾ ' : ''}${row.name}`,
+    );
     name.style.paddingLeft = `${row.depth * 14}px`;
     if (row.kind === 'supervisor') {
       cell(element, 'muted', row.strategy ?? '');
@@ -84,6 +95,7 @@ function drawAgent(element: HTMLElement, agent: AgentView): void {
     const button = document.createElement('button');
     button.textContent = label;
     button.dataset.testid = `${op}-${agent.name}`;
+    button.disabled = agent.state === 'stopped' || agent.state === 'failed';
     button.addEventListener('click', () => void send({ op, agent: agent.name }, `${op}: ${agent.name}`));
     actions.append(button);
   }
@@ -114,7 +126,11 @@ const deadList = new VirtualList<Snapshot['deadLetters']['recent'][number]>(byId
   key: (letter) => letter.id,
   render: (letter, element) => {
     element.replaceChildren();
-    cell(element, 'name', `t${letter.tick} ${letter.id} ${letter.from} → ${letter.to} (${letter.kind}): ${letter.reason}`);
+    cell(
+      element,
+      'name',
+      `t${letter.tick} ${letter.id} ${letter.from} → ${letter.to} (${letter.kind}): ${letter.reason}`,
+    );
   },
 });
 
@@ -123,6 +139,8 @@ function draw(): void {
   const current = snapshot;
   if (!current) return;
   byId('system').textContent = current.system;
+  // Lets tests wait for "a snapshot made after X" instead of for time to pass.
+  document.body.dataset.seq = String(current.seq);
   byId('tick').textContent = String(current.tick);
   const state = current.ended ? `ended: ${current.ended.reason}` : current.paused ? 'paused' : 'running';
   const badge = byId('run-state');
@@ -133,11 +151,20 @@ function draw(): void {
   byId<HTMLButtonElement>('resume').disabled = !current.paused || !!current.ended;
   byId<HTMLButtonElement>('step').disabled = !current.paused || !!current.ended;
   tree.setItems(current.rows);
-  syncOptions(byId<HTMLSelectElement>('inject-to'), current.agents.map((agent) => agent.name), false);
-  syncOptions(byId<HTMLSelectElement>('trace-filter'), current.agents.map((agent) => agent.name), true);
+  syncOptions(
+    byId<HTMLSelectElement>('inject-to'),
+    current.agents.map((agent) => agent.name),
+    false,
+  );
+  syncOptions(
+    byId<HTMLSelectElement>('trace-filter'),
+    current.agents.map((agent) => agent.name),
+    true,
+  );
   const shown = filter ? trace.filter((entry) => entry.to === filter || entry.from === filter) : trace;
   traceList.setItems(shown);
-  byId('trace-count').textContent = `${shown.length} shown${current.traceDropped ? `, ${current.traceDropped} skipped under load` : ''}`;
+  byId('trace-count').textContent =
+    `${shown.length} shown${current.traceDropped ? `, ${current.traceDropped} skipped under load` : ''}`;
   byId('dead-count').textContent = String(current.deadLetters.count);
   deadList.setItems(current.deadLetters.recent);
   drawModels(current);
@@ -161,7 +188,9 @@ function syncOptions(select: HTMLSelectElement, names: readonly string[], withAl
 
 function drawModels(current: Snapshot): void {
   const table = byId('models');
-  byId('gpu').textContent = current.gpu ? `GPU host ${current.gpu.state}${current.gpu.pid ? ` (pid ${current.gpu.pid})` : ''}` : 'none declared';
+  byId('gpu').textContent = current.gpu
+    ? `GPU host ${current.gpu.state}${current.gpu.pid ? ` (pid ${current.gpu.pid})` : ''}`
+    : 'none declared';
   const header = ['model', 'state', 'provider', 'answered', 'errors', 'runs', 'largest batch', 'queue'];
   const rows = current.models.map((model) => [
     model.name,

@@ -13,7 +13,12 @@ export class VirtualList<T> {
 
   constructor(
     container: HTMLElement,
-    options: { rowHeight: number; render: (item: T, row: HTMLElement) => void; key: (item: T) => string; follow?: boolean },
+    options: {
+      rowHeight: number;
+      render: (item: T, row: HTMLElement) => void;
+      key: (item: T) => string;
+      follow?: boolean;
+    },
   ) {
     this.#container = container;
     this.#rowHeight = options.rowHeight;

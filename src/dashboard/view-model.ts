@@ -75,7 +75,10 @@ export class DashboardModel {
       this.#fresh.push(entry);
     }
     // Keep memory flat under load: only the newest entries can ever be shown.
-    if (this.#fresh.length > TRACE_KEPT * 2) this.#fresh = this.#fresh.slice(-TRACE_KEPT);
+    if (this.#fresh.length > TRACE_KEPT * 2) {
+      this.#dropped += this.#fresh.length - TRACE_KEPT;
+      this.#fresh = this.#fresh.slice(-TRACE_KEPT);
+    }
   }
 
   /**

@@ -27,6 +27,9 @@ export interface ModelEvents {
 /** A batch's outputs, split per job, with the run's number; or why the run failed. */
 export type RunResult = { outputs: RawTensor[][]; rows: number; run: number } | { error: string };
 
+/** The worker's built file; bundlers that rename it (the desktop app's Vite build) say where it is. */
+const workerEntry = () => process.env.TROUPE_MODEL_WORKER ?? new URL('./model-worker.js', import.meta.url);
+
 const DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 
 export class ModelEntry {
@@ -50,7 +53,7 @@ export class ModelEntry {
     this.name = spec.name ?? '';
     this.#events = events;
     this.#queue = new BatchQueue(this.#policy(false));
-    this.#worker = new Worker(new URL('./model-worker.js', import.meta.url));
+    this.#worker = new Worker(workerEntry());
     this.#worker.on('message', (message: FromWorker) => this.#onMessage(message));
     this.#worker.on('error', (error) =>
       this.#onWorkerDied(`the model's worker thread failed: ${error.message}`),

@@ -30,7 +30,8 @@ export interface GpuServiceOptions {
   onEvent: (event: RuntimeEvent) => void;
 }
 
-const GPU_ENTRY = fileURLToPath(new URL('../../gpu/gpu-host-main.js', import.meta.url));
+/** dist/gpu/gpu-host-main.js beside this module (a function: bundles that have no import.meta pass `entry`). */
+const defaultGpuEntry = () => fileURLToPath(new URL('../../gpu/gpu-host-main.js', import.meta.url));
 const RESTART_DELAYS_MS = [0, 100, 500, 2000];
 const STOP_TIMEOUT_MS = 5000;
 
@@ -137,7 +138,7 @@ export class GpuService {
 
   #spawn(): void {
     const host = this.#options.launcher.spawn({
-      entry: this.#options.entry ?? GPU_ENTRY,
+      entry: this.#options.entry ?? defaultGpuEntry(),
       name: 'gpu-host',
       env: this.#options.env,
     });

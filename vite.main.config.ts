@@ -1,0 +1,11 @@
+// Main-process builds (main, agent host, GPU host, model worker). Native and WASM-tool packages
+// stay outside the bundle and are packaged as they are (forge.config.ts keeps them).
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+  build: {
+    rollupOptions: {
+      external: ['onnxruntime-node', 'binaryen'],
+    },
+  },
+});
