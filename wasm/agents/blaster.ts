@@ -1,9 +1,11 @@
 // Benchmark source: every tick sends `count` envelopes of `size` bytes to `to`, and one "go" to
-// itself to keep going. Init data: to=<agent> count=<n> size=<bytes>
+// itself (`self`, default "blaster") to keep going. Init data: to=<agent> count=<n> size=<bytes>
+// self=<its own name>
 import { intParam, Message, onInit, onMessage, param, send, sendText } from "../sdk";
 export { troupe_alloc, troupe_handle, troupe_init } from "../sdk";
 
 let target = "";
+let self = "blaster";
 let count: i32 = 1000;
 let payload = new Uint8Array(16);
 
@@ -11,11 +13,12 @@ onInit((data: Uint8Array): void => {
   target = param(data, "to", "sink");
   count = <i32>intParam(data, "count", 1000);
   payload = new Uint8Array(<i32>intParam(data, "size", 16));
-  sendText("blaster", "go", "");
+  self = param(data, "self", self);
+  sendText(self, "go", "");
 });
 
 onMessage((message: Message): bool => {
   for (let i = 0; i < count; i++) send(target, "bench", payload);
-  sendText("blaster", "go", "");
+  sendText(self, "go", "");
   return false;
 });
