@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isAlive, killAllCli, troupe } from './helpers/cli.js';
+import { isAlive, killAllCli, parseJsonLines as parse, troupe } from './helpers/cli.js';
 import { agentModule, ROOT } from './helpers/paths.js';
 import { killAllHosts, removeTempDirs, tempDir } from './helpers/system.js';
 
@@ -13,11 +13,6 @@ afterEach(() => {
 });
 
 const HELLO = join(ROOT, 'examples/hello/hello.system.yaml');
-const parse = (stdout: string) =>
-  stdout
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, unknown> & { type: string });
 
 describe('troupe run --json', () => {
   it('prints one typed JSON object per line, ending with run.end, and exits 0', async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildMlp } from '../src/onnx-builder/index.js';
 import { JournalWriter, journalHeader } from '../src/supervisor/index.js';
-import { killAllCli, troupe } from './helpers/cli.js';
+import { killAllCli, parseJsonLines as parse, troupe } from './helpers/cli.js';
 import { agentModule, ROOT } from './helpers/paths.js';
 import { killAllHosts, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
 
@@ -17,11 +17,6 @@ afterEach(() => {
 });
 
 const EXAMPLE = join(ROOT, 'examples/inference/inference.system.yaml');
-const parse = (stdout: string) =>
-  stdout
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, unknown> & { type: string });
 
 function classifiers(inference: 'live' | 'strict') {
   const dir = tempDir();

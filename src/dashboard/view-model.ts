@@ -1,7 +1,13 @@
 // Folds what a running system reports into the dashboard's state, and cuts it into snapshots at
 // a steady rate (updates are coalesced: thousands of deliveries a second become a few snapshots).
 import type { Envelope } from '../protocol/index.js';
-import type { ModelStatus, RuntimeEvent, SupervisorSpec, SystemSpec } from '../supervisor/index.js';
+import type {
+  AgentStatus,
+  ModelStatus,
+  RuntimeEvent,
+  SupervisorSpec,
+  SystemSpec,
+} from '../supervisor/index.js';
 import type { DeadLetterView, Snapshot, TraceEntry, TreeRow } from './wire.js';
 
 /** Rate samples kept per agent (one per snapshot). */
@@ -15,14 +21,7 @@ const TEXT_PREVIEW = 80;
 export interface RuntimeView {
   tick: number;
   paused: boolean;
-  agents(): Array<{
-    name: string;
-    state: string;
-    mailbox: number;
-    delivered: number;
-    restarts: number;
-    lastCrash?: string;
-  }>;
+  agents(): AgentStatus[];
   models(): ModelStatus[];
   gpu?: { state: string; pid?: number; pending: number };
 }

@@ -1,5 +1,6 @@
 // What the dashboard server and the supervisor window exchange (JSON). The UI imports these types
 // only; the same messages travel over a WebSocket (headless) or Electron IPC (desktop).
+import type { AgentStatus } from '../supervisor/events.js';
 
 export interface TreeRow {
   kind: 'supervisor' | 'agent';
@@ -9,13 +10,7 @@ export interface TreeRow {
   strategy?: string;
 }
 
-export interface AgentView {
-  name: string;
-  state: string;
-  mailbox: number;
-  delivered: number;
-  restarts: number;
-  lastCrash?: string;
+export interface AgentView extends AgentStatus {
   /** Deliveries per second, one sample per update, oldest first. */
   rate: number[];
 }

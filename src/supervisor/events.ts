@@ -43,6 +43,16 @@ export type RuntimeEvent =
       summary: RunSummary;
     };
 
+/** An agent as the supervisor sees it now (for dashboards). */
+export interface AgentStatus {
+  name: string;
+  state: string;
+  mailbox: number;
+  delivered: number;
+  restarts: number;
+  lastCrash?: string;
+}
+
 export interface ProviderSkip {
   provider: string;
   reason: string;

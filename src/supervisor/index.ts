@@ -24,7 +24,7 @@ export {
   systemSchema,
   validateFile,
 } from './config/index.js';
-export type { AgentSummary, ProviderSkip, RunSummary, RuntimeEvent } from './events.js';
+export type { AgentStatus, AgentSummary, ProviderSkip, RunSummary, RuntimeEvent } from './events.js';
 export type { ModelStatus } from './inference/index.js';
 export { GpuService } from './inference/index.js';
 export type { JournalSink, SyncPolicy } from './journal/index.js';

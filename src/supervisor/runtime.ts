@@ -20,7 +20,7 @@ import { AgentSlot } from './agent-slot.js';
 import { type Clock, systemClock } from './clock.js';
 import type { SystemSpec } from './config/index.js';
 import { DeadLetterLog } from './dead-letter-log.js';
-import type { RunSummary, RuntimeEvent } from './events.js';
+import type { AgentStatus, RunSummary, RuntimeEvent } from './events.js';
 import { describeExit } from './exit-reason.js';
 import { checkHostFrame } from './host-frame.js';
 import { GpuService, type ModelStatus, type PendingRequest } from './inference/index.js';
@@ -340,14 +340,7 @@ export class Runtime {
   }
 
   /** Per agent: lifecycle state, mailbox depth, deliveries, restarts and last crash. */
-  agents(): Array<{
-    name: string;
-    state: string;
-    mailbox: number;
-    delivered: number;
-    restarts: number;
-    lastCrash?: string;
-  }> {
+  agents(): AgentStatus[] {
     return [...this.#slots.values()].map((slot) => ({
       name: slot.name,
       state: slot.state,

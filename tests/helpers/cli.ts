@@ -86,3 +86,11 @@ function killGroup(pid: number): void {
     // Not a group leader, or already gone.
   }
 }
+
+/** The objects of a `--json` output, one per line. */
+export function parseJsonLines(stdout: string): Array<Record<string, unknown> & { type: string }> {
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown> & { type: string });
+}
