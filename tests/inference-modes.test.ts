@@ -18,7 +18,7 @@ afterEach(() => {
 
 const EXAMPLE = join(ROOT, 'examples/inference/inference.system.yaml');
 
-function classifiers(inference: 'live' | 'strict') {
+function classifiers(inference: 'live' | 'strict', requests = 6) {
   const dir = tempDir();
   writeFileSync(join(dir, 'mlp.onnx'), buildMlp({ inputs: 8, hidden: [16], outputs: 3, seed: 4 }));
   return writeSystem(
@@ -30,7 +30,7 @@ function classifiers(inference: 'live' | 'strict') {
         ...['ann', 'ben', 'cat'].map((name) => ({
           name,
           module: agentModule('classifier'),
-          init: 'model=mlp; width=8; requests=6; report=tally',
+          init: `model=mlp; width=8; requests=${requests}; report=tally`,
           restart: 'transient' as const,
           models: ['mlp'],
           sendTo: ['tally'],
@@ -72,6 +72,31 @@ describe('strict inference mode', () => {
     expect(rounds).toHaveLength(6);
     for (let i = 1; i < rounds.length; i++) expect((rounds[i] as number) - (rounds[i - 1] as number)).toBe(2);
   });
+});
+
+describe('resume with inference', () => {
+  it('SIGKILL of the main process while requests are out, then --resume: the same run as without the kill', async () => {
+    const spec = classifiers('strict', 30);
+    const args = ['run', spec.file, '--root', '/', '--until-idle', '--json'];
+    const last = (stdout: string) => parse(stdout).at(-1);
+    const whole = last((await troupe(args).exit).stdout);
+    expect(whole).toMatchObject({ type: 'run.end', ok: true });
+    const journal = join(tempDir(), 'strict.journal');
+    const first = troupe([...args, '--journal', journal]);
+    await first.waitFor(/"text":"answer 12 of 30/);
+    first.child.kill('SIGKILL');
+    await first.exit;
+    const resumed = await troupe([...args, '--journal', journal, '--resume']).exit;
+    expect(resumed.code).toBe(0);
+    expect(last(resumed.stdout)).toMatchObject({
+      ok: true,
+      ticks: whole?.ticks,
+      delivered: whole?.delivered,
+      trace: whole?.trace,
+    });
+    const replayed = await troupe(['replay', journal, '--root', '/', '--json']).exit;
+    expect(last(replayed.stdout)).toMatchObject({ type: 'replay.end', ok: true, trace: whole?.trace });
+  }, 120_000);
 });
 
 describe('live inference mode', () => {

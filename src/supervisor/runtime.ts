@@ -106,6 +106,8 @@ export class Runtime {
   #answers: Array<{ order: number; from: string; output: Output }> = [];
   /** Requests released during the replayed part of a resumed run, until the journal answers them. */
   readonly #replayRequests = new Map<string, Envelope>();
+  /** Journaled answers staged before their request was released (see #request). */
+  readonly #replayAnswered = new Set<string>();
   #summary: RunSummary | undefined;
   #resolve!: (summary: RunSummary) => void;
   readonly done: Promise<RunSummary>;
@@ -242,19 +244,33 @@ export class Runtime {
 
   /** Sends the tick's inference requests to the GPU host (held while a resume replays them). */
   #request(plan: TickPlan): void {
-    const live: Envelope[] = [];
-    if (!this.#bridge.replaying(plan.tick)) {
-      // The replayed part is over: what the journal did not answer is asked live, first.
-      live.push(...this.#replayRequests.values());
-      this.#replayRequests.clear();
+    if (this.#bridge.replaying(plan.tick)) {
+      for (const envelope of plan.requests) {
+        const id = envelopeId(envelope);
+        // A request released by a tick-less plan is answered "at" that same tick, so its journaled
+        // answer can be staged before the request itself is released.
+        if (!this.#replayAnswered.delete(id)) this.#replayRequests.set(id, envelope);
+      }
+    } else {
+      this.#submit(plan.requests);
     }
-    for (const envelope of plan.requests) {
-      if (this.#bridge.replaying(plan.tick)) this.#replayRequests.set(envelopeId(envelope), envelope);
-      else live.push(envelope);
-    }
-    if (live.length === 0) return;
+  }
+
+  /**
+   * Before the first tick past a resumed recording: the requests the journal left unanswered are
+   * asked live now, so (in strict mode) their answers enter at the tick they would have.
+   */
+  #askUnanswered(next: number): void {
+    if (this.#replayRequests.size === 0 || this.#bridge.replaying(next)) return;
+    const held = [...this.#replayRequests.values()];
+    this.#replayRequests.clear();
+    this.#submit(held);
+  }
+
+  #submit(requests: readonly Envelope[]): void {
+    if (requests.length === 0) return;
     this.#gpu?.submit(
-      live.map((envelope) => ({
+      requests.map((envelope) => ({
         id: envelopeId(envelope),
         model: (envelope.to as string).slice(MODEL_PREFIX.length),
         request: envelope.payload ?? new Uint8Array(0),
@@ -567,11 +583,15 @@ export class Runtime {
     };
     const stage = (from: string, output: Output) => {
       // A journaled answer settles the request the replay released.
-      if (from.startsWith(MODEL_PREFIX)) this.#replayRequests.delete(output.correlationId ?? '');
+      if (from.startsWith(MODEL_PREFIX)) {
+        const id = output.correlationId ?? '';
+        if (!this.#replayRequests.delete(id)) this.#replayAnswered.add(id);
+      }
       this.#scheduler.stage(from, [output]);
     };
     // Replay: kills recorded between ticks happen (and their exits are awaited) before the next.
     if (!this.#bridge.beforePlan(this.#scheduler.tick, next, kill, stage)) return;
+    this.#askUnanswered(next);
     if (!this.#admitAnswers()) return;
     for (const slot of this.#slots.values()) {
       if (slot.state === 'backoff' && slot.rejoinTick <= next) this.#reload(slot);
