@@ -3,18 +3,26 @@
 import {
   type Answer,
   decodeInferenceRequest,
+  encodeGenerateResult,
+  encodeGenerateToken,
   encodeInferenceResult,
+  GENERATE_DONE_KIND,
+  GENERATE_TOKEN_KIND,
   type GpuCommand,
   type GpuEvent,
   type InferenceError,
   InferenceErrorCode,
 } from '../protocol/index.js';
+import { LlmEntry } from './llm-entry.js';
 import { type Job, ModelEntry, type RunResult } from './model-entry.js';
 import { dimsToWire } from './model-info.js';
 import { checkRequest } from './request-check.js';
+import type { FromLlmWorker } from './worker-messages.js';
+
+type GenerationMessage = Exclude<FromLlmWorker, { type: 'ready' | 'failed' }>;
 
 export class GpuHost {
-  readonly #models = new Map<string, ModelEntry>();
+  readonly #models = new Map<string, ModelEntry | LlmEntry>();
   readonly #emit: (events: GpuEvent[]) => void;
   readonly #exit: () => void;
 
@@ -29,7 +37,8 @@ export class GpuHost {
         const name = spec.name ?? '';
         if (this.#models.has(name)) continue;
         this.#log(`loading model "${name}" from ${spec.path}`);
-        this.#models.set(name, new ModelEntry(spec, this.#modelEvents));
+        const entry = spec.kind === 'llm' ? new LlmEntry(spec, this.#llmEvents) : new ModelEntry(spec, this.#modelEvents);
+        this.#models.set(name, entry);
       }
     } else if (command.infer) {
       this.#infer(
@@ -37,6 +46,9 @@ export class GpuHost {
         command.infer.model ?? '',
         command.infer.request ?? new Uint8Array(0),
       );
+    } else if (command.cancel) {
+      const entry = this.#models.get(command.cancel.model ?? '');
+      if (entry instanceof LlmEntry) entry.cancel(command.cancel.id ?? '');
     } else if (command.stop) {
       void Promise.all([...this.#models.values()].map((entry) => entry.close())).then(this.#exit);
     }
@@ -51,6 +63,8 @@ export class GpuHost {
     } else if (entry.state === 'failed' || !entry.info) {
       const why = `model "${model}" is not available: ${entry.failure ?? 'it failed to load'}`;
       this.#answerError(id, model, InferenceErrorCode.MODEL_UNAVAILABLE, '', why);
+    } else if (entry instanceof LlmEntry) {
+      entry.generate(id, request);
     } else {
       const decoded = decodeInferenceRequest(request);
       if (!decoded.ok) {
@@ -75,7 +89,7 @@ export class GpuHost {
 
   readonly #modelEvents = {
     ready: (
-      entry: ModelEntry,
+      entry: ModelEntry | LlmEntry,
       ready: { provider: string; skipped: Array<{ provider: string; reason: string }>; loadMs: number },
     ) => {
       const info = entry.info;
@@ -103,7 +117,7 @@ export class GpuHost {
       }
       this.#release(entry);
     },
-    failed: (entry: ModelEntry, reason: string, skipped: Array<{ provider: string; reason: string }>) => {
+    failed: (entry: ModelEntry | LlmEntry, reason: string, skipped: Array<{ provider: string; reason: string }>) => {
       this.#emit([{ failed: { model: entry.name, reason, skipped } }]);
       this.#release(entry);
     },
@@ -126,8 +140,36 @@ export class GpuHost {
     },
   };
 
+  readonly #llmEvents = {
+    ready: (entry: LlmEntry, ready: { provider: string; skipped: Array<{ provider: string; reason: string }>; loadMs: number }) =>
+      this.#modelEvents.ready(entry, ready),
+    failed: (entry: LlmEntry, reason: string, skipped: Array<{ provider: string; reason: string }>) =>
+      this.#modelEvents.failed(entry, reason, skipped),
+    generation: (entry: LlmEntry, message: GenerationMessage) => {
+      const model = entry.name;
+      if (message.type === 'token') {
+        const result = encodeGenerateToken({ index: message.index, tokenId: message.tokenId, text: message.text });
+        this.#emit([{ answer: { id: message.id, model, result, kind: GENERATE_TOKEN_KIND, partial: true } }]);
+      } else if (message.type === 'done') {
+        const { text, promptTokens, tokenIds, stopReason } = message;
+        const result = encodeGenerateResult({
+          model,
+          text,
+          promptTokens,
+          generatedTokens: tokenIds.length,
+          stopReason,
+          tokenIds,
+        });
+        this.#emit([{ answer: { id: message.id, model, result, kind: GENERATE_DONE_KIND, run: message.step } }]);
+      } else {
+        const code = InferenceErrorCode[message.code];
+        this.#answerError(message.id, model, code, '', `model "${model}": ${message.reason}`);
+      }
+    },
+  };
+
   /** Checks the requests that waited for the model to load. */
-  #release(entry: ModelEntry): void {
+  #release(entry: ModelEntry | LlmEntry): void {
     const held = entry.held;
     entry.held = [];
     for (const { id, request } of held) this.#infer(id, entry.name, request);

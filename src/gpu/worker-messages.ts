@@ -38,3 +38,31 @@ export type FromWorker =
   | { type: 'failed'; reason: string; skipped: ProviderSkipped[] }
   | { type: 'ran'; id: number; outputs: RawTensor[] }
   | { type: 'run-failed'; id: number; reason: string };
+
+/** Messages to a language model's worker thread. */
+export type ToLlmWorker =
+  | { type: 'load'; spec: WorkerModelSpec; maxRows: number }
+  | { type: 'generate'; id: string; request: Uint8Array }
+  | { type: 'cancel'; id: string };
+
+export type FromLlmWorker =
+  | {
+      type: 'ready';
+      provider: string;
+      skipped: ProviderSkipped[];
+      inputs: WorkerTensorMeta[];
+      outputs: WorkerTensorMeta[];
+      loadMs: number;
+    }
+  | { type: 'failed'; reason: string; skipped: ProviderSkipped[] }
+  | { type: 'token'; id: string; index: number; tokenId: number; text: string }
+  | {
+      type: 'done';
+      id: string;
+      text: string;
+      promptTokens: number;
+      tokenIds: number[];
+      stopReason: string;
+      step: number;
+    }
+  | { type: 'gen-failed'; id: string; code: 'BAD_REQUEST' | 'TOO_LONG' | 'RUN_FAILED'; reason: string };

@@ -3,6 +3,9 @@ export type { DecodeResult, Envelope, Frame, HostCommand, HostEvent, Output } fr
 export { decodeFrame, encodeCommand, encodeFrame, envelopeId } from './codec.js';
 export type {
   Answer,
+  GenerateRequest,
+  GenerateResult,
+  GenerateToken,
   GpuCommand,
   GpuEvent,
   GpuFrame,
@@ -16,6 +19,16 @@ export type {
   TensorInfo,
 } from './inference-codec.js';
 export {
+  decodeGenerateRequest,
+  decodeGenerateResult,
+  decodeGenerateToken,
+  encodeGenerateRequest,
+  encodeGenerateResult,
+  encodeGenerateToken,
+  GENERATE_CANCEL_KIND,
+  GENERATE_DONE_KIND,
+  GENERATE_KIND,
+  GENERATE_TOKEN_KIND,
   decodeGpuFrame,
   decodeInferenceError,
   decodeInferenceRequest,

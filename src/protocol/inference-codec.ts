@@ -15,6 +15,9 @@ export type ModelReady = troupe.v1.IModelReady;
 export type TensorInfo = troupe.v1.ITensorInfo;
 export type ProviderSkip = troupe.v1.IProviderSkip;
 export type Answer = troupe.v1.IAnswer;
+export type GenerateRequest = troupe.v1.IGenerateRequest;
+export type GenerateToken = troupe.v1.IGenerateToken;
+export type GenerateResult = troupe.v1.IGenerateResult;
 
 export const InferenceErrorCode = v1.InferenceErrorCode;
 export type InferenceErrorCode = troupe.v1.InferenceErrorCode;
@@ -25,6 +28,44 @@ export const INFER_KIND = 'troupe/infer';
 export const INFER_RESULT_KIND = 'troupe/infer.result';
 /** Kind of a model's (or the router's) refusal. */
 export const INFER_ERROR_KIND = 'troupe/infer.error';
+/** Kind of a generation request to a language model. */
+export const GENERATE_KIND = 'troupe/generate';
+/** Kind of one streamed token. */
+export const GENERATE_TOKEN_KIND = 'troupe/generate.token';
+/** Kind of the end of a generation. */
+export const GENERATE_DONE_KIND = 'troupe/generate.done';
+/** Kind of a cancellation; its correlation id names the generation request. */
+export const GENERATE_CANCEL_KIND = 'troupe/generate.cancel';
+
+export function encodeGenerateRequest(request: GenerateRequest): Uint8Array {
+  return v1.GenerateRequest.encode(request).finish();
+}
+
+export function decodeGenerateRequest(
+  bytes: Uint8Array,
+): { ok: true; request: troupe.v1.GenerateRequest } | { ok: false; error: string } {
+  try {
+    return { ok: true, request: v1.GenerateRequest.decode(bytes) };
+  } catch (error) {
+    return { ok: false, error: `payload of ${bytes.length} bytes is not a GenerateRequest: ${(error as Error).message}` };
+  }
+}
+
+export function encodeGenerateToken(token: GenerateToken): Uint8Array {
+  return v1.GenerateToken.encode(token).finish();
+}
+
+export function decodeGenerateToken(bytes: Uint8Array): troupe.v1.GenerateToken {
+  return v1.GenerateToken.decode(bytes);
+}
+
+export function encodeGenerateResult(result: GenerateResult): Uint8Array {
+  return v1.GenerateResult.encode(result).finish();
+}
+
+export function decodeGenerateResult(bytes: Uint8Array): troupe.v1.GenerateResult {
+  return v1.GenerateResult.decode(bytes);
+}
 
 export function encodeInferenceRequest(request: InferenceRequest): Uint8Array {
   return v1.InferenceRequest.encode(request).finish();

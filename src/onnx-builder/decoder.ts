@@ -1,0 +1,119 @@
+// A tiny decoder-only transformer in the Hugging Face Optimum export layout: inputs `input_ids`,
+// `attention_mask`, `position_ids`, `past_key_values.N.key/value`; outputs `logits` and
+// `present.N.key/value`. Pre-norm attention (causal, padding-aware, with a KV cache) and an MLP
+// per layer; weights from a seeded generator. Small enough to build in a test, real enough that a
+// KV cache, left padding and batching all matter.
+import { buildModel, type NodeSpec } from './graph.js';
+import { mulberry32 } from './mlp.js';
+
+export interface DecoderShape {
+  vocab: number;
+  hidden: number;
+  heads: number;
+  layers: number;
+  /** Longest sequence (learned position embeddings). */
+  maxPositions: number;
+  seed?: number;
+}
+
+export function buildDecoder(shape: DecoderShape): Uint8Array {
+  const { vocab, hidden, heads, layers, maxPositions } = shape;
+  const headDim = hidden / heads;
+  if (!Number.isInteger(headDim)) throw new Error(`hidden ${hidden} is not a multiple of heads ${heads}`);
+  const random = mulberry32(shape.seed ?? 1);
+  const nodes: NodeSpec[] = [];
+  const initializers: Array<{ name: string; dims: number[]; data: Float32Array | BigInt64Array }> = [];
+  const weight = (name: string, dims: number[], scale: number) => {
+    const count = dims.reduce((a, b) => a * b, 1);
+    initializers.push({ name, dims, data: Float32Array.from({ length: count }, () => (random() * 2 - 1) * scale) });
+    return name;
+  };
+  const constant = (name: string, dims: number[], values: number[] | bigint[]) => {
+    const data = typeof values[0] === 'bigint' ? BigInt64Array.from(values as bigint[]) : Float32Array.from(values as number[]);
+    initializers.push({ name, dims, data });
+    return name;
+  };
+  let counter = 0;
+  const op = (type: string, inputs: string[], attributes?: NodeSpec['attributes'], output?: string) => {
+    const name = output ?? `${type.toLowerCase()}_${counter++}`;
+    nodes.push({ op: type, inputs, outputs: [name], ...(attributes ? { attributes } : {}) });
+    return name;
+  };
+  const norm = (input: string, prefix: string) =>
+    op('LayerNormalization', [input, constant(`${prefix}.g`, [hidden], Array(hidden).fill(1)), constant(`${prefix}.b`, [hidden], Array(hidden).fill(0))], {
+      axis: -1,
+      epsilon: 1e-5,
+    });
+
+  // Constants shared by the mask.
+  constant('c.one', [], [1n]);
+  constant('c.zero', [], [0n]);
+  constant('c.axis1', [1], [1n]);
+  constant('c.axes12', [2], [1n, 2n]);
+  constant('c.index1', [], [1n]);
+  constant('c.f0', [], [0]);
+  constant('c.fneg', [], [-1e9]);
+  constant('c.scale', [], [1 / Math.sqrt(headDim)]);
+  constant('c.heads', [4], [0n, 0n, BigInt(heads), BigInt(headDim)]);
+  constant('c.merge', [3], [0n, 0n, BigInt(hidden)]);
+
+  // Which keys each query may see: causal by absolute position, and not padding.
+  const total = op('Gather', [op('Shape', ['attention_mask']), 'c.index1'], { axis: 0 });
+  const length = op('Gather', [op('Shape', ['input_ids']), 'c.index1'], { axis: 0 });
+  const past = op('Sub', [total, length]);
+  const keys = op('Range', ['c.zero', total, 'c.one']);
+  const queries = op('Unsqueeze', [op('Range', [past, total, 'c.one']), 'c.axis1']);
+  const causal = op('LessOrEqual', [keys, queries]);
+  const present = op('Unsqueeze', [op('Equal', ['attention_mask', 'c.one']), 'c.axes12']);
+  const bias = op('Where', [op('And', [causal, present]), 'c.f0', 'c.fneg']);
+
+  const tokens = op('Gather', [weight('wte', [vocab, hidden], 0.5), 'input_ids'], { axis: 0 });
+  const positions = op('Gather', [weight('wpe', [maxPositions, hidden], 0.1), 'position_ids'], { axis: 0 });
+  let x = op('Add', [tokens, positions]);
+  const split = (input: string) => op('Transpose', [op('Reshape', [input, 'c.heads'])], { perm: [0, 2, 1, 3] });
+  for (let layer = 0; layer < layers; layer++) {
+    const p = `h.${layer}`;
+    const scale = 1 / Math.sqrt(hidden);
+    const h = norm(x, `${p}.ln1`);
+    const q = split(op('MatMul', [h, weight(`${p}.wq`, [hidden, hidden], scale)]));
+    const k = split(op('MatMul', [h, weight(`${p}.wk`, [hidden, hidden], scale)]));
+    const v = split(op('MatMul', [h, weight(`${p}.wv`, [hidden, hidden], scale)]));
+    const allK = op('Concat', [`past_key_values.${layer}.key`, k], { axis: 2 }, `present.${layer}.key`);
+    const allV = op('Concat', [`past_key_values.${layer}.value`, v], { axis: 2 }, `present.${layer}.value`);
+    const scores = op('Add', [op('Mul', [op('MatMul', [q, op('Transpose', [allK], { perm: [0, 1, 3, 2] })]), 'c.scale']), bias]);
+    const attended = op('MatMul', [op('Softmax', [scores], { axis: -1 }), allV]);
+    const merged = op('Reshape', [op('Transpose', [attended], { perm: [0, 2, 1, 3] }), 'c.merge']);
+    x = op('Add', [x, op('MatMul', [merged, weight(`${p}.wo`, [hidden, hidden], scale)])]);
+    const m = norm(x, `${p}.ln2`);
+    const up = op('Relu', [op('MatMul', [m, weight(`${p}.w1`, [hidden, hidden * 2], scale)])]);
+    x = op('Add', [x, op('MatMul', [up, weight(`${p}.w2`, [hidden * 2, hidden], 1 / Math.sqrt(hidden * 2))])]);
+  }
+  // The output bias keeps a random model to tokens that are text: bytes outside printable ASCII
+  // (but for the newline) are pushed down, so generated text decodes as readable characters.
+  const outputBias = Array.from({ length: vocab }, (_, token) => (token < 256 && token !== 10 && (token < 32 || token > 126) ? -20 : 0));
+  const projected = op('MatMul', [norm(x, 'ln_f'), weight('lm_head', [hidden, vocab], 1)]);
+  op('Add', [projected, constant('lm_bias', [vocab], outputBias)], undefined, 'logits');
+
+  const cache = (name: string, length: string) => ({ name, type: 'float32' as const, dims: ['batch_size', heads, length, headDim] });
+  return buildModel({
+    name: 'tiny-decoder',
+    inputs: [
+      { name: 'input_ids', type: 'int64', dims: ['batch_size', 'sequence_length'] },
+      { name: 'attention_mask', type: 'int64', dims: ['batch_size', 'total_sequence_length'] },
+      { name: 'position_ids', type: 'int64', dims: ['batch_size', 'sequence_length'] },
+      ...Array.from({ length: layers }, (_, i) => [
+        cache(`past_key_values.${i}.key`, 'past_sequence_length'),
+        cache(`past_key_values.${i}.value`, 'past_sequence_length'),
+      ]).flat(),
+    ],
+    outputs: [
+      { name: 'logits', type: 'float32', dims: ['batch_size', 'sequence_length', vocab] },
+      ...Array.from({ length: layers }, (_, i) => [
+        cache(`present.${i}.key`, 'total_sequence_length'),
+        cache(`present.${i}.value`, 'total_sequence_length'),
+      ]).flat(),
+    ],
+    nodes,
+    initializers,
+  });
+}
