@@ -12,8 +12,10 @@ import {
   encodeInferenceError,
   envelopeId,
   type HostEvent,
+  GENERATE_CANCEL_KIND,
   INFER_ERROR_KIND,
   INFER_RESULT_KIND,
+  InferenceErrorCode,
   type Output,
 } from '../protocol/index.js';
 import { AgentSlot } from './agent-slot.js';
@@ -27,7 +29,7 @@ import { GpuService, type ModelStatus, type PendingRequest } from './inference/i
 import { JournalBridge, type JournalSink, type ReplayDriver } from './journal/index.js';
 import { ModuleCache } from './module-cache.js';
 import { summarize, undeliveredReport } from './run-report.js';
-import { type DeadLetter, EXTERNAL, MODEL_PREFIX, Scheduler, type TickPlan } from './scheduler.js';
+import { type DeadLetter, EXTERNAL, MODEL_PREFIX, RUNTIME, Scheduler, type TickPlan } from './scheduler.js';
 import { MemorySnapshotStore, type SnapshotStore } from './snapshot-store.js';
 import {
   type ChildExit,
@@ -116,8 +118,7 @@ export class Runtime {
     this.#spec = spec;
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
-    const models = spec.models.map((model) => model.name);
-    this.#scheduler = new Scheduler(spec.agents, { ...spec.scheduler, models });
+    this.#scheduler = new Scheduler(spec.agents, { ...spec.scheduler, models: spec.models });
     this.#modules = new ModuleCache(options.cacheDir ?? join(tmpdir(), 'troupe-modules'));
     this.#tree = new SupervisionTree(spec.supervisor, spec.agents);
     this.#snapshots = options.snapshots ?? new MemorySnapshotStore();
@@ -267,7 +268,12 @@ export class Runtime {
     this.#submit(held);
   }
 
-  #submit(requests: readonly Envelope[]): void {
+  #submit(envelopes: readonly Envelope[]): void {
+    const requests: Envelope[] = [];
+    for (const envelope of envelopes) {
+      if (envelope.kind === GENERATE_CANCEL_KIND) this.#cancel(envelope);
+      else requests.push(envelope);
+    }
     if (requests.length === 0) return;
     this.#gpu?.submit(
       requests.map((envelope) => ({
@@ -278,6 +284,20 @@ export class Runtime {
     );
   }
 
+  /** An agent cancels one of its own generations (named by the correlation id). */
+  #cancel(envelope: Envelope): void {
+    const from = envelope.from ?? '';
+    const target = envelope.correlationId ?? '';
+    const model = (envelope.to as string).slice(MODEL_PREFIX.length);
+    if (target.startsWith(`${from}#`)) {
+      this.#gpu?.cancel(model, target);
+      return;
+    }
+    const message = `"${from}" may cancel only its own generations (got "${target || 'no request id'}")`;
+    const payload = encodeInferenceError({ model, input: '', code: InferenceErrorCode.BAD_REQUEST, message });
+    this.#enter(RUNTIME, { to: from, kind: INFER_ERROR_KIND, payload, correlationId: envelopeId(envelope) });
+  }
+
   /** A model answered: live, it enters at the next boundary (and is journaled); strict, it waits. */
   #onAnswer(request: PendingRequest, answer: Answer): void {
     const to = request.id.slice(0, request.id.lastIndexOf('#'));
@@ -285,7 +305,7 @@ export class Runtime {
       ? { to, kind: INFER_ERROR_KIND, payload: encodeInferenceError(answer.error), correlationId: request.id }
       : {
           to,
-          kind: INFER_RESULT_KIND,
+          kind: answer.kind || INFER_RESULT_KIND,
           payload: answer.result ?? new Uint8Array(0),
           correlationId: request.id,
         };

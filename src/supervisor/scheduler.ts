@@ -4,6 +4,8 @@ import {
   type Envelope,
   encodeInferenceError,
   envelopeId,
+  GENERATE_CANCEL_KIND,
+  GENERATE_KIND,
   INFER_ERROR_KIND,
   INFER_KIND,
   InferenceErrorCode,
@@ -72,11 +74,16 @@ export class Scheduler {
   readonly #inflight = new Map<string, Envelope[]>();
   #tick = 0;
 
-  readonly #models: ReadonlySet<string>;
+  /** Declared models and their type. */
+  readonly #models: ReadonlyMap<string, 'onnx' | 'llm'>;
 
   constructor(
     agents: readonly AgentSpec[],
-    options: { maxBatch: number; retryLimit: number; models?: readonly string[] },
+    options: {
+      maxBatch: number;
+      retryLimit: number;
+      models?: ReadonlyArray<{ name: string; type: 'onnx' | 'llm' }>;
+    },
   ) {
     this.#maxBatch = options.maxBatch;
     this.#retryLimit = options.retryLimit;
@@ -89,9 +96,9 @@ export class Scheduler {
       this.#mailboxes.set(name, new Queue());
     });
     const unlimited = { sendTo: '*', models: '*', maxMessageBytes: Number.POSITIVE_INFINITY } as const;
-    this.#models = new Set(options.models ?? []);
+    this.#models = new Map((options.models ?? []).map((model) => [model.name, model.type]));
     // Models answer from "@gpu/<model>"; they rank before the runtime, in name order.
-    [...this.#models].sort().forEach((model, index, all) => {
+    [...this.#models.keys()].sort().forEach((model, index, all) => {
       this.#senders.set(`${MODEL_PREFIX}${model}`, { rank: index - all.length - 2, ...unlimited });
     });
     this.#senders.set(RUNTIME, { rank: -2, ...unlimited });
@@ -269,14 +276,18 @@ export class Scheduler {
     let message = '';
     if (!this.#models.has(model)) {
       code = InferenceErrorCode.UNKNOWN_MODEL;
-      const declared = this.#models.size > 0 ? [...this.#models].join(', ') : 'none';
+      const declared = this.#models.size > 0 ? [...this.#models.keys()].join(', ') : 'none';
       message = `no model "${model}" is declared in this system (models: ${declared})`;
     } else if (sender.models !== '*' && !sender.models.has(model)) {
       code = InferenceErrorCode.NOT_GRANTED;
       message = `"${source}" may not use model "${model}" (not in its capabilities.models)`;
-    } else if (envelope.kind !== INFER_KIND) {
-      code = InferenceErrorCode.BAD_REQUEST;
-      message = `model "${model}" takes envelopes of kind "${INFER_KIND}" (got "${envelope.kind}")`;
+    } else {
+      const kinds = this.#models.get(model) === 'llm' ? [GENERATE_KIND, GENERATE_CANCEL_KIND] : [INFER_KIND];
+      if (!kinds.includes(envelope.kind ?? '')) {
+        code = InferenceErrorCode.BAD_REQUEST;
+        const wanted = kinds.map((kind) => `"${kind}"`).join(' or ');
+        message = `model "${model}" takes envelopes of kind ${wanted} (got "${envelope.kind}")`;
+      }
     }
     if (code === undefined) return true;
     if (this.#mailboxes.has(source)) {

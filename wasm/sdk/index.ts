@@ -134,3 +134,19 @@ export {
   readResult,
   Tensor,
 } from "./inference";
+
+export {
+  ChatMessage,
+  cancelGeneration,
+  GENERATE_CANCEL_KIND,
+  GENERATE_DONE_KIND,
+  GENERATE_KIND,
+  GENERATE_TOKEN_KIND,
+  GeneratedToken,
+  GenerateOptions,
+  Generation,
+  generate,
+  generateChat,
+  readGeneration,
+  readToken,
+} from "./generate";

@@ -34,6 +34,18 @@ export class ProtoWriter {
     this.size += data.length;
   }
 
+  float32Field(field: i32, value: f32): void {
+    this.tag(field, 5);
+    this.reserve(4);
+    store<f32>(this.bytes.dataStart + <usize>this.size, value);
+    this.size += 4;
+  }
+
+  varintField(field: i32, value: u64): void {
+    this.tag(field, 0);
+    this.varint(value);
+  }
+
   stringField(field: i32, text: string): void {
     this.bytesField(field, Uint8Array.wrap(String.UTF8.encode(text)));
   }
@@ -88,7 +100,11 @@ export class ProtoReader {
   skip(wireType: i32): void {
     if (wireType == 0) this.varint();
     else if (wireType == 1) this.at += 8;
-    else if (wireType == 2) this.at += <i32>this.varint();
+    else if (wireType == 2) {
+      // Read the length first: `this.at += this.varint()` would add to the position before it.
+      const length = <i32>this.varint();
+      this.at += length;
+    }
     else if (wireType == 5) this.at += 4;
     else abort("protobuf: unsupported wire type");
   }

@@ -180,9 +180,11 @@ function readModels(source: YamlSource, raw: Raw, root: string, issues: ConfigIs
     seen.add(name);
     const threads = (model.threads ?? {}) as Raw;
     const batching = (model.batching ?? {}) as Raw;
+    const type = (model.type as ModelSpec['type'] | undefined) ?? 'onnx';
     return {
       name,
-      path: checkPath(source, ['models', index, 'path'], model.path as string, root, issues) ?? '',
+      type,
+      path: checkPath(source, ['models', index, 'path'], model.path as string, root, issues, type === 'llm' ? 'folder' : 'file') ?? '',
       providers: (model.providers as string[] | undefined) ?? [...DEFAULTS.providers],
       intraOpThreads: (threads.intraOp as number | undefined) ?? DEFAULTS.threads,
       interOpThreads: (threads.interOp as number | undefined) ?? DEFAULTS.threads,
@@ -210,14 +212,16 @@ function checkPath(
   value: string,
   root: string,
   issues: ConfigIssue[],
+  kind: 'file' | 'folder' = 'file',
 ): string | undefined {
   const path = resolve(dirname(resolve(source.file)), value);
   if (!inside(root, path)) {
     issues.push(source.issue(at, `path "${value}" leaves the project root ${display(root)}`));
     return undefined;
   }
-  if (!existsSync(path) || !statSync(path).isFile()) {
-    issues.push(source.issue(at, `file "${value}" not found (looked for ${display(path)})`));
+  const stat = existsSync(path) ? statSync(path) : undefined;
+  if (!stat || (kind === 'file' ? !stat.isFile() : !stat.isDirectory())) {
+    issues.push(source.issue(at, `${kind} "${value}" not found (looked for ${display(path)})`));
     return undefined;
   }
   // A symbolic link inside the root may still point outside it.

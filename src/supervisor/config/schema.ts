@@ -233,7 +233,17 @@ const modelDefinition = {
       pattern: NAME_PATTERN,
       description: 'Agents address the model as "@gpu/<name>".',
     },
-    path: { type: 'string', minLength: 1, description: 'Path of the .onnx file, relative to this file.' },
+    type: {
+      enum: ['onnx', 'llm'],
+      default: 'onnx',
+      description:
+        'onnx: an .onnx file, tensors in and out (troupe/infer); llm: a decoder folder in the Hugging Face Optimum layout, text generation (troupe/generate).',
+    },
+    path: {
+      type: 'string',
+      minLength: 1,
+      description: 'Path of the .onnx file (llm: of the model folder), relative to this file.',
+    },
     providers: {
       type: 'array',
       minItems: 1,
@@ -259,7 +269,7 @@ const modelDefinition = {
           minimum: 1,
           maximum: 65536,
           default: DEFAULTS.batching.maxBatch,
-          description: 'Most rows (first dimension) in one run.',
+          description: 'Most rows (first dimension) in one run; llm: most sequences decoding together.',
         },
         maxQueueDelayMs: {
           type: 'number',

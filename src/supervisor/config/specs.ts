@@ -58,7 +58,9 @@ export type InferenceMode = 'live' | 'strict';
 
 export interface ModelSpec {
   readonly name: string;
-  /** Absolute path of the .onnx file. */
+  /** onnx: tensors in, tensors out; llm: text generation from a model folder. */
+  readonly type: 'onnx' | 'llm';
+  /** Absolute path of the .onnx file (llm: of the model folder). */
   readonly path: string;
   readonly providers: readonly string[];
   readonly intraOpThreads: number;

@@ -110,6 +110,11 @@ export class GpuService {
     else this.#send(added);
   }
 
+  /** Stops a generation early; its final answer says "cancelled". Unknown ids are ignored. */
+  cancel(model: string, id: string): void {
+    if (this.#pending.get(id)) this.#host?.send(encodeGpuFrame({ commands: [{ cancel: { id, model } }] }));
+  }
+
   /** Kills the GPU host, as a crash from outside would (tests and the dashboard). */
   kill(): void {
     this.#host?.kill();
@@ -161,6 +166,7 @@ export class GpuService {
       },
       warmup: model.warmup,
       maxRequestBytes: model.maxRequestBytes,
+      kind: model.type,
     }));
     host.send(encodeGpuFrame({ commands: [{ load: { models } }] }));
     // Requests the last host held go again; answers to them from the dead host are never counted.
@@ -201,8 +207,14 @@ export class GpuService {
   #onEvent(event: GpuEvent): void {
     const emit = this.#options.onEvent;
     if (event.answer) {
-      const request = this.#pending.settle(event.answer.id ?? '');
+      const id = event.answer.id ?? '';
+      // A streamed part (a generated token) leaves the request waiting for its final answer.
+      const request = event.answer.partial ? this.#pending.get(id) : this.#pending.settle(id);
       if (!request) return;
+      if (event.answer.partial) {
+        this.#options.onAnswer(request, event.answer);
+        return;
+      }
       this.#answered++;
       this.#count(request.model, event.answer);
       this.#options.onAnswer(request, event.answer);
@@ -275,12 +287,31 @@ export class GpuService {
       this.#giveUpOn(this.#pending.clear(), this.#failure);
       return;
     }
+    // A generation cannot resume where it was (its tokens were streamed): it ends with an error the
+    // agent can act on. Plain requests are sent again to the next host.
+    const generations = this.#pending.all().filter((request) => this.#isLlm(request.model));
+    for (const request of generations) this.#pending.settle(request.id);
+    this.#interrupt(generations, reason);
     this.#state = 'restarting';
     const delay = RESTART_DELAYS_MS[Math.min(this.#restarts.length - 1, RESTART_DELAYS_MS.length - 1)] ?? 0;
     this.#restartTimer = this.#options.clock.setTimeout(() => {
       this.#restartTimer = undefined;
       this.#spawn();
     }, delay);
+  }
+
+  #isLlm(model: string): boolean {
+    return this.#options.models.some((spec) => spec.name === model && spec.type === 'llm');
+  }
+
+  #interrupt(requests: readonly PendingRequest[], reason: string): void {
+    for (const request of requests) {
+      const { id, model } = request;
+      const message = `model "${model}": the GPU host died during the generation (${reason}); send the request again`;
+      const error = { model, input: '', code: InferenceErrorCode.INTERRUPTED, message };
+      this.#count(model, { id, model, error });
+      this.#options.onAnswer(request, { id, model, error });
+    }
   }
 
   #giveUpOn(requests: readonly PendingRequest[], why: string): void {

@@ -23,6 +23,11 @@ export class PendingRequests {
     return pending;
   }
 
+  /** The request, if it still waits (it goes on waiting). */
+  get(id: string): PendingRequest | undefined {
+    return this.#pending.get(id);
+  }
+
   /** The request this answers, if it still waits; it stops waiting. */
   settle(id: string): PendingRequest | undefined {
     const pending = this.#pending.get(id);
