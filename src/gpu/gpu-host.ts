@@ -37,7 +37,8 @@ export class GpuHost {
         const name = spec.name ?? '';
         if (this.#models.has(name)) continue;
         this.#log(`loading model "${name}" from ${spec.path}`);
-        const entry = spec.kind === 'llm' ? new LlmEntry(spec, this.#llmEvents) : new ModelEntry(spec, this.#modelEvents);
+        const entry =
+          spec.kind === 'llm' ? new LlmEntry(spec, this.#llmEvents) : new ModelEntry(spec, this.#modelEvents);
         this.#models.set(name, entry);
       }
     } else if (command.infer) {
@@ -117,7 +118,11 @@ export class GpuHost {
       }
       this.#release(entry);
     },
-    failed: (entry: ModelEntry | LlmEntry, reason: string, skipped: Array<{ provider: string; reason: string }>) => {
+    failed: (
+      entry: ModelEntry | LlmEntry,
+      reason: string,
+      skipped: Array<{ provider: string; reason: string }>,
+    ) => {
       this.#emit([{ failed: { model: entry.name, reason, skipped } }]);
       this.#release(entry);
     },
@@ -141,14 +146,20 @@ export class GpuHost {
   };
 
   readonly #llmEvents = {
-    ready: (entry: LlmEntry, ready: { provider: string; skipped: Array<{ provider: string; reason: string }>; loadMs: number }) =>
-      this.#modelEvents.ready(entry, ready),
+    ready: (
+      entry: LlmEntry,
+      ready: { provider: string; skipped: Array<{ provider: string; reason: string }>; loadMs: number },
+    ) => this.#modelEvents.ready(entry, ready),
     failed: (entry: LlmEntry, reason: string, skipped: Array<{ provider: string; reason: string }>) =>
       this.#modelEvents.failed(entry, reason, skipped),
     generation: (entry: LlmEntry, message: GenerationMessage) => {
       const model = entry.name;
       if (message.type === 'token') {
-        const result = encodeGenerateToken({ index: message.index, tokenId: message.tokenId, text: message.text });
+        const result = encodeGenerateToken({
+          index: message.index,
+          tokenId: message.tokenId,
+          text: message.text,
+        });
         this.#emit([{ answer: { id: message.id, model, result, kind: GENERATE_TOKEN_KIND, partial: true } }]);
       } else if (message.type === 'done') {
         const { text, promptTokens, tokenIds, stopReason } = message;
@@ -160,7 +171,15 @@ export class GpuHost {
           stopReason,
           tokenIds,
         });
-        this.#emit([{ answer: { id: message.id, model, result, kind: GENERATE_DONE_KIND, run: message.step } }]);
+        const answer = {
+          id: message.id,
+          model,
+          result,
+          kind: GENERATE_DONE_KIND,
+          run: message.step,
+          batchRows: message.rows,
+        };
+        this.#emit([{ answer }]);
       } else {
         const code = InferenceErrorCode[message.code];
         this.#answerError(message.id, model, code, '', `model "${model}": ${message.reason}`);

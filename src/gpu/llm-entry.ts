@@ -34,7 +34,9 @@ export class LlmEntry {
     this.#events = events;
     this.#worker = new Worker(workerEntry());
     this.#worker.on('message', (message: FromLlmWorker) => this.#onMessage(message));
-    this.#worker.on('error', (error) => this.#onWorkerDied(`the model's worker thread failed: ${error.message}`));
+    this.#worker.on('error', (error) =>
+      this.#onWorkerDied(`the model's worker thread failed: ${error.message}`),
+    );
     this.#post({
       type: 'load',
       maxRows: spec.batching?.maxBatch || 8,
@@ -64,7 +66,12 @@ export class LlmEntry {
 
   #onMessage(message: FromLlmWorker): void {
     if (message.type === 'ready') {
-      this.info = { name: this.name, inputs: message.inputs, outputs: message.outputs, maxRequestBytes: Number(this.spec.maxRequestBytes || 0) };
+      this.info = {
+        name: this.name,
+        inputs: message.inputs,
+        outputs: message.outputs,
+        maxRequestBytes: Number(this.spec.maxRequestBytes || 0),
+      };
       this.state = 'ready';
       this.#events.ready(this, message);
     } else if (message.type === 'failed') {
@@ -78,7 +85,8 @@ export class LlmEntry {
   }
 
   #onWorkerDied(reason: string): void {
-    for (const id of this.#running) this.#events.generation(this, { type: 'gen-failed', id, code: 'RUN_FAILED', reason });
+    for (const id of this.#running)
+      this.#events.generation(this, { type: 'gen-failed', id, code: 'RUN_FAILED', reason });
     this.#running.clear();
     this.state = 'failed';
     this.failure = reason;

@@ -64,5 +64,7 @@ export type FromLlmWorker =
       tokenIds: number[];
       stopReason: string;
       step: number;
+      /** The most rows one decode step has held so far. */
+      rows: number;
     }
   | { type: 'gen-failed'; id: string; code: 'BAD_REQUEST' | 'TOO_LONG' | 'RUN_FAILED'; reason: string };

@@ -25,11 +25,18 @@ export function buildDecoder(shape: DecoderShape): Uint8Array {
   const initializers: Array<{ name: string; dims: number[]; data: Float32Array | BigInt64Array }> = [];
   const weight = (name: string, dims: number[], scale: number) => {
     const count = dims.reduce((a, b) => a * b, 1);
-    initializers.push({ name, dims, data: Float32Array.from({ length: count }, () => (random() * 2 - 1) * scale) });
+    initializers.push({
+      name,
+      dims,
+      data: Float32Array.from({ length: count }, () => (random() * 2 - 1) * scale),
+    });
     return name;
   };
   const constant = (name: string, dims: number[], values: number[] | bigint[]) => {
-    const data = typeof values[0] === 'bigint' ? BigInt64Array.from(values as bigint[]) : Float32Array.from(values as number[]);
+    const data =
+      typeof values[0] === 'bigint'
+        ? BigInt64Array.from(values as bigint[])
+        : Float32Array.from(values as number[]);
     initializers.push({ name, dims, data });
     return name;
   };
@@ -40,10 +47,18 @@ export function buildDecoder(shape: DecoderShape): Uint8Array {
     return name;
   };
   const norm = (input: string, prefix: string) =>
-    op('LayerNormalization', [input, constant(`${prefix}.g`, [hidden], Array(hidden).fill(1)), constant(`${prefix}.b`, [hidden], Array(hidden).fill(0))], {
-      axis: -1,
-      epsilon: 1e-5,
-    });
+    op(
+      'LayerNormalization',
+      [
+        input,
+        constant(`${prefix}.g`, [hidden], Array(hidden).fill(1)),
+        constant(`${prefix}.b`, [hidden], Array(hidden).fill(0)),
+      ],
+      {
+        axis: -1,
+        epsilon: 1e-5,
+      },
+    );
 
   // Constants shared by the mask.
   constant('c.one', [], [1n]);
@@ -70,7 +85,8 @@ export function buildDecoder(shape: DecoderShape): Uint8Array {
   const tokens = op('Gather', [weight('wte', [vocab, hidden], 0.5), 'input_ids'], { axis: 0 });
   const positions = op('Gather', [weight('wpe', [maxPositions, hidden], 0.1), 'position_ids'], { axis: 0 });
   let x = op('Add', [tokens, positions]);
-  const split = (input: string) => op('Transpose', [op('Reshape', [input, 'c.heads'])], { perm: [0, 2, 1, 3] });
+  const split = (input: string) =>
+    op('Transpose', [op('Reshape', [input, 'c.heads'])], { perm: [0, 2, 1, 3] });
   for (let layer = 0; layer < layers; layer++) {
     const p = `h.${layer}`;
     const scale = 1 / Math.sqrt(hidden);
@@ -80,21 +96,33 @@ export function buildDecoder(shape: DecoderShape): Uint8Array {
     const v = split(op('MatMul', [h, weight(`${p}.wv`, [hidden, hidden], scale)]));
     const allK = op('Concat', [`past_key_values.${layer}.key`, k], { axis: 2 }, `present.${layer}.key`);
     const allV = op('Concat', [`past_key_values.${layer}.value`, v], { axis: 2 }, `present.${layer}.value`);
-    const scores = op('Add', [op('Mul', [op('MatMul', [q, op('Transpose', [allK], { perm: [0, 1, 3, 2] })]), 'c.scale']), bias]);
+    const scores = op('Add', [
+      op('Mul', [op('MatMul', [q, op('Transpose', [allK], { perm: [0, 1, 3, 2] })]), 'c.scale']),
+      bias,
+    ]);
     const attended = op('MatMul', [op('Softmax', [scores], { axis: -1 }), allV]);
     const merged = op('Reshape', [op('Transpose', [attended], { perm: [0, 2, 1, 3] }), 'c.merge']);
     x = op('Add', [x, op('MatMul', [merged, weight(`${p}.wo`, [hidden, hidden], scale)])]);
     const m = norm(x, `${p}.ln2`);
     const up = op('Relu', [op('MatMul', [m, weight(`${p}.w1`, [hidden, hidden * 2], scale)])]);
-    x = op('Add', [x, op('MatMul', [up, weight(`${p}.w2`, [hidden * 2, hidden], 1 / Math.sqrt(hidden * 2))])]);
+    x = op('Add', [
+      x,
+      op('MatMul', [up, weight(`${p}.w2`, [hidden * 2, hidden], 1 / Math.sqrt(hidden * 2))]),
+    ]);
   }
   // The output bias keeps a random model to tokens that are text: bytes outside printable ASCII
   // (but for the newline) are pushed down, so generated text decodes as readable characters.
-  const outputBias = Array.from({ length: vocab }, (_, token) => (token < 256 && token !== 10 && (token < 32 || token > 126) ? -20 : 0));
+  const outputBias = Array.from({ length: vocab }, (_, token) =>
+    token < 256 && token !== 10 && (token < 32 || token > 126) ? -20 : 0,
+  );
   const projected = op('MatMul', [norm(x, 'ln_f'), weight('lm_head', [hidden, vocab], 1)]);
   op('Add', [projected, constant('lm_bias', [vocab], outputBias)], undefined, 'logits');
 
-  const cache = (name: string, length: string) => ({ name, type: 'float32' as const, dims: ['batch_size', heads, length, headDim] });
+  const cache = (name: string, length: string) => ({
+    name,
+    type: 'float32' as const,
+    dims: ['batch_size', heads, length, headDim],
+  });
   return buildModel({
     name: 'tiny-decoder',
     inputs: [

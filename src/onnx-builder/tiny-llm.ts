@@ -34,7 +34,8 @@ export function writeTinyLlm(dir: string, options: TinyLlmOptions = {}): { vocab
     seed: options.seed ?? 1,
   };
   mkdirSync(join(dir, 'onnx'), { recursive: true });
-  const json = (name: string, value: object) => writeFileSync(join(dir, name), `${JSON.stringify(value, null, 2)}\n`);
+  const json = (name: string, value: object) =>
+    writeFileSync(join(dir, name), `${JSON.stringify(value, null, 2)}\n`);
   json('config.json', {
     architectures: ['TinyDecoderForCausalLM'],
     model_type: 'tiny-decoder',

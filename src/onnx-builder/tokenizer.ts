@@ -14,7 +14,9 @@ export function bytesToUnicode(): string[] {
     for (let byte = from; byte <= to; byte++) printable.add(byte);
   }
   let extra = 0;
-  return Array.from({ length: 256 }, (_, byte) => String.fromCodePoint(printable.has(byte) ? byte : 256 + extra++));
+  return Array.from({ length: 256 }, (_, byte) =>
+    String.fromCodePoint(printable.has(byte) ? byte : 256 + extra++),
+  );
 }
 
 export interface TokenizerFiles {
@@ -76,7 +78,15 @@ export function trainTokenizer(corpus: string, merges: number): TokenizerFiles {
     const id = Object.keys(vocab).length;
     vocab[content] = id;
     specials[content] = id;
-    return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
+    return {
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    };
   });
   const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
   const tokenizer = {

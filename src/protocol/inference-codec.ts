@@ -47,7 +47,10 @@ export function decodeGenerateRequest(
   try {
     return { ok: true, request: v1.GenerateRequest.decode(bytes) };
   } catch (error) {
-    return { ok: false, error: `payload of ${bytes.length} bytes is not a GenerateRequest: ${(error as Error).message}` };
+    return {
+      ok: false,
+      error: `payload of ${bytes.length} bytes is not a GenerateRequest: ${(error as Error).message}`,
+    };
   }
 }
 

@@ -11,8 +11,8 @@ import {
   encodeCommand,
   encodeInferenceError,
   envelopeId,
-  type HostEvent,
   GENERATE_CANCEL_KIND,
+  type HostEvent,
   INFER_ERROR_KIND,
   INFER_RESULT_KIND,
   InferenceErrorCode,
@@ -672,6 +672,8 @@ export class Runtime {
   #dispatch(plan: TickPlan): void {
     const sent: Array<{ agent: string; deliver: Uint8Array }> = [];
     const checkpoint = this.#bridge.checkpointAt(plan.tick);
+    // The whole tick is in flight before any hook runs: an onBatch hook may inject or kill.
+    for (const batch of plan.batches) this.#inflight.add(batch.agent);
     for (const batch of plan.batches) {
       const slot = this.#slots.get(batch.agent) as AgentSlot;
       const deliver = { tick: plan.tick, envelopes: batch.envelopes };
@@ -683,7 +685,6 @@ export class Runtime {
       this.#trace.update(bytes);
       this.#options.onBatch?.(plan.tick, batch.agent, batch.envelopes);
       sent.push({ agent: batch.agent, deliver: bytes });
-      this.#inflight.add(batch.agent);
       this.#delivered += batch.envelopes.length;
       slot.delivered += batch.envelopes.length;
       // Replaying a kill that hit this agent while it held this batch: the host dies instead.

@@ -11,8 +11,15 @@ import {
 } from '../../src/protocol/index.js';
 
 /** The payload that makes the proxy agent send `payload` to `to` with `kind`. */
-export function forward(to: string, payload: Uint8Array, kind = INFER_KIND): Uint8Array {
-  const head = new TextEncoder().encode(`${to}\n${kind}\n`);
+export function forward(
+  to: string,
+  payload: Uint8Array,
+  kind = INFER_KIND,
+  correlationId?: string,
+): Uint8Array {
+  const head = new TextEncoder().encode(
+    `${to}\n${kind}\n${correlationId === undefined ? '' : `${correlationId}\n`}`,
+  );
   const bytes = new Uint8Array(head.length + payload.length);
   bytes.set(head);
   bytes.set(payload, head.length);

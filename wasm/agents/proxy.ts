@@ -1,20 +1,24 @@
 // Sends what it is told to, as itself: a message of kind "forward" carries "<to>\n<kind>\n" and
-// then the payload's bytes. Used by tests to send exact (also malformed) requests to models; the
+// then the payload's bytes; kind "forward-reply" carries "<to>\n<kind>\n<correlation id>\n" first. Used by tests to send exact (also malformed) requests to models; the
 // answers come back to the proxy and are visible in its deliveries.
 import { log, Message, onMessage, send } from "../sdk";
 export { troupe_alloc, troupe_handle, troupe_init } from "../sdk";
 
 onMessage((message: Message): bool => {
-  if (message.kind != "forward") return false;
+  if (message.kind != "forward" && message.kind != "forward-reply") return false;
   const bytes = message.payload;
-  const first = bytes.indexOf(10);
-  const second = first < 0 ? -1 : bytes.indexOf(10, first + 1);
-  if (second < 0) {
-    log("proxy: a forward payload starts with <to>\\n<kind>\\n");
-    return false;
+  const lines = message.kind == "forward" ? 2 : 3;
+  const fields: string[] = [];
+  let at = 0;
+  for (let i = 0; i < lines; i++) {
+    const end = bytes.indexOf(10, at);
+    if (end < 0) {
+      log("proxy: a " + message.kind + " payload starts with " + lines.toString() + " header lines");
+      return false;
+    }
+    fields.push(String.UTF8.decode(bytes.slice(at, end).buffer));
+    at = end + 1;
   }
-  const to = String.UTF8.decode(bytes.slice(0, first).buffer);
-  const kind = String.UTF8.decode(bytes.slice(first + 1, second).buffer);
-  send(to, kind, bytes.slice(second + 1));
+  send(fields[0], fields[1], bytes.slice(at), lines == 3 ? fields[2] : "");
   return false;
 });

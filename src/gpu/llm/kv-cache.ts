@@ -88,7 +88,10 @@ export class KvBatch {
     const widen = (tensor: Float32Array) => {
       const out = new Float32Array(rows * heads * to * headDim);
       for (let block = 0; block < rows * heads; block++) {
-        out.set(tensor.subarray(block * from * headDim, (block + 1) * from * headDim), (block * to + (to - from)) * headDim);
+        out.set(
+          tensor.subarray(block * from * headDim, (block + 1) * from * headDim),
+          (block * to + (to - from)) * headDim,
+        );
       }
       return out;
     };

@@ -42,7 +42,10 @@ export type StopReason = 'eos' | 'stop_token' | 'stop_string' | 'max_tokens' | '
 
 export interface EngineEvents {
   token(id: string, index: number, tokenId: number, text: string): void;
-  done(id: string, result: { text: string; promptTokens: number; tokenIds: number[]; stopReason: StopReason }): void;
+  done(
+    id: string,
+    result: { text: string; promptTokens: number; tokenIds: number[]; stopReason: StopReason },
+  ): void;
   failed(id: string, reason: string): void;
 }
 
@@ -70,7 +73,12 @@ export class LlmEngine {
   steps = 0;
   largestStep = 0;
 
-  constructor(decoder: DecoderStep, codec: TextCodec, events: EngineEvents, options: { eos: number[]; maxRows: number }) {
+  constructor(
+    decoder: DecoderStep,
+    codec: TextCodec,
+    events: EngineEvents,
+    options: { eos: number[]; maxRows: number },
+  ) {
     this.#decoder = decoder;
     this.#codec = codec;
     this.#events = events;
@@ -93,7 +101,12 @@ export class LlmEngine {
     if (waiting >= 0) {
       const [generation] = this.#waiting.splice(waiting, 1);
       if (generation) {
-        this.#events.done(id, { text: '', promptTokens: generation.promptIds.length, tokenIds: [], stopReason: 'cancelled' });
+        this.#events.done(id, {
+          text: '',
+          promptTokens: generation.promptIds.length,
+          tokenIds: [],
+          stopReason: 'cancelled',
+        });
       }
     }
     const row = this.#rows.find((candidate) => candidate.generation.id === id);
@@ -119,7 +132,10 @@ export class LlmEngine {
   async #prefill(generation: Generation): Promise<void> {
     const { layers } = this.#decoder;
     const length = generation.promptIds.length;
-    const empty: LayerCache = Array.from({ length: layers }, () => [new Float32Array(0), new Float32Array(0)]);
+    const empty: LayerCache = Array.from({ length: layers }, () => [
+      new Float32Array(0),
+      new Float32Array(0),
+    ]);
     let output: { logits: Float32Array; present: LayerCache };
     try {
       output = await this.#decoder.run({

@@ -12,7 +12,13 @@ export interface LlmFolder {
   onnxPath: string;
 }
 
-const ONNX_NAMES = ['model.onnx', 'model_quantized.onnx', 'model_fp16.onnx', 'model_int8.onnx', 'model_q4.onnx'];
+const ONNX_NAMES = [
+  'model.onnx',
+  'model_quantized.onnx',
+  'model_fp16.onnx',
+  'model_int8.onnx',
+  'model_q4.onnx',
+];
 
 export function readLlmFolder(dir: string): LlmFolder {
   const json = (name: string, what: string, required: boolean): Record<string, unknown> => {
@@ -32,7 +38,9 @@ export function readLlmFolder(dir: string): LlmFolder {
   const tokenizerConfig = json('tokenizer_config.json', "the tokenizer's configuration", true);
   const generation = json('generation_config.json', 'generation defaults', false);
   const onnxDir = join(dir, 'onnx');
-  const found = existsSync(onnxDir) ? readdirSync(onnxDir).filter((name) => /^model.*\.onnx$/.test(name)) : [];
+  const found = existsSync(onnxDir)
+    ? readdirSync(onnxDir).filter((name) => /^model.*\.onnx$/.test(name))
+    : [];
   const onnx = ONNX_NAMES.find((name) => found.includes(name)) ?? found.sort()[0];
   if (!onnx) throw new Error(`model folder ${dir}: onnx/model.onnx is missing (the decoder)`);
   return { dir, config, generation, tokenizer, tokenizerConfig, onnxPath: join(onnxDir, onnx) };

@@ -2,16 +2,16 @@
 // providers, and runs the continuous-batching engine; the GPU host's main thread only forwards
 // requests and streams the events back.
 import { parentPort } from 'node:worker_threads';
-import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
 import ort from 'onnxruntime-node';
 import { decodeGenerateRequest } from '../../protocol/index.js';
 import { probeProviders } from '../provider-probe.js';
 import type { FromLlmWorker, ToLlmWorker, WorkerModelSpec, WorkerTensorMeta } from '../worker-messages.js';
 import { decoderMeta } from './decoder-meta.js';
-import type { LayerCache } from './kv-cache.js';
+import { decoderStep } from './decoder-session.js';
+import { LlmEngine } from './llm-engine.js';
 import { eosTokenIds, readLlmFolder } from './llm-folder.js';
-import { type DecoderStep, LlmEngine, type TextCodec } from './llm-engine.js';
+import { type ChatCodec, textCodec } from './text-codec.js';
 
 const port = parentPort;
 if (!port) throw new Error('llm-worker.js runs as a worker thread of the GPU host');
@@ -19,7 +19,7 @@ ort.env.logLevel = 'fatal';
 
 const post = (message: FromLlmWorker) => port.postMessage(message);
 let engine: LlmEngine | undefined;
-let codec: (TextCodec & { chat(messages: Array<{ role: string; content: string }>): string }) | undefined;
+let codec: ChatCodec | undefined;
 let defaults = { maxNewTokens: 64, contextLength: 2048 };
 
 port.on('message', (message: ToLlmWorker) => {
@@ -50,14 +50,20 @@ async function load(spec: WorkerModelSpec, maxRows: number): Promise<void> {
   const session = probe.session;
   if (!session || !probe.provider) {
     const cpu = probe.skipped.find((skip) => skip.provider === 'cpu')?.reason ?? 'no provider could load it';
-    post({ type: 'failed', reason: `model folder ${spec.path}: ${cpu}`, skipped: probe.skipped.filter((s) => s.provider !== 'cpu') });
+    post({
+      type: 'failed',
+      reason: `model folder ${spec.path}: ${cpu}`,
+      skipped: probe.skipped.filter((s) => s.provider !== 'cpu'),
+    });
     return;
   }
   const describe = (values: readonly ort.InferenceSession.ValueMetadata[]): WorkerTensorMeta[] =>
     values.map((value) => ({
       name: value.name,
       dtype: value.isTensor ? value.type : 'unsupported',
-      dims: value.isTensor ? value.shape.map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : String(dim))) : [],
+      dims: value.isTensor
+        ? value.shape.map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : String(dim)))
+        : [],
     }));
   const inputs = describe(session.inputMetadata);
   const outputs = describe(session.outputMetadata);
@@ -70,21 +76,19 @@ async function load(spec: WorkerModelSpec, maxRows: number): Promise<void> {
   }
   const vocab = meta.vocab ?? Number(folder.config.vocab_size);
   if (!Number.isInteger(vocab) || vocab <= 0) {
-    post({ type: 'failed', reason: `model folder ${spec.path}: the vocabulary size is in neither the logits' shape nor config.json`, skipped: [] });
+    post({
+      type: 'failed',
+      reason: `model folder ${spec.path}: the vocabulary size is in neither the logits' shape nor config.json`,
+      skipped: [],
+    });
     return;
   }
-  const template = typeof folder.tokenizerConfig.chat_template === 'string' ? new Template(folder.tokenizerConfig.chat_template) : undefined;
-  codec = {
-    encode: (text) => tokenizer.encode(text, { add_special_tokens: false }).ids.map(Number),
-    decode: (ids) => tokenizer.decode([...ids], { skip_special_tokens: true }),
-    chat: (messages) => {
-      if (!template) throw new Error(`model folder ${spec.path}: tokenizer_config.json has no chat_template; send a prompt instead of messages`);
-      return template.render({ messages, add_generation_prompt: true, bos_token: folder.tokenizerConfig.bos_token ?? '', eos_token: folder.tokenizerConfig.eos_token ?? '' });
-    },
-  };
+  codec = textCodec(tokenizer, folder);
   defaults = {
     maxNewTokens: Number(folder.generation.max_new_tokens ?? 64) || 64,
-    contextLength: Number(folder.config.max_position_embeddings ?? folder.tokenizerConfig.model_max_length ?? 2048) || 2048,
+    contextLength:
+      Number(folder.config.max_position_embeddings ?? folder.tokenizerConfig.model_max_length ?? 2048) ||
+      2048,
   };
   const decoder = decoderStep(session, { ...meta, vocab });
   engine = new LlmEngine(
@@ -92,12 +96,20 @@ async function load(spec: WorkerModelSpec, maxRows: number): Promise<void> {
     codec,
     {
       token: (id, index, tokenId, text) => post({ type: 'token', id, index, tokenId, text }),
-      done: (id, result) => post({ type: 'done', id, ...result, step: engine?.steps ?? 0 }),
+      done: (id, result) =>
+        post({ type: 'done', id, ...result, step: engine?.steps ?? 0, rows: engine?.largestStep ?? 0 }),
       failed: (id, reason) => post({ type: 'gen-failed', id, code: 'RUN_FAILED', reason }),
     },
     { eos: eosTokenIds(folder), maxRows },
   );
-  post({ type: 'ready', provider: probe.provider, skipped: probe.skipped, inputs, outputs, loadMs: performance.now() - started });
+  post({
+    type: 'ready',
+    provider: probe.provider,
+    skipped: probe.skipped,
+    inputs,
+    outputs,
+    loadMs: performance.now() - started,
+  });
 }
 
 function generate(id: string, bytes: Uint8Array): void {
@@ -113,7 +125,10 @@ function generate(id: string, bytes: Uint8Array): void {
   const request = decoded.request;
   let promptIds: number[];
   try {
-    const messages = request.messages.map((message) => ({ role: message.role ?? '', content: message.content ?? '' }));
+    const messages = request.messages.map((message) => ({
+      role: message.role ?? '',
+      content: message.content ?? '',
+    }));
     const prompt = messages.length > 0 ? codec.chat(messages) : request.prompt;
     promptIds = codec.encode(prompt);
   } catch (error) {
@@ -139,36 +154,4 @@ function generate(id: string, bytes: Uint8Array): void {
     stopStrings: request.stop.filter((stop) => stop.length > 0),
     stopTokens: new Set(request.stopTokenIds.map(Number)),
   });
-}
-
-/** The decoder's ONNX session as one step of the engine. */
-function decoderStep(session: ort.InferenceSession, meta: { layers: number; heads: number; headDim: number; vocab: number; positionIds: boolean }): DecoderStep {
-  const { layers, heads, headDim, vocab } = meta;
-  return {
-    layers,
-    heads,
-    headDim,
-    vocab,
-    run: async ({ ids, rows, length, mask, positions, past, pastLength }) => {
-      const feeds: Record<string, ort.Tensor> = {
-        input_ids: new ort.Tensor('int64', ids, [rows, length]),
-        attention_mask: new ort.Tensor('int64', mask, [rows, pastLength + length]),
-      };
-      if (meta.positionIds) feeds.position_ids = new ort.Tensor('int64', positions, [rows, length]);
-      for (let layer = 0; layer < layers; layer++) {
-        const [key, value] = past[layer] as [Float32Array, Float32Array];
-        feeds[`past_key_values.${layer}.key`] = new ort.Tensor('float32', key, [rows, heads, pastLength, headDim]);
-        feeds[`past_key_values.${layer}.value`] = new ort.Tensor('float32', value, [rows, heads, pastLength, headDim]);
-      }
-      const results = await session.run(feeds);
-      const logits = results.logits as ort.Tensor;
-      // Only the last position of each row matters: [rows, length, vocab] → [rows, vocab] when decoding.
-      const all = logits.data as Float32Array;
-      const present: LayerCache = Array.from({ length: layers }, (_, layer) => [
-        (results[`present.${layer}.key`] as ort.Tensor).data as Float32Array,
-        (results[`present.${layer}.value`] as ort.Tensor).data as Float32Array,
-      ]);
-      return { logits: all, present };
-    },
-  };
 }

@@ -13,7 +13,9 @@ export interface SamplingOptions {
 export function sampleToken(logits: Float32Array, options: SamplingOptions, random: () => number): number {
   if (!(options.temperature > 0)) return argmax(logits);
   // Candidates by logit, highest first (ties by token id, so the order never depends on the sort).
-  let candidates = Array.from(logits.keys()).sort((a, b) => (logits[b] as number) - (logits[a] as number) || a - b);
+  let candidates = Array.from(logits.keys()).sort(
+    (a, b) => (logits[b] as number) - (logits[a] as number) || a - b,
+  );
   if (options.topK > 0) candidates = candidates.slice(0, options.topK);
   const top = logits[candidates[0] as number] as number;
   let weights = candidates.map((token) => Math.exp(((logits[token] as number) - top) / options.temperature));

@@ -184,7 +184,15 @@ function readModels(source: YamlSource, raw: Raw, root: string, issues: ConfigIs
     return {
       name,
       type,
-      path: checkPath(source, ['models', index, 'path'], model.path as string, root, issues, type === 'llm' ? 'folder' : 'file') ?? '',
+      path:
+        checkPath(
+          source,
+          ['models', index, 'path'],
+          model.path as string,
+          root,
+          issues,
+          type === 'llm' ? 'folder' : 'file',
+        ) ?? '',
       providers: (model.providers as string[] | undefined) ?? [...DEFAULTS.providers],
       intraOpThreads: (threads.intraOp as number | undefined) ?? DEFAULTS.threads,
       interOpThreads: (threads.interOp as number | undefined) ?? DEFAULTS.threads,

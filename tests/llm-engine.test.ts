@@ -1,0 +1,192 @@
+// The generation engine on a real ONNX Runtime session of a tiny decoder built in code (Optimum
+// names and shapes) with a byte-level BPE tokenizer trained in code: the KV cache, continuous
+// batching, seeded sampling and stop conditions.
+import { join } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  argmax,
+  type DecoderStep,
+  decoderMeta,
+  decoderStep,
+  eosTokenIds,
+  type Generation,
+  LlmEngine,
+  readLlmFolder,
+  textCodec,
+} from '../src/gpu/llm/index.js';
+import { writeTinyLlm } from '../src/onnx-builder/index.js';
+import { removeTempDirs, tempDir } from './helpers/system.js';
+
+let session: ort.InferenceSession;
+let step: DecoderStep;
+let codec: ReturnType<typeof textCodec>;
+let eos: number[];
+
+beforeAll(async () => {
+  const dir = join(tempDir(), 'tiny');
+  writeTinyLlm(dir, { seed: 3 });
+  const folder = readLlmFolder(dir);
+  session = await ort.InferenceSession.create(folder.onnxPath, { intraOpNumThreads: 1 });
+  const dims = (values: readonly ort.InferenceSession.ValueMetadata[]) =>
+    values.map((value) => ({ name: value.name, dims: value.isTensor ? value.shape : [] }));
+  const meta = decoderMeta(dims(session.inputMetadata), dims(session.outputMetadata), folder.onnxPath);
+  step = decoderStep(session, { ...meta, vocab: meta.vocab as number });
+  codec = textCodec(new Tokenizer(folder.tokenizer, folder.tokenizerConfig), folder);
+  // The model's own end token would stop some sequences early by chance: these tests want length.
+  eos = eosTokenIds(folder);
+});
+
+afterAll(async () => {
+  await session?.release();
+  removeTempDirs();
+});
+
+function request(id: string, prompt: string, extra: Partial<Generation> = {}): Generation {
+  return {
+    id,
+    promptIds: codec.encode(prompt),
+    maxNewTokens: 12,
+    sampling: { temperature: 0, topK: 0, topP: 0 },
+    seed: 0,
+    stopStrings: [],
+    stopTokens: new Set(),
+    ...extra,
+  };
+}
+
+/** Runs the generations (submitting `later` ones when the first token of `after` arrives). */
+async function run(
+  generations: Generation[],
+  options: { maxRows?: number; later?: Generation[]; after?: string } = {},
+): Promise<Map<string, { tokens: number[]; text: string; stopReason: string; pieces: string }>> {
+  const results = new Map<string, { tokens: number[]; text: string; stopReason: string; pieces: string }>();
+  const pieces = new Map<string, string>();
+  let engine!: LlmEngine;
+  let later = options.later ?? [];
+  const total = generations.length + later.length;
+  await new Promise<void>((resolve, reject) => {
+    engine = new LlmEngine(
+      step,
+      codec,
+      {
+        token: (id, _index, _token, text) => {
+          pieces.set(id, (pieces.get(id) ?? '') + text);
+          if (id === options.after && later.length > 0) {
+            for (const generation of later) engine.submit(generation);
+            later = [];
+          }
+        },
+        done: (id, result) => {
+          results.set(id, {
+            tokens: result.tokenIds,
+            text: result.text,
+            stopReason: result.stopReason,
+            pieces: pieces.get(id) ?? '',
+          });
+          if (results.size === total) resolve();
+        },
+        failed: (id, reason) => reject(new Error(`${id}: ${reason}`)),
+      },
+      { eos: [], maxRows: options.maxRows ?? 8 },
+    );
+    for (const generation of generations) engine.submit(generation);
+  });
+  return results;
+}
+
+/** Greedy decoding without a cache: the whole sequence again at every step. */
+async function recompute(prompt: number[], count: number): Promise<number[]> {
+  const tokens = [...prompt];
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const length = tokens.length;
+    const empty = Array.from(
+      { length: step.layers },
+      () => [new Float32Array(0), new Float32Array(0)] as [Float32Array, Float32Array],
+    );
+    const { logits } = await step.run({
+      ids: BigInt64Array.from(tokens.map(BigInt)),
+      rows: 1,
+      length,
+      mask: new BigInt64Array(length).fill(1n),
+      positions: BigInt64Array.from({ length }, (_, p) => BigInt(p)),
+      past: empty,
+      pastLength: 0,
+    });
+    const next = argmax(logits.subarray((length - 1) * step.vocab, length * step.vocab));
+    out.push(next);
+    tokens.push(next);
+  }
+  return out;
+}
+
+describe('generation engine', () => {
+  it('reads layers, heads and head size from the model, not from config', () => {
+    expect(step).toMatchObject({ layers: 2, heads: 4, headDim: 16 });
+    expect(eos).toHaveLength(1);
+  });
+
+  it('generates with the KV cache exactly the tokens full recomputation gives', async () => {
+    const prompt = 'The supervisor restarts the agent';
+    const results = await run([request('a', prompt, { maxNewTokens: 16 })]);
+    const cached = results.get('a')?.tokens ?? [];
+    expect(cached).toHaveLength(16);
+    expect(cached).toEqual(await recompute(codec.encode(prompt), 16));
+  });
+
+  it('gives each sequence the same greedy tokens alone and in a continuous batch with others joining and leaving', async () => {
+    const prompts = {
+      a: 'The writer drafts a short answer',
+      b: 'Agents talk in envelopes',
+      c: 'Small steps',
+      d: 'A model answers many agents at once: their requests share the work',
+    };
+    const lengths = { a: 20, b: 5, c: 14, d: 9 };
+    const alone = new Map<string, number[]>();
+    for (const [id, prompt] of Object.entries(prompts)) {
+      const result = await run([request(id, prompt, { maxNewTokens: lengths[id as keyof typeof lengths] })]);
+      alone.set(id, result.get(id)?.tokens ?? []);
+    }
+    // a, b and c start together; b leaves after 5 tokens; d joins once a has its first token.
+    const together = await run(
+      ['a', 'b', 'c'].map((id) => request(id, prompts[id as 'a'], { maxNewTokens: lengths[id as 'a'] })),
+      { later: [request('d', prompts.d, { maxNewTokens: lengths.d })], after: 'a' },
+    );
+    for (const id of Object.keys(prompts)) expect(together.get(id)?.tokens).toEqual(alone.get(id));
+  });
+
+  it('samples the same text from the same seed, and other text from another', async () => {
+    const sampled = (seed: number) =>
+      request(`s${seed}`, 'The critic points out', {
+        maxNewTokens: 24,
+        seed,
+        sampling: { temperature: 1, topK: 50, topP: 0.95 },
+      });
+    const first = (await run([sampled(7)])).get('s7')?.text;
+    const again = (await run([sampled(7), request('other', 'Local models')])).get('s7')?.text;
+    const other = (await run([sampled(8)])).get('s8')?.text;
+    expect(again).toBe(first);
+    expect(other).not.toBe(first);
+  });
+
+  it('ends at max tokens, at a stop token and at a stop string (cut before it), streaming the same text', async () => {
+    const greedy = (await run([request('g', 'The moderator decides', { maxNewTokens: 12 })])).get('g');
+    expect(greedy).toMatchObject({ stopReason: 'max_tokens' });
+    expect(greedy?.tokens).toHaveLength(12);
+    expect(greedy?.pieces).toBe(greedy?.text);
+    const text = greedy?.text ?? '';
+    const stop = text.slice(4, 7);
+    const cut = (
+      await run([request('s', 'The moderator decides', { maxNewTokens: 12, stopStrings: [stop] })])
+    ).get('s');
+    expect(cut).toMatchObject({ stopReason: 'stop_string', text: text.slice(0, text.indexOf(stop)) });
+    const token = greedy?.tokens[3] as number;
+    const atToken = (
+      await run([request('t', 'The moderator decides', { maxNewTokens: 12, stopTokens: new Set([token]) })])
+    ).get('t');
+    expect(atToken?.stopReason).toBe('stop_token');
+    expect(atToken?.tokens).toEqual(greedy?.tokens.slice(0, greedy.tokens.indexOf(token)));
+  });
+});

@@ -1,0 +1,220 @@
+// Text generation through the GPU host process: streamed tokens and a final answer for agents,
+// seeded sampling, cancellation, a malformed model folder named piece by piece, and a GPU host
+// killed mid-generation (a clear error, never a hang).
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildMlp, writeTinyLlm } from '../src/onnx-builder/index.js';
+import {
+  decodeGenerateResult,
+  decodeGenerateToken,
+  decodeInferenceError,
+  type Envelope,
+  encodeGenerateRequest,
+  GENERATE_CANCEL_KIND,
+  GENERATE_DONE_KIND,
+  GENERATE_KIND,
+  GENERATE_TOKEN_KIND,
+  type GenerateRequest,
+  INFER_ERROR_KIND,
+  InferenceErrorCode,
+} from '../src/protocol/index.js';
+import type { RuntimeEvent } from '../src/supervisor/index.js';
+import { forward } from './helpers/inference.js';
+import { agentModule } from './helpers/paths.js';
+import { killAllHosts, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
+
+afterEach(() => {
+  killAllHosts();
+  removeTempDirs();
+});
+
+function llmSystem(dir = tempDir(), folder = 'tiny') {
+  return writeSystem(
+    {
+      models: [{ name: 'llm', type: 'llm', path: `./${folder}`, batching: { maxBatch: 4 } }],
+      agents: [
+        { name: 'proxy', module: agentModule('proxy'), models: ['llm'] },
+        { name: 'other', module: agentModule('proxy'), models: ['llm'] },
+      ],
+    },
+    dir,
+  );
+}
+
+/** What each agent was delivered from the model, decoded. */
+function deliveries() {
+  const seen: Array<{ agent: string; envelope: Envelope }> = [];
+  return {
+    onBatch: (_tick: number, agent: string, envelopes: readonly Envelope[]) => {
+      for (const envelope of envelopes) seen.push({ agent, envelope });
+    },
+    tokens: (id: string) =>
+      seen
+        .filter(({ envelope }) => envelope.kind === GENERATE_TOKEN_KIND && envelope.correlationId === id)
+        .map(({ envelope }) => decodeGenerateToken(envelope.payload as Uint8Array)),
+    done: (id: string) =>
+      seen
+        .filter(({ envelope }) => envelope.kind === GENERATE_DONE_KIND && envelope.correlationId === id)
+        .map(({ envelope }) => decodeGenerateResult(envelope.payload as Uint8Array)),
+    errors: (id: string) =>
+      seen
+        .filter(({ envelope }) => envelope.kind === INFER_ERROR_KIND && envelope.correlationId === id)
+        .map(({ envelope }) => decodeInferenceError(envelope.payload as Uint8Array)),
+  };
+}
+
+const ask = (request: GenerateRequest) => forward('@gpu/llm', encodeGenerateRequest(request), GENERATE_KIND);
+
+describe('generation through the GPU host', () => {
+  it('streams tokens in order to the agent, then the text, token counts and why it stopped', async () => {
+    const dir = tempDir();
+    writeTinyLlm(join(dir, 'tiny'), { seed: 2 });
+    const seen = deliveries();
+    const run = startRun(llmSystem(dir), { onBatch: seen.onBatch });
+    run.runtime.inject('proxy', 'forward', ask({ prompt: 'The supervisor watches', maxNewTokens: 10 }));
+    run.runtime.inject(
+      'proxy',
+      'forward',
+      ask({ messages: [{ role: 'user', content: 'Hello' }], maxNewTokens: 6 }),
+    );
+    const summary = await run.done;
+    expect(summary.ok).toBe(true);
+    const [done] = seen.done('proxy#1');
+    const tokens = seen.tokens('proxy#1');
+    expect(tokens.map((token) => token.index)).toEqual([...Array(10).keys()]);
+    expect(done).toMatchObject({ model: 'llm', generatedTokens: 10, stopReason: 'max_tokens' });
+    expect(done?.promptTokens).toBeGreaterThan(3);
+    expect(tokens.map((token) => token.text).join('')).toBe(done?.text);
+    expect(done?.tokenIds.map(Number)).toEqual(tokens.map((token) => Number(token.tokenId)));
+    // Chat messages go through the model's chat template (more prompt tokens than the words).
+    expect(seen.done('proxy#2')[0]).toMatchObject({ generatedTokens: 6 });
+    expect(seen.done('proxy#2')[0]?.promptTokens).toBeGreaterThan(10);
+    expect(summary.models?.[0]).toMatchObject({ name: 'llm', state: 'ready', answered: 2 });
+  });
+
+  it('gives the same sampled text for the same seed in another run, whatever runs beside it', async () => {
+    const dir = tempDir();
+    writeTinyLlm(join(dir, 'tiny'), { seed: 2 });
+    const sampled = ask({
+      prompt: 'Local models',
+      maxNewTokens: 16,
+      temperature: 0.9,
+      topK: 40,
+      topP: 0.9,
+      seed: 42,
+    });
+    const texts: string[] = [];
+    for (const company of [0, 2]) {
+      const seen = deliveries();
+      const run = startRun(llmSystem(dir), { onBatch: seen.onBatch });
+      run.runtime.inject('proxy', 'forward', sampled);
+      for (let i = 0; i < company; i++)
+        run.runtime.inject('other', 'forward', ask({ prompt: `Agents ${i}`, maxNewTokens: 12 }));
+      await run.done;
+      texts.push(seen.done('proxy#1')[0]?.text ?? 'missing');
+    }
+    expect(texts[1]).toBe(texts[0]);
+    expect(texts[0]).not.toBe('missing');
+  });
+
+  it('cancels a generation for the agent that asked, and refuses to cancel another agent\u2019s', async () => {
+    const dir = tempDir();
+    writeTinyLlm(join(dir, 'tiny'), { seed: 2 });
+    const seen = deliveries();
+    let cancelled = false;
+    const run = startRun(llmSystem(dir), {
+      onBatch: (tick, agent, envelopes) => {
+        seen.onBatch(tick, agent, envelopes);
+        if (
+          !cancelled &&
+          envelopes.some((e) => e.kind === GENERATE_TOKEN_KIND && e.correlationId === 'proxy#1')
+        ) {
+          cancelled = true;
+          run.runtime.inject(
+            'other',
+            'forward-reply',
+            forward('@gpu/llm', new Uint8Array(), GENERATE_CANCEL_KIND, 'proxy#1'),
+          );
+          run.runtime.inject(
+            'proxy',
+            'forward-reply',
+            forward('@gpu/llm', new Uint8Array(), GENERATE_CANCEL_KIND, 'proxy#1'),
+          );
+        }
+      },
+    });
+    run.runtime.inject('proxy', 'forward', ask({ prompt: 'The writer', maxNewTokens: 400 }));
+    await run.done;
+    const [done] = seen.done('proxy#1');
+    expect(done?.stopReason).toBe('cancelled');
+    expect(done?.generatedTokens).toBeLessThan(400);
+    expect(seen.errors('other#1').map((error) => error.message)).toEqual([
+      '"other" may cancel only its own generations (got "proxy#1")',
+    ]);
+  });
+
+  it('names the missing or wrong piece of a malformed model folder', async () => {
+    const dir = tempDir();
+    writeTinyLlm(join(dir, 'tiny'), { seed: 2 });
+    cpSync(join(dir, 'tiny'), join(dir, 'no-tokenizer'), { recursive: true });
+    rmSync(join(dir, 'no-tokenizer', 'tokenizer.json'));
+    cpSync(join(dir, 'tiny'), join(dir, 'not-a-decoder'), { recursive: true });
+    writeFileSync(
+      join(dir, 'not-a-decoder', 'onnx', 'model.onnx'),
+      buildMlp({ inputs: 4, hidden: [4], outputs: 2 }),
+    );
+    const failures: Array<Extract<RuntimeEvent, { type: 'model.failed' }>> = [];
+    for (const folder of ['no-tokenizer', 'not-a-decoder']) {
+      const seen = deliveries();
+      const run = startRun(llmSystem(dir, folder), {
+        onBatch: seen.onBatch,
+        onEvent: (event) => {
+          if (event.type === 'model.failed') failures.push(event);
+        },
+      });
+      run.runtime.inject('proxy', 'forward', ask({ prompt: 'Hi', maxNewTokens: 4 }));
+      const summary = await run.done;
+      expect(summary.ok).toBe(true);
+      expect(seen.errors('proxy#1').map((error) => InferenceErrorCode[error.code])).toEqual([
+        'MODEL_UNAVAILABLE',
+      ]);
+    }
+    expect(failures.map((failure) => failure.reason)).toEqual([
+      expect.stringMatching(/no-tokenizer: tokenizer\.json is missing \(the tokenizer\)/),
+      expect.stringMatching(/not-a-decoder\/onnx\/model\.onnx has no input named "input_ids" \(inputs: x\)/),
+    ]);
+  });
+
+  it('answers a generation cut by a killed GPU host with a clear error, and serves the next one', async () => {
+    const dir = tempDir();
+    writeTinyLlm(join(dir, 'tiny'), { seed: 2 });
+    const seen = deliveries();
+    let killed = false;
+    const run = startRun(llmSystem(dir), {
+      onBatch: (tick, agent, envelopes) => {
+        seen.onBatch(tick, agent, envelopes);
+        if (!killed && envelopes.some((envelope) => envelope.kind === GENERATE_TOKEN_KIND)) {
+          killed = true;
+          run.runtime.killGpuHost();
+        }
+        if (envelopes.some((envelope) => envelope.kind === INFER_ERROR_KIND)) {
+          run.runtime.inject('proxy', 'forward', ask({ prompt: 'Again', maxNewTokens: 5 }));
+        }
+      },
+    });
+    run.runtime.inject('proxy', 'forward', ask({ prompt: 'The writer', maxNewTokens: 400 }));
+    const summary = await run.done;
+    expect(killed).toBe(true);
+    const errors = seen.errors('proxy#1');
+    const finished = seen.done('proxy#1');
+    // The kill lands mid-generation (an error) or, on a slow machine, after it ended (done): never neither.
+    expect(errors.length + finished.length).toBe(1);
+    if (errors.length === 1) {
+      expect(InferenceErrorCode[errors[0]?.code as number]).toBe('INTERRUPTED');
+      expect(errors[0]?.message).toMatch(/the GPU host died during the generation .*send the request again/);
+      expect(seen.done('proxy#2')[0]).toMatchObject({ generatedTokens: 5, stopReason: 'max_tokens' });
+    }
+    expect(summary.ok).toBe(true);
+  });
+});
