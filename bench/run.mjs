@@ -3,7 +3,8 @@
 //      with one send per message routed through the parent (same payload size);
 //   2. spawn-to-ready time per agent;
 //   3. fuel meter cost (fuel.mjs), restart latency (restart.mjs), journal cost (journal.mjs);
-//   4. the GPU host: batching, round-trip latency and responsiveness (inference.mjs).
+//   4. the GPU host: batching, round-trip latency and responsiveness (inference.mjs);
+//   5. text generation: continuous batching against one at a time, time to first token (generate.mjs).
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { NodeLauncher } from '../dist/launch/index.js';
 import { Runtime } from '../dist/supervisor/index.js';
 import { run as fuelBench } from './fuel.mjs';
+import { run as generateBench } from './generate.mjs';
 import { run as inferenceBench } from './inference.mjs';
 import { run as journalBench } from './journal.mjs';
 import { run as restartBench } from './restart.mjs';
@@ -105,6 +107,8 @@ try {
   await journalBench();
   console.log('');
   await inferenceBench(work);
+  console.log('');
+  await generateBench(work);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
