@@ -70,11 +70,17 @@ async function host(folder) {
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const fmt = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export async function run(work) {
   const folder = join(work, 'llm');
-  writeTinyLlm(folder, { seed: 1, hidden: Number(process.env.H ?? 256), heads: 8, layers: Number(process.env.L ?? 4) });
+  writeTinyLlm(folder, {
+    seed: 1,
+    hidden: Number(process.env.H ?? 256),
+    heads: 8,
+    layers: Number(process.env.L ?? 4),
+  });
   const { gpu, generate } = await host(folder);
   await generate('warm up');
   let start = performance.now();
@@ -88,12 +94,17 @@ export async function run(work) {
   const sequential = tokens / ((performance.now() - start) / 1000);
   start = performance.now();
   const results = await Promise.all(PROMPTS.map((prompt) => generate(prompt)));
-  const batched = results.reduce((sum, result) => sum + result.tokens, 0) / ((performance.now() - start) / 1000);
+  const batched =
+    results.reduce((sum, result) => sum + result.tokens, 0) / ((performance.now() - start) / 1000);
   await gpu.stop();
   const ttft = results.map((result) => result.ttft);
   const shape = `hidden ${process.env.H ?? 256}, ${process.env.L ?? 4} layers, 8 heads`;
-  console.log(`generation: decoder ${shape}; ${TOKENS} new tokens per request, CPU, ${process.env.THREADS ?? 2} threads`);
-  console.log(`  8 generations one after another: ${fmt(sequential, 1)} tokens/s (time to first token, median ${fmt(median(alone), 1)} ms)`);
+  console.log(
+    `generation: decoder ${shape}; ${TOKENS} new tokens per request, CPU, ${process.env.THREADS ?? 2} threads`,
+  );
+  console.log(
+    `  8 generations one after another: ${fmt(sequential, 1)} tokens/s (time to first token, median ${fmt(median(alone), 1)} ms)`,
+  );
   console.log(
     `  8 generations at once, continuous batching: ${fmt(batched, 1)} tokens/s = ${(batched / sequential).toFixed(2)}x; time to first token median ${fmt(median(ttft), 1)} ms, max ${fmt(Math.max(...ttft), 1)} ms`,
   );

@@ -171,6 +171,34 @@ describe('generation engine', () => {
     expect(other).not.toBe(first);
   });
 
+  it('cancels a running generation between steps, and a waiting one before it starts', async () => {
+    const done = new Map<string, { tokens: number; reason: string }>();
+    await new Promise<void>((resolve) => {
+      const engine: LlmEngine = new LlmEngine(
+        step,
+        codec,
+        {
+          token: (id, index) => {
+            if (id === 'run' && index === 2) {
+              engine.cancel('run');
+              engine.cancel('queued');
+            }
+          },
+          done: (id, result) => {
+            done.set(id, { tokens: result.tokenIds.length, reason: result.stopReason });
+            if (done.size === 2) resolve();
+          },
+          failed: () => {},
+        },
+        { eos: [], maxRows: 1 },
+      );
+      engine.submit(request('run', 'The writer', { maxNewTokens: 100 }));
+      engine.submit(request('queued', 'The critic', { maxNewTokens: 100 }));
+    });
+    expect(done.get('run')).toEqual({ tokens: 3, reason: 'cancelled' });
+    expect(done.get('queued')).toEqual({ tokens: 0, reason: 'cancelled' });
+  });
+
   it('ends at max tokens, at a stop token and at a stop string (cut before it), streaming the same text', async () => {
     const greedy = (await run([request('g', 'The moderator decides', { maxNewTokens: 12 })])).get('g');
     expect(greedy).toMatchObject({ stopReason: 'max_tokens' });

@@ -19,9 +19,9 @@ import {
   INFER_ERROR_KIND,
   InferenceErrorCode,
 } from '../src/protocol/index.js';
-import type { RuntimeEvent } from '../src/supervisor/index.js';
+import { loadSystem, type RuntimeEvent } from '../src/supervisor/index.js';
 import { forward } from './helpers/inference.js';
-import { agentModule } from './helpers/paths.js';
+import { agentModule, ROOT } from './helpers/paths.js';
 import { killAllHosts, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
 
 afterEach(() => {
@@ -65,6 +65,35 @@ function deliveries() {
 }
 
 const ask = (request: GenerateRequest) => forward('@gpu/llm', encodeGenerateRequest(request), GENERATE_KIND);
+
+describe('the chat example', () => {
+  it('takes three rounds the same way twice, and finishes after a kill of the critic', async () => {
+    const spec = loadSystem(join(ROOT, 'examples/chat/chat.system.yaml'));
+    const talk = (events: readonly RuntimeEvent[]) =>
+      events.flatMap((event) => (event.type === 'agent.log' ? [`${event.agent}: ${event.text}`] : []));
+    const first = startRun(spec);
+    const second = startRun(spec);
+    const [a, b] = await Promise.all([first.done, second.done]);
+    expect(a.ok).toBe(true);
+    expect(b.trace).toBe(a.trace);
+    expect(talk(second.events)).toEqual(talk(first.events));
+    expect(talk(first.events).filter((line) => line.startsWith('writer: writer ('))).toHaveLength(3);
+    expect(talk(first.events).at(-1)).toBe('moderator: moderator: that is 3 rounds; thank you both.');
+    let killed = false;
+    const third = startRun(spec, {
+      onEvent: (event) => {
+        if (!killed && event.type === 'agent.log' && event.agent === 'critic') {
+          killed = true;
+          third.runtime.kill('critic');
+        }
+      },
+    });
+    const summary = await third.done;
+    expect(summary.ok).toBe(true);
+    expect(summary.agents.critic?.restarts).toBe(1);
+    expect(talk(third.events).at(-1)).toBe('moderator: moderator: that is 3 rounds; thank you both.');
+  });
+});
 
 describe('generation through the GPU host', () => {
   it('streams tokens in order to the agent, then the text, token counts and why it stopped', async () => {
@@ -152,6 +181,39 @@ describe('generation through the GPU host', () => {
     expect(seen.errors('other#1').map((error) => error.message)).toEqual([
       '"other" may cancel only its own generations (got "proxy#1")',
     ]);
+  });
+
+  it('lets an agent built with the SDK cancel its own generation by the request id in a token', async () => {
+    const dir = tempDir();
+    // A wider model, and no end token: the generation runs 400 tokens unless it is cancelled.
+    writeTinyLlm(join(dir, 'tiny'), { seed: 2, hidden: 256, heads: 8, layers: 4 });
+    writeFileSync(join(dir, 'tiny', 'generation_config.json'), '{"eos_token_id": []}');
+    writeFileSync(
+      join(dir, 'tiny', 'config.json'),
+      JSON.stringify({ vocab_size: 335, max_position_embeddings: 512 }),
+    );
+    const spec = writeSystem(
+      {
+        models: [{ name: 'tiny', type: 'llm', path: './tiny' }],
+        agents: [
+          {
+            name: 'moderator',
+            module: agentModule('chatter'),
+            init: 'model=tiny; role=moderator; rounds=1; maxTokens=400; cancelAfter=3',
+            restart: 'transient',
+            models: ['tiny'],
+          },
+        ],
+      },
+      dir,
+    );
+    const run = startRun(spec);
+    const summary = await run.done;
+    expect(summary.ok).toBe(true);
+    const said = run.events.flatMap((event) => (event.type === 'agent.log' ? [event.text] : []));
+    const line = said.find((text) => text.startsWith('moderator ('));
+    expect(line).toMatch(/^moderator \((\d+) tokens, cancelled\)/);
+    expect(Number(/\((\d+) tokens/.exec(line ?? '')?.[1])).toBeLessThan(400);
   });
 
   it('names the missing or wrong piece of a malformed model folder', async () => {

@@ -159,6 +159,7 @@ export class GpuHost {
           index: message.index,
           tokenId: message.tokenId,
           text: message.text,
+          request: message.id,
         });
         this.#emit([{ answer: { id: message.id, model, result, kind: GENERATE_TOKEN_KIND, partial: true } }]);
       } else if (message.type === 'done') {
@@ -170,6 +171,7 @@ export class GpuHost {
           generatedTokens: tokenIds.length,
           stopReason,
           tokenIds,
+          request: message.id,
         });
         const answer = {
           id: message.id,

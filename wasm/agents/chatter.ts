@@ -1,9 +1,11 @@
 // One voice of a conversation with a language model served by the GPU host. On "turn" it asks the
 // model for its part (its role as the system message, the text so far as the user's), streams the
 // tokens, and passes its answer to `next`. The moderator opens, counts rounds and ends the talk.
-// Init: model=tiny; role=writer|critic|moderator; next=<agent>; rounds=3; maxTokens=24; topic=...
+// Init: model=tiny; role=writer|critic|moderator; next=<agent>; rounds=3; maxTokens=24; topic=...;
+// temperaturePercent=0; topK=0; seed=0; cancelAfter=0 (cancel its generation after N tokens).
 import {
   ChatMessage,
+  cancelGeneration,
   GENERATE_DONE_KIND,
   GENERATE_TOKEN_KIND,
   GenerateOptions,
@@ -17,6 +19,7 @@ import {
   param,
   readError,
   readGeneration,
+  readToken,
   sendText,
   WARN,
 } from "../sdk";
@@ -29,6 +32,7 @@ let rounds: i32 = 3;
 let round: i32 = 0;
 let tokens: i32 = 0;
 let heard = "";
+let cancelAfter: i32 = 0;
 const options = new GenerateOptions();
 
 onInit((data: Uint8Array): void => {
@@ -41,6 +45,7 @@ onInit((data: Uint8Array): void => {
   options.topK = <u32>intParam(data, "topK", 0);
   options.seed = <u64>intParam(data, "seed", 0);
   options.stop = ["\n\n"];
+  cancelAfter = <i32>intParam(data, "cancelAfter", 0);
   if (role == "moderator") take(param(data, "topic", "Why do agents need supervisors?"));
 });
 
@@ -64,6 +69,7 @@ onMessage((message: Message): bool => {
   if (message.kind == "turn") return take(message.text());
   if (message.kind == GENERATE_TOKEN_KIND) {
     tokens++;
+    if (tokens == cancelAfter) cancelGeneration(model, readToken(message).requestId);
   } else if (message.kind == GENERATE_DONE_KIND) {
     const answer = readGeneration(message);
     log(role + " (" + answer.generatedTokens.toString() + " tokens, " + answer.stopReason + "): " + answer.text);

@@ -1,6 +1,6 @@
 // Asking a language model served by the GPU host for text: send a prompt (or chat messages) to
 // "@gpu/<model>"; tokens stream back as GENERATE_TOKEN_KIND messages, then one GENERATE_DONE_KIND
-// (or an INFER_ERROR_KIND). The correlation id of every answer is the request's id, which is what
+// (or an INFER_ERROR_KIND). Tokens and the result name the request (`requestId`), which is what
 // `cancelGeneration` takes.
 import { send } from "./index";
 import { Message } from "./message";
@@ -60,6 +60,8 @@ export class GeneratedToken {
   index: u32 = 0;
   tokenId: i64 = 0;
   text: string = "";
+  /** The request's id: what cancelGeneration takes. */
+  requestId: string = "";
 }
 
 export class Generation {
@@ -69,6 +71,7 @@ export class Generation {
   generatedTokens: u32 = 0;
   /** "eos", "stop_token", "stop_string", "max_tokens" or "cancelled". */
   stopReason: string = "";
+  requestId: string = "";
 }
 
 export function readToken(message: Message): GeneratedToken {
@@ -80,6 +83,7 @@ export function readToken(message: Message): GeneratedToken {
     if (field == 1 && (tag & 7) == 0) token.index = <u32>reader.varint();
     else if (field == 2 && (tag & 7) == 0) token.tokenId = <i64>reader.varint();
     else if (field == 3 && (tag & 7) == 2) token.text = reader.stringValue();
+    else if (field == 4 && (tag & 7) == 2) token.requestId = reader.stringValue();
     else reader.skip(tag & 7);
   }
   return token;
@@ -97,6 +101,7 @@ export function readGeneration(message: Message): Generation {
     else if (field == 3 && wire == 0) result.promptTokens = <u32>reader.varint();
     else if (field == 4 && wire == 0) result.generatedTokens = <u32>reader.varint();
     else if (field == 5 && wire == 2) result.stopReason = reader.stringValue();
+    else if (field == 7 && wire == 2) result.requestId = reader.stringValue();
     else reader.skip(wire);
   }
   return result;
