@@ -3,7 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ModelSpecWire } from '../protocol/index.js';
 import type { ModelInfo } from './model-info.js';
-import type { FromLlmWorker, ProviderSkipped, ToLlmWorker } from './worker-messages.js';
+import { type FromLlmWorker, type ProviderSkipped, type ToLlmWorker, workerSpec } from './worker-messages.js';
 
 export interface LlmEvents {
   ready(entry: LlmEntry, ready: { provider: string; skipped: ProviderSkipped[]; loadMs: number }): void;
@@ -37,18 +37,7 @@ export class LlmEntry {
     this.#worker.on('error', (error) =>
       this.#onWorkerDied(`the model's worker thread failed: ${error.message}`),
     );
-    this.#post({
-      type: 'load',
-      maxRows: spec.batching?.maxBatch || 8,
-      spec: {
-        name: this.name,
-        path: spec.path ?? '',
-        providers: spec.providers ?? [],
-        intraOpThreads: spec.intraOpThreads ?? 0,
-        interOpThreads: spec.interOpThreads ?? 0,
-        warmup: false,
-      },
-    });
+    this.#post({ type: 'load', maxRows: spec.batching?.maxBatch || 8, spec: workerSpec(spec) });
   }
 
   generate(id: string, request: Uint8Array): void {

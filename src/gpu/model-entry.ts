@@ -5,7 +5,7 @@ import { BatchQueue } from './batch-queue.js';
 import { batchingRefusal, type ModelInfo } from './model-info.js';
 import type { CheckedTensor } from './request-check.js';
 import { type RawTensor, splitOutputs, stackInputs } from './stack.js';
-import type { FromWorker, ToWorker } from './worker-messages.js';
+import { type FromWorker, type ToWorker, workerSpec } from './worker-messages.js';
 
 /** A checked request waiting for (or in) a run. */
 export interface Job {
@@ -58,17 +58,7 @@ export class ModelEntry {
     this.#worker.on('error', (error) =>
       this.#onWorkerDied(`the model's worker thread failed: ${error.message}`),
     );
-    this.#post({
-      type: 'load',
-      spec: {
-        name: this.name,
-        path: spec.path ?? '',
-        providers: spec.providers ?? [],
-        intraOpThreads: spec.intraOpThreads ?? 0,
-        interOpThreads: spec.interOpThreads ?? 0,
-        warmup: spec.warmup ?? false,
-      },
-    });
+    this.#post({ type: 'load', spec: workerSpec(spec) });
   }
 
   get queued(): number {

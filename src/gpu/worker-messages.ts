@@ -1,4 +1,5 @@
 // Messages between the GPU host's main thread and a model's worker thread.
+import type { ModelSpecWire } from '../protocol/index.js';
 import type { ModelDim } from './model-info.js';
 import type { RawTensor } from './stack.js';
 
@@ -26,7 +27,8 @@ export interface WorkerTensorMeta {
   dims: ModelDim[];
 }
 
-export type FromWorker =
+/** How loading went, from either kind of worker. */
+export type WorkerLoaded =
   | {
       type: 'ready';
       provider: string;
@@ -35,7 +37,22 @@ export type FromWorker =
       outputs: WorkerTensorMeta[];
       loadMs: number;
     }
-  | { type: 'failed'; reason: string; skipped: ProviderSkipped[] }
+  | { type: 'failed'; reason: string; skipped: ProviderSkipped[] };
+
+/** What a worker needs of a model's config to load it. */
+export function workerSpec(spec: ModelSpecWire): WorkerModelSpec {
+  return {
+    name: spec.name ?? '',
+    path: spec.path ?? '',
+    providers: spec.providers ?? [],
+    intraOpThreads: spec.intraOpThreads ?? 0,
+    interOpThreads: spec.interOpThreads ?? 0,
+    warmup: spec.warmup ?? false,
+  };
+}
+
+export type FromWorker =
+  | WorkerLoaded
   | { type: 'ran'; id: number; outputs: RawTensor[] }
   | { type: 'run-failed'; id: number; reason: string };
 
@@ -46,15 +63,7 @@ export type ToLlmWorker =
   | { type: 'cancel'; id: string };
 
 export type FromLlmWorker =
-  | {
-      type: 'ready';
-      provider: string;
-      skipped: ProviderSkipped[];
-      inputs: WorkerTensorMeta[];
-      outputs: WorkerTensorMeta[];
-      loadMs: number;
-    }
-  | { type: 'failed'; reason: string; skipped: ProviderSkipped[] }
+  | WorkerLoaded
   | { type: 'token'; id: string; index: number; tokenId: number; text: string }
   | {
       type: 'done';
