@@ -242,6 +242,7 @@ describe('models', () => {
     expect(spec.models).toEqual([
       {
         name: 'mlp',
+        type: 'onnx',
         path: join(dir, 'mlp.onnx'),
         providers: ['cpu'],
         intraOpThreads: 1,
@@ -267,6 +268,20 @@ describe('models', () => {
     expect(rest).toEqual([]);
     expect(issue).toMatchObject({ line: 8, field: 'agents[0].capabilities.models[1]' });
     expect(issue?.message).toBe('model "llm" is not declared in the system file\'s models (declared: mlp)');
+  });
+
+  it('takes a language model as a folder, and refuses a file where a folder belongs', () => {
+    const dir = project({
+      'llm/config.json': '{}',
+      'mlp.onnx': 'bytes',
+      'demo.system.yaml': withModels(
+        'models:\n  - { name: mlp, type: llm, path: llm }\n  - { name: bad, type: llm, path: mlp.onnx }\n',
+      ),
+    });
+    const issues = issuesOf(() => loadSystem(join(dir, 'demo.system.yaml')));
+    expect(issues.map((issue) => [issue.field, issue.message])).toEqual([
+      ['models[1].path', expect.stringMatching(/^folder "mlp.onnx" not found/)],
+    ]);
   });
 
   it('refuses a missing model file, a duplicate model name and a bad batching setting', () => {
