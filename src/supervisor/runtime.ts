@@ -5,19 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentSeed, LOG_LEVELS } from '../actors/index.js';
 import type { ExitInfo, HostProcess, Launcher } from '../launch/index.js';
-import {
-  type Answer,
-  type Envelope,
-  encodeCommand,
-  encodeInferenceError,
-  envelopeId,
-  GENERATE_CANCEL_KIND,
-  type HostEvent,
-  INFER_ERROR_KIND,
-  INFER_RESULT_KIND,
-  InferenceErrorCode,
-  type Output,
-} from '../protocol/index.js';
+import { type Envelope, encodeCommand, type HostEvent, type Output } from '../protocol/index.js';
 import { AgentSlot } from './agent-slot.js';
 import { type Clock, systemClock } from './clock.js';
 import type { SystemSpec } from './config/index.js';
@@ -25,11 +13,11 @@ import { DeadLetterLog } from './dead-letter-log.js';
 import type { AgentStatus, RunSummary, RuntimeEvent } from './events.js';
 import { describeExit } from './exit-reason.js';
 import { checkHostFrame } from './host-frame.js';
-import { GpuService, type ModelStatus, type PendingRequest } from './inference/index.js';
+import { GpuService, InferenceRouter, type ModelStatus } from './inference/index.js';
 import { JournalBridge, type JournalSink, type ReplayDriver } from './journal/index.js';
 import { ModuleCache } from './module-cache.js';
 import { summarize, undeliveredReport } from './run-report.js';
-import { type DeadLetter, EXTERNAL, MODEL_PREFIX, RUNTIME, Scheduler, type TickPlan } from './scheduler.js';
+import { type DeadLetter, EXTERNAL, Scheduler, type TickPlan } from './scheduler.js';
 import { MemorySnapshotStore, type SnapshotStore } from './snapshot-store.js';
 import {
   type ChildExit,
@@ -102,14 +90,8 @@ export class Runtime {
   #shuttingDown = false;
   /** Journal recording and replay (journal/journal-bridge.ts); inert without either. */
   readonly #bridge: JournalBridge;
-  /** The GPU host, when the system declares models (not in a pure replay: answers are journaled). */
-  readonly #gpu: GpuService | undefined;
-  /** Strict inference: answers wait here for the tick boundary, then enter in request order. */
-  #answers: Array<{ order: number; from: string; output: Output }> = [];
-  /** Requests released during the replayed part of a resumed run, until the journal answers them. */
-  readonly #replayRequests = new Map<string, Envelope>();
-  /** Journaled answers staged before their request was released (see #request). */
-  readonly #replayAnswered = new Set<string>();
+  /** Inference requests and answers (inference/inference-router.ts). */
+  readonly #inference: InferenceRouter;
   #summary: RunSummary | undefined;
   #resolve!: (summary: RunSummary) => void;
   readonly done: Promise<RunSummary>;
@@ -123,18 +105,25 @@ export class Runtime {
     this.#tree = new SupervisionTree(spec.supervisor, spec.agents);
     this.#snapshots = options.snapshots ?? new MemorySnapshotStore();
     this.#bridge = new JournalBridge(options.journal, options.replay, options.checkpointEvery);
+    // In a pure replay the answers come from the journal: no GPU host.
     const pureReplay = options.replay !== undefined && options.journal === undefined;
-    if (spec.models.length > 0 && !pureReplay) {
-      this.#gpu = new GpuService({
-        launcher: options.launcher,
-        entry: options.gpuEntry,
-        models: spec.models,
-        clock: this.#clock,
-        env: options.hostEnv,
-        onAnswer: (request, answer) => this.#onAnswer(request, answer),
-        onEvent: (event) => this.#emit(event),
-      });
-    }
+    const gpu =
+      spec.models.length > 0 && !pureReplay
+        ? new GpuService({
+            launcher: options.launcher,
+            entry: options.gpuEntry,
+            models: spec.models,
+            clock: this.#clock,
+            env: options.hostEnv,
+            onAnswer: (request, answer) => this.#inference.answer(request, answer),
+            onEvent: (event) => this.#emit(event),
+          })
+        : undefined;
+    this.#inference = new InferenceRouter(gpu, spec.scheduler.inference, {
+      enter: (from, output) => this.#enter(from, output),
+      replaying: (tick) => this.#bridge.replaying(tick),
+      wake: () => this.#pump(),
+    });
     this.done = new Promise((resolve) => {
       this.#resolve = resolve;
     });
@@ -160,7 +149,7 @@ export class Runtime {
   /** Prepares (meters) each module and starts its agent, in declared order. */
   async #boot(): Promise<void> {
     // Models load while the agents start.
-    this.#gpu?.start();
+    this.#inference.gpu?.start();
     for (const slot of this.#slots.values()) {
       const prepared = await this.#modules.prepare(slot.spec);
       if (this.#stop) break;
@@ -224,109 +213,23 @@ export class Runtime {
 
   /** Kills the GPU host process, as a crash from outside would; it restarts by itself. */
   killGpuHost(): void {
-    this.#gpu?.kill();
+    this.#inference.gpu?.kill();
   }
 
   get gpuPid(): number | undefined {
-    return this.#gpu?.pid;
+    return this.#inference.gpu?.pid;
   }
 
   /** The GPU host's state, pid and requests waiting, when the system has models. */
   gpuStatus(): { state: string; pid?: number; pending: number } | undefined {
-    const gpu = this.#gpu;
+    const gpu = this.#inference.gpu;
     if (!gpu) return undefined;
     return { state: gpu.state, ...(gpu.pid ? { pid: gpu.pid } : {}), pending: gpu.pending };
   }
 
   /** The declared models: state, provider and counters. Empty without models. */
   models(): ModelStatus[] {
-    return this.#gpu?.models() ?? [];
-  }
-
-  /** Sends the tick's inference requests to the GPU host (held while a resume replays them). */
-  #request(plan: TickPlan): void {
-    if (this.#bridge.replaying(plan.tick)) {
-      for (const envelope of plan.requests) {
-        const id = envelopeId(envelope);
-        // A request released by a tick-less plan is answered "at" that same tick, so its journaled
-        // answer can be staged before the request itself is released.
-        if (!this.#replayAnswered.delete(id)) this.#replayRequests.set(id, envelope);
-      }
-    } else {
-      this.#submit(plan.requests);
-    }
-  }
-
-  /**
-   * Before the first tick past a resumed recording: the requests the journal left unanswered are
-   * asked live now, so (in strict mode) their answers enter at the tick they would have.
-   */
-  #askUnanswered(next: number): void {
-    if (this.#replayRequests.size === 0 || this.#bridge.replaying(next)) return;
-    const held = [...this.#replayRequests.values()];
-    this.#replayRequests.clear();
-    this.#submit(held);
-  }
-
-  #submit(envelopes: readonly Envelope[]): void {
-    const requests: Envelope[] = [];
-    for (const envelope of envelopes) {
-      if (envelope.kind === GENERATE_CANCEL_KIND) this.#cancel(envelope);
-      else requests.push(envelope);
-    }
-    if (requests.length === 0) return;
-    this.#gpu?.submit(
-      requests.map((envelope) => ({
-        id: envelopeId(envelope),
-        model: (envelope.to as string).slice(MODEL_PREFIX.length),
-        request: envelope.payload ?? new Uint8Array(0),
-      })),
-    );
-  }
-
-  /** An agent cancels one of its own generations (named by the correlation id). */
-  #cancel(envelope: Envelope): void {
-    const from = envelope.from ?? '';
-    const target = envelope.correlationId ?? '';
-    const model = (envelope.to as string).slice(MODEL_PREFIX.length);
-    if (target.startsWith(`${from}#`)) {
-      this.#gpu?.cancel(model, target);
-      return;
-    }
-    const message = `"${from}" may cancel only its own generations (got "${target || 'no request id'}")`;
-    const payload = encodeInferenceError({ model, input: '', code: InferenceErrorCode.BAD_REQUEST, message });
-    this.#enter(RUNTIME, { to: from, kind: INFER_ERROR_KIND, payload, correlationId: envelopeId(envelope) });
-  }
-
-  /** A model answered: live, it enters at the next boundary (and is journaled); strict, it waits. */
-  #onAnswer(request: PendingRequest, answer: Answer): void {
-    const to = request.id.slice(0, request.id.lastIndexOf('#'));
-    const output: Output = answer.error
-      ? { to, kind: INFER_ERROR_KIND, payload: encodeInferenceError(answer.error), correlationId: request.id }
-      : {
-          to,
-          kind: answer.kind || INFER_RESULT_KIND,
-          payload: answer.result ?? new Uint8Array(0),
-          correlationId: request.id,
-        };
-    const from = `${MODEL_PREFIX}${request.model}`;
-    if (this.#spec.scheduler.inference === 'strict')
-      this.#answers.push({ order: request.order, from, output });
-    else this.#enter(from, output);
-    this.#pump();
-  }
-
-  /**
-   * Strict inference: the next tick waits until every request made before it is answered, then the
-   * answers enter in request order. Returns false while answers are outstanding.
-   */
-  #admitAnswers(): boolean {
-    if (this.#spec.scheduler.inference !== 'strict') return true;
-    if ((this.#gpu?.pending ?? 0) > 0) return false;
-    const answers = this.#answers.sort((a, b) => a.order - b.order);
-    this.#answers = [];
-    for (const { from, output } of answers) this.#enter(from, output);
-    return true;
+    return this.#inference.gpu?.models() ?? [];
   }
 
   get paused(): boolean {
@@ -602,17 +505,12 @@ export class Runtime {
       return host !== undefined;
     };
     const stage = (from: string, output: Output) => {
-      // A journaled answer settles the request the replay released.
-      if (from.startsWith(MODEL_PREFIX)) {
-        const id = output.correlationId ?? '';
-        if (!this.#replayRequests.delete(id)) this.#replayAnswered.add(id);
-      }
+      this.#inference.replayed(from, output);
       this.#scheduler.stage(from, [output]);
     };
     // Replay: kills recorded between ticks happen (and their exits are awaited) before the next.
     if (!this.#bridge.beforePlan(this.#scheduler.tick, next, kill, stage)) return;
-    this.#askUnanswered(next);
-    if (!this.#admitAnswers()) return;
+    if (!this.#inference.beforeTick(next)) return;
     for (const slot of this.#slots.values()) {
       if (slot.state === 'backoff' && slot.rejoinTick <= next) this.#reload(slot);
       // A (re)starting agent holds the tick it rejoins at, however long its start takes.
@@ -635,12 +533,12 @@ export class Runtime {
     const eligible = (agent: string) => (this.#slots.get(agent) as AgentSlot).eligible(next);
     let plan = this.#scheduler.plan(eligible);
     this.#undelivered(plan);
-    this.#request(plan);
+    this.#inference.route(plan.tick, plan.requests);
     // A release can stage notices (rejections) of its own; they go out before the system may idle.
     if (plan.batches.length === 0 && this.#scheduler.staged) {
       plan = this.#scheduler.plan(eligible);
       this.#undelivered(plan);
-      this.#request(plan);
+      this.#inference.route(plan.tick, plan.requests);
     }
     if (plan.batches.length === 0) {
       // Nothing to run now, but a restarted agent waits for a later tick: go straight there.
@@ -653,7 +551,7 @@ export class Runtime {
         return;
       }
       // A model still owes answers: they will wake the loop.
-      if ((this.#gpu?.pending ?? 0) > 0 || this.#answers.length > 0) return;
+      if (this.#inference.owesAnswers) return;
       const divergence = this.#bridge.idleDivergence(plan.tick);
       if (divergence) {
         this.requestStop(divergence, false);
@@ -752,7 +650,7 @@ export class Runtime {
   #finishIfAllExited(): void {
     if (this.#summary) return;
     for (const slot of this.#slots.values()) if (slot.host) return;
-    const gpu = this.#gpu;
+    const gpu = this.#inference.gpu;
     if (gpu && gpu.state !== 'stopped') {
       if (gpu.state !== 'stopping') void gpu.stop().then(() => this.#finishIfAllExited());
       return;
@@ -767,7 +665,7 @@ export class Runtime {
       rejectedFrames: this.#rejectedFrames,
       trace: this.#trace.digest('hex'),
     });
-    if (this.#gpu) summary.models = this.#gpu.models();
+    if (gpu) summary.models = gpu.models();
     for (const slot of this.#slots.values()) slot.actor.stop();
     this.#bridge.close();
     this.#summary = summary;
