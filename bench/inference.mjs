@@ -14,8 +14,10 @@ import { GpuService, loadSystem, Runtime, systemClock } from '../dist/supervisor
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const hostEntry = join(root, 'dist', 'actors', 'host-main.js');
-const WIDTH = 1024;
-const SHAPE = { inputs: WIDTH, hidden: [4096, 4096], outputs: 10, seed: 1 };
+// MLP_INPUTS and MLP_HIDDEN (comma-separated widths) change the model from the environment.
+const WIDTH = Number(process.env.MLP_INPUTS ?? 1024);
+const HIDDEN = (process.env.MLP_HIDDEN ?? '4096,4096').split(',').map(Number);
+const SHAPE = { inputs: WIDTH, hidden: HIDDEN, outputs: 10, seed: 1 };
 const fmt = (n, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
