@@ -27,19 +27,44 @@ export class KvBatch {
     return this.rowLengths.length;
   }
 
-  /** Adds a row with its own cache (one row, `rowLength` columns). Returns its index. */
-  join(rowCache: LayerCache, rowLength: number): number {
-    const length = Math.max(this.length, rowLength);
-    const widened = this.#pad(this.cache, this.rows, this.length, length);
-    const row = this.#pad(rowCache, 1, rowLength, length);
-    this.cache = widened.map(([key, value], layer) => [
-      concat(key, (row[layer] as [Float32Array, Float32Array])[0]),
-      concat(value, (row[layer] as [Float32Array, Float32Array])[1]),
-    ]);
-    if (this.rows === 0) this.cache = row;
+  /**
+   * Adds rows with their own cache: `rowLengths.length` rows of `width` columns, each row
+   * left-padded within them to its real length.
+   */
+  join(rowCache: LayerCache, rowLengths: readonly number[], width: number): void {
+    const length = Math.max(this.length, width);
+    const joining = this.#pad(rowCache, rowLengths.length, width, length);
+    if (this.rows === 0) {
+      this.cache = joining;
+    } else {
+      const widened = this.#pad(this.cache, this.rows, this.length, length);
+      this.cache = widened.map(([key, value], layer) => {
+        const [newKey, newValue] = joining[layer] as [Float32Array, Float32Array];
+        return [concat(key, newKey), concat(value, newValue)];
+      });
+    }
     this.length = length;
-    this.rowLengths.push(rowLength);
-    return this.rows - 1;
+    this.rowLengths.push(...rowLengths);
+  }
+
+  /** The rows at `keep` of a cache of `rows` rows and `width` columns. */
+  static pick(
+    cache: LayerCache,
+    shape: CacheShape,
+    rows: number,
+    width: number,
+    keep: readonly number[],
+  ): LayerCache {
+    if (keep.length === rows) return cache;
+    const rowSize = shape.heads * width * shape.headDim;
+    const take = (tensor: Float32Array) => {
+      const out = new Float32Array(keep.length * rowSize);
+      keep.forEach((index, row) =>
+        out.set(tensor.subarray(index * rowSize, (index + 1) * rowSize), row * rowSize),
+      );
+      return out;
+    };
+    return cache.map(([key, value]) => [take(key), take(value)]);
   }
 
   /** After a decode step: the step's present tensors (one column more) replace the cache. */

@@ -1,7 +1,7 @@
 // Continuous batching for text generation. Sequences from different requests share decode steps:
-// each step runs every active row once; a finished row leaves at once and, between steps, one
-// waiting request is prefilled and joins (its cache left-padded to the batch), so a prefill never
-// holds running sequences back by more than one step. Per-row positions and masks keep every
+// each step runs every active row once; a finished row leaves at once and, between steps, the
+// waiting requests (as many as there is room for) are prefilled in one run and join (their caches
+// left-padded to the batch), so a prefill never holds running sequences back by more than one step. Per-row positions and masks keep every
 // row's result the same as if it ran alone.
 import { KvBatch, type LayerCache } from './kv-cache.js';
 import { type SamplingOptions, sampleToken, seededRandom, seedOf } from './sampler.js';
@@ -117,9 +117,8 @@ export class LlmEngine {
     this.#running = true;
     try {
       while (this.#rows.length > 0 || this.#waiting.length > 0) {
-        if (this.#waiting.length > 0 && this.#rows.length < this.#maxRows) {
-          await this.#prefill(this.#waiting.shift() as Generation);
-        }
+        const room = this.#maxRows - this.#rows.length;
+        if (this.#waiting.length > 0 && room > 0) await this.#prefill(this.#waiting.splice(0, room));
         if (this.#rows.length > 0) await this.#decodeStep();
         // Let cancellations and new requests in between steps.
         await new Promise((resolve) => setImmediate(resolve));
@@ -129,9 +128,26 @@ export class LlmEngine {
     }
   }
 
-  async #prefill(generation: Generation): Promise<void> {
-    const { layers } = this.#decoder;
-    const length = generation.promptIds.length;
+  /**
+   * One run for the prompts of every request that joins now, left-padded to the longest; each
+   * row's first token is sampled and the rows that go on join the batch.
+   */
+  async #prefill(generations: Generation[]): Promise<void> {
+    const { layers, vocab } = this.#decoder;
+    const lengths = generations.map((generation) => generation.promptIds.length);
+    const width = Math.max(...lengths);
+    const rows = generations.length;
+    const ids = new BigInt64Array(rows * width);
+    const mask = new BigInt64Array(rows * width);
+    const positions = new BigInt64Array(rows * width);
+    generations.forEach((generation, row) => {
+      const pad = width - (lengths[row] as number);
+      generation.promptIds.forEach((token, i) => {
+        ids[row * width + pad + i] = BigInt(token);
+        mask[row * width + pad + i] = 1n;
+        positions[row * width + pad + i] = BigInt(i);
+      });
+    });
     const empty: LayerCache = Array.from({ length: layers }, () => [
       new Float32Array(0),
       new Float32Array(0),
@@ -139,31 +155,40 @@ export class LlmEngine {
     let output: { logits: Float32Array; present: LayerCache };
     try {
       output = await this.#decoder.run({
-        ids: BigInt64Array.from(generation.promptIds.map(BigInt)),
-        rows: 1,
-        length,
-        mask: new BigInt64Array(length).fill(1n),
-        positions: BigInt64Array.from({ length }, (_, i) => BigInt(i)),
+        ids,
+        rows,
+        length: width,
+        mask,
+        positions,
         past: empty,
         pastLength: 0,
       });
     } catch (error) {
-      this.#events.failed(generation.id, (error as Error).message);
+      for (const generation of generations) this.#events.failed(generation.id, (error as Error).message);
       return;
     }
-    const row: Row = {
-      generation,
-      random: seededRandom(generation.seed || seedOf(generation.id)),
-      tokens: [],
-      text: '',
-      position: length,
-      cancelled: false,
-    };
-    const vocab = this.#decoder.vocab;
-    const last = output.logits.subarray((length - 1) * vocab, length * vocab);
-    if (this.#accept(row, sampleToken(last, generation.sampling, row.random))) return;
-    this.#batch.join(output.present, length);
-    this.#rows.push(row);
+    const keep: number[] = [];
+    generations.forEach((generation, index) => {
+      const row: Row = {
+        generation,
+        random: seededRandom(generation.seed || seedOf(generation.id)),
+        tokens: [],
+        text: '',
+        position: lengths[index] as number,
+        cancelled: false,
+      };
+      const last = output.logits.subarray(((index + 1) * width - 1) * vocab, (index + 1) * width * vocab);
+      if (this.#accept(row, sampleToken(last, generation.sampling, row.random))) return;
+      keep.push(index);
+      this.#rows.push(row);
+    });
+    if (keep.length === 0) return;
+    const cache = KvBatch.pick(output.present, this.#decoder, rows, width, keep);
+    this.#batch.join(
+      cache,
+      keep.map((index) => lengths[index] as number),
+      width,
+    );
   }
 
   async #decodeStep(): Promise<void> {
