@@ -3,10 +3,9 @@
 // H, L, TOKENS and THREADS (environment) change the decoder's width and depth, the tokens per
 // request and ONNX Runtime's threads.
 import { join } from 'node:path';
-import { NodeLauncher } from '../dist/launch/index.js';
 import { writeTinyLlm } from '../dist/onnx-builder/index.js';
 import { decodeGenerateResult, encodeGenerateRequest } from '../dist/protocol/index.js';
-import { GpuService, systemClock } from '../dist/supervisor/index.js';
+import { fmt, median, startGpuHost } from './gpu-host.mjs';
 
 const TOKENS = Number(process.env.TOKENS ?? 32);
 const PROMPTS = [
@@ -21,42 +20,20 @@ const PROMPTS = [
 ];
 
 async function host(folder) {
-  const waiting = new Map();
-  let ready;
-  const loaded = new Promise((resolve) => {
-    ready = resolve;
+  const threads = Number(process.env.THREADS ?? 2);
+  const { gpu, send } = await startGpuHost({
+    name: 'llm',
+    type: 'llm',
+    path: folder,
+    intraOpThreads: threads,
+    batching: { enabled: true, maxBatch: 8, maxQueueDelayMs: 0 },
   });
-  const gpu = new GpuService({
-    launcher: new NodeLauncher(),
-    models: [
-      {
-        name: 'llm',
-        type: 'llm',
-        path: folder,
-        providers: ['cpu'],
-        intraOpThreads: Number(process.env.THREADS ?? 2),
-        interOpThreads: 1,
-        batching: { enabled: true, maxBatch: 8, maxQueueDelayMs: 0 },
-        warmup: false,
-        maxRequestBytes: 1 << 20,
-      },
-    ],
-    clock: systemClock,
-    onAnswer: (request, answer) => waiting.get(request.id)?.(answer),
-    onEvent: (event) => {
-      if (event.type === 'model.ready') ready();
-    },
-  });
-  gpu.start();
-  await loaded;
-  let next = 0;
   /** Resolves with the tokens generated and the time to the first one. */
   const generate = (prompt) =>
     new Promise((resolve) => {
-      const id = `bench#${++next}`;
       const start = performance.now();
       let first;
-      waiting.set(id, (answer) => {
+      send(encodeGenerateRequest({ prompt, maxNewTokens: TOKENS }), (answer) => {
         if (answer.partial) {
           first ??= performance.now() - start;
           return;
@@ -64,14 +41,9 @@ async function host(folder) {
         const result = decodeGenerateResult(answer.result);
         resolve({ tokens: result.generatedTokens, ttft: first ?? performance.now() - start });
       });
-      gpu.submit([{ id, model: 'llm', request: encodeGenerateRequest({ prompt, maxNewTokens: TOKENS }) }]);
     });
   return { gpu, generate };
 }
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const fmt = (n, digits = 0) =>
-  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export async function run(work) {
   const folder = join(work, 'llm');

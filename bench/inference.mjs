@@ -10,7 +10,8 @@ import ort from 'onnxruntime-node';
 import { NodeLauncher } from '../dist/launch/index.js';
 import { buildMlp } from '../dist/onnx-builder/index.js';
 import { encodeInferenceRequest } from '../dist/protocol/index.js';
-import { GpuService, loadSystem, Runtime, systemClock } from '../dist/supervisor/index.js';
+import { loadSystem, Runtime } from '../dist/supervisor/index.js';
+import { fmt, median, startGpuHost } from './gpu-host.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const hostEntry = join(root, 'dist', 'actors', 'host-main.js');
@@ -18,8 +19,6 @@ const hostEntry = join(root, 'dist', 'actors', 'host-main.js');
 const WIDTH = Number(process.env.MLP_INPUTS ?? 1024);
 const HIDDEN = (process.env.MLP_HIDDEN ?? '4096,4096').split(',').map(Number);
 const SHAPE = { inputs: WIDTH, hidden: HIDDEN, outputs: 10, seed: 1 };
-const fmt = (n, digits = 0) =>
-  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function system(work, name, batching, agents, requests, parallel) {
   const file = join(work, `${name}.system.yaml`);
@@ -73,40 +72,11 @@ function request(rows, width = WIDTH) {
 
 /** A GPU host with the model loaded, and a function that times one request's answer. */
 async function gpuHost(path) {
-  const waiting = new Map();
-  let ready;
-  const loaded = new Promise((resolve) => {
-    ready = resolve;
-  });
-  const gpu = new GpuService({
-    launcher: new NodeLauncher(),
-    models: [
-      {
-        name: 'mlp',
-        path,
-        providers: ['cpu'],
-        intraOpThreads: 1,
-        interOpThreads: 1,
-        batching: { enabled: false, maxBatch: 1, maxQueueDelayMs: 0 },
-        warmup: true,
-        maxRequestBytes: 1 << 30,
-      },
-    ],
-    clock: systemClock,
-    onAnswer: (pending) => waiting.get(pending.id)?.(),
-    onEvent: (event) => {
-      if (event.type === 'model.ready') ready();
-    },
-  });
-  gpu.start();
-  await loaded;
-  let next = 0;
+  const { gpu, send } = await startGpuHost({ name: 'mlp', path, warmup: true });
   const ask = (payload) =>
     new Promise((resolve) => {
-      const id = `bench#${++next}`;
       const start = performance.now();
-      waiting.set(id, () => resolve(performance.now() - start));
-      gpu.submit([{ id, model: 'mlp', request: payload }]);
+      send(payload, () => resolve(performance.now() - start));
     });
   return { gpu, ask };
 }
@@ -134,8 +104,6 @@ async function modelGain(path, rounds = 40) {
   await session.release();
   return { one, eight };
 }
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** Median round trip at batch 1, in-process and through the host, measured alternately. */
 async function latency(path, rounds = 100) {

@@ -93,7 +93,10 @@ export class LlmEngine {
 
   submit(generation: Generation): void {
     this.#waiting.push(generation);
-    if (!this.#running) void this.#loop();
+    if (this.#running) return;
+    this.#running = true;
+    // Start on the next turn, so that requests arriving together are prefilled together.
+    setImmediate(() => void this.#loop());
   }
 
   cancel(id: string): void {
@@ -114,7 +117,6 @@ export class LlmEngine {
   }
 
   async #loop(): Promise<void> {
-    this.#running = true;
     try {
       while (this.#rows.length > 0 || this.#waiting.length > 0) {
         const room = this.#maxRows - this.#rows.length;

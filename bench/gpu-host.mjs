@@ -1,0 +1,45 @@
+// A GPU host with one model loaded, for the benchmarks: `send(request, onAnswer)` submits a
+// request and hands every answer to it (streamed parts too) to `onAnswer`.
+import { NodeLauncher } from '../dist/launch/index.js';
+import { GpuService, systemClock } from '../dist/supervisor/index.js';
+
+export async function startGpuHost(model) {
+  const listeners = new Map();
+  let ready;
+  const loaded = new Promise((resolve) => {
+    ready = resolve;
+  });
+  const gpu = new GpuService({
+    launcher: new NodeLauncher(),
+    models: [
+      {
+        type: 'onnx',
+        providers: ['cpu'],
+        intraOpThreads: 1,
+        interOpThreads: 1,
+        batching: { enabled: false, maxBatch: 1, maxQueueDelayMs: 0 },
+        warmup: false,
+        maxRequestBytes: 1 << 30,
+        ...model,
+      },
+    ],
+    clock: systemClock,
+    onAnswer: (request, answer) => listeners.get(request.id)?.(answer),
+    onEvent: (event) => {
+      if (event.type === 'model.ready') ready();
+    },
+  });
+  gpu.start();
+  await loaded;
+  let next = 0;
+  const send = (request, onAnswer) => {
+    const id = `bench#${++next}`;
+    listeners.set(id, onAnswer);
+    gpu.submit([{ id, model: model.name, request }]);
+  };
+  return { gpu, send };
+}
+
+export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+export const fmt = (n, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
