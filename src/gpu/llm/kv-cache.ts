@@ -59,9 +59,9 @@ export class KvBatch {
     const rowSize = shape.heads * width * shape.headDim;
     const take = (tensor: Float32Array) => {
       const out = new Float32Array(keep.length * rowSize);
-      keep.forEach((index, row) =>
-        out.set(tensor.subarray(index * rowSize, (index + 1) * rowSize), row * rowSize),
-      );
+      keep.forEach((index, row) => {
+        out.set(tensor.subarray(index * rowSize, (index + 1) * rowSize), row * rowSize);
+      });
       return out;
     };
     return cache.map(([key, value]) => [take(key), take(value)]);
