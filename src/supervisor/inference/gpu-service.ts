@@ -70,9 +70,20 @@ export class GpuService {
     for (const { name } of options.models) this.#status.set(name, this.#loading(name));
   }
 
+  /** A model (re)loading: its state starts over, its counters go on across restarts. */
   #loading(name: string): ModelStatus & { lastRun: number } {
-    const base = { answered: 0, errors: 0, runs: 0, largestBatch: 0, lastRun: 0, ...this.#status.get(name) };
-    return { ...base, name, state: 'loading', provider: '', skipped: [], lastRun: 0 };
+    const { answered = 0, errors = 0, runs = 0, largestBatch = 0 } = this.#status.get(name) ?? {};
+    return {
+      name,
+      state: 'loading',
+      provider: '',
+      skipped: [],
+      answered,
+      errors,
+      runs,
+      largestBatch,
+      lastRun: 0,
+    };
   }
 
   /** Every declared model's state and counters, in declared order. */
