@@ -1,6 +1,6 @@
 // Electron Forge: `npm start` runs the desktop app, `npm run make` builds installers. The Vite
-// plugin builds the main process, the preload, the agent host, the GPU host and the model worker
-// (unique basenames, as the plugin requires) and the renderer `main_window` (the same UI bundle
+// plugin builds the main process, the preload, the agent host, the GPU host and the model and
+// language-model workers (unique basenames, as the plugin requires) and the renderer `main_window` (the same UI bundle
 // the headless dashboard serves).
 
 import { FuseV1Options, FuseVersion } from '@electron/fuses';
@@ -45,6 +45,7 @@ const config: ForgeConfig = {
         { entry: 'src/app/agent-host.ts', config: 'vite.main.config.ts', target: 'main' },
         { entry: 'src/app/gpu-host.ts', config: 'vite.main.config.ts', target: 'main' },
         { entry: 'src/app/model-worker.ts', config: 'vite.main.config.ts', target: 'main' },
+        { entry: 'src/app/llm-worker.ts', config: 'vite.main.config.ts', target: 'main' },
       ],
       renderer: [{ name: 'main_window', config: 'vite.renderer.config.ts' }],
     }),

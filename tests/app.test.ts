@@ -85,7 +85,7 @@ describe('supervisor window security', () => {
 });
 
 describe('desktop app bundles', () => {
-  it('builds the agent host, GPU host and model worker as Forge does, and they run a system', async () => {
+  it('builds the agent host, GPU host and model workers as Forge does, and they run systems', async () => {
     // As @electron-forge/plugin-vite's main config: CommonJS libraries, Node built-ins and
     // Electron external, plus our own externals from vite.main.config.ts.
     const external = [
@@ -95,7 +95,7 @@ describe('desktop app bundles', () => {
       ...builtinModules,
       ...builtinModules.map((name) => `node:${name}`),
     ];
-    for (const entry of ['agent-host', 'gpu-host', 'model-worker', 'preload']) {
+    for (const entry of ['agent-host', 'gpu-host', 'model-worker', 'llm-worker', 'preload']) {
       await build({
         configFile: false,
         logLevel: 'silent',
@@ -115,18 +115,27 @@ describe('desktop app bundles', () => {
     }
     // The preload bundles to one file that needs nothing but Electron.
     expect(readFileSync(join(bundles, 'preload.cjs'), 'utf8')).not.toMatch(/require\("\.\//);
-    const spec = loadSystem(join(ROOT, 'examples/inference/inference.system.yaml'));
-    const run = (hostEntry: string, gpuEntry: string, env?: Record<string, string>) =>
-      startRun(spec, { hostEntry, gpuEntry, ...(env ? { hostEnv: env } : {}) }).done;
-    const bundled = await run(join(bundles, 'agent-host.cjs'), join(bundles, 'gpu-host.cjs'), {
+    const env = {
       TROUPE_MODEL_WORKER: join(bundles, 'model-worker.cjs'),
+      TROUPE_LLM_WORKER: join(bundles, 'llm-worker.cjs'),
+    };
+    const run = async (example: string) => {
+      const spec = loadSystem(join(ROOT, 'examples', example));
+      const hosts = { hostEntry: join(bundles, 'agent-host.cjs'), gpuEntry: join(bundles, 'gpu-host.cjs') };
+      const bundled = await startRun(spec, { ...hosts, hostEnv: env }).done;
+      const plain = await startRun(spec, {
+        hostEntry: join(ROOT, 'dist', 'actors', 'host-main.js'),
+        gpuEntry: join(ROOT, 'dist', 'gpu', 'gpu-host-main.js'),
+      }).done;
+      expect(bundled.ok).toBe(true);
+      expect(bundled.trace).toBe(plain.trace);
+      return bundled;
+    };
+    // An ONNX model through the model worker, and a language model through the LLM worker.
+    expect((await run('inference/inference.system.yaml')).models?.[0]).toMatchObject({
+      state: 'ready',
+      answered: 40,
     });
-    const plain = await run(
-      join(ROOT, 'dist', 'actors', 'host-main.js'),
-      join(ROOT, 'dist', 'gpu', 'gpu-host-main.js'),
-    );
-    expect(bundled.ok).toBe(true);
-    expect(bundled.models?.[0]).toMatchObject({ state: 'ready', answered: 40 });
-    expect(bundled.trace).toBe(plain.trace);
+    expect((await run('chat/chat.system.yaml')).models?.[0]).toMatchObject({ state: 'ready', answered: 9 });
   });
 });

@@ -31,7 +31,10 @@ function startSession(): DashboardSession {
         launcher: new ElectronLauncher(utilityProcess),
         hostEntry: join(BUILD, 'agent-host.cjs'),
         gpuEntry: join(BUILD, 'gpu-host.cjs'),
-        hostEnv: { TROUPE_MODEL_WORKER: join(BUILD, 'model-worker.cjs') },
+        hostEnv: {
+          TROUPE_MODEL_WORKER: join(BUILD, 'model-worker.cjs'),
+          TROUPE_LLM_WORKER: join(BUILD, 'llm-worker.cjs'),
+        },
         cacheDir: join(app.getPath('userData'), 'modules'),
         onEvent: hooks.onEvent,
         onBatch: hooks.onBatch,
