@@ -28,10 +28,6 @@ export const DTYPES: Readonly<Record<string, { bytes: number; array: TypedArrayC
   bool: { bytes: 1, array: Uint8Array },
 };
 
-export function isDtype(name: string): boolean {
-  return Object.hasOwn(DTYPES, name);
-}
-
 /**
  * Copies tensor bytes into a fresh, aligned, unshared buffer and views it with the dtype's typed
  * array (ONNX Runtime refuses SharedArrayBuffer-backed and misaligned data: copy once, here).

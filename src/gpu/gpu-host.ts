@@ -146,12 +146,8 @@ export class GpuHost {
   };
 
   readonly #llmEvents = {
-    ready: (
-      entry: LlmEntry,
-      ready: { provider: string; skipped: Array<{ provider: string; reason: string }>; loadMs: number },
-    ) => this.#modelEvents.ready(entry, ready),
-    failed: (entry: LlmEntry, reason: string, skipped: Array<{ provider: string; reason: string }>) =>
-      this.#modelEvents.failed(entry, reason, skipped),
+    ready: this.#modelEvents.ready,
+    failed: this.#modelEvents.failed,
     generation: (entry: LlmEntry, message: GenerationMessage) => {
       const model = entry.name;
       if (message.type === 'token') {

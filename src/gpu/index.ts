@@ -1,9 +1,8 @@
 // Public surface of the GPU host side: what the supervisor and tools may use without loading ORT.
 export { type BatchPolicy, BatchQueue } from './batch-queue.js';
-export { bytesOf, DTYPES, isDtype, toTypedArray } from './dtypes.js';
+export { bytesOf, DTYPES, toTypedArray } from './dtypes.js';
 export {
   batchingRefusal,
-  dimsFromWire,
   type ModelDim,
   type ModelInfo,
   type TensorMeta,

@@ -1,10 +1,10 @@
 // One model in the GPU host: its worker thread, its state and its batching queue.
-import { Worker } from 'node:worker_threads';
 import type { ModelSpecWire } from '../protocol/index.js';
 import { BatchQueue } from './batch-queue.js';
-import { batchingRefusal, type ModelInfo } from './model-info.js';
+import { batchingRefusal } from './model-info.js';
 import type { CheckedTensor } from './request-check.js';
 import { type RawTensor, splitOutputs, stackInputs } from './stack.js';
+import { WorkerEntry } from './worker-entry.js';
 import { type FromWorker, type ToWorker, workerSpec } from './worker-messages.js';
 
 /** A checked request waiting for (or in) a run. */
@@ -32,15 +32,7 @@ const workerEntry = () => process.env.TROUPE_MODEL_WORKER ?? new URL('./model-wo
 
 const DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 
-export class ModelEntry {
-  readonly spec: ModelSpecWire;
-  readonly name: string;
-  state: 'loading' | 'ready' | 'failed' = 'loading';
-  info: ModelInfo | undefined;
-  failure: string | undefined;
-  /** Requests that came while the model was loading; checked once it is ready. */
-  held: Array<{ id: string; request: Uint8Array }> = [];
-  readonly #worker: Worker;
+export class ModelEntry extends WorkerEntry<ToWorker, FromWorker> {
   readonly #events: ModelEvents;
   #queue: BatchQueue<Job>;
   #running: Job[] | undefined;
@@ -49,20 +41,10 @@ export class ModelEntry {
   #pumpQueued = false;
 
   constructor(spec: ModelSpecWire, events: ModelEvents) {
-    this.spec = spec;
-    this.name = spec.name ?? '';
+    super(spec, workerEntry());
     this.#events = events;
     this.#queue = new BatchQueue(this.#policy(false));
-    this.#worker = new Worker(workerEntry());
-    this.#worker.on('message', (message: FromWorker) => this.#onMessage(message));
-    this.#worker.on('error', (error) =>
-      this.#onWorkerDied(`the model's worker thread failed: ${error.message}`),
-    );
-    this.#post({ type: 'load', spec: workerSpec(spec) });
-  }
-
-  get queued(): number {
-    return this.#queue.length;
+    this.post({ type: 'load', spec: workerSpec(spec) });
   }
 
   enqueue(job: Job): void {
@@ -76,9 +58,9 @@ export class ModelEntry {
     });
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     clearTimeout(this.#timer);
-    await this.#worker.terminate();
+    await super.close();
   }
 
   #policy(enabled: boolean) {
@@ -108,21 +90,15 @@ export class ModelEntry {
     this.#running = take.items;
     const inputs = stackInputs(take.items.map((job) => job.inputs));
     const outputs = take.items[0]?.outputs ?? [];
-    this.#post(
+    this.post(
       { type: 'run', id: ++this.#runs, inputs, outputs },
       inputs.map((input) => input.data.buffer as ArrayBuffer),
     );
   }
 
-  #onMessage(message: FromWorker): void {
+  protected receive(message: FromWorker): void {
     if (message.type === 'ready') {
-      this.info = {
-        name: this.name,
-        inputs: message.inputs,
-        outputs: message.outputs,
-        maxRequestBytes: Number(this.spec.maxRequestBytes || DEFAULT_MAX_REQUEST_BYTES),
-      };
-      this.state = 'ready';
+      this.loaded(message, Number(this.spec.maxRequestBytes || DEFAULT_MAX_REQUEST_BYTES));
       this.#queue = new BatchQueue(this.#policy(this.batchingOn));
       this.#events.ready(this, message);
       this.#pump();
@@ -161,7 +137,7 @@ export class ModelEntry {
     );
   }
 
-  #onWorkerDied(reason: string): void {
+  protected workerDied(reason: string): void {
     const jobs = [...(this.#running ?? []), ...this.#queue.drain()];
     this.#running = undefined;
     if (jobs.length > 0) this.#events.ran(this, jobs, { error: reason });
@@ -169,12 +145,7 @@ export class ModelEntry {
   }
 
   #fail(reason: string, skipped: Array<{ provider: string; reason: string }>): void {
-    this.state = 'failed';
-    this.failure = reason;
+    this.unavailable(reason);
     this.#events.failed(this, reason, skipped);
-  }
-
-  #post(message: ToWorker, transfer: ArrayBuffer[] = []): void {
-    this.#worker.postMessage(message, transfer);
   }
 }

@@ -16,13 +16,9 @@ export interface ModelInfo {
   maxRequestBytes: number;
 }
 
-/** Dims as strings, as the wire carries them ("batch", "256"), and back. */
+/** Dims as strings, as the wire carries them ("batch", "256"). */
 export function dimsToWire(dims: readonly ModelDim[]): string[] {
   return dims.map(String);
-}
-
-export function dimsFromWire(dims: readonly string[]): ModelDim[] {
-  return dims.map((dim) => (/^\d+$/.test(dim) ? Number(dim) : dim));
 }
 
 /**

@@ -216,10 +216,6 @@ export class Runtime {
     this.#inference.gpu?.kill();
   }
 
-  get gpuPid(): number | undefined {
-    return this.#inference.gpu?.pid;
-  }
-
   /** The GPU host's state, pid and requests waiting, when the system has models. */
   gpuStatus(): { state: string; pid?: number; pending: number } | undefined {
     const gpu = this.#inference.gpu;

@@ -87,10 +87,6 @@ export class LlmEngine {
     this.#batch = new KvBatch(decoder);
   }
 
-  get active(): number {
-    return this.#rows.length + this.#waiting.length;
-  }
-
   submit(generation: Generation): void {
     this.#waiting.push(generation);
     if (this.#running) return;

@@ -60,7 +60,6 @@ export class GpuService {
   #restarts: number[] = [];
   #restartTimer: (() => void) | undefined;
   #stopped: (() => void) | undefined;
-  #answered = 0;
   readonly #status = new Map<string, ModelStatus & { lastRun: number }>();
   /** Why the GPU host was given up, once it has been. */
   #failure = '';
@@ -101,10 +100,6 @@ export class GpuService {
 
   get pid(): number | undefined {
     return this.#host?.pid;
-  }
-
-  get answered(): number {
-    return this.#answered;
   }
 
   start(): void {
@@ -226,7 +221,6 @@ export class GpuService {
         this.#options.onAnswer(request, event.answer);
         return;
       }
-      this.#answered++;
       this.#count(request.model, event.answer);
       this.#options.onAnswer(request, event.answer);
     } else if (event.ready) {
