@@ -81,13 +81,17 @@ async function gpuHost(path) {
   return { gpu, ask };
 }
 
-/** Rows per second of the model run directly at batch 1 and at batch 8: batching's ceiling. */
-async function modelGain(path, rounds = 40) {
-  const session = await ort.InferenceSession.create(path, {
+/** The model in this process, set up as the GPU host sets it up. */
+const directSession = (path) =>
+  ort.InferenceSession.create(path, {
     executionProviders: ['cpu'],
     intraOpNumThreads: 1,
     interOpNumThreads: 1,
   });
+
+/** Rows per second of the model run directly at batch 1 and at batch 8: batching's ceiling. */
+async function modelGain(path, rounds = 40) {
+  const session = await directSession(path);
   const rate = async (rows) => {
     const x = new ort.Tensor(
       'float32',
@@ -107,11 +111,7 @@ async function modelGain(path, rounds = 40) {
 
 /** Median round trip at batch 1, in-process and through the host, measured alternately. */
 async function latency(path, rounds = 100) {
-  const session = await ort.InferenceSession.create(path, {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-  });
+  const session = await directSession(path);
   const values = Float32Array.from({ length: WIDTH }, (_, i) => Math.sin(i));
   const { gpu, ask } = await gpuHost(path);
   const payload = request(1);
