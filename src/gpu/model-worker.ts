@@ -3,16 +3,12 @@
 import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import { bytesOf, DTYPES, toTypedArray } from './dtypes.js';
-import type { ModelDim } from './model-info.js';
-import { probeProviders } from './provider-probe.js';
+import { openSession } from './open-session.js';
 import type { RawTensor } from './stack.js';
 import type { FromWorker, ToWorker, WorkerModelSpec, WorkerTensorMeta } from './worker-messages.js';
 
 const port = parentPort;
 if (!port) throw new Error('model-worker.js runs as a worker thread of the GPU host');
-// Failed provider probes are reported by us, with reasons; ORT's own log would repeat them raw.
-ort.env.logLevel = 'fatal';
-
 let session: ort.InferenceSession | undefined;
 
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
@@ -24,26 +20,15 @@ port.on('message', (message: ToWorker) => {
 
 async function load(spec: WorkerModelSpec): Promise<void> {
   const started = performance.now();
-  const options = (provider: string): ort.InferenceSession.SessionOptions => ({
-    executionProviders: [provider],
-    intraOpNumThreads: spec.intraOpThreads,
-    interOpNumThreads: spec.interOpThreads,
-    logSeverityLevel: 4,
-  });
-  const probe = await probeProviders(spec.providers, ort.listSupportedBackends(), (provider) =>
-    ort.InferenceSession.create(spec.path, options(provider)),
-  );
-  if (!probe.session || !probe.provider) {
-    const cpu = probe.skipped.find((skip) => skip.provider === 'cpu')?.reason ?? 'no provider could load it';
-    post({ type: 'failed', reason: cpu, skipped: probe.skipped.filter((skip) => skip.provider !== 'cpu') });
+  const opened = await openSession(spec.path, spec);
+  if ('failed' in opened) {
+    post({ type: 'failed', reason: opened.failed, skipped: opened.skipped });
     return;
   }
-  session = probe.session;
-  const inputs = describe(session.inputMetadata);
-  const outputs = describe(session.outputMetadata);
+  session = opened.session;
+  const { provider, skipped, inputs, outputs } = opened;
   if (spec.warmup) await session.run(Object.fromEntries(inputs.map((input) => [input.name, zeros(input)])));
-  const loadMs = performance.now() - started;
-  post({ type: 'ready', provider: probe.provider, skipped: probe.skipped, inputs, outputs, loadMs });
+  post({ type: 'ready', provider, skipped, inputs, outputs, loadMs: performance.now() - started });
 }
 
 async function run(id: number, inputs: RawTensor[], wanted: string[]): Promise<void> {
@@ -70,16 +55,6 @@ async function run(id: number, inputs: RawTensor[], wanted: string[]): Promise<v
   } catch (error) {
     post({ type: 'run-failed', id, reason: (error as Error).message.split('\n')[0] ?? 'run failed' });
   }
-}
-
-function describe(metadata: readonly ort.InferenceSession.ValueMetadata[]): WorkerTensorMeta[] {
-  return metadata.map((value) => {
-    if (!value.isTensor) return { name: value.name, dtype: 'unsupported', dims: [] };
-    const dims: ModelDim[] = value.shape.map((dim) =>
-      typeof dim === 'number' && dim >= 0 ? dim : String(dim),
-    );
-    return { name: value.name, dtype: value.type, dims };
-  });
 }
 
 /** One row of zeros (dynamic dimensions taken as 1) for the warm-up run. */

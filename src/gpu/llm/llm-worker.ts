@@ -3,10 +3,9 @@
 // requests and streams the events back.
 import { parentPort } from 'node:worker_threads';
 import { Tokenizer } from '@huggingface/tokenizers';
-import ort from 'onnxruntime-node';
 import { decodeGenerateRequest } from '../../protocol/index.js';
-import { probeProviders } from '../provider-probe.js';
-import type { FromLlmWorker, ToLlmWorker, WorkerModelSpec, WorkerTensorMeta } from '../worker-messages.js';
+import { openSession } from '../open-session.js';
+import type { FromLlmWorker, ToLlmWorker, WorkerModelSpec } from '../worker-messages.js';
 import { decoderMeta } from './decoder-meta.js';
 import { decoderStep } from './decoder-session.js';
 import { LlmEngine } from './llm-engine.js';
@@ -15,7 +14,6 @@ import { type ChatCodec, textCodec } from './text-codec.js';
 
 const port = parentPort;
 if (!port) throw new Error('llm-worker.js runs as a worker thread of the GPU host');
-ort.env.logLevel = 'fatal';
 
 const post = (message: FromLlmWorker) => port.postMessage(message);
 let engine: LlmEngine | undefined;
@@ -39,39 +37,17 @@ async function load(spec: WorkerModelSpec, maxRows: number): Promise<void> {
     post({ type: 'failed', reason: (error as Error).message, skipped: [] });
     return;
   }
-  const probe = await probeProviders(spec.providers, ort.listSupportedBackends(), (provider) =>
-    ort.InferenceSession.create(folder.onnxPath, {
-      executionProviders: [provider],
-      intraOpNumThreads: spec.intraOpThreads,
-      interOpNumThreads: spec.interOpThreads,
-      logSeverityLevel: 4,
-    }),
-  );
-  const session = probe.session;
-  if (!session || !probe.provider) {
-    const cpu = probe.skipped.find((skip) => skip.provider === 'cpu')?.reason ?? 'no provider could load it';
-    post({
-      type: 'failed',
-      reason: `model folder ${spec.path}: ${cpu}`,
-      skipped: probe.skipped.filter((s) => s.provider !== 'cpu'),
-    });
+  const opened = await openSession(folder.onnxPath, spec);
+  if ('failed' in opened) {
+    post({ type: 'failed', reason: `model folder ${spec.path}: ${opened.failed}`, skipped: opened.skipped });
     return;
   }
-  const describe = (values: readonly ort.InferenceSession.ValueMetadata[]): WorkerTensorMeta[] =>
-    values.map((value) => ({
-      name: value.name,
-      dtype: value.isTensor ? value.type : 'unsupported',
-      dims: value.isTensor
-        ? value.shape.map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : String(dim)))
-        : [],
-    }));
-  const inputs = describe(session.inputMetadata);
-  const outputs = describe(session.outputMetadata);
+  const { session, provider, skipped, inputs, outputs } = opened;
   let meta: ReturnType<typeof decoderMeta>;
   try {
     meta = decoderMeta(inputs, outputs, folder.onnxPath);
   } catch (error) {
-    post({ type: 'failed', reason: (error as Error).message, skipped: probe.skipped });
+    post({ type: 'failed', reason: (error as Error).message, skipped });
     return;
   }
   const vocab = meta.vocab ?? Number(folder.config.vocab_size);
@@ -104,8 +80,8 @@ async function load(spec: WorkerModelSpec, maxRows: number): Promise<void> {
   );
   post({
     type: 'ready',
-    provider: probe.provider,
-    skipped: probe.skipped,
+    provider,
+    skipped: skipped,
     inputs,
     outputs,
     loadMs: performance.now() - started,
