@@ -247,8 +247,11 @@ export class LlmEngine {
     const visible = cut >= 0 ? text.slice(0, cut) : text;
     // A character still being spelled out in bytes decodes as U+FFFD; wait for the rest of it.
     const settled = visible.endsWith('\uFFFD') ? row.text : visible;
-    const piece = settled.startsWith(row.text) ? settled.slice(row.text.length) : '';
-    row.text = settled.startsWith(row.text) ? settled : row.text;
+    let piece = '';
+    if (settled.startsWith(row.text)) {
+      piece = settled.slice(row.text.length);
+      row.text = settled;
+    }
     this.#events.token(generation.id, row.tokens.length - 1, token, piece);
     if (cut >= 0) {
       row.text = visible;
