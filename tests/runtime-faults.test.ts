@@ -159,6 +159,20 @@ describe('external input and limits', () => {
     );
   });
 
+  it("an injection larger than the target's maxMessageBytes is refused before it is buffered", async () => {
+    const spec = writeSystem({
+      limits: { maxMessageBytes: 1024 },
+      agents: [{ name: 'counter', module: agentModule('counter'), init: '5' }],
+    });
+    const run = startRun(spec);
+    const refused = run.runtime.inject('counter', 'add', new Uint8Array(1025));
+    expect(refused).toBe('the payload is 1025 bytes, above limits.maxMessageBytes 1024 of "counter"');
+    expect(run.runtime.mailbox('counter').inTransit).toHaveLength(0);
+    expect(run.runtime.inject('counter', 'add', utf8('7'))).toBeUndefined();
+    const summary = await run.done;
+    expect(summary.agents.counter?.delivered).toBe(1);
+  });
+
   it('--max-ticks stops a system that would run forever', async () => {
     const spec = writeSystem({
       agents: [

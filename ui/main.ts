@@ -1,13 +1,14 @@
 // The supervisor window: the supervision tree with live states, mailboxes, rates, restarts and
 // crashes; models; dead letters; a filterable message trace; and the controls. Snapshots arrive a
 // few times a second; drawing is coalesced to one per animation frame and lists are virtualised.
-import type {
-  AgentView,
-  Command,
-  ServerMessage,
-  Snapshot,
-  TraceEntry,
-  TreeRow,
+import {
+  type AgentView,
+  type Command,
+  MAX_INJECT_BYTES,
+  type ServerMessage,
+  type Snapshot,
+  type TraceEntry,
+  type TreeRow,
 } from '../src/dashboard/wire.js';
 import { byId, cell, sparkline } from './dom.js';
 import { connect } from './transport.js';
@@ -230,5 +231,13 @@ byId<HTMLFormElement>('inject').addEventListener('submit', (event) => {
   const to = byId<HTMLSelectElement>('inject-to').value;
   const kind = byId<HTMLInputElement>('inject-kind').value;
   const text = byId<HTMLInputElement>('inject-text').value;
+  const bytes = new TextEncoder().encode(text).length;
+  if (bytes > MAX_INJECT_BYTES) {
+    say(
+      `refused: the text is ${bytes} bytes of UTF-8, above the ${MAX_INJECT_BYTES} an inject may carry`,
+      true,
+    );
+    return;
+  }
   void send({ op: 'inject', to, kind, text }, `sent ${kind} to ${to}`);
 });

@@ -1,5 +1,6 @@
 // Runs the agents a host process serves: turns host commands into host events.
 import type { HostCommand, HostEvent } from '../protocol/index.js';
+import { errorText } from '../protocol/index.js';
 import { ABI_VERSION } from './abi.js';
 import { compileAgentModule } from './module-check.js';
 import { AgentSandbox, type LogRecord, NO_LIMITS, type RunResult, type SandboxLimits } from './sandbox.js';
@@ -78,7 +79,7 @@ export class AgentHost {
     } catch (error) {
       return this.#emit([
         ...events,
-        loadFailed(agent, generation, `instantiation failed: ${(error as Error).message}`, false),
+        loadFailed(agent, generation, `instantiation failed: ${errorText(error)}`, false),
       ]);
     }
     const result = sandbox.init(load.initData ?? new Uint8Array(0), tick);
@@ -96,7 +97,7 @@ export class AgentHost {
     try {
       bytes = await this.#options.readModule(path);
     } catch (error) {
-      return `cannot read module ${path}: ${(error as Error).message}`;
+      return `cannot read module ${path}: ${errorText(error)}`;
     }
     const check = compileAgentModule(bytes, `module ${path}`);
     if (!check.ok) return check.reason;

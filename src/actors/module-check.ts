@@ -1,4 +1,6 @@
 // Compiles an agent module and refuses it, by name, when it steps outside ABI v1.
+
+import { errorText } from '../protocol/index.js';
 import { ABI_IMPORTS, ABI_MODULE, REQUIRED_EXPORTS } from './abi.js';
 
 export type ModuleCheck = { ok: true; module: WebAssembly.Module } | { ok: false; reason: string };
@@ -8,7 +10,7 @@ export function compileAgentModule(bytes: Uint8Array, label: string): ModuleChec
   try {
     module = new WebAssembly.Module(bytes);
   } catch (error) {
-    return { ok: false, reason: `${label} is not a valid WebAssembly module: ${(error as Error).message}` };
+    return { ok: false, reason: `${label} is not a valid WebAssembly module: ${errorText(error)}` };
   }
   const problem = checkImports(module, label) ?? checkExports(module, label);
   return problem ? { ok: false, reason: problem } : { ok: true, module };

@@ -1,5 +1,5 @@
 // One agent's WASM instance: the ABI v1 imports, and init/handle with failures returned as data.
-import { type Envelope, envelopeId, type Output } from '../protocol/index.js';
+import { type Envelope, envelopeId, errorText, type Output } from '../protocol/index.js';
 import { ABI_MODULE, FATAL, GLOBAL_EXPORT_PREFIX, HANDLE_FINISHED, SEND_MALFORMED, SEND_OK } from './abi.js';
 import { tickRandom } from './prng.js';
 import {
@@ -184,7 +184,7 @@ export class AgentSandbox {
     try {
       return restoreSnapshot(bytes, this.#snapshotTarget(), moduleHash);
     } catch (error) {
-      return { ok: false, reason: `snapshot could not be applied: ${(error as Error).message}` };
+      return { ok: false, reason: `snapshot could not be applied: ${errorText(error)}` };
     }
   }
 

@@ -3,6 +3,7 @@
 // refused with the reason; the caller then starts the agent from init.
 import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { errorText } from '../protocol/index.js';
 
 const MAGIC = 'TRPS';
 export const SNAPSHOT_VERSION = 1;
@@ -65,7 +66,7 @@ export function restoreSnapshot(
   try {
     plain = inflateRawSync(body);
   } catch (error) {
-    return { ok: false, reason: `snapshot does not inflate: ${(error as Error).message}` };
+    return { ok: false, reason: `snapshot does not inflate: ${errorText(error)}` };
   }
   const count = plain.readUInt32LE(0);
   const memoryStart = 4 + count * 9;

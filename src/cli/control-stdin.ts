@@ -24,9 +24,11 @@ export function listenForCommands(
     const refuse = (reason: string) => out({ type: 'control.error', line, reason });
     if ('error' in command) return refuse(command.error);
     switch (command.op) {
-      case 'inject':
+      case 'inject': {
         if (!agents.has(command.to)) return refuse(`no agent named "${command.to}"`);
-        return runtime.inject(command.to, command.kind, command.payload);
+        const problem = runtime.inject(command.to, command.kind, command.payload);
+        return problem ? refuse(problem) : undefined;
+      }
       case 'reinject': {
         const problem = runtime.reinject(command.id);
         return problem ? refuse(problem) : undefined;

@@ -1,3 +1,4 @@
+import { errorText } from '../protocol/index.js';
 // Commands accepted on stdin by `troupe run --control`, one JSON object per line. Parsing is pure;
 // run-command.ts carries them out.
 
@@ -20,7 +21,7 @@ export function parseControl(line: string): ControlCommand | { error: string } {
   try {
     value = JSON.parse(line);
   } catch (error) {
-    return { error: `not JSON: ${(error as Error).message}` };
+    return { error: `not JSON: ${errorText(error)}` };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return { error: 'expected a JSON object' };

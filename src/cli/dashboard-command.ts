@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { DashboardSession, startDashboardServer } from '../dashboard/index.js';
 import { NodeLauncher } from '../launch/index.js';
+import { errorText } from '../protocol/index.js';
 import { loadSystem, type RunSummary, Runtime } from '../supervisor/index.js';
 import type { RunFlags } from './run-command.js';
 import { eventPrinter, HOST_ENTRY, onSignals } from './run-output.js';
@@ -40,7 +41,7 @@ export async function runDashboard(flags: RunFlags): Promise<RunSummary> {
     session.stop('the dashboard could not start');
     await session.done;
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'EADDRINUSE' ? `port ${flags.port} is in use` : (error as Error).message;
+    const why = code === 'EADDRINUSE' ? `port ${flags.port} is in use` : errorText(error);
     throw new UsageError(`the dashboard cannot listen on 127.0.0.1: ${why}`);
   }
   const line = flags.json

@@ -2,7 +2,7 @@
 // tail is reported (and cut when resuming), and the journal must match the system's config and
 // modules unless the user forces it.
 import { readFileSync, truncateSync } from 'node:fs';
-import { decodeJournal, type JournalRecord } from '../protocol/index.js';
+import { decodeJournal, errorText, type JournalRecord } from '../protocol/index.js';
 import { configHash, journalModuleHashes, loadSystem, type SystemSpec } from '../supervisor/index.js';
 import { UsageError } from './usage-error.js';
 
@@ -18,8 +18,7 @@ export function readJournalFile(journal: string): Buffer {
     return readFileSync(journal);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : errorText(error);
     throw new UsageError(`cannot read journal ${journal}: ${why}`);
   }
 }

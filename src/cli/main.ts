@@ -1,5 +1,6 @@
 // The `troupe` command: argument parsing and dispatch only.
 import { parseArgs } from 'node:util';
+import { errorText } from '../protocol/index.js';
 import {
   actorSchema,
   ConfigError,
@@ -156,7 +157,7 @@ main(process.argv.slice(2)).then(
       error instanceof UsageError ||
       (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
-      process.stderr.write(`troupe: ${(error as Error).message}\n\n${USAGE}\n`);
+      process.stderr.write(`troupe: ${errorText(error)}\n\n${USAGE}\n`);
     } else {
       process.stderr.write(`troupe: ${(error as Error).stack ?? String(error)}\n`);
     }

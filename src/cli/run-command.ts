@@ -1,6 +1,7 @@
 // `troupe run`: loads a system, runs it on the Node backend, prints events, exits by outcome.
 import { existsSync, readFileSync } from 'node:fs';
 import { NodeLauncher } from '../launch/index.js';
+import { errorText } from '../protocol/index.js';
 import {
   JournalWriter,
   journalHeader,
@@ -110,7 +111,7 @@ function openJournal(path: string, sync: SyncPolicy, spec: SystemSpec): JournalW
     writer = new JournalWriter(path, sync);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'its folder does not exist' : (error as Error).message;
+    const why = code === 'ENOENT' ? 'its folder does not exist' : errorText(error);
     throw new UsageError(`cannot create journal ${path}: ${why}`);
   }
   writer.write(journalHeader(spec, TROUPE_VERSION));

@@ -1,10 +1,9 @@
 // Checks commands from the window or the browser before anything acts on them; every refusal
 // names what is wrong.
-import type { Command } from './wire.js';
+import { type Command, MAX_INJECT_BYTES } from './wire.js';
 
 const SIMPLE = new Set(['pause', 'resume', 'step', 'reload']);
 const FOR_AGENT = new Set(['kill', 'restart']);
-const MAX_TEXT = 1024 * 1024;
 
 export type ParsedCommand = { ok: true; command: Command } | { ok: false; error: string };
 
@@ -28,8 +27,12 @@ export function parseCommand(value: unknown, agents: ReadonlySet<string>): Parse
     if (typeof kind !== 'string' || kind === '') return { ok: false, error: '"inject" needs a "kind"' };
     if (text !== undefined && typeof text !== 'string')
       return { ok: false, error: '"text" must be a string' };
-    if ((text ?? '').length > MAX_TEXT)
-      return { ok: false, error: `"text" is longer than ${MAX_TEXT} characters` };
+    const bytes = Buffer.byteLength((text as string | undefined) ?? '', 'utf8');
+    if (bytes > MAX_INJECT_BYTES)
+      return {
+        ok: false,
+        error: `"text" is ${bytes} bytes of UTF-8, above the ${MAX_INJECT_BYTES} an inject may carry`,
+      };
     return { ok: true, command: { op, to: to as string, kind, text: (text as string | undefined) ?? '' } };
   }
   return { ok: false, error: `unknown op "${op}" (pause, resume, step, reload, kill, restart, inject)` };

@@ -7,8 +7,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { errorText } from '../protocol/index.js';
 import type { DashboardSession } from './session.js';
-import type { ClientMessage } from './wire.js';
+import { type ClientMessage, MAX_CLIENT_MESSAGE_BYTES } from './wire.js';
 
 export interface DashboardServer {
   /** The URL to open, token included. */
@@ -30,18 +31,30 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 
+export interface DashboardServerOptions {
+  uiDir: string;
+  port?: number;
+  /** Where the server says why it closed a client or met an error (default: stderr). */
+  log?: (line: string) => void;
+}
+
 export async function startDashboardServer(
   session: DashboardSession,
-  options: { uiDir: string; port?: number },
+  options: DashboardServerOptions,
 ): Promise<DashboardServer> {
   const token = randomBytes(24).toString('base64url');
   const uiDir = resolve(options.uiDir);
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const server = createServer();
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: 2 * 1024 * 1024 });
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(options.port ?? 0, HOST, () => done());
   });
+  // An error on the server, a socket or a client is that connection's problem, never the run's:
+  // an unhandled 'error' event would end the process with every agent in it.
+  server.on('error', (error) => log(`dashboard: server error: ${error.message}`));
+  sockets.on('error', (error) => log(`dashboard: WebSocket server error: ${error.message}`));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const origins = new Set([`http://${HOST}:${port}`, `http://localhost:${port}`]);
@@ -102,6 +115,7 @@ export async function startDashboardServer(
   });
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', (error) => log(`dashboard: connection error before upgrade: ${error.message}`));
     const check = refusal(request);
     const path = new URL(request.url ?? '/', `http://${HOST}:${port}`).pathname;
     // Browsers always send Origin on a WebSocket; a missing one is not a page of this dashboard.
@@ -114,6 +128,11 @@ export async function startDashboardServer(
   });
 
   const connect = (ws: WebSocket) => {
+    // ws closes the connection itself after an error (1009 too large, 1007 invalid UTF-8, 1002
+    // protocol error); the listener only has to exist and say why.
+    ws.on('error', (error: Error & { code?: string }) => {
+      log(`dashboard: closed a client: ${error.message}${error.code ? ` (${error.code})` : ''}`);
+    });
     const unsubscribe = session.subscribe((message) => {
       if (ws.readyState !== ws.OPEN) return;
       if (message.type === 'snapshot' && ws.bufferedAmount > MAX_BUFFERED) return;
@@ -133,10 +152,14 @@ export async function startDashboardServer(
         );
         return;
       }
-      void session.command(message?.command).then((error) => {
-        const result = error === undefined ? {} : { error };
-        ws.send(JSON.stringify({ type: 'command.result', id: Number(message?.id) || 0, ...result }));
-      });
+      void session
+        .command(message?.command)
+        .catch((error: unknown) => `the command failed: ${errorText(error)}`)
+        .then((error) => {
+          if (ws.readyState !== ws.OPEN) return;
+          const result = error === undefined ? {} : { error };
+          ws.send(JSON.stringify({ type: 'command.result', id: Number(message?.id) || 0, ...result }));
+        });
     });
     ws.on('close', unsubscribe);
   };

@@ -2,6 +2,7 @@
 // It runs the system through a factory (so the CLI and the desktop app build runtimes their own
 // way), folds its events into a DashboardModel and publishes snapshots on a timer.
 import type { Envelope } from '../protocol/index.js';
+import { errorText } from '../protocol/index.js';
 import type { RunSummary, Runtime, RuntimeEvent, SystemSpec } from '../supervisor/index.js';
 import { parseCommand } from './commands.js';
 import { DashboardModel } from './view-model.js';
@@ -60,8 +61,13 @@ export class DashboardSession {
     this.#runtime.requestStop(reason);
   }
 
-  /** Sends every snapshot to the listener, starting with a full one now. Returns an unsubscribe. */
+  /**
+   * Sends every snapshot to the listener, starting with a full one now. Returns an unsubscribe.
+   * Deliveries not yet published go to the other clients first, so the full snapshot holds each
+   * kept delivery once and the next one only what comes after it (a trace row is sent once).
+   */
   subscribe(listener: Listener): () => void {
+    this.#publish(true);
     this.#listeners.add(listener);
     listener({ type: 'snapshot', snapshot: this.#model.snapshot(this.#view(), performance.now(), true) });
     return () => this.#listeners.delete(listener);
@@ -93,8 +99,7 @@ export class DashboardSession {
       case 'restart':
         return runtime.restart(command.agent);
       case 'inject':
-        runtime.inject(command.to, command.kind, new TextEncoder().encode(command.text));
-        return undefined;
+        return runtime.inject(command.to, command.kind, new TextEncoder().encode(command.text));
       case 'reload':
         return this.#reload();
     }
@@ -107,7 +112,7 @@ export class DashboardSession {
     try {
       spec = this.#options.load();
     } catch (error) {
-      return `the system file does not load, so the running system was kept:\n${(error as Error).message}`;
+      return `the system file does not load, so the running system was kept:\n${errorText(error)}`;
     }
     this.#reloading = true;
     const old = this.#runtime;
@@ -149,8 +154,9 @@ export class DashboardSession {
     };
   }
 
-  #publish(): void {
-    if (this.#listeners.size === 0) return;
+  /** Sends the next snapshot to every client; with `always`, advances the model even with none. */
+  #publish(always = false): void {
+    if (this.#listeners.size === 0 && !always) return;
     const snapshot = this.#model.snapshot(this.#view(), performance.now());
     for (const listener of this.#listeners) listener({ type: 'snapshot', snapshot });
   }

@@ -71,6 +71,20 @@ export interface Snapshot {
   traceDropped: number;
 }
 
+/**
+ * Largest payload an `inject` command may carry, in UTF-8 bytes (not characters: 800,000 "€"
+ * are 2.4 MB). The window checks it before sending, the server again; the runtime then holds the
+ * payload to the target's limits.maxMessageBytes.
+ */
+export const MAX_INJECT_BYTES = 1024 * 1024;
+
+/**
+ * Largest message a client may send, in bytes. JSON escaping can make a payload up to six times
+ * longer (\u0000), so an inject of MAX_INJECT_BYTES always fits; anything larger closes the
+ * client's connection (WebSocket close code 1009).
+ */
+export const MAX_CLIENT_MESSAGE_BYTES = 6 * MAX_INJECT_BYTES + 64 * 1024;
+
 export type Command =
   | { op: 'pause' | 'resume' | 'step' | 'reload' }
   | { op: 'kill' | 'restart'; agent: string }

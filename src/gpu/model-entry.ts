@@ -1,5 +1,6 @@
 // One model in the GPU host: its worker thread, its state and its batching queue.
 import type { ModelSpecWire } from '../protocol/index.js';
+import { errorText } from '../protocol/index.js';
 import { BatchQueue } from './batch-queue.js';
 import { batchingRefusal } from './model-info.js';
 import type { CheckedTensor } from './request-check.js';
@@ -115,7 +116,7 @@ export class ModelEntry extends WorkerEntry<ToWorker, FromWorker> {
             jobs.map((job) => job.rows),
           );
         } catch (error) {
-          this.#events.ran(this, jobs, { error: (error as Error).message });
+          this.#events.ran(this, jobs, { error: errorText(error) });
           this.#pump();
           return;
         }

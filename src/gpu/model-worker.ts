@@ -2,6 +2,7 @@
 // the JS thread in onnxruntime-node) never blocks the GPU host's IPC.
 import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
+import { errorText } from '../protocol/index.js';
 import { bytesOf, DTYPES, toTypedArray } from './dtypes.js';
 import { openSession } from './open-session.js';
 import type { RawTensor } from './stack.js';
@@ -53,7 +54,7 @@ async function run(id: number, inputs: RawTensor[], wanted: string[]): Promise<v
       outputs.map((output) => output.data.buffer as ArrayBuffer),
     );
   } catch (error) {
-    post({ type: 'run-failed', id, reason: (error as Error).message.split('\n')[0] ?? 'run failed' });
+    post({ type: 'run-failed', id, reason: errorText(error).split('\n')[0] ?? 'run failed' });
   }
 }
 

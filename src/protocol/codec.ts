@@ -1,5 +1,6 @@
 // Encoding and checked decoding of frames; the only module that touches the generated code.
 import protobuf from 'protobufjs/minimal.js';
+import { errorText } from './error-text.js';
 import { troupe } from './generated/troupe.js';
 
 // Ticks and sequence numbers stay far below 2^53; plain numbers avoid Long objects on hot paths.
@@ -40,7 +41,7 @@ export function decodeFrame(bytes: unknown): DecodeResult {
   } catch (error) {
     return {
       ok: false,
-      error: `frame of ${bytes.length} bytes does not decode: ${(error as Error).message}`,
+      error: `frame of ${bytes.length} bytes does not decode: ${errorText(error)}`,
     };
   }
   const problem = checkFrame(frame);

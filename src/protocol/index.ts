@@ -1,6 +1,7 @@
 // Public surface of the wire protocol: message types and frame encoding.
 export type { DecodeResult, Envelope, Frame, HostCommand, HostEvent, Output } from './codec.js';
 export { decodeFrame, encodeCommand, encodeFrame, envelopeId } from './codec.js';
+export { errorText } from './error-text.js';
 export type {
   Answer,
   GenerateRequest,

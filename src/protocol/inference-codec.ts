@@ -1,4 +1,6 @@
 // Inference payloads (what agents and models exchange) and GPU host frames.
+
+import { errorText } from './error-text.js';
 import { troupe } from './generated/troupe.js';
 
 const v1 = troupe.v1;
@@ -49,7 +51,7 @@ export function decodeGenerateRequest(
   } catch (error) {
     return {
       ok: false,
-      error: `payload of ${bytes.length} bytes is not a GenerateRequest: ${(error as Error).message}`,
+      error: `payload of ${bytes.length} bytes is not a GenerateRequest: ${errorText(error)}`,
     };
   }
 }
@@ -91,7 +93,7 @@ export function decodeInferenceRequest(
   } catch (error) {
     return {
       ok: false,
-      error: `payload of ${bytes.length} bytes is not an InferenceRequest: ${(error as Error).message}`,
+      error: `payload of ${bytes.length} bytes is not an InferenceRequest: ${errorText(error)}`,
     };
   }
 }
@@ -121,7 +123,7 @@ export function decodeGpuFrame(
   } catch (error) {
     return {
       ok: false,
-      error: `GPU host frame of ${bytes.length} bytes does not decode: ${(error as Error).message}`,
+      error: `GPU host frame of ${bytes.length} bytes does not decode: ${errorText(error)}`,
     };
   }
 }

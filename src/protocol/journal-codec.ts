@@ -2,6 +2,7 @@
 // tells a torn tail (the last record runs past the end: a write cut short, safe to cut) from
 // corruption (a complete record whose checksum fails: refused, naming the record).
 import { crc32 } from 'node:zlib';
+import { errorText } from './error-text.js';
 import { troupe } from './generated/troupe.js';
 
 export type JournalRecord = troupe.v1.IJournalRecord;
@@ -44,7 +45,7 @@ export function decodeJournal(data: Uint8Array): JournalRead {
     try {
       records.push(troupe.v1.JournalRecord.decode(body));
     } catch (error) {
-      return { records, validLength: offset, corrupt: { index, offset, reason: (error as Error).message } };
+      return { records, validLength: offset, corrupt: { index, offset, reason: errorText(error) } };
     }
     offset = end;
   }

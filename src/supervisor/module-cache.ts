@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadMeter, METER_VERSION } from '../actors/index.js';
+import { errorText } from '../protocol/index.js';
 import type { AgentSpec } from './config/index.js';
 
 export type PreparedModule = { ok: true; path: string } | { ok: false; reason: string };
@@ -21,7 +22,7 @@ export class ModuleCache {
     try {
       bytes = readFileSync(agent.modulePath);
     } catch (error) {
-      return { ok: false, reason: `cannot read module ${agent.modulePath}: ${(error as Error).message}` };
+      return { ok: false, reason: `cannot read module ${agent.modulePath}: ${errorText(error)}` };
     }
     const key = createHash('sha256')
       .update(bytes)

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentSeed, LOG_LEVELS } from '../actors/index.js';
 import type { ExitInfo, HostProcess, Launcher } from '../launch/index.js';
-import { type Envelope, encodeCommand, type HostEvent, type Output } from '../protocol/index.js';
+import { type Envelope, encodeCommand, errorText, type HostEvent, type Output } from '../protocol/index.js';
 import { AgentSlot } from './agent-slot.js';
 import { type Clock, systemClock } from './clock.js';
 import type { SystemSpec } from './config/index.js';
@@ -62,8 +62,8 @@ export interface RuntimeOptions {
  * handling a batch; limits.watchdogMs covers batches, this covers (re)starts.
  */
 const START_TIMEOUT_MS = 60_000;
-/** Dead letters kept for re-injection; all are counted, the oldest beyond this are forgotten. */
-const DEAD_LETTERS_KEPT = 10_000;
+/** Dead letters kept for re-injection; all are counted, the oldest beyond these are forgotten. */
+const DEAD_LETTERS_KEPT = { count: 10_000, bytes: 64 * 1024 * 1024 };
 
 export class Runtime {
   readonly #spec: SystemSpec;
@@ -140,9 +140,7 @@ export class Runtime {
     const backend = this.#options.launcher.backend;
     this.#emit({ type: 'run.start', system: name, agents: agents.map((a) => a.name), seed, backend });
     for (const slot of this.#slots.values()) slot.actor.start();
-    this.#boot().catch((error: unknown) =>
-      this.requestStop(`start failed: ${(error as Error).message}`, false),
-    );
+    this.#boot().catch((error: unknown) => this.requestStop(`start failed: ${errorText(error)}`, false));
     return this.done;
   }
 
@@ -163,10 +161,17 @@ export class Runtime {
     this.#pump();
   }
 
-  /** Sends a message from outside; it enters at the next tick boundary. */
-  inject(to: string, kind: string, payload: Uint8Array, correlationId = ''): void {
+  /**
+   * Sends a message from outside; it enters at the next tick boundary. A payload larger than the
+   * target's limits.maxMessageBytes is refused here (the returned reason), before it is buffered.
+   */
+  inject(to: string, kind: string, payload: Uint8Array, correlationId = ''): string | undefined {
+    const limit = this.#slots.get(to)?.spec.limits.maxMessageBytes;
+    if (limit !== undefined && payload.length > limit)
+      return `the payload is ${payload.length} bytes, above limits.maxMessageBytes ${limit} of "${to}"`;
     this.#enter(EXTERNAL, { to, kind, payload, correlationId });
     this.#pump();
+    return undefined;
   }
 
   /** An input from outside: staged for the next tick boundary, and journaled with that tick. */
@@ -175,7 +180,7 @@ export class Runtime {
     this.#bridge.entered(this.#scheduler.tick + 1, from, output);
   }
 
-  /** The dead letters kept (the newest DEAD_LETTERS_KEPT), oldest first. */
+  /** The dead letters kept (the newest, within DEAD_LETTERS_KEPT), oldest first. */
   deadLetters(): DeadLetter[] {
     return this.#deadLetters.list();
   }

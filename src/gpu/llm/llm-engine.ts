@@ -3,6 +3,8 @@
 // waiting requests (as many as there is room for) are prefilled in one run and join (their caches
 // left-padded to the batch), so a prefill never holds running sequences back by more than one step. Per-row positions and masks keep every
 // row's result the same as if it ran alone.
+
+import { errorText } from '../../protocol/index.js';
 import { KvBatch, type LayerCache } from './kv-cache.js';
 import { type SamplingOptions, sampleToken, seededRandom, seedOf } from './sampler.js';
 
@@ -162,7 +164,7 @@ export class LlmEngine {
         pastLength: 0,
       });
     } catch (error) {
-      for (const generation of generations) this.#events.failed(generation.id, (error as Error).message);
+      for (const generation of generations) this.#events.failed(generation.id, errorText(error));
       return;
     }
     const keep: number[] = [];
@@ -206,7 +208,7 @@ export class LlmEngine {
         pastLength: batch.length,
       });
     } catch (error) {
-      for (const row of rows) this.#events.failed(row.generation.id, (error as Error).message);
+      for (const row of rows) this.#events.failed(row.generation.id, errorText(error));
       this.#rows = [];
       this.#batch = new KvBatch(this.#decoder);
       return;

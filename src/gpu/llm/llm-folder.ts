@@ -2,6 +2,7 @@
 // piece by piece; every problem names the folder and the missing or wrong piece.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { errorText } from '../../protocol/index.js';
 
 export interface LlmFolder {
   dir: string;
@@ -30,7 +31,7 @@ export function readLlmFolder(dir: string): LlmFolder {
     try {
       return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
     } catch (error) {
-      throw new Error(`model folder ${dir}: ${name} is not valid JSON (${(error as Error).message})`);
+      throw new Error(`model folder ${dir}: ${name} is not valid JSON (${errorText(error)})`);
     }
   };
   const config = json('config.json', 'the model configuration', true);

@@ -3,7 +3,7 @@
 // requests and streams the events back.
 import { parentPort } from 'node:worker_threads';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { decodeGenerateRequest } from '../../protocol/index.js';
+import { decodeGenerateRequest, errorText } from '../../protocol/index.js';
 import { openSession } from '../open-session.js';
 import type { FromLlmWorker, ToLlmWorker, WorkerModelSpec } from '../worker-messages.js';
 import { decoderMeta } from './decoder-meta.js';
@@ -34,7 +34,7 @@ async function load(spec: WorkerModelSpec, maxRows: number): Promise<void> {
     folder = readLlmFolder(spec.path);
     tokenizer = new Tokenizer(folder.tokenizer, folder.tokenizerConfig);
   } catch (error) {
-    post({ type: 'failed', reason: (error as Error).message, skipped: [] });
+    post({ type: 'failed', reason: errorText(error), skipped: [] });
     return;
   }
   const opened = await openSession(folder.onnxPath, spec);
@@ -47,7 +47,7 @@ async function load(spec: WorkerModelSpec, maxRows: number): Promise<void> {
   try {
     meta = decoderMeta(inputs, outputs, folder.onnxPath);
   } catch (error) {
-    post({ type: 'failed', reason: (error as Error).message, skipped });
+    post({ type: 'failed', reason: errorText(error), skipped });
     return;
   }
   const vocab = meta.vocab ?? Number(folder.config.vocab_size);
@@ -108,7 +108,7 @@ function generate(id: string, bytes: Uint8Array): void {
     const prompt = messages.length > 0 ? codec.chat(messages) : request.prompt;
     promptIds = codec.encode(prompt);
   } catch (error) {
-    post({ type: 'gen-failed', id, code: 'BAD_REQUEST', reason: (error as Error).message });
+    post({ type: 'gen-failed', id, code: 'BAD_REQUEST', reason: errorText(error) });
     return;
   }
   if (promptIds.length === 0) {

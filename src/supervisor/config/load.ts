@@ -1,6 +1,7 @@
 // Reads system and actor files into specs; every problem becomes an issue naming file, line and field.
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { errorText } from '../../protocol/index.js';
 import { DEFAULTS } from './schema.js';
 import { checkSchema, type FileKind } from './schema-check.js';
 import type {
@@ -112,8 +113,7 @@ function readSource(path: string, kind: FileKind, issues: ConfigIssue[]): YamlSo
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    const reason =
-      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : errorText(error);
     issues.push({ file: display(path), line: 0, column: 0, field: '', message: reason });
     return undefined;
   }

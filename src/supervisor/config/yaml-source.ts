@@ -1,5 +1,6 @@
 // A parsed YAML file that can point at the line of any field, for precise error messages.
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
+import { errorText } from '../../protocol/index.js';
 
 export type FieldPath = ReadonlyArray<string | number>;
 
@@ -42,7 +43,7 @@ export class YamlSource {
     try {
       return this.#doc.toJS();
     } catch (error) {
-      const message = (error as Error).message;
+      const message = errorText(error);
       const alias = /alias[^:]*: (\S+)/i.exec(message)?.[1];
       const offset = alias === undefined ? -1 : this.#text.indexOf(`*${alias}`);
       const pos = offset >= 0 ? this.#lines.linePos(offset) : { line: 1, col: 1 };
