@@ -6,7 +6,12 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { MAX_CLIENT_MESSAGE_BYTES, MAX_INJECT_BYTES, type ServerMessage, type Snapshot } from '../src/dashboard/index.js';
+import {
+  MAX_CLIENT_MESSAGE_BYTES,
+  MAX_INJECT_BYTES,
+  type ServerMessage,
+  type Snapshot,
+} from '../src/dashboard/index.js';
 import { killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
 import { ROOT } from './helpers/paths.js';
 
@@ -55,7 +60,9 @@ describe('dashboard clients that misbehave', () => {
   it('are closed or refused with a reason while the run goes on with its trace unchanged', async () => {
     const quiet = troupe(['run', HELLO, '--until-idle', '--json']);
     const expected = (await quiet.exit).stdout;
-    const undisturbed = parseJsonLines(expected).find((event) => event.type === 'run.end') as { trace: string };
+    const undisturbed = parseJsonLines(expected).find((event) => event.type === 'run.end') as {
+      trace: string;
+    };
 
     const run = troupe(['run', HELLO, '--dashboard', '--json']);
     const ready = JSON.parse(await run.waitFor(/"type":"dashboard.ready"/)) as { url: string };
@@ -79,7 +86,9 @@ describe('dashboard clients that misbehave', () => {
     expect(text.length).toBeLessThan(MAX_INJECT_BYTES);
     euro.ws.send(JSON.stringify({ id: 7, command: { op: 'inject', to: 'counter', kind: 'add', text } }));
     const answer = await euro.next((m) => m.type === 'command.result' && m.id === 7);
-    expect(answer).toMatchObject({ error: expect.stringMatching(/2400000 bytes of UTF-8, above the 1048576/) });
+    expect(answer).toMatchObject({
+      error: expect.stringMatching(/2400000 bytes of UTF-8, above the 1048576/),
+    });
     expect(euro.ws.readyState).toBe(WebSocket.OPEN);
     euro.ws.close();
 

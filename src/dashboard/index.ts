@@ -1,7 +1,6 @@
 // Public surface of the dashboard: the session (state, commands) and the headless HTTP server.
 export { parseCommand } from './commands.js';
 export { type DashboardServer, startDashboardServer } from './http-server.js';
-export { MAX_CLIENT_MESSAGE_BYTES, MAX_INJECT_BYTES } from './wire.js';
 export { DashboardSession, type RuntimeHooks, type SessionOptions } from './session.js';
 export { DashboardModel, type RuntimeView } from './view-model.js';
 export type {
@@ -13,3 +12,4 @@ export type {
   TraceEntry,
   TreeRow,
 } from './wire.js';
+export { MAX_CLIENT_MESSAGE_BYTES, MAX_INJECT_BYTES } from './wire.js';
