@@ -1,6 +1,6 @@
 // Generates the static protobuf module and its typings from proto/ (never edited by hand).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,6 +39,17 @@ execFileSync(bin('pbts'), ['-o', join(out, 'troupe.d.ts'), join(out, 'troupe.js'
   cwd: root,
   stdio: 'inherit',
 });
+// With the `long` package installed, pbjs gives 64-bit fields a Long(0) default even under
+// --force-number: a field left at zero then decodes as an object (a kill journaled at tick 0 was
+// keyed by Long(0) and never replayed). Every 64-bit default becomes the number 0.
+const generated = join(out, 'troupe.js');
+writeFileSync(
+  generated,
+  readFileSync(generated, 'utf8').replaceAll(
+    /\$util\.Long \? \$util\.Long\.fromBits\(0,0,(true|false)\) : 0/g,
+    '0',
+  ),
+);
 // tsc does not emit plain .js sources, so the built tree gets its own copy.
 const dist = join(root, 'dist', 'protocol', 'generated');
 mkdirSync(dist, { recursive: true });

@@ -1,0 +1,179 @@
+// A kill from outside is an external input: whatever phase of its life the agent was in when it
+// died (starting, running before the first tick, holding a batch, between batches, restarting),
+// the journal records it at a tick, and both `troupe replay` and `troupe run --resume` reproduce
+// the run from that journal.
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeJournal } from '../src/protocol/index.js';
+import {
+  JournalWriter,
+  journalHeader,
+  type Runtime,
+  type RuntimeEvent,
+  type SystemSpec,
+} from '../src/supervisor/index.js';
+import { killAllCli, troupe } from './helpers/cli.js';
+import { agentModule } from './helpers/paths.js';
+import { killAllHosts, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
+
+afterEach(() => {
+  killAllCli();
+  killAllHosts();
+  removeTempDirs();
+});
+
+function system(): SystemSpec {
+  const dir = tempDir();
+  const copy = (name: string) => {
+    const path = join(dir, `${name}.wasm`);
+    copyFileSync(agentModule(name), path);
+    return path;
+  };
+  const relay = copy('relay');
+  return writeSystem({
+    maxRestarts: 20,
+    agents: [
+      { name: 'ping', module: relay, init: 'peer=pong;start=1;limit=30;observer=picky;counter=counter' },
+      { name: 'pong', module: relay, init: 'peer=ping;limit=30;observer=picky;counter=counter' },
+      { name: 'picky', module: copy('picky'), init: 'counter=counter;trapOn=13' },
+      { name: 'counter', module: copy('counter') },
+    ],
+  });
+}
+
+/** Decides, from each event or batch, when to kill which agent; returns true once it has. */
+interface Killer {
+  onEvent?(event: RuntimeEvent, runtime: Runtime): boolean;
+  onBatch?(tick: number, agent: string, runtime: Runtime): boolean;
+  /** Start paused and resume when this returns true. */
+  resumeWhen?(event: RuntimeEvent): boolean;
+}
+
+async function record(killer: Killer): Promise<{ file: string; trace: string; system: string }> {
+  const spec = system();
+  const file = join(tempDir(), 'run.journal');
+  const journal = new JournalWriter(file, 'tick');
+  journal.write(journalHeader(spec, 'test'));
+  let killed = false;
+  let runtime: Runtime | undefined;
+  const run = startRun(spec, {
+    journal,
+    onEvent: (event) => {
+      if (!runtime) return;
+      if (!killed && killer.onEvent?.(event, runtime)) killed = true;
+      if (killed && killer.resumeWhen?.(event)) runtime.resume();
+    },
+    onBatch: (tick, agent) => {
+      if (runtime && !killed && killer.onBatch?.(tick, agent, runtime)) killed = true;
+    },
+  });
+  runtime = run.runtime;
+  if (killer.resumeWhen) runtime.pause();
+  const summary = await run.done;
+  expect(killed).toBe(true);
+  return { file, trace: summary.trace, system: spec.file };
+}
+
+const lastLine = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1) as string);
+
+async function expectReplayAndResume(
+  recorded: { file: string; trace: string; system: string },
+  victim: string,
+) {
+  const kills = decodeJournal(readFileSync(recorded.file)).records.filter((record) => record.kill);
+  expect(kills).toHaveLength(1);
+  const replayed = await troupe(['replay', recorded.file, '--root', '/', '--json']).exit;
+  expect(lastLine(replayed.stdout)).toMatchObject({ type: 'replay.end', ok: true, trace: recorded.trace });
+  expect(replayed.code).toBe(0);
+  // The replay really killed the agent (a kill that changes nothing later would hide a lost one).
+  expect(replayed.stdout).toContain(
+    `"type":"agent.crashed","agent":"${victim}","reason":"agent host process killed by SIGKILL"`,
+  );
+  const resumed = await troupe([
+    'run',
+    recorded.system,
+    '--root',
+    '/',
+    '--journal',
+    recorded.file,
+    '--resume',
+    '--until-idle',
+    '--json',
+  ]).exit;
+  expect(lastLine(resumed.stdout)).toMatchObject({ type: 'run.end', ok: true, trace: recorded.trace });
+  expect(resumed.code).toBe(0);
+}
+
+const isState = (event: RuntimeEvent, agent: string, state: string) =>
+  event.type === 'agent.state' && event.agent === agent && event.state === state;
+
+describe('a kill from outside, in every phase of an agent, replays and resumes', () => {
+  it('while the agent is starting', async () => {
+    await expectReplayAndResume(
+      await record({
+        onEvent: (event, runtime) => {
+          if (event.type !== 'agent.spawned' || event.agent !== 'picky') return false;
+          runtime.kill('picky');
+          return true;
+        },
+      }),
+      'picky',
+    );
+  }, 60_000);
+
+  it('while it is running, before tick 1', async () => {
+    let running = 0;
+    await expectReplayAndResume(
+      await record({
+        onEvent: (event, runtime) => {
+          if (event.type === 'agent.state' && event.state === 'running') running++;
+          if (running < 4) return false;
+          runtime.kill('picky');
+          return true;
+        },
+        resumeWhen: (event) => isState(event, 'picky', 'running'),
+      }),
+      'picky',
+    );
+  }, 60_000);
+
+  it('while it holds a batch', async () => {
+    await expectReplayAndResume(
+      await record({
+        onBatch: (tick, agent, runtime) => {
+          if (tick < 5 || agent !== 'pong') return false;
+          runtime.kill('pong');
+          return true;
+        },
+      }),
+      'pong',
+    );
+  }, 60_000);
+
+  it('between its batches', async () => {
+    await expectReplayAndResume(
+      await record({
+        onEvent: (event, runtime) => {
+          if (event.type !== 'tick' || event.tick < 5 || event.agents.includes('pong')) return false;
+          runtime.kill('pong');
+          return true;
+        },
+      }),
+      'pong',
+    );
+  }, 60_000);
+
+  it('while it is restarting after a crash', async () => {
+    await expectReplayAndResume(
+      await record({
+        onEvent: (event, runtime) => {
+          if (!isState(event, 'picky', 'restarting')) return false;
+          runtime.kill('picky');
+          return true;
+        },
+      }),
+      'picky',
+    );
+  }, 60_000);
+});
