@@ -165,14 +165,17 @@ describe('journal and replay', () => {
   it('refuses a journal altered by one byte in a record body, naming the record', async () => {
     const { file } = await record(system());
     const bytes = readFileSync(file);
-    const header = bytes.readUInt32LE(0) + 8;
-    const second = bytes.readUInt32LE(header) + 8;
-    const inThirdBody = header + second + 10;
+    // After the 8-byte marker, each record is a 16-byte frame header and its body.
+    const second = 8 + 16 + bytes.readUInt32LE(8);
+    const third = second + 16 + bytes.readUInt32LE(second);
+    const inThirdBody = third + 16 + 2;
     bytes.writeUInt8(bytes.readUInt8(inThirdBody) ^ 0x01, inThirdBody);
     writeFileSync(file, bytes);
     const { code, stderr } = await replay(file);
     expect(code).toBe(1);
-    expect(stderr).toContain(`record 2 (at byte ${header + second}) is damaged: checksum mismatch`);
+    expect(stderr).toContain(
+      `record 2 (at byte ${third}) is damaged: its contents fail the checksum chained from the record before`,
+    );
   });
 
   it('reports a journal made with another module instead of diverging silently', async () => {

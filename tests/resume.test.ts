@@ -91,6 +91,30 @@ describe('resume after the main process dies', () => {
     writeFileSync(journal, Buffer.from([5, 0, 0, 0, 1, 2, 3, 4, 9, 9, 9, 9, 9]));
     const damaged = await troupe(['run', system, '--root', '/', '--journal', journal, '--resume']).exit;
     expect(damaged.code).toBe(1);
-    expect(damaged.stderr).toContain('record 0 (at byte 0) is damaged: checksum mismatch');
+    expect(damaged.stderr).toContain(
+      'record 0 (at byte 0) is damaged: the file does not start with a Troupe journal format 2 marker',
+    );
   });
+
+  it('one flipped bit in a record length is damage: replay and resume refuse it and the file is left whole', async () => {
+    const system = longSystem();
+    const journal = join(tempDir(), 'run.journal');
+    const args = ['run', system, '--root', '/', '--until-idle', '--json', '--max-ticks', '40'];
+    expect((await troupe([...args, '--journal', journal]).exit).code).toBe(0);
+    const bytes = readFileSync(journal);
+    // The fifth record's length, with its top bit set: it now points far past the end of the file.
+    let offset = 8;
+    for (let i = 0; i < 4; i++) offset += 16 + bytes.readUInt32LE(offset);
+    const damaged = Buffer.from(bytes);
+    damaged[offset + 3] = (damaged[offset + 3] as number) ^ 0x80;
+    writeFileSync(journal, damaged);
+    const why = `record 4 (at byte ${offset}) is damaged: its header (length and number) fails its checksum`;
+    const replayed = await troupe(['replay', journal, '--root', '/', '--json']).exit;
+    expect(replayed.code).toBe(1);
+    expect(replayed.stderr).toContain(why);
+    const resumed = await troupe([...args, '--journal', journal, '--resume']).exit;
+    expect(resumed.code).toBe(1);
+    expect(resumed.stderr).toContain(why);
+    expect(readFileSync(journal).equals(damaged)).toBe(true);
+  }, 60_000);
 });

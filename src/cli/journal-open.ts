@@ -2,12 +2,14 @@
 // tail is reported (and cut when resuming), and the journal must match the system's config and
 // modules unless the user forces it.
 import { readFileSync, truncateSync } from 'node:fs';
-import { decodeJournal, errorText, type JournalRecord } from '../protocol/index.js';
+import { decodeJournal, errorText, type JournalChain, type JournalRecord } from '../protocol/index.js';
 import { configHash, journalModuleHashes, loadSystem, type SystemSpec } from '../supervisor/index.js';
 import { UsageError } from './usage-error.js';
 
 export interface OpenedJournal {
   records: JournalRecord[];
+  /** Where a writer continuing the journal goes on. */
+  chain: JournalChain;
   spec: SystemSpec;
   checkpointEvery: number | undefined;
 }
@@ -30,7 +32,10 @@ export function openJournalFor(
   const read = decodeJournal(readJournalFile(journal));
   if (read.corrupt) {
     const { index, offset, reason } = read.corrupt;
-    throw new UsageError(`${journal}: record ${index} (at byte ${offset}) is damaged: ${reason}`);
+    // Nothing is cut: a damaged journal is the user's to inspect or repair, never ours to shorten.
+    throw new UsageError(
+      `${journal}: record ${index} (at byte ${offset}) is damaged: ${reason}; the journal was left as it is`,
+    );
   }
   const header = read.records[0]?.header;
   if (!header) throw new UsageError(`${journal}: not a Troupe journal (no header record)`);
@@ -49,7 +54,7 @@ export function openJournalFor(
       throw new UsageError(`${journal} was not made with this system:\n${list}\n(--force goes on anyway)`);
     process.stderr.write(`going on anyway (--force):\n${list}\n`);
   }
-  return { records: read.records, spec, checkpointEvery: header.checkpointEvery || undefined };
+  return { records: read.records, chain: read.chain, spec, checkpointEvery: header.checkpointEvery || undefined };
 }
 
 function compare(

@@ -62,9 +62,9 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     if (!flags.journal)
       throw new UsageError('--resume needs --journal FILE, the journal of the run to continue');
     const options = { system: flags.file, root: flags.root, force: flags.force, cutTornTail: true };
-    const { records, spec, checkpointEvery } = openJournalFor(flags.journal, options);
+    const { records, chain, spec, checkpointEvery } = openJournalFor(flags.journal, options);
     const replay = new ReplayDriver(new ReplayPlan(records));
-    const journal = new JournalWriter(flags.journal, flags.journalSync);
+    const journal = new JournalWriter(flags.journal, flags.journalSync, { chain });
     const summary = await runSystem(spec, { journal, replay, maxTicks, untilIdle, checkpointEvery }, flags);
     return summary.ok ? 0 : 2;
   }

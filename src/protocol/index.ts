@@ -43,5 +43,5 @@ export {
   INFER_RESULT_KIND,
   InferenceErrorCode,
 } from './inference-codec.js';
-export type { JournalRead, JournalRecord } from './journal-codec.js';
-export { decodeJournal, encodeJournalRecord } from './journal-codec.js';
+export type { JournalChain, JournalRead, JournalRecord } from './journal-codec.js';
+export { decodeJournal, encodeJournalRecord, JOURNAL_MAGIC, JOURNAL_START } from './journal-codec.js';

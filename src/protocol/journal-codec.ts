@@ -1,57 +1,99 @@
-// Journal records on disk: [u32 length][u32 crc32][JournalRecord bytes], little-endian. Reading
-// tells a torn tail (the last record runs past the end: a write cut short, safe to cut) from
-// corruption (a complete record whose checksum fails: refused, naming the record).
+// Journal records on disk. A journal file starts with the 8-byte magic "TRPJRNL2"; then each
+// record is framed, little-endian, as
+//   [u32 length][u32 index][u32 header crc][u32 chain crc][JournalRecord bytes]
+// where `index` counts records from 0, `header crc` covers length and index, and `chain crc` is
+// crc32 of the body seeded with the previous record's chain crc (0 before the first), so a record
+// repeated, swapped, dropped or altered is refused by number and offset. Only a record that is
+// provably cut short at the end of the file (a header not complete, or a valid header whose body
+// runs past the end) is a torn tail; anything else that does not check out is damage, and nothing
+// from it on is trusted.
 import { crc32 } from 'node:zlib';
 import { errorText } from './error-text.js';
 import { troupe } from './generated/troupe.js';
 
 export type JournalRecord = troupe.v1.IJournalRecord;
 
-const FRAME = 8;
+export const JOURNAL_MAGIC = Buffer.from('TRPJRNL2', 'latin1');
+const HEADER = 16;
 
-export function encodeJournalRecord(record: JournalRecord): Uint8Array {
+/** Where the next record continues a journal: its index and the chain so far. */
+export interface JournalChain {
+  index: number;
+  crc: number;
+}
+
+export const JOURNAL_START: JournalChain = { index: 0, crc: 0 };
+
+/** Frames one record as record `chain.index`; returns the bytes and the chain after it. */
+export function encodeJournalRecord(
+  record: JournalRecord,
+  chain: JournalChain,
+): { bytes: Uint8Array; chain: JournalChain } {
   const body = troupe.v1.JournalRecord.encode(record).finish();
-  const frame = Buffer.alloc(FRAME + body.length);
+  const frame = Buffer.alloc(HEADER + body.length);
   frame.writeUInt32LE(body.length, 0);
-  frame.writeUInt32LE(crc32(body), 4);
-  frame.set(body, FRAME);
-  return frame;
+  frame.writeUInt32LE(chain.index, 4);
+  frame.writeUInt32LE(crc32(frame.subarray(0, 8)), 8);
+  const crc = crc32(body, chain.crc);
+  frame.writeUInt32LE(crc, 12);
+  frame.set(body, HEADER);
+  return { bytes: frame, chain: { index: chain.index + 1, crc } };
 }
 
 export interface JournalRead {
   records: troupe.v1.JournalRecord[];
   /** Bytes of whole, valid records from the start: where a resumed journal continues. */
   validLength: number;
-  /** Set when the file ends inside a record: the bytes past validLength are a cut-short write. */
+  /** The chain after the last valid record: what a writer continuing the journal starts from. */
+  chain: JournalChain;
+  /** Set when the file ends inside its last record: the bytes past validLength are a cut-short write. */
   tornTail?: { offset: number; bytes: number };
-  /** Set when a complete record is damaged: nothing from it on can be trusted. */
+  /** Set when a record is damaged, repeated, out of order or missing: nothing from it on is trusted. */
   corrupt?: { index: number; offset: number; reason: string };
 }
 
 export function decodeJournal(data: Uint8Array): JournalRead {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const records: troupe.v1.JournalRecord[] = [];
-  let offset = 0;
+  let chain = JOURNAL_START;
+  const damaged = (offset: number, reason: string): JournalRead => ({
+    records,
+    validLength: offset,
+    chain,
+    corrupt: { index: chain.index, offset, reason },
+  });
+  const torn = (offset: number): JournalRead => ({
+    records,
+    validLength: offset,
+    chain,
+    tornTail: { offset, bytes: bytes.length - offset },
+  });
+  const magic = bytes.subarray(0, JOURNAL_MAGIC.length);
+  if (!magic.equals(JOURNAL_MAGIC.subarray(0, magic.length)))
+    return damaged(0, 'the file does not start with a Troupe journal format 2 marker');
+  if (bytes.length < JOURNAL_MAGIC.length) return torn(0);
+  let offset = JOURNAL_MAGIC.length;
   while (offset < bytes.length) {
-    if (offset + FRAME > bytes.length) return { records, validLength: offset, tornTail: tail(bytes, offset) };
+    if (offset + HEADER > bytes.length) return torn(offset);
     const length = bytes.readUInt32LE(offset);
-    const end = offset + FRAME + length;
-    if (end > bytes.length) return { records, validLength: offset, tornTail: tail(bytes, offset) };
-    const body = bytes.subarray(offset + FRAME, end);
-    const index = records.length;
-    if (crc32(body) !== bytes.readUInt32LE(offset + 4)) {
-      return { records, validLength: offset, corrupt: { index, offset, reason: 'checksum mismatch' } };
-    }
+    const index = bytes.readUInt32LE(offset + 4);
+    if (crc32(bytes.subarray(offset, offset + 8)) !== bytes.readUInt32LE(offset + 8))
+      return damaged(offset, 'its header (length and number) fails its checksum');
+    if (index !== chain.index)
+      return damaged(offset, `it is numbered ${index} where record ${chain.index} belongs`);
+    const end = offset + HEADER + length;
+    if (end > bytes.length) return torn(offset);
+    const body = bytes.subarray(offset + HEADER, end);
+    const crc = crc32(body, chain.crc);
+    if (crc !== bytes.readUInt32LE(offset + 12))
+      return damaged(offset, 'its contents fail the checksum chained from the record before');
     try {
       records.push(troupe.v1.JournalRecord.decode(body));
     } catch (error) {
-      return { records, validLength: offset, corrupt: { index, offset, reason: errorText(error) } };
+      return damaged(offset, `its contents do not decode: ${errorText(error)}`);
     }
+    chain = { index: chain.index + 1, crc };
     offset = end;
   }
-  return { records, validLength: offset };
-}
-
-function tail(bytes: Buffer, offset: number): { offset: number; bytes: number } {
-  return { offset, bytes: bytes.length - offset };
+  return { records, validLength: offset, chain };
 }

@@ -7,7 +7,7 @@ import { ABI_VERSION } from '../../actors/index.js';
 import type { JournalRecord } from '../../protocol/index.js';
 import type { SystemSpec } from '../config/index.js';
 
-export const JOURNAL_FORMAT = 1;
+export const JOURNAL_FORMAT = 2;
 
 export const DEFAULT_CHECKPOINT_EVERY = 100;
 

@@ -5,9 +5,16 @@
 //            most that much;
 //   none     the operating system decides: a crash of the machine (not of Troupe) can lose more.
 // Records are written with one write call each, so a crash of the process leaves at most one
-// torn record at the tail, which the reader detects and cuts.
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import { encodeJournalRecord, type JournalRecord } from '../../protocol/index.js';
+// torn record at the tail, which the reader detects and cuts. Each record carries its number and
+// a checksum chained from the one before (protocol/journal-codec.ts).
+import { closeSync, fstatSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import {
+  encodeJournalRecord,
+  JOURNAL_MAGIC,
+  JOURNAL_START,
+  type JournalChain,
+  type JournalRecord,
+} from '../../protocol/index.js';
 
 export type SyncPolicy = 'tick' | 'interval' | 'none';
 export const SYNC_POLICIES: readonly SyncPolicy[] = ['tick', 'interval', 'none'];
@@ -25,16 +32,31 @@ export class JournalWriter implements JournalSink {
   readonly #intervalMs: number;
   #lastSync = Date.now();
   #dirty = false;
+  #chain: JournalChain;
 
-  /** Opens `path` for appending (a new file, or a journal being resumed). */
-  constructor(path: string, policy: SyncPolicy, options: { intervalMs?: number } = {}) {
+  /**
+   * Opens `path` for appending: a new file, or a journal being resumed, whose records end with
+   * `options.chain` (from reading it; required when the file is not empty).
+   */
+  constructor(path: string, policy: SyncPolicy, options: { intervalMs?: number; chain?: JournalChain } = {}) {
     this.#fd = openSync(path, 'a');
     this.#policy = policy;
     this.#intervalMs = options.intervalMs ?? 1000;
+    if (fstatSync(this.#fd).size === 0) {
+      writeSync(this.#fd, JOURNAL_MAGIC);
+      this.#chain = JOURNAL_START;
+    } else if (options.chain) {
+      this.#chain = options.chain;
+    } else {
+      closeSync(this.#fd);
+      throw new Error(`${path} is not empty: continuing a journal needs the chain its records end with`);
+    }
   }
 
   write(record: JournalRecord): void {
-    writeSync(this.#fd, encodeJournalRecord(record));
+    const { bytes, chain } = encodeJournalRecord(record, this.#chain);
+    writeSync(this.#fd, bytes);
+    this.#chain = chain;
     this.#dirty = true;
   }
 
