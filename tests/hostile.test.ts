@@ -89,6 +89,34 @@ describe('hostile modules in a running system', () => {
   });
 });
 
+describe('a message that stalls its host', () => {
+  it('counts each watchdog kill toward its retry limit and is then dead-lettered with the reason', async () => {
+    const dir = tempDir();
+    const spec = writeSystem({
+      retryLimit: 1,
+      maxRestarts: 10,
+      agents: [{ name: 'staller', module: watFixture('stall-on-s', dir) }],
+      limits: { fuel: 2_000_000_000, watchdogMs: 300 },
+    });
+    const run = startRun(spec);
+    for (const kind of ['a', 'stall', 'b']) run.runtime.inject('staller', kind, new Uint8Array());
+    const summary = await run.done;
+    const dead = run.events.filter((event) => event.type === 'message.dead');
+    expect(dead).toEqual([
+      expect.objectContaining({
+        id: '@external#2',
+        kind: 'stall',
+        reason: expect.stringMatching(
+          /^crashed "staller" 2 times: watchdog: no answer to the batch of tick \d+/,
+        ),
+      }),
+    ]);
+    // The other two were handled; the logs of the ticks that stalled died with their hosts.
+    expect(logsOf(run.events, 'staller').sort()).toEqual(['a', 'b']);
+    expect(summary).toMatchObject({ ok: true, agents: { staller: { restarts: 3 } } });
+  }, 60_000);
+});
+
 describe('deterministic fuel', () => {
   const runLoop = (fuel: number) => {
     const metered = meterModule(

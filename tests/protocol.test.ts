@@ -1,6 +1,6 @@
 // Frames: round trips, and a fuzz of random and mutated bytes that must be refused, never thrown.
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, encodeCommand, encodeFrame, envelopeId } from '../src/protocol/index.js';
+import { decodeFrame, encodeCommand, encodeFrame, envelopeId, errorText } from '../src/protocol/index.js';
 
 /** A small deterministic generator, so a failing fuzz case can be reproduced. */
 function generator(seed: number) {
@@ -91,5 +91,16 @@ describe('frames', () => {
       const cut = random() < 0.3 ? bytes.subarray(0, Math.floor(random() * bytes.length)) : bytes;
       expect(() => decodeFrame(cut)).not.toThrow();
     }
+  });
+});
+
+describe('errorText', () => {
+  it('says something for whatever was thrown, never "undefined"', () => {
+    expect(errorText(new Error('boom'))).toBe('boom');
+    expect(errorText('a string')).toBe('a string');
+    expect(errorText(undefined)).toBe('an error without a message (undefined was thrown)');
+    expect(errorText(null)).toBe('an error without a message (null was thrown)');
+    expect(errorText(42)).toBe('a non-Error value was thrown: 42');
+    expect(errorText({ code: 7 })).toBe('a non-Error value was thrown: {"code":7}');
   });
 });

@@ -59,7 +59,9 @@ describe('modules refused at load', () => {
     });
     const run = startRun(spec);
     const summary = await run.done;
-    expect(summary.ok).toBe(true);
+    // The others finish, but a run in which an agent never started is not a run that went well.
+    expect(summary.ok).toBe(false);
+    expect(summary.reason).toBe('idle: no agent has mail; agent "bad" never started (module refused)');
     expect(summary.agents.bad).toMatchObject({ state: 'failed', restarts: 0 });
     expect(summary.agents.bad?.lastCrash).toContain('imports "env.fetch"');
     expect(logsOf(run.events, 'ping').concat(logsOf(run.events, 'pong'))).toContainEqual(

@@ -133,6 +133,27 @@ describe('atomic ticks and retries', () => {
     expect(dead[0]?.reason).toBe('crashed "a" 2 times: trap: unreachable');
     expect(ids(scheduler.plan(all), 'a')).toEqual(['@external#1', '@external#3']);
   });
+
+  it('a stall (watchdog kill) is narrowed to one envelope, which is charged and dead-lettered', () => {
+    const scheduler = new Scheduler([agent('a')], { maxBatch: 10, retryLimit: 1 });
+    scheduler.stage(EXTERNAL, [out('a', 'ok'), out('a', 'stalls'), out('a', 'after')]);
+    scheduler.plan(all);
+    // A batch of three stalled: nothing is charged, and the agent gets one envelope per tick.
+    expect(scheduler.stalled('a', 'watchdog')).toEqual([]);
+    expect(ids(scheduler.plan(all), 'a')).toEqual(['@external#1']);
+    scheduler.complete('a', []);
+    // Completing one ends the narrowing; the next batch stalls again and is narrowed again.
+    expect(ids(scheduler.plan(all), 'a')).toEqual(['@external#2', '@external#3']);
+    expect(scheduler.stalled('a', 'watchdog')).toEqual([]);
+    expect(ids(scheduler.plan(all), 'a')).toEqual(['@external#2']);
+    expect(scheduler.stalled('a', 'watchdog')).toEqual([]);
+    expect(ids(scheduler.plan(all), 'a')).toEqual(['@external#2']);
+    const dead = scheduler.stalled('a', 'watchdog');
+    expect(dead.map((letter) => [envelopeId(letter.envelope), letter.reason])).toEqual([
+      ['@external#2', 'crashed "a" 2 times: watchdog'],
+    ]);
+    expect(ids(scheduler.plan(all), 'a')).toEqual(['@external#3']);
+  });
 });
 
 describe('early finish', () => {

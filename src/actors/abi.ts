@@ -38,11 +38,17 @@ export const FATAL = 4;
  */
 export const BLOCK_FIELDS = 4;
 
+/** Exports an agent module may not have: the meter adds its own under this prefix. */
+export const RESERVED_PREFIX = '__troupe_';
+
 /** Exported i32 global (added by meter.ts) the host sets to the fuel budget before each call. */
 export const FUEL_GLOBAL = '__troupe_fuel';
+
+/** The module's start function, exported by meter.ts so the host runs it with a fuel budget. */
+export const START_EXPORT = '__troupe_start';
 
 /** Prefix of the exports (added by meter.ts) that expose the module's mutable globals. */
 export const GLOBAL_EXPORT_PREFIX = '__troupe_g';
 
 /** Version of the instrumentation meter.ts applies; bump it when that changes, so caches rebuild. */
-export const METER_VERSION = 4;
+export const METER_VERSION = 5;

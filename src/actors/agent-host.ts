@@ -53,8 +53,15 @@ export class AgentHost {
     const events: HostEvent[] = [];
     const fresh = () => AgentSandbox.instantiate(compiled.module, load.seed ?? 0, limits);
     let sandbox: AgentSandbox;
+    const started = (instance: AgentSandbox): string | undefined => {
+      const result = instance.start(tick);
+      events.push(...logEvents(agent, result.logs, tick));
+      return result.ok ? undefined : result.reason;
+    };
     try {
       sandbox = fresh();
+      const startFailed = started(sandbox);
+      if (startFailed) return this.#emit([...events, loadFailed(agent, generation, startFailed, false)]);
       if (load.snapshot && load.snapshot.length > 0) {
         const restored = sandbox.restore(load.snapshot, compiled.hash);
         if (restored.ok) {
@@ -75,6 +82,9 @@ export class AgentHost {
           log: { level: 2, text: `snapshot refused (${restored.reason}); starting from init`, tick },
         });
         sandbox = fresh();
+        const restartFailed = started(sandbox);
+        if (restartFailed)
+          return this.#emit([...events, loadFailed(agent, generation, restartFailed, false)]);
       }
     } catch (error) {
       return this.#emit([

@@ -5,7 +5,7 @@ export { ABI_IMPORTS, ABI_MODULE, ABI_VERSION, LOG_LEVELS, METER_VERSION, REQUIR
 export { loadMeter } from './load-meter.js';
 export type { MeterOptions, MeterResult } from './meter.js';
 export type { ModuleCheck } from './module-check.js';
-export { compileAgentModule } from './module-check.js';
+export { checkAgentModule, compileAgentModule } from './module-check.js';
 export { agentSeed, tickRandom } from './prng.js';
 export type { LogRecord, RunResult, SandboxLimits } from './sandbox.js';
 export { AgentSandbox, NO_LIMITS } from './sandbox.js';

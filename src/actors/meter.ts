@@ -3,7 +3,9 @@
 // own memory. Runs once per module in the supervisor; hosts get the instrumented bytes and never
 // load binaryen (it would add about a second to every host start).
 import binaryen from 'binaryen';
-import { FUEL_GLOBAL, GLOBAL_EXPORT_PREFIX } from './abi.js';
+import { errorText } from '../protocol/index.js';
+import { FUEL_GLOBAL, GLOBAL_EXPORT_PREFIX, START_EXPORT } from './abi.js';
+import { chargeBulkOperations } from './bulk-charge.js';
 
 // What V8 in Node 20 runs. Emitting with Features.All produces binaries Node 20 rejects.
 const FEATURES =
@@ -25,47 +27,61 @@ export type MeterResult = { ok: true; bytes: Uint8Array } | { ok: false; reason:
 /**
  * Instruments a module: every function entry and loop header costs one unit of fuel (binaryen's
  * log-execution pass places the calls; we define the called function to count down a global),
- * and the memory maximum becomes min(declared maximum, maxMemoryPages).
+ * bulk operations cost by their length (bulk-charge.ts), the start function becomes an export
+ * the host calls with a budget, and the memory maximum becomes min(declared, maxMemoryPages).
+ * Nothing it meets is thrown: a module it cannot meter is refused with the reason.
  */
 export function meterModule(bytes: Uint8Array, label: string, options: MeterOptions): MeterResult {
   // binaryen aborts on malformed input; the host refuses those with the engine's own message.
   if (!WebAssembly.validate(bytes)) return { ok: true, bytes };
-  const module = binaryen.readBinary(bytes);
+  let module: binaryen.Module | undefined;
   try {
+    module = binaryen.readBinary(bytes);
     module.setFeatures(FEATURES);
-    const memoryProblem = limitMemory(module, label, options.maxMemoryPages);
-    if (memoryProblem) return { ok: false, reason: memoryProblem };
-    addFuelMeter(module);
-    exportGlobals(module);
+    const problem = limitMemory(module, label, options.maxMemoryPages) ?? addFuelMeter(module, label);
+    if (problem) return { ok: false, reason: problem };
     const out = module.emitBinary();
     if (!WebAssembly.validate(out)) {
       return { ok: false, reason: `${label} uses WebAssembly features this runtime cannot meter` };
     }
     return { ok: true, bytes: out };
+  } catch (error) {
+    return { ok: false, reason: `${label} could not be metered: ${errorText(error)}` };
   } finally {
-    module.dispose();
+    module?.dispose();
   }
 }
 
-function addFuelMeter(module: binaryen.Module): void {
+function addFuelMeter(module: binaryen.Module, label: string): string | undefined {
+  const fuel = freeName(module, FUEL_GLOBAL);
+  const start = module.getStart();
   module.runPasses(['log-execution']);
   const logger = findImport(module, 'log_execution');
-  if (!logger) return;
-  module.removeFunction(logger);
-  // The start function runs at instantiation, before the host can set a budget: give it the most.
-  module.addGlobal(FUEL_GLOBAL, binaryen.i32, true, module.i32.const(0x7fffffff));
-  module.addGlobalExport(FUEL_GLOBAL, FUEL_GLOBAL);
-  const fuel = () => module.global.get(FUEL_GLOBAL, binaryen.i32);
-  module.addFunction(
-    logger,
-    binaryen.createType([binaryen.i32]),
-    binaryen.none,
-    [],
-    module.block(null, [
-      module.global.set(FUEL_GLOBAL, module.i32.sub(fuel(), module.i32.const(1))),
-      module.if(module.i32.lt_s(fuel(), module.i32.const(0)), module.unreachable()),
-    ]),
-  );
+  // Zero until the host sets a budget: nothing in the module runs unmetered, its start included.
+  module.addGlobal(fuel, binaryen.i32, true, module.i32.const(0));
+  module.addGlobalExport(fuel, FUEL_GLOBAL);
+  const charge = {
+    bytes: freeName(module, '__troupe_charge_bytes'),
+    elements: freeName(module, '__troupe_charge_elements'),
+  };
+  const bulk = chargeBulkOperations(module, fuel, charge);
+  if (bulk) return `${label}: ${bulk}`;
+  if (logger) {
+    module.removeFunction(logger);
+    const remaining = () => module.global.get(fuel, binaryen.i32);
+    module.addFunction(
+      logger,
+      binaryen.createType([binaryen.i32]),
+      binaryen.none,
+      [],
+      module.block(null, [
+        module.global.set(fuel, module.i32.sub(remaining(), module.i32.const(1))),
+        module.if(module.i32.lt_s(remaining(), module.i32.const(0)), module.unreachable()),
+      ]),
+    );
+  }
+  if (start) deferStart(module, start);
+  exportGlobals(module, fuel);
   // A call per loop iteration cost more than half the speed of loop-heavy code (bench/fuel.mjs);
   // inlined, the meter is a global decrement and a branch.
   // binaryen only always-inlines functions up to 2 nodes by default; the meter has about 10.
@@ -76,13 +92,39 @@ function addFuelMeter(module: binaryen.Module): void {
   } finally {
     binaryen.setAlwaysInlineMaxSize(previous);
   }
+  return undefined;
+}
+
+/**
+ * The start function runs at instantiation, before the host can give it a budget: it is exported
+ * for the host to call with one, and an empty function (added after the meter, so it costs
+ * nothing) becomes the start.
+ */
+function deferStart(module: binaryen.Module, start: binaryen.FunctionRef): void {
+  module.addFunctionExport(binaryen.getFunctionInfo(start).name, START_EXPORT);
+  const empty = module.addFunction(
+    freeName(module, '__troupe_no_start'),
+    binaryen.none,
+    binaryen.none,
+    [],
+    module.nop(),
+  );
+  module.setStart(empty);
+}
+
+/** `base`, or `base_1`, `base_2`, ... : an internal name no global or function of the module has. */
+function freeName(module: binaryen.Module, base: string): string {
+  for (let n = 0; ; n++) {
+    const name = n === 0 ? base : `${base}_${n}`;
+    if (!module.getGlobal(name) && !module.getFunction(name)) return name;
+  }
 }
 
 /** Exports every mutable global (in index order) so the host can snapshot and restore them. */
-function exportGlobals(module: binaryen.Module): void {
+function exportGlobals(module: binaryen.Module, fuel: string): void {
   for (let i = 0; i < module.getNumGlobals(); i++) {
     const info = binaryen.getGlobalInfo(module.getGlobalByIndex(i));
-    if (!info.mutable || info.module || info.name === FUEL_GLOBAL) continue;
+    if (!info.mutable || info.module || info.name === fuel) continue;
     module.addGlobalExport(info.name, `${GLOBAL_EXPORT_PREFIX}${String(i).padStart(4, '0')}`);
   }
 }

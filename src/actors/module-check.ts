@@ -1,10 +1,13 @@
 // Compiles an agent module and refuses it, by name, when it steps outside ABI v1.
-
 import { errorText } from '../protocol/index.js';
-import { ABI_IMPORTS, ABI_MODULE, REQUIRED_EXPORTS } from './abi.js';
+import { ABI_IMPORTS, ABI_MODULE, REQUIRED_EXPORTS, RESERVED_PREFIX } from './abi.js';
 
 export type ModuleCheck = { ok: true; module: WebAssembly.Module } | { ok: false; reason: string };
 
+/**
+ * The check a host makes on the module it is given (already metered, so it carries the meter's
+ * reserved exports): it compiles, and imports and exports only what ABI v1 allows.
+ */
 export function compileAgentModule(bytes: Uint8Array, label: string): ModuleCheck {
   let module: WebAssembly.Module;
   try {
@@ -14,6 +17,25 @@ export function compileAgentModule(bytes: Uint8Array, label: string): ModuleChec
   }
   const problem = checkImports(module, label) ?? checkExports(module, label);
   return problem ? { ok: false, reason: problem } : { ok: true, module };
+}
+
+/**
+ * The check the supervisor makes on an agent's own module before metering it (and `troupe
+ * validate` makes too): the host's checks, and no export in the meter's reserved namespace.
+ */
+export function checkAgentModule(bytes: Uint8Array, label: string): ModuleCheck {
+  const compiled = compileAgentModule(bytes, label);
+  if (!compiled.ok) return compiled;
+  const reserved = WebAssembly.Module.exports(compiled.module).find((entry) =>
+    entry.name.startsWith(RESERVED_PREFIX),
+  );
+  if (reserved) {
+    return {
+      ok: false,
+      reason: `${label} exports "${reserved.name}": names starting with "${RESERVED_PREFIX}" are reserved for Troupe's meter`,
+    };
+  }
+  return compiled;
 }
 
 function checkImports(module: WebAssembly.Module, label: string): string | undefined {

@@ -34,6 +34,8 @@ class LimitBreach extends Error {}
 interface AgentExports {
   memory: WebAssembly.Memory;
   __troupe_fuel?: WebAssembly.Global;
+  /** The module's own start function, deferred by the meter so it runs with a budget. */
+  __troupe_start?: () => void;
   troupe_alloc(size: number): number;
   troupe_init(ptr: number, len: number): number;
   troupe_handle(ptr: number, len: number): number;
@@ -43,6 +45,9 @@ interface AgentExports {
 const MAX_LOG_LINES_PER_TICK = 200;
 
 const EMPTY = new Uint8Array(0);
+
+/** The budget when limits.fuel is 0: the meter's counter at its largest. */
+const UNMETERED = 0x7fffffff;
 
 /** For tests and tools that run a module without limits. */
 export const NO_LIMITS: SandboxLimits = {
@@ -83,12 +88,30 @@ export class AgentSandbox {
     return sandbox;
   }
 
+  /**
+   * Runs the module's start function, when it has one, with the fuel of one call: it ran at
+   * instantiation before the meter deferred it. Call once, right after instantiate.
+   */
+  start(tick: number): RunResult {
+    this.#begin(tick);
+    const start = this.#exports.__troupe_start;
+    if (!start) return this.#succeed(false, 0);
+    try {
+      this.#refuel();
+      start();
+    } catch (error) {
+      return this.#fail(0, `in its start function: ${this.#describe(error)}`);
+    }
+    return this.#succeed(false, 0);
+  }
+
   init(data: Uint8Array, tick: number): RunResult {
     this.#begin(tick);
     try {
+      // The budget covers troupe_alloc too: no code of the agent runs without fuel.
+      this.#refuel();
       const ptr = this.#place(data.length);
       this.#memory.writeBytes(ptr, data);
-      this.#refuel();
       const status = this.#exports.troupe_init(ptr, data.length);
       if (status !== 0) return this.#fail(0, `troupe_init returned ${status}`);
     } catch (error) {
@@ -106,9 +129,9 @@ export class AgentSandbox {
       try {
         const strings = [envelope.from ?? '', envelope.kind ?? '', envelopeId(envelope)];
         const payload = envelope.payload ?? EMPTY;
+        this.#refuel();
         const ptr = this.#place(WasmMemory.blockBound(strings, payload));
         const size = this.#memory.writeBlock(ptr, strings, payload);
-        this.#refuel();
         finished = this.#exports.troupe_handle(ptr, size) === HANDLE_FINISHED;
         handled++;
       } catch (error) {
@@ -149,11 +172,11 @@ export class AgentSandbox {
     };
   }
 
-  /** A fresh budget for one call; the meter counts down from it. */
+  /** A fresh budget for one call; the meter counts down from it (limits.fuel 0: no limit). */
   #refuel(): void {
     this.#sendsThisMessage = 0;
     const fuel = this.#exports.__troupe_fuel;
-    if (fuel && this.#limits.fuel > 0) fuel.value = this.#limits.fuel;
+    if (fuel) fuel.value = this.#limits.fuel > 0 ? this.#limits.fuel : UNMETERED;
   }
 
   #describe(error: unknown): string {

@@ -29,6 +29,8 @@ export function formatEvent(event: RuntimeEvent, width: number): string | undefi
       return `[t${event.tick}] idle: no agent has mail`;
     case 'system.stopping':
       return `stopping: ${event.reason}`;
+    case 'system.warning':
+      return `warning: ${event.text}`;
     case 'system.paused':
       return `[t${event.tick}] paused`;
     case 'system.resumed':

@@ -54,7 +54,12 @@ export function openJournalFor(
       throw new UsageError(`${journal} was not made with this system:\n${list}\n(--force goes on anyway)`);
     process.stderr.write(`going on anyway (--force):\n${list}\n`);
   }
-  return { records: read.records, chain: read.chain, spec, checkpointEvery: header.checkpointEvery || undefined };
+  return {
+    records: read.records,
+    chain: read.chain,
+    spec,
+    checkpointEvery: header.checkpointEvery || undefined,
+  };
 }
 
 function compare(

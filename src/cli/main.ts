@@ -7,7 +7,6 @@ import {
   SYNC_POLICIES,
   type SyncPolicy,
   systemSchema,
-  validateFile,
 } from '../supervisor/index.js';
 import { CONTROL_HELP } from './control.js';
 import { inspectCommand } from './inspect-command.js';
@@ -16,6 +15,7 @@ import { modelsCommand } from './models-command.js';
 import { replayCommand } from './replay-command.js';
 import { runCommand, TROUPE_VERSION } from './run-command.js';
 import { UsageError } from './usage-error.js';
+import { validateCommand } from './validate-command.js';
 
 const USAGE = `usage:
   troupe run <system.yaml> [--seed N] [--max-ticks N] [--until-idle] [--json] [--control] [--root DIR]
@@ -83,8 +83,7 @@ async function main(argv: string[]): Promise<number> {
       return modelsCommand(file, { json: values.json ?? false, root: values.root });
     case 'validate':
       if (!file) throw new UsageError('troupe validate needs a file');
-      validateFile(file, { root: values.root });
-      return print(`${file}: ok`);
+      return validateCommand(file, values.root);
     case 'replay':
       if (!file) throw new UsageError('troupe replay needs a journal file');
       return replayCommand({

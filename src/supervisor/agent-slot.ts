@@ -18,6 +18,8 @@ export class AgentSlot {
   delivered = 0;
   /** Why we killed the host ourselves, reported when its exit arrives. */
   faultReason: string | undefined;
+  /** The watchdog killed the host: it stopped answering (see Scheduler.stalled). */
+  stalled = false;
   /** The metered module the host loads (module-cache.ts). */
   modulePath = '';
   /** The system is stopping and this agent's host was asked to exit. */

@@ -32,6 +32,8 @@ export type RuntimeEvent =
     }
   | { type: 'model.failed'; model: string; reason: string; skipped: ProviderSkip[] }
   | { type: 'system.stopping'; reason: string }
+  /** Something the operator should know that changes nothing in the run (e.g. a module cache not used). */
+  | { type: 'system.warning'; text: string }
   | { type: 'system.paused' | 'system.resumed'; tick: number }
   | {
       type: 'run.end';

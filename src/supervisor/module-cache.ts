@@ -1,28 +1,59 @@
-// Meters each agent module once (fuel, memory maximum) and keeps the result on disk, keyed by the
-// module's content and the limits baked into it, so restarts and later runs reuse it.
+// Checks each agent module against ABI v1, meters it once (fuel, memory maximum) and keeps the
+// result on disk, keyed by the module's content, the meter's version and the limits baked into
+// it, so restarts and later runs reuse it. The cache folder is the user's alone (mode 0700, owned
+// by them); each cached file is verified against its digest before use and rebuilt on mismatch,
+// so a file swapped or damaged on disk never runs unmetered.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadMeter, METER_VERSION } from '../actors/index.js';
+import { checkAgentModule, loadMeter, METER_VERSION } from '../actors/index.js';
 import { errorText } from '../protocol/index.js';
 import type { AgentSpec } from './config/index.js';
 
 export type PreparedModule = { ok: true; path: string } | { ok: false; reason: string };
 
-export class ModuleCache {
-  readonly #dir: string;
-  readonly #prepared = new Map<string, PreparedModule>();
+/** The per-user default: $XDG_CACHE_HOME/troupe/modules, else ~/.cache/troupe/modules. */
+export function defaultModuleCacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'troupe', 'modules');
+}
 
-  constructor(dir: string) {
-    this.#dir = dir;
+export class ModuleCache {
+  readonly #requested: string;
+  #dir: string | undefined;
+  readonly #prepared = new Map<string, PreparedModule>();
+  readonly #warn: (line: string) => void;
+
+  constructor(dir: string, warn: (line: string) => void = () => {}) {
+    this.#requested = dir;
+    this.#warn = warn;
   }
 
+  /** Never throws: every failure is the agent's, with a reason that names its module. */
   async prepare(agent: AgentSpec): Promise<PreparedModule> {
+    try {
+      return await this.#prepare(agent);
+    } catch (error) {
+      return { ok: false, reason: `module ${agent.modulePath} could not be prepared: ${errorText(error)}` };
+    }
+  }
+
+  async #prepare(agent: AgentSpec): Promise<PreparedModule> {
+    const label = `module ${agent.modulePath}`;
     let bytes: Uint8Array;
     try {
       bytes = readFileSync(agent.modulePath);
     } catch (error) {
-      return { ok: false, reason: `cannot read module ${agent.modulePath}: ${errorText(error)}` };
+      return { ok: false, reason: `cannot read ${label}: ${errorText(error)}` };
     }
     const key = createHash('sha256')
       .update(bytes)
@@ -31,25 +62,76 @@ export class ModuleCache {
       .slice(0, 32);
     const known = this.#prepared.get(key);
     if (known) return known;
-    const path = join(this.#dir, `${key}.wasm`);
-    let prepared: PreparedModule = { ok: true, path };
-    if (!existsSync(path)) {
-      const meterModule = await loadMeter();
-      const metered = meterModule(bytes, `module ${agent.modulePath}`, {
-        maxMemoryPages: agent.limits.memoryPages,
-      });
-      if (metered.ok) writeAtomically(this.#dir, path, metered.bytes);
-      else prepared = metered;
+    // Checked here, on the agent's own bytes, so a refusal names its module, not a cache file.
+    const check = checkAgentModule(bytes, label);
+    let prepared: PreparedModule;
+    if (!check.ok) {
+      prepared = check;
+    } else {
+      const dir = this.#privateDir();
+      const path = join(dir, `${key}.wasm`);
+      prepared = { ok: true, path };
+      if (!verified(path, key)) {
+        const meterModule = await loadMeter();
+        const metered = meterModule(bytes, label, { maxMemoryPages: agent.limits.memoryPages });
+        if (metered.ok) writeEntry(dir, path, key, metered.bytes);
+        else prepared = metered;
+      }
     }
     this.#prepared.set(key, prepared);
     return prepared;
   }
+
+  /** The cache folder, made private; a folder of another user's or others can write to is not used. */
+  #privateDir(): string {
+    if (this.#dir) return this.#dir;
+    const dir = this.#requested;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const stat = lstatSync(dir);
+    const uid = process.getuid?.();
+    if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) {
+      this.#dir = mkdtempSync(join(tmpdir(), 'troupe-modules-'));
+      this.#warn(
+        `module cache ${dir} is not a folder of this user's; using ${this.#dir} for this run (remove ${dir} or fix its owner)`,
+      );
+      return this.#dir;
+    }
+    if ((stat.mode & 0o022) !== 0) {
+      // Others could have written entries (with matching digests): nothing in it is trusted.
+      this.#dir = mkdtempSync(join(tmpdir(), 'troupe-modules-'));
+      const mode = (stat.mode & 0o777).toString(8);
+      this.#warn(`module cache ${dir} is writable by others (mode ${mode}); using ${this.#dir} for this run`);
+      return this.#dir;
+    }
+    if ((stat.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+    this.#dir = dir;
+    return dir;
+  }
 }
 
-// Another run may be writing the same entry; a rename makes the file appear whole or not at all.
-function writeAtomically(dir: string, path: string, bytes: Uint8Array): void {
-  mkdirSync(dir, { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, bytes);
-  renameSync(temporary, path);
+function digest(key: string, bytes: Uint8Array): string {
+  return createHash('sha256').update(`troupe module cache v1 ${key}\n`).update(bytes).digest('hex');
+}
+
+/** Whether the cached module exists and its bytes are the ones written for this key. */
+function verified(path: string, key: string): boolean {
+  try {
+    const bytes = readFileSync(path);
+    const sum = readFileSync(`${path}.sha256`, 'utf8').trim();
+    return sum === digest(key, bytes);
+  } catch {
+    return false;
+  }
+}
+
+// Another run may be writing the same entry; a rename makes each file appear whole or not at all.
+// The digest is written last, so a half-replaced entry fails verification and is rebuilt.
+function writeEntry(dir: string, path: string, key: string, bytes: Uint8Array): void {
+  const write = (target: string, data: Uint8Array | string) => {
+    const temporary = join(dir, `.${key}.${process.pid}.tmp`);
+    writeFileSync(temporary, data, { mode: 0o600 });
+    renameSync(temporary, target);
+  };
+  write(path, bytes);
+  write(`${path}.sha256`, `${digest(key, bytes)}\n`);
 }

@@ -1,8 +1,6 @@
 // The supervisor's engine: starts agent hosts, runs lockstep ticks, restarts crashed agents.
 // Decisions come from the scheduler and supervision.ts (pure); this file only acts on them.
 import { createHash, type Hash } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { agentSeed, LOG_LEVELS } from '../actors/index.js';
 import type { ExitInfo, HostProcess, Launcher } from '../launch/index.js';
 import { type Envelope, encodeCommand, errorText, type HostEvent, type Output } from '../protocol/index.js';
@@ -15,7 +13,7 @@ import { describeExit } from './exit-reason.js';
 import { checkHostFrame } from './host-frame.js';
 import { GpuService, InferenceRouter, type ModelStatus } from './inference/index.js';
 import { JournalBridge, type JournalSink, type ReplayDriver } from './journal/index.js';
-import { ModuleCache } from './module-cache.js';
+import { defaultModuleCacheDir, ModuleCache } from './module-cache.js';
 import { summarize, undeliveredReport } from './run-report.js';
 import { type DeadLetter, EXTERNAL, Scheduler, type TickPlan } from './scheduler.js';
 import { MemorySnapshotStore, type SnapshotStore } from './snapshot-store.js';
@@ -42,7 +40,7 @@ export interface RuntimeOptions {
   /** How long each host gets to exit when the system stops before it is killed. */
   shutdownMs?: number;
   hostEnv?: Record<string, string>;
-  /** Where metered modules are kept between runs. Default: <os tmpdir>/troupe-modules. */
+  /** Where metered modules are kept between runs (private to the user). Default: defaultModuleCacheDir(). */
   cacheDir?: string;
   /** Where agents' snapshots are kept. Default: in memory. */
   snapshots?: SnapshotStore;
@@ -93,6 +91,8 @@ export class Runtime {
   /** Inference requests and answers (inference/inference-router.ts). */
   readonly #inference: InferenceRouter;
   #summary: RunSummary | undefined;
+  /** Agents whose module was refused before they ever ran, with why: the run cannot end ok. */
+  readonly #neverStarted = new Map<string, string>();
   #resolve!: (summary: RunSummary) => void;
   readonly done: Promise<RunSummary>;
 
@@ -101,7 +101,9 @@ export class Runtime {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#scheduler = new Scheduler(spec.agents, { ...spec.scheduler, models: spec.models });
-    this.#modules = new ModuleCache(options.cacheDir ?? join(tmpdir(), 'troupe-modules'));
+    this.#modules = new ModuleCache(options.cacheDir ?? defaultModuleCacheDir(), (text) =>
+      this.#emit({ type: 'system.warning', text }),
+    );
     this.#tree = new SupervisionTree(spec.supervisor, spec.agents);
     this.#snapshots = options.snapshots ?? new MemorySnapshotStore();
     this.#bridge = new JournalBridge(options.journal, options.replay, options.checkpointEvery);
@@ -307,6 +309,7 @@ export class Runtime {
     });
     slot.host = host;
     slot.faultReason = undefined;
+    slot.stalled = false;
     host.onFrame((bytes) => this.#onFrame(slot, host, bytes));
     host.onExit((info) => this.#onExit(slot, host, info));
     this.#emit({ type: 'agent.spawned', agent: slot.name, pid: host.pid });
@@ -342,6 +345,7 @@ export class Runtime {
     slot.disarm = this.#clock.setTimeout(() => {
       if (slot.host !== host) return;
       slot.faultReason = `watchdog: no answer ${what} within ${ms} ms (${limit})`;
+      slot.stalled = true;
       host.kill();
     }, ms);
     host.send(bytes);
@@ -422,7 +426,14 @@ export class Runtime {
   }
 
   #crash(slot: AgentSlot, reason: string, index?: number): void {
-    if (this.#inflight.delete(slot.name)) this.#deadLetter(this.#scheduler.fail(slot.name, index, reason));
+    const stalled = slot.stalled;
+    slot.stalled = false;
+    if (this.#inflight.delete(slot.name)) {
+      const scheduler = this.#scheduler;
+      this.#deadLetter(
+        stalled ? scheduler.stalled(slot.name, reason) : scheduler.fail(slot.name, index, reason),
+      );
+    }
     slot.actor.send({ type: 'CRASHED', reason });
     const { tick } = this.#scheduler;
     this.#bridge.crashed(tick, slot.name, reason);
@@ -487,6 +498,7 @@ export class Runtime {
 
   /** A module that can never load (refused by the ABI check or the meter): no restart can help. */
   #giveUp(slot: AgentSlot, reason: string): void {
+    if (slot.delivered === 0 && slot.restarts === 0) this.#neverStarted.set(slot.name, reason);
     this.#retire(slot, { failed: true, reason });
   }
 
@@ -656,7 +668,13 @@ export class Runtime {
       if (gpu.state !== 'stopping') void gpu.stop().then(() => this.#finishIfAllExited());
       return;
     }
-    const { reason, ok } = this.#stop ?? { reason: 'stopped', ok: true };
+    const stop = this.#stop ?? { reason: 'stopped', ok: true };
+    const unstarted = [...this.#neverStarted.keys()].map((agent) => `"${agent}"`);
+    const ok = stop.ok && unstarted.length === 0;
+    const reason =
+      unstarted.length === 0
+        ? stop.reason
+        : `${stop.reason}; ${unstarted.length === 1 ? 'agent' : 'agents'} ${unstarted.join(', ')} never started (module refused)`;
     const summary = summarize(this.#slots.values(), {
       ok,
       reason,

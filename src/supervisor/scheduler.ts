@@ -72,6 +72,8 @@ export class Scheduler {
   /** Outputs waiting for the next tick boundary, per source. */
   readonly #staged = new Map<string, Output[]>();
   readonly #inflight = new Map<string, Envelope[]>();
+  /** Agents handed one envelope per tick since a batch of several stalled (see stalled()). */
+  readonly #singles = new Set<string>();
   #tick = 0;
 
   /** Declared models and their type. */
@@ -153,7 +155,8 @@ export class Scheduler {
     for (const agent of this.#ranked) {
       const mailbox = this.#mailboxes.get(agent) as Queue<Envelope>;
       if (mailbox.length === 0 || !eligible(agent)) continue;
-      const envelopes = mailbox.take(this.#maxBatch);
+      // After a stall of a batch of several, one envelope at a time until the culprit is known.
+      const envelopes = mailbox.take(this.#singles.has(agent) ? 1 : this.#maxBatch);
       this.#inflight.set(agent, envelopes);
       batches.push({ agent, envelopes });
     }
@@ -168,6 +171,7 @@ export class Scheduler {
   complete(agent: string, outputs: readonly Output[], handled?: number): void {
     const envelopes = this.#inflight.get(agent);
     this.#inflight.delete(agent);
+    this.#singles.delete(agent);
     if (envelopes && handled !== undefined && handled < envelopes.length) {
       this.#mailboxes.get(agent)?.prepend(envelopes.slice(handled));
     }
@@ -200,6 +204,19 @@ export class Scheduler {
     if (this.#closed.has(agent)) return [...deadLetters, ...this.#deadLetterAll(envelopes, agent)];
     this.#mailboxes.get(agent)?.prepend(envelopes);
     return deadLetters;
+  }
+
+  /**
+   * The agent's host stopped answering during its batch and was killed (the watchdog). Which
+   * envelope stalled is unknown when the batch held several: the batch goes back, and the agent
+   * is then handed one envelope per tick until one completes, so the next stall names its
+   * envelope, which is charged an attempt like a trap and dead-lettered past the retry limit.
+   */
+  stalled(agent: string, reason: string): DeadLetter[] {
+    const envelopes = this.#inflight.get(agent);
+    if (envelopes?.length === 1) return this.fail(agent, 0, reason);
+    this.#singles.add(agent);
+    return this.fail(agent, undefined, reason);
   }
 
   /** The agent will not run again: its mail and all mail sent to it later are dead-lettered. */

@@ -88,17 +88,18 @@ export function loadSystem(file: string, options: LoadOptions = {}): SystemSpec 
 }
 
 /** Validates one system or actor file (chosen by its name), as `troupe validate` does. */
-export function validateFile(file: string, options: LoadOptions = {}): void {
+/** Checks a system or actor file; returns the agents it declares (their modules are not read). */
+export function validateFile(file: string, options: LoadOptions = {}): readonly AgentSpec[] {
   if (/\.actor\.ya?ml$/.test(file)) {
     const path = resolve(file);
     const root = resolve(options.root ?? findProjectRoot(dirname(path)));
     const issues: ConfigIssue[] = [];
     const source = readSource(path, 'actor', issues);
-    if (source) toAgentSpec(source, [], source.value as Raw, root, issues, []);
-    if (issues.length > 0) throw new ConfigError(issues);
-  } else {
-    loadSystem(file, options);
+    const agent = source ? toAgentSpec(source, [], source.value as Raw, root, issues, []) : undefined;
+    if (issues.length > 0 || !agent) throw new ConfigError(issues);
+    return [agent];
   }
+  return loadSystem(file, options).agents;
 }
 
 export function findProjectRoot(start: string): string {
