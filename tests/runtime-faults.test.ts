@@ -1,6 +1,7 @@
 // The runtime against broken hosts and modules, normal finishes by restart type, and input.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { troupe } from './helpers/cli.js';
 import { agentModule, FIXTURES } from './helpers/paths.js';
 import {
   killAllHosts,
@@ -67,6 +68,32 @@ describe('modules refused at load', () => {
     expect(logsOf(run.events, 'ping').concat(logsOf(run.events, 'pong'))).toContainEqual(
       'relay: reached hop 30, the last one',
     );
+  });
+
+  it('a module exporting a name reserved for the meter fails that agent only, and validate names it', async () => {
+    const dir = tempDir();
+    const reserved = watFixture('reserved-export', dir);
+    const spec = writeSystem(
+      {
+        agents: [
+          { name: 'reserved', module: reserved },
+          { name: 'echo', module: agentModule('echo') },
+        ],
+      },
+      dir,
+    );
+    const run = startRun(spec);
+    run.runtime.inject('echo', 'ping', utf8('hi'));
+    const summary = await run.done;
+    expect(summary.agents.reserved).toMatchObject({ state: 'failed' });
+    expect(summary.agents.reserved?.lastCrash).toBe(
+      `module ${reserved} exports "__troupe_fuel": names starting with "__troupe_" are reserved for Troupe's meter`,
+    );
+    expect(summary.agents.echo).toMatchObject({ state: 'stopped', delivered: 1 });
+    expect(summary.ok).toBe(false);
+    const validated = await troupe(['validate', spec.file, '--root', '/']).exit;
+    expect(validated.code).toBe(1);
+    expect(validated.stderr).toContain(`agent "reserved": module ${reserved} exports "__troupe_fuel"`);
   });
 
   it('an init that traps is a crash like any other, restarted up to the intensity', async () => {

@@ -130,26 +130,54 @@ describe('traps and bad calls', () => {
 });
 
 describe('logical time and seeded random', () => {
-  const rolls = (seed: number, tick: number) => {
+  const rolls = (seed: number, tick: number, from = 'p') => {
     const dice = load(readFileSync(agentModule('dice')), seed);
     dice.init(new Uint8Array(), 0);
     const result = dice.handle(
-      Array.from({ length: 20 }, (_, i) => envelope('p', 'roll', '', i)),
+      Array.from({ length: 20 }, (_, i) => envelope(from, 'roll', '', i)),
       tick,
     );
     return result.ok ? result.outputs.map((out) => text(out.payload)) : [];
   };
+  const faces = (list: string[]) => list.map((roll) => roll.split(':')[1]);
 
-  it('gives the tick as now() and the same rolls for the same seed and tick', () => {
+  it('gives the tick as now() and the same rolls for the same seed and messages', () => {
     const first = rolls(7, 12);
     expect(first).toHaveLength(20);
     expect(first.every((roll) => /^12:[1-6]$/.test(roll))).toBe(true);
     expect(rolls(7, 12)).toEqual(first);
   });
 
-  it('gives other rolls for another seed or another tick', () => {
-    const first = rolls(7, 12).map((roll) => roll.split(':')[1]);
-    expect(rolls(8, 12).map((roll) => roll.split(':')[1])).not.toEqual(first);
-    expect(rolls(7, 13).map((roll) => roll.split(':')[1])).not.toEqual(first);
+  it('a message retried at a later tick, alone or in another batch, draws the same numbers', () => {
+    const first = faces(rolls(7, 12));
+    expect(faces(rolls(7, 40))).toEqual(first);
+    const dice = load(readFileSync(agentModule('dice')), 7);
+    dice.init(new Uint8Array(), 0);
+    const alone = dice.handle([envelope('p', 'roll', '', 5)], 41);
+    expect(alone.ok ? faces(alone.outputs.map((out) => text(out.payload))) : []).toEqual([first[5]]);
+  });
+
+  it('gives other rolls for another seed or other messages', () => {
+    const first = faces(rolls(7, 12));
+    expect(faces(rolls(8, 12))).not.toEqual(first);
+    expect(faces(rolls(7, 12, 'q'))).not.toEqual(first);
+  });
+});
+
+describe('troupe_handle results', () => {
+  it('a result other than 0 (continue) or 1 (finish) is a crash that says so', () => {
+    const agent = load(
+      assembleWat(`(module
+      (memory (export "memory") 1)
+      (func (export "troupe_alloc") (param i32) (result i32) (i32.const 1024))
+      (func (export "troupe_init") (param i32 i32) (result i32) (i32.const 0))
+      (func (export "troupe_handle") (param i32 i32) (result i32) (i32.const 7)))`),
+    );
+    agent.init(new Uint8Array(), 0);
+    expect(agent.handle([envelope('a', 'k', '')], 1)).toMatchObject({
+      ok: false,
+      index: 0,
+      reason: 'troupe_handle returned 7 (0 continues, 1 finishes)',
+    });
   });
 });

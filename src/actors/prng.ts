@@ -1,4 +1,5 @@
-// Deterministic random numbers for agents: a stream per (agent seed, tick), independent of restarts.
+// Deterministic random numbers for agents: a stream per (agent seed, tick) for init, and per
+// (agent seed, message id) for each message handled, independent of restarts and retries.
 
 /** 32-bit FNV-1a of a string: stable across machines and runs. */
 export function hashString(text: string): number {
@@ -42,4 +43,12 @@ function mix(value: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * The stream one message's handling draws from: seeded by the message's id, so a retried message
+ * sees the same numbers whatever tick or batch it is retried in.
+ */
+export function messageRandom(seed: number, messageId: string): () => number {
+  return tickRandom(seed, hashString(messageId));
 }

@@ -1,7 +1,15 @@
 // One agent's WASM instance: the ABI v1 imports, and init/handle with failures returned as data.
 import { type Envelope, envelopeId, errorText, type Output } from '../protocol/index.js';
-import { ABI_MODULE, FATAL, GLOBAL_EXPORT_PREFIX, HANDLE_FINISHED, SEND_MALFORMED, SEND_OK } from './abi.js';
-import { tickRandom } from './prng.js';
+import {
+  ABI_MODULE,
+  FATAL,
+  GLOBAL_EXPORT_PREFIX,
+  HANDLE_CONTINUE,
+  HANDLE_FINISHED,
+  SEND_MALFORMED,
+  SEND_OK,
+} from './abi.js';
+import { messageRandom, tickRandom } from './prng.js';
 import {
   type RestoreResult,
   restoreSnapshot,
@@ -127,12 +135,18 @@ export class AgentSandbox {
     for (let index = 0; index < envelopes.length && !finished; index++) {
       const envelope = envelopes[index] as Envelope;
       try {
-        const strings = [envelope.from ?? '', envelope.kind ?? '', envelopeId(envelope)];
+        const id = envelopeId(envelope);
+        const strings = [envelope.from ?? '', envelope.kind ?? '', id];
         const payload = envelope.payload ?? EMPTY;
+        this.#random = messageRandom(this.#seed, id);
         this.#refuel();
         const ptr = this.#place(WasmMemory.blockBound(strings, payload));
         const size = this.#memory.writeBlock(ptr, strings, payload);
-        finished = this.#exports.troupe_handle(ptr, size) === HANDLE_FINISHED;
+        const status = this.#exports.troupe_handle(ptr, size);
+        if (status !== HANDLE_CONTINUE && status !== HANDLE_FINISHED) {
+          return this.#fail(index, `troupe_handle returned ${status} (0 continues, 1 finishes)`);
+        }
+        finished = status === HANDLE_FINISHED;
         handled++;
       } catch (error) {
         return this.#fail(index, this.#describe(error));
