@@ -98,6 +98,16 @@ describe('journal and replay', () => {
     expect(verdict(stdout)).toMatchObject({ ok: true, trace: plain.trace });
   });
 
+  it('inspect into a reader that has gone (`| head`) stops quietly, without a stack trace', async () => {
+    const { file } = await record(system());
+    const run = troupe(['inspect', file]);
+    // The read end is closed before the command writes anything: its first write meets EPIPE.
+    run.child.stdout?.destroy();
+    const { code, stderr } = await run.exit;
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
   it('inspect lists inputs, kills and crashes, and shows one tick: what arrived and what waits', async () => {
     const { file } = await record(system());
     const listing = await troupe(['inspect', file, '--json']).exit;

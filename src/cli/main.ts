@@ -145,6 +145,13 @@ function print(text: string): number {
   return 0;
 }
 
+// A reader that goes away (`troupe inspect FILE | head`) is not an error: stop quietly, as
+// command-line tools do on SIGPIPE. Hosts see their parent go and exit too.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
