@@ -1,11 +1,17 @@
 // The desktop app, as far as it can be proven without the Electron binary (which cannot be
 // downloaded here): its window's security settings and CSP as written, its IPC sender check, and
 // its host bundles (built the way Electron Forge's Vite plugin builds them) running a system.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { App, Session } from 'electron';
 import { build } from 'vite';
 import { afterAll, describe, expect, it } from 'vitest';
+import { APP_URL, appProtocolHandler } from '../src/app/app-protocol.js';
+import { CHANNELS, preloadApi } from '../src/app/preload-api.js';
+import { applySecurity } from '../src/app/security.js';
 import { CONTENT_SECURITY_POLICY, isTrustedSender, windowOptions } from '../src/app/window-options.js';
 import { loadSystem } from '../src/supervisor/index.js';
 import { ROOT } from './helpers/paths.js';
@@ -60,29 +66,132 @@ describe('supervisor window security', () => {
     expect(meta).toMatch(/script-src 'self'/);
   });
 
-  it('denies navigation, new windows, webviews and permissions, and checks every IPC sender', () => {
-    const main = source('src/app/main.ts');
-    expect(main).toMatch(/contents\.on\('will-navigate', \(event\) => event\.preventDefault\(\)\)/);
-    expect(main).toMatch(/setWindowOpenHandler\(\(\) => \(\{ action: 'deny' \}\)\)/);
-    expect(main).toMatch(/will-attach-webview/);
-    expect(main).toMatch(/setPermissionRequestHandler\([^)]*\) => callback\(false\)\)/);
-    expect(main.match(/isTrustedSender\(event\.senderFrame\?\.url, appUrl\)/g)).toHaveLength(2);
-    expect(main).toMatch(/app\.enableSandbox\(\)/);
-    const preload = source('src/app/preload.ts');
-    expect(preload.match(/exposeInMainWorld/g)).toHaveLength(1);
+  it('denies navigation (any frame), redirects, new windows, webviews and permissions', () => {
+    const session = new FakeSession();
+    const app = new EventEmitter();
+    applySecurity(session as unknown as Session, app as unknown as App);
+    const contents = new FakeContents();
+    app.emit('web-contents-created', {}, contents);
+    for (const event of ['will-navigate', 'will-frame-navigate', 'will-redirect', 'will-attach-webview']) {
+      const prevented = { done: false, preventDefault: () => (prevented.done = true) };
+      contents.emit(event, prevented, 'https://example.com/');
+      expect(prevented.done, event).toBe(true);
+    }
+    expect(contents.windowOpen?.({ url: 'https://example.com/' })).toEqual({ action: 'deny' });
+    let granted: boolean | undefined;
+    session.permissionRequest?.(null, 'media', (answer: boolean) => (granted = answer));
+    expect(granted).toBe(false);
+    expect(session.permissionCheck?.(null, 'clipboard-read', 'app://troupe', {})).toBe(false);
+    let headers: Record<string, string[]> | undefined;
+    session.headers?.(
+      { responseHeaders: { 'X-Other': ['1'] } },
+      (response: { responseHeaders: Record<string, string[]> }) => {
+        headers = response.responseHeaders;
+      },
+    );
+    expect(headers).toEqual({ 'X-Other': ['1'], 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] });
+  });
+
+  it('exposes to the page only subscribe and command, on the channels main serves', async () => {
+    const calls: unknown[][] = [];
+    const ipc = {
+      on: (...args: unknown[]) => calls.push(['on', args[0]]),
+      send: (...args: unknown[]) => calls.push(['send', ...args]),
+      invoke: async (...args: unknown[]) => {
+        calls.push(['invoke', ...args]);
+        return 'refused: test';
+      },
+    };
+    const api = preloadApi(ipc as unknown as Parameters<typeof preloadApi>[0]);
+    expect(Object.keys(api).sort()).toEqual(['command', 'subscribe']);
+    api.subscribe(() => {});
+    expect(await api.command({ op: 'pause' })).toBe('refused: test');
+    expect(calls).toEqual([
+      ['on', CHANNELS.message],
+      ['send', CHANNELS.subscribe],
+      ['invoke', CHANNELS.command, { op: 'pause' }],
+    ]);
   });
 
   it('trusts IPC only from the app page itself', () => {
-    const packaged = 'file:///opt/troupe/resources/app.asar/.vite/renderer/main_window/index.html';
-    expect(isTrustedSender(packaged, packaged)).toBe(true);
-    expect(isTrustedSender('file:///tmp/evil.html', packaged)).toBe(false);
+    expect(isTrustedSender(APP_URL, APP_URL)).toBe(true);
+    expect(isTrustedSender('app://troupe/other.html', APP_URL)).toBe(false);
+    expect(isTrustedSender('app://evil/index.html', APP_URL)).toBe(false);
+    expect(isTrustedSender('file:///opt/troupe/index.html', APP_URL)).toBe(false);
     expect(isTrustedSender('http://localhost:5173/', 'http://localhost:5173')).toBe(true);
     expect(isTrustedSender('http://localhost:5174/', 'http://localhost:5173')).toBe(false);
     expect(isTrustedSender('https://example.com/', 'http://localhost:5173')).toBe(false);
-    expect(isTrustedSender(undefined, packaged)).toBe(false);
-    expect(isTrustedSender('not a url', packaged)).toBe(false);
+    expect(isTrustedSender(undefined, APP_URL)).toBe(false);
+    expect(isTrustedSender('not a url', APP_URL)).toBe(false);
   });
 });
+
+describe('the app:// protocol', () => {
+  const root = mkdtempSync(join(tmpdir(), 'troupe-renderer-'));
+  const secret = `${basename(root)}-outside.txt`;
+  mkdirSync(join(root, 'assets'));
+  writeFileSync(join(root, 'index.html'), '<!doctype html><title>t</title>');
+  writeFileSync(join(root, 'assets', 'main.js'), 'console.log(1)');
+  writeFileSync(join(root, '..', secret), 'CONTENT OUTSIDE THE BUNDLE');
+  afterAll(() => {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(join(root, '..', secret), { force: true });
+  });
+  const serve = appProtocolHandler(root);
+  const get = (url: string, method = 'GET') => serve(new Request(url, { method }));
+
+  it('serves the bundle with its type and the CSP', async () => {
+    const page = await get('app://troupe/index.html');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    expect(await page.text()).toContain('<title>t</title>');
+    expect((await get('app://troupe/')).status).toBe(200);
+    const script = await get('app://troupe/assets/main.js');
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+  });
+
+  it('refuses paths that leave the bundle, other hosts and other methods; 404 for what is missing', async () => {
+    for (const path of [
+      `/../${secret}`,
+      `/%2e%2e/${secret}`,
+      `/assets/%2E%2E/..%2f${secret}`,
+      '/..%5c..%5cetc/passwd',
+      '/%00',
+    ]) {
+      const response = await get(`app://troupe${path}`);
+      expect([403, 404], path).toContain(response.status);
+      expect(await response.text(), path).not.toContain('OUTSIDE THE BUNDLE');
+    }
+    expect((await get('app://other/index.html')).status).toBe(403);
+    expect((await get('app://troupe/index.html', 'POST')).status).toBe(405);
+    expect((await get('app://troupe/missing.js')).status).toBe(404);
+    expect((await get('app://troupe/assets')).status).toBe(404);
+  });
+});
+
+class FakeContents extends EventEmitter {
+  windowOpen: ((details: { url: string }) => unknown) | undefined;
+  setWindowOpenHandler(handler: (details: { url: string }) => unknown): void {
+    this.windowOpen = handler;
+  }
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the fake records Electron's handlers as given.
+type Handler = (...args: any[]) => any;
+
+class FakeSession {
+  headers: Handler | undefined;
+  permissionRequest: Handler | undefined;
+  permissionCheck: Handler | undefined;
+  webRequest = { onHeadersReceived: (handler: Handler) => (this.headers = handler) };
+  setPermissionRequestHandler(handler: Handler): void {
+    this.permissionRequest = handler;
+  }
+  setPermissionCheckHandler(handler: Handler): void {
+    this.permissionCheck = handler;
+  }
+}
 
 describe('desktop app bundles', () => {
   it('builds the agent host, GPU host and model workers as Forge does, and they run systems', async () => {

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../src/supervisor/index.js';
 import { agentModule } from './helpers/paths.js';
+import { seededRandom, testSeed } from './helpers/seed.js';
 import { killAllHosts, logsOf, removeTempDirs, startRun, writeSystem } from './helpers/system.js';
 
 afterEach(() => {
@@ -18,6 +19,8 @@ const OPENING = 10_000;
 
 describe('chaos', () => {
   it('a ledger under random SIGKILLs loses and duplicates no transfer', async () => {
+    const seed = testSeed('chaos');
+    const random = seededRandom(seed);
     const producers = Array.from({ length: PRODUCERS }, (_, i) => `prod-${i + 1}`);
     const spec = writeSystem({
       maxRestarts: 1000,
@@ -59,7 +62,7 @@ describe('chaos', () => {
       ({ tick }, current) => {
         runtime = current;
         if (tick % 12 !== 0) return;
-        const victim = victims[Math.floor(Math.random() * victims.length)] as string;
+        const victim = victims[Math.floor(random() * victims.length)] as string;
         const pid = current.pidOf(victim);
         if (pid) {
           process.kill(pid, 'SIGKILL');
@@ -68,11 +71,11 @@ describe('chaos', () => {
       },
     );
     const summary = await run.done;
-    expect(killed.length).toBeGreaterThanOrEqual(10);
+    expect(killed.length, `seed ${seed}`).toBeGreaterThanOrEqual(10);
     expect(summary.delivered).toBeGreaterThanOrEqual(10_000);
     expect(summary.deadLetters).toBe(0);
     const expected = PRODUCERS * TRANSFERS;
-    expect(logsOf(run.events, 'auditor')).toEqual([
+    expect(logsOf(run.events, 'auditor'), `seed ${seed}, victims ${killed.join(' ')}`).toEqual([
       `audit total=${ACCOUNTS.length * OPENING} debits=${expected} credits=${expected}`,
     ]);
   }, 120_000);

@@ -1,20 +1,23 @@
 // Electron main process: the supervisor window. Thin glue: the runtime, its Electron process
 // backend and the dashboard session are the same code the CLI runs on Node.
 import { join } from 'node:path';
-import { app, BrowserWindow, ipcMain, session, utilityProcess } from 'electron';
+import { app, BrowserWindow, ipcMain, protocol, session, utilityProcess } from 'electron';
 import { DashboardSession } from '../dashboard/index.js';
 import { ElectronLauncher } from '../launch/electron-launcher.js';
 import { loadSystem, Runtime } from '../supervisor/index.js';
-import { CONTENT_SECURITY_POLICY, isTrustedSender, windowOptions } from './window-options.js';
+import { APP_SCHEME, APP_SCHEME_PRIVILEGES, APP_URL, appProtocolHandler } from './app-protocol.js';
+import { CHANNELS } from './preload-api.js';
+import { applySecurity } from './security.js';
+import { isTrustedSender, windowOptions } from './window-options.js';
 
 // Set by Electron Forge's Vite plugin.
 declare const MAIN_WINDOW_VITE_DEV_SERVER_URL: string | undefined;
 declare const MAIN_WINDOW_VITE_NAME: string;
 
 const BUILD = __dirname;
-const appUrl = MAIN_WINDOW_VITE_DEV_SERVER_URL
-  ? MAIN_WINDOW_VITE_DEV_SERVER_URL
-  : `file://${join(BUILD, `../renderer/${MAIN_WINDOW_VITE_NAME}/index.html`)}`;
+const RENDERER = join(BUILD, `../renderer/${MAIN_WINDOW_VITE_NAME}`);
+// Packaged, the window loads app://troupe/ (never file://); developing, the Vite dev server.
+const appUrl = MAIN_WINDOW_VITE_DEV_SERVER_URL ? MAIN_WINDOW_VITE_DEV_SERVER_URL : APP_URL;
 
 /** The system to supervise: a *.system.yaml on the command line, else the hello example. */
 function systemFile(): string {
@@ -44,30 +47,16 @@ function startSession(): DashboardSession {
   return dashboard;
 }
 
-function secure(): void {
-  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
-    callback({
-      responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] },
-    });
-  });
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  app.on('web-contents-created', (_event, contents) => {
-    contents.on('will-navigate', (event) => event.preventDefault());
-    contents.on('will-attach-webview', (event) => event.preventDefault());
-    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
-  });
-}
-
 function serve(dashboard: DashboardSession): void {
-  ipcMain.handle('troupe:command', (event, command: unknown) => {
+  ipcMain.handle(CHANNELS.command, (event, command: unknown) => {
     if (!isTrustedSender(event.senderFrame?.url, appUrl)) return 'refused: not the supervisor window';
     return dashboard.command(command);
   });
-  ipcMain.on('troupe:subscribe', (event) => {
+  ipcMain.on(CHANNELS.subscribe, (event) => {
     if (!isTrustedSender(event.senderFrame?.url, appUrl)) return;
     const contents = event.sender;
     const unsubscribe = dashboard.subscribe((message) => {
-      if (!contents.isDestroyed()) contents.send('troupe:message', message);
+      if (!contents.isDestroyed()) contents.send(CHANNELS.message, message);
     });
     contents.once('destroyed', unsubscribe);
   });
@@ -80,8 +69,10 @@ function openWindow(): void {
 }
 
 app.enableSandbox();
+protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
 void app.whenReady().then(() => {
-  secure();
+  protocol.handle(APP_SCHEME, appProtocolHandler(RENDERER));
+  applySecurity(session.defaultSession, app);
   const dashboard = startSession();
   serve(dashboard);
   openWindow();

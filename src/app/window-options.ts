@@ -44,8 +44,8 @@ export function windowOptions(preload: string): BrowserWindowConstructorOptions 
 
 /**
  * Whether an IPC message comes from our own window's page: the dev server's origin while
- * developing, the packaged index.html otherwise. Anything else (another frame, a navigated page)
- * is refused.
+ * developing, the packaged app://troupe/index.html otherwise. Anything else (another frame, a
+ * navigated page, a file:// page) is refused.
  */
 export function isTrustedSender(senderUrl: string | undefined, appUrl: string): boolean {
   if (!senderUrl) return false;
@@ -57,6 +57,7 @@ export function isTrustedSender(senderUrl: string | undefined, appUrl: string): 
   } catch {
     return false;
   }
-  if (app.protocol === 'file:') return sender.protocol === 'file:' && sender.pathname === app.pathname;
-  return sender.origin === app.origin;
+  if (app.protocol === 'http:' || app.protocol === 'https:') return sender.origin === app.origin;
+  // A custom scheme has no web origin in Node's URL ("null"): compare its parts.
+  return sender.protocol === app.protocol && sender.host === app.host && sender.pathname === app.pathname;
 }
