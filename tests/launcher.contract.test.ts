@@ -1,7 +1,13 @@
 // The launcher contract, run against every backend that can run here (Node; Electron needs its binary).
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ExitInfo, type HostProcess, type Launcher, NodeLauncher } from '../src/launch/index.js';
+import {
+  type ExitInfo,
+  type HostProcess,
+  type Launcher,
+  NodeLauncher,
+  type SpawnOptions,
+} from '../src/launch/index.js';
 import { FIXTURES } from './helpers/paths.js';
 
 const backends: Array<[string, () => Launcher]> = [['node', () => new NodeLauncher()]];
@@ -69,5 +75,56 @@ describe.each(backends)('launcher contract: %s backend', (_name, makeLauncher) =
     const child = spawn(host('die-on-start.mjs'));
     const first = await exited(child);
     expect(await exited(child)).toBe(first);
+  });
+});
+
+describe('node backend: what a host process is given', () => {
+  const started: HostProcess[] = [];
+  afterEach(() => {
+    for (const child of started.splice(0)) child.kill();
+    delete process.env.TROUPE_PROBE_SECRET;
+  });
+  const probe = async (options: Partial<SpawnOptions>) => {
+    const given = join(FIXTURES, 'hosts', 'stubborn.mjs');
+    const child = new NodeLauncher().spawn({
+      entry: host('probe-permissions.mjs'),
+      name: 'probe',
+      env: { PROBE_OUTSIDE_FILE: '/etc/hostname', PROBE_GIVEN_FILE: given },
+      ...options,
+    });
+    started.push(child);
+    const frame = await new Promise<unknown>((resolve) => child.onFrame(resolve));
+    return JSON.parse(text(frame)) as Record<string, unknown>;
+  };
+
+  it('passes on only an allow-listed environment: no secret of the parent reaches the host', async () => {
+    process.env.TROUPE_PROBE_SECRET = 'do-not-leak';
+    const report = await probe({});
+    expect(report.env).toEqual([
+      'PROBE_GIVEN_FILE',
+      'PROBE_OUTSIDE_FILE',
+      'TROUPE_CHANNEL_FD',
+      'TROUPE_HOST_NAME',
+    ]);
+  });
+
+  it('with read paths, runs the host under the permission model: its code and those paths only', async () => {
+    const report = await probe({ readPaths: [join(FIXTURES, 'hosts', 'stubborn.mjs')] });
+    expect(report).toMatchObject({
+      readOutside: 'ERR_ACCESS_DENIED',
+      readGiven: 'allowed',
+      childProcess: 'ERR_ACCESS_DENIED',
+      worker: 'ERR_ACCESS_DENIED',
+      eval: expect.stringMatching(/Code generation from strings disallowed/),
+    });
+  });
+
+  it('lets the GPU host start worker threads (its sessions run in them)', async () => {
+    const report = await probe({ readPaths: [], gpu: true });
+    expect(report).toMatchObject({
+      readOutside: 'ERR_ACCESS_DENIED',
+      worker: 'allowed',
+      childProcess: 'ERR_ACCESS_DENIED',
+    });
   });
 });

@@ -156,6 +156,45 @@ describe('normal finish by restart type', () => {
   });
 });
 
+describe('a host that sends more than its sandbox allows', () => {
+  const lies: Array<[string, RegExp]> = [
+    ['huge-frame', /^sent a frame of 268435456 bytes, above its limit of \d+$/],
+    ['log-flood', /^sent a malformed frame: more than 200 log lines in one tick$/],
+    [
+      'output-flood',
+      /^sent a malformed frame: 100000 messages sent for 1 handled, above limits\.maxSendsPerMessage 100 each$/,
+    ],
+    ['long-reason', /^sent a malformed frame: a failure reason of 33554432 bytes, above 16384$/],
+    [
+      'big-snapshot',
+      /^sent a malformed frame: a snapshot of 41943040 bytes, above \d+ for 16 pages of memory$/,
+    ],
+  ];
+  for (const [lie, reason] of lies) {
+    it(`is refused, named and killed: ${lie}`, async () => {
+      const spec = writeSystem({
+        maxRestarts: 0,
+        limits: { maxSendsPerMessage: 100, memoryPages: 16 },
+        agents: [{ name: 'liar', module: agentModule('echo') }],
+      });
+      const run = startRun(spec, {
+        hostEntry: join(FIXTURES, 'hosts', 'liar.mjs'),
+        hostEnv: { TROUPE_LIAR: lie },
+      });
+      run.runtime.inject('liar', 'go', utf8('x'));
+      const summary = await run.done;
+      const rejected = run.events.filter((event) => event.type === 'frame.rejected');
+      expect(rejected).toEqual([
+        expect.objectContaining({ agent: 'liar', reason: expect.stringMatching(reason) }),
+      ]);
+      expect(summary.rejectedFrames).toBe(1);
+      const crash = run.events.find((event) => event.type === 'agent.crashed');
+      expect(crash).toMatchObject({ agent: 'liar', reason: expect.stringMatching(/^agent host sent/) });
+      expect(summary.ok).toBe(false);
+    }, 30_000);
+  }
+});
+
 describe('external input and limits', () => {
   it('injected messages reach the agent and its answers are routed', async () => {
     const spec = writeSystem({

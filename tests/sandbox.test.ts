@@ -181,3 +181,24 @@ describe('troupe_handle results', () => {
     });
   });
 });
+
+describe('what a tick may report', () => {
+  it('a log line longer than 4 KiB is cut, with a note, so an honest host stays within its limits', () => {
+    const agent = load(
+      assembleWat(`(module
+      (import "troupe.v1" "log" (func $log (param i32 i32 i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 2048) "${'\\c3\\a9'.repeat(5000)}")
+      (func (export "troupe_alloc") (param i32) (result i32) (i32.const 1024))
+      (func (export "troupe_init") (param i32 i32) (result i32) (i32.const 0))
+      (func (export "troupe_handle") (param i32 i32) (result i32)
+        (call $log (i32.const 1) (i32.const 2048) (i32.const 10000))
+        (i32.const 0)))`),
+    );
+    agent.init(new Uint8Array(), 0);
+    const result = agent.handle([envelope('a', 'k', '')], 1);
+    const line = result.logs[0]?.text ?? '';
+    expect(Buffer.byteLength(line)).toBeLessThanOrEqual(4096);
+    expect(line).toMatch(/^(é)+ …\(cut\)$/);
+  });
+});

@@ -52,3 +52,21 @@ export const GLOBAL_EXPORT_PREFIX = '__troupe_g';
 
 /** Version of the instrumentation meter.ts applies; bump it when that changes, so caches rebuild. */
 export const METER_VERSION = 5;
+
+/**
+ * What one host may report for one tick; the sandbox keeps within these and the supervisor checks
+ * them again (a host that breaks one is at fault, whatever its sandbox says).
+ */
+export const HOST_LIMITS = {
+  /** Log lines kept per tick; more are counted in one extra line. */
+  logLinesPerTick: 200,
+  /** Bytes of one log line; a longer one is cut. */
+  logLineBytes: 4096,
+  /** Bytes of a crash or load-failure reason; a longer one is cut. */
+  reasonBytes: 16384,
+  /** Bytes an agent sends in one tick: payloads, addresses and kinds, 16 more per message. */
+  outputBytesPerTick: 64 * 1024 * 1024,
+} as const;
+
+/** Overhead counted per sent message toward HOST_LIMITS.outputBytesPerTick. */
+export const OUTPUT_OVERHEAD = 16;

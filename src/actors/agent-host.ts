@@ -1,9 +1,16 @@
 // Runs the agents a host process serves: turns host commands into host events.
 import type { HostCommand, HostEvent } from '../protocol/index.js';
 import { errorText } from '../protocol/index.js';
-import { ABI_VERSION } from './abi.js';
+import { ABI_VERSION, HOST_LIMITS } from './abi.js';
 import { compileAgentModule } from './module-check.js';
-import { AgentSandbox, type LogRecord, NO_LIMITS, type RunResult, type SandboxLimits } from './sandbox.js';
+import {
+  AgentSandbox,
+  cutText,
+  type LogRecord,
+  NO_LIMITS,
+  type RunResult,
+  type SandboxLimits,
+} from './sandbox.js';
 import { sha256 } from './snapshot.js';
 
 export interface AgentHostOptions {
@@ -165,7 +172,7 @@ function sandboxLimits(load: Load): SandboxLimits {
 }
 
 function loadFailed(agent: string, generation: number, reason: string, permanent: boolean): HostEvent {
-  return { agent, loadFailed: { generation, reason, permanent } };
+  return { agent, loadFailed: { generation, reason: cutText(reason, HOST_LIMITS.reasonBytes), permanent } };
 }
 
 function logEvents(agent: string, logs: readonly LogRecord[], tick: number): HostEvent[] {

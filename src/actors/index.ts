@@ -1,7 +1,16 @@
 // Public surface of the agent side: ABI facts, module checks and the deterministic seed.
 
 export type { LogLevel } from './abi.js';
-export { ABI_IMPORTS, ABI_MODULE, ABI_VERSION, LOG_LEVELS, METER_VERSION, REQUIRED_EXPORTS } from './abi.js';
+export {
+  ABI_IMPORTS,
+  ABI_MODULE,
+  ABI_VERSION,
+  HOST_LIMITS,
+  LOG_LEVELS,
+  METER_VERSION,
+  OUTPUT_OVERHEAD,
+  REQUIRED_EXPORTS,
+} from './abi.js';
 export { loadMeter } from './load-meter.js';
 export type { MeterOptions, MeterResult } from './meter.js';
 export type { ModuleCheck } from './module-check.js';

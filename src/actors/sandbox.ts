@@ -6,6 +6,8 @@ import {
   GLOBAL_EXPORT_PREFIX,
   HANDLE_CONTINUE,
   HANDLE_FINISHED,
+  HOST_LIMITS,
+  OUTPUT_OVERHEAD,
   SEND_MALFORMED,
   SEND_OK,
 } from './abi.js';
@@ -49,9 +51,6 @@ interface AgentExports {
   troupe_handle(ptr: number, len: number): number;
 }
 
-/** Lines past this many in one tick are counted, not kept: a chatty agent cannot flood the host. */
-const MAX_LOG_LINES_PER_TICK = 200;
-
 const EMPTY = new Uint8Array(0);
 
 /** The budget when limits.fuel is 0: the meter's counter at its largest. */
@@ -74,6 +73,7 @@ export class AgentSandbox {
   #tick = 0;
   #random: () => number = () => 0;
   #outputs: Output[] = [];
+  #outputBytes = 0;
   #logs: LogRecord[] = [];
   #droppedLogs = 0;
   #lastFatal: string | undefined;
@@ -172,13 +172,20 @@ export class AgentSandbox {
             `sent more than limits.maxSendsPerMessage ${maxSendsPerMessage} messages for one message`,
           );
         }
+        this.#outputBytes += outputBytes({ to, kind, correlationId, payload });
+        if (this.#outputBytes > HOST_LIMITS.outputBytesPerTick) {
+          throw new LimitBreach(`sent more than ${HOST_LIMITS.outputBytesPerTick} bytes in one tick`);
+        }
         this.#outputs.push({ to, kind, correlationId, payload });
         return SEND_OK;
       },
       log: (level: number, ptr: number, len: number): void => {
-        const text = this.#memory.readText(ptr, len);
+        const max = HOST_LIMITS.logLineBytes;
+        // A longer line is read only up to the limit (the extra character forces the cut note).
+        const text =
+          len <= max ? this.#memory.readText(ptr, len) : cutText(`${this.#memory.readText(ptr, max)}…`, max);
         if (level >= FATAL) this.#lastFatal = text;
-        if (this.#logs.length < MAX_LOG_LINES_PER_TICK) this.#logs.push({ level, text });
+        if (this.#logs.length < HOST_LIMITS.logLinesPerTick) this.#logs.push({ level, text });
         else this.#droppedLogs++;
       },
       now: (): bigint => BigInt(this.#tick),
@@ -238,6 +245,7 @@ export class AgentSandbox {
     this.#tick = tick;
     this.#random = tickRandom(this.#seed, tick);
     this.#outputs = [];
+    this.#outputBytes = 0;
     this.#logs = [];
     this.#droppedLogs = 0;
     this.#lastFatal = undefined;
@@ -262,7 +270,7 @@ export class AgentSandbox {
   }
 
   #fail(index: number, reason: string): RunResult {
-    return { ok: false, index, reason, logs: this.#takeLogs() };
+    return { ok: false, index, reason: cutText(reason, HOST_LIMITS.reasonBytes), logs: this.#takeLogs() };
   }
 }
 
@@ -275,4 +283,28 @@ function describeTrap(error: unknown, lastFatal: string | undefined): string {
         ? 'trap: stack overflow'
         : `error: ${error instanceof Error ? error.message : String(error)}`;
   return lastFatal ? `${base} (${lastFatal})` : base;
+}
+
+/** Bytes an output counts toward HOST_LIMITS.outputBytesPerTick (the supervisor counts the same). */
+export function outputBytes(output: Output): number {
+  const text = (value: string | null | undefined) => Buffer.byteLength(value ?? '');
+  return (
+    (output.payload?.length ?? 0) +
+    text(output.to) +
+    text(output.kind) +
+    text(output.correlationId) +
+    OUTPUT_OVERHEAD
+  );
+}
+
+/** The text, cut to at most `bytes` bytes of UTF-8 (on a character boundary) with a note. */
+export function cutText(text: string, bytes: number): string {
+  if (Buffer.byteLength(text) <= bytes) return text;
+  const note = ' …(cut)';
+  let cut = Buffer.from(text)
+    .subarray(0, bytes - Buffer.byteLength(note))
+    .toString('utf8');
+  // A character split at the cut decodes as U+FFFD: drop it.
+  if (cut.endsWith('\uFFFD')) cut = cut.slice(0, -1);
+  return `${cut}${note}`;
 }

@@ -1,4 +1,6 @@
 // Child side of the launcher contract: the channel to the parent, whichever backend started us.
+import { Socket } from 'node:net';
+import { FrameReader, framePrefix } from './frame-stream.js';
 
 export interface ParentChannel {
   send(frame: Uint8Array): void;
@@ -7,11 +9,15 @@ export interface ParentChannel {
   onParentGone(listener: () => void): void;
 }
 
-// Electron's utilityProcess gives the child `process.parentPort`; Node's fork gives `process.send`.
+// Electron's utilityProcess gives the child `process.parentPort`; the Node launcher gives it a
+// pipe on the file descriptor named by TROUPE_CHANNEL_FD.
 interface ParentPort {
   postMessage(message: unknown): void;
   on(event: 'message', listener: (event: { data: unknown }) => void): void;
 }
+
+/** What the supervisor may send in one frame (a batch of the largest envelopes, a module load). */
+const MAX_FRAME_FROM_PARENT = 1024 * 1024 * 1024;
 
 export function connectToParent(): ParentChannel {
   const port = (process as unknown as { parentPort?: ParentPort }).parentPort;
@@ -23,10 +29,37 @@ export function connectToParent(): ParentChannel {
       onParentGone: () => {},
     };
   }
-  if (!process.send) throw new Error('this process was not started by a Troupe launcher (no IPC channel)');
+  const fd = Number(process.env.TROUPE_CHANNEL_FD);
+  if (!Number.isInteger(fd) || fd < 3)
+    throw new Error('this process was not started by a Troupe launcher (no TROUPE_CHANNEL_FD)');
+  return pipeChannel(new Socket({ fd, readable: true, writable: true }));
+}
+
+function pipeChannel(pipe: Socket): ParentChannel {
+  const listeners: Array<(frame: unknown) => void> = [];
+  const gone: Array<() => void> = [];
+  const leave = () => {
+    for (const listener of gone.splice(0)) listener();
+  };
+  const reader = new FrameReader(MAX_FRAME_FROM_PARENT, {
+    frame: (frame) => {
+      for (const listener of listeners) listener(frame);
+    },
+    oversize: leave,
+  });
+  pipe.on('data', (chunk: Buffer) => reader.push(chunk));
+  pipe.on('end', leave);
+  pipe.on('close', leave);
+  pipe.on('error', leave);
   return {
-    send: (frame) => process.send?.(frame),
-    onFrame: (listener) => process.on('message', listener),
-    onParentGone: (listener) => process.on('disconnect', listener),
+    send: (frame) => {
+      if (pipe.destroyed) return;
+      pipe.cork();
+      pipe.write(framePrefix(frame.length));
+      pipe.write(frame);
+      pipe.uncork();
+    },
+    onFrame: (listener) => listeners.push(listener),
+    onParentGone: (listener) => gone.push(listener),
   };
 }

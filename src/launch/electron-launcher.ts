@@ -2,6 +2,7 @@
 // passes Electron's `utilityProcess` in, so this file never loads `electron` by itself.
 import type { UtilityProcess } from 'electron';
 import { ExitReport } from './exit-report.js';
+import { hostEnvironment } from './host-env.js';
 import { StderrTail } from './stderr-tail.js';
 import type { ExitInfo, HostProcess, Launcher, SpawnOptions } from './types.js';
 
@@ -21,9 +22,9 @@ export class ElectronLauncher implements Launcher {
     const child = this.#utilityProcess.fork(options.entry, [], {
       serviceName: `troupe ${options.name}`,
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, ...options.env, TROUPE_HOST_NAME: options.name },
+      env: hostEnvironment(process.env, { name: options.name, extra: options.env, gpu: options.gpu }),
     });
-    return new ElectronHostProcess(child);
+    return new ElectronHostProcess(child, options.maxFrameBytes);
   }
 }
 
@@ -31,10 +32,13 @@ class ElectronHostProcess implements HostProcess {
   readonly #child: UtilityProcess;
   readonly #stderr = new StderrTail();
   readonly #exit = new ExitReport();
+  readonly #maxFrameBytes: number;
+  readonly #oversizeListeners: Array<(bytes: number, limit: number) => void> = [];
   #killed = false;
 
-  constructor(child: UtilityProcess) {
+  constructor(child: UtilityProcess, maxFrameBytes = Number.POSITIVE_INFINITY) {
     this.#child = child;
+    this.#maxFrameBytes = maxFrameBytes;
     child.stderr?.on('data', (chunk: Buffer) => this.#stderr.push(chunk));
     // kill() makes Electron report exit code 0, so `killed` is what tells a kill from a clean exit.
     child.on('exit', (code) => this.#finish(code));
@@ -51,7 +55,20 @@ class ElectronHostProcess implements HostProcess {
   }
 
   onFrame(listener: (frame: unknown) => void): void {
-    this.#child.on('message', listener);
+    // Electron has buffered a message by the time we see it (docs/architecture.md): the limit is
+    // checked on arrival, and the frame is dropped, not passed on.
+    this.#child.on('message', (frame: unknown) => {
+      const bytes = frame instanceof Uint8Array ? frame.byteLength : 0;
+      if (bytes > this.#maxFrameBytes) {
+        for (const oversize of this.#oversizeListeners) oversize(bytes, this.#maxFrameBytes);
+        return;
+      }
+      listener(frame);
+    });
+  }
+
+  onOversize(listener: (bytes: number, limit: number) => void): void {
+    this.#oversizeListeners.push(listener);
   }
 
   onExit(listener: (info: ExitInfo) => void): void {

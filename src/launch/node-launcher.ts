@@ -1,32 +1,104 @@
-// Node backend: one child_process.fork per host, frames over the IPC channel.
-import { type ChildProcess, fork } from 'node:child_process';
+// Node backend: one child process per host, frames over a pipe of our own (fd 3), length-prefixed
+// so an oversized frame is refused from its prefix; an allow-listed environment; and, where this
+// Node has it, the permission model: the child reads only the paths it is given, and (agent
+// hosts) may not start processes, threads or native addons, nor eval code.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, realpathSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { dirname, join } from 'node:path';
 import { ExitReport } from './exit-report.js';
+import { FrameReader, framePrefix } from './frame-stream.js';
+import { hostEnvironment } from './host-env.js';
 import { StderrTail } from './stderr-tail.js';
 import type { ExitInfo, HostProcess, Launcher, SpawnOptions } from './types.js';
+
+/** The child's end of the frame pipe (child-channel.ts opens it). */
+export const CHANNEL_FD = 3;
+/** Frames a host may send when the caller sets no limit. */
+const DEFAULT_MAX_FRAME = 256 * 1024 * 1024;
 
 export class NodeLauncher implements Launcher {
   readonly backend = 'node' as const;
 
   spawn(options: SpawnOptions): HostProcess {
-    const child = fork(options.entry, [], {
-      // "advanced" sends Uint8Arrays as bytes; the default JSON mode would inflate them tenfold.
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      env: { ...process.env, ...options.env, TROUPE_HOST_NAME: options.name },
-      execArgv: [],
+    const child = spawn(process.execPath, [...nodeArgs(options), options.entry], {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+      env: {
+        ...hostEnvironment(process.env, { name: options.name, extra: options.env, gpu: options.gpu }),
+        TROUPE_CHANNEL_FD: String(CHANNEL_FD),
+      },
     });
-    return new NodeHostProcess(child);
+    return new NodeHostProcess(child, options.maxFrameBytes ?? DEFAULT_MAX_FRAME);
   }
+}
+
+/**
+ * Node's permission flags for the child, when this Node has the permission model: it may read its
+ * own code (the package its entry is in, and the node_modules folders it resolves from) and the
+ * paths it is given.
+ */
+export function nodeArgs(options: Pick<SpawnOptions, 'entry' | 'readPaths' | 'gpu'>): string[] {
+  if (!options.readPaths) return [];
+  const flag = permissionFlag();
+  if (!flag) return [];
+  const readable = [...codePaths(options.entry), ...options.readPaths];
+  return [
+    flag,
+    '--disable-warning=ExperimentalWarning',
+    ...readable.map((path) => `--allow-fs-read=${path}`),
+    ...(options.gpu ? ['--allow-worker', '--allow-addons'] : ['--disallow-code-generation-from-strings']),
+  ];
+}
+
+/** The entry's package folder and every node_modules folder above it. */
+function codePaths(entry: string): string[] {
+  const paths: string[] = [];
+  let dir = dirname(realpathSync(entry));
+  let packageRoot: string | undefined;
+  for (;;) {
+    if (!packageRoot && existsSync(join(dir, 'package.json'))) packageRoot = dir;
+    const modules = join(dir, 'node_modules');
+    if (existsSync(modules)) paths.push(modules);
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return [packageRoot ?? dirname(entry), ...paths];
+}
+
+/** `--permission` from Node 22.13 (stable), `--experimental-permission` from 20.0; none before. */
+function permissionFlag(): string | undefined {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  if (major > 22 || (major === 22 && minor >= 13)) return '--permission';
+  return major >= 20 ? '--experimental-permission' : undefined;
 }
 
 class NodeHostProcess implements HostProcess {
   readonly #child: ChildProcess;
+  readonly #pipe: Socket;
+  readonly #reader: FrameReader;
   readonly #stderr = new StderrTail();
   readonly #exit = new ExitReport();
+  readonly #frameListeners: Array<(frame: unknown) => void> = [];
+  readonly #oversizeListeners: Array<(bytes: number, limit: number) => void> = [];
   #killed = false;
 
-  constructor(child: ChildProcess) {
+  constructor(child: ChildProcess, maxFrameBytes: number) {
     this.#child = child;
+    this.#pipe = child.stdio[CHANNEL_FD] as Socket;
+    this.#reader = new FrameReader(maxFrameBytes, {
+      frame: (frame) => {
+        for (const listener of this.#frameListeners) listener(frame);
+      },
+      oversize: (bytes, limit) => {
+        // Stop reading at once: what the child sends after it is not buffered either.
+        this.#pipe.pause();
+        for (const listener of this.#oversizeListeners) listener(bytes, limit);
+      },
+    });
+    this.#pipe.on('data', (chunk: Buffer) => this.#reader.push(chunk));
+    // The child's end closing is its exit's business; a write to a dead child is not ours.
+    this.#pipe.on('error', () => {});
     child.stderr?.on('data', (chunk: Buffer) => this.#stderr.push(chunk));
     child.on('error', (error) => {
       this.#stderr.push(`${error.message}\n`);
@@ -44,15 +116,19 @@ class NodeHostProcess implements HostProcess {
   }
 
   send(frame: Uint8Array): void {
-    if (!this.#child.connected) return;
-    this.#child.send(frame, (error) => {
-      // The channel closed under us: the exit event will report the process; nothing to add.
-      if (error && this.#child.connected) this.#stderr.push(`send failed: ${error.message}\n`);
-    });
+    if (this.#exit.settled || this.#pipe.destroyed) return;
+    this.#pipe.cork();
+    this.#pipe.write(framePrefix(frame.length));
+    this.#pipe.write(frame);
+    this.#pipe.uncork();
   }
 
   onFrame(listener: (frame: unknown) => void): void {
-    this.#child.on('message', listener);
+    this.#frameListeners.push(listener);
+  }
+
+  onOversize(listener: (bytes: number, limit: number) => void): void {
+    this.#oversizeListeners.push(listener);
   }
 
   onExit(listener: (info: ExitInfo) => void): void {
@@ -65,6 +141,7 @@ class NodeHostProcess implements HostProcess {
   }
 
   #finish(code: number | null, signal: NodeJS.Signals | null): void {
+    this.#reader.stop();
     this.#exit.settle({ code, signal, stderrTail: this.#stderr.lines(), killed: this.#killed });
   }
 }

@@ -7,8 +7,20 @@ export interface SpawnOptions {
   entry: string;
   /** A human name for the process: the agent it serves, or "gpu-host". */
   name: string;
-  /** Extra environment for the child, on top of the parent's. */
+  /**
+   * Environment for the child. The parent's own is not passed on, but for a short allow-list
+   * (host-env.ts); the GPU host's list adds library paths and device selection.
+   */
   env?: Record<string, string>;
+  /** The GPU host (wider environment allow-list, native addons, worker threads). */
+  gpu?: boolean;
+  /**
+   * Where the Node permission model is available: the only paths the child may read. Unset: the
+   * child runs without the permission model.
+   */
+  readPaths?: readonly string[];
+  /** Largest frame the child may send, checked from its length prefix before it is buffered. */
+  maxFrameBytes?: number;
 }
 
 export interface ExitInfo {
@@ -26,6 +38,11 @@ export interface HostProcess {
   readonly pid: number | undefined;
   send(frame: Uint8Array): void;
   onFrame(listener: (frame: unknown) => void): void;
+  /**
+   * Called when the child announces a frame above SpawnOptions.maxFrameBytes: nothing of it was
+   * buffered and no later frame is read; the caller ends the child.
+   */
+  onOversize(listener: (bytes: number, limit: number) => void): void;
   /** Called exactly once, whether the process exited, was killed or never started. */
   onExit(listener: (info: ExitInfo) => void): void;
   /** Ends the process at once (SIGKILL on the Node backend). */

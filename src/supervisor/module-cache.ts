@@ -38,6 +38,11 @@ export class ModuleCache {
     this.#warn = warn;
   }
 
+  /** The folder in use, once a module was prepared (a host must be able to read it). */
+  get directory(): string | undefined {
+    return this.#dir;
+  }
+
   /** Never throws: every failure is the agent's, with a reason that names its module. */
   async prepare(agent: AgentSpec): Promise<PreparedModule> {
     try {

@@ -10,7 +10,7 @@ import type { SystemSpec } from './config/index.js';
 import { DeadLetterLog } from './dead-letter-log.js';
 import type { AgentStatus, RunSummary, RuntimeEvent } from './events.js';
 import { describeExit } from './exit-reason.js';
-import { checkHostFrame } from './host-frame.js';
+import { checkHostFrame, hostFrameLimit } from './host-frame.js';
 import { GpuService, InferenceRouter, type ModelStatus } from './inference/index.js';
 import { JournalBridge, type JournalSink, type ReplayDriver } from './journal/index.js';
 import { defaultModuleCacheDir, ModuleCache } from './module-cache.js';
@@ -302,15 +302,22 @@ export class Runtime {
   }
 
   #spawn(slot: AgentSlot): void {
+    const directory = this.#modules.directory;
     const host = this.#options.launcher.spawn({
       entry: this.#options.hostEntry,
       name: slot.name,
       env: this.#options.hostEnv,
+      // An agent host reads its own code and the metered modules, nothing else.
+      readPaths: directory ? [directory] : [],
+      maxFrameBytes: hostFrameLimit(slot.spec.limits),
     });
     slot.host = host;
     slot.faultReason = undefined;
     slot.stalled = false;
     host.onFrame((bytes) => this.#onFrame(slot, host, bytes));
+    host.onOversize((bytes, limit) =>
+      this.#hostFault(slot, host, `sent a frame of ${bytes} bytes, above its limit of ${limit}`),
+    );
     host.onExit((info) => this.#onExit(slot, host, info));
     this.#emit({ type: 'agent.spawned', agent: slot.name, pid: host.pid });
     this.#load(slot);
@@ -318,6 +325,7 @@ export class Runtime {
 
   #load(slot: AgentSlot): void {
     const { fuel, maxMessageBytes, maxSendsPerMessage, memoryPages } = slot.spec.limits;
+    slot.logLines = 0;
     const load = {
       modulePath: slot.modulePath,
       initData: slot.spec.initData,
@@ -353,17 +361,29 @@ export class Runtime {
 
   #onFrame(slot: AgentSlot, host: HostProcess, bytes: unknown): void {
     if (slot.host !== host) return;
-    const check = checkHostFrame(bytes, slot.name);
+    const check = checkHostFrame(bytes, {
+      agent: slot.name,
+      limits: slot.spec.limits,
+      batch: this.#inflight.has(slot.name) ? this.#scheduler.inflightSize(slot.name) : 0,
+      logLines: slot.logLines,
+    });
     if (!check.ok) {
-      this.#rejectedFrames++;
-      this.#emit({ type: 'frame.rejected', agent: slot.name, reason: check.error });
-      // A host that speaks garbage cannot be trusted with its agent: end it; its exit is the crash.
-      slot.faultReason = `agent host sent a malformed frame: ${check.error}`;
-      host.kill();
+      this.#hostFault(slot, host, `sent a malformed frame: ${check.error}`);
       return;
     }
     for (const event of check.events) this.#onHostEvent(slot, event);
     this.#pump();
+  }
+
+  /**
+   * A host broke the protocol or a limit its sandbox enforces: it cannot be trusted with its agent.
+   * The frame is counted and refused, the host killed; its exit is the agent's crash.
+   */
+  #hostFault(slot: AgentSlot, host: HostProcess, what: string): void {
+    this.#rejectedFrames++;
+    this.#emit({ type: 'frame.rejected', agent: slot.name, reason: what });
+    slot.faultReason = `agent host ${what}`;
+    host.kill();
   }
 
   #onHostEvent(slot: AgentSlot, event: HostEvent): void {
@@ -373,6 +393,7 @@ export class Runtime {
       slot.disarm = undefined;
     }
     if (event.log) {
+      slot.logLines++;
       const level = LOG_LEVELS[event.log.level ?? 1] ?? 'info';
       this.#emit({
         type: 'agent.log',
@@ -587,6 +608,7 @@ export class Runtime {
     for (const batch of plan.batches) this.#inflight.add(batch.agent);
     for (const batch of plan.batches) {
       const slot = this.#slots.get(batch.agent) as AgentSlot;
+      slot.logLines = 0;
       const deliver = { tick: plan.tick, envelopes: batch.envelopes };
       const bytes = encodeCommand({ agent: batch.agent, deliver });
       // The trace covers deliveries only: the checkpoint request goes in a second encoding.

@@ -131,6 +131,11 @@ export class Scheduler {
     return found;
   }
 
+  /** Envelopes in the agent's batch in flight (0 when it holds none). */
+  inflightSize(agent: string): number {
+    return this.#inflight.get(agent)?.length ?? 0;
+  }
+
   mailboxDepth(agent: string): number {
     return this.#mailboxes.get(agent)?.length ?? 0;
   }

@@ -152,10 +152,21 @@ export class GpuService {
       entry: this.#options.entry ?? defaultGpuEntry(),
       name: 'gpu-host',
       env: this.#options.env,
+      gpu: true,
+      // The GPU host reads its own code and the declared models' files, nothing else.
+      readPaths: this.#options.models.map((model) => model.path),
     });
     this.#host = host;
     this.#state = this.#restarts.length > 0 ? 'restarting' : 'starting';
     host.onFrame((bytes) => this.#onFrame(host, bytes));
+    host.onOversize((bytes, limit) => {
+      this.#options.onEvent({
+        type: 'gpu.log',
+        level: 'error',
+        text: `sent a frame of ${bytes} bytes, above ${limit}`,
+      });
+      host.kill();
+    });
     host.onExit((info) => this.#onExit(host, info));
     this.#options.onEvent({ type: 'gpu.spawned', pid: host.pid, restarts: this.#restarts.length });
     for (const { name } of this.#options.models) this.#status.set(name, this.#loading(name));

@@ -1,0 +1,33 @@
+// What a host process may know of the supervisor's environment: nothing but what it needs. A
+// secret in the supervisor's environment (an API key, a token) must not be readable in
+// /proc/<host>/environ, nor by a host that was compromised through its agent.
+
+/**
+ * Variables a host inherits when the supervisor has them. TROUPE_TEST_HOST_DELAY_MS is the test
+ * suite's timing knob (actors/test-delay.ts); the rest are what a platform's process start or
+ * ONNX Runtime's execution providers read.
+ */
+const INHERITED = new Set(['TROUPE_TEST_HOST_DELAY_MS', 'SYSTEMROOT', 'WINDIR', 'TZ']);
+
+/** Inherited by the GPU host only: library search paths and device selection for its providers. */
+const GPU_INHERITED = new Set([
+  'PATH',
+  'LD_LIBRARY_PATH',
+  'DYLD_LIBRARY_PATH',
+  'CUDA_VISIBLE_DEVICES',
+  'CUDA_PATH',
+]);
+
+export function hostEnvironment(
+  parent: NodeJS.ProcessEnv,
+  options: { name: string; extra?: Record<string, string>; gpu?: boolean },
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parent)) {
+    if (value === undefined) continue;
+    if (INHERITED.has(key) || (options.gpu && (GPU_INHERITED.has(key) || key.startsWith('ORT_')))) {
+      env[key] = value;
+    }
+  }
+  return { ...env, ...options.extra, TROUPE_HOST_NAME: options.name };
+}
