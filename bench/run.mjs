@@ -1,7 +1,8 @@
 // Troupe benchmarks, reported as ratios against a baseline measured in the same run.
 //   1. envelopes/s routed through the supervisor between two agent processes, against naive IPC
 //      with one send per message routed through the parent (same payload size);
-//   2. spawn-to-ready time per agent;
+//   2. spawn-to-ready time per agent; start storms of 100 and 500 agents: time to all running and
+//      peak memory (start.mjs);
 //   3. fuel meter cost (fuel.mjs), restart latency (restart.mjs), journal cost (journal.mjs);
 //   4. the GPU host: batching, round-trip latency and responsiveness (inference.mjs);
 //   5. text generation: continuous batching against one at a time, time to first token (generate.mjs).
@@ -18,6 +19,7 @@ import { run as inferenceBench } from './inference.mjs';
 import { run as journalBench } from './journal.mjs';
 import { run as restartBench } from './restart.mjs';
 import { hostEntry, PAYLOAD, routed, writeSystem } from './routed.mjs';
+import { run as startBench } from './start.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const module = (name) => join(root, 'wasm', 'build', `${name}.wasm`);
@@ -100,6 +102,8 @@ try {
   console.log(
     `\nsummary: best ${fmt(best.rate)} envelopes/s (${fmt(best.perTick)}/tick), ${(best.rate / baseline).toFixed(1)}x the naive baseline of ${fmt(baseline)} msg/s`,
   );
+  console.log('');
+  await startBench(work);
   console.log('');
   fuelBench();
   await restartBench();

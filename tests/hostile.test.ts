@@ -43,7 +43,6 @@ describe('hostile modules in a running system', () => {
         ...Object.keys(HOSTILE).map((name) => ({ name, module: watFixture(name, dir) })),
         { name: 'forbidden', module: watFixture('forbidden-import', dir) },
         { name: 'malformed', module: malformed },
-        { name: 'bad-init', module: watFixture('trap-in-init', dir), restart: 'temporary' as const },
         { name: 'ping', module: relay, init: 'peer=pong;start=1;limit=40;observer=sink;counter=sink' },
         { name: 'pong', module: relay, init: 'peer=ping;limit=40;observer=sink;counter=sink' },
         { name: 'sink', module: agentModule('sink') },
@@ -65,7 +64,6 @@ describe('hostile modules in a running system', () => {
     }
     expect(summary.agents.forbidden?.lastCrash).toContain('imports "env.fetch"');
     expect(summary.agents.malformed?.lastCrash).toContain('not a valid WebAssembly module');
-    expect(summary.agents['bad-init']?.state).toBe('failed');
     // The healthy relay finished, and the sink saw every hop exactly once.
     const said = [...logsOf(run.events, 'ping'), ...logsOf(run.events, 'pong')];
     expect(said).toContain('relay: sink counted 40');

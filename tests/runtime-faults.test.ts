@@ -96,14 +96,37 @@ describe('modules refused at load', () => {
     expect(validated.stderr).toContain(`agent "reserved": module ${reserved} exports "__troupe_fuel"`);
   });
 
-  it('an init that traps is a crash like any other, restarted up to the intensity', async () => {
+  it('an agent that cannot start fails the system start, with the agent and the reason (OTP)', async () => {
     const spec = writeSystem({
       maxRestarts: 2,
-      agents: [{ name: 'a', module: watFixture('trap-in-init', tempDir()) }],
+      agents: [
+        { name: 'a', module: watFixture('trap-in-init', tempDir()) },
+        { name: 'echo', module: agentModule('echo') },
+      ],
     });
-    const summary = await startRun(spec).done;
+    const run = startRun(spec);
+    const summary = await run.done;
+    expect(summary).toMatchObject({ ok: false, ticks: 0 });
+    expect(summary.reason).toMatch(
+      /^start failed: agent "a" could not start: init failed: trap: unreachable/,
+    );
+    expect(summary.agents.a).toMatchObject({ state: 'failed', restarts: 0 });
+    expect(summary.agents.echo?.state).toBe('stopped');
+  });
+
+  it('an init that traps after a restart is a crash like any other, restarted up to the intensity', async () => {
+    // The first start succeeds; a kill from outside then restarts the agent into an init that traps.
+    const spec = writeSystem({
+      maxRestarts: 2,
+      agents: [{ name: 'a', module: watFixture('trap-in-init-after-restart', tempDir()) }],
+    });
+    const run = startRun(spec, { untilIdle: false }, ({ tick }, runtime) => {
+      if (tick === 1) runtime.kill('a');
+    });
+    run.runtime.inject('a', 'go', utf8('x'));
+    const summary = await run.done;
     expect(summary.ok).toBe(false);
-    expect(summary.reason).toMatch(/"a".*init failed: trap: unreachable/);
+    expect(summary.reason).toMatch(/restart intensity exceeded.*"a".*init failed: trap: unreachable/);
     expect(summary.agents.a?.restarts).toBe(2);
   });
 });

@@ -20,6 +20,8 @@ export class AgentSlot {
   faultReason: string | undefined;
   /** The watchdog killed the host: it stopped answering (see Scheduler.stalled). */
   stalled = false;
+  /** The agent has been ready at least once: later start failures are crashes, not start failures. */
+  started = false;
   /** Log lines the host reported since the agent's last load or batch (host-frame.ts checks it). */
   logLines = 0;
   /** The metered module the host loads (module-cache.ts). */

@@ -1,6 +1,7 @@
 // The supervisor's engine: starts agent hosts, runs lockstep ticks, restarts crashed agents.
 // Decisions come from the scheduler and supervision.ts (pure); this file only acts on them.
 import { createHash, type Hash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { agentSeed, LOG_LEVELS } from '../actors/index.js';
 import type { ExitInfo, HostProcess, Launcher } from '../launch/index.js';
 import { type Envelope, encodeCommand, errorText, type HostEvent, type Output } from '../protocol/index.js';
@@ -17,6 +18,7 @@ import { defaultModuleCacheDir, ModuleCache } from './module-cache.js';
 import { summarize, undeliveredReport } from './run-report.js';
 import { type DeadLetter, EXTERNAL, Scheduler, type TickPlan } from './scheduler.js';
 import { MemorySnapshotStore, type SnapshotStore } from './snapshot-store.js';
+import { StartGate } from './start-gate.js';
 import {
   type ChildExit,
   type Decision,
@@ -37,6 +39,10 @@ export interface RuntimeOptions {
   maxTicks?: number;
   /** Stop as soon as no agent has mail and none is starting. */
   untilIdle?: boolean;
+  /** Host starts (fork to ready) in flight at once. Default: one per core, at least 2. */
+  startConcurrency?: number;
+  /** How long a host start (fork to ready) may take, counted from its own fork. Default 60 s. */
+  startTimeoutMs?: number;
   /** How long each host gets to exit when the system stops before it is killed. */
   shutdownMs?: number;
   hostEnv?: Record<string, string>;
@@ -60,6 +66,8 @@ export interface RuntimeOptions {
  * handling a batch; limits.watchdogMs covers batches, this covers (re)starts.
  */
 const START_TIMEOUT_MS = 60_000;
+/** Host starts in flight at once (start-gate.ts): one per core (more start no faster: bench/start.mjs). */
+const START_CONCURRENCY = Math.max(2, availableParallelism());
 /** Dead letters kept for re-injection; all are counted, the oldest beyond these are forgotten. */
 const DEAD_LETTERS_KEPT = { count: 10_000, bytes: 64 * 1024 * 1024 };
 
@@ -75,6 +83,7 @@ export class Runtime {
   /** Children that ended during the tick in flight; decided at the tick boundary, in rank order. */
   #exits: ChildExit[] = [];
   readonly #slots = new Map<string, AgentSlot>();
+  readonly #gate: StartGate<AgentSlot>;
   readonly #inflight = new Set<string>();
   readonly #trace: Hash = createHash('sha256');
   #delivered = 0;
@@ -101,6 +110,7 @@ export class Runtime {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#scheduler = new Scheduler(spec.agents, { ...spec.scheduler, models: spec.models });
+    this.#gate = new StartGate(options.startConcurrency ?? START_CONCURRENCY);
     this.#modules = new ModuleCache(options.cacheDir ?? defaultModuleCacheDir(), (text) =>
       this.#emit({ type: 'system.warning', text }),
     );
@@ -301,7 +311,18 @@ export class Runtime {
     this.#pump();
   }
 
+  /** Starts a host for the agent as soon as the start gate has room (its timeout starts then). */
   #spawn(slot: AgentSlot): void {
+    this.#gate.request(slot, (next) => this.#fork(next));
+  }
+
+  #fork(slot: AgentSlot): void {
+    // Queued while the system began to stop, or the agent was retired meanwhile.
+    if (this.#stop || !slot.joining || slot.host) {
+      this.#gate.release(slot);
+      this.#pump();
+      return;
+    }
     const directory = this.#modules.directory;
     const host = this.#options.launcher.spawn({
       entry: this.#options.hostEntry,
@@ -340,7 +361,7 @@ export class Runtime {
       slot,
       encodeCommand({ agent: slot.name, load }),
       'loading the module',
-      START_TIMEOUT_MS,
+      this.#options.startTimeoutMs ?? START_TIMEOUT_MS,
       'start timeout',
     );
   }
@@ -403,8 +424,11 @@ export class Runtime {
         tick: event.log.tick ?? 0,
       });
     } else if (event.ready && event.ready.generation === slot.generation && slot.joining) {
+      slot.started = true;
       slot.initOutputs = event.ready.outputs ?? [];
       slot.actor.send({ type: 'READY' });
+      // After READY, so the next fork is seen after this agent runs (one start per core at a time).
+      this.#gate.release(slot);
     } else if (event.done && event.done.tick === tick && this.#inflight.delete(slot.name)) {
       const handled = event.done.finished ? (event.done.handled ?? 0) : undefined;
       this.#scheduler.complete(slot.name, event.done.outputs ?? [], handled);
@@ -421,14 +445,17 @@ export class Runtime {
     } else if (event.failed && event.failed.tick === tick && this.#inflight.has(slot.name)) {
       this.#crash(slot, event.failed.reason ?? 'unknown failure', event.failed.index ?? 0);
     } else if (event.loadFailed && event.loadFailed.generation === slot.generation) {
+      this.#gate.release(slot);
       const reason = event.loadFailed.reason ?? 'load failed';
       if (event.loadFailed.permanent) this.#giveUp(slot, reason);
+      else if (!slot.started) this.#startFailed(slot, reason);
       else this.#crash(slot, reason);
     }
   }
 
   #onExit(slot: AgentSlot, host: HostProcess, info: ExitInfo): void {
     if (slot.host !== host) return;
+    this.#gate.release(slot);
     slot.host = undefined;
     slot.disarm?.();
     slot.disarm = undefined;
@@ -439,7 +466,10 @@ export class Runtime {
       // A death we did not cause (kill -9, OOM killer, Runtime.kill) is an external input.
       const inFlight = this.#inflight.has(slot.name);
       this.#bridge.hostExited(slot.name, this.#scheduler.tick, inFlight, slot.faultReason !== undefined);
-      this.#crash(slot, slot.faultReason ?? describeExit(info));
+      // A first start that passed its start timeout means the agent could not start; a death
+      // from outside, or a host we ended for breaking the protocol, is a crash like any other.
+      if (!slot.started && slot.stalled && slot.faultReason) this.#startFailed(slot, slot.faultReason);
+      else this.#crash(slot, slot.faultReason ?? describeExit(info));
     } else {
       this.#bridge.hostExited(slot.name, this.#scheduler.tick, false, true);
     }
@@ -515,6 +545,17 @@ export class Runtime {
     this.#deadLetter(this.#scheduler.close(slot.name, why));
     slot.host?.send(encodeCommand({ agent: slot.name, stop: { reason: why } }));
     if (!slot.host && slot.state === 'stopping') slot.actor.send({ type: 'STOPPED' });
+  }
+
+  /**
+   * The agent's first start failed (its start function or init trapped or ran out of fuel, or it
+   * passed its start timeout). As in OTP, a child that cannot start fails its supervisor's start,
+   * and so the system's: it stops, with the agent and the reason.
+   */
+  #startFailed(slot: AgentSlot, reason: string): void {
+    this.#retire(slot, { failed: true, reason });
+    this.#emit({ type: 'agent.crashed', agent: slot.name, reason, tick: this.#scheduler.tick, restarts: 0 });
+    this.requestStop(`start failed: agent "${slot.name}" could not start: ${reason}`, false);
   }
 
   /** A module that can never load (refused by the ABI check or the meter): no restart can help. */

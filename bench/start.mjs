@@ -1,0 +1,74 @@
+// Start storms: time from start to every agent running, and the peak memory of all Troupe
+// processes (supervisor and hosts: summed RSS, which counts shared pages once per process, and
+// summed PSS, which shares them out), for 100 and 500 agents in process isolation.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NodeLauncher } from '../dist/launch/index.js';
+import { Runtime } from '../dist/supervisor/index.js';
+import { hostEntry, writeSystem } from './routed.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const echo = join(root, 'wasm', 'build', 'echo.wasm');
+
+/** RSS and PSS of a process in bytes (Linux /proc), or zeros once it is gone. */
+function memory(pid) {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0) * 1024;
+    return { rss: field('Rss'), pss: field('Pss') };
+  } catch {
+    return { rss: 0, pss: 0 };
+  }
+}
+
+export async function startStorm(work, count) {
+  const spec = writeSystem(
+    work,
+    `storm-${count}`,
+    Array.from({ length: count }, (_, i) => ({ name: `echo-${i}`, module: echo })),
+  );
+  const pids = new Set([process.pid]);
+  let running = 0;
+  let allRunning;
+  let peak = { rss: 0, pss: 0 };
+  const sample = () => {
+    let rss = 0;
+    let pss = 0;
+    for (const pid of pids) {
+      const m = memory(pid);
+      rss += m.rss;
+      pss += m.pss;
+    }
+    peak = { rss: Math.max(peak.rss, rss), pss: Math.max(peak.pss, pss) };
+  };
+  const sampler = setInterval(sample, 100);
+  const began = performance.now();
+  const runtime = new Runtime(spec, {
+    launcher: new NodeLauncher(),
+    hostEntry,
+    untilIdle: false,
+    onEvent: (event) => {
+      if (event.type === 'agent.spawned' && event.pid) pids.add(event.pid);
+      if (event.type === 'agent.state' && event.state === 'running' && ++running === count) {
+        allRunning = performance.now() - began;
+        sample();
+        runtime.requestStop('all running');
+      }
+    },
+  });
+  const summary = await runtime.start();
+  clearInterval(sampler);
+  if (allRunning === undefined) throw new Error(`the storm of ${count} did not start: ${summary.reason}`);
+  return { seconds: allRunning / 1000, peak };
+}
+
+export async function run(work) {
+  const gib = (bytes) => (bytes / 2 ** 30).toFixed(2);
+  for (const count of [100, 500]) {
+    const { seconds, peak } = await startStorm(work, count);
+    console.log(
+      `start storm, ${count} agents (process isolation): all running in ${seconds.toFixed(1)} s; peak memory of all processes: RSS ${gib(peak.rss)} GiB, PSS ${gib(peak.pss)} GiB`,
+    );
+  }
+}

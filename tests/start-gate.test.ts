@@ -1,0 +1,67 @@
+// Starts under load: at most one host start per core at a time, in order; a start that times out
+// fails the system's start with the agent and the reason, and a storm of starts succeeds.
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StartGate } from '../src/supervisor/start-gate.js';
+import { agentModule, FIXTURES } from './helpers/paths.js';
+import { killAllHosts, removeTempDirs, startRun, writeSystem } from './helpers/system.js';
+
+afterEach(() => {
+  killAllHosts();
+  removeTempDirs();
+});
+
+describe('start gate', () => {
+  it('runs at most `limit` starts at once, the rest in request order as places free up', () => {
+    const gate = new StartGate<string>(2);
+    const started: string[] = [];
+    const start = (item: string) => started.push(item);
+    for (const item of ['a', 'b', 'c', 'd']) gate.request(item, start);
+    expect(started).toEqual(['a', 'b']);
+    gate.request('a', start);
+    expect(gate.pending).toBe(4);
+    gate.release('b');
+    expect(started).toEqual(['a', 'b', 'c']);
+    gate.release('d');
+    gate.release('a');
+    gate.release('c');
+    expect(started).toEqual(['a', 'b', 'c']);
+    expect(gate.pending).toBe(0);
+  });
+
+  it('refuses a limit that is not a positive integer', () => {
+    expect(() => new StartGate(0)).toThrow('limit must be a positive integer (got 0)');
+  });
+});
+
+describe('starting many agents', () => {
+  it('never has more host starts in flight than cores, and every agent starts', async () => {
+    const agents = Array.from({ length: 16 }, (_, i) => ({ name: `echo-${i}`, module: agentModule('echo') }));
+    let starting = 0;
+    let most = 0;
+    const run = startRun(writeSystem({ agents }), {
+      onEvent: (event) => {
+        if (event.type === 'agent.spawned') most = Math.max(most, ++starting);
+        if (event.type === 'agent.state' && event.state === 'running') starting--;
+      },
+    });
+    const summary = await run.done;
+    expect(summary.ok).toBe(true);
+    expect(Object.values(summary.agents).every((agent) => agent.state === 'stopped')).toBe(true);
+    expect(most).toBeLessThanOrEqual(Math.max(2, availableParallelism()));
+  }, 60_000);
+
+  it('a start that passes its timeout fails the system start, naming the agent', async () => {
+    const spec = writeSystem({ agents: [{ name: 'slow', module: agentModule('echo') }] });
+    const summary = await startRun(spec, {
+      hostEntry: join(FIXTURES, 'hosts', 'mute.mjs'),
+      startTimeoutMs: 300,
+    }).done;
+    expect(summary.ok).toBe(false);
+    expect(summary.reason).toBe(
+      'start failed: agent "slow" could not start: watchdog: no answer loading the module within 300 ms (start timeout)',
+    );
+    expect(summary.agents.slow).toMatchObject({ state: 'failed', restarts: 0 });
+  }, 30_000);
+});
