@@ -53,7 +53,8 @@ it('stays live with 100 agents and thousands of messages per second', async () =
       .toBe('running');
     // Deliveries flow and the page follows them (how fast is for bench/, not for a test).
     const rate = async () => Number((await page.getByTestId('rate').textContent())?.split(' ')[0]);
-    await expect.poll(rate).toBeGreaterThan(0);
+    // The first tick waits for all 100 agents to start (one host start per core at a time).
+    await expect.poll(rate, { timeout: 90_000 }).toBeGreaterThan(0);
     const delivered = Number(await page.getByTestId('delivered-sink-a').textContent());
     await expect
       .poll(async () => Number(await page.getByTestId('delivered-sink-a').textContent()))

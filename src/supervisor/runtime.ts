@@ -13,7 +13,7 @@ import type { AgentStatus, RunSummary, RuntimeEvent } from './events.js';
 import { describeExit } from './exit-reason.js';
 import { checkHostFrame, hostFrameLimit } from './host-frame.js';
 import { GpuService, InferenceRouter, type ModelStatus } from './inference/index.js';
-import { JournalBridge, type JournalSink, type ReplayDriver } from './journal/index.js';
+import { JournalBridge, type JournalSink, type KillOutcome, type ReplayDriver } from './journal/index.js';
 import { defaultModuleCacheDir, ModuleCache } from './module-cache.js';
 import { summarize, undeliveredReport } from './run-report.js';
 import { type DeadLetter, EXTERNAL, Scheduler, type TickPlan } from './scheduler.js';
@@ -574,10 +574,16 @@ export class Runtime {
       return;
     }
     const next = this.#scheduler.tick + 1;
-    const kill = (agent: string) => {
-      const host = this.#slots.get(agent)?.host;
-      host?.kill();
-      return host !== undefined;
+    const kill = (agent: string): KillOutcome => {
+      const slot = this.#slots.get(agent);
+      if (slot?.host) {
+        slot.host.kill();
+        return 'killed';
+      }
+      // A start still queued at the gate, or a restart due at this boundary: its host comes.
+      const coming = slot && (slot.joining || (slot.state === 'backoff' && slot.rejoinTick <= next));
+      if (coming && slot.state === 'backoff') this.#reload(slot);
+      return coming ? 'wait' : 'gone';
     };
     const stage = (from: string, output: Output) => {
       this.#inference.replayed(from, output);

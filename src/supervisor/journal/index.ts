@@ -1,6 +1,6 @@
 // Public surface of the journal: records, the writer and its write policies.
 
-export { JournalBridge } from './journal-bridge.js';
+export { JournalBridge, type KillOutcome } from './journal-bridge.js';
 export {
   configHash,
   DEFAULT_CHECKPOINT_EVERY,

@@ -7,6 +7,9 @@ import type { JournalSink } from './journal-writer.js';
 import type { ReplayDriver } from './replay-driver.js';
 import { tickRecord } from './tick-record.js';
 
+/** What replaying a kill did: killed a host, must wait for the agent's host, or cannot (gone). */
+export type KillOutcome = 'killed' | 'wait' | 'gone';
+
 export class JournalBridge {
   readonly #journal: JournalSink | undefined;
   readonly #replay: ReplayDriver | undefined;
@@ -16,6 +19,8 @@ export class JournalBridge {
   /** Agents whose host the replay itself killed: their exits are not journaled again. */
   readonly #replayKilled = new Set<string>();
   readonly #stateHashes = new Map<string, Uint8Array>();
+  /** Recorded kills of agents that have no host to kill yet (their start is queued). */
+  #pendingKills: string[] = [];
   #checkpointTick: number | undefined;
 
   constructor(journal?: JournalSink, replay?: ReplayDriver, checkpointEvery = DEFAULT_CHECKPOINT_EVERY) {
@@ -53,22 +58,27 @@ export class JournalBridge {
 
   /**
    * Before planning tick `next`: replays the kills recorded between ticks (false: wait for their
-   * exits), then stages the inputs recorded for `next`.
+   * exits, or for a host to kill: an agent still waiting for its start has none yet), then stages
+   * the inputs recorded for `next`.
    */
   beforePlan(
     tick: number,
     next: number,
-    kill: (agent: string) => boolean,
+    kill: (agent: string) => KillOutcome,
     stage: (from: string, output: Output) => void,
   ): boolean {
     const replay = this.#replay;
     if (!replay) return true;
-    for (const agent of replay.killsBetween(tick)) {
-      if (!kill(agent)) continue;
-      this.#awaitingExit.add(agent);
-      this.#replayKilled.add(agent);
-    }
-    if (this.#awaitingExit.size > 0) return false;
+    this.#pendingKills.push(...replay.killsBetween(tick));
+    this.#pendingKills = this.#pendingKills.filter((agent) => {
+      const outcome = kill(agent);
+      if (outcome === 'killed') {
+        this.#awaitingExit.add(agent);
+        this.#replayKilled.add(agent);
+      }
+      return outcome === 'wait';
+    });
+    if (this.#awaitingExit.size > 0 || this.#pendingKills.length > 0) return false;
     replay.stageInputs(next, stage);
     return true;
   }
