@@ -55,13 +55,21 @@ export class FrameReader {
     this.#buffered = 0;
   }
 
+  /** The next `bytes` bytes, in a buffer of their own (one copy, however many chunks they span). */
   #take(bytes: number): Buffer {
-    const all = this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks);
-    // A copy, so a frame handed out does not pin the (possibly much larger) chunk it came in.
-    const taken = Buffer.from(all.subarray(0, bytes));
-    const rest = all.subarray(bytes);
-    this.#chunks = rest.length > 0 ? [rest] : [];
-    this.#buffered = rest.length;
+    // A copy, so a frame handed out (and the payloads decoded from it) does not pin the possibly
+    // much larger chunk it arrived in.
+    const taken = Buffer.allocUnsafe(bytes);
+    let filled = 0;
+    while (filled < bytes) {
+      const chunk = this.#chunks[0] as Buffer;
+      const part = Math.min(chunk.length, bytes - filled);
+      chunk.copy(taken, filled, 0, part);
+      filled += part;
+      if (part === chunk.length) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(part);
+    }
+    this.#buffered -= bytes;
     return taken;
   }
 }
