@@ -5,17 +5,14 @@ import { DashboardSession, startDashboardServer } from '../dashboard/index.js';
 import { NodeLauncher } from '../launch/index.js';
 import { errorText } from '../protocol/index.js';
 import { loadSystem, type RunSummary, Runtime } from '../supervisor/index.js';
-import type { RunFlags } from './run-command.js';
+import { type RunFlags, withFlags } from './run-command.js';
 import { eventPrinter, HOST_ENTRY, onSignals } from './run-output.js';
 import { UsageError } from './usage-error.js';
 
 const UI_DIR = fileURLToPath(new URL('../ui/', import.meta.url));
 
 export async function runDashboard(flags: RunFlags): Promise<RunSummary> {
-  const load = () => {
-    const spec = loadSystem(flags.file, { root: flags.root });
-    return flags.seed === undefined ? spec : { ...spec, seed: flags.seed };
-  };
+  const load = () => withFlags(loadSystem(flags.file, { root: flags.root }), flags);
   const session = new DashboardSession({
     load,
     create: (spec, hooks) => {

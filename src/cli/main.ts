@@ -4,6 +4,7 @@ import { errorText } from '../protocol/index.js';
 import {
   actorSchema,
   ConfigError,
+  type Isolation,
   SYNC_POLICIES,
   type SyncPolicy,
   systemSchema,
@@ -18,7 +19,8 @@ import { UsageError } from './usage-error.js';
 import { validateCommand } from './validate-command.js';
 
 const USAGE = `usage:
-  troupe run <system.yaml> [--seed N] [--max-ticks N] [--until-idle] [--json] [--control] [--root DIR]
+  troupe run <system.yaml> [--seed N] [--isolation process|thread] [--max-ticks N] [--until-idle] [--json]
+            [--control] [--root DIR]
             [--journal FILE [--journal-sync tick|interval|none] [--resume [--force]]]
             [--dashboard [--port N]]
   troupe replay <journal> [--system FILE] [--force] [--json] [--root DIR]
@@ -38,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       seed: { type: 'string' },
+      isolation: { type: 'string' },
       'max-ticks': { type: 'string' },
       'until-idle': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -66,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
       return runCommand({
         file,
         seed: integerFlag('--seed', values.seed, 0, 2 ** 32 - 1),
+        isolation: isolationFlag(values.isolation),
         maxTicks: integerFlag('--max-ticks', values['max-ticks'], 1, Number.MAX_SAFE_INTEGER),
         untilIdle: values['until-idle'] ?? false,
         json: values.json ?? false,
@@ -130,6 +134,12 @@ function integerFlag(name: string, value: string | undefined, min: number, max: 
 
 function version(): string {
   return `troupe ${TROUPE_VERSION}`;
+}
+
+function isolationFlag(value: string | undefined): Isolation | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'process' || value === 'thread') return value;
+  throw new UsageError(`--isolation must be process or thread (got "${value}")`);
 }
 
 function syncPolicy(value: string | undefined): SyncPolicy {

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { NodeLauncher } from '../launch/index.js';
 import { errorText } from '../protocol/index.js';
 import {
+  type Isolation,
   JournalWriter,
   journalHeader,
   loadSystem,
@@ -24,6 +25,8 @@ import { UsageError } from './usage-error.js';
 export interface RunFlags {
   file: string;
   seed?: number;
+  /** Every agent's isolation, whatever the files say (a deployment choice: the trace is the same). */
+  isolation?: Isolation;
   maxTicks?: number;
   untilIdle: boolean;
   json: boolean;
@@ -68,11 +71,20 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     const summary = await runSystem(spec, { journal, replay, maxTicks, untilIdle, checkpointEvery }, flags);
     return summary.ok ? 0 : 2;
   }
-  const loaded = loadSystem(flags.file, { root: flags.root });
-  const spec = flags.seed === undefined ? loaded : { ...loaded, seed: flags.seed };
+  const spec = withFlags(loadSystem(flags.file, { root: flags.root }), flags);
   const journal = flags.journal ? openJournal(flags.journal, flags.journalSync, spec) : undefined;
   const summary = await runSystem(spec, { journal, maxTicks, untilIdle }, flags);
   return summary.ok ? 0 : 2;
+}
+
+/** The system as the flags change it: another seed, every agent's isolation. */
+export function withFlags(spec: SystemSpec, flags: Pick<RunFlags, 'seed' | 'isolation'>): SystemSpec {
+  const { seed, isolation } = flags;
+  return {
+    ...spec,
+    ...(seed === undefined ? {} : { seed }),
+    ...(isolation === undefined ? {} : { agents: spec.agents.map((agent) => ({ ...agent, isolation })) }),
+  };
 }
 
 /** Runs a system on the Node backend, printing its events, until it ends or is interrupted. */

@@ -1,6 +1,8 @@
 // Child side of the launcher contract: the channel to the parent, whichever backend started us.
 import { Socket } from 'node:net';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { FrameReader, framePrefix } from './frame-stream.js';
+import { RingChannel } from './ring-channel.js';
 
 export interface ParentChannel {
   send(frame: Uint8Array): void;
@@ -19,7 +21,14 @@ interface ParentPort {
 /** What the supervisor may send in one frame (a batch of the largest envelopes, a module load). */
 const MAX_FRAME_FROM_PARENT = 1024 * 1024 * 1024;
 
+/** What the thread launcher gives a host thread: its two rings (thread-launcher.ts). */
+export interface ThreadChannelData {
+  troupeRings: { toHost: SharedArrayBuffer; toSupervisor: SharedArrayBuffer };
+}
+
 export function connectToParent(): ParentChannel {
+  const rings = (workerData as Partial<ThreadChannelData> | null)?.troupeRings;
+  if (!isMainThread && rings && parentPort) return ringParentChannel(rings, parentPort);
   const port = (process as unknown as { parentPort?: ParentPort }).parentPort;
   if (port) {
     return {
@@ -59,6 +68,28 @@ function pipeChannel(pipe: Socket): ParentChannel {
       pipe.write(frame);
       pipe.uncork();
     },
+    onFrame: (listener) => listeners.push(listener),
+    onParentGone: (listener) => gone.push(listener),
+  };
+}
+
+function ringParentChannel(
+  rings: ThreadChannelData['troupeRings'],
+  port: NonNullable<typeof parentPort>,
+): ParentChannel {
+  const channel = new RingChannel(rings.toSupervisor, rings.toHost, port);
+  const listeners: Array<(frame: unknown) => void> = [];
+  const gone: Array<() => void> = [];
+  channel.listen(
+    (frame) => {
+      for (const listener of listeners) listener(frame);
+    },
+    () => {
+      for (const listener of gone.splice(0)) listener();
+    },
+  );
+  return {
+    send: (frame) => channel.send(frame),
     onFrame: (listener) => listeners.push(listener),
     onParentGone: (listener) => gone.push(listener),
   };

@@ -3,4 +3,5 @@
 export type { ParentChannel } from './child-channel.js';
 export { connectToParent } from './child-channel.js';
 export { NodeLauncher } from './node-launcher.js';
+export { ThreadLauncher } from './thread-launcher.js';
 export type { Backend, ExitInfo, HostProcess, Launcher, SpawnOptions } from './types.js';

@@ -120,6 +120,18 @@ export class SharedRing {
     }
   }
 
+  /** Producer on the event loop: resolves when `bytes` more fit, or the ring closes. */
+  async spaceAvailable(bytes: number): Promise<'ok' | 'closed'> {
+    const size = LENGTH_BYTES + padded(bytes);
+    for (;;) {
+      const seen = Atomics.load(this.#header, SPACE_SEQ);
+      if (this.capacity - this.used >= size) return 'ok';
+      if (this.closed) return 'closed';
+      const waiting = waitAsync(this.#header, SPACE_SEQ, seen);
+      if (waiting.async) await waiting.value;
+    }
+  }
+
   /** Either side: no more frames; a waiting side wakes up and sees `closed`. */
   close(): void {
     Atomics.store(this.#header, CLOSED, 1);

@@ -7,6 +7,7 @@ export type {
   Backoff,
   ChildSpec,
   ConfigIssue,
+  Isolation,
   LoadOptions,
   MailboxOverflow,
   RestartType,

@@ -3,7 +3,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { agentSeed, LOG_LEVELS } from '../actors/index.js';
-import type { ExitInfo, HostProcess, Launcher } from '../launch/index.js';
+import { type ExitInfo, type HostProcess, type Launcher, ThreadLauncher } from '../launch/index.js';
 import { type Envelope, encodeCommand, errorText, type HostEvent, type Output } from '../protocol/index.js';
 import { AgentSlot } from './agent-slot.js';
 import { type Clock, systemClock } from './clock.js';
@@ -29,7 +29,10 @@ import {
 } from './supervision.js';
 
 export interface RuntimeOptions {
+  /** Starts agent hosts in processes (and the GPU host). */
   launcher: Launcher;
+  /** Starts the hosts of agents with `isolation: thread`. Default: worker threads of this process. */
+  threadLauncher?: Launcher;
   /** Built agent host entry (dist/actors/host-main.js). */
   hostEntry: string;
   /** Built GPU host entry. Default: dist/gpu/gpu-host-main.js beside this module. */
@@ -74,6 +77,7 @@ const DEAD_LETTERS_KEPT = { count: 10_000, bytes: 64 * 1024 * 1024 };
 export class Runtime {
   readonly #spec: SystemSpec;
   readonly #options: RuntimeOptions;
+  #threads: Launcher | undefined;
   readonly #clock: Clock;
   readonly #scheduler: Scheduler;
   readonly #modules: ModuleCache;
@@ -324,7 +328,11 @@ export class Runtime {
       return;
     }
     const directory = this.#modules.directory;
-    const host = this.#options.launcher.spawn({
+    const launcher =
+      slot.spec.isolation === 'thread'
+        ? (this.#threads ??= this.#options.threadLauncher ?? new ThreadLauncher())
+        : this.#options.launcher;
+    const host = launcher.spawn({
       entry: this.#options.hostEntry,
       name: slot.name,
       env: this.#options.hostEnv,

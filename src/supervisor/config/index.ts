@@ -9,6 +9,7 @@ export type {
   Backoff,
   ChildSpec,
   InferenceMode,
+  Isolation,
   MailboxOverflow,
   ModelSpec,
   RestartType,

@@ -126,9 +126,10 @@ const actorProperties = {
     },
   },
   isolation: {
-    enum: ['process'],
+    enum: ['process', 'thread'],
     default: DEFAULTS.isolation,
-    description: 'process: the agent runs in its own host process.',
+    description:
+      'process: the agent runs in its own host process; thread: in its own worker thread of the supervisor, frames through shared-memory rings.',
   },
 } as const;
 

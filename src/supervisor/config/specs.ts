@@ -34,6 +34,9 @@ export interface AgentLimits {
   readonly watchdogMs: number;
 }
 
+/** Where an agent's host runs: its own process, or a worker thread of the supervisor. */
+export type Isolation = 'process' | 'thread';
+
 export interface AgentSpec {
   readonly name: string;
   /** Absolute path of the WASM module. */
@@ -45,7 +48,7 @@ export interface AgentSpec {
   readonly sendTo: ReadonlySet<string> | '*';
   /** Models this agent may send requests to. */
   readonly models: ReadonlySet<string>;
-  readonly isolation: 'process';
+  readonly isolation: Isolation;
   /** Snapshot after every N handled ticks, restored on restart; 0 = never. */
   readonly snapshotEvery: number;
   /** Where the agent was declared, for messages that point the user at it. */

@@ -1,0 +1,87 @@
+// Thread backend (`isolation: thread`): each host is a worker thread of the supervisor's process,
+// running the same agent host entry; frames travel through two SharedArrayBuffer rings (one each
+// way, docs/shared-memory.md), not through structured clones. A worker has its own heap limit, an
+// allow-listed environment and no pid: it is ended with terminate(), never with a signal.
+import { Worker } from 'node:worker_threads';
+import type { ThreadChannelData } from './child-channel.js';
+import { ExitReport } from './exit-report.js';
+import { hostEnvironment } from './host-env.js';
+import { RingChannel } from './ring-channel.js';
+import { SharedRing } from './shared-ring.js';
+import { StderrTail } from './stderr-tail.js';
+import type { ExitInfo, HostProcess, Launcher, SpawnOptions } from './types.js';
+
+/** Bytes of each ring; a larger frame goes as a message (ring-channel.ts). */
+const RING_BYTES = 1 << 20;
+/** The worker's V8 heap cap in MiB (its agents' WASM memories are apart from it). */
+const HEAP_MB = 256;
+
+export class ThreadLauncher implements Launcher {
+  readonly backend = 'node' as const;
+
+  spawn(options: SpawnOptions): HostProcess {
+    const toHost = SharedRing.create(RING_BYTES).buffer;
+    const toSupervisor = SharedRing.create(RING_BYTES).buffer;
+    const workerData: ThreadChannelData = { troupeRings: { toHost, toSupervisor } };
+    const worker = new Worker(options.entry, {
+      workerData,
+      env: hostEnvironment(process.env, { name: options.name, extra: options.env, gpu: options.gpu }),
+      stdout: true,
+      stderr: true,
+      resourceLimits: { maxOldGenerationSizeMb: HEAP_MB },
+      name: `troupe ${options.name}`,
+    });
+    return new ThreadHost(worker, new RingChannel(toHost, toSupervisor, worker), options.maxFrameBytes);
+  }
+}
+
+class ThreadHost implements HostProcess {
+  readonly pid = undefined;
+  readonly #worker: Worker;
+  readonly #channel: RingChannel;
+  readonly #stderr = new StderrTail();
+  readonly #exit = new ExitReport();
+  readonly #frameListeners: Array<(frame: unknown) => void> = [];
+  readonly #oversizeListeners: Array<(bytes: number, limit: number) => void> = [];
+  #killed = false;
+
+  constructor(worker: Worker, channel: RingChannel, maxFrameBytes = Number.POSITIVE_INFINITY) {
+    this.#worker = worker;
+    this.#channel = channel;
+    channel.listen((frame) => {
+      if (frame.length > maxFrameBytes) {
+        for (const listener of this.#oversizeListeners) listener(frame.length, maxFrameBytes);
+        return;
+      }
+      for (const listener of this.#frameListeners) listener(frame);
+    });
+    worker.stderr.on('data', (chunk: Buffer) => this.#stderr.push(chunk));
+    worker.stdout.resume();
+    worker.on('error', (error) => this.#stderr.push(`${error.stack ?? error.message}\n`));
+    worker.on('exit', (code) => {
+      channel.close();
+      this.#exit.settle({ code, signal: null, stderrTail: this.#stderr.lines(), killed: this.#killed });
+    });
+  }
+
+  send(frame: Uint8Array): void {
+    if (!this.#exit.settled) this.#channel.send(frame);
+  }
+
+  onFrame(listener: (frame: unknown) => void): void {
+    this.#frameListeners.push(listener);
+  }
+
+  onOversize(listener: (bytes: number, limit: number) => void): void {
+    this.#oversizeListeners.push(listener);
+  }
+
+  onExit(listener: (info: ExitInfo) => void): void {
+    this.#exit.listen(listener);
+  }
+
+  kill(): void {
+    this.#killed = true;
+    void this.#worker.terminate();
+  }
+}
