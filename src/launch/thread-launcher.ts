@@ -60,7 +60,8 @@ class ThreadHost implements HostProcess {
     worker.on('error', (error) => this.#stderr.push(`${error.stack ?? error.message}\n`));
     worker.on('exit', (code) => {
       channel.close();
-      this.#exit.settle({ code, signal: null, stderrTail: this.#stderr.lines(), killed: this.#killed });
+      const stderrTail = this.#stderr.lines();
+      this.#exit.settle({ code, signal: null, stderrTail, killed: this.#killed, thread: true });
     });
   }
 

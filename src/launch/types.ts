@@ -31,6 +31,8 @@ export interface ExitInfo {
   stderrTail: string;
   /** True when the exit followed our own kill(). */
   killed: boolean;
+  /** The host was a worker thread (thread-launcher.ts), not a process. */
+  thread?: boolean;
 }
 
 /** One running child process. Frames are copied across the boundary (no transfer lists). */

@@ -34,6 +34,8 @@ export interface SupervisorDecl {
 export interface SystemDecl {
   /** Limits applied to every agent of the system. */
   limits?: Record<string, number | string>;
+  /** Isolation of every agent (default: the config's default, process). */
+  isolation?: 'process' | 'thread';
   seed?: number;
   maxBatch?: number;
   retryLimit?: number;
@@ -71,6 +73,7 @@ export function writeSystem(decl: SystemDecl, dir = tempDir()): SystemSpec {
           ...(item.init === undefined ? {} : { init: item.init }),
           ...(item.restart ? { restart: item.restart } : {}),
           ...(decl.limits ? { limits: decl.limits } : {}),
+          ...(decl.isolation ? { isolation: decl.isolation } : {}),
           ...(item.snapshotEveryTicks ? { snapshot: { everyTicks: item.snapshotEveryTicks } } : {}),
           capabilities: { sendTo: item.sendTo ?? ['*'], ...(item.models ? { models: item.models } : {}) },
         };

@@ -1,0 +1,126 @@
+// Isolation is a deployment choice, never a semantic one: the same system and seed give the same
+// trace whether each agent runs in a process of its own or in a worker thread, or a mix; and
+// faults stay with their agent in thread isolation as they do in process isolation.
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Isolation, loadSystem, type SystemSpec } from '../src/supervisor/index.js';
+import { agentModule, ROOT } from './helpers/paths.js';
+import { killAllHosts, logsOf, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
+import { watFixture } from './helpers/wat.js';
+
+afterEach(() => {
+  killAllHosts();
+  removeTempDirs();
+});
+
+const MODES: Isolation[] = ['process', 'thread'];
+const isolated = (spec: SystemSpec, pick: (index: number) => Isolation): SystemSpec => ({
+  ...spec,
+  agents: spec.agents.map((agent, index) => ({ ...agent, isolation: pick(index) })),
+});
+
+describe('the same trace in every isolation mode', () => {
+  for (const example of [
+    'hello/hello.system.yaml',
+    'ledger/ledger.system.yaml',
+    'inference/inference.system.yaml',
+  ]) {
+    it(example, async () => {
+      const spec = loadSystem(join(ROOT, 'examples', example));
+      const traces: string[] = [];
+      for (const mode of MODES) {
+        const summary = await startRun(isolated(spec, () => mode)).done;
+        expect(summary.ok, mode).toBe(true);
+        traces.push(summary.trace);
+      }
+      // A mixed system: every other agent on a thread.
+      const mixed = await startRun(isolated(spec, (index) => (index % 2 === 0 ? 'thread' : 'process'))).done;
+      traces.push(mixed.trace);
+      expect(new Set(traces).size).toBe(1);
+    }, 120_000);
+  }
+});
+
+describe('faults in thread isolation', () => {
+  it('a trap stays with its agent: retried, dead-lettered, the others finish', async () => {
+    const spec = writeSystem({
+      isolation: 'thread',
+      agents: [
+        {
+          name: 'ping',
+          module: agentModule('relay'),
+          init: 'peer=pong;start=1;limit=30;observer=picky;counter=counter',
+        },
+        {
+          name: 'pong',
+          module: agentModule('relay'),
+          init: 'peer=ping;limit=30;observer=picky;counter=counter',
+        },
+        { name: 'picky', module: agentModule('picky'), init: 'counter=counter;trapOn=13' },
+        { name: 'counter', module: agentModule('counter') },
+      ],
+    });
+    const run = startRun(spec);
+    const summary = await run.done;
+    expect(summary.ok).toBe(true);
+    expect(summary.agents.picky?.restarts).toBe(3);
+    expect(run.events.filter((event) => event.type === 'message.dead')).toHaveLength(1);
+    expect([...logsOf(run.events, 'ping'), ...logsOf(run.events, 'pong')]).toContain(
+      'relay: reached hop 30, the last one',
+    );
+  }, 60_000);
+
+  it('a killed host thread is restarted, and the run ends as a run without the kill', async () => {
+    const agents = [
+      { name: 'ping', module: agentModule('relay'), init: 'peer=pong;start=1;limit=40' },
+      { name: 'pong', module: agentModule('relay'), init: 'peer=ping;limit=40' },
+    ];
+    const plain = await startRun(writeSystem({ isolation: 'thread', agents })).done;
+    let killed = false;
+    const run = startRun(
+      writeSystem({ isolation: 'thread', agents }),
+      {},
+      ({ tick, agents: batch }, runtime) => {
+        if (!killed && tick >= 10 && batch.includes('pong')) {
+          killed = true;
+          runtime.kill('pong');
+        }
+      },
+    );
+    const summary = await run.done;
+    expect(killed).toBe(true);
+    expect(summary.agents.pong?.restarts).toBe(1);
+    expect(run.events).toContainEqual(
+      expect.objectContaining({
+        type: 'agent.crashed',
+        agent: 'pong',
+        reason: 'agent host thread terminated',
+      }),
+    );
+    // The batch pong held when it was killed is handed out again: one more delivery, same end.
+    expect(summary.delivered).toBe(plain.delivered + 1);
+    expect([...logsOf(run.events, 'ping'), ...logsOf(run.events, 'pong')]).toContain(
+      'relay: reached hop 40, the last one',
+    );
+  }, 60_000);
+
+  it('a runaway loop is stopped by fuel, the same as in a process', async () => {
+    const dir = tempDir();
+    const reasons: string[] = [];
+    for (const isolation of MODES) {
+      const spec = writeSystem({
+        isolation,
+        retryLimit: 0,
+        agents: [{ name: 'spinner', module: watFixture('infinite-loop', dir) }],
+        limits: { fuel: 200_000 },
+      });
+      const run = startRun(spec);
+      run.runtime.inject('spinner', 'go', new Uint8Array());
+      await run.done;
+      const crash = run.events.find((event) => event.type === 'agent.crashed');
+      reasons.push(crash?.type === 'agent.crashed' ? crash.reason : '');
+    }
+    expect(reasons[0]).toMatch(/^fuel exhausted/);
+    expect(reasons[1]).toBe(reasons[0]);
+  }, 60_000);
+});
