@@ -17,8 +17,11 @@ export function writeSystem(work, name, agents, scheduler = {}) {
   return loadSystem(file, { root: '/' });
 }
 
-/** Runs `ticks` ticks of `perTick` envelopes; `journal(spec)` may give a journal sink. */
-export async function routed(work, perTick, ticks, journal = () => undefined) {
+/**
+ * Runs `ticks` ticks of `perTick` envelopes; `journal(spec)` may give a journal sink; `isolation`
+ * puts both agents in processes (default) or worker threads.
+ */
+export async function routed(work, perTick, ticks, journal = () => undefined, isolation = 'process') {
   const spec = writeSystem(
     work,
     'routed',
@@ -31,8 +34,9 @@ export async function routed(work, perTick, ticks, journal = () => undefined) {
         // the largest batches short; a benchmark of routing raises them.
         limits: { maxSendsPerMessage: 1_000_000 },
         capabilities: { sendTo: ['*'] },
+        isolation,
       },
-      { name: 'sink', module: module('sink'), limits: { mailbox: 10_000_000 } },
+      { name: 'sink', module: module('sink'), limits: { mailbox: 10_000_000 }, isolation },
     ],
     { maxBatch: perTick * 2 },
   );

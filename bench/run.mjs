@@ -92,6 +92,14 @@ try {
       `troupe routed, ${fmt(perTick)} envelopes per tick (${ticks} ticks): ${fmt(rate)} envelopes/s = ${(rate / baseline).toFixed(1)}x naive`,
     );
   }
+  for (const perTick of [1000, 4000]) {
+    const ticks = Math.ceil(2_000_000 / perTick);
+    const process = await routed(work, perTick, ticks);
+    const thread = await routed(work, perTick, ticks, undefined, 'thread');
+    console.log(
+      `isolation, ${fmt(perTick)} envelopes per tick: thread ${fmt(thread)} envelopes/s = ${(thread / process).toFixed(2)}x process (${fmt(process)})`,
+    );
+  }
   const single = await spawnToReady(1);
   console.log(`spawn to ready, 1 agent: ${single.median.toFixed(0)} ms`);
   const spawn = await spawnToReady(8);

@@ -1,6 +1,6 @@
 // Isolation is a deployment choice, never a semantic one: the same system and seed give the same
-// trace whether each agent runs in a process of its own or in a worker thread, or a mix; and
-// faults stay with their agent in thread isolation as they do in process isolation.
+// trace whether each agent runs in a process of its own, in a worker thread of its own, with
+// others on a shared pool thread, or a mix; and faults stay with their agent in every mode.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Isolation, loadSystem, type SystemSpec } from '../src/supervisor/index.js';
@@ -13,7 +13,7 @@ afterEach(() => {
   removeTempDirs();
 });
 
-const MODES: Isolation[] = ['process', 'thread'];
+const MODES: Isolation[] = ['process', 'thread', 'shared'];
 const isolated = (spec: SystemSpec, pick: (index: number) => Isolation): SystemSpec => ({
   ...spec,
   agents: spec.agents.map((agent, index) => ({ ...agent, isolation: pick(index) })),
@@ -33,18 +33,18 @@ describe('the same trace in every isolation mode', () => {
         expect(summary.ok, mode).toBe(true);
         traces.push(summary.trace);
       }
-      // A mixed system: every other agent on a thread.
-      const mixed = await startRun(isolated(spec, (index) => (index % 2 === 0 ? 'thread' : 'process'))).done;
+      // A mixed system: the agents spread over the three modes.
+      const mixed = await startRun(isolated(spec, (index) => MODES[index % 3] as Isolation)).done;
       traces.push(mixed.trace);
       expect(new Set(traces).size).toBe(1);
     }, 120_000);
   }
 });
 
-describe('faults in thread isolation', () => {
+describe.each(['thread', 'shared'] as const)('faults in %s isolation', (isolation) => {
   it('a trap stays with its agent: retried, dead-lettered, the others finish', async () => {
     const spec = writeSystem({
-      isolation: 'thread',
+      isolation,
       agents: [
         {
           name: 'ping',
@@ -107,9 +107,9 @@ describe('faults in thread isolation', () => {
   it('a runaway loop is stopped by fuel, the same as in a process', async () => {
     const dir = tempDir();
     const reasons: string[] = [];
-    for (const isolation of MODES) {
+    for (const mode of ['process', isolation] as const) {
       const spec = writeSystem({
-        isolation,
+        isolation: mode,
         retryLimit: 0,
         agents: [{ name: 'spinner', module: watFixture('infinite-loop', dir) }],
         limits: { fuel: 200_000 },

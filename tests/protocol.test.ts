@@ -1,6 +1,13 @@
 // Frames: round trips, and a fuzz of random and mutated bytes that must be refused, never thrown.
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, encodeCommand, encodeFrame, envelopeId, errorText } from '../src/protocol/index.js';
+import {
+  decodeFrame,
+  encodeCommand,
+  encodeFrame,
+  envelopeId,
+  errorText,
+  peekFrame,
+} from '../src/protocol/index.js';
 
 /** A small deterministic generator, so a failing fuzz case can be reproduced. */
 function generator(seed: number) {
@@ -102,5 +109,35 @@ describe('errorText', () => {
     expect(errorText(null)).toBe('an error without a message (null was thrown)');
     expect(errorText(42)).toBe('a non-Error value was thrown: 42');
     expect(errorText({ code: 7 })).toBe('a non-Error value was thrown: {"code":7}');
+  });
+});
+
+describe('peekFrame', () => {
+  it('reads the agent and the command of a frame without decoding it', () => {
+    const name = 'agent-with-a-long-name-'.repeat(6);
+    expect(peekFrame(encodeCommand({ agent: name, load: { modulePath: '/m.wasm' } }))).toEqual({
+      agent: name,
+      command: 'load',
+    });
+    expect(peekFrame(encodeCommand({ agent: 'a', deliver: { tick: 3, envelopes: [] } }))).toEqual({
+      agent: 'a',
+      command: 'deliver',
+    });
+    expect(peekFrame(encodeCommand({ agent: 'a', stop: { reason: 'x' } }))).toEqual({
+      agent: 'a',
+      command: 'stop',
+    });
+    expect(peekFrame(encodeFrame({ events: [{ agent: 'é', log: { level: 1, text: 't' } }] }))).toEqual({
+      agent: 'é',
+    });
+  });
+
+  it('gives up on bytes that are not a frame of ours, never throwing', () => {
+    const random = generator(11);
+    for (let i = 0; i < 2000; i++) {
+      const bytes = Uint8Array.from({ length: Math.floor(random() * 40) }, () => Math.floor(random() * 256));
+      expect(() => peekFrame(bytes)).not.toThrow();
+    }
+    expect(peekFrame(new Uint8Array([0x0a, 0x05, 0x0a, 0x09]))).toBeUndefined();
   });
 });

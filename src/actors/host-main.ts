@@ -1,6 +1,6 @@
 // Agent host process entry: wiring only. Started by a launcher; serves the agents it is told to load.
 import { readFile } from 'node:fs/promises';
-import { connectToParent } from '../launch/index.js';
+import { connectToParent, staysUpWhenIdle } from '../launch/index.js';
 import { decodeFrame, encodeFrame } from '../protocol/index.js';
 import { AgentHost } from './agent-host.js';
 import { testDelay } from './test-delay.js';
@@ -9,7 +9,10 @@ const channel = connectToParent();
 const host = new AgentHost({
   readModule: (path) => readFile(path),
   emit: (events) => channel.send(encodeFrame({ events })),
-  onIdleStop: () => setImmediate(() => process.exit(0)),
+  // A host with no agent left exits, unless it is a thread of the shared pool (which ends it).
+  onIdleStop: () => {
+    if (!staysUpWhenIdle()) setImmediate(() => process.exit(0));
+  },
 });
 
 let queue: Promise<void> = Promise.resolve();

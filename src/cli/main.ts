@@ -19,7 +19,7 @@ import { UsageError } from './usage-error.js';
 import { validateCommand } from './validate-command.js';
 
 const USAGE = `usage:
-  troupe run <system.yaml> [--seed N] [--isolation process|thread] [--max-ticks N] [--until-idle] [--json]
+  troupe run <system.yaml> [--seed N] [--isolation process|thread|shared] [--max-ticks N] [--until-idle] [--json]
             [--control] [--root DIR]
             [--journal FILE [--journal-sync tick|interval|none] [--resume [--force]]]
             [--dashboard [--port N]]
@@ -138,8 +138,8 @@ function version(): string {
 
 function isolationFlag(value: string | undefined): Isolation | undefined {
   if (value === undefined) return undefined;
-  if (value === 'process' || value === 'thread') return value;
-  throw new UsageError(`--isolation must be process or thread (got "${value}")`);
+  if (value === 'process' || value === 'thread' || value === 'shared') return value;
+  throw new UsageError(`--isolation must be process, thread or shared (got "${value}")`);
 }
 
 function syncPolicy(value: string | undefined): SyncPolicy {

@@ -21,9 +21,16 @@ interface ParentPort {
 /** What the supervisor may send in one frame (a batch of the largest envelopes, a module load). */
 const MAX_FRAME_FROM_PARENT = 1024 * 1024 * 1024;
 
-/** What the thread launcher gives a host thread: its two rings (thread-launcher.ts). */
+/** What the thread launchers give a host thread: its two rings (thread-launcher.ts). */
 export interface ThreadChannelData {
   troupeRings: { toHost: SharedArrayBuffer; toSupervisor: SharedArrayBuffer };
+  /** A thread of the shared pool: it serves agents until the pool ends it, even while it has none. */
+  pooled?: boolean;
+}
+
+/** Whether this host stays up with no agent to serve (a pool thread), instead of exiting. */
+export function staysUpWhenIdle(): boolean {
+  return !isMainThread && (workerData as Partial<ThreadChannelData> | null)?.pooled === true;
 }
 
 export function connectToParent(): ParentChannel {

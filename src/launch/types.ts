@@ -54,4 +54,6 @@ export interface HostProcess {
 export interface Launcher {
   readonly backend: Backend;
   spawn(options: SpawnOptions): HostProcess;
+  /** Ends what the launcher keeps running between hosts (a thread pool), once the system stopped. */
+  close?(): void;
 }

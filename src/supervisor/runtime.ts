@@ -3,11 +3,17 @@
 import { createHash, type Hash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { agentSeed, LOG_LEVELS } from '../actors/index.js';
-import { type ExitInfo, type HostProcess, type Launcher, ThreadLauncher } from '../launch/index.js';
+import {
+  type ExitInfo,
+  type HostProcess,
+  type Launcher,
+  SharedPoolLauncher,
+  ThreadLauncher,
+} from '../launch/index.js';
 import { type Envelope, encodeCommand, errorText, type HostEvent, type Output } from '../protocol/index.js';
 import { AgentSlot } from './agent-slot.js';
 import { type Clock, systemClock } from './clock.js';
-import type { SystemSpec } from './config/index.js';
+import type { Isolation, SystemSpec } from './config/index.js';
 import { DeadLetterLog } from './dead-letter-log.js';
 import type { AgentStatus, RunSummary, RuntimeEvent } from './events.js';
 import { describeExit } from './exit-reason.js';
@@ -33,6 +39,8 @@ export interface RuntimeOptions {
   launcher: Launcher;
   /** Starts the hosts of agents with `isolation: thread`. Default: worker threads of this process. */
   threadLauncher?: Launcher;
+  /** Hosts agents with `isolation: shared`. Default: a pool of worker threads, one per core. */
+  sharedLauncher?: Launcher;
   /** Built agent host entry (dist/actors/host-main.js). */
   hostEntry: string;
   /** Built GPU host entry. Default: dist/gpu/gpu-host-main.js beside this module. */
@@ -78,6 +86,7 @@ export class Runtime {
   readonly #spec: SystemSpec;
   readonly #options: RuntimeOptions;
   #threads: Launcher | undefined;
+  #pool: Launcher | undefined;
   readonly #clock: Clock;
   readonly #scheduler: Scheduler;
   readonly #modules: ModuleCache;
@@ -315,6 +324,14 @@ export class Runtime {
     this.#pump();
   }
 
+  #launcherFor(isolation: Isolation): Launcher {
+    if (isolation === 'thread')
+      return (this.#threads ??= this.#options.threadLauncher ?? new ThreadLauncher());
+    if (isolation === 'shared')
+      return (this.#pool ??= this.#options.sharedLauncher ?? new SharedPoolLauncher());
+    return this.#options.launcher;
+  }
+
   /** Starts a host for the agent as soon as the start gate has room (its timeout starts then). */
   #spawn(slot: AgentSlot): void {
     this.#gate.request(slot, (next) => this.#fork(next));
@@ -328,10 +345,7 @@ export class Runtime {
       return;
     }
     const directory = this.#modules.directory;
-    const launcher =
-      slot.spec.isolation === 'thread'
-        ? (this.#threads ??= this.#options.threadLauncher ?? new ThreadLauncher())
-        : this.#options.launcher;
+    const launcher = this.#launcherFor(slot.spec.isolation);
     const host = launcher.spawn({
       entry: this.#options.hostEntry,
       name: slot.name,
@@ -763,6 +777,8 @@ export class Runtime {
     });
     if (gpu) summary.models = gpu.models();
     for (const slot of this.#slots.values()) slot.actor.stop();
+    this.#threads?.close?.();
+    this.#pool?.close?.();
     this.#bridge.close();
     this.#summary = summary;
     const { ticks, delivered, trace } = summary;

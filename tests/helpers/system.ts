@@ -35,7 +35,7 @@ export interface SystemDecl {
   /** Limits applied to every agent of the system. */
   limits?: Record<string, number | string>;
   /** Isolation of every agent (default: the config's default, process). */
-  isolation?: 'process' | 'thread';
+  isolation?: 'process' | 'thread' | 'shared';
   seed?: number;
   maxBatch?: number;
   retryLimit?: number;

@@ -126,10 +126,10 @@ const actorProperties = {
     },
   },
   isolation: {
-    enum: ['process', 'thread'],
+    enum: ['process', 'thread', 'shared'],
     default: DEFAULTS.isolation,
     description:
-      'process: the agent runs in its own host process; thread: in its own worker thread of the supervisor, frames through shared-memory rings.',
+      'process: the agent runs in its own host process; thread: in its own worker thread of the supervisor, frames through shared-memory rings; shared: with many other agents (each its own WASM instance) on a pool of worker threads, one per core.',
   },
 } as const;
 

@@ -34,8 +34,8 @@ export interface AgentLimits {
   readonly watchdogMs: number;
 }
 
-/** Where an agent's host runs: its own process, or a worker thread of the supervisor. */
-export type Isolation = 'process' | 'thread';
+/** Where an agent's host runs: its own process, its own worker thread, or a shared pool thread. */
+export type Isolation = 'process' | 'thread' | 'shared';
 
 export interface AgentSpec {
   readonly name: string;

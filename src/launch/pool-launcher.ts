@@ -1,0 +1,182 @@
+// Shared backend (`isolation: shared`): many agents, each its own WASM instance, on a pool of
+// worker threads (one per core). Each agent still looks like a host of its own to the supervisor:
+// its frames go to its thread's rings, and frames back are routed by the agent they name (read
+// with peekFrame, not decoded). A stop unloads the agent from its thread; a kill ends the thread
+// (a runaway agent blocks its thread, so nothing less is sure to stop it), and every agent on it
+// exits and is restarted by its supervisor. Threads stay up while empty; close() ends them.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { peekFrame } from '../protocol/index.js';
+import type { ThreadChannelData } from './child-channel.js';
+import { ExitReport } from './exit-report.js';
+import { hostEnvironment } from './host-env.js';
+import { RingChannel } from './ring-channel.js';
+import { SharedRing } from './shared-ring.js';
+import { StderrTail } from './stderr-tail.js';
+import type { ExitInfo, HostProcess, Launcher, SpawnOptions } from './types.js';
+
+const RING_BYTES = 4 << 20;
+/** A pool thread's V8 heap cap in MiB (agents' WASM memories are apart from it). */
+const HEAP_MB = 1024;
+
+export class SharedPoolLauncher implements Launcher {
+  readonly backend = 'node' as const;
+  readonly #size: number;
+  readonly #threads: Array<PoolThread | undefined>;
+  #next = 0;
+
+  constructor(size = availableParallelism()) {
+    this.#size = Math.max(1, size);
+    this.#threads = new Array(this.#size).fill(undefined);
+  }
+
+  /** Ends every thread of the pool (the system has stopped). */
+  close(): void {
+    for (const thread of this.#threads) thread?.end('the pool was closed');
+  }
+
+  spawn(options: SpawnOptions): HostProcess {
+    const index = this.#next++ % this.#size;
+    let thread = this.#threads[index];
+    if (!thread || thread.exited) {
+      thread = new PoolThread(options, () => {
+        if (this.#threads[index] === thread) this.#threads[index] = undefined;
+      });
+      this.#threads[index] = thread;
+    }
+    return thread.host(options.name, options.maxFrameBytes);
+  }
+}
+
+class PoolThread {
+  readonly #worker: Worker;
+  readonly #channel: RingChannel;
+  readonly #stderr = new StderrTail();
+  readonly #hosts = new Map<string, PooledHost>();
+  #exited = false;
+  #endedFor: string | undefined;
+
+  constructor(options: SpawnOptions, onExit: () => void) {
+    const toHost = SharedRing.create(RING_BYTES).buffer;
+    const toSupervisor = SharedRing.create(RING_BYTES).buffer;
+    const workerData: ThreadChannelData = { troupeRings: { toHost, toSupervisor }, pooled: true };
+    this.#worker = new Worker(options.entry, {
+      workerData,
+      env: hostEnvironment(process.env, { name: 'shared', extra: options.env }),
+      stdout: true,
+      stderr: true,
+      resourceLimits: { maxOldGenerationSizeMb: HEAP_MB },
+      name: 'troupe shared host',
+    });
+    this.#channel = new RingChannel(toHost, toSupervisor, this.#worker);
+    this.#channel.listen((frame) => {
+      const agent = peekFrame(frame)?.agent;
+      const host = agent === undefined ? undefined : this.#hosts.get(agent);
+      // A frame that names no agent of ours: a broken thread; every agent on it is ended.
+      if (host) host.frame(frame);
+      else if (!this.#exited) this.end(`sent a frame for no agent it hosts (${agent ?? 'unreadable'})`);
+    });
+    this.#worker.stderr.on('data', (chunk: Buffer) => this.#stderr.push(chunk));
+    this.#worker.stdout.resume();
+    this.#worker.on('error', (error) => this.#stderr.push(`${error.stack ?? error.message}\n`));
+    this.#worker.on('exit', (code) => {
+      this.#exited = true;
+      this.#channel.close();
+      onExit();
+      const tail = this.#stderr.lines();
+      for (const host of [...this.#hosts.values()]) {
+        const why =
+          this.#endedFor && this.#endedFor !== host.name
+            ? `its shared thread was ended: ${this.#endedFor}`
+            : tail;
+        host.exited({ code, signal: null, stderrTail: why, killed: host.killed, thread: true });
+      }
+      this.#hosts.clear();
+    });
+  }
+
+  get exited(): boolean {
+    return this.#exited;
+  }
+
+  host(name: string, maxFrameBytes = Number.POSITIVE_INFINITY): PooledHost {
+    const host = new PooledHost(name, this, maxFrameBytes);
+    this.#hosts.set(name, host);
+    return host;
+  }
+
+  send(frame: Uint8Array): void {
+    if (!this.#exited) this.#channel.send(frame);
+  }
+
+  /** The agent was unloaded: it no longer has a host here. */
+  forget(host: PooledHost): void {
+    if (this.#hosts.get(host.name) === host) this.#hosts.delete(host.name);
+  }
+
+  /** Ends the thread and so every agent on it. */
+  end(why: string): void {
+    this.#endedFor ??= why;
+    void this.#worker.terminate();
+  }
+}
+
+class PooledHost implements HostProcess {
+  readonly pid = undefined;
+  readonly name: string;
+  readonly #thread: PoolThread;
+  readonly #maxFrameBytes: number;
+  readonly #exit = new ExitReport();
+  readonly #frameListeners: Array<(frame: unknown) => void> = [];
+  readonly #oversizeListeners: Array<(bytes: number, limit: number) => void> = [];
+  killed = false;
+
+  constructor(name: string, thread: PoolThread, maxFrameBytes: number) {
+    this.name = name;
+    this.#thread = thread;
+    this.#maxFrameBytes = maxFrameBytes;
+  }
+
+  frame(frame: Uint8Array): void {
+    if (this.#exit.settled) return;
+    if (frame.length > this.#maxFrameBytes) {
+      for (const listener of this.#oversizeListeners) listener(frame.length, this.#maxFrameBytes);
+      return;
+    }
+    for (const listener of this.#frameListeners) listener(frame);
+  }
+
+  exited(info: ExitInfo): void {
+    this.#exit.settle(info);
+  }
+
+  send(frame: Uint8Array): void {
+    if (this.#exit.settled) return;
+    this.#thread.send(frame);
+    // A stopped agent's host has exited, as a process would once it has no agent to serve.
+    if (peekFrame(frame)?.command === 'stop') {
+      this.#thread.forget(this);
+      setImmediate(() =>
+        this.#exit.settle({ code: 0, signal: null, stderrTail: '', killed: false, thread: true }),
+      );
+    }
+  }
+
+  onFrame(listener: (frame: unknown) => void): void {
+    this.#frameListeners.push(listener);
+  }
+
+  onOversize(listener: (bytes: number, limit: number) => void): void {
+    this.#oversizeListeners.push(listener);
+  }
+
+  onExit(listener: (info: ExitInfo) => void): void {
+    this.#exit.listen(listener);
+  }
+
+  kill(): void {
+    if (this.#exit.settled) return;
+    this.killed = true;
+    this.#thread.end(`"${this.name}" was killed`);
+  }
+}
