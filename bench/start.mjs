@@ -1,6 +1,7 @@
 // Start storms: time from start to every agent running, and the peak memory of all Troupe
 // processes (supervisor and hosts: summed RSS, which counts shared pages once per process, and
-// summed PSS, which shares them out), for 100 and 500 agents in process isolation.
+// summed PSS, which shares them out), for 100 and 500 agents in process isolation and 1,000 and
+// 10,000 in shared isolation (one process: the supervisor and its pool threads).
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,11 +23,11 @@ function memory(pid) {
   }
 }
 
-export async function startStorm(work, count) {
+export async function startStorm(work, count, isolation = 'process') {
   const spec = writeSystem(
     work,
     `storm-${count}`,
-    Array.from({ length: count }, (_, i) => ({ name: `echo-${i}`, module: echo })),
+    Array.from({ length: count }, (_, i) => ({ name: `echo-${i}`, module: echo, isolation })),
   );
   const pids = new Set([process.pid]);
   let running = 0;
@@ -65,10 +66,15 @@ export async function startStorm(work, count) {
 
 export async function run(work) {
   const gib = (bytes) => (bytes / 2 ** 30).toFixed(2);
-  for (const count of [100, 500]) {
-    const { seconds, peak } = await startStorm(work, count);
+  for (const [count, isolation] of [
+    [100, 'process'],
+    [500, 'process'],
+    [1000, 'shared'],
+    [10000, 'shared'],
+  ]) {
+    const { seconds, peak } = await startStorm(work, count, isolation);
     console.log(
-      `start storm, ${count} agents (process isolation): all running in ${seconds.toFixed(1)} s; peak memory of all processes: RSS ${gib(peak.rss)} GiB, PSS ${gib(peak.pss)} GiB`,
+      `start storm, ${count} agents (${isolation} isolation): all running in ${seconds.toFixed(1)} s; peak memory of all processes: RSS ${gib(peak.rss)} GiB, PSS ${gib(peak.pss)} GiB`,
     );
   }
 }

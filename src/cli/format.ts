@@ -65,9 +65,26 @@ export function formatModels(models: readonly ModelStatus[]): string[] {
   });
 }
 
+/** Past this many agents, the summary counts states and lists only the agents that crashed. */
+export const LARGE_SYSTEM = 50;
+
 function formatSummary(summary: RunSummary): string {
-  const names = Object.keys(summary.agents);
+  const all = Object.keys(summary.agents);
+  const crashed = all.filter(
+    (name) => (summary.agents[name]?.restarts ?? 0) > 0 || summary.agents[name]?.lastCrash,
+  );
+  const names = all.length > LARGE_SYSTEM ? crashed.slice(0, 20) : all;
   const width = Math.max(5, ...names.map((name) => name.length));
+  const states = new Map<string, number>();
+  for (const agent of Object.values(summary.agents))
+    states.set(agent.state, (states.get(agent.state) ?? 0) + 1);
+  const counts = [...states].map(([state, count]) => `${count} ${state}`).join(', ');
+  const large =
+    all.length > LARGE_SYSTEM
+      ? [
+          `  ${all.length} agents: ${counts}; ${crashed.length} crashed at least once${crashed.length > names.length ? ` (the first ${names.length} below)` : ''}`,
+        ]
+      : [];
   const rows = names.map((name) => {
     const agent = summary.agents[name];
     if (!agent) return '';
@@ -77,7 +94,12 @@ function formatSummary(summary: RunSummary): string {
   return [
     '',
     `${summary.ok ? 'run ended' : 'run FAILED'}: ${summary.reason}`,
-    `  ${'agent'.padEnd(width)}  ${'state'.padEnd(10)} ${'delivered'.padStart(9)}  ${'restarts'.padStart(8)}`,
+    ...large,
+    ...(names.length === 0
+      ? []
+      : [
+          `  ${'agent'.padEnd(width)}  ${'state'.padEnd(10)} ${'delivered'.padStart(9)}  ${'restarts'.padStart(8)}`,
+        ]),
     ...rows,
     ...formatModels(summary.models ?? []),
     `  ticks ${summary.ticks}, envelopes delivered ${summary.delivered}, dead letters ${summary.deadLetters}, rejected frames ${summary.rejectedFrames}`,

@@ -1,16 +1,20 @@
 // What `troupe run` prints and how it stops: shared by plain runs and dashboard runs.
 import { fileURLToPath } from 'node:url';
 import type { RuntimeEvent, SystemSpec } from '../supervisor/index.js';
-import { formatEvent } from './format.js';
+import { formatEvent, LARGE_SYSTEM } from './format.js';
 
 export const HOST_ENTRY = fileURLToPath(new URL('../actors/host-main.js', import.meta.url));
 
 /** Prints runtime events, as readable lines or JSON objects. */
 export function eventPrinter(spec: SystemSpec, json: boolean): (event: RuntimeEvent) => void {
   const width = Math.max(...spec.agents.map((agent) => agent.name.length));
+  // In a large system the lifecycle of every agent would drown the rest on a terminal; crashes,
+  // logs and the summary still show (and --json has everything).
+  const quiet = !json && spec.agents.length > LARGE_SYSTEM;
   return (event) => {
     // Per-tick events feed the dashboard; on a terminal they would drown everything else.
     if (event.type === 'tick') return;
+    if (quiet && (event.type === 'agent.state' || event.type === 'agent.spawned')) return;
     const line = json ? JSON.stringify(jsonEvent(event)) : formatEvent(event, width);
     if (line !== undefined) process.stdout.write(`${line}\n`);
   };
