@@ -9,6 +9,8 @@ const TAIL = 1; // bytes read so far (u32, wraps): the consumer's
 const DATA_SEQ = 2; // bumped by the producer after each publish: the consumer waits on it
 const SPACE_SEQ = 3; // bumped by the consumer after each read: a producer waits on it when full
 const CLOSED = 4; // 1 once either side closed the ring
+const DATA_WAITERS = 5; // consumers waiting on DATA_SEQ: the producer notifies only when one is
+const SPACE_WAITERS = 6; // producers waiting on SPACE_SEQ
 const HEADER_BYTES = 64;
 /** Each frame is a u32 length, then the bytes, padded to 4 bytes so a length never wraps. */
 const LENGTH_BYTES = 4;
@@ -80,7 +82,8 @@ export class SharedRing {
     // The store publishes the bytes written above (Atomics order them before it).
     Atomics.store(this.#header, HEAD, (head + size) | 0);
     Atomics.add(this.#header, DATA_SEQ, 1);
-    Atomics.notify(this.#header, DATA_SEQ);
+    // A wake-up costs a system call; skip it when nobody waits (see #wait for why this is safe).
+    if (Atomics.load(this.#header, DATA_WAITERS) > 0) Atomics.notify(this.#header, DATA_SEQ);
     return true;
   }
 
@@ -94,42 +97,30 @@ export class SharedRing {
     const frame = this.#copyOut((at + LENGTH_BYTES) & (this.capacity - 1), length);
     Atomics.store(this.#header, TAIL, (tail + LENGTH_BYTES + padded(length)) | 0);
     Atomics.add(this.#header, SPACE_SEQ, 1);
-    Atomics.notify(this.#header, SPACE_SEQ);
+    if (Atomics.load(this.#header, SPACE_WAITERS) > 0) Atomics.notify(this.#header, SPACE_SEQ);
     return frame;
   }
 
   /** Consumer, on a thread that may block: waits until a frame is there (or the ring closes). */
   waitForData(timeoutMs = Number.POSITIVE_INFINITY): WaitResult {
-    return this.#wait(DATA_SEQ, () => this.used > 0, timeoutMs);
+    return this.#wait(DATA_SEQ, DATA_WAITERS, () => this.used > 0, timeoutMs);
   }
 
   /** Producer, on a thread that may block: waits until `bytes` more fit. */
   waitForSpace(bytes: number, timeoutMs = Number.POSITIVE_INFINITY): WaitResult {
     const size = LENGTH_BYTES + padded(bytes);
-    return this.#wait(SPACE_SEQ, () => this.capacity - this.used >= size, timeoutMs);
+    return this.#wait(SPACE_SEQ, SPACE_WAITERS, () => this.capacity - this.used >= size, timeoutMs);
   }
 
   /** Consumer on the event loop (never blocks it): resolves when a frame is there or it closes. */
   async dataAvailable(): Promise<'ok' | 'closed'> {
-    for (;;) {
-      const seen = Atomics.load(this.#header, DATA_SEQ);
-      if (this.used > 0) return 'ok';
-      if (this.closed) return 'closed';
-      const waiting = waitAsync(this.#header, DATA_SEQ, seen);
-      if (waiting.async) await waiting.value;
-    }
+    return this.#waitAsync(DATA_SEQ, DATA_WAITERS, () => this.used > 0);
   }
 
   /** Producer on the event loop: resolves when `bytes` more fit, or the ring closes. */
   async spaceAvailable(bytes: number): Promise<'ok' | 'closed'> {
     const size = LENGTH_BYTES + padded(bytes);
-    for (;;) {
-      const seen = Atomics.load(this.#header, SPACE_SEQ);
-      if (this.capacity - this.used >= size) return 'ok';
-      if (this.closed) return 'closed';
-      const waiting = waitAsync(this.#header, SPACE_SEQ, seen);
-      if (waiting.async) await waiting.value;
-    }
+    return this.#waitAsync(SPACE_SEQ, SPACE_WAITERS, () => this.capacity - this.used >= size);
   }
 
   /** Either side: no more frames; a waiting side wakes up and sees `closed`. */
@@ -141,17 +132,41 @@ export class SharedRing {
     Atomics.notify(this.#header, SPACE_SEQ);
   }
 
-  #wait(slot: number, ready: () => boolean, timeoutMs: number): WaitResult {
+  /**
+   * Waits on a sequence word. The waiter count goes up before the sequence is read and the
+   * condition checked; the other side bumps the sequence before it reads the count. With all of
+   * these sequentially consistent, either the other side sees the waiter (and notifies) or this
+   * side sees the new sequence (and does not sleep): no wake-up is lost.
+   */
+  #wait(slot: number, waiters: number, ready: () => boolean, timeoutMs: number): WaitResult {
     const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      // Read the sequence before the condition: a publish in between changes it, so the wait
-      // below returns at once instead of sleeping through the wake-up.
-      const seen = Atomics.load(this.#header, slot);
-      if (ready()) return 'ok';
-      if (this.closed) return 'closed';
-      const left = deadline - performance.now();
-      if (left <= 0) return 'timed-out';
-      Atomics.wait(this.#header, slot, seen, left);
+    Atomics.add(this.#header, waiters, 1);
+    try {
+      for (;;) {
+        const seen = Atomics.load(this.#header, slot);
+        if (ready()) return 'ok';
+        if (this.closed) return 'closed';
+        const left = deadline - performance.now();
+        if (left <= 0) return 'timed-out';
+        Atomics.wait(this.#header, slot, seen, left);
+      }
+    } finally {
+      Atomics.sub(this.#header, waiters, 1);
+    }
+  }
+
+  async #waitAsync(slot: number, waiters: number, ready: () => boolean): Promise<'ok' | 'closed'> {
+    Atomics.add(this.#header, waiters, 1);
+    try {
+      for (;;) {
+        const seen = Atomics.load(this.#header, slot);
+        if (ready()) return 'ok';
+        if (this.closed) return 'closed';
+        const waiting = waitAsync(this.#header, slot, seen);
+        if (waiting.async) await waiting.value;
+      }
+    } finally {
+      Atomics.sub(this.#header, waiters, 1);
     }
   }
 

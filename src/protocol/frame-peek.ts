@@ -28,11 +28,16 @@ export function peekFrame(bytes: Uint8Array): FramePeek | undefined {
   if (end > bytes.length || varint(bytes, reader) !== 0x0a) return undefined;
   const nameLength = varint(bytes, reader);
   if (nameLength === undefined || reader.at + nameLength > end) return undefined;
+  const name = bytes.subarray(reader.at, reader.at + nameLength);
   let agent: string;
-  try {
-    agent = decoder.decode(bytes.subarray(reader.at, reader.at + nameLength));
-  } catch {
-    return undefined;
+  // Agent names are ASCII (config NAME_PATTERN): the common case needs no UTF-8 decoder.
+  if (name.every((byte) => byte < 0x80)) agent = String.fromCharCode(...name);
+  else {
+    try {
+      agent = decoder.decode(name);
+    } catch {
+      return undefined;
+    }
   }
   reader.at += nameLength;
   if (outer === 0x12) return { agent };
