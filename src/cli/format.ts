@@ -9,6 +9,8 @@ export function formatEvent(event: RuntimeEvent, width: number): string | undefi
       return `troupe: running "${event.system}": ${event.agents.length} agents, seed ${event.seed}, ${event.backend} backend`;
     case 'agent.spawned':
       return `       ${event.agent.padEnd(width)} host process started (pid ${event.pid ?? '?'})`;
+    case 'host.spare':
+      return undefined;
     case 'agent.state':
       return `${who(event.agent, event.tick)} ${event.state === 'backoff' ? 'waits to restart (backoff)' : `is ${event.state}`}`;
     case 'agent.crashed':

@@ -5,6 +5,8 @@ import type { LifecycleState } from './lifecycle-machine.js';
 export type RuntimeEvent =
   | { type: 'run.start'; system: string; agents: string[]; seed: number; backend: string }
   | { type: 'agent.spawned'; agent: string; pid: number | undefined }
+  /** A host process was started ahead of need (a warm spare); an agent's restart will take it. */
+  | { type: 'host.spare'; pid: number | undefined }
   | { type: 'agent.state'; agent: string; state: LifecycleState; tick: number }
   | { type: 'agent.crashed'; agent: string; reason: string; tick: number; restarts: number }
   | { type: 'agent.log'; agent: string; level: string; text: string; tick: number }

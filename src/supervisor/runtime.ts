@@ -8,6 +8,7 @@ import {
   type HostProcess,
   type Launcher,
   SharedPoolLauncher,
+  type SpawnOptions,
   ThreadLauncher,
 } from '../launch/index.js';
 import { type Envelope, encodeCommand, errorText, type HostEvent, type Output } from '../protocol/index.js';
@@ -24,6 +25,7 @@ import { defaultModuleCacheDir, ModuleCache } from './module-cache.js';
 import { summarize, undeliveredReport } from './run-report.js';
 import { type DeadLetter, EXTERNAL, Scheduler, type TickPlan } from './scheduler.js';
 import { MemorySnapshotStore, type SnapshotStore } from './snapshot-store.js';
+import { SpareHost } from './spare-host.js';
 import { StartGate } from './start-gate.js';
 import {
   type ChildExit,
@@ -50,6 +52,8 @@ export interface RuntimeOptions {
   maxTicks?: number;
   /** Stop as soon as no agent has mail and none is starting. */
   untilIdle?: boolean;
+  /** Keep one agent host process started ahead of need, for fast restarts. Default true. */
+  warmSpare?: boolean;
   /** Host starts (fork to ready) in flight at once. Default: one per core, at least 2. */
   startConcurrency?: number;
   /** How long a host start (fork to ready) may take, counted from its own fork. Default 60 s. */
@@ -86,6 +90,9 @@ export class Runtime {
   readonly #spec: SystemSpec;
   readonly #options: RuntimeOptions;
   #threads: Launcher | undefined;
+  /** A process host started ahead of need (spare-host.ts); none without process agents. */
+  readonly #spare: SpareHost | undefined;
+  #systemStarted = false;
   #pool: Launcher | undefined;
   readonly #clock: Clock;
   readonly #scheduler: Scheduler;
@@ -124,6 +131,14 @@ export class Runtime {
     this.#clock = options.clock ?? systemClock;
     this.#scheduler = new Scheduler(spec.agents, { ...spec.scheduler, models: spec.models });
     this.#gate = new StartGate(options.startConcurrency ?? START_CONCURRENCY);
+    if ((options.warmSpare ?? true) && spec.agents.some((agent) => agent.isolation === 'process')) {
+      const maxFrameBytes = Math.max(...spec.agents.map((agent) => hostFrameLimit(agent.limits)));
+      this.#spare = new SpareHost(() => {
+        const host = options.launcher.spawn({ ...this.#hostOptions(), name: 'spare', maxFrameBytes });
+        this.#emit({ type: 'host.spare', pid: host.pid });
+        return host;
+      });
+    }
     this.#modules = new ModuleCache(options.cacheDir ?? defaultModuleCacheDir(), (text) =>
       this.#emit({ type: 'system.warning', text }),
     );
@@ -324,6 +339,17 @@ export class Runtime {
     this.#pump();
   }
 
+  /** What every agent host is started with (a spare is started before its agent is known). */
+  #hostOptions(): Omit<SpawnOptions, 'name'> {
+    const directory = this.#modules.directory;
+    return {
+      entry: this.#options.hostEntry,
+      env: this.#options.hostEnv,
+      // An agent host reads its own code and the metered modules, nothing else.
+      readPaths: directory ? [directory] : [],
+    };
+  }
+
   #launcherFor(isolation: Isolation): Launcher {
     if (isolation === 'thread')
       return (this.#threads ??= this.#options.threadLauncher ?? new ThreadLauncher());
@@ -344,16 +370,14 @@ export class Runtime {
       this.#pump();
       return;
     }
-    const directory = this.#modules.directory;
-    const launcher = this.#launcherFor(slot.spec.isolation);
-    const host = launcher.spawn({
-      entry: this.#options.hostEntry,
-      name: slot.name,
-      env: this.#options.hostEnv,
-      // An agent host reads its own code and the metered modules, nothing else.
-      readPaths: directory ? [directory] : [],
-      maxFrameBytes: hostFrameLimit(slot.spec.limits),
-    });
+    const inProcess = slot.spec.isolation === 'process';
+    const host =
+      (inProcess ? this.#spare?.take() : undefined) ??
+      this.#launcherFor(slot.spec.isolation).spawn({
+        ...this.#hostOptions(),
+        name: slot.name,
+        maxFrameBytes: hostFrameLimit(slot.spec.limits),
+      });
     slot.host = host;
     slot.faultReason = undefined;
     slot.stalled = false;
@@ -364,6 +388,9 @@ export class Runtime {
     host.onExit((info) => this.#onExit(slot, host, info));
     this.#emit({ type: 'agent.spawned', agent: slot.name, pid: host.pid });
     this.#load(slot);
+    // The next restart after a host dies takes a spare instead of waiting for a fork; forking one
+    // takes ~10 ms of this thread, so it is done after this agent's load went out.
+    if (inProcess && this.#systemStarted) setImmediate(() => this.#spare?.fill());
   }
 
   #load(slot: AgentSlot): void {
@@ -451,6 +478,11 @@ export class Runtime {
       slot.actor.send({ type: 'READY' });
       // After READY, so the next fork is seen after this agent runs (one start per core at a time).
       this.#gate.release(slot);
+      // Once every agent has started, a spare can be forked without slowing anyone's start.
+      if (!this.#systemStarted && ![...this.#slots.values()].some((other) => other.joining)) {
+        this.#systemStarted = true;
+        this.#spare?.fill();
+      }
     } else if (event.done && event.done.tick === tick && this.#inflight.delete(slot.name)) {
       const handled = event.done.finished ? (event.done.handled ?? 0) : undefined;
       this.#scheduler.complete(slot.name, event.done.outputs ?? [], handled);
@@ -724,6 +756,7 @@ export class Runtime {
   #shutdown(): void {
     if (this.#shuttingDown) return;
     this.#shuttingDown = true;
+    this.#spare?.close();
     this.#stopNext();
   }
 

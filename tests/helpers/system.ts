@@ -122,7 +122,9 @@ export function startRun(
     ...options,
     onEvent: (event) => {
       events.push(event);
-      if ((event.type === 'agent.spawned' || event.type === 'gpu.spawned') && event.pid) pids.add(event.pid);
+      const started =
+        event.type === 'agent.spawned' || event.type === 'gpu.spawned' || event.type === 'host.spare';
+      if (started && event.pid) pids.add(event.pid);
       if (event.type === 'tick') onTick?.(event, runtime);
       options.onEvent?.(event);
     },
