@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StartGate } from '../src/supervisor/start-gate.js';
+import { isAlive } from './helpers/cli.js';
 import { agentModule, FIXTURES } from './helpers/paths.js';
 import { killAllHosts, removeTempDirs, startRun, writeSystem } from './helpers/system.js';
 
@@ -63,5 +64,33 @@ describe('starting many agents', () => {
       'start failed: agent "slow" could not start: watchdog: no answer loading the module within 300 ms (start timeout)',
     );
     expect(summary.agents.slow).toMatchObject({ state: 'failed', restarts: 0 });
+  }, 30_000);
+});
+
+describe('warm spare', () => {
+  it('a restart after a host dies takes the spare started ahead of need; no spare outlives the run', async () => {
+    const spec = writeSystem({ agents: [{ name: 'echo', module: agentModule('echo') }] });
+    const spares: number[] = [];
+    const spawned: number[] = [];
+    let killed = false;
+    const run = startRun(spec, {
+      untilIdle: false,
+      onEvent: (event) => {
+        if (event.type === 'host.spare' && event.pid) spares.push(event.pid);
+        if (event.type === 'agent.spawned' && event.pid) spawned.push(event.pid);
+        // Once the first spare is there, kill the agent's host; once it runs again, stop.
+        if (event.type === 'host.spare' && !killed) {
+          killed = true;
+          run.runtime.kill('echo');
+        }
+        if (event.type === 'agent.state' && event.state === 'running' && killed)
+          run.runtime.requestStop('done');
+      },
+    });
+    const summary = await run.done;
+    expect(summary.agents.echo?.restarts).toBe(1);
+    expect(spawned).toHaveLength(2);
+    expect(spawned[1]).toBe(spares[0]);
+    await expect.poll(() => spares.filter((pid) => isAlive(pid))).toEqual([]);
   }, 30_000);
 });
