@@ -2,20 +2,14 @@
 // died (starting, running before the first tick, holding a batch, between batches, restarting),
 // the journal records it at a tick, and both `troupe replay` and `troupe run --resume` reproduce
 // the run from that journal.
-import { copyFileSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeJournal } from '../src/protocol/index.js';
-import {
-  JournalWriter,
-  journalHeader,
-  type Runtime,
-  type RuntimeEvent,
-  type SystemSpec,
-} from '../src/supervisor/index.js';
+import { JournalWriter, journalHeader, type Runtime, type RuntimeEvent } from '../src/supervisor/index.js';
 import { killAllCli, troupe } from './helpers/cli.js';
-import { agentModule } from './helpers/paths.js';
-import { killAllHosts, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
+import { relaySystem } from './helpers/relay-system.js';
+import { killAllHosts, removeTempDirs, startRun, tempDir } from './helpers/system.js';
 
 afterEach(() => {
   killAllCli();
@@ -23,24 +17,7 @@ afterEach(() => {
   removeTempDirs();
 });
 
-function system(): SystemSpec {
-  const dir = tempDir();
-  const copy = (name: string) => {
-    const path = join(dir, `${name}.wasm`);
-    copyFileSync(agentModule(name), path);
-    return path;
-  };
-  const relay = copy('relay');
-  return writeSystem({
-    maxRestarts: 20,
-    agents: [
-      { name: 'ping', module: relay, init: 'peer=pong;start=1;limit=30;observer=picky;counter=counter' },
-      { name: 'pong', module: relay, init: 'peer=ping;limit=30;observer=picky;counter=counter' },
-      { name: 'picky', module: copy('picky'), init: 'counter=counter;trapOn=13' },
-      { name: 'counter', module: copy('counter') },
-    ],
-  });
-}
+const system = () => relaySystem(30);
 
 /** Decides, from each event or batch, when to kill which agent; returns true once it has. */
 interface Killer {

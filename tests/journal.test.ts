@@ -14,6 +14,7 @@ import {
 } from '../src/supervisor/index.js';
 import { killAllCli, troupe } from './helpers/cli.js';
 import { agentModule } from './helpers/paths.js';
+import { relaySystem } from './helpers/relay-system.js';
 import { killAllHosts, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
 
 afterEach(() => {
@@ -22,25 +23,7 @@ afterEach(() => {
   removeTempDirs();
 });
 
-/** A relay observed by picky (which traps on hop 13), with its modules copied so a test can swap one. */
-function system(): SystemSpec {
-  const dir = tempDir();
-  const copy = (name: string) => {
-    const path = join(dir, `${name}.wasm`);
-    copyFileSync(agentModule(name), path);
-    return path;
-  };
-  const relay = copy('relay');
-  return writeSystem({
-    maxRestarts: 20,
-    agents: [
-      { name: 'ping', module: relay, init: 'peer=pong;start=1;limit=40;observer=picky;counter=counter' },
-      { name: 'pong', module: relay, init: 'peer=ping;limit=40;observer=picky;counter=counter' },
-      { name: 'picky', module: copy('picky'), init: 'counter=counter;trapOn=13' },
-      { name: 'counter', module: copy('counter') },
-    ],
-  });
-}
+const system = () => relaySystem(40);
 
 /** Runs the system with a journal: two injections, a kill -9 of pong mid-batch; returns the trace. */
 async function record(spec: SystemSpec): Promise<{ file: string; trace: string }> {

@@ -4,6 +4,7 @@
 // the handler takes a fetch Request and returns a Response, so it is tested on Node.
 import { readFile, stat } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
+import { CONTENT_TYPES } from '../dashboard/index.js';
 import { CONTENT_SECURITY_POLICY } from './window-options.js';
 
 export const APP_SCHEME = 'app';
@@ -15,15 +16,6 @@ export const APP_URL = `${APP_SCHEME}://${APP_HOST}/index.html`;
 export const APP_SCHEME_PRIVILEGES = {
   scheme: APP_SCHEME,
   privileges: { standard: true, secure: true, supportFetchAPI: true },
-};
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.json': 'application/json',
 };
 
 /** Answers app://troupe/<path> with the file <root>/<path>, and nothing outside root. */
@@ -49,7 +41,7 @@ export function appProtocolHandler(root: string): (request: Request) => Promise<
       return new Response(body, {
         status: 200,
         headers: {
-          'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+          'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
           'Content-Security-Policy': CONTENT_SECURITY_POLICY,
           'X-Content-Type-Options': 'nosniff',
         },

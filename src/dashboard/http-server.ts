@@ -8,6 +8,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { errorText } from '../protocol/index.js';
+import { CONTENT_TYPES } from './content-types.js';
 import type { DashboardSession } from './session.js';
 import { type ClientMessage, MAX_CLIENT_MESSAGE_BYTES } from './wire.js';
 
@@ -22,14 +23,6 @@ const HOST = '127.0.0.1';
 const COOKIE = 'troupe_token';
 /** A client that reads slower than this much buffered output misses snapshots until it catches up. */
 const MAX_BUFFERED = 8 * 1024 * 1024;
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.json': 'application/json',
-};
 
 export interface DashboardServerOptions {
   uiDir: string;
@@ -109,7 +102,7 @@ export async function startDashboardServer(
         response.writeHead(404, headers).end('not found');
         return;
       }
-      headers['Content-Type'] = TYPES[extname(file.path)] ?? 'application/octet-stream';
+      headers['Content-Type'] = CONTENT_TYPES[extname(file.path)] ?? 'application/octet-stream';
       response.writeHead(200, headers).end(request.method === 'HEAD' ? undefined : file.bytes);
     });
   });

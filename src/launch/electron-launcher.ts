@@ -1,10 +1,10 @@
 // Electron backend: one utilityProcess per host. Imported only by the Electron app entry, which
 // passes Electron's `utilityProcess` in, so this file never loads `electron` by itself.
 import type { UtilityProcess } from 'electron';
-import { ExitReport } from './exit-report.js';
+import { HostBase } from './host-base.js';
 import { hostEnvironment } from './host-env.js';
 import { StderrTail } from './stderr-tail.js';
-import type { ExitInfo, HostProcess, Launcher, SpawnOptions } from './types.js';
+import type { HostProcess, Launcher, SpawnOptions } from './types.js';
 
 export interface UtilityProcessModule {
   fork: typeof import('electron').utilityProcess.fork;
@@ -28,18 +28,20 @@ export class ElectronLauncher implements Launcher {
   }
 }
 
-class ElectronHostProcess implements HostProcess {
+class ElectronHostProcess extends HostBase {
   readonly #child: UtilityProcess;
   readonly #stderr = new StderrTail();
-  readonly #exit = new ExitReport();
-  readonly #maxFrameBytes: number;
-  readonly #oversizeListeners: Array<(bytes: number, limit: number) => void> = [];
   #killed = false;
 
   constructor(child: UtilityProcess, maxFrameBytes = Number.POSITIVE_INFINITY) {
+    super();
     this.#child = child;
-    this.#maxFrameBytes = maxFrameBytes;
     child.stderr?.on('data', (chunk: Buffer) => this.#stderr.push(chunk));
+    // Electron has buffered a message by the time we see it (docs/architecture.md): the limit is
+    // checked on arrival, and an oversized frame is dropped, not passed on.
+    child.on('message', (frame: unknown) =>
+      this.deliver(frame, frame instanceof Uint8Array ? frame.byteLength : 0, maxFrameBytes),
+    );
     // kill() makes Electron report exit code 0, so `killed` is what tells a kill from a clean exit.
     child.on('exit', (code) => this.#finish(code));
   }
@@ -49,30 +51,9 @@ class ElectronHostProcess implements HostProcess {
   }
 
   send(frame: Uint8Array): void {
-    if (this.#exit.settled) return;
+    if (this.exitReport.settled) return;
     // postMessage has no transfer list on utilityProcess; the bytes are copied.
     this.#child.postMessage(frame);
-  }
-
-  onFrame(listener: (frame: unknown) => void): void {
-    // Electron has buffered a message by the time we see it (docs/architecture.md): the limit is
-    // checked on arrival, and the frame is dropped, not passed on.
-    this.#child.on('message', (frame: unknown) => {
-      const bytes = frame instanceof Uint8Array ? frame.byteLength : 0;
-      if (bytes > this.#maxFrameBytes) {
-        for (const oversize of this.#oversizeListeners) oversize(bytes, this.#maxFrameBytes);
-        return;
-      }
-      listener(frame);
-    });
-  }
-
-  onOversize(listener: (bytes: number, limit: number) => void): void {
-    this.#oversizeListeners.push(listener);
-  }
-
-  onExit(listener: (info: ExitInfo) => void): void {
-    this.#exit.listen(listener);
   }
 
   kill(): void {
@@ -81,6 +62,6 @@ class ElectronHostProcess implements HostProcess {
   }
 
   #finish(code: number): void {
-    this.#exit.settle({ code, signal: null, stderrTail: this.#stderr.lines(), killed: this.#killed });
+    this.exitReport.settle({ code, signal: null, stderrTail: this.#stderr.lines(), killed: this.#killed });
   }
 }

@@ -6,11 +6,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
-import { ExitReport } from './exit-report.js';
 import { FrameReader, framePrefix } from './frame-stream.js';
+import { HostBase } from './host-base.js';
 import { hostEnvironment } from './host-env.js';
 import { StderrTail } from './stderr-tail.js';
-import type { ExitInfo, HostProcess, Launcher, SpawnOptions } from './types.js';
+import type { HostProcess, Launcher, SpawnOptions } from './types.js';
 
 /** The child's end of the frame pipe (child-channel.ts opens it). */
 export const CHANNEL_FD = 3;
@@ -73,27 +73,24 @@ function permissionFlag(): string | undefined {
   return major >= 20 ? '--experimental-permission' : undefined;
 }
 
-class NodeHostProcess implements HostProcess {
+class NodeHostProcess extends HostBase {
   readonly #child: ChildProcess;
   readonly #pipe: Socket;
   readonly #reader: FrameReader;
   readonly #stderr = new StderrTail();
-  readonly #exit = new ExitReport();
-  readonly #frameListeners: Array<(frame: unknown) => void> = [];
-  readonly #oversizeListeners: Array<(bytes: number, limit: number) => void> = [];
   #killed = false;
 
   constructor(child: ChildProcess, maxFrameBytes: number) {
+    super();
     this.#child = child;
     this.#pipe = child.stdio[CHANNEL_FD] as Socket;
     this.#reader = new FrameReader(maxFrameBytes, {
-      frame: (frame) => {
-        for (const listener of this.#frameListeners) listener(frame);
-      },
+      // The reader has checked the size from the frame's prefix already.
+      frame: (frame) => this.deliver(frame, frame.length, Number.POSITIVE_INFINITY),
       oversize: (bytes, limit) => {
         // Stop reading at once: what the child sends after it is not buffered either.
         this.#pipe.pause();
-        for (const listener of this.#oversizeListeners) listener(bytes, limit);
+        this.oversized(bytes, limit);
       },
     });
     this.#pipe.on('data', (chunk: Buffer) => this.#reader.push(chunk));
@@ -116,23 +113,11 @@ class NodeHostProcess implements HostProcess {
   }
 
   send(frame: Uint8Array): void {
-    if (this.#exit.settled || this.#pipe.destroyed) return;
+    if (this.exitReport.settled || this.#pipe.destroyed) return;
     this.#pipe.cork();
     this.#pipe.write(framePrefix(frame.length));
     this.#pipe.write(frame);
     this.#pipe.uncork();
-  }
-
-  onFrame(listener: (frame: unknown) => void): void {
-    this.#frameListeners.push(listener);
-  }
-
-  onOversize(listener: (bytes: number, limit: number) => void): void {
-    this.#oversizeListeners.push(listener);
-  }
-
-  onExit(listener: (info: ExitInfo) => void): void {
-    this.#exit.listen(listener);
   }
 
   kill(): void {
@@ -142,6 +127,6 @@ class NodeHostProcess implements HostProcess {
 
   #finish(code: number | null, signal: NodeJS.Signals | null): void {
     this.#reader.stop();
-    this.#exit.settle({ code, signal, stderrTail: this.#stderr.lines(), killed: this.#killed });
+    this.exitReport.settle({ code, signal, stderrTail: this.#stderr.lines(), killed: this.#killed });
   }
 }

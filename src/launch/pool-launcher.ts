@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { peekFrame } from '../protocol/index.js';
 import type { ThreadChannelData } from './child-channel.js';
-import { ExitReport } from './exit-report.js';
+import { HostBase } from './host-base.js';
 import { hostEnvironment } from './host-env.js';
 import { RingChannel } from './ring-channel.js';
 import { SharedRing } from './shared-ring.js';
@@ -121,61 +121,42 @@ class PoolThread {
   }
 }
 
-class PooledHost implements HostProcess {
+class PooledHost extends HostBase {
   readonly pid = undefined;
   readonly name: string;
   readonly #thread: PoolThread;
   readonly #maxFrameBytes: number;
-  readonly #exit = new ExitReport();
-  readonly #frameListeners: Array<(frame: unknown) => void> = [];
-  readonly #oversizeListeners: Array<(bytes: number, limit: number) => void> = [];
   killed = false;
 
   constructor(name: string, thread: PoolThread, maxFrameBytes: number) {
+    super();
     this.name = name;
     this.#thread = thread;
     this.#maxFrameBytes = maxFrameBytes;
   }
 
   frame(frame: Uint8Array): void {
-    if (this.#exit.settled) return;
-    if (frame.length > this.#maxFrameBytes) {
-      for (const listener of this.#oversizeListeners) listener(frame.length, this.#maxFrameBytes);
-      return;
-    }
-    for (const listener of this.#frameListeners) listener(frame);
+    this.deliver(frame, frame.length, this.#maxFrameBytes);
   }
 
   exited(info: ExitInfo): void {
-    this.#exit.settle(info);
+    this.exitReport.settle(info);
   }
 
   send(frame: Uint8Array): void {
-    if (this.#exit.settled) return;
+    if (this.exitReport.settled) return;
     this.#thread.send(frame);
     // A stopped agent's host has exited, as a process would once it has no agent to serve.
     if (peekFrame(frame)?.command === 'stop') {
       this.#thread.forget(this);
       setImmediate(() =>
-        this.#exit.settle({ code: 0, signal: null, stderrTail: '', killed: false, thread: true }),
+        this.exitReport.settle({ code: 0, signal: null, stderrTail: '', killed: false, thread: true }),
       );
     }
   }
 
-  onFrame(listener: (frame: unknown) => void): void {
-    this.#frameListeners.push(listener);
-  }
-
-  onOversize(listener: (bytes: number, limit: number) => void): void {
-    this.#oversizeListeners.push(listener);
-  }
-
-  onExit(listener: (info: ExitInfo) => void): void {
-    this.#exit.listen(listener);
-  }
-
   kill(): void {
-    if (this.#exit.settled) return;
+    if (this.exitReport.settled) return;
     this.killed = true;
     this.#thread.end(`"${this.name}" was killed`);
   }

@@ -4,12 +4,12 @@
 // allow-listed environment and no pid: it is ended with terminate(), never with a signal.
 import { Worker } from 'node:worker_threads';
 import type { ThreadChannelData } from './child-channel.js';
-import { ExitReport } from './exit-report.js';
+import { HostBase } from './host-base.js';
 import { hostEnvironment } from './host-env.js';
 import { RingChannel } from './ring-channel.js';
 import { SharedRing } from './shared-ring.js';
 import { StderrTail } from './stderr-tail.js';
-import type { ExitInfo, HostProcess, Launcher, SpawnOptions } from './types.js';
+import type { HostProcess, Launcher, SpawnOptions } from './types.js';
 
 /** Bytes of each ring; a larger frame goes as a message (ring-channel.ts). */
 const RING_BYTES = 1 << 20;
@@ -35,50 +35,30 @@ export class ThreadLauncher implements Launcher {
   }
 }
 
-class ThreadHost implements HostProcess {
+class ThreadHost extends HostBase {
   readonly pid = undefined;
   readonly #worker: Worker;
   readonly #channel: RingChannel;
   readonly #stderr = new StderrTail();
-  readonly #exit = new ExitReport();
-  readonly #frameListeners: Array<(frame: unknown) => void> = [];
-  readonly #oversizeListeners: Array<(bytes: number, limit: number) => void> = [];
   #killed = false;
 
   constructor(worker: Worker, channel: RingChannel, maxFrameBytes = Number.POSITIVE_INFINITY) {
+    super();
     this.#worker = worker;
     this.#channel = channel;
-    channel.listen((frame) => {
-      if (frame.length > maxFrameBytes) {
-        for (const listener of this.#oversizeListeners) listener(frame.length, maxFrameBytes);
-        return;
-      }
-      for (const listener of this.#frameListeners) listener(frame);
-    });
+    channel.listen((frame) => this.deliver(frame, frame.length, maxFrameBytes));
     worker.stderr.on('data', (chunk: Buffer) => this.#stderr.push(chunk));
     worker.stdout.resume();
     worker.on('error', (error) => this.#stderr.push(`${error.stack ?? error.message}\n`));
     worker.on('exit', (code) => {
       channel.close();
       const stderrTail = this.#stderr.lines();
-      this.#exit.settle({ code, signal: null, stderrTail, killed: this.#killed, thread: true });
+      this.exitReport.settle({ code, signal: null, stderrTail, killed: this.#killed, thread: true });
     });
   }
 
   send(frame: Uint8Array): void {
-    if (!this.#exit.settled) this.#channel.send(frame);
-  }
-
-  onFrame(listener: (frame: unknown) => void): void {
-    this.#frameListeners.push(listener);
-  }
-
-  onOversize(listener: (bytes: number, limit: number) => void): void {
-    this.#oversizeListeners.push(listener);
-  }
-
-  onExit(listener: (info: ExitInfo) => void): void {
-    this.#exit.listen(listener);
+    if (!this.exitReport.settled) this.#channel.send(frame);
   }
 
   kill(): void {

@@ -351,10 +351,14 @@ export class Runtime {
   }
 
   #launcherFor(isolation: Isolation): Launcher {
-    if (isolation === 'thread')
-      return (this.#threads ??= this.#options.threadLauncher ?? new ThreadLauncher());
-    if (isolation === 'shared')
-      return (this.#pool ??= this.#options.sharedLauncher ?? new SharedPoolLauncher());
+    if (isolation === 'thread') {
+      this.#threads ??= this.#options.threadLauncher ?? new ThreadLauncher();
+      return this.#threads;
+    }
+    if (isolation === 'shared') {
+      this.#pool ??= this.#options.sharedLauncher ?? new SharedPoolLauncher();
+      return this.#pool;
+    }
     return this.#options.launcher;
   }
 
