@@ -70,6 +70,31 @@ describe('valid files', () => {
     expect(spec.agents[0]).toMatchObject({ restart: 'permanent', isolation: 'process', sendTo: new Set() });
   });
 
+  it("gives agents their nearest supervisor's isolation unless they set their own", () => {
+    const dir = project({
+      'a.system.yaml': [
+        'name: demo',
+        'supervisor: { isolation: shared }',
+        'agents:',
+        '  - { name: a, module: ./echo.wasm }',
+        '  - { name: b, module: ./echo.wasm, isolation: process }',
+        '  - supervisor: inner',
+        '    isolation: thread',
+        '    agents:',
+        '      - { name: c, module: ./echo.wasm }',
+        '      - { name: d, module: ./echo.wasm, isolation: shared }',
+        '',
+      ].join('\n'),
+    });
+    const spec = loadSystem(join(dir, 'a.system.yaml'));
+    expect(Object.fromEntries(spec.agents.map((agent) => [agent.name, agent.isolation]))).toEqual({
+      a: 'shared',
+      b: 'process',
+      c: 'thread',
+      d: 'shared',
+    });
+  });
+
   it('encodes init data: strings as UTF-8, anything else as JSON', () => {
     const dir = project({
       'a.system.yaml': minimalSystem(

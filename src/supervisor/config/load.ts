@@ -46,29 +46,38 @@ export function loadSystem(file: string, options: LoadOptions = {}): SystemSpec 
   const modelNames = new Set(models.map((model) => model.name));
   const agents: AgentSpec[] = [];
   const supervisors = new Map<string, FieldPath>();
-  const readChild = (item: unknown, at: FieldPath): ChildSpec | undefined => {
+  // `isolation` is the nearest supervisor's default for agents that do not set their own.
+  const readChild = (
+    item: unknown,
+    at: FieldPath,
+    isolation: Isolation | undefined,
+  ): ChildSpec | undefined => {
     if (typeof item === 'string') {
       const ref = checkPath(source, at, item, root, issues);
       const actor = ref && readSource(ref, 'actor', issues);
       if (!actor) return undefined;
-      agents.push(toAgentSpec(actor, [], actor.value as Raw, root, issues, at, modelNames));
+      agents.push(toAgentSpec(actor, [], actor.value as Raw, root, issues, at, modelNames, isolation));
       return { agent: (actor.value as Raw).name as string };
     }
     const node = item as Raw;
     if (typeof node.supervisor !== 'string') {
-      agents.push(toAgentSpec(source, at, node, root, issues, at, modelNames));
+      agents.push(toAgentSpec(source, at, node, root, issues, at, modelNames, isolation));
       return { agent: node.name as string };
     }
     if (supervisors.has(node.supervisor)) {
       issues.push(source.issue([...at, 'supervisor'], `duplicate supervisor name "${node.supervisor}"`));
     }
     supervisors.set(node.supervisor, at);
+    const inner = (node.isolation as Isolation | undefined) ?? isolation;
     const children = (node.agents as unknown[]).map((child, index) =>
-      readChild(child, [...at, 'agents', index]),
+      readChild(child, [...at, 'agents', index], inner),
     );
     return { supervisor: toSupervisorSpec(node.supervisor, node, children) };
   };
-  const children = (raw.agents as unknown[]).map((item, index) => readChild(item, ['agents', index]));
+  const rootIsolation = ((raw.supervisor ?? {}) as Raw).isolation as Isolation | undefined;
+  const children = (raw.agents as unknown[]).map((item, index) =>
+    readChild(item, ['agents', index], rootIsolation),
+  );
   if (issues.length === 0) checkNames(source, agents, supervisors, issues);
   if (issues.length > 0) throw new ConfigError(issues);
   const scheduler = (raw.scheduler ?? {}) as Raw;
@@ -137,6 +146,7 @@ function toAgentSpec(
   issues: ConfigIssue[],
   listedAt: FieldPath,
   modelNames?: ReadonlySet<string>,
+  defaultIsolation?: Isolation,
 ): AgentSpec {
   const modulePath = checkPath(source, [...at, 'module'], raw.module as string, root, issues) ?? '';
   const limits = (raw.limits ?? {}) as Raw;
@@ -166,7 +176,7 @@ function toAgentSpec(
     },
     sendTo: sendTo?.includes('*') ? '*' : new Set(sendTo ?? []),
     models: new Set(models),
-    isolation: (raw.isolation as Isolation | undefined) ?? DEFAULTS.isolation,
+    isolation: (raw.isolation as Isolation | undefined) ?? defaultIsolation ?? DEFAULTS.isolation,
     snapshotEvery: (((raw.snapshot ?? {}) as Raw).everyTicks as number | undefined) ?? 0,
     declaredAt: `${source.file}:${line}`,
     listedAt,

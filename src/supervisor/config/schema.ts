@@ -148,6 +148,11 @@ export const actorSchema = {
 } as const;
 
 const supervisorProperties = {
+  isolation: {
+    enum: ['process', 'thread', 'shared'],
+    description:
+      "The isolation of this supervisor's agents (and of nested supervisors' agents) that do not set their own.",
+  },
   strategy: {
     enum: ['one_for_one', 'one_for_all', 'rest_for_one'],
     default: DEFAULTS.strategy,
