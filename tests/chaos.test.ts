@@ -1,5 +1,5 @@
-// Chaos: a ledger runs over 10,000 messages while random agent processes are killed with SIGKILL
-// throughout. With snapshots at every tick and retried batches, no transfer is lost or applied
+// Chaos: a ledger runs over 10,000 messages while random agent hosts are killed throughout, in
+// every isolation mode. With snapshots at every tick and retried batches, no transfer is lost or applied
 // twice: the audit finds every debit matched by a credit and the money conserved.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../src/supervisor/index.js';
@@ -17,12 +17,13 @@ const TRANSFERS = 1300;
 const ACCOUNTS = ['acct-1', 'acct-2', 'acct-3', 'acct-4', 'acct-5'];
 const OPENING = 10_000;
 
-describe('chaos', () => {
-  it('a ledger under random SIGKILLs loses and duplicates no transfer', async () => {
+describe.each(['process', 'thread', 'shared'] as const)('chaos (%s isolation)', (isolation) => {
+  it('a ledger under random kills loses and duplicates no transfer', async () => {
     const seed = testSeed('chaos');
     const random = seededRandom(seed);
     const producers = Array.from({ length: PRODUCERS }, (_, i) => `prod-${i + 1}`);
     const spec = writeSystem({
+      isolation,
       maxRestarts: 1000,
       periodMs: 600_000,
       backoff: { initialTicks: 1, multiplier: 1 },
@@ -63,11 +64,10 @@ describe('chaos', () => {
         runtime = current;
         if (tick % 12 !== 0) return;
         const victim = victims[Math.floor(random() * victims.length)] as string;
-        const pid = current.pidOf(victim);
-        if (pid) {
-          process.kill(pid, 'SIGKILL');
-          killed.push(victim);
-        }
+        // A process host gets SIGKILL; a thread is terminated (in shared isolation, with the
+        // agents that share it).
+        current.kill(victim);
+        killed.push(victim);
       },
     );
     const summary = await run.done;

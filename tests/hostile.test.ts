@@ -30,62 +30,67 @@ function crashes(events: readonly RuntimeEvent[], agent: string): string[] {
   );
 }
 
-describe('hostile modules in a running system', () => {
-  it('are each contained with a reason naming the cause; the healthy agents finish', async () => {
-    const dir = tempDir();
-    const malformed = join(dir, 'malformed.wasm');
-    copyFileSync(join(FIXTURES, 'malformed.wasm'), malformed);
-    const relay = agentModule('relay');
-    const spec = writeSystem({
-      retryLimit: 0,
-      maxRestarts: 50,
-      agents: [
-        ...Object.keys(HOSTILE).map((name) => ({ name, module: watFixture(name, dir) })),
-        { name: 'forbidden', module: watFixture('forbidden-import', dir) },
-        { name: 'malformed', module: malformed },
-        { name: 'ping', module: relay, init: 'peer=pong;start=1;limit=40;observer=sink;counter=sink' },
-        { name: 'pong', module: relay, init: 'peer=ping;limit=40;observer=sink;counter=sink' },
-        { name: 'sink', module: agentModule('sink') },
-      ],
-      limits: { fuel: 200_000, memoryPages: 32, maxSendsPerMessage: 100 },
+describe.each(['process', 'thread', 'shared'] as const)(
+  'hostile modules in a running system (%s isolation)',
+  (isolation) => {
+    it('are each contained with a reason naming the cause; the healthy agents finish', async () => {
+      const dir = tempDir();
+      const malformed = join(dir, 'malformed.wasm');
+      copyFileSync(join(FIXTURES, 'malformed.wasm'), malformed);
+      const relay = agentModule('relay');
+      const spec = writeSystem({
+        isolation,
+        retryLimit: 0,
+        maxRestarts: 50,
+        agents: [
+          ...Object.keys(HOSTILE).map((name) => ({ name, module: watFixture(name, dir) })),
+          { name: 'forbidden', module: watFixture('forbidden-import', dir) },
+          { name: 'malformed', module: malformed },
+          { name: 'ping', module: relay, init: 'peer=pong;start=1;limit=40;observer=sink;counter=sink' },
+          { name: 'pong', module: relay, init: 'peer=ping;limit=40;observer=sink;counter=sink' },
+          { name: 'sink', module: agentModule('sink') },
+        ],
+        limits: { fuel: 200_000, memoryPages: 32, maxSendsPerMessage: 100 },
+      });
+      const run = startRun(spec);
+      for (const name of Object.keys(HOSTILE)) run.runtime.inject(name, 'go', new Uint8Array());
+      const summary = await run.done;
+      for (const [name, reason] of Object.entries(HOSTILE)) {
+        expect(crashes(run.events, name), name).toEqual([expect.stringMatching(reason)]);
+        expect(run.events).toContainEqual(
+          expect.objectContaining({
+            type: 'message.dead',
+            agent: name,
+            reason: expect.stringMatching(/^crashed/),
+          }),
+        );
+      }
+      expect(summary.agents.forbidden?.lastCrash).toContain('imports "env.fetch"');
+      expect(summary.agents.malformed?.lastCrash).toContain('not a valid WebAssembly module');
+      // The healthy relay finished, and the sink saw every hop exactly once.
+      const said = [...logsOf(run.events, 'ping'), ...logsOf(run.events, 'pong')];
+      expect(said).toContain('relay: sink counted 40');
+      expect(summary.agents.ping?.restarts).toBe(0);
     });
-    const run = startRun(spec);
-    for (const name of Object.keys(HOSTILE)) run.runtime.inject(name, 'go', new Uint8Array());
-    const summary = await run.done;
-    for (const [name, reason] of Object.entries(HOSTILE)) {
-      expect(crashes(run.events, name), name).toEqual([expect.stringMatching(reason)]);
-      expect(run.events).toContainEqual(
-        expect.objectContaining({
-          type: 'message.dead',
-          agent: name,
-          reason: expect.stringMatching(/^crashed/),
-        }),
-      );
-    }
-    expect(summary.agents.forbidden?.lastCrash).toContain('imports "env.fetch"');
-    expect(summary.agents.malformed?.lastCrash).toContain('not a valid WebAssembly module');
-    // The healthy relay finished, and the sink saw every hop exactly once.
-    const said = [...logsOf(run.events, 'ping'), ...logsOf(run.events, 'pong')];
-    expect(said).toContain('relay: sink counted 40');
-    expect(summary.agents.ping?.restarts).toBe(0);
-  });
 
-  it('a host that stops answering is killed by the watchdog', async () => {
-    const dir = tempDir();
-    const spec = writeSystem({
-      maxRestarts: 0,
-      agents: [{ name: 'spinner', module: watFixture('infinite-loop', dir) }],
-      limits: { fuel: 2_000_000_000, watchdogMs: 300 },
+    it('a host that stops answering is killed by the watchdog', async () => {
+      const dir = tempDir();
+      const spec = writeSystem({
+        isolation,
+        maxRestarts: 0,
+        agents: [{ name: 'spinner', module: watFixture('infinite-loop', dir) }],
+        limits: { fuel: 2_000_000_000, watchdogMs: 300 },
+      });
+      const run = startRun(spec);
+      run.runtime.inject('spinner', 'go', new Uint8Array());
+      const summary = await run.done;
+      expect(crashes(run.events, 'spinner')).toEqual([
+        'watchdog: no answer to the batch of tick 1 within 300 ms (limits.watchdogMs)',
+      ]);
+      expect(summary.ok).toBe(false);
     });
-    const run = startRun(spec);
-    run.runtime.inject('spinner', 'go', new Uint8Array());
-    const summary = await run.done;
-    expect(crashes(run.events, 'spinner')).toEqual([
-      'watchdog: no answer to the batch of tick 1 within 300 ms (limits.watchdogMs)',
-    ]);
-    expect(summary.ok).toBe(false);
-  });
-});
+  },
+);
 
 describe('a message that stalls its host', () => {
   it('counts each watchdog kill toward its retry limit and is then dead-lettered with the reason', async () => {
