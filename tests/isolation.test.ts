@@ -3,12 +3,21 @@
 // others on a shared pool thread, or a mix; and faults stay with their agent in every mode.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Isolation, loadSystem, type SystemSpec } from '../src/supervisor/index.js';
+import {
+  type Isolation,
+  JournalWriter,
+  journalHeader,
+  loadSystem,
+  type SystemSpec,
+} from '../src/supervisor/index.js';
+import { killAllCli, troupe } from './helpers/cli.js';
 import { agentModule, ROOT } from './helpers/paths.js';
+import { relaySystem } from './helpers/relay-system.js';
 import { killAllHosts, logsOf, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
 import { watFixture } from './helpers/wat.js';
 
 afterEach(() => {
+  killAllCli();
   killAllHosts();
   removeTempDirs();
 });
@@ -124,3 +133,36 @@ describe.each(['thread', 'shared'] as const)('faults in %s isolation', (isolatio
     expect(reasons[1]).toBe(reasons[0]);
   }, 60_000);
 });
+
+describe('journals across isolation modes', () => {
+  it('a run recorded with process hosts replays and resumes on threads and on the shared pool', async () => {
+    const spec = relaySystem(30);
+    const file = join(tempDir(), 'run.journal');
+    const journal = new JournalWriter(file, 'tick');
+    journal.write(journalHeader(spec, 'test'));
+    const run = startRun(spec, { journal }, ({ tick }, runtime) => {
+      if (tick === 4) runtime.inject('counter', 'add', new TextEncoder().encode('7'));
+    });
+    const { trace } = await run.done;
+    for (const isolation of ['thread', 'shared']) {
+      const replayed = await troupe(['replay', file, '--root', '/', '--json', '--isolation', isolation]).exit;
+      expect(lastLine(replayed.stdout), isolation).toMatchObject({ type: 'replay.end', ok: true, trace });
+    }
+    const resumed = await troupe([
+      'run',
+      spec.file,
+      '--root',
+      '/',
+      '--journal',
+      file,
+      '--resume',
+      '--until-idle',
+      '--json',
+      '--isolation',
+      'shared',
+    ]).exit;
+    expect(lastLine(resumed.stdout)).toMatchObject({ type: 'run.end', ok: true, trace });
+  }, 120_000);
+});
+
+const lastLine = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1) as string);

@@ -23,7 +23,7 @@ const USAGE = `usage:
             [--control] [--root DIR]
             [--journal FILE [--journal-sync tick|interval|none] [--resume [--force]]]
             [--dashboard [--port N]]
-  troupe replay <journal> [--system FILE] [--force] [--json] [--root DIR]
+  troupe replay <journal> [--system FILE] [--isolation MODE] [--force] [--json] [--root DIR]
   troupe inspect <journal> [--tick N [--agent A]] [--json] [--root DIR]
   troupe models <system.yaml> [--json] [--root DIR]
   troupe validate <system.yaml | actor.yaml> [--root DIR]
@@ -96,6 +96,7 @@ async function main(argv: string[]): Promise<number> {
         root: values.root,
         force: values.force ?? false,
         json: values.json ?? false,
+        isolation: isolationFlag(values.isolation),
       });
     case 'inspect': {
       if (!file) throw new UsageError('troupe inspect needs a journal file');

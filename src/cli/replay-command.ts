@@ -1,7 +1,7 @@
 // `troupe replay <journal>`: re-executes a recorded run and checks every tick against it.
-import { ReplayDriver, ReplayPlan } from '../supervisor/index.js';
+import { type Isolation, ReplayDriver, ReplayPlan } from '../supervisor/index.js';
 import { openJournalFor } from './journal-open.js';
-import { runSystem } from './run-command.js';
+import { runSystem, withFlags } from './run-command.js';
 
 export interface ReplayFlags {
   journal: string;
@@ -9,10 +9,14 @@ export interface ReplayFlags {
   root?: string;
   force: boolean;
   json: boolean;
+  /** Replay with every agent in this isolation (the journal does not depend on it). */
+  isolation?: Isolation;
 }
 
 export async function replayCommand(flags: ReplayFlags): Promise<number> {
-  const { records, spec, checkpointEvery } = openJournalFor(flags.journal, { ...flags, cutTornTail: false });
+  const opened = openJournalFor(flags.journal, { ...flags, cutTornTail: false });
+  const { records, checkpointEvery } = opened;
+  const spec = withFlags(opened.spec, { isolation: flags.isolation });
   const plan = new ReplayPlan(records);
   const driver = new ReplayDriver(plan);
   const summary = await runSystem(spec, { replay: driver, maxTicks: plan.lastTick, checkpointEvery }, flags);

@@ -65,7 +65,10 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     if (!flags.journal)
       throw new UsageError('--resume needs --journal FILE, the journal of the run to continue');
     const options = { system: flags.file, root: flags.root, force: flags.force, cutTornTail: true };
-    const { records, chain, spec, checkpointEvery } = openJournalFor(flags.journal, options);
+    const opened = openJournalFor(flags.journal, options);
+    const { records, chain, checkpointEvery } = opened;
+    // The isolation may change on resume (it is not part of the recording); the seed may not.
+    const spec = withFlags(opened.spec, { isolation: flags.isolation });
     const replay = new ReplayDriver(new ReplayPlan(records));
     const journal = new JournalWriter(flags.journal, flags.journalSync, { chain });
     const summary = await runSystem(spec, { journal, replay, maxTicks, untilIdle, checkpointEvery }, flags);
