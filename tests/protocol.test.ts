@@ -6,6 +6,7 @@ import {
   encodeFrame,
   envelopeId,
   errorText,
+  isStopCommand,
   peekFrame,
 } from '../src/protocol/index.js';
 
@@ -130,6 +131,12 @@ describe('peekFrame', () => {
     expect(peekFrame(encodeFrame({ events: [{ agent: 'é', log: { level: 1, text: 't' } }] }))).toEqual({
       agent: 'é',
     });
+  });
+
+  it('tells a Stop command from the others without reading the agent name', () => {
+    expect(isStopCommand(encodeCommand({ agent: 'a-long-name', stop: { reason: 'x' } }))).toBe(true);
+    expect(isStopCommand(encodeCommand({ agent: 'a-long-name', deliver: { tick: 1 } }))).toBe(false);
+    expect(isStopCommand(new Uint8Array([0x0a]))).toBe(false);
   });
 
   it('gives up on bytes that are not a frame of ours, never throwing', () => {

@@ -6,7 +6,7 @@
 // exits and is restarted by its supervisor. Threads stay up while empty; close() ends them.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { peekFrame } from '../protocol/index.js';
+import { isStopCommand, peekFrame } from '../protocol/index.js';
 import type { ThreadChannelData } from './child-channel.js';
 import { HostBase } from './host-base.js';
 import { hostEnvironment } from './host-env.js';
@@ -147,7 +147,7 @@ class PooledHost extends HostBase {
     if (this.exitReport.settled) return;
     this.#thread.send(frame);
     // A stopped agent's host has exited, as a process would once it has no agent to serve.
-    if (peekFrame(frame)?.command === 'stop') {
+    if (isStopCommand(frame)) {
       this.#thread.forget(this);
       setImmediate(() =>
         this.exitReport.settle({ code: 0, signal: null, stderrTail: '', killed: false, thread: true }),

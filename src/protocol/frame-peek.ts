@@ -31,8 +31,9 @@ export function peekFrame(bytes: Uint8Array): FramePeek | undefined {
   const name = bytes.subarray(reader.at, reader.at + nameLength);
   let agent: string;
   // Agent names are ASCII (config NAME_PATTERN): the common case needs no UTF-8 decoder.
-  if (name.every((byte) => byte < 0x80)) agent = String.fromCharCode(...name);
-  else {
+  if (name.every((byte) => byte < 0x80)) {
+    agent = Buffer.from(name.buffer, name.byteOffset, name.length).toString('latin1');
+  } else {
     try {
       agent = decoder.decode(name);
     } catch {
@@ -45,6 +46,17 @@ export function peekFrame(bytes: Uint8Array): FramePeek | undefined {
   // A command body is a length-delimited field (wire type 2) numbered 2, 3 or 4.
   const command = tag !== undefined && (tag & 7) === 2 ? COMMANDS[tag >>> 3] : undefined;
   return command ? { agent, command } : { agent };
+}
+
+/** Whether a frame of commands starts with a Stop (its agent's name is skipped, not read). */
+export function isStopCommand(bytes: Uint8Array): boolean {
+  const reader = { at: 0 };
+  if (varint(bytes, reader) !== 0x0a || varint(bytes, reader) === undefined) return false;
+  if (varint(bytes, reader) !== 0x0a) return false;
+  const nameLength = varint(bytes, reader);
+  if (nameLength === undefined) return false;
+  reader.at += nameLength;
+  return varint(bytes, reader) === ((4 << 3) | 2);
 }
 
 /** A varint of up to 32 bits, or undefined past the end. */

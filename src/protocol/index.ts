@@ -2,7 +2,7 @@
 export type { DecodeResult, Envelope, Frame, HostCommand, HostEvent, Output } from './codec.js';
 export { decodeFrame, encodeCommand, encodeFrame, envelopeId } from './codec.js';
 export { errorText } from './error-text.js';
-export { type CommandKind, type FramePeek, peekFrame } from './frame-peek.js';
+export { type CommandKind, type FramePeek, isStopCommand, peekFrame } from './frame-peek.js';
 export type {
   Answer,
   GenerateRequest,
