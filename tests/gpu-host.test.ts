@@ -9,7 +9,14 @@ import { buildMlp } from '../src/onnx-builder/index.js';
 import { InferenceErrorCode, type Tensor } from '../src/protocol/index.js';
 import { collectAnswers, float32Tensor, forward, randomValues, request } from './helpers/inference.js';
 import { agentModule, ROOT } from './helpers/paths.js';
-import { killAllHosts, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
+import {
+  gpuHostPid,
+  killAllHosts,
+  removeTempDirs,
+  startRun,
+  tempDir,
+  writeSystem,
+} from './helpers/system.js';
 
 afterEach(() => {
   killAllHosts();
@@ -178,7 +185,7 @@ describe('GPU host', () => {
         // The host says it started loading; kill it before it can answer anything (twice).
         if (event.type === 'gpu.log' && event.text.startsWith('loading model') && killed < 2) {
           killed++;
-          run.runtime.killGpuHost();
+          process.kill(gpuHostPid() as number, 'SIGKILL');
         }
       },
     });

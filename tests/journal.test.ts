@@ -15,7 +15,7 @@ import {
 import { killAllCli, troupe } from './helpers/cli.js';
 import { agentModule } from './helpers/paths.js';
 import { relaySystem } from './helpers/relay-system.js';
-import { killAllHosts, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
+import { hostPid, killAllHosts, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
 
 afterEach(() => {
   killAllCli();
@@ -34,7 +34,7 @@ async function record(spec: SystemSpec): Promise<{ file: string; trace: string }
   const run = startRun(spec, { journal }, ({ tick, agents }, runtime) => {
     if (tick === 5) runtime.inject('counter', 'add', new TextEncoder().encode('100'));
     if (tick === 9) runtime.inject('counter', 'get', new Uint8Array());
-    const pid = runtime.pidOf('pong');
+    const pid = hostPid('pong');
     if (!killed && tick >= 20 && agents.includes('pong') && pid) {
       killed = true;
       process.kill(pid, 'SIGKILL');

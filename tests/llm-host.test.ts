@@ -22,7 +22,14 @@ import {
 import { loadSystem, type RuntimeEvent } from '../src/supervisor/index.js';
 import { forward } from './helpers/inference.js';
 import { agentModule, ROOT } from './helpers/paths.js';
-import { killAllHosts, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
+import {
+  gpuHostPid,
+  killAllHosts,
+  removeTempDirs,
+  startRun,
+  tempDir,
+  writeSystem,
+} from './helpers/system.js';
 
 afterEach(() => {
   killAllHosts();
@@ -258,7 +265,7 @@ describe('generation through the GPU host', () => {
         seen.onBatch(tick, agent, envelopes);
         if (!killed && envelopes.some((envelope) => envelope.kind === GENERATE_TOKEN_KIND)) {
           killed = true;
-          run.runtime.killGpuHost();
+          process.kill(gpuHostPid() as number, 'SIGKILL');
         }
         if (envelopes.some((envelope) => envelope.kind === INFER_ERROR_KIND)) {
           run.runtime.inject('proxy', 'forward', ask({ prompt: 'Again', maxNewTokens: 5 }));

@@ -2,7 +2,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RuntimeEvent } from '../src/supervisor/index.js';
 import { agentModule } from './helpers/paths.js';
-import { killAllHosts, logsOf, removeTempDirs, startRun, statesOf, writeSystem } from './helpers/system.js';
+import {
+  hostPid,
+  killAllHosts,
+  logsOf,
+  removeTempDirs,
+  startRun,
+  statesOf,
+  writeSystem,
+} from './helpers/system.js';
 
 afterEach(() => {
   killAllHosts();
@@ -81,7 +89,7 @@ describe('crash from outside (kill -9)', () => {
       const busy = agents.includes('pong');
       // One kill while pong holds a batch (the batch must come back), one while it has none.
       const due = (kills.length === 0 && tick >= 200 && busy) || (kills.length === 1 && tick >= 400 && !busy);
-      const pid = runtime.pidOf('pong');
+      const pid = hostPid('pong');
       if (!due || !pid) return;
       // The first kill comes from outside, as `kill -9` would; the second through the API the UI uses.
       if (busy) process.kill(pid, 'SIGKILL');

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemorySnapshotStore, type RuntimeEvent } from '../src/supervisor/index.js';
 import { agentModule } from './helpers/paths.js';
-import { killAllHosts, logsOf, removeTempDirs, startRun, writeSystem } from './helpers/system.js';
+import { hostPid, killAllHosts, logsOf, removeTempDirs, startRun, writeSystem } from './helpers/system.js';
 
 afterEach(() => {
   killAllHosts();
@@ -35,7 +35,7 @@ function killCounter(spec: ReturnType<typeof ledger>, store = new MemorySnapshot
   return startRun(spec, { snapshots: store }, ({ tick, agents }, runtime) => {
     const busy = agents.includes('counter');
     const due = (kills === 0 && tick >= 60 && busy) || (kills === 1 && tick >= 90 && busy);
-    const pid = runtime.pidOf('counter');
+    const pid = hostPid('counter');
     if (due && pid) {
       process.kill(pid, 'SIGKILL');
       kills++;

@@ -252,15 +252,6 @@ export class Runtime {
     this.#slots.get(agent)?.host?.kill();
   }
 
-  pidOf(agent: string): number | undefined {
-    return this.#slots.get(agent)?.host?.pid;
-  }
-
-  /** Kills the GPU host process, as a crash from outside would; it restarts by itself. */
-  killGpuHost(): void {
-    this.#inference.gpu?.kill();
-  }
-
   /** The GPU host's state, pid and requests waiting, when the system has models. */
   gpuStatus(): { state: string; pid?: number; pending: number } | undefined {
     const gpu = this.#inference.gpu;

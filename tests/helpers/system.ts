@@ -105,6 +105,18 @@ export interface TestRun {
 }
 
 const pids = new Set<number>();
+/** The newest host pid of each agent, and of the GPU host, as the runtime reported them. */
+const hostPids = new Map<string, number>();
+
+/** The pid of the agent's current host process (from its agent.spawned event), if it has one. */
+export function hostPid(agent: string): number | undefined {
+  return hostPids.get(agent);
+}
+
+/** The pid of the GPU host process now running (from its gpu.spawned event). */
+export function gpuHostPid(): number | undefined {
+  return hostPids.get('@gpu');
+}
 
 /** Starts a runtime on the Node backend; every host pid is remembered for killAllHosts(). */
 export function startRun(
@@ -125,6 +137,8 @@ export function startRun(
       const started =
         event.type === 'agent.spawned' || event.type === 'gpu.spawned' || event.type === 'host.spare';
       if (started && event.pid) pids.add(event.pid);
+      if (event.type === 'agent.spawned' && event.pid) hostPids.set(event.agent, event.pid);
+      if (event.type === 'gpu.spawned' && event.pid) hostPids.set('@gpu', event.pid);
       if (event.type === 'tick') onTick?.(event, runtime);
       options.onEvent?.(event);
     },

@@ -121,11 +121,6 @@ export class GpuService {
     if (this.#pending.get(id)) this.#host?.send(encodeGpuFrame({ commands: [{ cancel: { id, model } }] }));
   }
 
-  /** Kills the GPU host, as a crash from outside would (tests and the dashboard). */
-  kill(): void {
-    this.#host?.kill();
-  }
-
   /** Ends the GPU host. Requests still waiting are dropped: no agent runs to read them. */
   stop(): Promise<void> {
     this.#restartTimer?.();
