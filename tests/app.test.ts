@@ -6,7 +6,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import type { App, Session } from 'electron';
 import { build } from 'vite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { APP_URL, appProtocolHandler } from '../src/app/app-protocol.js';
@@ -69,7 +68,10 @@ describe('supervisor window security', () => {
   it('denies navigation (any frame), redirects, new windows, webviews and permissions', () => {
     const session = new FakeSession();
     const app = new EventEmitter();
-    applySecurity(session as unknown as Session, app as unknown as App);
+    applySecurity(
+      session as unknown as Parameters<typeof applySecurity>[0],
+      app as unknown as Parameters<typeof applySecurity>[1],
+    );
     const contents = new FakeContents();
     app.emit('web-contents-created', {}, contents);
     for (const event of ['will-navigate', 'will-frame-navigate', 'will-redirect', 'will-attach-webview']) {

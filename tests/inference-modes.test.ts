@@ -5,9 +5,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildMlp } from '../src/onnx-builder/index.js';
-import { JournalWriter, journalHeader } from '../src/supervisor/index.js';
+import { JournalWriter, journalHeader, loadSystem } from '../src/supervisor/index.js';
 import { killAllCli, parseJsonLines as parse, troupe } from './helpers/cli.js';
-import { agentModule, ROOT } from './helpers/paths.js';
+import { agentModule, DELAYED_GPU_HOST, DELAYED_HOST, ROOT } from './helpers/paths.js';
 import { killAllHosts, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
 
 afterEach(() => {
@@ -43,12 +43,14 @@ function classifiers(inference: 'live' | 'strict', requests = 6) {
 
 describe('strict inference mode', () => {
   it('gives the same trace on every run, whatever the timing of hosts and answers (no journal)', async () => {
-    const env = { TROUPE_TEST_HOST_DELAY_MS: '8' };
-    const runs = await Promise.all(
-      [1, 2].map(() => troupe(['run', EXAMPLE, '--until-idle', '--json'], { env }).exit),
-    );
-    const ends = runs.map((run) => parse(run.stdout).find((event) => event.type === 'run.end'));
-    expect(runs.map((run) => run.code)).toEqual([0, 0]);
+    // Every agent host and the GPU host wait a random 0..8 ms before each batch and answer.
+    const delayed = {
+      hostEntry: DELAYED_HOST,
+      gpuEntry: DELAYED_GPU_HOST,
+      hostEnv: { TROUPE_DELAY_MS: '8' },
+    };
+    const spec = loadSystem(EXAMPLE);
+    const ends = await Promise.all([1, 2].map(() => startRun(spec, delayed).done));
     expect(ends[0]).toMatchObject({
       ok: true,
       delivered: 80,

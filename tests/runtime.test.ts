@@ -1,7 +1,7 @@
 // The runtime on real agent host processes: determinism, crashes from inside and outside, intensity.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RuntimeEvent } from '../src/supervisor/index.js';
-import { agentModule } from './helpers/paths.js';
+import { agentModule, DELAYED_HOST } from './helpers/paths.js';
 import {
   hostPid,
   killAllHosts,
@@ -46,7 +46,7 @@ describe('deterministic order', () => {
     const spec = relaySystem(200);
     const first = await startRun(spec).done;
     const second = await startRun(spec).done;
-    const delayed = await startRun(spec, { hostEnv: { TROUPE_TEST_HOST_DELAY_MS: '4' } }).done;
+    const delayed = await startRun(spec, { hostEntry: DELAYED_HOST, hostEnv: { TROUPE_DELAY_MS: '4' } }).done;
     expect(first.ok).toBe(true);
     expect(first.delivered).toBeGreaterThan(400);
     expect(second.trace).toBe(first.trace);
@@ -154,7 +154,7 @@ describe('crash from inside (WASM trap)', () => {
   it('is deterministic: the same trace on every run', async () => {
     const spec = trapSystem();
     const first = await startRun(spec).done;
-    const second = await startRun(spec, { hostEnv: { TROUPE_TEST_HOST_DELAY_MS: '3' } }).done;
+    const second = await startRun(spec, { hostEntry: DELAYED_HOST, hostEnv: { TROUPE_DELAY_MS: '3' } }).done;
     expect(second.trace).toBe(first.trace);
   });
 

@@ -1,7 +1,7 @@
 // Supervision strategies on real agent processes: who restarts with whom, and determinism.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RuntimeEvent } from '../src/supervisor/index.js';
-import { agentModule } from './helpers/paths.js';
+import { agentModule, DELAYED_HOST } from './helpers/paths.js';
 import { killAllHosts, removeTempDirs, startRun, statesOf, writeSystem } from './helpers/system.js';
 
 afterEach(() => {
@@ -78,7 +78,7 @@ describe('determinism with crashes and backoff', () => {
       agents: [...relayPair, picky, counter],
     });
     const first = await startRun(spec).done;
-    const second = await startRun(spec, { hostEnv: { TROUPE_TEST_HOST_DELAY_MS: '4' } }).done;
+    const second = await startRun(spec, { hostEntry: DELAYED_HOST, hostEnv: { TROUPE_DELAY_MS: '4' } }).done;
     expect(first.agents.picky?.restarts).toBe(4);
     expect(second.trace).toBe(first.trace);
     expect(second.ticks).toBe(first.ticks);

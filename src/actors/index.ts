@@ -21,4 +21,3 @@ export { AgentSandbox, NO_LIMITS } from './sandbox.js';
 
 /** File name of the agent host process entry, next to this module once built. */
 export const AGENT_HOST_ENTRY = 'host-main.js';
-export { testDelay } from './test-delay.js';

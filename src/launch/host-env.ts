@@ -2,12 +2,8 @@
 // secret in the supervisor's environment (an API key, a token) must not be readable in
 // /proc/<host>/environ, nor by a host that was compromised through its agent.
 
-/**
- * Variables a host inherits when the supervisor has them. TROUPE_TEST_HOST_DELAY_MS is the test
- * suite's timing knob (actors/test-delay.ts); the rest are what a platform's process start or
- * ONNX Runtime's execution providers read.
- */
-const INHERITED = new Set(['TROUPE_TEST_HOST_DELAY_MS', 'SYSTEMROOT', 'WINDIR', 'TZ']);
+/** Variables a host inherits when the supervisor has them: what a platform's process start reads. */
+const INHERITED = new Set(['SYSTEMROOT', 'WINDIR', 'TZ']);
 
 /** Inherited by the GPU host only: library search paths and device selection for its providers. */
 const GPU_INHERITED = new Set([

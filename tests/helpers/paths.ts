@@ -14,3 +14,7 @@ export function agentModule(name: string): string {
   if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build`);
   return path;
 }
+
+/** Hosts that wait a random 0..TROUPE_DELAY_MS ms before each batch or answer (timing tests). */
+export const DELAYED_HOST = join(FIXTURES, 'hosts', 'delayed-agent-host.mjs');
+export const DELAYED_GPU_HOST = join(FIXTURES, 'hosts', 'delayed-gpu-host.mjs');
