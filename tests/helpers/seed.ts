@@ -10,14 +10,5 @@ export function testSeed(label: string): number {
   return seed;
 }
 
-/** Floats in [0, 1) from a seed (mulberry32): the same seed, the same sequence. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Floats in [0, 1) from a seed (mulberry32, the generator the model builder uses). */
+export { mulberry32 as seededRandom } from '../../src/onnx-builder/index.js';
