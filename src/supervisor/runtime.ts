@@ -93,8 +93,6 @@ export class Runtime {
   /** A process host started ahead of need (spare-host.ts); none without process agents. */
   readonly #spare: SpareHost | undefined;
   #systemStarted = false;
-  /** Agents whose first start is not over yet (see #firstStartOver). */
-  readonly #firstStarts = new Set<AgentSlot>();
   #pool: Launcher | undefined;
   readonly #clock: Clock;
   readonly #scheduler: Scheduler;
@@ -174,7 +172,6 @@ export class Runtime {
         this.#emit({ type: 'agent.state', agent: agent.name, state, tick: this.#scheduler.tick }),
       );
       this.#slots.set(agent.name, slot);
-      this.#firstStarts.add(slot);
     }
   }
 
@@ -476,7 +473,11 @@ export class Runtime {
       slot.actor.send({ type: 'READY' });
       // After READY, so the next fork is seen after this agent runs (one start per core at a time).
       this.#gate.release(slot);
-      this.#firstStartOver(slot);
+      // Once every agent has started, a spare can be forked without slowing anyone's start.
+      if (!this.#systemStarted && ![...this.#slots.values()].some((other) => other.joining)) {
+        this.#systemStarted = true;
+        this.#spare?.fill();
+      }
     } else if (event.done && event.done.tick === tick && this.#inflight.delete(slot.name)) {
       const handled = event.done.finished ? (event.done.handled ?? 0) : undefined;
       this.#scheduler.complete(slot.name, event.done.outputs ?? [], handled);
@@ -610,18 +611,6 @@ export class Runtime {
   #giveUp(slot: AgentSlot, reason: string): void {
     if (slot.delivered === 0 && slot.restarts === 0) this.#neverStarted.set(slot.name, reason);
     this.#retire(slot, { failed: true, reason });
-    this.#firstStartOver(slot);
-  }
-
-  /**
-   * The agent's first start is over (it ran, or it never will). Once every agent's is, a spare
-   * can be forked without slowing anyone's start. A set, not a scan of every agent per READY:
-   * that was quadratic in a start of thousands.
-   */
-  #firstStartOver(slot: AgentSlot): void {
-    if (!this.#firstStarts.delete(slot) || this.#firstStarts.size > 0) return;
-    this.#systemStarted = true;
-    this.#spare?.fill();
   }
 
   #pump(): void {
