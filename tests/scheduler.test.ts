@@ -6,6 +6,7 @@ import {
   type AgentSpec,
   EXTERNAL,
   REJECTED_KIND,
+  RUNTIME,
   Scheduler,
 } from '../src/supervisor/index.js';
 
@@ -91,6 +92,24 @@ describe('ordering key', () => {
     scheduler.stage(EXTERNAL, [out('a')]);
     scheduler.plan(all);
     expect(() => scheduler.plan(all)).toThrow(/still running/);
+  });
+
+  it('keeps every mailbox in key order when a release without batches leaves the tick as it was', () => {
+    // "a" sends to itself and to a full "b"; nobody is eligible, so the tick stays; the rejection
+    // notice (from the runtime, which ranks first) is released later with the same tick number.
+    const full = { mailbox: 1, overflow: 'reject' as const };
+    const s = new Scheduler([agent('a'), agent('b', '*', 1024, full)], { maxBatch: 10, retryLimit: 2 });
+    s.stage(EXTERNAL, [out('b', 'fills b')]);
+    s.stage('a', [out('a', 'to itself'), out('b', 'refused')]);
+    expect(s.plan(() => false).batches).toHaveLength(0);
+    const plan = s.plan(all);
+    const keys = plan.batches
+      .find((batch) => batch.agent === 'a')
+      ?.envelopes.map((e) => [e.tick, e.from, e.seq]);
+    expect(keys).toEqual([
+      [1, RUNTIME, 1],
+      [1, 'a', 1],
+    ]);
   });
 });
 

@@ -41,6 +41,10 @@ export class DeadLetterLog {
     }
   }
 
+  has(id: string): boolean {
+    return this.#kept.has(id);
+  }
+
   /** Removes and returns the dead letter with this id, if it is kept. */
   take(id: string): DeadLetter | undefined {
     const letter = this.#kept.get(id);

@@ -42,6 +42,8 @@ export type { LifecycleState } from './lifecycle-machine.js';
 export { lifecycleMachine } from './lifecycle-machine.js';
 export type { ExitKind, Intensity, IntensityCheck } from './restart-policy.js';
 export { addRestart, shouldRestart } from './restart-policy.js';
+export type { Route, Routing } from './routing.js';
+export { LocalRouting } from './routing.js';
 export type { RuntimeOptions } from './runtime.js';
 export { Runtime } from './runtime.js';
 export type { Batch, DeadLetter, TickPlan } from './scheduler.js';

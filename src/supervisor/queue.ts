@@ -1,4 +1,4 @@
-// A FIFO with O(1) push and shift, and a way to put a batch back at the front.
+// A FIFO with O(1) push and shift, a way to put a batch back at the front, and ordered insertion.
 
 export class Queue<T> {
   #items: T[] = [];
@@ -10,6 +10,14 @@ export class Queue<T> {
 
   push(item: T): void {
     this.#items.push(item);
+  }
+
+  /** Adds an item after the last one that does not come after it: a push when already in order. */
+  insertOrdered(item: T, compare: (a: T, b: T) => number): void {
+    let at = this.#items.length;
+    while (at > this.#head && compare(this.#items[at - 1] as T, item) > 0) at--;
+    if (at === this.#items.length) this.#items.push(item);
+    else this.#items.splice(at, 0, item);
   }
 
   /** Removes and returns up to `count` items from the front. */

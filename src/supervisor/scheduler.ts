@@ -1,18 +1,16 @@
-// Deterministic mailboxes and ticks (DESIGN §4). No IO: the supervisor feeds it reports in any
-// order and it always hands out the same batches, because order comes from keys, not arrival.
+// Deterministic mailboxes and ticks (DESIGN §4); where an envelope goes is routing.ts's call. No
+// IO: the supervisor feeds it reports in any order and it always hands out the same batches,
+// because order comes from keys, not arrival.
 import {
   type Envelope,
   encodeInferenceError,
   envelopeId,
-  GENERATE_CANCEL_KIND,
-  GENERATE_KIND,
   INFER_ERROR_KIND,
-  INFER_KIND,
-  InferenceErrorCode,
   type Output,
 } from '../protocol/index.js';
 import type { AgentSpec, MailboxOverflow } from './config/index.js';
 import { Queue } from './queue.js';
+import { LocalRouting, MODEL_PREFIX, type Route, type Routing } from './routing.js';
 
 /** The source name of messages that enter from outside (UI, CLI, API); it ranks before every agent. */
 export const EXTERNAL = '@external';
@@ -20,8 +18,7 @@ export const EXTERNAL = '@external';
 export const RUNTIME = '@troupe';
 /** Kind of the notice an agent gets back when its message was rejected (payload: the reason). */
 export const REJECTED_KIND = 'troupe/rejected';
-/** Models are addressed "@gpu/<model>"; their answers come from that address. */
-export const MODEL_PREFIX = '@gpu/';
+export { MODEL_PREFIX };
 
 export interface DeadLetter {
   tick: number;
@@ -45,13 +42,6 @@ export interface TickPlan {
   requests: Envelope[];
 }
 
-interface Sender {
-  rank: number;
-  sendTo: ReadonlySet<string> | '*';
-  models: ReadonlySet<string> | '*';
-  maxMessageBytes: number;
-}
-
 interface Receiver {
   mailbox: number;
   overflow: MailboxOverflow;
@@ -60,7 +50,9 @@ interface Receiver {
 export class Scheduler {
   readonly #maxBatch: number;
   readonly #retryLimit: number;
-  readonly #senders = new Map<string, Sender>();
+  /** Sender ranks: the second part of every ordering key. */
+  readonly #ranks = new Map<string, number>();
+  readonly #routing: Routing;
   readonly #receivers = new Map<string, Receiver>();
   /** Agent names in rank order (stable: sorted by name). */
   readonly #ranked: string[];
@@ -76,35 +68,32 @@ export class Scheduler {
   readonly #singles = new Set<string>();
   #tick = 0;
 
-  /** Declared models and their type. */
-  readonly #models: ReadonlyMap<string, 'onnx' | 'llm'>;
-
   constructor(
     agents: readonly AgentSpec[],
     options: {
       maxBatch: number;
       retryLimit: number;
       models?: ReadonlyArray<{ name: string; type: 'onnx' | 'llm' }>;
+      /** Where envelopes go. Default: every agent and model here (routing.ts). */
+      routing?: Routing;
     },
   ) {
     this.#maxBatch = options.maxBatch;
     this.#retryLimit = options.retryLimit;
+    this.#routing = options.routing ?? new LocalRouting(agents, options.models ?? []);
     this.#ranked = agents.map((agent) => agent.name).sort();
     this.#ranked.forEach((name, rank) => {
       const spec = agents.find((agent) => agent.name === name) as AgentSpec;
-      const { sendTo, models } = spec;
-      this.#senders.set(name, { rank, sendTo, models, maxMessageBytes: spec.limits.maxMessageBytes });
+      this.#ranks.set(name, rank);
       this.#receivers.set(name, { mailbox: spec.limits.mailbox, overflow: spec.limits.overflow });
       this.#mailboxes.set(name, new Queue());
     });
-    const unlimited = { sendTo: '*', models: '*', maxMessageBytes: Number.POSITIVE_INFINITY } as const;
-    this.#models = new Map((options.models ?? []).map((model) => [model.name, model.type]));
     // Models answer from "@gpu/<model>"; they rank before the runtime, in name order.
-    [...this.#models.keys()].sort().forEach((model, index, all) => {
-      this.#senders.set(`${MODEL_PREFIX}${model}`, { rank: index - all.length - 2, ...unlimited });
-    });
-    this.#senders.set(RUNTIME, { rank: -2, ...unlimited });
-    this.#senders.set(EXTERNAL, { rank: -1, ...unlimited });
+    const models = (options.models ?? []).map((model) => model.name).sort();
+    for (const [index, model] of models.entries())
+      this.#ranks.set(`${MODEL_PREFIX}${model}`, index - models.length - 2);
+    this.#ranks.set(RUNTIME, -2);
+    this.#ranks.set(EXTERNAL, -1);
   }
 
   /** The last tick handed out. */
@@ -129,6 +118,16 @@ export class Scheduler {
       for (const output of outputs) if (output.to === agent) found.push({ from, output });
     }
     return found;
+  }
+
+  /** The agent's batch in flight (empty when it holds none). */
+  inflight(agent: string): readonly Envelope[] {
+    return this.#inflight.get(agent) ?? [];
+  }
+
+  /** Every output waiting for the next tick boundary, by sender, whatever its address. */
+  staging(): Array<{ from: string; output: Output }> {
+    return [...this.#staged].flatMap(([from, outputs]) => outputs.map((output) => ({ from, output })));
   }
 
   /** Envelopes in the agent's batch in flight (0 when it holds none). */
@@ -249,77 +248,78 @@ export class Scheduler {
     const deadLetters: DeadLetter[] = [];
     const rejected: DeadLetter[] = [];
     const requests: Envelope[] = [];
-    const sources = [...this.#staged.keys()].sort(
-      (a, b) => (this.#senders.get(a)?.rank ?? 0) - (this.#senders.get(b)?.rank ?? 0),
-    );
+    const sources = [...this.#staged.keys()].sort((a, b) => this.#rank(a) - this.#rank(b));
     // Notices of rejection are staged while releasing, and go out with the next release.
     const staged = new Map(this.#staged);
     this.#staged.clear();
     for (const source of sources) {
-      const sender = this.#senders.get(source) as Sender;
       for (const output of staged.get(source) as Output[]) {
         const envelope = this.#stamp(source, output, tick);
-        if (envelope.to?.startsWith(MODEL_PREFIX)) {
-          if (this.#routeRequest(source, sender, envelope)) requests.push(envelope);
-          continue;
-        }
-        const refusal = this.#refusal(source, sender, envelope);
-        if (refusal) {
-          deadLetters.push({ tick, envelope, reason: refusal });
-          continue;
-        }
-        const to = envelope.to as string;
-        const mailbox = this.#mailboxes.get(to) as Queue<Envelope>;
-        const receiver = this.#receivers.get(to) as Receiver;
-        if (mailbox.length < receiver.mailbox) {
-          mailbox.push(envelope);
-          continue;
-        }
-        const reason = `the mailbox of "${to}" is full (limits.mailbox ${receiver.mailbox})`;
-        if (receiver.overflow === 'reject' && this.#mailboxes.has(source)) {
-          rejected.push({ tick, envelope, reason });
-          const notice = { to: source, kind: REJECTED_KIND, payload: new TextEncoder().encode(reason) };
-          this.stage(RUNTIME, [{ ...notice, correlationId: envelopeId(envelope) }]);
+        const route = this.#routing.route(source, envelope);
+        if (route.to === 'model') {
+          requests.push(envelope);
+        } else if (route.to === 'refused') {
+          this.#refuseRequest(source, envelope, route);
+        } else if (route.to === 'nowhere') {
+          deadLetters.push({ tick, envelope, reason: route.reason });
         } else {
-          deadLetters.push({ tick, envelope, reason });
+          this.#admit(source, envelope, route.agent, { deadLetters, rejected });
         }
       }
     }
     return { deadLetters, rejected, requests };
   }
 
-  /**
-   * A request to a model goes to the GPU host when the model exists, the sender is granted it and
-   * the kind is right; otherwise the sender gets an inference error naming the model.
-   */
-  #routeRequest(source: string, sender: Sender, envelope: Envelope): boolean {
-    const model = (envelope.to as string).slice(MODEL_PREFIX.length);
-    let code: InferenceErrorCode | undefined;
-    let message = '';
-    if (!this.#models.has(model)) {
-      code = InferenceErrorCode.UNKNOWN_MODEL;
-      const declared = this.#models.size > 0 ? [...this.#models.keys()].join(', ') : 'none';
-      message = `no model "${model}" is declared in this system (models: ${declared})`;
-    } else if (sender.models !== '*' && !sender.models.has(model)) {
-      code = InferenceErrorCode.NOT_GRANTED;
-      message = `"${source}" may not use model "${model}" (not in its capabilities.models)`;
+  /** Into the agent's mailbox, unless it is closed or full (then dead-lettered, or rejected back). */
+  #admit(
+    source: string,
+    envelope: Envelope,
+    to: string,
+    out: { deadLetters: DeadLetter[]; rejected: DeadLetter[] },
+  ): void {
+    const { tick } = envelope as { tick: number };
+    const closed = this.#closed.get(to);
+    if (closed !== undefined) {
+      out.deadLetters.push({ tick, envelope, reason: `"${to}" is not running: ${closed}` });
+      return;
+    }
+    const mailbox = this.#mailboxes.get(to) as Queue<Envelope>;
+    const receiver = this.#receivers.get(to) as Receiver;
+    if (mailbox.length < receiver.mailbox) {
+      // In key order: a release without batches leaves the tick as it was, so a later release
+      // stamps the same tick, and its envelopes may rank before some already queued.
+      mailbox.insertOrdered(envelope, this.#byKey);
+      return;
+    }
+    const reason = `the mailbox of "${to}" is full (limits.mailbox ${receiver.mailbox})`;
+    if (receiver.overflow === 'reject' && this.#mailboxes.has(source)) {
+      out.rejected.push({ tick, envelope, reason });
+      const notice = { to: source, kind: REJECTED_KIND, payload: new TextEncoder().encode(reason) };
+      this.stage(RUNTIME, [{ ...notice, correlationId: envelopeId(envelope) }]);
     } else {
-      const kinds = this.#models.get(model) === 'llm' ? [GENERATE_KIND, GENERATE_CANCEL_KIND] : [INFER_KIND];
-      if (!kinds.includes(envelope.kind ?? '')) {
-        code = InferenceErrorCode.BAD_REQUEST;
-        const wanted = kinds.map((kind) => `"${kind}"`).join(' or ');
-        message = `model "${model}" takes envelopes of kind ${wanted} (got "${envelope.kind}")`;
-      }
+      out.deadLetters.push({ tick, envelope, reason });
     }
-    if (code === undefined) return true;
-    if (this.#mailboxes.has(source)) {
-      const payload = encodeInferenceError({ model, input: '', code, message });
-      this.stage(RUNTIME, [
-        { to: source, kind: INFER_ERROR_KIND, payload, correlationId: envelopeId(envelope) },
-      ]);
-    }
-    return false;
   }
+
+  /** A request no model takes: an agent that sent it gets an inference error naming the model. */
+  #refuseRequest(source: string, envelope: Envelope, refusal: Extract<Route, { to: 'refused' }>): void {
+    if (!this.#mailboxes.has(source)) return;
+    const { model, code, message } = refusal;
+    const payload = encodeInferenceError({ model, input: '', code, message });
+    this.stage(RUNTIME, [
+      { to: source, kind: INFER_ERROR_KIND, payload, correlationId: envelopeId(envelope) },
+    ]);
+  }
+
+  #rank(source: string): number {
+    return this.#ranks.get(source) ?? 0;
+  }
+
+  /** Mailbox order: (tick, sender rank, sender's sequence number). */
+  readonly #byKey = (a: Envelope, b: Envelope): number =>
+    (a.tick ?? 0) - (b.tick ?? 0) ||
+    this.#rank(a.from ?? '') - this.#rank(b.from ?? '') ||
+    (a.seq ?? 0) - (b.seq ?? 0);
 
   #stamp(source: string, output: Output, tick: number): Envelope {
     const seq = (this.#seq.get(source) ?? 0) + 1;
@@ -333,20 +333,6 @@ export class Scheduler {
       tick,
       seq,
     };
-  }
-
-  #refusal(source: string, sender: Sender, envelope: Envelope): string | undefined {
-    const to = envelope.to as string;
-    if (!this.#mailboxes.has(to)) return `"${source}" sent to "${to}", which is not an agent of this system`;
-    if (sender.sendTo !== '*' && !sender.sendTo.has(to)) {
-      return `"${source}" may not send to "${to}" (not in its capabilities.sendTo)`;
-    }
-    const size = envelope.payload?.length ?? 0;
-    if (size > sender.maxMessageBytes) {
-      return `payload of ${size} bytes exceeds maxMessageBytes ${sender.maxMessageBytes} of "${source}"`;
-    }
-    const closed = this.#closed.get(to);
-    return closed === undefined ? undefined : `"${to}" is not running: ${closed}`;
   }
 
   #deadLetterAll(envelopes: readonly Envelope[], agent: string): DeadLetter[] {

@@ -14,8 +14,13 @@ import {
 } from '../../protocol/index.js';
 import type { InferenceMode } from '../config/index.js';
 import { MODEL_PREFIX, RUNTIME } from '../scheduler.js';
-import type { GpuService } from './gpu-service.js';
 import type { PendingRequest } from './pending-requests.js';
+
+/** The GPU host as the router sees it: requests go in, answers come back through `answer`. */
+export interface GpuPort {
+  submit(requests: Array<{ id: string; model: string; request: Uint8Array }>): void;
+  cancel(model: string, id: string): void;
+}
 
 export interface RouterHooks {
   /** An input from outside the tick: staged for the next boundary and journaled. */
@@ -28,7 +33,9 @@ export interface RouterHooks {
 
 export class InferenceRouter {
   /** The GPU host; absent without models, or in a pure replay (answers come from the journal). */
-  readonly gpu: GpuService | undefined;
+  readonly #gpu: GpuPort | undefined;
+  /** Requests submitted and not yet finally answered (each is answered exactly once). */
+  #pending = 0;
   readonly #mode: InferenceMode;
   readonly #hooks: RouterHooks;
   /** Strict mode: answers waiting for the tick boundary. */
@@ -38,15 +45,15 @@ export class InferenceRouter {
   /** Journaled answers staged before their request was released (see `route`). */
   readonly #replayAnswered = new Set<string>();
 
-  constructor(gpu: GpuService | undefined, mode: InferenceMode, hooks: RouterHooks) {
-    this.gpu = gpu;
+  constructor(gpu: GpuPort | undefined, mode: InferenceMode, hooks: RouterHooks) {
+    this.#gpu = gpu;
     this.#mode = mode;
     this.#hooks = hooks;
   }
 
   /** Whether answers are still owed: the loop must not call the system idle. */
   get owesAnswers(): boolean {
-    return (this.gpu?.pending ?? 0) > 0 || this.#answers.length > 0;
+    return this.#pending > 0 || this.#answers.length > 0;
   }
 
   /** The requests a tick released. */
@@ -83,7 +90,7 @@ export class InferenceRouter {
       this.#submit(held);
     }
     if (this.#mode !== 'strict') return true;
-    if ((this.gpu?.pending ?? 0) > 0) return false;
+    if (this.#pending > 0) return false;
     const answers = this.#answers.sort((a, b) => a.order - b.order);
     this.#answers = [];
     for (const { from, output } of answers) this.#hooks.enter(from, output);
@@ -92,6 +99,7 @@ export class InferenceRouter {
 
   /** A model answered (GpuService's onAnswer). */
   answer(request: PendingRequest, answer: Answer): void {
+    if (!answer.partial) this.#pending--;
     const to = request.id.slice(0, request.id.lastIndexOf('#'));
     const correlationId = request.id;
     const output: Output = answer.error
@@ -114,8 +122,9 @@ export class InferenceRouter {
       if (envelope.kind === GENERATE_CANCEL_KIND) this.#cancel(envelope);
       else requests.push(envelope);
     }
-    if (requests.length === 0) return;
-    this.gpu?.submit(
+    if (requests.length === 0 || !this.#gpu) return;
+    this.#pending += requests.length;
+    this.#gpu.submit(
       requests.map((envelope) => ({
         id: envelopeId(envelope),
         model: modelOf(envelope),
@@ -130,7 +139,7 @@ export class InferenceRouter {
     const target = envelope.correlationId ?? '';
     const model = modelOf(envelope);
     if (target.startsWith(`${from}#`)) {
-      this.gpu?.cancel(model, target);
+      this.#gpu?.cancel(model, target);
       return;
     }
     const message = `"${from}" may cancel only its own generations (got "${target || 'no request id'}")`;

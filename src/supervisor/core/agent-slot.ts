@@ -1,14 +1,14 @@
-// Book-keeping for one supervised agent: its spec, lifecycle actor, host process and counters.
+// Book-keeping for one supervised agent: its spec, lifecycle actor, host and counters (runtime core).
 import { type Actor, createActor } from 'xstate';
-import type { HostProcess } from '../launch/index.js';
-import type { Output } from '../protocol/index.js';
-import type { AgentSpec } from './config/index.js';
-import { type LifecycleState, lifecycleMachine } from './lifecycle-machine.js';
+import type { Output } from '../../protocol/index.js';
+import type { AgentSpec } from '../config/index.js';
+import { type LifecycleState, lifecycleMachine } from '../lifecycle-machine.js';
+import type { HostRef, TimerRef } from './core-io.js';
 
 export class AgentSlot {
   readonly spec: AgentSpec;
   readonly actor: Actor<typeof lifecycleMachine>;
-  host: HostProcess | undefined;
+  host: HostRef | undefined;
   /** Bumped on every (re)load; reports from an older generation are ignored. */
   generation = 0;
   /** The tick from which the agent takes part: its init runs at rejoinTick - 1. */
@@ -28,8 +28,8 @@ export class AgentSlot {
   modulePath = '';
   /** The system is stopping and this agent's host was asked to exit. */
   stopping = false;
-  /** Cancels the watchdog armed for the command the host is working on. */
-  disarm: (() => void) | undefined;
+  /** The watchdog armed for the command the host is working on. */
+  timer: TimerRef | undefined;
 
   constructor(spec: AgentSpec, onState: (state: LifecycleState) => void) {
     this.spec = spec;

@@ -1,0 +1,65 @@
+// What goes into the runtime core and what comes out: typed inputs from the world (host frames and
+// exits, timers, GPU answers, control commands) and the effects the executor performs for it.
+// Hosts and timers are named by numbers the core hands out, so the core holds no process handles.
+import type { ExitInfo } from '../../launch/index.js';
+import type { Answer, Envelope } from '../../protocol/index.js';
+import type { Isolation } from '../config/index.js';
+import type { RunSummary, RuntimeEvent } from '../events.js';
+import type { ModelStatus, PendingRequest } from '../inference/index.js';
+
+/** A host the core asked for (a process, a thread or a place in the shared pool). */
+export type HostRef = number;
+export type TimerRef = number;
+
+/** A module prepared for loading, or why it never can be. */
+export type Prepared = { ok: true; path: string } | { ok: false; reason: string };
+
+export type ControlCommand =
+  | { type: 'inject'; to: string; kind: string; payload: Uint8Array; correlationId: string }
+  | { type: 'reinject'; id: string }
+  | { type: 'kill'; agent: string }
+  | { type: 'restart'; agent: string }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'step' }
+  | { type: 'stop'; reason: string; ok: boolean };
+
+export type CoreInput =
+  /** The run begins (once). */
+  | { type: 'start' }
+  /** An agent's module was prepared (in declared order); its host can start. */
+  | { type: 'prepared'; agent: string; result: Prepared }
+  /** Preparing modules failed as a whole: the system cannot start. */
+  | { type: 'boot.failed'; reason: string }
+  | { type: 'frame'; host: HostRef; bytes: unknown }
+  | { type: 'oversize'; host: HostRef; bytes: number; limit: number }
+  | { type: 'exit'; host: HostRef; info: ExitInfo }
+  | { type: 'timer'; timer: TimerRef }
+  /** A model answered a request (a streamed part, or its one final answer). */
+  | { type: 'answer'; request: PendingRequest; answer: Answer }
+  /** The GPU host ended at shutdown; the models' final state goes into the summary. */
+  | { type: 'gpu.stopped'; models: ModelStatus[] }
+  | { type: 'control'; command: ControlCommand };
+
+export type Effect =
+  /** Start a host for the agent (or take a warm spare). */
+  | { type: 'spawn'; host: HostRef; agent: string; isolation: Isolation; maxFrameBytes: number }
+  | { type: 'send'; host: HostRef; bytes: Uint8Array }
+  | { type: 'kill'; host: HostRef }
+  /** Call back with `{ type: 'timer', timer }` after `ms`, unless disarmed first. */
+  | { type: 'arm'; timer: TimerRef; ms: number }
+  | { type: 'disarm'; timer: TimerRef }
+  | { type: 'emit'; event: RuntimeEvent }
+  /** A batch was handed out (for inspection hooks). */
+  | { type: 'batch'; tick: number; agent: string; envelopes: readonly Envelope[] }
+  /** Every agent has started once: hosts can be started ahead of need now. */
+  | { type: 'started' }
+  | { type: 'gpu.start' }
+  | { type: 'gpu.submit'; requests: Array<{ id: string; model: string; request: Uint8Array }> }
+  | { type: 'gpu.cancel'; model: string; id: string }
+  /** End the GPU host; answer with `gpu.stopped`. */
+  | { type: 'gpu.stop' }
+  /** The system is stopping: no more hosts ahead of need. */
+  | { type: 'shutdown' }
+  /** The run is over: every host has exited. */
+  | { type: 'finished'; summary: RunSummary };

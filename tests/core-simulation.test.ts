@@ -1,0 +1,104 @@
+// The runtime core under a seeded simulation: random systems, host reports, exits, kills, timers,
+// GPU answers and operator commands for at least 100,000 steps, invariants checked at every step
+// (tests/helpers/core-sim.ts). A failure prints the seed: TROUPE_TEST_SEED=<seed> runs it again.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CoreSimulation } from './helpers/core-sim.js';
+import { seededRandom, testSeed } from './helpers/seed.js';
+import {
+  type ActorDecl,
+  removeTempDirs,
+  type SupervisorDecl,
+  tempDir,
+  writeSystem,
+} from './helpers/system.js';
+
+const MODULE = join(import.meta.dirname, 'fixtures', 'malformed.wasm');
+const STEPS = 100_000;
+
+afterAll(removeTempDirs);
+
+function randomSystem(random: () => number) {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const restart = () => pick(['permanent', 'permanent', 'transient', 'temporary'] as const);
+  const strategy = () => pick(['one_for_one', 'one_for_all', 'rest_for_one'] as const);
+  const count = 2 + Math.floor(random() * 6);
+  const actors: ActorDecl[] = Array.from({ length: count }, (_, i) => ({
+    name: `a${i}`,
+    module: MODULE,
+    restart: restart(),
+    models: ['m'],
+  }));
+  // Some agents under a nested supervisor, the rest under the root.
+  const nested = Math.floor(random() * count);
+  const agents: Array<ActorDecl | SupervisorDecl> =
+    nested > 1
+      ? [
+          ...actors.slice(nested),
+          { supervisor: 'inner', strategy: strategy(), maxRestarts: 3, agents: actors.slice(0, nested) },
+        ]
+      : actors;
+  const dir = tempDir();
+  writeFileSync(join(dir, 'm.onnx'), '');
+  return writeSystem(
+    {
+      seed: Math.floor(random() * 1000),
+      maxBatch: 1 + Math.floor(random() * 6),
+      retryLimit: Math.floor(random() * 3),
+      maxRestarts: 2 + Math.floor(random() * 10),
+      periodMs: 1000,
+      strategy: strategy(),
+      ...(random() < 0.5 ? { backoff: { initialTicks: 1, maxTicks: 8, jitter: 0.5 } } : {}),
+      limits: {
+        mailbox: 2 + Math.floor(random() * 10),
+        overflow: pick(['dead-letter', 'reject']),
+        watchdogMs: 2000,
+      },
+      models: [{ name: 'm', path: join(dir, 'm.onnx') }],
+      inference: pick(['live', 'strict'] as const),
+      agents,
+    },
+    dir,
+  );
+}
+
+describe('the runtime core under simulation', () => {
+  it(`keeps its invariants for ${STEPS} random steps`, { timeout: 240_000 }, () => {
+    const seed = testSeed('core simulation');
+    const random = seededRandom(seed);
+    let steps = 0;
+    let runs = 0;
+    const left = { applied: 0, dead: 0, rejected: 0, asked: 0, discarded: 0 };
+    const ends = new Map<string, number>();
+    while (steps < STEPS) {
+      runs++;
+      const spec = randomSystem(random);
+      const simulation = new CoreSimulation(spec, random);
+      const budget = 2_000 + Math.floor(random() * 8_000);
+      try {
+        simulation.start();
+        while (simulation.steps < budget && simulation.step()) {}
+        if (!simulation.summary) simulation.finish(100_000);
+      } catch (error) {
+        const recent = simulation.events.slice(-15).map((event) => JSON.stringify(event));
+        throw new Error(
+          `seed ${seed}, run ${runs}: ${(error as Error).message}\nlast events:\n${recent.join('\n')}`,
+        );
+      }
+      steps += simulation.steps;
+      for (const key of Object.keys(left) as Array<keyof typeof left>)
+        left[key] += simulation.tokensLeft[key];
+      const end = (simulation.summary?.reason ?? '').split(':')[0] as string;
+      ends.set(end, (ends.get(end) ?? 0) + 1);
+    }
+    process.stdout.write(
+      `core simulation: ${runs} runs, ${steps} steps, messages ${JSON.stringify(left)}, ends ${JSON.stringify([...ends])}\n`,
+    );
+    expect(steps).toBeGreaterThanOrEqual(STEPS);
+    // The simulation reached what it is for: work done, crashes, refusals and model answers.
+    expect(left.applied).toBeGreaterThan(1000);
+    expect(left.dead).toBeGreaterThan(10);
+    expect(left.asked).toBeGreaterThan(10);
+  });
+});
