@@ -71,6 +71,7 @@ describe('the runtime core under simulation', () => {
     let runs = 0;
     const left = { applied: 0, dead: 0, rejected: 0, asked: 0, discarded: 0 };
     const ends = new Map<string, number>();
+    const gpu = { deaths: 0, restarts: 0 };
     while (steps < STEPS) {
       runs++;
       const spec = randomSystem(random);
@@ -87,18 +88,22 @@ describe('the runtime core under simulation', () => {
         );
       }
       steps += simulation.steps;
+      gpu.deaths += simulation.gpuDeaths;
+      gpu.restarts += simulation.gpuRestarts;
       for (const key of Object.keys(left) as Array<keyof typeof left>)
         left[key] += simulation.tokensLeft[key];
       const end = (simulation.summary?.reason ?? '').split(':')[0] as string;
       ends.set(end, (ends.get(end) ?? 0) + 1);
     }
     process.stdout.write(
-      `core simulation: ${runs} runs, ${steps} steps, messages ${JSON.stringify(left)}, ends ${JSON.stringify([...ends])}\n`,
+      `core simulation: ${runs} runs, ${steps} steps, messages ${JSON.stringify(left)}, GPU host ${JSON.stringify(gpu)}, ends ${JSON.stringify([...ends])}\n`,
     );
     expect(steps).toBeGreaterThanOrEqual(STEPS);
     // The simulation reached what it is for: work done, crashes, refusals and model answers.
     expect(left.applied).toBeGreaterThan(1000);
     expect(left.dead).toBeGreaterThan(10);
     expect(left.asked).toBeGreaterThan(10);
+    // The GPU host is a child of the tree: its deaths are decided and restart it.
+    expect(gpu.restarts).toBeGreaterThan(0);
   });
 });

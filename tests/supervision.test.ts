@@ -6,6 +6,7 @@ import {
   type ChildExit,
   decideExit,
   FakeClock,
+  GPU_HOST,
   NO_HISTORY,
   type RestartHistory,
   SupervisionTree,
@@ -27,8 +28,8 @@ function supervisor(
 }
 
 /** Feeds exits to decideExit, keeping the history, with the clock and tick supplied. */
-function harness(root: SupervisorSpec, agents: AgentSpec[]) {
-  const tree = new SupervisionTree(root, agents);
+function harness(root: SupervisorSpec, agents: AgentSpec[], options: { gpuHost?: boolean } = {}) {
+  const tree = new SupervisionTree(root, agents, options);
   const clock = new FakeClock(0);
   let history: RestartHistory = NO_HISTORY;
   const retired = new Set<string>();
@@ -211,5 +212,46 @@ describe('backoff', () => {
     expect(sup.exit('a', 'crash', 14)).toMatchObject([{ rejoinTick: 16 }]);
     // 64 ticks (maxTicks) after its last rejoin the streak is over: the delay is back to 1.
     expect(sup.exit('a', 'crash', 16 + 64)).toMatchObject([{ rejoinTick: 16 + 64 + 1 }]);
+  });
+});
+
+describe('the GPU host, a permanent child of the root', () => {
+  const tree = (strategy: SupervisorSpec['strategy'], maxRestarts = 3) =>
+    harness(supervisor('root', strategy, children('a', 'b'), maxRestarts), [agent('a'), agent('b')], {
+      gpuHost: true,
+    });
+
+  it('is the first child (started first, stopped last)', () => {
+    const root = new SupervisionTree(supervisor('root', 'one_for_one', children('a')), [agent('a')], {
+      gpuHost: true,
+    }).root;
+    expect(root.children).toEqual([{ agent: GPU_HOST }, { agent: 'a' }]);
+  });
+
+  it('one_for_one: its death restarts it alone; an agent crash leaves it be', () => {
+    const sup = tree('one_for_one');
+    expect(sup.exit(GPU_HOST)).toMatchObject([{ type: 'restart', agents: [GPU_HOST] }]);
+    expect(sup.exit('a')).toMatchObject([{ type: 'restart', agents: ['a'] }]);
+  });
+
+  it('one_for_all and rest_for_one: its death restarts every agent started after it', () => {
+    expect(tree('one_for_all').exit(GPU_HOST)).toMatchObject([
+      { type: 'restart', agents: [GPU_HOST, 'a', 'b'] },
+    ]);
+    expect(tree('rest_for_one').exit(GPU_HOST)).toMatchObject([
+      { type: 'restart', agents: [GPU_HOST, 'a', 'b'] },
+    ]);
+    // An agent's crash under rest_for_one does not reach the GPU host, started before it.
+    expect(tree('rest_for_one').exit('a')).toMatchObject([{ type: 'restart', agents: ['a', 'b'] }]);
+  });
+
+  it("counts toward the root's intensity: past it, the system stops naming the GPU host", () => {
+    const sup = tree('one_for_one', 2);
+    sup.exit(GPU_HOST);
+    sup.exit(GPU_HOST);
+    const decisions = sup.exit(GPU_HOST);
+    expect(decisions.at(-1)).toMatchObject({ type: 'shutdown' });
+    expect((decisions.at(-1) as { reason: string }).reason).toContain('last: "@gpu" boom');
+    expect(decisions[0]).toMatchObject({ type: 'retire', agents: [GPU_HOST, 'a', 'b'], failed: true });
   });
 });

@@ -40,9 +40,7 @@ export function formatEvent(event: RuntimeEvent, width: number): string | undefi
     case 'gpu.spawned':
       return `       gpu-host process started (pid ${event.pid ?? '?'})${event.restarts > 0 ? `, restart ${event.restarts}` : ''}`;
     case 'gpu.crashed':
-      return `       gpu-host CRASHED: ${event.reason} (${event.pending} requests waiting; they are sent again)`;
-    case 'gpu.failed':
-      return `       gpu-host FAILED: ${event.reason}`;
+      return `       gpu-host CRASHED: ${event.reason} (${event.pending} requests waiting; they are sent again when it restarts)`;
     case 'gpu.log':
       return `       gpu-host ${event.level === 'info' ? '' : `${event.level}: `}${event.text}`;
     case 'model.ready':

@@ -21,14 +21,14 @@ export async function modelsCommand(
     launcher: new NodeLauncher(),
     models: spec.models,
     clock: systemClock,
-    maxRestarts: 0,
     onAnswer: () => {},
+    // Alone, with no tree above it: a GPU host that dies is reported, not restarted.
+    onExit: (reason) => {
+      process.stderr.write(`troupe: ${reason}\n`);
+      finished();
+    },
     onEvent: (event) => {
       if (event.type === 'model.ready' || event.type === 'model.failed') outcomes.push(event);
-      if (event.type === 'gpu.failed') {
-        process.stderr.write(`troupe: ${event.reason}\n`);
-        finished();
-      }
       if (outcomes.length === spec.models.length) finished();
     },
   });

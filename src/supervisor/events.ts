@@ -19,7 +19,6 @@ export type RuntimeEvent =
   | { type: 'system.idle'; tick: number }
   | { type: 'gpu.spawned'; pid: number | undefined; restarts: number }
   | { type: 'gpu.crashed'; reason: string; restarts: number; pending: number }
-  | { type: 'gpu.failed'; reason: string }
   | { type: 'gpu.log'; level: string; text: string }
   /** A model loaded: the provider it runs on and why each preferred one was passed over. */
   | {

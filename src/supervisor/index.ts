@@ -51,4 +51,4 @@ export { EXTERNAL, MODEL_PREFIX, REJECTED_KIND, RUNTIME, Scheduler } from './sch
 export type { SnapshotStore } from './snapshot-store.js';
 export { MemorySnapshotStore } from './snapshot-store.js';
 export type { ChildExit, Decision, RestartHistory, SupervisionContext } from './supervision.js';
-export { backoffTicks, decideExit, NO_HISTORY, SupervisionTree } from './supervision.js';
+export { backoffTicks, decideExit, GPU_HOST, NO_HISTORY, SupervisionTree } from './supervision.js';

@@ -130,6 +130,7 @@ export class Runtime {
           clock: this.#clock,
           env: options.hostEnv,
           onAnswer: (request, answer) => this.#input({ type: 'answer', request, answer }),
+          onExit: (reason) => this.#input({ type: 'gpu.exit', reason }),
           onEvent: (event) => this.#emit(event),
         })
       : undefined;
@@ -305,6 +306,12 @@ export class Runtime {
         return;
       case 'gpu.submit':
         this.#gpu?.submit(effect.requests);
+        return;
+      case 'gpu.restart':
+        this.#gpu?.restart();
+        return;
+      case 'gpu.kill':
+        this.#gpu?.kill();
         return;
       case 'gpu.cancel':
         this.#gpu?.cancel(effect.model, effect.id);

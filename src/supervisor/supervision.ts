@@ -55,28 +55,39 @@ interface MutableHistory {
   streaks: Map<string, Streak>;
 }
 
+/** The GPU host's name in the tree: a permanent child of the root supervisor, started first. */
+export const GPU_HOST = '@gpu';
+
+/** What the tree needs of a child: its name and restart type. */
+type Child = Pick<AgentSpec, 'name' | 'restart'>;
+
 export class SupervisionTree {
   readonly root: SupervisorSpec;
-  readonly #agents = new Map<string, AgentSpec>();
+  readonly #agents = new Map<string, Child>();
   readonly #parent = new Map<string, SupervisorSpec>();
 
-  constructor(root: SupervisorSpec, agents: readonly AgentSpec[]) {
-    this.root = root;
+  /**
+   * With `gpuHost`, the GPU host is the root's first child (so stopped last), permanent: its
+   * exits are decided and escalated like any agent's, by the root's strategy and intensity.
+   */
+  constructor(root: SupervisorSpec, agents: readonly AgentSpec[], options: { gpuHost?: boolean } = {}) {
+    this.root = options.gpuHost ? { ...root, children: [{ agent: GPU_HOST }, ...root.children] } : root;
     for (const agent of agents) this.#agents.set(agent.name, agent);
+    if (options.gpuHost) this.#agents.set(GPU_HOST, { name: GPU_HOST, restart: 'permanent' });
     const index = (node: SupervisorSpec) => {
       for (const child of node.children) {
         this.#parent.set(childName(child), node);
         if ('supervisor' in child) index(child.supervisor);
       }
     };
-    index(root);
+    index(this.root);
   }
 
   parentOf(name: string): SupervisorSpec | undefined {
     return this.#parent.get(name);
   }
 
-  agent(name: string): AgentSpec | undefined {
+  agent(name: string): Child | undefined {
     return this.#agents.get(name);
   }
 

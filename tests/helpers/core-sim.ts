@@ -42,6 +42,7 @@ const WEIGHTS = {
   resume: 1,
   step: 1,
   reinject: 1,
+  gpuDeath: 0.3,
 };
 
 export class Violation extends Error {}
@@ -59,6 +60,8 @@ export class CoreSimulation {
   summary: RunSummary | undefined;
   readonly events: RuntimeEvent[] = [];
   steps = 0;
+  gpuDeaths = 0;
+  gpuRestarts = 0;
   // ---- the oracle's books ----
   /** Per token: times it entered the core minus times it left (applied, dead, rejected, asked). */
   readonly #balance = new Map<string, number>();
@@ -164,6 +167,10 @@ export class CoreSimulation {
       [WEIGHTS.resume, () => this.#control({ type: 'resume' })],
       [WEIGHTS.step, () => this.#control({ type: 'step' })],
       [WEIGHTS.reinject, () => this.#reinject()],
+      [
+        this.#spec.models.length > 0 ? WEIGHTS.gpuDeath : 0,
+        () => this.#gpuDeath('GPU host process killed by SIGKILL'),
+      ],
     ];
     const total = options.reduce((sum, [weight]) => sum + weight, 0);
     let at = this.#random() * total;
@@ -321,6 +328,12 @@ export class CoreSimulation {
     this.#feed({ type: 'answer', request, answer });
   }
 
+  /** The GPU host dies: generations in flight are answered with an error; the rest wait for it. */
+  #gpuDeath(reason: string): void {
+    this.gpuDeaths++;
+    this.#feed({ type: 'gpu.exit', reason });
+  }
+
   #control(command: Extract<CoreInput, { type: 'control' }>['command']): void {
     this.#feed({ type: 'control', command });
   }
@@ -412,6 +425,9 @@ export class CoreSimulation {
           this.#leave(new TextDecoder().decode(request.request), 'asked');
           this.#gpu.push({ ...request, order: this.#gpuOrder++ });
         }
+        return;
+      case 'gpu.restart':
+        this.gpuRestarts++;
         return;
       case 'gpu.stop':
         this.#gpu.length = 0;

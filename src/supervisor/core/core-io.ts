@@ -37,6 +37,8 @@ export type CoreInput =
   | { type: 'timer'; timer: TimerRef }
   /** A model answered a request (a streamed part, or its one final answer). */
   | { type: 'answer'; request: PendingRequest; answer: Answer }
+  /** The GPU host died (it was not stopped): the supervision tree decides, as for an agent. */
+  | { type: 'gpu.exit'; reason: string }
   /** The GPU host ended at shutdown; the models' final state goes into the summary. */
   | { type: 'gpu.stopped'; models: ModelStatus[] }
   | { type: 'control'; command: ControlCommand };
@@ -57,6 +59,10 @@ export type Effect =
   | { type: 'gpu.start' }
   | { type: 'gpu.submit'; requests: Array<{ id: string; model: string; request: Uint8Array }> }
   | { type: 'gpu.cancel'; model: string; id: string }
+  /** Kill the GPU host (replaying its recorded death); its exit comes back as `gpu.exit`. */
+  | { type: 'gpu.kill' }
+  /** Start the GPU host again (killing it first if it is still up); it re-sends what it held. */
+  | { type: 'gpu.restart' }
   /** End the GPU host; answer with `gpu.stopped`. */
   | { type: 'gpu.stop' }
   /** The system is stopping: no more hosts ahead of need. */

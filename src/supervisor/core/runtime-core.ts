@@ -19,6 +19,7 @@ import {
   type ChildExit,
   type Decision,
   decideExit,
+  GPU_HOST,
   NO_HISTORY,
   type RestartHistory,
   SupervisionTree,
@@ -83,6 +84,8 @@ export class RuntimeCore {
   /** Agents whose module was refused before they ever ran, with why: the run cannot end ok. */
   readonly #neverStarted = new Map<string, string>();
   #now = 0;
+  /** A recorded death of the live GPU host was replayed: its coming exit is already decided. */
+  #gpuDeathReplayed = false;
   /** The models' final state, reported by the GPU host's shutdown: for the summary. */
   #models: ModelStatus[] | undefined;
   #effects: Effect[] = [];
@@ -92,7 +95,9 @@ export class RuntimeCore {
     this.#options = options;
     this.#scheduler = new Scheduler(spec.agents, { ...spec.scheduler, models: spec.models });
     this.#gate = new StartGate(options.startConcurrency);
-    this.#tree = new SupervisionTree(spec.supervisor, spec.agents);
+    // The GPU host is a child of the tree whenever there are models, also in a pure replay (no
+    // host runs, but its recorded deaths are decided again, restarting whom they restarted).
+    this.#tree = new SupervisionTree(spec.supervisor, spec.agents, { gpuHost: spec.models.length > 0 });
     this.#bridge = new JournalBridge(options.journal, options.replay, options.checkpointEvery);
     const gpu = spec.models.length > 0 && options.gpu;
     this.#gpuState = gpu ? 'running' : 'none';
@@ -153,6 +158,9 @@ export class RuntimeCore {
         return;
       case 'answer':
         this.#inference.answer(input.request, input.answer);
+        return;
+      case 'gpu.exit':
+        this.#gpuExited(input.reason);
         return;
       case 'gpu.stopped':
         this.#gpuState = 'stopped';
@@ -521,6 +529,35 @@ export class RuntimeCore {
     this.#pump();
   }
 
+  /** The GPU host died: journaled like an agent's death from outside, decided at the tick boundary. */
+  #gpuExited(reason: string): void {
+    if (this.#stop) return;
+    if (this.#gpuDeathReplayed) {
+      this.#gpuDeathReplayed = false;
+      return;
+    }
+    this.#bridge.hostExited(GPU_HOST, this.#scheduler.tick, this.#inflight.size > 0, false);
+    this.#exits.push({ agent: GPU_HOST, exit: 'crash', reason });
+    this.#pump();
+  }
+
+  /**
+   * Replays a recorded death of the GPU host: its exit is decided now, where the recording decided
+   * it; a live GPU host (a resumed run) is killed too, and its real exit is then not decided again.
+   */
+  #replayGpuDeath(): void {
+    this.#bridge.hostExited(GPU_HOST, this.#scheduler.tick, false, true);
+    if (this.#gpuState === 'running') {
+      this.#gpuDeathReplayed = true;
+      this.#effects.push({ type: 'gpu.kill' });
+    }
+    this.#exits.push({
+      agent: GPU_HOST,
+      exit: 'crash',
+      reason: 'GPU host killed (replayed from the journal)',
+    });
+  }
+
   #crash(slot: AgentSlot, reason: string, index?: number): void {
     const stalled = slot.stalled;
     slot.stalled = false;
@@ -560,10 +597,14 @@ export class RuntimeCore {
     if (decision.type === 'shutdown') {
       this.#requestStop(decision.reason, false);
     } else if (decision.type === 'retire') {
-      for (const agent of decision.agents) this.#retire(this.#slots.get(agent) as AgentSlot, decision);
-    } else {
+      // The GPU host is retired only with the whole tree: the shutdown stops it after the agents.
       for (const agent of decision.agents)
-        this.#restart(this.#slots.get(agent) as AgentSlot, decision.rejoinTick);
+        if (agent !== GPU_HOST) this.#retire(this.#slots.get(agent) as AgentSlot, decision);
+    } else {
+      for (const agent of decision.agents) {
+        if (agent !== GPU_HOST) this.#restart(this.#slots.get(agent) as AgentSlot, decision.rejoinTick);
+        else if (this.#gpuState === 'running') this.#effects.push({ type: 'gpu.restart' });
+      }
     }
   }
 
@@ -625,6 +666,10 @@ export class RuntimeCore {
     }
     const next = this.#scheduler.tick + 1;
     const kill = (agent: string): KillOutcome => {
+      if (agent === GPU_HOST) {
+        this.#replayGpuDeath();
+        return 'gone';
+      }
       const slot = this.#slots.get(agent);
       if (slot?.host !== undefined) {
         this.#effects.push({ type: 'kill', host: slot.host });
@@ -641,6 +686,14 @@ export class RuntimeCore {
     };
     // Replay: kills recorded between ticks happen (and their exits are awaited) before the next.
     if (!this.#bridge.beforePlan(this.#scheduler.tick, next, kill, stage)) return;
+    // A replayed death of the GPU host is decided at this boundary, as it was when recorded.
+    if (this.#exits.length > 0) {
+      this.#superviseExits();
+      if (this.#stop) {
+        this.#shutdown();
+        return;
+      }
+    }
     if (!this.#inference.beforeTick(next)) return;
     for (const slot of this.#slots.values()) {
       if (slot.state === 'backoff' && slot.rejoinTick <= next) this.#reload(slot);
@@ -731,6 +784,8 @@ export class RuntimeCore {
         this.#send(slot, wire, `to the batch of tick ${plan.tick} within ${ms} ms (limits.watchdogMs)`, ms);
       }
     }
+    // The GPU host died during this tick when recorded: its exit is decided with the tick's.
+    if (this.#bridge.killedInFlight(plan.tick, GPU_HOST)) this.#replayGpuDeath();
     const divergence = this.#bridge.dispatched(plan.tick, sent);
     if (divergence) this.#requestStop(divergence, false);
     const agents = plan.batches.map((batch) => batch.agent);

@@ -1,5 +1,6 @@
-// The supervisor's side of the GPU host: starts it, restarts it when it dies (sending the requests
-// it held again), and turns its answers into exactly one reply per request.
+// The supervisor's side of the GPU host: starts it, reports its death to the supervision tree
+// (which decides the restart, as for any child), restarts it when told (sending the requests it
+// held again), and turns its answers into exactly one reply per request.
 import { fileURLToPath } from 'node:url';
 import type { ExitInfo, HostProcess, Launcher } from '../../launch/index.js';
 import {
@@ -23,16 +24,14 @@ export interface GpuServiceOptions {
   models: readonly ModelSpec[];
   clock: Clock;
   env?: Record<string, string>;
-  /** Restarts allowed within periodMs before the GPU host is given up. */
-  maxRestarts?: number;
-  periodMs?: number;
   onAnswer: (request: PendingRequest, answer: Answer) => void;
+  /** The GPU host died (not stopped by us): the supervision tree decides what happens next. */
+  onExit: (reason: string) => void;
   onEvent: (event: RuntimeEvent) => void;
 }
 
 /** dist/gpu/gpu-host-main.js beside this module (a function: bundles that have no import.meta pass `entry`). */
 const defaultGpuEntry = () => fileURLToPath(new URL('../../gpu/gpu-host-main.js', import.meta.url));
-const RESTART_DELAYS_MS = [0, 100, 500, 2000];
 const STOP_TIMEOUT_MS = 5000;
 
 /** What the supervisor knows of one model, for the summary, `troupe models` and the dashboard. */
@@ -50,19 +49,18 @@ export interface ModelStatus {
   largestBatch: number;
 }
 
-export type GpuState = 'starting' | 'running' | 'restarting' | 'failed' | 'stopping' | 'stopped';
+export type GpuState = 'starting' | 'running' | 'crashed' | 'restarting' | 'stopping' | 'stopped';
 
 export class GpuService {
   readonly #options: GpuServiceOptions;
   readonly #pending = new PendingRequests();
   #host: HostProcess | undefined;
   #state: GpuState = 'stopped';
-  #restarts: number[] = [];
-  #restartTimer: (() => void) | undefined;
+  #restarts = 0;
+  /** Killed to be restarted (a restart decided while it was alive): start again on its exit. */
+  #restartOnExit = false;
   #stopped: (() => void) | undefined;
   readonly #status = new Map<string, ModelStatus & { lastRun: number }>();
-  /** Why the GPU host was given up, once it has been. */
-  #failure = '';
 
   constructor(options: GpuServiceOptions) {
     this.#options = options;
@@ -106,14 +104,29 @@ export class GpuService {
     this.#spawn();
   }
 
+  /** Kills the GPU host as a crash would (replaying a recorded death); its exit is reported. */
+  kill(): void {
+    this.#host?.kill();
+  }
+
+  /** Starts the GPU host again (the tree decided so): at once when it is down, else after killing it. */
+  restart(): void {
+    if (this.#state === 'stopping' || this.#state === 'stopped') return;
+    this.#restarts++;
+    if (this.#host) {
+      this.#restartOnExit = true;
+      this.#host.kill();
+    } else {
+      this.#spawn();
+    }
+  }
+
   /**
    * Sends requests (envelopes to "@gpu/<model>"), in one frame so that requests of one tick can
    * share a batch; each answer comes through onAnswer exactly once.
    */
   submit(requests: ReadonlyArray<{ id: string; model: string; request: Uint8Array }>): void {
-    const added = requests.map(({ id, model, request }) => this.#pending.add(id, model, request));
-    if (this.#state === 'failed') this.#giveUpOn(added, this.#failure);
-    else this.#send(added);
+    this.#send(requests.map(({ id, model, request }) => this.#pending.add(id, model, request)));
   }
 
   /** Stops a generation early; its final answer says "cancelled". Unknown ids are ignored. */
@@ -123,8 +136,6 @@ export class GpuService {
 
   /** Ends the GPU host. Requests still waiting are dropped: no agent runs to read them. */
   stop(): Promise<void> {
-    this.#restartTimer?.();
-    this.#restartTimer = undefined;
     const host = this.#host;
     if (!host) {
       this.#state = 'stopped';
@@ -152,7 +163,7 @@ export class GpuService {
       readPaths: this.#options.models.map((model) => model.path),
     });
     this.#host = host;
-    this.#state = this.#restarts.length > 0 ? 'restarting' : 'starting';
+    this.#state = this.#restarts > 0 ? 'restarting' : 'starting';
     host.onFrame((bytes) => this.#onFrame(host, bytes));
     host.onOversize((bytes, limit) => {
       this.#options.onEvent({
@@ -163,7 +174,7 @@ export class GpuService {
       host.kill();
     });
     host.onExit((info) => this.#onExit(host, info));
-    this.#options.onEvent({ type: 'gpu.spawned', pid: host.pid, restarts: this.#restarts.length });
+    this.#options.onEvent({ type: 'gpu.spawned', pid: host.pid, restarts: this.#restarts });
     for (const { name } of this.#options.models) this.#status.set(name, this.#loading(name));
     const models: ModelSpecWire[] = this.#options.models.map((model) => ({
       name: model.name,
@@ -280,35 +291,25 @@ export class GpuService {
       this.#stopped?.();
       return;
     }
-    const reason = describeExit(info);
-    const now = this.#options.clock.now();
-    const period = this.#options.periodMs ?? 10_000;
-    this.#restarts = [...this.#restarts.filter((at) => now - at < period), now];
-    const exceeded = this.#restarts.length > (this.#options.maxRestarts ?? 5);
-    this.#options.onEvent({
-      type: 'gpu.crashed',
-      reason,
-      restarts: this.#restarts.length,
-      pending: this.#pending.size,
-    });
-    if (exceeded) {
-      this.#state = 'failed';
-      this.#failure = `the GPU host crashed ${this.#restarts.length} times within ${period} ms (last: ${reason})`;
-      this.#options.onEvent({ type: 'gpu.failed', reason: this.#failure });
-      this.#giveUpOn(this.#pending.clear(), this.#failure);
-      return;
-    }
+    const reason = describeExit(info, 'GPU host');
     // A generation cannot resume where it was (its tokens were streamed): it ends with an error the
     // agent can act on. Plain requests are sent again to the next host.
     const generations = this.#pending.all().filter((request) => this.#isLlm(request.model));
     for (const request of generations) this.#pending.settle(request.id);
     this.#interrupt(generations, reason);
-    this.#state = 'restarting';
-    const delay = RESTART_DELAYS_MS[Math.min(this.#restarts.length - 1, RESTART_DELAYS_MS.length - 1)] ?? 0;
-    this.#restartTimer = this.#options.clock.setTimeout(() => {
-      this.#restartTimer = undefined;
+    if (this.#restartOnExit) {
+      this.#restartOnExit = false;
       this.#spawn();
-    }, delay);
+      return;
+    }
+    this.#state = 'crashed';
+    this.#options.onEvent({
+      type: 'gpu.crashed',
+      reason,
+      restarts: this.#restarts,
+      pending: this.#pending.size,
+    });
+    this.#options.onExit(reason);
   }
 
   #isLlm(model: string): boolean {
@@ -322,20 +323,6 @@ export class GpuService {
       const error = { model, input: '', code: InferenceErrorCode.INTERRUPTED, message };
       this.#count(model, { id, model, error });
       this.#options.onAnswer(request, { id, model, error });
-    }
-  }
-
-  #giveUpOn(requests: readonly PendingRequest[], why: string): void {
-    for (const request of requests) {
-      this.#pending.settle(request.id);
-      const { model } = request;
-      const error = {
-        model,
-        input: '',
-        code: InferenceErrorCode.HOST_FAILED,
-        message: `model "${model}": ${why}`,
-      };
-      this.#options.onAnswer(request, { id: request.id, model, error });
     }
   }
 }
