@@ -3,8 +3,8 @@
 // H, L, TOKENS and THREADS (environment) change the decoder's width and depth, the tokens per
 // request and ONNX Runtime's threads.
 import { join } from 'node:path';
-import { writeTinyLlm } from '../dist/onnx-builder/index.js';
 import { decodeGenerateResult, encodeGenerateRequest } from '../dist/protocol/index.js';
+import { writeTinyLlm } from '../dist/tools/onnx-builder/index.js';
 import { fmt, median, startGpuHost } from './gpu-host.mjs';
 
 const TOKENS = Number(process.env.TOKENS ?? 32);

@@ -8,9 +8,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { NodeLauncher } from '../dist/launch/index.js';
-import { buildMlp } from '../dist/onnx-builder/index.js';
 import { encodeInferenceRequest } from '../dist/protocol/index.js';
 import { loadSystem, Runtime } from '../dist/supervisor/index.js';
+import { buildMlp } from '../dist/tools/onnx-builder/index.js';
 import { fmt, median, startGpuHost } from './gpu-host.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

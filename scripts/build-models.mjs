@@ -1,8 +1,8 @@
-// Writes the ONNX models the examples use, built in code (dist/onnx-builder): nothing is downloaded.
+// Writes the ONNX models the examples use, built in code (scripts/onnx-builder, compiled to dist/tools): nothing is downloaded.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildMlp, writeTinyLlm } from '../dist/onnx-builder/index.js';
+import { buildMlp, writeTinyLlm } from '../dist/tools/onnx-builder/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const models = join(root, 'examples', 'inference', 'models');

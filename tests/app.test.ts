@@ -58,7 +58,7 @@ describe('supervisor window security', () => {
     expect(directives.get('frame-ancestors')).toEqual(["'none'"]);
     expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe|https?:|\*/);
     const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(
-      source('ui/index.html'),
+      source('src/ui/index.html'),
     )?.[1];
     expect(meta).toBeDefined();
     expect(meta).not.toMatch(/unsafe|https?:/);
@@ -236,7 +236,7 @@ describe('desktop app bundles', () => {
       const bundled = await startRun(spec, { ...hosts, hostEnv: env }).done;
       const plain = await startRun(spec, {
         hostEntry: join(ROOT, 'dist', 'actors', 'host-main.js'),
-        gpuEntry: join(ROOT, 'dist', 'gpu', 'gpu-host-main.js'),
+        gpuEntry: join(ROOT, 'dist', 'gpu-host', 'gpu-host-main.js'),
       }).done;
       expect(bundled.ok).toBe(true);
       expect(bundled.trace).toBe(plain.trace);

@@ -1,7 +1,7 @@
 // The dead letters a run keeps are bounded in count and in payload bytes; all are counted.
 import { describe, expect, it } from 'vitest';
-import { DeadLetterLog } from '../src/supervisor/dead-letter-log.js';
-import type { DeadLetter } from '../src/supervisor/scheduler.js';
+import { DeadLetterLog } from '../src/supervisor/core/dead-letter-log.js';
+import type { DeadLetter } from '../src/supervisor/core/scheduler.js';
 
 const letter = (seq: number, bytes: number): DeadLetter => ({
   tick: 1,

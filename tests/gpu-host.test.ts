@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildMlp } from '../src/onnx-builder/index.js';
+import { buildMlp } from '../scripts/onnx-builder/index.js';
 import { InferenceErrorCode, type Tensor } from '../src/protocol/index.js';
 import { collectAnswers, float32Tensor, forward, randomValues, request } from './helpers/inference.js';
 import { agentModule, ROOT } from './helpers/paths.js';

@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildMlp } from '../src/onnx-builder/index.js';
+import { buildMlp } from '../scripts/onnx-builder/index.js';
 import { decodeJournal } from '../src/protocol/index.js';
 import {
   JournalWriter,

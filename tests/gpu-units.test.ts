@@ -10,7 +10,7 @@ import {
   probeProviders,
   splitOutputs,
   stackInputs,
-} from '../src/gpu/index.js';
+} from '../src/gpu-host/index.js';
 import { InferenceErrorCode, type Tensor } from '../src/protocol/index.js';
 
 const model: ModelInfo = {

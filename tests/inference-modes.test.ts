@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildMlp } from '../src/onnx-builder/index.js';
+import { buildMlp } from '../scripts/onnx-builder/index.js';
 import { JournalWriter, journalHeader, loadSystem } from '../src/supervisor/index.js';
 import { killAllCli, parseJsonLines as parse, troupe } from './helpers/cli.js';
 import { agentModule, DELAYED_GPU_HOST, DELAYED_HOST, ROOT } from './helpers/paths.js';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeTinyLlm } from '../scripts/onnx-builder/index.js';
 import {
   argmax,
   type DecoderStep,
@@ -15,8 +16,7 @@ import {
   LlmEngine,
   readLlmFolder,
   textCodec,
-} from '../src/gpu/llm/index.js';
-import { writeTinyLlm } from '../src/onnx-builder/index.js';
+} from '../src/gpu-host/llm/index.js';
 import { removeTempDirs, tempDir } from './helpers/system.js';
 
 let session: ort.InferenceSession;

@@ -4,7 +4,7 @@
 import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildMlp, writeTinyLlm } from '../src/onnx-builder/index.js';
+import { buildMlp, writeTinyLlm } from '../scripts/onnx-builder/index.js';
 import {
   decodeGenerateResult,
   decodeGenerateToken,

@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StartGate } from '../src/supervisor/start-gate.js';
+import { StartGate } from '../src/supervisor/core/start-gate.js';
 import { isAlive } from './helpers/cli.js';
 import { agentModule, FIXTURES } from './helpers/paths.js';
 import { killAllHosts, removeTempDirs, startRun, writeSystem } from './helpers/system.js';

@@ -1,2 +1,2 @@
 // Entry of the GPU host process in the desktop app's build (a utilityProcess).
-import '../gpu/gpu-host-main.js';
+import '../gpu-host/gpu-host-main.js';

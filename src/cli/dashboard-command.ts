@@ -5,7 +5,7 @@ import { DashboardSession, startDashboardServer } from '../dashboard/index.js';
 import { NodeLauncher } from '../launch/index.js';
 import { errorText } from '../protocol/index.js';
 import { loadSystem, type RunSummary, Runtime } from '../supervisor/index.js';
-import { type RunFlags, withFlags } from './run-command.js';
+import { type RunFlags, withFlags } from './run-flags.js';
 import { eventPrinter, HOST_ENTRY, onSignals } from './run-output.js';
 import { UsageError } from './usage-error.js';
 

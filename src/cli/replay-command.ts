@@ -1,7 +1,8 @@
 // `troupe replay <journal>`: re-executes a recorded run and checks every tick against it.
 import { type Isolation, ReplayDriver, ReplayPlan } from '../supervisor/index.js';
 import { openJournalFor } from './journal-open.js';
-import { runSystem, withFlags } from './run-command.js';
+import { runSystem } from './run-command.js';
+import { withFlags } from './run-flags.js';
 
 export interface ReplayFlags {
   journal: string;

@@ -3,7 +3,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { NodeLauncher } from '../launch/index.js';
 import { errorText } from '../protocol/index.js';
 import {
-  type Isolation,
   JournalWriter,
   journalHeader,
   loadSystem,
@@ -19,29 +18,9 @@ import { listenForCommands } from './control-stdin.js';
 import { runDashboard } from './dashboard-command.js';
 import { formatControl } from './format.js';
 import { openJournalFor } from './journal-open.js';
+import { type RunFlags, withFlags } from './run-flags.js';
 import { eventPrinter, HOST_ENTRY, onSignals } from './run-output.js';
 import { UsageError } from './usage-error.js';
-
-export interface RunFlags {
-  file: string;
-  seed?: number;
-  /** Every agent's isolation, whatever the files say (a deployment choice: the trace is the same). */
-  isolation?: Isolation;
-  maxTicks?: number;
-  untilIdle: boolean;
-  json: boolean;
-  root?: string;
-  /** Read control commands (JSON lines) from stdin. */
-  control: boolean;
-  journal?: string;
-  journalSync: SyncPolicy;
-  /** Continue the run recorded in `journal`: replay it to its last tick, then go on live. */
-  resume: boolean;
-  force: boolean;
-  /** Serve the supervisor window on 127.0.0.1 (port 0: any free one). */
-  dashboard: boolean;
-  port?: number;
-}
 
 export const TROUPE_VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -78,16 +57,6 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   const journal = flags.journal ? openJournal(flags.journal, flags.journalSync, spec) : undefined;
   const summary = await runSystem(spec, { journal, maxTicks, untilIdle }, flags);
   return summary.ok ? 0 : 2;
-}
-
-/** The system as the flags change it: another seed, every agent's isolation. */
-export function withFlags(spec: SystemSpec, flags: Pick<RunFlags, 'seed' | 'isolation'>): SystemSpec {
-  const { seed, isolation } = flags;
-  return {
-    ...spec,
-    ...(seed === undefined ? {} : { seed }),
-    ...(isolation === undefined ? {} : { agents: spec.agents.map((agent) => ({ ...agent, isolation })) }),
-  };
 }
 
 /** Runs a system on the Node backend, printing its events, until it ends or is interrupted. */

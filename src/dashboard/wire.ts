@@ -1,6 +1,6 @@
 // What the dashboard server and the supervisor window exchange (JSON). The UI imports these types
 // only; the same messages travel over a WebSocket (headless) or Electron IPC (desktop).
-import type { AgentStatus } from '../supervisor/events.js';
+import type { AgentStatus } from '../supervisor/core/events.js';
 
 export interface TreeRow {
   kind: 'supervisor' | 'agent';

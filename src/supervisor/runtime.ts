@@ -12,14 +12,24 @@ import {
 import { type Envelope, errorText, type Output } from '../protocol/index.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Isolation, SystemSpec } from './config/index.js';
-import { type CoreInput, type Effect, type HostRef, RuntimeCore, type TimerRef } from './core/index.js';
-import type { AgentStatus, RunSummary, RuntimeEvent } from './events.js';
-import { hostFrameLimit } from './host-frame.js';
-import { GpuService, type ModelStatus } from './inference/index.js';
+import {
+  type AgentStatus,
+  type CoreInput,
+  type DeadLetter,
+  type Effect,
+  type HostRef,
+  hostFrameLimit,
+  MemorySnapshotStore,
+  type ModelStatus,
+  type RunSummary,
+  RuntimeCore,
+  type RuntimeEvent,
+  type SnapshotStore,
+  type TimerRef,
+} from './core/index.js';
+import { GpuService } from './inference/index.js';
 import type { JournalSink, ReplayDriver } from './journal/index.js';
 import { defaultModuleCacheDir, ModuleCache } from './module-cache.js';
-import type { DeadLetter } from './scheduler.js';
-import { MemorySnapshotStore, type SnapshotStore } from './snapshot-store.js';
 import { SpareHost } from './spare-host.js';
 
 export interface RuntimeOptions {
@@ -31,7 +41,7 @@ export interface RuntimeOptions {
   sharedLauncher?: Launcher;
   /** Built agent host entry (dist/actors/host-main.js). */
   hostEntry: string;
-  /** Built GPU host entry. Default: dist/gpu/gpu-host-main.js beside this module. */
+  /** Built GPU host entry. Default: dist/gpu-host/gpu-host-main.js beside this module. */
   gpuEntry?: string;
   clock?: Clock;
   /** Stop after this many ticks. */

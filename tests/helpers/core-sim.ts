@@ -12,11 +12,16 @@ import {
   type Output,
 } from '../../src/protocol/index.js';
 import type { SystemSpec } from '../../src/supervisor/config/index.js';
-import type { CoreInput, Effect, HostRef, TimerRef } from '../../src/supervisor/core/index.js';
+import type {
+  CoreInput,
+  Effect,
+  HostRef,
+  PendingRequest,
+  TimerRef,
+} from '../../src/supervisor/core/index.js';
 import { RuntimeCore } from '../../src/supervisor/core/index.js';
 import type { RunSummary, RuntimeEvent } from '../../src/supervisor/index.js';
 import { EXTERNAL, MemorySnapshotStore, MODEL_PREFIX, RUNTIME } from '../../src/supervisor/index.js';
-import type { PendingRequest } from '../../src/supervisor/inference/index.js';
 
 interface SimHost {
   agent: string;

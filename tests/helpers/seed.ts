@@ -11,4 +11,4 @@ export function testSeed(label: string): number {
 }
 
 /** Floats in [0, 1) from a seed (mulberry32, the generator the model builder uses). */
-export { mulberry32 as seededRandom } from '../../src/onnx-builder/index.js';
+export { mulberry32 as seededRandom } from '../../scripts/onnx-builder/index.js';

@@ -11,6 +11,7 @@ import type {
   Isolation,
   MailboxOverflow,
   ModelSpec,
+  Raw,
   RestartType,
   SystemSpec,
 } from './specs.js';
@@ -32,8 +33,6 @@ export interface LoadOptions {
   /** Paths in config may not leave this folder. Default: nearest folder up with a package.json. */
   root?: string;
 }
-
-export type Raw = Record<string, unknown>;
 
 export function loadSystem(file: string, options: LoadOptions = {}): SystemSpec {
   const path = resolve(file);

@@ -94,3 +94,6 @@ export interface SystemSpec {
   /** Every agent of the tree, in declared order (depth first), which is start order. */
   readonly agents: readonly AgentSpec[];
 }
+
+/** A parsed YAML mapping before it is checked and typed. */
+export type Raw = Record<string, unknown>;

@@ -1,7 +1,6 @@
 // The supervision tree part of a system file: supervisor specs with defaults, and name checks.
-import type { Raw } from './load.js';
 import { DEFAULTS } from './schema.js';
-import type { AgentSpec, ChildSpec, Strategy, SupervisorSpec } from './specs.js';
+import type { AgentSpec, ChildSpec, Raw, Strategy, SupervisorSpec } from './specs.js';
 import type { ConfigIssue, FieldPath, YamlSource } from './yaml-source.js';
 
 export function toSupervisorSpec(

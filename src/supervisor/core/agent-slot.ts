@@ -2,8 +2,8 @@
 import { type Actor, createActor } from 'xstate';
 import type { Output } from '../../protocol/index.js';
 import type { AgentSpec } from '../config/index.js';
-import { type LifecycleState, lifecycleMachine } from '../lifecycle-machine.js';
 import type { HostRef, TimerRef } from './core-io.js';
+import { type LifecycleState, lifecycleMachine } from './lifecycle-machine.js';
 
 export class AgentSlot {
   readonly spec: AgentSpec;

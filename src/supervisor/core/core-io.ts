@@ -4,8 +4,8 @@
 import type { ExitInfo } from '../../launch/index.js';
 import type { Answer, Envelope } from '../../protocol/index.js';
 import type { Isolation } from '../config/index.js';
-import type { RunSummary, RuntimeEvent } from '../events.js';
-import type { ModelStatus, PendingRequest } from '../inference/index.js';
+import type { ModelStatus, RunSummary, RuntimeEvent } from './events.js';
+import type { PendingRequest } from './pending-requests.js';
 
 /** A host the core asked for (a process, a thread or a place in the shared pool). */
 export type HostRef = number;

@@ -1,8 +1,8 @@
 // Pure builders of what a run reports: undelivered envelopes and the end-of-run summary.
 import { envelopeId } from '../../protocol/index.js';
-import type { RunSummary, UndeliveredReport } from '../events.js';
-import type { DeadLetter } from '../scheduler.js';
 import type { AgentSlot } from './agent-slot.js';
+import type { RunSummary, UndeliveredReport } from './events.js';
+import type { DeadLetter } from './scheduler.js';
 
 export function undeliveredReport({ tick, envelope, reason }: DeadLetter): UndeliveredReport {
   const { from, to, kind } = envelope;

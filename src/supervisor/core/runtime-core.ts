@@ -6,15 +6,18 @@ import { agentSeed, LOG_LEVELS } from '../../actors/index.js';
 import type { ExitInfo } from '../../launch/index.js';
 import { type Envelope, encodeCommand, type HostEvent, type Output } from '../../protocol/index.js';
 import type { SystemSpec } from '../config/index.js';
-import { DeadLetterLog } from '../dead-letter-log.js';
-import type { AgentStatus, RuntimeEvent } from '../events.js';
-import { describeExit } from '../exit-reason.js';
-import { checkHostFrame, hostFrameLimit } from '../host-frame.js';
-import { InferenceRouter, type ModelStatus } from '../inference/index.js';
 import { JournalBridge, type JournalSink, type KillOutcome, type ReplayDriver } from '../journal/index.js';
-import { type DeadLetter, EXTERNAL, Scheduler, type TickPlan } from '../scheduler.js';
-import type { SnapshotStore } from '../snapshot-store.js';
-import { StartGate } from '../start-gate.js';
+import { AgentSlot } from './agent-slot.js';
+import type { ControlCommand, CoreInput, Effect, HostRef, Prepared, TimerRef } from './core-io.js';
+import { DeadLetterLog } from './dead-letter-log.js';
+import type { AgentStatus, ModelStatus, RuntimeEvent } from './events.js';
+import { describeExit } from './exit-reason.js';
+import { checkHostFrame, hostFrameLimit } from './host-frame.js';
+import { InferenceRouter } from './inference-router.js';
+import { summarize, undeliveredReport } from './run-report.js';
+import { type DeadLetter, EXTERNAL, Scheduler, type TickPlan } from './scheduler.js';
+import type { SnapshotStore } from './snapshot-store.js';
+import { StartGate } from './start-gate.js';
 import {
   type ChildExit,
   type Decision,
@@ -23,10 +26,7 @@ import {
   NO_HISTORY,
   type RestartHistory,
   SupervisionTree,
-} from '../supervision.js';
-import { AgentSlot } from './agent-slot.js';
-import type { ControlCommand, CoreInput, Effect, HostRef, Prepared, TimerRef } from './core-io.js';
-import { summarize, undeliveredReport } from './run-report.js';
+} from './supervision.js';
 
 export interface CoreOptions {
   /** Which launcher backend hosts process agents (reported in run.start). */

@@ -11,18 +11,22 @@ import {
   InferenceErrorCode,
   type ModelSpecWire,
 } from '../../protocol/index.js';
-import type { Clock } from '../clock.js';
 import type { ModelSpec } from '../config/index.js';
-import type { RuntimeEvent } from '../events.js';
-import { describeExit } from '../exit-reason.js';
-import { type PendingRequest, PendingRequests } from './pending-requests.js';
+import {
+  describeExit,
+  type ModelStatus,
+  type PendingRequest,
+  PendingRequests,
+  type RuntimeEvent,
+} from '../core/index.js';
 
 export interface GpuServiceOptions {
   launcher: Launcher;
-  /** Built GPU host entry. Default: dist/gpu/gpu-host-main.js beside this module. */
+  /** Built GPU host entry. Default: dist/gpu-host/gpu-host-main.js beside this module. */
   entry?: string | undefined;
   models: readonly ModelSpec[];
-  clock: Clock;
+  /** Timers (the runtime's clock): the stop timeout. */
+  clock: { setTimeout(callback: () => void, ms: number): () => void };
   env?: Record<string, string>;
   onAnswer: (request: PendingRequest, answer: Answer) => void;
   /** The GPU host died (not stopped by us): the supervision tree decides what happens next. */
@@ -30,24 +34,9 @@ export interface GpuServiceOptions {
   onEvent: (event: RuntimeEvent) => void;
 }
 
-/** dist/gpu/gpu-host-main.js beside this module (a function: bundles that have no import.meta pass `entry`). */
-const defaultGpuEntry = () => fileURLToPath(new URL('../../gpu/gpu-host-main.js', import.meta.url));
+/** dist/gpu-host/gpu-host-main.js beside this module (a function: bundles that have no import.meta pass `entry`). */
+const defaultGpuEntry = () => fileURLToPath(new URL('../../gpu-host/gpu-host-main.js', import.meta.url));
 const STOP_TIMEOUT_MS = 5000;
-
-/** What the supervisor knows of one model, for the summary, `troupe models` and the dashboard. */
-export interface ModelStatus {
-  name: string;
-  state: 'loading' | 'ready' | 'failed';
-  provider: string;
-  skipped: Array<{ provider: string; reason: string }>;
-  failure?: string;
-  /** Requests answered with a result, and with an error. */
-  answered: number;
-  errors: number;
-  /** Runs of the model (a batch counts once) and the most rows one run held. */
-  runs: number;
-  largestBatch: number;
-}
 
 export type GpuState = 'starting' | 'running' | 'crashed' | 'restarting' | 'stopping' | 'stopped';
 

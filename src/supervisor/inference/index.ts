@@ -1,3 +1,2 @@
-export { GpuService, type GpuServiceOptions, type GpuState, type ModelStatus } from './gpu-service.js';
-export { type GpuPort, InferenceRouter, type RouterHooks } from './inference-router.js';
-export { type PendingRequest, PendingRequests } from './pending-requests.js';
+// The GPU host as the supervisor runs it (GpuService); routing requests and answers is the core's.
+export { GpuService, type GpuServiceOptions, type GpuState } from './gpu-service.js';

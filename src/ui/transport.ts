@@ -1,6 +1,6 @@
 // How the window talks to the supervisor: Electron's preload API when it is there (desktop), or a
 // WebSocket to the headless dashboard with the token from the page's URL (browser).
-import type { Command, ServerMessage } from '../src/dashboard/wire.js';
+import type { Command, ServerMessage } from '../dashboard/wire.js';
 
 export interface Transport {
   /** Sends a command; resolves with the refusal, or undefined when it was carried out. */

@@ -7,8 +7,8 @@ import {
   envelopeId,
   INFER_ERROR_KIND,
   type Output,
-} from '../protocol/index.js';
-import type { AgentSpec, MailboxOverflow } from './config/index.js';
+} from '../../protocol/index.js';
+import type { AgentSpec, MailboxOverflow } from '../config/index.js';
 import { Queue } from './queue.js';
 import { LocalRouting, MODEL_PREFIX, type Route, type Routing } from './routing.js';
 

@@ -9,7 +9,7 @@ import {
   type Snapshot,
   type TraceEntry,
   type TreeRow,
-} from '../src/dashboard/wire.js';
+} from '../dashboard/wire.js';
 import { byId, cell, sparkline } from './dom.js';
 import { connect } from './transport.js';
 import { VirtualList } from './virtual-list.js';

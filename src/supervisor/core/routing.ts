@@ -7,8 +7,8 @@ import {
   GENERATE_KIND,
   INFER_KIND,
   InferenceErrorCode,
-} from '../protocol/index.js';
-import type { AgentSpec } from './config/index.js';
+} from '../../protocol/index.js';
+import type { AgentSpec } from '../config/index.js';
 
 /** Models are addressed "@gpu/<model>"; their answers come from that address. */
 export const MODEL_PREFIX = '@gpu/';

@@ -1,5 +1,5 @@
 // Words a process exit for a crash report.
-import type { ExitInfo } from '../launch/index.js';
+import type { ExitInfo } from '../../launch/index.js';
 
 export function describeExit(info: ExitInfo, host = 'agent host'): string {
   const how = info.thread

@@ -1,5 +1,5 @@
 // OTP restart decisions as pure functions: whether a child restarts, and restart intensity.
-import type { RestartType } from './config/index.js';
+import type { RestartType } from '../config/index.js';
 
 /** How a child ended: a crash (trap, process death), or a normal finish of its own. */
 export type ExitKind = 'crash' | 'normal';

@@ -13,8 +13,8 @@ import {
   type Output,
 } from '../../protocol/index.js';
 import type { InferenceMode } from '../config/index.js';
-import { MODEL_PREFIX, RUNTIME } from '../scheduler.js';
 import type { PendingRequest } from './pending-requests.js';
+import { MODEL_PREFIX, RUNTIME } from './scheduler.js';
 
 /** The GPU host as the router sees it: requests go in, answers come back through `answer`. */
 export interface GpuPort {

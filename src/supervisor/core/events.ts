@@ -1,5 +1,4 @@
 // What a running system reports: the CLI prints these (one JSON object per line with --json).
-import type { ModelStatus } from './inference/index.js';
 import type { LifecycleState } from './lifecycle-machine.js';
 
 export type RuntimeEvent =
@@ -90,4 +89,19 @@ export interface RunSummary {
   agents: Record<string, AgentSummary>;
   /** The models the GPU host served, when the system declares any. */
   models?: ModelStatus[];
+}
+
+/** What the supervisor knows of one model, for the summary, `troupe models` and the dashboard. */
+export interface ModelStatus {
+  name: string;
+  state: 'loading' | 'ready' | 'failed';
+  provider: string;
+  skipped: Array<{ provider: string; reason: string }>;
+  failure?: string;
+  /** Requests answered with a result, and with an error. */
+  answered: number;
+  errors: number;
+  /** Runs of the model (a batch counts once) and the most rows one run held. */
+  runs: number;
+  largestBatch: number;
 }

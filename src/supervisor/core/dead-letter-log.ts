@@ -1,7 +1,7 @@
 // The dead letters a run keeps for listing and re-injection: the newest ones, by id, bounded in
 // count and in payload bytes (a client injecting large payloads that get dead-lettered cannot
 // grow the supervisor's memory without limit). Every letter is counted, kept or not.
-import { envelopeId } from '../protocol/index.js';
+import { envelopeId } from '../../protocol/index.js';
 import type { DeadLetter } from './scheduler.js';
 
 export interface DeadLetterLimits {
