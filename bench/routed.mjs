@@ -19,27 +19,32 @@ export function writeSystem(work, name, agents, scheduler = {}) {
 
 /**
  * Runs `ticks` ticks of `perTick` envelopes; `journal(spec)` may give a journal sink; `isolation`
- * puts both agents in processes (default) or worker threads.
+ * puts the agents in processes (default), worker threads or the shared pool; `pairs` runs that
+ * many blaster/sink pairs side by side, sharing `perTick` between them; `payload` is in bytes.
  */
-export async function routed(work, perTick, ticks, journal = () => undefined, isolation = 'process') {
-  const spec = writeSystem(
-    work,
-    'routed',
-    [
-      {
-        name: 'blaster',
-        module: module('blaster'),
-        init: `to=sink;count=${perTick};size=${PAYLOAD}`,
-        // The default limits (10,000 sends per message, 10,000 envelopes per mailbox) would cut
-        // the largest batches short; a benchmark of routing raises them.
-        limits: { maxSendsPerMessage: 1_000_000 },
-        capabilities: { sendTo: ['*'] },
-        isolation,
-      },
-      { name: 'sink', module: module('sink'), limits: { mailbox: 10_000_000 }, isolation },
-    ],
-    { maxBatch: perTick * 2 },
-  );
+export async function routed(
+  work,
+  perTick,
+  ticks,
+  journal = () => undefined,
+  isolation = 'process',
+  { pairs = 1, payload = PAYLOAD } = {},
+) {
+  const each = Math.ceil(perTick / pairs);
+  const agents = Array.from({ length: pairs }, (_, i) => [
+    {
+      name: `blaster-${i}`,
+      module: module('blaster'),
+      init: `to=sink-${i};count=${each};size=${payload}`,
+      // The default limits (10,000 sends per message, 10,000 envelopes per mailbox, 64 KiB per
+      // message) would cut the largest batches short; a benchmark of routing raises them.
+      limits: { maxSendsPerMessage: 1_000_000, maxMessageBytes: Math.max(65_536, payload) },
+      capabilities: { sendTo: ['*'] },
+      isolation,
+    },
+    { name: `sink-${i}`, module: module('sink'), limits: { mailbox: 10_000_000 }, isolation },
+  ]).flat();
+  const spec = writeSystem(work, 'routed', agents, { maxBatch: each * 2 });
   let firstTick;
   let lastTick;
   const runtime = new Runtime(spec, {
@@ -49,12 +54,13 @@ export async function routed(work, perTick, ticks, journal = () => undefined, is
     journal: journal(spec),
     onEvent: (event) => {
       if (event.type !== 'tick') return;
-      // Timing starts when the sink gets its first batch, so start-up is not counted.
+      // Timing starts when the sinks get their first batch, so start-up is not counted.
       if (event.tick === 2) firstTick = performance.now();
       lastTick = performance.now();
     },
   });
   const summary = await runtime.start();
-  const sinkEnvelopes = summary.agents.sink.delivered - perTick;
+  let sinkEnvelopes = 0;
+  for (let i = 0; i < pairs; i++) sinkEnvelopes += summary.agents[`sink-${i}`].delivered - each;
   return sinkEnvelopes / ((lastTick - firstTick) / 1000);
 }

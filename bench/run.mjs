@@ -1,12 +1,13 @@
 // Troupe benchmarks, reported as ratios against a baseline measured in the same run.
 //   1. envelopes/s routed through the supervisor between two agent processes, against naive IPC
-//      with one send per message routed through the parent (same payload size);
+//      with one send per message routed through the parent (same payload size); in the shared
+//      pool, with K sender/receiver pairs, with 10 KB payloads, and request/response and
+//      fire-and-forget against the `comedy` actor library (peers.mjs);
 //   2. spawn-to-ready time per agent; start storms of 100 and 500 agents: time to all running and
 //      peak memory (start.mjs);
 //   3. fuel meter cost (fuel.mjs), restart latency (restart.mjs), journal cost (journal.mjs);
 //   4. the GPU host: batching, round-trip latency and responsiveness (inference.mjs);
 //   5. text generation: continuous batching against one at a time, time to first token (generate.mjs).
-import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,6 +18,8 @@ import { run as fuelBench } from './fuel.mjs';
 import { run as generateBench } from './generate.mjs';
 import { run as inferenceBench } from './inference.mjs';
 import { run as journalBench } from './journal.mjs';
+import { naiveBaseline } from './naive.mjs';
+import { run as peersBench } from './peers.mjs';
 import { run as restartBench } from './restart.mjs';
 import { hostEntry, PAYLOAD, routed, writeSystem } from './routed.mjs';
 import { run as startBench } from './start.mjs';
@@ -24,36 +27,6 @@ import { run as startBench } from './start.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const module = (name) => join(root, 'wasm', 'build', `${name}.wasm`);
 const work = mkdtempSync(join(tmpdir(), 'troupe-bench-'));
-
-function naiveBaseline(count) {
-  return new Promise((resolve) => {
-    const options = {
-      serialization: 'advanced',
-      env: { ...process.env, COUNT: String(count), SIZE: String(PAYLOAD) },
-    };
-    const source = fork(join(root, 'bench', 'naive-child.mjs'), [], {
-      ...options,
-      env: { ...options.env, ROLE: 'source' },
-    });
-    const sink = fork(join(root, 'bench', 'naive-child.mjs'), [], {
-      ...options,
-      env: { ...options.env, ROLE: 'sink' },
-    });
-    let started;
-    source.on('message', (message) => sink.send(message));
-    sink.on('message', () => {
-      const seconds = (performance.now() - started) / 1000;
-      source.kill();
-      sink.kill();
-      resolve(count / seconds);
-    });
-    // Both children are up once they answer the first message; start the clock then.
-    setTimeout(() => {
-      started = performance.now();
-      source.send('go');
-    }, 300);
-  });
-}
 
 async function spawnToReady(agents) {
   const spec = writeSystem(
@@ -82,7 +55,7 @@ const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const results = [];
 try {
   const baselineCount = 100_000;
-  const baseline = await naiveBaseline(baselineCount);
+  const baseline = await naiveBaseline(baselineCount, PAYLOAD);
   console.log(`naive IPC, one send per message (${fmt(baselineCount)} messages): ${fmt(baseline)} msg/s`);
   for (const perTick of [1000, 4000, 16000]) {
     const ticks = Math.max(20, Math.ceil(2_000_000 / perTick));
@@ -110,6 +83,8 @@ try {
   console.log(
     `\nsummary: best ${fmt(best.rate)} envelopes/s (${fmt(best.perTick)}/tick), ${(best.rate / baseline).toFixed(1)}x the naive baseline of ${fmt(baseline)} msg/s`,
   );
+  console.log('');
+  await peersBench(work, baseline);
   console.log('');
   await startBench(work);
   console.log('');

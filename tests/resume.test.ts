@@ -42,43 +42,49 @@ function longSystem(): string {
 
 const lastLine = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1) as string);
 
-describe('resume after the main process dies', () => {
-  it('SIGKILL mid-run, then --resume: the same final result as an uninterrupted run', async () => {
-    const system = longSystem();
-    const args = ['run', system, '--root', '/', '--until-idle', '--json'];
-    const whole = lastLine((await troupe(args).exit).stdout);
+describe.each(['process', 'thread', 'shared'] as const)(
+  'resume after the main process dies (%s isolation)',
+  (isolation) => {
+    it('SIGKILL mid-run, then --resume: the same final result as an uninterrupted run', async () => {
+      const system = longSystem();
+      const args = ['run', system, '--root', '/', '--until-idle', '--json', '--isolation', isolation];
+      const whole = lastLine((await troupe(args).exit).stdout);
 
-    const journal = join(tempDir(), 'run.journal');
-    const first = troupe([...args, '--journal', journal]);
-    await first.waitFor(/"type":"agent.crashed","agent":"picky"/);
-    first.child.kill('SIGKILL');
-    await first.exit;
-    const pids = first.lines.flatMap((line) =>
-      line.includes('"agent.spawned"') ? [JSON.parse(line).pid as number] : [],
-    );
-    const recorded = decodeJournal(readFileSync(journal));
-    const ticks = recorded.records.filter((record) => record.tick).length;
-    expect(ticks).toBeGreaterThan(100);
-    expect(ticks).toBeLessThan(whole.ticks);
-    // Simulate a write cut short by the kill: a few bytes of a record that never finished.
-    truncateSync(journal, statSync(journal).size - 3);
+      const journal = join(tempDir(), 'run.journal');
+      const first = troupe([...args, '--journal', journal]);
+      await first.waitFor(/"type":"agent.crashed","agent":"picky"/);
+      first.child.kill('SIGKILL');
+      await first.exit;
+      const pids = first.lines.flatMap((line) =>
+        // Thread and shared hosts have no pid: they died with the main process by construction.
+        line.includes('"agent.spawned"') && JSON.parse(line).pid ? [JSON.parse(line).pid as number] : [],
+      );
+      const recorded = decodeJournal(readFileSync(journal));
+      const ticks = recorded.records.filter((record) => record.tick).length;
+      expect(ticks).toBeGreaterThan(100);
+      expect(ticks).toBeLessThan(whole.ticks);
+      // Simulate a write cut short by the kill: a few bytes of a record that never finished.
+      truncateSync(journal, statSync(journal).size - 3);
 
-    const resumed = await troupe([...args, '--journal', journal, '--resume']).exit;
-    expect(resumed.code).toBe(0);
-    expect(resumed.stderr).toMatch(/the last \d+ bytes are a torn record; cut it/);
-    expect(lastLine(resumed.stdout)).toMatchObject({
-      ok: true,
-      ticks: whole.ticks,
-      trace: whole.trace,
-      delivered: whole.delivered,
-    });
-    // The journal now holds the whole run, and replays.
-    const replayed = await troupe(['replay', journal, '--root', '/', '--json']).exit;
-    expect(lastLine(replayed.stdout)).toMatchObject({ type: 'replay.end', ok: true, trace: whole.trace });
-    // The hosts of the killed main process did not outlive it.
-    for (const pid of pids) expect(isAlive(pid)).toBe(false);
-  }, 120_000);
+      const resumed = await troupe([...args, '--journal', journal, '--resume']).exit;
+      expect(resumed.code).toBe(0);
+      expect(resumed.stderr).toMatch(/the last \d+ bytes are a torn record; cut it/);
+      expect(lastLine(resumed.stdout)).toMatchObject({
+        ok: true,
+        ticks: whole.ticks,
+        trace: whole.trace,
+        delivered: whole.delivered,
+      });
+      // The journal now holds the whole run, and replays.
+      const replayed = await troupe(['replay', journal, '--root', '/', '--json']).exit;
+      expect(lastLine(replayed.stdout)).toMatchObject({ type: 'replay.end', ok: true, trace: whole.trace });
+      // The hosts of the killed main process did not outlive it.
+      for (const pid of pids) expect(isAlive(pid)).toBe(false);
+    }, 120_000);
+  },
+);
 
+describe('resume refuses what it cannot continue', () => {
   it('--resume without a journal, of a missing one or of a damaged one, is refused with the reason', async () => {
     const system = longSystem();
     const missing = await troupe(['run', system, '--root', '/', '--resume']).exit;

@@ -3,12 +3,12 @@
 // batches, in the test suite).
 import { readFile } from 'node:fs/promises';
 import { connectToParent, staysUpWhenIdle } from '../launch/index.js';
-import { decodeFrame, encodeFrame } from '../protocol/index.js';
+import { decodeFrame, encodeFrame, type HostCommand } from '../protocol/index.js';
 import { AgentHost } from './agent-host.js';
 
 export interface ServeOptions {
-  /** Runs before each batch is handled (e.g. a delay); the batch waits for it. */
-  beforeDeliver?: () => Promise<void> | undefined;
+  /** Runs before each batch is handled (e.g. a delay), given its command; the batch waits for it. */
+  beforeDeliver?: (command: HostCommand) => Promise<void> | undefined;
 }
 
 export function serveAgents(options: ServeOptions = {}): void {
@@ -31,8 +31,10 @@ export function serveAgents(options: ServeOptions = {}): void {
     }
     for (const command of decoded.frame.commands) {
       queue = queue.then(async () => {
-        if (command.deliver) await options.beforeDeliver?.();
+        channel.running(command.agent ?? undefined);
+        if (command.deliver) await options.beforeDeliver?.(command);
         await host.run(command);
+        channel.running(undefined);
       });
     }
   });

@@ -3,12 +3,15 @@ import { Socket } from 'node:net';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { FrameReader, framePrefix } from './frame-stream.js';
 import { RingChannel } from './ring-channel.js';
+import { RunningAgent } from './running-agent.js';
 
 export interface ParentChannel {
   send(frame: Uint8Array): void;
   onFrame(listener: (frame: unknown) => void): void;
   /** Called when the parent is gone, so the child never outlives it. */
   onParentGone(listener: () => void): void;
+  /** Tells the parent which agent runs now (a shared-pool thread; elsewhere it is known). */
+  running(agent: string | undefined): void;
 }
 
 // Electron's utilityProcess gives the child `process.parentPort`; the Node launcher gives it a
@@ -26,6 +29,8 @@ export interface ThreadChannelData {
   troupeRings: { toHost: SharedArrayBuffer; toSupervisor: SharedArrayBuffer };
   /** A thread of the shared pool: it serves agents until the pool ends it, even while it has none. */
   pooled?: boolean;
+  /** Where a pool thread says which agent it runs (running-agent.ts). */
+  running?: SharedArrayBuffer;
 }
 
 /** Whether this host stays up with no agent to serve (a pool thread), instead of exiting. */
@@ -34,8 +39,9 @@ export function staysUpWhenIdle(): boolean {
 }
 
 export function connectToParent(): ParentChannel {
-  const rings = (workerData as Partial<ThreadChannelData> | null)?.troupeRings;
-  if (!isMainThread && rings && parentPort) return ringParentChannel(rings, parentPort);
+  const data = workerData as Partial<ThreadChannelData> | null;
+  const rings = data?.troupeRings;
+  if (!isMainThread && rings && parentPort) return ringParentChannel(rings, parentPort, data?.running);
   const port = (process as unknown as { parentPort?: ParentPort }).parentPort;
   if (port) {
     return {
@@ -43,6 +49,7 @@ export function connectToParent(): ParentChannel {
       onFrame: (listener) => port.on('message', (event) => listener(event.data)),
       // A utility process is ended by its parent when the parent quits; no event reaches us.
       onParentGone: () => {},
+      running: () => {},
     };
   }
   const fd = Number(process.env.TROUPE_CHANNEL_FD);
@@ -77,13 +84,16 @@ function pipeChannel(pipe: Socket): ParentChannel {
     },
     onFrame: (listener) => listeners.push(listener),
     onParentGone: (listener) => gone.push(listener),
+    running: () => {},
   };
 }
 
 function ringParentChannel(
   rings: ThreadChannelData['troupeRings'],
   port: NonNullable<typeof parentPort>,
+  runningBuffer: SharedArrayBuffer | undefined,
 ): ParentChannel {
+  const running = runningBuffer ? new RunningAgent(runningBuffer) : undefined;
   const channel = new RingChannel(rings.toSupervisor, rings.toHost, port);
   const listeners: Array<(frame: unknown) => void> = [];
   const gone: Array<() => void> = [];
@@ -99,5 +109,6 @@ function ringParentChannel(
     send: (frame) => channel.send(frame),
     onFrame: (listener) => listeners.push(listener),
     onParentGone: (listener) => gone.push(listener),
+    running: (agent) => running?.write(agent),
   };
 }

@@ -11,6 +11,7 @@ import type { ThreadChannelData } from './child-channel.js';
 import { HostBase } from './host-base.js';
 import { hostEnvironment } from './host-env.js';
 import { RingChannel } from './ring-channel.js';
+import { RunningAgent } from './running-agent.js';
 import { SharedRing } from './shared-ring.js';
 import { StderrTail } from './stderr-tail.js';
 import type { ExitInfo, HostProcess, Launcher, SpawnOptions } from './types.js';
@@ -53,13 +54,19 @@ class PoolThread {
   readonly #channel: RingChannel;
   readonly #stderr = new StderrTail();
   readonly #hosts = new Map<string, PooledHost>();
+  /** The agent the thread is running now, written by the thread (running-agent.ts). */
+  readonly #running = new RunningAgent(new SharedArrayBuffer(RunningAgent.BYTES));
   #exited = false;
   #endedFor: string | undefined;
 
   constructor(options: SpawnOptions, onExit: () => void) {
     const toHost = SharedRing.create(RING_BYTES).buffer;
     const toSupervisor = SharedRing.create(RING_BYTES).buffer;
-    const workerData: ThreadChannelData = { troupeRings: { toHost, toSupervisor }, pooled: true };
+    const workerData: ThreadChannelData = {
+      troupeRings: { toHost, toSupervisor },
+      pooled: true,
+      running: this.#running.buffer as SharedArrayBuffer,
+    };
     this.#worker = new Worker(options.entry, {
       workerData,
       env: hostEnvironment(process.env, { name: 'shared', extra: options.env }),
@@ -84,12 +91,17 @@ class PoolThread {
       this.#channel.close();
       onExit();
       const tail = this.#stderr.lines();
+      // Ended by itself (not terminated by us): the agent it was running is to blame, no other.
+      const culprit = this.#endedFor === undefined && code !== 0 ? this.#running.read() : undefined;
       for (const host of [...this.#hosts.values()]) {
         const why =
           this.#endedFor && this.#endedFor !== host.name
             ? `its shared thread was ended: ${this.#endedFor}`
-            : tail;
-        host.exited({ code, signal: null, stderrTail: why, killed: host.killed, thread: true });
+            : culprit !== undefined && culprit !== host.name
+              ? `its shared thread ended while running "${culprit}": ${tail}`
+              : tail;
+        const info = { code, signal: null, stderrTail: why, killed: host.killed, thread: true };
+        host.exited({ ...info, culprit: culprit === host.name });
       }
       this.#hosts.clear();
     });

@@ -53,7 +53,9 @@ class ThreadHost extends HostBase {
     worker.on('exit', (code) => {
       channel.close();
       const stderrTail = this.#stderr.lines();
-      this.exitReport.settle({ code, signal: null, stderrTail, killed: this.#killed, thread: true });
+      // A worker ends only by our terminate() or by itself, and then its one agent was running.
+      const culprit = !this.#killed && code !== 0;
+      this.exitReport.settle({ code, signal: null, stderrTail, killed: this.#killed, thread: true, culprit });
     });
   }
 

@@ -196,14 +196,22 @@ export class CoreSimulation {
   #answer(ref: HostRef, host: SimHost): void {
     if (host.dying) {
       this.#hosts.delete(ref);
-      const killed = this.#random() < 0.5;
-      this.#feed({
-        type: 'exit',
-        host: ref,
-        info: killed
+      const roll = this.#random();
+      // Killed, exited, or ended by itself while running its agent (a thread past its heap limit).
+      const info =
+        roll < 0.4
           ? { code: null, signal: 'SIGKILL', stderrTail: '', killed: true }
-          : { code: 0, signal: null, stderrTail: '', killed: false },
-      });
+          : roll < 0.6
+            ? {
+                code: 1,
+                signal: null,
+                stderrTail: 'out of memory',
+                killed: false,
+                thread: true,
+                culprit: true,
+              }
+            : { code: 0, signal: null, stderrTail: '', killed: false };
+      this.#feed({ type: 'exit', host: ref, info });
       return;
     }
     const command = host.inbox.shift() as HostCommand;

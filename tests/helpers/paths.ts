@@ -18,3 +18,5 @@ export function agentModule(name: string): string {
 /** Hosts that wait a random 0..TROUPE_DELAY_MS ms before each batch or answer (timing tests). */
 export const DELAYED_HOST = join(FIXTURES, 'hosts', 'delayed-agent-host.mjs');
 export const DELAYED_GPU_HOST = join(FIXTURES, 'hosts', 'delayed-gpu-host.mjs');
+/** An agent host whose heap grows without bound on a batch with an envelope of kind "hog". */
+export const HEAP_HOG_HOST = join(FIXTURES, 'hosts', 'heap-hog-host.mjs');

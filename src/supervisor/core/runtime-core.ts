@@ -518,7 +518,16 @@ export class RuntimeCore {
     } else if (slot.state !== 'stopped' && slot.state !== 'failed') {
       // A death we did not cause (kill -9, OOM killer, a kill command) is an external input.
       const inFlight = this.#inflight.has(slot.name);
-      this.#bridge.hostExited(slot.name, this.#scheduler.tick, inFlight, slot.faultReason !== undefined);
+      // A host that ended by itself while running this agent: its batch is to blame, as a stall's.
+      const culprit = info.culprit === true && slot.faultReason === undefined;
+      if (culprit) slot.stalled = true;
+      this.#bridge.hostExited(
+        slot.name,
+        this.#scheduler.tick,
+        inFlight,
+        slot.faultReason !== undefined,
+        culprit,
+      );
       // A first start that passed its start timeout means the agent could not start; a death
       // from outside, or a host we ended for breaking the protocol, is a crash like any other.
       if (!slot.started && slot.stalled && slot.faultReason) this.#startFailed(slot, slot.faultReason);
@@ -778,6 +787,8 @@ export class RuntimeCore {
       slot.delivered += batch.envelopes.length;
       // Replaying a kill that hit this agent while it held this batch: the host dies instead.
       if (this.#bridge.killedInFlight(plan.tick, batch.agent)) {
+        // It died of this batch when recorded: the batch is charged again (see #onExit).
+        if (this.#bridge.culpritInFlight(plan.tick, batch.agent)) slot.stalled = true;
         if (slot.host !== undefined) this.#effects.push({ type: 'kill', host: slot.host });
       } else {
         const ms = slot.spec.limits.watchdogMs;

@@ -36,10 +36,10 @@ export class JournalBridge {
   }
 
   /** A host process ended; a death we did not cause (and did not replay) is an external input. */
-  hostExited(agent: string, tick: number, inFlight: boolean, causedByUs: boolean): void {
+  hostExited(agent: string, tick: number, inFlight: boolean, causedByUs: boolean, culprit = false): void {
     this.#awaitingExit.delete(agent);
     const replayed = this.#replayKilled.delete(agent);
-    if (!causedByUs && !replayed) this.#journal?.write({ kill: { tick, agent, inFlight } });
+    if (!causedByUs && !replayed) this.#journal?.write({ kill: { tick, agent, inFlight, culprit } });
   }
 
   /**
@@ -110,6 +110,11 @@ export class JournalBridge {
     const killed = this.#replay?.killsInFlight(tick).has(agent) ?? false;
     if (killed) this.#replayKilled.add(agent);
     return killed;
+  }
+
+  /** Replay: whether the host that died holding this agent's batch of `tick` died of that batch. */
+  culpritInFlight(tick: number, agent: string): boolean {
+    return this.#replay?.plan.culpritAt(tick, agent) ?? false;
   }
 
   /** A batch was handed out; returns a divergence from the recording, if any. */

@@ -10,6 +10,8 @@ export interface RecordedInput {
 export interface RecordedKill {
   agent: string;
   inFlight: boolean;
+  /** The host died of what the agent was running (launch/types.ts ExitInfo.culprit). */
+  culprit: boolean;
 }
 
 export class ReplayPlan {
@@ -28,8 +30,12 @@ export class ReplayPlan {
         const { tick, from, to, kind, payload, correlationId } = record.inject;
         push(this.#injects, tick ?? 0, { from: from ?? '', output: { to, kind, payload, correlationId } });
       } else if (record.kill) {
-        const { tick, agent, inFlight } = record.kill;
-        push(this.#kills, tick ?? 0, { agent: agent ?? '', inFlight: inFlight ?? false });
+        const { tick, agent, inFlight, culprit } = record.kill;
+        push(this.#kills, tick ?? 0, {
+          agent: agent ?? '',
+          inFlight: inFlight ?? false,
+          culprit: culprit ?? false,
+        });
       } else if (record.escalation) {
         this.#escalations.add(`${record.escalation.tick ?? 0}/${record.escalation.supervisor ?? ''}`);
       } else if (record.checkpoint) {
@@ -54,6 +60,11 @@ export class ReplayPlan {
   }
 
   /** Kills observed while `tick` was the last tick handed out. */
+  /** Whether the agent's host died of the batch it held at `tick` (not killed from outside). */
+  culpritAt(tick: number, agent: string): boolean {
+    return this.killsAt(tick).some((kill) => kill.agent === agent && kill.inFlight && kill.culprit);
+  }
+
   killsAt(tick: number): RecordedKill[] {
     return this.#kills.get(tick) ?? [];
   }

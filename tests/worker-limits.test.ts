@@ -1,0 +1,48 @@
+// A worker thread's heap limit (resourceLimits) stops that worker only: the supervisor's process
+// lives on, the agents the worker held restart (each retried or restored per its policy), and the
+// agents on other workers never notice.
+import { afterEach, describe, expect, it } from 'vitest';
+import { SharedPoolLauncher } from '../src/launch/index.js';
+import { agentModule, HEAP_HOG_HOST } from './helpers/paths.js';
+import { killAllHosts, removeTempDirs, startRun, writeSystem } from './helpers/system.js';
+
+afterEach(() => {
+  killAllHosts();
+  removeTempDirs();
+});
+
+const AGENTS = ['a0', 'a1', 'a2', 'a3'];
+
+describe.each([
+  // One worker per agent: only a0's.
+  { isolation: 'thread' as const, held: ['a0'] },
+  // Two pool threads, agents placed in turn: a0 and a2 share one.
+  { isolation: 'shared' as const, held: ['a0', 'a2'] },
+])('a worker past its heap limit ($isolation isolation)', ({ isolation, held }) => {
+  it('ends that worker alone; only the agents it held restart', { timeout: 120_000 }, async () => {
+    const spec = writeSystem({
+      isolation,
+      retryLimit: 0,
+      agents: AGENTS.map((name) => ({ name, module: agentModule('sink') })),
+    });
+    const run = startRun(spec, { hostEntry: HEAP_HOG_HOST, sharedLauncher: new SharedPoolLauncher(2) });
+    run.runtime.inject('a0', 'hog', new Uint8Array());
+    for (const name of AGENTS) run.runtime.inject(name, 'work', new Uint8Array(1));
+    const summary = await run.done;
+    expect(summary.ok, summary.reason).toBe(true);
+    const crashed = run.events.flatMap((event) => (event.type === 'agent.crashed' ? [event] : []));
+    // a0 crashes twice: its batch of two is narrowed to one envelope, which is then charged.
+    expect([...new Set(crashed.map((event) => event.agent))].sort()).toEqual(held);
+    for (const event of crashed) expect(event.reason).toMatch(/out of memory|ERR_WORKER_OUT_OF_MEMORY/i);
+    // The message that blew the heap is dead-lettered with the reason; the rest were delivered.
+    expect(run.events).toContainEqual(
+      expect.objectContaining({
+        type: 'message.dead',
+        agent: 'a0',
+        kind: 'hog',
+        reason: expect.stringMatching(/^crashed "a0"/),
+      }),
+    );
+    for (const name of AGENTS) expect(summary.agents[name]?.delivered, name).toBeGreaterThanOrEqual(1);
+  });
+});
