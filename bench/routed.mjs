@@ -35,7 +35,7 @@ export async function routed(
     {
       name: `blaster-${i}`,
       module: module('blaster'),
-      init: `to=sink-${i};count=${each};size=${payload}`,
+      init: `to=sink-${i};count=${each};size=${payload};self=blaster-${i}`,
       // The default limits (10,000 sends per message, 10,000 envelopes per mailbox, 64 KiB per
       // message) would cut the largest batches short; a benchmark of routing raises them.
       limits: { maxSendsPerMessage: 1_000_000, maxMessageBytes: Math.max(65_536, payload) },
