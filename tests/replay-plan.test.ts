@@ -20,7 +20,7 @@ describe('replay plan', () => {
       { from: '@external', output: expect.objectContaining({ to: 'a', kind: 'k' }) },
     ]);
     expect(plan.injectsAt(3)).toEqual([]);
-    expect(plan.killsAt(2)).toEqual([{ agent: 'b', inFlight: true }]);
+    expect(plan.killsAt(2)).toEqual([{ agent: 'b', inFlight: true, culprit: false }]);
   });
 
   it('accepts a tick that matches and names the agent when one does not', () => {

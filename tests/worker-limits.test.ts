@@ -2,7 +2,7 @@
 // lives on, the agents the worker held restart (each retried or restored per its policy), and the
 // agents on other workers never notice.
 import { afterEach, describe, expect, it } from 'vitest';
-import { SharedPoolLauncher } from '../src/launch/index.js';
+import { SharedPoolLauncher, ThreadLauncher } from '../src/launch/index.js';
 import { agentModule, HEAP_HOG_HOST } from './helpers/paths.js';
 import { killAllHosts, removeTempDirs, startRun, writeSystem } from './helpers/system.js';
 
@@ -23,9 +23,16 @@ describe.each([
     const spec = writeSystem({
       isolation,
       retryLimit: 0,
+      // The heap fills in well under a second at 64 MiB; no watchdog may fire first on a busy machine.
+      limits: { watchdogMs: 120_000 },
       agents: AGENTS.map((name) => ({ name, module: agentModule('sink') })),
     });
-    const run = startRun(spec, { hostEntry: HEAP_HOG_HOST, sharedLauncher: new SharedPoolLauncher(2) });
+    const heap = { heapMb: 64 };
+    const run = startRun(spec, {
+      hostEntry: HEAP_HOG_HOST,
+      threadLauncher: new ThreadLauncher(heap),
+      sharedLauncher: new SharedPoolLauncher(2, heap),
+    });
     run.runtime.inject('a0', 'hog', new Uint8Array());
     for (const name of AGENTS) run.runtime.inject(name, 'work', new Uint8Array(1));
     const summary = await run.done;

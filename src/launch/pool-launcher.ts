@@ -17,18 +17,21 @@ import { StderrTail } from './stderr-tail.js';
 import type { ExitInfo, HostProcess, Launcher, SpawnOptions } from './types.js';
 
 const RING_BYTES = 4 << 20;
-/** A pool thread's V8 heap cap in MiB (agents' WASM memories are apart from it). */
+/** A pool thread's V8 heap cap in MiB by default (agents' WASM memories are apart from it). */
 const HEAP_MB = 1024;
 
 export class SharedPoolLauncher implements Launcher {
   readonly backend = 'node' as const;
   readonly #size: number;
   readonly #threads: Array<PoolThread | undefined>;
+  readonly #heapMb: number;
   #next = 0;
 
-  constructor(size = availableParallelism()) {
+  /** `size` threads (default: one per core), each with a V8 heap of at most `heapMb` MiB. */
+  constructor(size = availableParallelism(), { heapMb = HEAP_MB }: { heapMb?: number } = {}) {
     this.#size = Math.max(1, size);
     this.#threads = new Array(this.#size).fill(undefined);
+    this.#heapMb = heapMb;
   }
 
   /** Ends every thread of the pool (the system has stopped). */
@@ -40,7 +43,7 @@ export class SharedPoolLauncher implements Launcher {
     const index = this.#next++ % this.#size;
     let thread = this.#threads[index];
     if (!thread || thread.exited) {
-      thread = new PoolThread(options, () => {
+      thread = new PoolThread(options, this.#heapMb, () => {
         if (this.#threads[index] === thread) this.#threads[index] = undefined;
       });
       this.#threads[index] = thread;
@@ -59,7 +62,7 @@ class PoolThread {
   #exited = false;
   #endedFor: string | undefined;
 
-  constructor(options: SpawnOptions, onExit: () => void) {
+  constructor(options: SpawnOptions, heapMb: number, onExit: () => void) {
     const toHost = SharedRing.create(RING_BYTES).buffer;
     const toSupervisor = SharedRing.create(RING_BYTES).buffer;
     const workerData: ThreadChannelData = {
@@ -72,7 +75,7 @@ class PoolThread {
       env: hostEnvironment(process.env, { name: 'shared', extra: options.env }),
       stdout: true,
       stderr: true,
-      resourceLimits: { maxOldGenerationSizeMb: HEAP_MB },
+      resourceLimits: { maxOldGenerationSizeMb: heapMb },
       name: 'troupe shared host',
     });
     this.#channel = new RingChannel(toHost, toSupervisor, this.#worker);

@@ -18,6 +18,12 @@ const HEAP_MB = 256;
 
 export class ThreadLauncher implements Launcher {
   readonly backend = 'node' as const;
+  readonly #heapMb: number;
+
+  /** Each host thread gets a V8 heap of at most `heapMb` MiB. */
+  constructor({ heapMb = HEAP_MB }: { heapMb?: number } = {}) {
+    this.#heapMb = heapMb;
+  }
 
   spawn(options: SpawnOptions): HostProcess {
     const toHost = SharedRing.create(RING_BYTES).buffer;
@@ -28,7 +34,7 @@ export class ThreadLauncher implements Launcher {
       env: hostEnvironment(process.env, { name: options.name, extra: options.env, gpu: options.gpu }),
       stdout: true,
       stderr: true,
-      resourceLimits: { maxOldGenerationSizeMb: HEAP_MB },
+      resourceLimits: { maxOldGenerationSizeMb: this.#heapMb },
       name: `troupe ${options.name}`,
     });
     return new ThreadHost(worker, new RingChannel(toHost, toSupervisor, worker), options.maxFrameBytes);

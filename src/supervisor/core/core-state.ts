@@ -1,0 +1,174 @@
+// The runtime core's state, shared by its parts (hosting, supervising, the tick loop, shutdown),
+// and the few helpers every part uses to emit effects. No IO: effects are collected, not performed.
+import { createHash, type Hash } from 'node:crypto';
+import type { ExitInfo } from '../../launch/index.js';
+import type { Output } from '../../protocol/index.js';
+import type { SystemSpec } from '../config/index.js';
+import { JournalBridge, type JournalSink, type ReplayDriver } from '../journal/index.js';
+import { AgentSlot } from './agent-slot.js';
+import type { Effect, HostRef, TimerRef } from './core-io.js';
+import { DeadLetterLog } from './dead-letter-log.js';
+import type { ModelStatus, RuntimeEvent } from './events.js';
+import { InferenceRouter } from './inference-router.js';
+import { undeliveredReport } from './run-report.js';
+import { type DeadLetter, Scheduler } from './scheduler.js';
+import type { SnapshotStore } from './snapshot-store.js';
+import { StartGate } from './start-gate.js';
+import { type ChildExit, NO_HISTORY, type RestartHistory, SupervisionTree } from './supervision.js';
+
+export interface CoreOptions {
+  /** Which launcher backend hosts process agents (reported in run.start). */
+  backend: string;
+  /** Whether a GPU host answers the models (none in a pure replay: answers come from the journal). */
+  gpu: boolean;
+  maxTicks?: number;
+  untilIdle?: boolean;
+  startConcurrency: number;
+  startTimeoutMs: number;
+  shutdownMs: number;
+  snapshots: SnapshotStore;
+  journal?: JournalSink;
+  replay?: ReplayDriver;
+  checkpointEvery?: number;
+}
+
+/** What the parts ask of each other (runtime-core.ts wires them). */
+export interface CoreParts {
+  spawn(slot: AgentSlot): void;
+  load(slot: AgentSlot): void;
+  onTimer(ref: TimerRef): void;
+  onFrame(host: HostRef, bytes: unknown): void;
+  hostFault(host: HostRef, what: string): void;
+  onExit(host: HostRef, info: ExitInfo): void;
+  gpuExited(reason: string): void;
+  replayGpuDeath(): void;
+  crash(slot: AgentSlot, reason: string, index?: number): void;
+  superviseExits(): void;
+  reload(slot: AgentSlot): void;
+  startFailed(slot: AgentSlot, reason: string): void;
+  giveUp(slot: AgentSlot, reason: string): void;
+  requestStop(reason: string, ok: boolean): void;
+  pump(): void;
+  shutdown(): void;
+  stopNext(): void;
+  finishIfAllExited(): void;
+}
+
+/** Dead letters kept for re-injection; all are counted, the oldest beyond these are forgotten. */
+const DEAD_LETTERS_KEPT = { count: 10_000, bytes: 64 * 1024 * 1024 };
+
+export type Timer =
+  | { type: 'watchdog'; slot: AgentSlot; host: HostRef; reason: string }
+  | { type: 'shutdown'; slot: AgentSlot; host: HostRef };
+
+export class CoreState {
+  readonly spec: SystemSpec;
+  readonly options: CoreOptions;
+  readonly scheduler: Scheduler;
+  readonly tree: SupervisionTree;
+  history: RestartHistory = NO_HISTORY;
+  /** Children that ended during the tick in flight; decided at the tick boundary, in rank order. */
+  exits: ChildExit[] = [];
+  readonly slots = new Map<string, AgentSlot>();
+  readonly hosts = new Map<HostRef, AgentSlot>();
+  nextHost = 0;
+  readonly timers = new Map<TimerRef, Timer>();
+  nextTimer = 0;
+  readonly gate: StartGate<AgentSlot>;
+  readonly inflight = new Set<string>();
+  readonly trace: Hash = createHash('sha256');
+  delivered = 0;
+  readonly deadLetters = new DeadLetterLog(DEAD_LETTERS_KEPT);
+  rejectedFrames = 0;
+  systemStarted = false;
+  idle = false;
+  /** Paused: no tick starts; `steps` ticks may still run (step one tick at a time). */
+  paused = false;
+  steps = 0;
+  stop: { reason: string; ok: boolean } | undefined;
+  shuttingDown = false;
+  gpuState: 'none' | 'running' | 'stopping' | 'stopped';
+  finished = false;
+  readonly bridge: JournalBridge;
+  readonly inference: InferenceRouter;
+  /** Agents whose module was refused before they ever ran, with why: the run cannot end ok. */
+  readonly neverStarted = new Map<string, string>();
+  now = 0;
+  /** A recorded death of the live GPU host was replayed: its coming exit is already decided. */
+  gpuDeathReplayed = false;
+  /** The models' final state, reported by the GPU host's shutdown: for the summary. */
+  models: ModelStatus[] | undefined;
+  effects: Effect[] = [];
+
+  /** `wake` runs the tick loop (a model answered). */
+  constructor(spec: SystemSpec, options: CoreOptions, wake: () => void) {
+    this.spec = spec;
+    this.options = options;
+    this.scheduler = new Scheduler(spec.agents, { ...spec.scheduler, models: spec.models });
+    this.gate = new StartGate(options.startConcurrency);
+    // The GPU host is a child of the tree whenever there are models, also in a pure replay (no
+    // host runs, but its recorded deaths are decided again, restarting whom they restarted).
+    this.tree = new SupervisionTree(spec.supervisor, spec.agents, { gpuHost: spec.models.length > 0 });
+    this.bridge = new JournalBridge(options.journal, options.replay, options.checkpointEvery);
+    const gpu = spec.models.length > 0 && options.gpu;
+    this.gpuState = gpu ? 'running' : 'none';
+    const port = gpu
+      ? {
+          submit: (requests: Array<{ id: string; model: string; request: Uint8Array }>) =>
+            this.effects.push({ type: 'gpu.submit', requests }),
+          cancel: (model: string, id: string) => this.effects.push({ type: 'gpu.cancel', model, id }),
+        }
+      : undefined;
+    this.inference = new InferenceRouter(port, spec.scheduler.inference, {
+      enter: (from, output) => this.enter(from, output),
+      replaying: (tick) => this.bridge.replaying(tick),
+      wake,
+    });
+    for (const agent of spec.agents) {
+      const slot = new AgentSlot(agent, (state) =>
+        this.emit({ type: 'agent.state', agent: agent.name, state, tick: this.scheduler.tick }),
+      );
+      this.slots.set(agent.name, slot);
+    }
+  }
+
+  emit(event: RuntimeEvent): void {
+    this.effects.push({ type: 'emit', event });
+  }
+
+  arm(timer: Timer, ms: number): TimerRef {
+    const ref = this.nextTimer++;
+    this.timers.set(ref, timer);
+    this.effects.push({ type: 'arm', timer: ref, ms });
+    return ref;
+  }
+
+  disarm(slot: AgentSlot): void {
+    if (slot.timer === undefined) return;
+    this.timers.delete(slot.timer);
+    this.effects.push({ type: 'disarm', timer: slot.timer });
+    slot.timer = undefined;
+  }
+
+  /** Sends a command the host must answer, with the watchdog armed until it does. */
+  send(slot: AgentSlot, bytes: Uint8Array, what: string, ms: number): void {
+    const host = slot.host;
+    if (host === undefined) return;
+    this.disarm(slot);
+    slot.timer = this.arm({ type: 'watchdog', slot, host, reason: `watchdog: no answer ${what}` }, ms);
+    this.effects.push({ type: 'send', host, bytes });
+  }
+
+  deadLetter(letters: readonly DeadLetter[]): void {
+    for (const letter of letters) {
+      this.deadLetters.add(letter);
+      this.emit({ type: 'message.dead', ...undeliveredReport(letter) });
+    }
+  }
+
+  /** An input from outside: staged for the next tick boundary, and journaled with that tick. */
+  enter(from: string, output: Output): void {
+    this.scheduler.stage(from, [output]);
+    this.bridge.entered(this.scheduler.tick + 1, from, output);
+  }
+}

@@ -1,0 +1,194 @@
+// The core's side of the host protocol: starting a host for an agent (through the start gate),
+// loading its module, watchdogs, checking every frame a host sends, and its exit.
+import { agentSeed, LOG_LEVELS } from '../../actors/index.js';
+import type { ExitInfo } from '../../launch/index.js';
+import { encodeCommand, type HostEvent } from '../../protocol/index.js';
+import type { AgentSlot } from './agent-slot.js';
+import type { HostRef, TimerRef } from './core-io.js';
+import type { CoreParts, CoreState } from './core-state.js';
+import { describeExit } from './exit-reason.js';
+import { checkHostFrame, hostFrameLimit } from './host-frame.js';
+
+export class Hosting {
+  readonly #s: CoreState;
+  readonly #p: CoreParts;
+
+  constructor(state: CoreState, parts: CoreParts) {
+    this.#s = state;
+    this.#p = parts;
+  }
+
+  /** Starts a host for the agent as soon as the start gate has room (its timeout starts then). */
+  spawn(slot: AgentSlot): void {
+    this.#s.gate.request(slot, (next) => this.fork(next));
+  }
+
+  fork(slot: AgentSlot): void {
+    // Queued while the system began to stop, or the agent was retired meanwhile.
+    if (this.#s.stop || !slot.joining || slot.host !== undefined) {
+      this.#s.gate.release(slot);
+      this.#p.pump();
+      return;
+    }
+    const host = this.#s.nextHost++;
+    this.#s.hosts.set(host, slot);
+    slot.host = host;
+    slot.faultReason = undefined;
+    slot.stalled = false;
+    const { isolation, limits } = slot.spec;
+    this.#s.effects.push({
+      type: 'spawn',
+      host,
+      agent: slot.name,
+      isolation,
+      maxFrameBytes: hostFrameLimit(limits),
+    });
+    this.load(slot);
+  }
+
+  load(slot: AgentSlot): void {
+    const { fuel, maxMessageBytes, maxSendsPerMessage, memoryPages } = slot.spec.limits;
+    slot.logLines = 0;
+    const load = {
+      modulePath: slot.modulePath,
+      initData: slot.spec.initData,
+      seed: agentSeed(this.#s.spec.seed, slot.name),
+      generation: slot.generation,
+      tick: slot.rejoinTick - 1,
+      limits: { fuel, maxMessageBytes, maxSendsPerMessage, memoryPages },
+      snapshotEvery: slot.spec.snapshotEvery,
+      snapshot: slot.spec.snapshotEvery > 0 ? this.#s.options.snapshots.load(slot.name) : undefined,
+    };
+    const ms = this.#s.options.startTimeoutMs;
+    this.#s.send(
+      slot,
+      encodeCommand({ agent: slot.name, load }),
+      `loading the module within ${ms} ms (start timeout)`,
+      ms,
+    );
+  }
+
+  onTimer(ref: TimerRef): void {
+    const timer = this.#s.timers.get(ref);
+    if (!timer) return;
+    this.#s.timers.delete(ref);
+    if (timer.slot.timer === ref) timer.slot.timer = undefined;
+    if (timer.slot.host !== timer.host) return;
+    if (timer.type === 'watchdog') {
+      timer.slot.faultReason = timer.reason;
+      timer.slot.stalled = true;
+    }
+    this.#s.effects.push({ type: 'kill', host: timer.host });
+  }
+
+  onFrame(host: HostRef, bytes: unknown): void {
+    const slot = this.#s.hosts.get(host);
+    if (!slot || slot.host !== host) return;
+    const check = checkHostFrame(bytes, {
+      agent: slot.name,
+      limits: slot.spec.limits,
+      batch: this.#s.inflight.has(slot.name) ? this.#s.scheduler.inflightSize(slot.name) : 0,
+      logLines: slot.logLines,
+    });
+    if (!check.ok) {
+      this.hostFault(host, `sent a malformed frame: ${check.error}`);
+      return;
+    }
+    for (const event of check.events) this.onHostEvent(slot, event);
+    this.#p.pump();
+  }
+
+  /**
+   * A host broke the protocol or a limit its sandbox enforces: it cannot be trusted with its agent.
+   * The frame is counted and refused, the host killed; its exit is the agent's crash.
+   */
+  hostFault(host: HostRef, what: string): void {
+    const slot = this.#s.hosts.get(host);
+    if (!slot || slot.host !== host) return;
+    this.#s.rejectedFrames++;
+    this.#s.emit({ type: 'frame.rejected', agent: slot.name, reason: what });
+    slot.faultReason = `agent host ${what}`;
+    this.#s.effects.push({ type: 'kill', host });
+  }
+
+  onHostEvent(slot: AgentSlot, event: HostEvent): void {
+    const tick = this.#s.scheduler.tick;
+    if (!event.log) this.#s.disarm(slot);
+    if (event.log) {
+      slot.logLines++;
+      const level = LOG_LEVELS[event.log.level ?? 1] ?? 'info';
+      this.#s.emit({
+        type: 'agent.log',
+        agent: slot.name,
+        level,
+        text: event.log.text ?? '',
+        tick: event.log.tick ?? 0,
+      });
+    } else if (event.ready && event.ready.generation === slot.generation && slot.joining) {
+      slot.started = true;
+      slot.initOutputs = event.ready.outputs ?? [];
+      slot.actor.send({ type: 'READY' });
+      // After READY, so the next start is seen after this agent runs (one start per core at a time).
+      this.#s.gate.release(slot);
+      // Once every agent has started, hosts can be started ahead of need without slowing anyone.
+      if (!this.#s.systemStarted && ![...this.#s.slots.values()].some((other) => other.joining)) {
+        this.#s.systemStarted = true;
+        this.#s.effects.push({ type: 'started' });
+      }
+    } else if (event.done && event.done.tick === tick && this.#s.inflight.delete(slot.name)) {
+      const handled = event.done.finished ? (event.done.handled ?? 0) : undefined;
+      this.#s.scheduler.complete(slot.name, event.done.outputs ?? [], handled);
+      if (event.done.snapshot && event.done.snapshot.length > 0)
+        this.#s.options.snapshots.save(slot.name, event.done.snapshot);
+      if (event.done.stateHash && event.done.stateHash.length > 0)
+        this.#s.bridge.stateHash(slot.name, event.done.stateHash);
+      if (event.done.finished) {
+        // An agent that finished starts over from init if it is restarted.
+        this.#s.options.snapshots.drop(slot.name);
+        slot.actor.send({ type: 'FINISHED' });
+        this.#s.exits.push({ agent: slot.name, exit: 'normal', reason: 'finished normally' });
+      }
+    } else if (event.failed && event.failed.tick === tick && this.#s.inflight.has(slot.name)) {
+      this.#p.crash(slot, event.failed.reason ?? 'unknown failure', event.failed.index ?? 0);
+    } else if (event.loadFailed && event.loadFailed.generation === slot.generation) {
+      this.#s.gate.release(slot);
+      const reason = event.loadFailed.reason ?? 'load failed';
+      if (event.loadFailed.permanent) this.#p.giveUp(slot, reason);
+      else if (!slot.started) this.#p.startFailed(slot, reason);
+      else this.#p.crash(slot, reason);
+    }
+  }
+
+  onExit(host: HostRef, info: ExitInfo): void {
+    const slot = this.#s.hosts.get(host);
+    this.#s.hosts.delete(host);
+    if (!slot || slot.host !== host) return;
+    this.#s.gate.release(slot);
+    slot.host = undefined;
+    this.#s.disarm(slot);
+    if (this.#s.shuttingDown || slot.state === 'stopping') {
+      slot.actor.send({ type: 'STOPPED' });
+      if (this.#s.shuttingDown) this.#p.stopNext();
+    } else if (slot.state !== 'stopped' && slot.state !== 'failed') {
+      // A death we did not cause (kill -9, OOM killer, a kill command) is an external input.
+      const inFlight = this.#s.inflight.has(slot.name);
+      // A host that ended by itself while running this agent: its batch is to blame, as a stall's.
+      const culprit = info.culprit === true && slot.faultReason === undefined;
+      if (culprit) slot.stalled = true;
+      this.#s.bridge.hostExited(
+        slot.name,
+        this.#s.scheduler.tick,
+        inFlight,
+        slot.faultReason !== undefined,
+        culprit,
+      );
+      // A first start that passed its start timeout means the agent could not start; a death
+      // from outside, or a host we ended for breaking the protocol, is a crash like any other.
+      if (!slot.started && slot.stalled && slot.faultReason) this.#p.startFailed(slot, slot.faultReason);
+      else this.#p.crash(slot, slot.faultReason ?? describeExit(info));
+    } else {
+      this.#s.bridge.hostExited(slot.name, this.#s.scheduler.tick, false, true);
+    }
+    this.#p.pump();
+  }
+}

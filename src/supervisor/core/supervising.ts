@@ -1,0 +1,148 @@
+// Applying OTP decisions: a crash is recorded and its exit decided at the tick boundary by the
+// supervision tree (supervision.ts); restarts, retirements and the GPU host's deaths follow.
+import { encodeCommand } from '../../protocol/index.js';
+import type { AgentSlot } from './agent-slot.js';
+import type { CoreParts, CoreState } from './core-state.js';
+import { type Decision, decideExit, GPU_HOST } from './supervision.js';
+
+export class Supervising {
+  readonly #s: CoreState;
+  readonly #p: CoreParts;
+
+  constructor(state: CoreState, parts: CoreParts) {
+    this.#s = state;
+    this.#p = parts;
+  }
+
+  /** The GPU host died: journaled like an agent's death from outside, decided at the tick boundary. */
+  gpuExited(reason: string): void {
+    if (this.#s.stop) return;
+    if (this.#s.gpuDeathReplayed) {
+      this.#s.gpuDeathReplayed = false;
+      return;
+    }
+    this.#s.bridge.hostExited(GPU_HOST, this.#s.scheduler.tick, this.#s.inflight.size > 0, false);
+    this.#s.exits.push({ agent: GPU_HOST, exit: 'crash', reason });
+    this.#p.pump();
+  }
+
+  /**
+   * Replays a recorded death of the GPU host: its exit is decided now, where the recording decided
+   * it; a live GPU host (a resumed run) is killed too, and its real exit is then not decided again.
+   */
+  replayGpuDeath(): void {
+    this.#s.bridge.hostExited(GPU_HOST, this.#s.scheduler.tick, false, true);
+    if (this.#s.gpuState === 'running') {
+      this.#s.gpuDeathReplayed = true;
+      this.#s.effects.push({ type: 'gpu.kill' });
+    }
+    this.#s.exits.push({
+      agent: GPU_HOST,
+      exit: 'crash',
+      reason: 'GPU host killed (replayed from the journal)',
+    });
+  }
+
+  crash(slot: AgentSlot, reason: string, index?: number): void {
+    const stalled = slot.stalled;
+    slot.stalled = false;
+    if (this.#s.inflight.delete(slot.name)) {
+      const scheduler = this.#s.scheduler;
+      this.#s.deadLetter(
+        stalled ? scheduler.stalled(slot.name, reason) : scheduler.fail(slot.name, index, reason),
+      );
+    }
+    slot.actor.send({ type: 'CRASHED', reason });
+    const { tick } = this.#s.scheduler;
+    this.#s.bridge.crashed(tick, slot.name, reason);
+    this.#s.emit({ type: 'agent.crashed', agent: slot.name, reason, tick, restarts: slot.restarts });
+    this.#s.exits.push({ agent: slot.name, exit: 'crash', reason });
+  }
+
+  /** Hands the exits of the last tick to the supervision tree, in rank order, and applies its decisions. */
+  superviseExits(): void {
+    const exits = this.#s.exits.sort((a, b) => (a.agent < b.agent ? -1 : 1));
+    this.#s.exits = [];
+    for (const exit of exits) {
+      const context = {
+        now: this.#s.now,
+        tick: this.#s.scheduler.tick,
+        seed: this.#s.spec.seed,
+        alive: (agent: string) => !this.#s.scheduler.isClosed(agent),
+        exceeded: (supervisor: string, byClock: boolean) =>
+          this.#s.bridge.intensityExceeded(this.#s.scheduler.tick, supervisor, byClock),
+      };
+      const result = decideExit(this.#s.tree, this.#s.history, exit, context);
+      this.#s.history = result.history;
+      for (const decision of result.decisions) this.apply(decision);
+    }
+  }
+
+  apply(decision: Decision): void {
+    if (decision.type === 'shutdown') {
+      this.#p.requestStop(decision.reason, false);
+    } else if (decision.type === 'retire') {
+      // The GPU host is retired only with the whole tree: the shutdown stops it after the agents.
+      for (const agent of decision.agents)
+        if (agent !== GPU_HOST) this.retire(this.#s.slots.get(agent) as AgentSlot, decision);
+    } else {
+      for (const agent of decision.agents) {
+        if (agent !== GPU_HOST) this.restart(this.#s.slots.get(agent) as AgentSlot, decision.rejoinTick);
+        else if (this.#s.gpuState === 'running') this.#s.effects.push({ type: 'gpu.restart' });
+      }
+    }
+  }
+
+  restart(slot: AgentSlot, rejoinTick: number): void {
+    slot.rejoinTick = rejoinTick;
+    slot.initOutputs = undefined;
+    this.#s.scheduler.reopen(slot.name);
+    if (rejoinTick > this.#s.scheduler.tick + 1) slot.actor.send({ type: 'BACKOFF' });
+    else this.reload(slot);
+  }
+
+  /** Starts a fresh instance of the agent: in its host if it is alive, else in a new one. */
+  reload(slot: AgentSlot): void {
+    slot.generation++;
+    slot.actor.send({ type: 'RESTART' });
+    if (slot.host !== undefined) this.#p.load(slot);
+    else this.#p.spawn(slot);
+  }
+
+  retire(slot: AgentSlot, how: { failed: boolean; reason: string }): void {
+    if (how.failed) slot.actor.send({ type: 'GIVE_UP', reason: how.reason });
+    else if (slot.state === 'running' || slot.joining) slot.actor.send({ type: 'STOP' });
+    const why = how.failed ? `failed: ${how.reason}` : how.reason;
+    this.#s.deadLetter(this.#s.scheduler.close(slot.name, why));
+    if (slot.host !== undefined)
+      this.#s.effects.push({
+        type: 'send',
+        host: slot.host,
+        bytes: encodeCommand({ agent: slot.name, stop: { reason: why } }),
+      });
+    else if (slot.state === 'stopping') slot.actor.send({ type: 'STOPPED' });
+  }
+
+  /**
+   * The agent's first start failed (its start function or init trapped or ran out of fuel, or it
+   * passed its start timeout). As in OTP, a child that cannot start fails its supervisor's start,
+   * and so the system's: it stops, with the agent and the reason.
+   */
+  startFailed(slot: AgentSlot, reason: string): void {
+    this.retire(slot, { failed: true, reason });
+    this.#s.emit({
+      type: 'agent.crashed',
+      agent: slot.name,
+      reason,
+      tick: this.#s.scheduler.tick,
+      restarts: 0,
+    });
+    this.#p.requestStop(`start failed: agent "${slot.name}" could not start: ${reason}`, false);
+  }
+
+  /** A module that can never load (refused by the ABI check or the meter): no restart can help. */
+  giveUp(slot: AgentSlot, reason: string): void {
+    if (slot.delivered === 0 && slot.restarts === 0) this.#s.neverStarted.set(slot.name, reason);
+    this.retire(slot, { failed: true, reason });
+  }
+}

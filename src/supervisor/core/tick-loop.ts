@@ -1,0 +1,178 @@
+// The lockstep tick loop: at each boundary, decide the exits, replay what the journal recorded,
+// hold for agents (re)joining, then plan the next tick and hand its batches out.
+import { encodeCommand, type Output } from '../../protocol/index.js';
+import type { KillOutcome } from '../journal/index.js';
+import type { AgentSlot } from './agent-slot.js';
+import type { CoreParts, CoreState } from './core-state.js';
+import { undeliveredReport } from './run-report.js';
+import type { TickPlan } from './scheduler.js';
+import { GPU_HOST } from './supervision.js';
+
+export class TickLoop {
+  readonly #s: CoreState;
+  readonly #p: CoreParts;
+
+  constructor(state: CoreState, parts: CoreParts) {
+    this.#s = state;
+    this.#p = parts;
+  }
+
+  /** Ends the run after the tick in flight, stopping agents in reverse start order. */
+  requestStop(reason: string, ok: boolean): void {
+    if (this.#s.stop) return;
+    this.#s.stop = { reason, ok };
+    this.#s.emit({ type: 'system.stopping', reason });
+    this.pump();
+  }
+
+  pump(): void {
+    if (this.#s.finished || this.#s.inflight.size > 0) return;
+    const stateDivergence = this.#s.bridge.tickOver();
+    if (stateDivergence) this.requestStop(stateDivergence, false);
+    if (!this.#s.stop && this.#s.exits.length > 0) this.#p.superviseExits();
+    if (this.#s.stop) {
+      this.#p.shutdown();
+      return;
+    }
+    const next = this.#s.scheduler.tick + 1;
+    const kill = (agent: string): KillOutcome => {
+      if (agent === GPU_HOST) {
+        this.#p.replayGpuDeath();
+        return 'gone';
+      }
+      const slot = this.#s.slots.get(agent);
+      if (slot?.host !== undefined) {
+        this.#s.effects.push({ type: 'kill', host: slot.host });
+        return 'killed';
+      }
+      // A start still queued at the gate, or a restart due at this boundary: its host comes.
+      const coming = slot && (slot.joining || (slot.state === 'backoff' && slot.rejoinTick <= next));
+      if (coming && slot.state === 'backoff') this.#p.reload(slot);
+      return coming ? 'wait' : 'gone';
+    };
+    const stage = (from: string, output: Output) => {
+      this.#s.inference.replayed(from, output);
+      this.#s.scheduler.stage(from, [output]);
+    };
+    // Replay: kills recorded between ticks happen (and their exits are awaited) before the next.
+    if (!this.#s.bridge.beforePlan(this.#s.scheduler.tick, next, kill, stage)) return;
+    // A replayed death of the GPU host is decided at this boundary, as it was when recorded.
+    if (this.#s.exits.length > 0) {
+      this.#p.superviseExits();
+      if (this.#s.stop) {
+        this.#p.shutdown();
+        return;
+      }
+    }
+    if (!this.#s.inference.beforeTick(next)) return;
+    for (const slot of this.#s.slots.values()) {
+      if (slot.state === 'backoff' && slot.rejoinTick <= next) this.#p.reload(slot);
+      // A (re)starting agent holds the tick it rejoins at, however long its start takes.
+      if (slot.joining && slot.rejoinTick <= next) return;
+      if (slot.initOutputs && slot.rejoinTick <= next) {
+        this.#s.scheduler.stage(slot.name, slot.initOutputs);
+        slot.initOutputs = undefined;
+      }
+    }
+    if (this.#s.paused) {
+      if (this.#s.steps === 0) return;
+      this.#s.steps--;
+    }
+    const { maxTicks } = this.#s.options;
+    if (maxTicks !== undefined && this.#s.scheduler.tick >= maxTicks) {
+      this.requestStop(`reached --max-ticks ${maxTicks}`, true);
+      return;
+    }
+    this.#s.bridge.syncTick();
+    const eligible = (agent: string) => (this.#s.slots.get(agent) as AgentSlot).eligible(next);
+    let plan = this.#s.scheduler.plan(eligible);
+    this.undelivered(plan);
+    this.#s.inference.route(plan.tick, plan.requests);
+    // A release can stage notices (rejections) of its own; they go out before the system may idle.
+    if (plan.batches.length === 0 && this.#s.scheduler.staged) {
+      plan = this.#s.scheduler.plan(eligible);
+      this.undelivered(plan);
+      this.#s.inference.route(plan.tick, plan.requests);
+    }
+    if (plan.batches.length === 0) {
+      this.noBatches(plan.tick, next);
+      return;
+    }
+    this.#s.idle = false;
+    this.dispatch(plan);
+  }
+
+  /** A boundary with nothing to hand out: skip to a waiting restart, wait for a model, or idle. */
+  noBatches(tick: number, next: number): void {
+    let rejoin = Number.POSITIVE_INFINITY;
+    for (const slot of this.#s.slots.values()) {
+      if (slot.rejoinTick > next && !this.#s.scheduler.isClosed(slot.name))
+        rejoin = Math.min(rejoin, slot.rejoinTick);
+    }
+    // Nothing to run now, but a restarted agent waits for a later tick: go straight there.
+    if (rejoin !== Number.POSITIVE_INFINITY) {
+      this.#s.scheduler.skipTo(rejoin - 1);
+      this.pump();
+      return;
+    }
+    // A model still owes answers: they will wake the loop.
+    if (this.#s.inference.owesAnswers) return;
+    const divergence = this.#s.bridge.idleDivergence(tick);
+    if (divergence) {
+      this.requestStop(divergence, false);
+      return;
+    }
+    if (!this.#s.idle) this.#s.emit({ type: 'system.idle', tick });
+    this.#s.idle = true;
+    if (this.#s.options.untilIdle) this.requestStop('idle: no agent has mail', true);
+  }
+
+  /** Hands each batch of the planned tick to its host, and records or checks the tick. */
+  dispatch(plan: TickPlan): void {
+    const sent: Array<{ agent: string; deliver: Uint8Array }> = [];
+    const checkpoint = this.#s.bridge.checkpointAt(plan.tick);
+    for (const batch of plan.batches) this.#s.inflight.add(batch.agent);
+    for (const batch of plan.batches) {
+      const slot = this.#s.slots.get(batch.agent) as AgentSlot;
+      slot.logLines = 0;
+      const deliver = { tick: plan.tick, envelopes: batch.envelopes };
+      const bytes = encodeCommand({ agent: batch.agent, deliver });
+      // The trace covers deliveries only: the checkpoint request goes in a second encoding.
+      const wire = checkpoint
+        ? encodeCommand({ agent: batch.agent, deliver: { ...deliver, stateHash: true } })
+        : bytes;
+      this.#s.trace.update(bytes);
+      this.#s.effects.push({
+        type: 'batch',
+        tick: plan.tick,
+        agent: batch.agent,
+        envelopes: batch.envelopes,
+      });
+      sent.push({ agent: batch.agent, deliver: bytes });
+      this.#s.delivered += batch.envelopes.length;
+      slot.delivered += batch.envelopes.length;
+      // Replaying a kill that hit this agent while it held this batch: the host dies instead.
+      if (this.#s.bridge.killedInFlight(plan.tick, batch.agent)) {
+        // It died of this batch when recorded: the batch is charged again (see #onExit).
+        if (this.#s.bridge.culpritInFlight(plan.tick, batch.agent)) slot.stalled = true;
+        if (slot.host !== undefined) this.#s.effects.push({ type: 'kill', host: slot.host });
+      } else {
+        const ms = slot.spec.limits.watchdogMs;
+        this.#s.send(slot, wire, `to the batch of tick ${plan.tick} within ${ms} ms (limits.watchdogMs)`, ms);
+      }
+    }
+    // The GPU host died during this tick when recorded: its exit is decided with the tick's.
+    if (this.#s.bridge.killedInFlight(plan.tick, GPU_HOST)) this.#p.replayGpuDeath();
+    const divergence = this.#s.bridge.dispatched(plan.tick, sent);
+    if (divergence) this.requestStop(divergence, false);
+    const agents = plan.batches.map((batch) => batch.agent);
+    const envelopes = plan.batches.reduce((sum, batch) => sum + batch.envelopes.length, 0);
+    this.#s.emit({ type: 'tick', tick: plan.tick, agents, envelopes });
+  }
+
+  undelivered(plan: TickPlan): void {
+    this.#s.deadLetter(plan.deadLetters);
+    for (const letter of plan.rejected)
+      this.#s.emit({ type: 'message.rejected', ...undeliveredReport(letter) });
+  }
+}
