@@ -12,7 +12,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const module = (name) => join(root, 'wasm', 'build', `${name}.wasm`);
 
 /** `pauseMs` between a restart and the next crash: time for a warm spare to finish starting. */
-async function measure(label, crashes, crash, pauseMs = 0, warmSpare = true) {
+async function measure(label, crashes, crash, pauseMs = 0, warmSpare = true, isolation = 'process') {
   const work = mkdtempSync(join(tmpdir(), 'troupe-bench-'));
   try {
     const file = join(work, 'restart.system.yaml');
@@ -26,7 +26,7 @@ async function measure(label, crashes, crash, pauseMs = 0, warmSpare = true) {
           periodMs: 600000,
           backoff: { initialTicks: 1, multiplier: 1 },
         },
-        agents: [{ name: 'picky', module: module('picky'), init: 'trapOn=13' }],
+        agents: [{ name: 'picky', module: module('picky'), init: 'trapOn=13', isolation }],
       }),
     );
     const spec = loadSystem(file, { root: '/' });
@@ -65,4 +65,7 @@ export async function run() {
   );
   await measure('host process killed, no spare', 20, (runtime) => runtime.kill('picky'), 0, false);
   await measure('host process killed, warm spare', 20, (runtime) => runtime.kill('picky'), 500);
+  const kill = (runtime) => runtime.kill('picky');
+  await measure('host thread terminated, no spare', 20, kill, 0, false, 'thread');
+  await measure('host thread terminated, warm spare', 20, kill, 500, true, 'thread');
 }

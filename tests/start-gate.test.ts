@@ -93,4 +93,29 @@ describe('warm spare', () => {
     expect(spawned[1]).toBe(spares[0]);
     await expect.poll(() => spares.filter((pid) => isAlive(pid))).toEqual([]);
   }, 30_000);
+
+  it('in thread isolation too: the restart takes the thread started ahead of need', async () => {
+    const spec = writeSystem({
+      isolation: 'thread',
+      agents: [{ name: 'echo', module: agentModule('echo') }],
+    });
+    let killed = false;
+    const run = startRun(spec, {
+      untilIdle: false,
+      onEvent: (event) => {
+        if (event.type === 'host.spare' && !killed) {
+          killed = true;
+          run.runtime.kill('echo');
+        }
+        if (event.type === 'agent.state' && event.state === 'running' && killed)
+          run.runtime.requestStop('done');
+      },
+    });
+    const summary = await run.done;
+    expect(summary.agents.echo?.restarts).toBe(1);
+    const spares = run.events.filter((event) => event.type === 'host.spare');
+    expect(spares[0]).toMatchObject({ isolation: 'thread', pid: undefined });
+    const spawned = run.events.flatMap((event) => (event.type === 'agent.spawned' ? [event] : []));
+    expect(spawned.map((event) => event.spare ?? false)).toEqual([false, true]);
+  }, 30_000);
 });

@@ -8,7 +8,7 @@ export function formatEvent(event: RuntimeEvent, width: number): string | undefi
     case 'run.start':
       return `troupe: running "${event.system}": ${event.agents.length} agents, seed ${event.seed}, ${event.backend} backend`;
     case 'agent.spawned':
-      return `       ${event.agent.padEnd(width)} host process started (pid ${event.pid ?? '?'})`;
+      return `       ${event.agent.padEnd(width)} ${event.pid === undefined ? 'host thread started' : `host process started (pid ${event.pid})`}${event.spare ? ', the warm spare' : ''}`;
     case 'host.spare':
       return undefined;
     case 'agent.state':

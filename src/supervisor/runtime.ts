@@ -86,8 +86,8 @@ export class Runtime {
   readonly #core: RuntimeCore;
   readonly #clock: Clock;
   readonly #modules: ModuleCache;
-  /** A process host started ahead of need (spare-host.ts); none without process agents. */
-  readonly #spare: SpareHost | undefined;
+  /** Hosts started ahead of need (spare-host.ts), one per isolation that has its own host. */
+  readonly #spares = new Map<Isolation, SpareHost>();
   #systemStarted = false;
   #threads: Launcher | undefined;
   #pool: Launcher | undefined;
@@ -121,13 +121,18 @@ export class Runtime {
       replay: options.replay,
       checkpointEvery: options.checkpointEvery,
     });
-    if ((options.warmSpare ?? true) && spec.agents.some((agent) => agent.isolation === 'process')) {
+    // A process or a thread of its own is started ahead of need; the shared pool's threads stay up.
+    for (const isolation of ['process', 'thread'] as const) {
+      if (!(options.warmSpare ?? true) || !spec.agents.some((agent) => agent.isolation === isolation))
+        continue;
       const maxFrameBytes = Math.max(...spec.agents.map((agent) => hostFrameLimit(agent.limits)));
-      this.#spare = new SpareHost(() => {
-        const host = options.launcher.spawn({ ...this.#hostOptions(), name: 'spare', maxFrameBytes });
-        this.#emit({ type: 'host.spare', pid: host.pid });
+      const spare = new SpareHost(() => {
+        const options = { ...this.#hostOptions(), name: 'spare', maxFrameBytes };
+        const host = this.#launcherFor(isolation).spawn(options);
+        this.#emit({ type: 'host.spare', isolation, pid: host.pid });
         return host;
       });
+      this.#spares.set(isolation, spare);
     }
     this.#modules = new ModuleCache(options.cacheDir ?? defaultModuleCacheDir(), (text) =>
       this.#emit({ type: 'system.warning', text }),
@@ -309,7 +314,7 @@ export class Runtime {
         return;
       case 'started':
         this.#systemStarted = true;
-        this.#spare?.fill();
+        for (const spare of this.#spares.values()) spare.fill();
         return;
       case 'gpu.start':
         this.#gpu?.start();
@@ -333,7 +338,7 @@ export class Runtime {
         return;
       }
       case 'shutdown':
-        this.#spare?.close();
+        for (const spare of this.#spares.values()) spare.close();
         return;
       case 'finished':
         this.#threads?.close?.();
@@ -345,10 +350,10 @@ export class Runtime {
 
   /** Starts a host for an agent: a warm spare when one waits, else a new one from its launcher. */
   #spawn({ host: ref, agent, isolation, maxFrameBytes }: Extract<Effect, { type: 'spawn' }>): void {
-    const inProcess = isolation === 'process';
+    const spare = this.#spares.get(isolation);
+    const warm = spare?.take();
     const host =
-      (inProcess ? this.#spare?.take() : undefined) ??
-      this.#launcherFor(isolation).spawn({ ...this.#hostOptions(), name: agent, maxFrameBytes });
+      warm ?? this.#launcherFor(isolation).spawn({ ...this.#hostOptions(), name: agent, maxFrameBytes });
     this.#hosts.set(ref, host);
     host.onFrame((bytes) => this.#input({ type: 'frame', host: ref, bytes }));
     host.onOversize((bytes, limit) => this.#input({ type: 'oversize', host: ref, bytes, limit }));
@@ -356,10 +361,10 @@ export class Runtime {
       this.#hosts.delete(ref);
       this.#input({ type: 'exit', host: ref, info });
     });
-    this.#emit({ type: 'agent.spawned', agent, pid: host.pid });
+    this.#emit({ type: 'agent.spawned', agent, pid: host.pid, ...(warm ? { spare: true } : {}) });
     // The next restart after a host dies takes a spare instead of waiting for a fork; forking one
     // takes ~10 ms of this thread, so it is done after this agent's load went out.
-    if (inProcess && this.#systemStarted) setImmediate(() => this.#spare?.fill());
+    if (spare && this.#systemStarted) setImmediate(() => spare.fill());
   }
 
   /** What every agent host is started with (a spare is started before its agent is known). */
