@@ -229,7 +229,7 @@ export class CoreSimulation {
           ready: {
             generation: command.load.generation ?? 0,
             abi: 'troupe/1',
-            outputs: this.#outputs(agent, 2),
+            outputs: this.#outputs(2),
           },
         });
       }
@@ -250,7 +250,7 @@ export class CoreSimulation {
     if (roll < 0.035) return; // the handler hangs: only the watchdog ends it
     const finished = roll < 0.04;
     const handled = finished ? Math.floor(this.#random() * (envelopes.length + 1)) : envelopes.length;
-    const outputs = envelopes.slice(0, handled).flatMap(() => this.#outputs(agent, 1.2));
+    const outputs = envelopes.slice(0, handled).flatMap(() => this.#outputs(1.2));
     const snapshot = this.#random() < 0.2 ? new Uint8Array([1, 2, 3]) : undefined;
     const inflight = this.core.inflight(agent);
     const accepted = inflight.length > 0 && this.core.tick === tick && this.core.agentOf(ref) === agent;
@@ -265,7 +265,7 @@ export class CoreSimulation {
   }
 
   /** Random outputs of an agent: messages to agents (and to a name that is none) and model requests. */
-  #outputs(agent: string, mean: number): Output[] {
+  #outputs(mean: number): Output[] {
     const outputs: Output[] = [];
     const names = this.#spec.agents.map((spec) => spec.name);
     const models = this.#spec.models.map((model) => model.name);
@@ -285,7 +285,6 @@ export class CoreSimulation {
         outputs.push({ to, kind: token, payload: new Uint8Array(Math.floor(this.#random() * 8)) });
       }
     }
-    void agent;
     return outputs;
   }
 
