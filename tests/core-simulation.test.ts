@@ -106,4 +106,20 @@ describe('the runtime core under simulation', () => {
     // The GPU host is a child of the tree: its deaths are decided and restart it.
     expect(gpu.restarts).toBeGreaterThan(0);
   });
+
+  it('is a function of its inputs: the same seed gives the same effects, byte for byte', {
+    timeout: 60_000,
+  }, () => {
+    const seed = testSeed('core determinism');
+    const digests: string[] = [];
+    for (let run = 0; run < 2; run++) {
+      const random = seededRandom(seed);
+      const simulation = new CoreSimulation(randomSystem(random), random);
+      simulation.start();
+      while (simulation.steps < 5_000 && simulation.step()) {}
+      if (!simulation.summary) simulation.finish(100_000);
+      digests.push(simulation.effectDigest());
+    }
+    expect(digests[1]).toBe(digests[0]);
+  });
 });

@@ -1,6 +1,7 @@
 // A simulated world for the runtime core (FoundationDB's simulator and TigerBeetle's VOPR in
 // spirit): hosts, timers, a GPU and an operator, all driven by one seeded generator, with an
 // oracle that checks the core's invariants after every step. No processes, no clock, no IO.
+import { createHash } from 'node:crypto';
 import {
   type Answer,
   decodeFrame,
@@ -65,6 +66,7 @@ export class CoreSimulation {
   summary: RunSummary | undefined;
   readonly events: RuntimeEvent[] = [];
   steps = 0;
+  readonly #digest = createHash('sha256');
   gpuDeaths = 0;
   gpuRestarts = 0;
   // ---- the oracle's books ----
@@ -136,6 +138,11 @@ export class CoreSimulation {
     const choice = this.#pick();
     choice();
     return !this.summary;
+  }
+
+  /** A digest of every effect the core returned so far, in order. */
+  effectDigest(): string {
+    return this.#digest.copy().digest('hex');
   }
 
   /** Asks the system to stop and runs the world until it has ended (hosts answer, timers fire). */
@@ -402,6 +409,7 @@ export class CoreSimulation {
   }
 
   #perform(effect: Effect): void {
+    this.#digest.update(describeEffect(effect));
     switch (effect.type) {
       case 'spawn':
         this.#hosts.set(effect.host, { agent: effect.agent, inbox: [], dying: false, generation: -1 });
@@ -548,6 +556,13 @@ export class CoreSimulation {
   #fail(message: string): never {
     throw new Violation(`step ${this.steps}: ${message}`);
   }
+}
+
+/** An effect as text, bytes in hex: two runs with the same inputs must produce the same text. */
+function describeEffect(effect: Effect): string {
+  return JSON.stringify(effect, (_key, value) =>
+    value instanceof Uint8Array ? Buffer.from(value).toString('hex') : value,
+  );
 }
 
 function tokenOf(message: {

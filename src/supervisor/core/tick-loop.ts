@@ -153,7 +153,7 @@ export class TickLoop {
       slot.delivered += batch.envelopes.length;
       // Replaying a kill that hit this agent while it held this batch: the host dies instead.
       if (this.#s.bridge.killedInFlight(plan.tick, batch.agent)) {
-        // It died of this batch when recorded: the batch is charged again (see #onExit).
+        // It died of this batch when recorded: the batch is charged again (see Hosting.onExit).
         if (this.#s.bridge.culpritInFlight(plan.tick, batch.agent)) slot.stalled = true;
         if (slot.host !== undefined) this.#s.effects.push({ type: 'kill', host: slot.host });
       } else {
