@@ -32,7 +32,7 @@ function ledger(snapshotEveryTicks?: number) {
 /** Kills the counter's host twice, each time while it holds a batch (it gets mail every tick). */
 function killCounter(spec: ReturnType<typeof ledger>, store = new MemorySnapshotStore()) {
   let kills = 0;
-  return startRun(spec, { snapshots: store }, ({ tick, agents }, runtime) => {
+  return startRun(spec, { snapshots: store }, ({ tick, agents }) => {
     const busy = agents.includes('counter');
     const due = (kills === 0 && tick >= 60 && busy) || (kills === 1 && tick >= 90 && busy);
     const pid = hostPid('counter');
