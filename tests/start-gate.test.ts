@@ -68,17 +68,13 @@ describe('starting many agents', () => {
 });
 
 describe('warm spare', () => {
-  it('a restart after a host dies takes the spare started ahead of need; no spare outlives the run', async () => {
-    const spec = writeSystem({ agents: [{ name: 'echo', module: agentModule('echo') }] });
-    const spares: number[] = [];
-    const spawned: number[] = [];
+  /** Kills echo's host once the first spare is up, and stops once echo runs again. */
+  function killOnceSpareIsUp(isolation?: 'thread') {
+    const spec = writeSystem({ isolation, agents: [{ name: 'echo', module: agentModule('echo') }] });
     let killed = false;
     const run = startRun(spec, {
       untilIdle: false,
       onEvent: (event) => {
-        if (event.type === 'host.spare' && event.pid) spares.push(event.pid);
-        if (event.type === 'agent.spawned' && event.pid) spawned.push(event.pid);
-        // Once the first spare is there, kill the agent's host; once it runs again, stop.
         if (event.type === 'host.spare' && !killed) {
           killed = true;
           run.runtime.kill('echo');
@@ -87,7 +83,18 @@ describe('warm spare', () => {
           run.runtime.requestStop('done');
       },
     });
+    return run;
+  }
+
+  it('a restart after a host dies takes the spare started ahead of need; no spare outlives the run', async () => {
+    const run = killOnceSpareIsUp();
     const summary = await run.done;
+    const spares = run.events.flatMap((event) =>
+      event.type === 'host.spare' && event.pid ? [event.pid] : [],
+    );
+    const spawned = run.events.flatMap((event) =>
+      event.type === 'agent.spawned' && event.pid ? [event.pid] : [],
+    );
     expect(summary.agents.echo?.restarts).toBe(1);
     expect(spawned).toHaveLength(2);
     expect(spawned[1]).toBe(spares[0]);
@@ -95,22 +102,7 @@ describe('warm spare', () => {
   }, 30_000);
 
   it('in thread isolation too: the restart takes the thread started ahead of need', async () => {
-    const spec = writeSystem({
-      isolation: 'thread',
-      agents: [{ name: 'echo', module: agentModule('echo') }],
-    });
-    let killed = false;
-    const run = startRun(spec, {
-      untilIdle: false,
-      onEvent: (event) => {
-        if (event.type === 'host.spare' && !killed) {
-          killed = true;
-          run.runtime.kill('echo');
-        }
-        if (event.type === 'agent.state' && event.state === 'running' && killed)
-          run.runtime.requestStop('done');
-      },
-    });
+    const run = killOnceSpareIsUp('thread');
     const summary = await run.done;
     expect(summary.agents.echo?.restarts).toBe(1);
     const spares = run.events.filter((event) => event.type === 'host.spare');

@@ -150,7 +150,7 @@ export class RuntimeCore {
 
   /** The batch the agent holds now (empty when it holds none). */
   inflight(agent: string): readonly Envelope[] {
-    return this.#s.inflight.has(agent) ? this.#s.scheduler.inflight(agent) : [];
+    return this.#s.scheduler.inflight(agent);
   }
 
   /** Every output waiting for the next tick boundary, whatever its address. */

@@ -113,11 +113,7 @@ export class Scheduler {
 
   /** Outputs sent to the agent that enter its mailbox at the next tick boundary, by sender. */
   inTransit(agent: string): Array<{ from: string; output: Output }> {
-    const found: Array<{ from: string; output: Output }> = [];
-    for (const [from, outputs] of this.#staged) {
-      for (const output of outputs) if (output.to === agent) found.push({ from, output });
-    }
-    return found;
+    return this.staging().filter(({ output }) => output.to === agent);
   }
 
   /** The agent's batch in flight (empty when it holds none). */

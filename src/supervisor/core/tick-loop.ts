@@ -25,15 +25,19 @@ export class TickLoop {
     this.pump();
   }
 
+  /** Decides the exits waiting for this boundary; false (and the shutdown begun) once stopping. */
+  #decideExits(): boolean {
+    if (!this.#s.stop && this.#s.exits.length > 0) this.#p.superviseExits();
+    if (!this.#s.stop) return true;
+    this.#p.shutdown();
+    return false;
+  }
+
   pump(): void {
     if (this.#s.finished || this.#s.inflight.size > 0) return;
     const stateDivergence = this.#s.bridge.tickOver();
     if (stateDivergence) this.requestStop(stateDivergence, false);
-    if (!this.#s.stop && this.#s.exits.length > 0) this.#p.superviseExits();
-    if (this.#s.stop) {
-      this.#p.shutdown();
-      return;
-    }
+    if (!this.#decideExits()) return;
     const next = this.#s.scheduler.tick + 1;
     const kill = (agent: string): KillOutcome => {
       if (agent === GPU_HOST) {
@@ -57,13 +61,7 @@ export class TickLoop {
     // Replay: kills recorded between ticks happen (and their exits are awaited) before the next.
     if (!this.#s.bridge.beforePlan(this.#s.scheduler.tick, next, kill, stage)) return;
     // A replayed death of the GPU host is decided at this boundary, as it was when recorded.
-    if (this.#s.exits.length > 0) {
-      this.#p.superviseExits();
-      if (this.#s.stop) {
-        this.#p.shutdown();
-        return;
-      }
-    }
+    if (!this.#decideExits()) return;
     if (!this.#s.inference.beforeTick(next)) return;
     for (const slot of this.#s.slots.values()) {
       if (slot.state === 'backoff' && slot.rejoinTick <= next) this.#p.reload(slot);
