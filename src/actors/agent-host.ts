@@ -2,15 +2,12 @@
 import type { HostCommand, HostEvent } from '../protocol/index.js';
 import { errorText } from '../protocol/index.js';
 import { ABI_VERSION, HOST_LIMITS } from './abi.js';
+import { cutText, type LogRecord } from './call-record.js';
+import { isJsBundle, readJsBundle } from './js-bundle.js';
+import { JsSandbox } from './js-sandbox.js';
 import { compileAgentModule } from './module-check.js';
-import {
-  AgentSandbox,
-  cutText,
-  type LogRecord,
-  NO_LIMITS,
-  type RunResult,
-  type SandboxLimits,
-} from './sandbox.js';
+import { quickJsBinary } from './quickjs-engine.js';
+import { AgentSandbox, NO_LIMITS, type RunResult, type Sandbox, type SandboxLimits } from './sandbox.js';
 import { sha256 } from './snapshot.js';
 
 export interface AgentHostOptions {
@@ -20,13 +17,13 @@ export interface AgentHostOptions {
   onIdleStop(): void;
 }
 
-interface Compiled {
-  module: WebAssembly.Module;
-  hash: Uint8Array;
-}
+/** A module ready to instantiate: WASM compiled, or a JavaScript bundle; `hash` names it in snapshots. */
+type Compiled =
+  | { kind: 'wasm'; module: WebAssembly.Module; hash: Uint8Array }
+  | { kind: 'js'; code: string; file: string; hash: Uint8Array };
 
 interface Slot {
-  sandbox: AgentSandbox | undefined;
+  sandbox: Sandbox | undefined;
   compiled: Compiled;
   snapshotEvery: number;
   ticksHandled: number;
@@ -58,15 +55,19 @@ export class AgentHost {
     const tick = load.tick ?? 0;
     const limits = sandboxLimits(load);
     const events: HostEvent[] = [];
-    const fresh = () => AgentSandbox.instantiate(compiled.module, load.seed ?? 0, limits);
-    let sandbox: AgentSandbox;
-    const started = (instance: AgentSandbox): string | undefined => {
+    const seed = load.seed ?? 0;
+    const fresh = async (): Promise<Sandbox> =>
+      compiled.kind === 'wasm'
+        ? AgentSandbox.instantiate(compiled.module, seed, limits)
+        : JsSandbox.create(compiled, agent, seed, limits);
+    let sandbox: Sandbox;
+    const started = (instance: Sandbox): string | undefined => {
       const result = instance.start(tick);
       events.push(...logEvents(agent, result.logs, tick));
       return result.ok ? undefined : result.reason;
     };
     try {
-      sandbox = fresh();
+      sandbox = await fresh();
       const startFailed = started(sandbox);
       if (startFailed) return this.#emit([...events, loadFailed(agent, generation, startFailed, false)]);
       if (load.snapshot && load.snapshot.length > 0) {
@@ -88,7 +89,7 @@ export class AgentHost {
           agent,
           log: { level: 2, text: `snapshot refused (${restored.reason}); starting from init`, tick },
         });
-        sandbox = fresh();
+        sandbox = await fresh();
         const restartFailed = started(sandbox);
         if (restartFailed)
           return this.#emit([...events, loadFailed(agent, generation, restartFailed, false)]);
@@ -99,7 +100,7 @@ export class AgentHost {
         loadFailed(agent, generation, `instantiation failed: ${errorText(error)}`, false),
       ]);
     }
-    const result = sandbox.init(load.initData ?? new Uint8Array(0), tick);
+    const result = sandbox.init(load.initData ?? new Uint8Array(0), tick, load.nextSeq ?? 1);
     events.push(...logEvents(agent, result.logs, tick));
     if (!result.ok)
       return this.#emit([...events, loadFailed(agent, generation, `init failed: ${result.reason}`, false)]);
@@ -116,9 +117,21 @@ export class AgentHost {
     } catch (error) {
       return `cannot read module ${path}: ${errorText(error)}`;
     }
-    const check = compileAgentModule(bytes, `module ${path}`);
-    if (!check.ok) return check.reason;
-    const compiled = { module: check.module, hash: sha256(bytes) };
+    let compiled: Compiled;
+    if (isJsBundle(path)) {
+      const bundle = readJsBundle(bytes, path);
+      if (typeof bundle === 'string') return bundle;
+      // A snapshot holds the engine's memory too: it fits only the same bundle on the same QuickJS.
+      compiled = {
+        kind: 'js',
+        ...bundle,
+        hash: sha256(Buffer.concat([sha256(bytes), quickJsBinary().hash])),
+      };
+    } else {
+      const check = compileAgentModule(bytes, `module ${path}`);
+      if (!check.ok) return check.reason;
+      compiled = { kind: 'wasm', module: check.module, hash: sha256(bytes) };
+    }
     this.#compiled.set(path, compiled);
     return compiled;
   }
@@ -132,7 +145,7 @@ export class AgentHost {
       ]);
       return;
     }
-    const result: RunResult = slot.sandbox.handle(deliver.envelopes ?? [], tick);
+    const result: RunResult = slot.sandbox.handle(deliver.envelopes ?? [], tick, deliver.nextSeq ?? 1);
     const events = logEvents(agent, result.logs, tick);
     if (!result.ok) {
       // The instance may be corrupt after a trap; the supervisor decides whether to load it again.

@@ -2,15 +2,14 @@
 import { type Envelope, envelopeId, errorText, type Output } from '../protocol/index.js';
 import {
   ABI_MODULE,
-  FATAL,
   GLOBAL_EXPORT_PREFIX,
   HANDLE_CONTINUE,
   HANDLE_FINISHED,
   HOST_LIMITS,
-  OUTPUT_OVERHEAD,
   SEND_MALFORMED,
   SEND_OK,
 } from './abi.js';
+import { CallRecord, cutText, LimitBreach, type LogRecord } from './call-record.js';
 import { messageRandom, tickRandom } from './prng.js';
 import {
   type RestoreResult,
@@ -20,11 +19,6 @@ import {
   takeSnapshot,
 } from './snapshot.js';
 import { WasmMemory } from './wasm-memory.js';
-
-export interface LogRecord {
-  level: number;
-  text: string;
-}
 
 export type RunResult =
   | { ok: true; outputs: Output[]; logs: LogRecord[]; finished: boolean; handled: number }
@@ -37,9 +31,6 @@ export interface SandboxLimits {
   maxSendsPerMessage: number;
   memoryPages: number;
 }
-
-/** An agent broke one of its limits; thrown from an import, so the agent's call unwinds. */
-class LimitBreach extends Error {}
 
 interface AgentExports {
   memory: WebAssembly.Memory;
@@ -64,19 +55,28 @@ export const NO_LIMITS: SandboxLimits = {
   memoryPages: 65536,
 };
 
-export class AgentSandbox {
+/**
+ * One agent's instance, whatever its language: the host loads, runs and snapshots agents through
+ * this. `nextSeq` is the sequence number the call's first output will get (its id is
+ * "<agent>#<nextSeq>"), so an SDK can tell the agent the ids of what it sends.
+ */
+export interface Sandbox {
+  start(tick: number): RunResult;
+  init(data: Uint8Array, tick: number, nextSeq?: number): RunResult;
+  handle(envelopes: readonly Envelope[], tick: number, nextSeq?: number): RunResult;
+  snapshot(moduleHash: Uint8Array): Uint8Array;
+  stateHash(): Uint8Array;
+  restore(bytes: Uint8Array, moduleHash: Uint8Array): RestoreResult;
+}
+
+export class AgentSandbox implements Sandbox {
   readonly #seed: number;
   readonly #limits: SandboxLimits;
-  #sendsThisMessage = 0;
   #exports!: AgentExports;
   #memory!: WasmMemory;
   #tick = 0;
   #random: () => number = () => 0;
-  #outputs: Output[] = [];
-  #outputBytes = 0;
-  #logs: LogRecord[] = [];
-  #droppedLogs = 0;
-  #lastFatal: string | undefined;
+  readonly #record = new CallRecord();
 
   private constructor(seed: number, limits: SandboxLimits) {
     this.#seed = seed;
@@ -161,22 +161,7 @@ export class AgentSandbox {
         const fields = this.#memory.readBlock(ptr, len);
         if (!fields) return SEND_MALFORMED;
         const [to, kind, correlationId, payload] = fields;
-        const { maxMessageBytes, maxSendsPerMessage } = this.#limits;
-        if (payload.length > maxMessageBytes) {
-          throw new LimitBreach(
-            `sent ${payload.length} bytes to "${to}", above limits.maxMessageBytes ${maxMessageBytes}`,
-          );
-        }
-        if (++this.#sendsThisMessage > maxSendsPerMessage) {
-          throw new LimitBreach(
-            `sent more than limits.maxSendsPerMessage ${maxSendsPerMessage} messages for one message`,
-          );
-        }
-        this.#outputBytes += outputBytes({ to, kind, correlationId, payload });
-        if (this.#outputBytes > HOST_LIMITS.outputBytesPerTick) {
-          throw new LimitBreach(`sent more than ${HOST_LIMITS.outputBytesPerTick} bytes in one tick`);
-        }
-        this.#outputs.push({ to, kind, correlationId, payload });
+        this.#record.send({ to, kind, correlationId, payload } as Output, this.#limits);
         return SEND_OK;
       },
       log: (level: number, ptr: number, len: number): void => {
@@ -184,9 +169,7 @@ export class AgentSandbox {
         // A longer line is read only up to the limit (the extra character forces the cut note).
         const text =
           len <= max ? this.#memory.readText(ptr, len) : cutText(`${this.#memory.readText(ptr, max)}…`, max);
-        if (level >= FATAL) this.#lastFatal = text;
-        if (this.#logs.length < HOST_LIMITS.logLinesPerTick) this.#logs.push({ level, text });
-        else this.#droppedLogs++;
+        this.#record.log(level, text);
       },
       now: (): bigint => BigInt(this.#tick),
       random: (): number => this.#random(),
@@ -195,7 +178,7 @@ export class AgentSandbox {
 
   /** A fresh budget for one call; the meter counts down from it (limits.fuel 0: no limit). */
   #refuel(): void {
-    this.#sendsThisMessage = 0;
+    this.#record.nextMessage();
     const fuel = this.#exports.__troupe_fuel;
     if (fuel) fuel.value = this.#limits.fuel > 0 ? this.#limits.fuel : UNMETERED;
   }
@@ -206,7 +189,7 @@ export class AgentSandbox {
     if (fuel && this.#limits.fuel > 0 && (fuel.value as number) < 0) {
       return `fuel exhausted: the call used more than its budget of ${this.#limits.fuel} (limits.fuel)`;
     }
-    const reason = describeTrap(error, this.#lastFatal);
+    const reason = describeTrap(error, this.#record.lastFatal);
     const pages = this.#memory.size / 65536;
     return pages >= this.#limits.memoryPages
       ? `${reason}; memory is at its limit of ${this.#limits.memoryPages} pages (limits.memoryPages)`
@@ -244,11 +227,7 @@ export class AgentSandbox {
   #begin(tick: number): void {
     this.#tick = tick;
     this.#random = tickRandom(this.#seed, tick);
-    this.#outputs = [];
-    this.#outputBytes = 0;
-    this.#logs = [];
-    this.#droppedLogs = 0;
-    this.#lastFatal = undefined;
+    this.#record.begin();
   }
 
   #place(size: number): number {
@@ -259,18 +238,12 @@ export class AgentSandbox {
     return ptr;
   }
 
-  #takeLogs(): LogRecord[] {
-    if (this.#droppedLogs > 0)
-      this.#logs.push({ level: 2, text: `(${this.#droppedLogs} more log lines dropped)` });
-    return this.#logs;
-  }
-
   #succeed(finished: boolean, handled: number): RunResult {
-    return { ok: true, outputs: this.#outputs, logs: this.#takeLogs(), finished, handled };
+    return succeeded(this.#record, finished, handled);
   }
 
   #fail(index: number, reason: string): RunResult {
-    return { ok: false, index, reason: cutText(reason, HOST_LIMITS.reasonBytes), logs: this.#takeLogs() };
+    return failed(this.#record, index, reason);
   }
 }
 
@@ -285,26 +258,10 @@ function describeTrap(error: unknown, lastFatal: string | undefined): string {
   return lastFatal ? `${base} (${lastFatal})` : base;
 }
 
-/** Bytes an output counts toward HOST_LIMITS.outputBytesPerTick (the supervisor counts the same). */
-export function outputBytes(output: Output): number {
-  const text = (value: string | null | undefined) => Buffer.byteLength(value ?? '');
-  return (
-    (output.payload?.length ?? 0) +
-    text(output.to) +
-    text(output.kind) +
-    text(output.correlationId) +
-    OUTPUT_OVERHEAD
-  );
+export function succeeded(record: CallRecord, finished: boolean, handled: number): RunResult {
+  return { ok: true, outputs: record.outputs, logs: record.takeLogs(), finished, handled };
 }
 
-/** The text, cut to at most `bytes` bytes of UTF-8 (on a character boundary) with a note. */
-export function cutText(text: string, bytes: number): string {
-  if (Buffer.byteLength(text) <= bytes) return text;
-  const note = ' …(cut)';
-  let cut = Buffer.from(text)
-    .subarray(0, bytes - Buffer.byteLength(note))
-    .toString('utf8');
-  // A character split at the cut decodes as U+FFFD: drop it.
-  if (cut.endsWith('\uFFFD')) cut = cut.slice(0, -1);
-  return `${cut}${note}`;
+export function failed(record: CallRecord, index: number, reason: string): RunResult {
+  return { ok: false, index, reason: cutText(reason, HOST_LIMITS.reasonBytes), logs: record.takeLogs() };
 }

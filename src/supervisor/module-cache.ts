@@ -15,9 +15,10 @@ import {
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkAgentModule, loadMeter, METER_VERSION } from '../actors/index.js';
+import { checkAgentModule, JS_MIN_PAGES, loadMeter, METER_VERSION, writeJsBundle } from '../actors/index.js';
 import { errorText } from '../protocol/index.js';
 import type { AgentSpec } from './config/index.js';
+import { bundleAgent, isScriptModule } from './js-bundler.js';
 
 export type PreparedModule = { ok: true; path: string } | { ok: false; reason: string };
 
@@ -53,6 +54,7 @@ export class ModuleCache {
   }
 
   async #prepare(agent: AgentSpec): Promise<PreparedModule> {
+    if (isScriptModule(agent.modulePath)) return this.#prepareScript(agent);
     const label = `module ${agent.modulePath}`;
     let bytes: Uint8Array;
     try {
@@ -85,6 +87,24 @@ export class ModuleCache {
     }
     this.#prepared.set(key, prepared);
     return prepared;
+  }
+
+  /** A TypeScript or JavaScript agent: bundled (each time, so an edit is picked up) and kept as .js. */
+  async #prepareScript(agent: AgentSpec): Promise<PreparedModule> {
+    if (agent.limits.memoryPages < JS_MIN_PAGES) {
+      return {
+        ok: false,
+        reason: `module ${agent.modulePath}: a TypeScript or JavaScript agent needs limits.memoryPages of at least ${JS_MIN_PAGES} (QuickJS takes 16 MiB itself); it has ${agent.limits.memoryPages}`,
+      };
+    }
+    const bundle = await bundleAgent(agent.modulePath);
+    if (!bundle.ok) return bundle;
+    const text = writeJsBundle(bundle.code, agent.modulePath);
+    const key = createHash('sha256').update(text).update('js agent v1').digest('hex').slice(0, 32);
+    const dir = this.#privateDir();
+    const path = join(dir, `${key}.js`);
+    if (!verified(path, key)) writeEntry(dir, path, key, Buffer.from(text));
+    return { ok: true, path };
   }
 
   /** The cache folder, made private; a folder of another user's or others can write to is not used. */

@@ -58,6 +58,7 @@ export class Hosting {
       limits: { fuel, maxMessageBytes, maxSendsPerMessage, memoryPages },
       snapshotEvery: slot.spec.snapshotEvery,
       snapshot: slot.spec.snapshotEvery > 0 ? this.#s.options.snapshots.load(slot.name) : undefined,
+      nextSeq: this.#s.scheduler.nextSeq(slot.name),
     };
     const ms = this.#s.options.startTimeoutMs;
     this.#s.send(

@@ -106,6 +106,14 @@ export class Scheduler {
     return this.#staged.size > 0;
   }
 
+  /**
+   * The sequence number the agent's next output will be stamped with (its id is "<agent>#<n>"):
+   * outputs already staged take theirs first, in order.
+   */
+  nextSeq(agent: string): number {
+    return (this.#seq.get(agent) ?? 0) + (this.#staged.get(agent)?.length ?? 0) + 1;
+  }
+
   /** The envelopes waiting in the agent's mailbox, in delivery order. */
   mailbox(agent: string): readonly Envelope[] {
     return this.#mailboxes.get(agent)?.peek() ?? [];

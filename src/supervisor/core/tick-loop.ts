@@ -133,7 +133,8 @@ export class TickLoop {
     for (const batch of plan.batches) {
       const slot = this.#s.slots.get(batch.agent) as AgentSlot;
       slot.logLines = 0;
-      const deliver = { tick: plan.tick, envelopes: batch.envelopes };
+      const nextSeq = this.#s.scheduler.nextSeq(batch.agent);
+      const deliver = { tick: plan.tick, envelopes: batch.envelopes, nextSeq };
       const bytes = encodeCommand({ agent: batch.agent, deliver });
       // The trace covers deliveries only: the checkpoint request goes in a second encoding.
       const wire = checkpoint

@@ -1,0 +1,326 @@
+// One JavaScript agent: its bundle (made by the supervisor's module cache from a .ts or .js file)
+// run by its own QuickJS instance, compiled to WebAssembly. The same contract as a WASM agent's
+// sandbox: fuel per call, a memory cap, seeded randomness and logical time, snapshots and state
+// hashes of the instance's whole memory, failures returned as data.
+import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
+import { type Envelope, envelopeId, errorText } from '../protocol/index.js';
+import { CallRecord, LimitBreach } from './call-record.js';
+import { messageRandom, tickRandom } from './prng.js';
+import { createEngine, type EngineClock, QUICKJS_MIN_PAGES, type QuickJsEngine } from './quickjs-engine.js';
+import { failed, type RunResult, type Sandbox, type SandboxLimits, succeeded } from './sandbox.js';
+import {
+  type RestoreResult,
+  restoreSnapshot,
+  type SnapshotTarget,
+  stateHash,
+  takeSnapshot,
+} from './snapshot.js';
+
+/** QuickJS checks for an interrupt about every 10,000 function calls and loop iterations. */
+export const FUEL_PER_CHECK = 10_000;
+/** Logical milliseconds per tick, as `Date.now()` reads them. */
+export const MS_PER_TICK = 1000;
+const STACK_BYTES = 512 * 1024;
+/** Room left under the page limit for QuickJS's own data and stack, outside the JS heap. */
+const RESERVED_BYTES = 6 * 1024 * 1024;
+const PAGE = 65536;
+
+// Runs before the agent's code: no way to compile code at run time, and Math.random drawn from
+// the agent's seeded stream. The host bridge goes in as a hidden, frozen global.
+const PRELUDE = `(function (host) {
+  'use strict';
+  const refuse = (what) => function () {
+    throw new EvalError(what + ' is not available in a Troupe agent: code cannot be compiled at run time');
+  };
+  const fixed = (target, key, value) =>
+    Object.defineProperty(target, key, { value, writable: false, configurable: false, enumerable: false });
+  const compilers = [
+    function () {},
+    function* () {},
+    async function () {},
+    async function* () {},
+  ].map((f) => Object.getPrototypeOf(f));
+  for (const proto of compilers) fixed(proto, 'constructor', refuse('the Function constructor'));
+  const noFunction = refuse('the Function constructor');
+  noFunction.prototype = Function.prototype;
+  fixed(globalThis, 'Function', noFunction);
+  fixed(globalThis, 'eval', refuse('eval'));
+  fixed(Math, 'random', function random() { return host.random(); });
+  fixed(globalThis, '__troupe_host', Object.freeze(host));
+})`;
+
+export class JsSandbox implements Sandbox {
+  readonly #agent: string;
+  readonly #seed: number;
+  readonly #limits: SandboxLimits;
+  readonly #engine: QuickJsEngine;
+  readonly #runtime: QuickJSRuntime;
+  readonly #context: QuickJSContext;
+  readonly #clock: EngineClock;
+  readonly #record = new CallRecord();
+  #random: () => number = () => 0;
+  #checks = 0;
+  #breach: LimitBreach | undefined;
+  #nextSeq = 1;
+  #init: QuickJSHandle | undefined;
+  #handle: QuickJSHandle | undefined;
+  #code: string;
+  #file: string;
+
+  private constructor(
+    engine: QuickJsEngine,
+    clock: EngineClock,
+    source: { code: string; file: string },
+    agent: string,
+    seed: number,
+    limits: SandboxLimits,
+  ) {
+    this.#engine = engine;
+    this.#clock = clock;
+    this.#code = source.code;
+    this.#file = source.file;
+    this.#agent = agent;
+    this.#seed = seed;
+    this.#limits = limits;
+    const heap = limits.memoryPages * PAGE - RESERVED_BYTES;
+    this.#runtime = engine.module.newRuntime({
+      memoryLimitBytes: heap,
+      maxStackSizeBytes: STACK_BYTES,
+      interruptHandler: () => this.#interrupt(),
+    });
+    this.#context = this.#runtime.newContext();
+    this.#installBridge();
+  }
+
+  /** Pages a JavaScript agent needs at least: QuickJS's own, plus room for a small heap. */
+  static readonly minPages = QUICKJS_MIN_PAGES + RESERVED_BYTES / PAGE;
+
+  /** A fresh instance; `code` is the agent's bundle, `file` the name its stack traces show. */
+  static async create(
+    source: { code: string; file: string },
+    agent: string,
+    seed: number,
+    limits: SandboxLimits,
+  ): Promise<JsSandbox> {
+    if (limits.memoryPages < JsSandbox.minPages) {
+      throw new Error(
+        `a JavaScript agent needs limits.memoryPages of at least ${JsSandbox.minPages} (QuickJS itself takes ${QUICKJS_MIN_PAGES} pages); it has ${limits.memoryPages}`,
+      );
+    }
+    const clock = { nowMs: 0 };
+    const engine = await createEngine(limits.memoryPages, clock);
+    return new JsSandbox(engine, clock, source, agent, seed, limits);
+  }
+
+  /** Runs the module's top-level code, which defines the agent (defineAgent). */
+  start(tick: number): RunResult {
+    this.#begin(tick, 0);
+    this.#random = tickRandom(this.#seed, tick);
+    const result = this.#context.evalCode(this.#code, this.#file);
+    const failure = this.#settle(result, 'in its top-level code');
+    if (failure) return failed(this.#record, 0, failure);
+    const entry = this.#context.getProp(this.#context.global, '__troupe_agent');
+    const type = this.#context.typeof(entry);
+    if (type !== 'object') {
+      entry.dispose();
+      return failed(
+        this.#record,
+        0,
+        `${this.#file} defines no agent: call defineAgent({ ... }) from "troupe/agent" in its top-level code`,
+      );
+    }
+    this.#init = this.#context.getProp(entry, 'init');
+    this.#handle = this.#context.getProp(entry, 'handle');
+    entry.dispose();
+    return succeeded(this.#record, false, 0);
+  }
+
+  init(data: Uint8Array, tick: number, nextSeq = 1): RunResult {
+    this.#begin(tick, nextSeq);
+    this.#random = tickRandom(this.#seed, tick);
+    const failure = this.#call(this.#init, [this.#agent, tick, data], 'in init');
+    if (failure) return failed(this.#record, 0, failure);
+    return succeeded(this.#record, false, 0);
+  }
+
+  handle(envelopes: readonly Envelope[], tick: number, nextSeq = 1): RunResult {
+    this.#begin(tick, nextSeq);
+    let finished = false;
+    let handled = 0;
+    for (let index = 0; index < envelopes.length && !finished; index++) {
+      const envelope = envelopes[index] as Envelope;
+      const id = envelopeId(envelope);
+      this.#random = messageRandom(this.#seed, id);
+      this.#record.nextMessage();
+      this.#checks = 0;
+      const args = [
+        this.#agent,
+        tick,
+        envelope.from ?? '',
+        envelope.kind ?? '',
+        id,
+        envelope.correlationId ?? '',
+        envelope.payload ?? new Uint8Array(0),
+      ];
+      const outcome: { finished?: boolean } = {};
+      const failure = this.#call(this.#handle, args, `handling ${id} (${envelope.kind ?? ''})`, outcome);
+      if (failure) return failed(this.#record, index, failure);
+      finished = outcome.finished === true;
+      handled++;
+    }
+    return succeeded(this.#record, finished, handled);
+  }
+
+  snapshot(moduleHash: Uint8Array): Uint8Array {
+    return takeSnapshot(this.#target(), moduleHash);
+  }
+
+  stateHash(): Uint8Array {
+    return stateHash(this.#target());
+  }
+
+  restore(bytes: Uint8Array, moduleHash: Uint8Array): RestoreResult {
+    const before = this.#engine.memory.buffer.byteLength;
+    try {
+      const result = restoreSnapshot(bytes, this.#target(), moduleHash);
+      if (this.#engine.memory.buffer.byteLength !== before) this.#engine.refreshViews();
+      return result;
+    } catch (error) {
+      return { ok: false, reason: `snapshot could not be applied: ${errorText(error)}` };
+    }
+  }
+
+  /** The instance's memory is its whole state between calls (its one global, the stack pointer, is at rest). */
+  #target(): SnapshotTarget {
+    return { memory: this.#engine.memory, globals: [] };
+  }
+
+  #begin(tick: number, nextSeq: number): void {
+    this.#clock.nowMs = tick * MS_PER_TICK;
+    this.#nextSeq = nextSeq;
+    this.#record.begin();
+    this.#checks = 0;
+    this.#breach = undefined;
+  }
+
+  #interrupt(): boolean {
+    this.#checks++;
+    return this.#limits.fuel > 0 && this.#checks * FUEL_PER_CHECK > this.#limits.fuel;
+  }
+
+  /** Calls an entry function with plain arguments; the failure's reason, or undefined. */
+  #call(
+    fn: QuickJSHandle | undefined,
+    args: ReadonlyArray<string | number | Uint8Array>,
+    what: string,
+    outcome: { finished?: boolean } = {},
+  ): string | undefined {
+    if (!fn) return 'the agent was not started';
+    const context = this.#context;
+    const handles = args.map((arg) =>
+      typeof arg === 'string'
+        ? context.newString(arg)
+        : typeof arg === 'number'
+          ? context.newNumber(arg)
+          : // A copy: a Buffer's slice() is a view into a larger (pooled) ArrayBuffer.
+            context.newArrayBuffer(new Uint8Array(arg).buffer),
+    );
+    const result = context.callFunction(fn, context.undefined, ...handles);
+    for (const handle of handles) handle.dispose();
+    if ('value' in result && result.value)
+      outcome.finished = context.typeof(result.value) === 'boolean' && context.dump(result.value) === true;
+    return this.#settle(result, what);
+  }
+
+  /** Disposes a call's result, runs the promise jobs it left, and describes any failure. */
+  #settle(result: ReturnType<QuickJSContext['evalCode']>, what: string): string | undefined {
+    let failure: string | undefined;
+    if (result.error) {
+      failure = this.#describe(result.error, what);
+      result.error.dispose();
+    } else {
+      result.value.dispose();
+      const jobs = this.#runtime.executePendingJobs();
+      if (jobs.error) {
+        failure = this.#describe(jobs.error, `${what}, in a promise job`);
+        jobs.error.dispose();
+      }
+    }
+    // A breached limit fails the call even when the agent caught the error it threw.
+    if (this.#breach) return `limit: ${this.#breach.message}`;
+    return failure;
+  }
+
+  #describe(error: QuickJSHandle, what: string): string {
+    if (this.#limits.fuel > 0 && this.#checks * FUEL_PER_CHECK > this.#limits.fuel) {
+      return `fuel exhausted: the call used more than its budget of ${this.#limits.fuel} (limits.fuel)`;
+    }
+    const dumped = this.#context.dump(error) as { name?: string; message?: string; stack?: string } | unknown;
+    if (typeof dumped !== 'object' || dumped === null) return `uncaught exception ${what}: ${String(dumped)}`;
+    const {
+      name = 'Error',
+      message = '',
+      stack = '',
+    } = dumped as { name?: string; message?: string; stack?: string };
+    if (name === 'InternalError' && message === 'out of memory') {
+      return `out of memory ${what}: the JavaScript heap is at its limit (limits.memoryPages ${this.#limits.memoryPages})`;
+    }
+    // Line numbers are the bundle's, not the source's: name the function only.
+    const frame = stack.split('\n').find((line) => line.trim().startsWith('at '));
+    const fn = frame?.trim().match(/^at ([^ ]+)/)?.[1];
+    const where = fn && fn !== '<anonymous>' && fn !== '<eval>' ? ` (in ${fn})` : '';
+    return `uncaught ${name}: ${message} ${what}${where}`;
+  }
+
+  #installBridge(): void {
+    const context = this.#context;
+    const bridge = context.newObject();
+    const define = (name: string, fn: (...args: QuickJSHandle[]) => QuickJSHandle | undefined) => {
+      const handle = context.newFunction(name, fn);
+      context.setProp(bridge, name, handle);
+      handle.dispose();
+    };
+    const text = (handle: QuickJSHandle | undefined, name: string): string => {
+      if (!handle || context.typeof(handle) !== 'string') throw new TypeError(`${name} must be a string`);
+      return context.getString(handle);
+    };
+    const bytes = (handle: QuickJSHandle | undefined): Uint8Array => {
+      const lifetime = context.getArrayBuffer(handle as QuickJSHandle);
+      const copy = lifetime.value.slice();
+      lifetime.dispose();
+      return copy;
+    };
+    define('send', (to, kind, correlationId, payload) => {
+      const output = {
+        to: text(to, 'to'),
+        kind: text(kind, 'kind'),
+        correlationId: text(correlationId, 'correlationId'),
+        payload: bytes(payload),
+      };
+      try {
+        this.#record.send(output, this.#limits);
+      } catch (error) {
+        if (error instanceof LimitBreach) this.#breach ??= error;
+        throw error;
+      }
+      return context.newString(`${this.#agent}#${this.#nextSeq + this.#record.outputs.length - 1}`);
+    });
+    define('log', (level, line) => {
+      this.#record.log(context.getNumber(level as QuickJSHandle), text(line, 'log text'));
+      return undefined;
+    });
+    define('random', () => context.newNumber(this.#random()));
+    define('encodeText', (value) => {
+      const encoded = Buffer.from(text(value, 'text'), 'utf8');
+      return context.newArrayBuffer(
+        encoded.buffer.slice(encoded.byteOffset, encoded.byteOffset + encoded.byteLength),
+      );
+    });
+    define('decodeText', (value) => context.newString(Buffer.from(bytes(value)).toString('utf8')));
+    const prelude = context.evalCode(PRELUDE, 'troupe-prelude.js');
+    const install = context.unwrapResult(prelude);
+    context.unwrapResult(context.callFunction(install, context.undefined, bridge)).dispose();
+    install.dispose();
+    bridge.dispose();
+  }
+}

@@ -1,0 +1,147 @@
+// QuickJS compiled to WebAssembly (quickjs-emscripten's release-sync build), instantiated once per
+// JavaScript agent with the few host functions its Emscripten glue asks for replaced, so that
+// nothing outside the sandbox is reachable and nothing real enters it: the clock is the tick, the
+// time zone is UTC, timers and console output go nowhere, and memory stops at the agent's limit.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import base from '@jitl/quickjs-wasmfile-release-sync';
+import {
+  newQuickJSWASMModuleFromVariant,
+  newVariant,
+  type QuickJSSyncVariant,
+  type QuickJSWASMModule,
+} from 'quickjs-emscripten-core';
+import { sha256 } from './snapshot.js';
+
+/** The QuickJS build's own size: its data and stack take this many pages before any JS runs. */
+export const QUICKJS_MIN_PAGES = 256;
+
+export interface QuickJsEngine {
+  module: QuickJSWASMModule;
+  memory: WebAssembly.Memory;
+  /** Call after growing `memory` from outside (a snapshot restore): the glue's views follow. */
+  refreshViews(): void;
+}
+
+/** What the engine's logical clock reads; set by the sandbox before every call. */
+export interface EngineClock {
+  nowMs: number;
+}
+
+let compiled: { module: WebAssembly.Module; hash: Uint8Array } | undefined;
+
+/** The compiled QuickJS module (once per thread) and the hash of its bytes, for snapshots. */
+export function quickJsBinary(): { module: WebAssembly.Module; hash: Uint8Array } {
+  if (!compiled) {
+    const path = createRequire(import.meta.url).resolve('@jitl/quickjs-wasmfile-release-sync/wasm');
+    const bytes = readFileSync(path);
+    compiled = { module: new WebAssembly.Module(bytes), hash: sha256(bytes) };
+  }
+  return compiled;
+}
+
+type Glue = Record<string, unknown>;
+
+/**
+ * The glue's imports are minified, so each is recognised by what its source does; a build whose
+ * clock or memory growth cannot be found is refused rather than run with the real ones.
+ */
+function sandboxImports(env: Glue, memory: WebAssembly.Memory, clock: EngineClock): () => void {
+  let resize: ((bytes: number) => unknown) | undefined;
+  let clockFound = false;
+  for (const [name, value] of Object.entries(env)) {
+    if (typeof value !== 'function') continue;
+    const source = String(value);
+    if (/^\(\)=>Date\.now\(\)$/.test(source.replace(/\s/g, ''))) {
+      env[name] = () => clock.nowMs;
+      clockFound = true;
+    } else if (source.includes('getSeconds')) {
+      env[name] = (seconds: bigint | number, at: number) => writeUtcTime(memory, Number(seconds), at);
+    } else if (source.includes('getTimezoneOffset')) {
+      env[name] = (timezone: number, daylight: number, std: number, dst: number) =>
+        writeUtcZone(memory, timezone, daylight, std, dst);
+    } else if (source.includes('setTimeout')) {
+      env[name] = () => -1;
+    } else if (source.includes('.grow(')) {
+      resize = value as (bytes: number) => unknown;
+      env[name] = value;
+    } else if (source.includes('.decode(') && source.includes('for(')) {
+      // fd_write: QuickJS's own prints (none reach it without the std module) go nowhere.
+      env[name] = (_fd: number, iov: number, count: number, written: number) =>
+        discardWrite(memory, iov, count, written);
+    }
+  }
+  if (!clockFound || !resize) throw new Error('this QuickJS build is not the one Troupe was written for');
+  const grow = resize;
+  return () => {
+    grow(memory.buffer.byteLength);
+  };
+}
+
+/** A fresh QuickJS instance whose memory may grow to `maxPages` pages. */
+export async function createEngine(maxPages: number, clock: EngineClock): Promise<QuickJsEngine> {
+  const binary = quickJsBinary();
+  const memory = new WebAssembly.Memory({ initial: QUICKJS_MIN_PAGES, maximum: maxPages });
+  let refreshViews: (() => void) | undefined;
+  // The package's types describe its CommonJS face; its ES module's default export is the variant.
+  const variant = newVariant(base as unknown as QuickJSSyncVariant, {
+    wasmMemory: memory,
+    emscriptenModule: {
+      instantiateWasm(imports: Record<string, Glue>, done: (instance: WebAssembly.Instance) => void) {
+        refreshViews = sandboxImports(imports.a as Glue, memory, clock);
+        const instance = new WebAssembly.Instance(binary.module, imports as WebAssembly.Imports);
+        done(instance);
+        return instance.exports;
+      },
+    } as never,
+  });
+  const module = await newQuickJSWASMModuleFromVariant(variant as QuickJSSyncVariant);
+  if (!refreshViews) throw new Error('QuickJS was not instantiated through the sandbox');
+  return { module, memory, refreshViews };
+}
+
+function writeUtcTime(memory: WebAssembly.Memory, seconds: number, at: number): void {
+  const date = new Date(seconds * 1000);
+  const view = new DataView(memory.buffer);
+  const year = date.getUTCFullYear();
+  const start = Date.UTC(year, 0, 1);
+  const fields = [
+    date.getUTCSeconds(),
+    date.getUTCMinutes(),
+    date.getUTCHours(),
+    date.getUTCDate(),
+    date.getUTCMonth(),
+    year - 1900,
+    date.getUTCDay(),
+    Math.floor((date.getTime() - start) / 86_400_000),
+    0,
+    0,
+  ];
+  fields.forEach((value, index) => {
+    view.setInt32(at + index * 4, value, true);
+  });
+}
+
+function writeUtcZone(
+  memory: WebAssembly.Memory,
+  timezone: number,
+  daylight: number,
+  std: number,
+  dst: number,
+): void {
+  const view = new DataView(memory.buffer);
+  view.setUint32(timezone, 0, true);
+  view.setInt32(daylight, 0, true);
+  const bytes = new Uint8Array(memory.buffer);
+  for (const at of [std, dst]) {
+    bytes.set([0x55, 0x54, 0x43, 0], at);
+  }
+}
+
+function discardWrite(memory: WebAssembly.Memory, iov: number, count: number, written: number): number {
+  const view = new DataView(memory.buffer);
+  let total = 0;
+  for (let index = 0; index < count; index++) total += view.getUint32(iov + index * 8 + 4, true);
+  view.setUint32(written, total, true);
+  return 0;
+}
