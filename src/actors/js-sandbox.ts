@@ -20,7 +20,9 @@ import {
 export const FUEL_PER_CHECK = 10_000;
 /** Logical milliseconds per tick, as `Date.now()` reads them. */
 export const MS_PER_TICK = 1000;
-const STACK_BYTES = 512 * 1024;
+// QuickJS's own stack check must fire before V8's: at 512 KiB a host process's main thread (about
+// 1 MiB of native stack) overflows first, at 256 KiB (some 1,300 plain JS calls deep) it never did.
+const STACK_BYTES = 256 * 1024;
 /** Room left under the page limit for QuickJS's own data and stack, outside the JS heap. */
 const RESERVED_BYTES = 6 * 1024 * 1024;
 const PAGE = 65536;
@@ -116,8 +118,9 @@ export class JsSandbox implements Sandbox {
   start(tick: number): RunResult {
     this.#begin(tick, 0);
     this.#random = tickRandom(this.#seed, tick);
-    const result = this.#context.evalCode(this.#code, this.#file);
-    const failure = this.#settle(result, 'in its top-level code');
+    const failure = this.#guard('in its top-level code', () =>
+      this.#context.evalCode(this.#code, this.#file),
+    );
     if (failure) return failed(this.#record, 0, failure);
     const entry = this.#context.getProp(this.#context.global, '__troupe_agent');
     const type = this.#context.typeof(entry);
@@ -225,11 +228,24 @@ export class JsSandbox implements Sandbox {
           : // A copy: a Buffer's slice() is a view into a larger (pooled) ArrayBuffer.
             context.newArrayBuffer(new Uint8Array(arg).buffer),
     );
-    const result = context.callFunction(fn, context.undefined, ...handles);
-    for (const handle of handles) handle.dispose();
-    if ('value' in result && result.value)
-      outcome.finished = context.typeof(result.value) === 'boolean' && context.dump(result.value) === true;
-    return this.#settle(result, what);
+    return this.#guard(what, () => {
+      const result = context.callFunction(fn, context.undefined, ...handles);
+      for (const handle of handles) handle.dispose();
+      if ('value' in result && result.value) outcome.finished = context.dump(result.value) === true;
+      return result;
+    });
+  }
+
+  /** Runs a call into QuickJS; a host-side failure (V8's own stack overflow) fails it too. */
+  #guard(what: string, call: () => ReturnType<QuickJSContext['evalCode']>): string | undefined {
+    try {
+      return this.#settle(call(), what);
+    } catch (error) {
+      // The instance is unusable now; the caller discards it, as after any failure.
+      const reason =
+        error instanceof RangeError ? 'stack overflow (the host ran out of stack)' : errorText(error);
+      return `${reason} ${what}`;
+    }
   }
 
   /** Disposes a call's result, runs the promise jobs it left, and describes any failure. */

@@ -1,13 +1,18 @@
 // TypeScript and JavaScript agents: the agent's file and what it imports, bundled by esbuild into
 // one script its QuickJS sandbox runs. "troupe/agent" is this package's SDK; Node's own modules
 // are refused by name, since nothing outside the sandbox is reachable from an agent.
+import { existsSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build, type Message, type Plugin } from 'esbuild';
 import { errorText } from '../protocol/index.js';
 
 const SCRIPT = /\.(ts|mts|cts|js|mjs|cjs)$/;
-const SDK_ENTRY = fileURLToPath(new URL('../sdk/index.js', import.meta.url));
+// Built, the SDK sits next to this file's folder as JavaScript; run from source (tests), as TypeScript.
+const SDK_BUILT = fileURLToPath(new URL('../sdk/index.js', import.meta.url));
+const SDK_ENTRY = existsSync(SDK_BUILT)
+  ? SDK_BUILT
+  : fileURLToPath(new URL('../sdk/index.ts', import.meta.url));
 const NODE_MODULES = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
 
 /** Whether an agent's module is a script (bundled and run by QuickJS) rather than WebAssembly. */

@@ -1,0 +1,161 @@
+// The JavaScript sandbox on its own: QuickJS in WebAssembly running a bundled TypeScript agent,
+// with the limits, determinism and snapshots a WebAssembly agent has.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { JsSandbox, NO_LIMITS, type RunResult, type SandboxLimits } from '../src/actors/index.js';
+import { sha256 } from '../src/actors/snapshot.js';
+import type { Envelope } from '../src/protocol/index.js';
+import { bundleAgent } from '../src/supervisor/js-bundler.js';
+import { ROOT } from './helpers/paths.js';
+
+const FIXTURES = join(ROOT, 'tests', 'fixtures', 'js');
+const LIMITS: SandboxLimits = { ...NO_LIMITS, fuel: 20_000_000, memoryPages: 512 };
+
+async function sandbox(file: string, limits = LIMITS, agent = 'subject'): Promise<JsSandbox> {
+  const bundle = await bundleAgent(join(FIXTURES, file));
+  if (!bundle.ok) throw new Error(bundle.reason);
+  const instance = await JsSandbox.create({ code: bundle.code, file }, agent, 7, limits);
+  expect(instance.start(0).ok).toBe(true);
+  return instance;
+}
+
+let seq = 0;
+function envelope(kind: string, payload: unknown = null, from = 'tester'): Envelope {
+  seq++;
+  const bytes = payload === null ? new Uint8Array(0) : Buffer.from(JSON.stringify(payload));
+  return { from, to: 'subject', kind, payload: bytes, correlationId: '', tick: 1, seq };
+}
+
+const texts = (result: RunResult) => result.logs.map((log) => log.text);
+const reportOf = (result: RunResult) => {
+  if (!result.ok) throw new Error(result.reason);
+  return JSON.parse(Buffer.from(result.outputs[0]?.payload ?? []).toString('utf8'));
+};
+
+describe('a JavaScript agent in its sandbox', () => {
+  it('runs the same on every run: state, seeded Math.random, logical Date, and the state hash', async () => {
+    const run = async () => {
+      const agent = await sandbox('stateful.ts');
+      expect(agent.init(new Uint8Array(0), 0).ok).toBe(true);
+      agent.handle([envelope('add', 5), envelope('add', 7, 'other')], 3);
+      const report = reportOf(agent.handle([envelope('report')], 4));
+      return { report, hash: Buffer.from(agent.stateHash()).toString('hex') };
+    };
+    seq = 0;
+    const first = await run();
+    seq = 0;
+    const second = await run();
+    expect(first).toEqual(second);
+    expect(first.report).toMatchObject({ total: 12, calls: 2, now: 4000, tick: 4 });
+    expect(first.report.date).toBe('1970-01-01T00:00:04.000Z');
+    expect(first.report.random).toBeGreaterThanOrEqual(0);
+    expect(first.report.random).toBeLessThan(1);
+  }, 30_000);
+
+  it('restores from a snapshot into a fresh instance: the same state, the same answers', async () => {
+    seq = 0;
+    const original = await sandbox('stateful.ts');
+    original.init(new Uint8Array(0), 0);
+    original.handle([envelope('add', 2), envelope('add', 3, 'other')], 1);
+    const hash = sha256(Buffer.from('module'));
+    const snapshot = original.snapshot(hash);
+    const restored = await sandbox('stateful.ts');
+    expect(restored.restore(snapshot, hash)).toEqual({ ok: true });
+    expect(Buffer.from(restored.stateHash())).toEqual(Buffer.from(original.stateHash()));
+    const ask = envelope('report');
+    const fromOriginal = reportOf(original.handle([ask], 2));
+    const fromRestored = reportOf(restored.handle([ask], 2));
+    expect(fromRestored).toEqual(fromOriginal);
+    expect(fromRestored).toMatchObject({
+      total: 5,
+      calls: 2,
+      seen: [
+        ['tester', 1],
+        ['other', 1],
+      ],
+    });
+    expect(Buffer.from(restored.stateHash())).toEqual(Buffer.from(original.stateHash()));
+    expect(restored.restore(snapshot, sha256(Buffer.from('another module')))).toEqual({
+      ok: false,
+      reason: 'snapshot of another module',
+    });
+  }, 30_000);
+
+  const hostile: Array<[string, RegExp]> = [
+    ['loop', /^fuel exhausted: the call used more than its budget of 20000000 \(limits\.fuel\)$/],
+    [
+      'array',
+      /^out of memory handling tester#\d+ \(array\): the JavaScript heap is at its limit \(limits\.memoryPages 512\)$/,
+    ],
+    ['recurse', /^uncaught InternalError: stack overflow handling .* \(in deeper\)$/],
+    ['eval', /^uncaught EvalError: eval is not available in a Troupe agent/],
+    ['function', /^uncaught EvalError: the Function constructor is not available in a Troupe agent/],
+    ['constructor', /^uncaught EvalError: the Function constructor is not available in a Troupe agent/],
+    ['process', /^uncaught ReferenceError: 'process' is not defined/],
+    // The bundler replaces require with a function that refuses.
+    ['require', /^uncaught Error: Dynamic require of "fs" is not supported/],
+    ['fetch', /^uncaught ReferenceError: 'fetch' is not defined/],
+    ['timer', /^uncaught ReferenceError: 'setTimeout' is not defined/],
+    ['freeze', /^uncaught TypeError: '__troupe_host' is read-only/],
+  ];
+
+  for (const [attack, reason] of hostile) {
+    it(`contains "${attack}" with a named reason, the same on every run`, async () => {
+      const outcome = async () => {
+        seq = 0;
+        const agent = await sandbox('hostile.ts');
+        agent.init(new Uint8Array(0), 0);
+        const result = agent.handle([envelope(attack)], 1);
+        return result.ok
+          ? { ok: true, logs: texts(result) }
+          : { ok: false, reason: result.reason, logs: texts(result) };
+      };
+      const first = await outcome();
+      expect(await outcome()).toEqual(first);
+      expect(first.ok).toBe(false);
+      expect(first.reason).toMatch(reason);
+      if (attack === 'loop') {
+        // The trap point is the same on every run: the last progress line says exactly where.
+        expect(first.logs.at(-1)).toMatch(/^still looping at \d+00000$/);
+      }
+    }, 60_000);
+  }
+
+  it('refuses memory below what QuickJS needs, naming the limit', async () => {
+    const bundle = await bundleAgent(join(FIXTURES, 'stateful.ts'));
+    if (!bundle.ok) throw new Error(bundle.reason);
+    await expect(
+      JsSandbox.create({ code: bundle.code, file: 'x' }, 'a', 1, { ...LIMITS, memoryPages: 64 }),
+    ).rejects.toThrow(/needs limits\.memoryPages of at least 352 .* it has 64/);
+  });
+
+  it('names a module that defines no agent, and one whose top-level code throws', async () => {
+    const none = await JsSandbox.create({ code: 'var x = 1;', file: 'empty.js' }, 'a', 1, LIMITS);
+    const started = none.start(0);
+    expect(started.ok).toBe(false);
+    expect(!started.ok && started.reason).toMatch(/^empty\.js defines no agent: call defineAgent/);
+    const throwing = await JsSandbox.create(
+      { code: 'throw new TypeError("bad config")', file: 'bad.js' },
+      'a',
+      1,
+      LIMITS,
+    );
+    const thrown = throwing.start(0);
+    expect(!thrown.ok && thrown.reason).toBe('uncaught TypeError: bad config in its top-level code');
+  });
+});
+
+describe('bundling an agent', () => {
+  it('names the file, line and column of a syntax error', async () => {
+    const result = await bundleAgent(join(FIXTURES, 'broken.ts'));
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.reason).toMatch(/broken\.ts:3:\d+: /);
+  });
+
+  it("refuses Node's modules by name", async () => {
+    const result = await bundleAgent(join(FIXTURES, 'imports-fs.ts'));
+    expect(!result.ok && result.reason).toMatch(
+      /imports-fs\.ts:2:\d+: imports "node:fs": an agent runs in a sandbox and cannot use Node's modules/,
+    );
+  });
+});
