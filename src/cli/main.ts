@@ -9,7 +9,9 @@ import {
   type SyncPolicy,
   systemSchema,
 } from '../supervisor/index.js';
-import { CONTROL_HELP } from './control.js';
+import { COMMANDS, type CommandInfo, commandHelp, overview } from './commands.js';
+import { suggestion } from './did-you-mean.js';
+import { initCommand } from './init-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { inspectTick } from './inspect-tick.js';
 import { modelsCommand } from './models-command.js';
@@ -18,109 +20,113 @@ import { runCommand, TROUPE_VERSION } from './run-command.js';
 import { UsageError } from './usage-error.js';
 import { validateCommand } from './validate-command.js';
 
-const USAGE = `usage:
-  troupe run <system.yaml> [--seed N] [--isolation process|thread|shared] [--max-ticks N] [--until-idle] [--json]
-            [--control] [--root DIR]
-            [--journal FILE [--journal-sync tick|interval|none] [--resume [--force]]]
-            [--dashboard [--port N]]
-  troupe replay <journal> [--system FILE] [--isolation MODE] [--force] [--json] [--root DIR]
-  troupe inspect <journal> [--tick N [--agent A]] [--json] [--root DIR]
-  troupe models <system.yaml> [--json] [--root DIR]
-  troupe validate <system.yaml | actor.yaml> [--root DIR]
-  troupe schema [system | actor]
-  troupe --version
-
-exit codes: 0 ok, 1 bad usage or invalid config, 2 the system stopped on a failure
-
---control reads commands from stdin; ${CONTROL_HELP.replace('control commands (one JSON object per line on stdin):', 'one JSON object per line:')}`;
-
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      seed: { type: 'string' },
-      isolation: { type: 'string' },
-      'max-ticks': { type: 'string' },
-      'until-idle': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      control: { type: 'boolean', default: false },
-      journal: { type: 'string' },
-      system: { type: 'string' },
-      force: { type: 'boolean', default: false },
-      resume: { type: 'boolean', default: false },
-      tick: { type: 'string' },
-      agent: { type: 'string' },
-      'journal-sync': { type: 'string', default: 'tick' },
-      root: { type: 'string' },
-      dashboard: { type: 'boolean', default: false },
-      port: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-      version: { type: 'boolean', default: false },
-    },
-  });
-  const [command, file, ...extra] = positionals;
-  if (values.version) return print(version());
-  if (values.help || !command) return print(USAGE);
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  const at = argv.findIndex((arg) => !arg.startsWith('-'));
+  if (at === -1) {
+    if (argv.includes('--version')) return print(version());
+    if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) return print(overview());
+    throw new UsageError(`unknown option "${argv[0]}"${suggestion(argv[0] ?? '', ['--help', '--version'])}`);
+  }
+  const command = argv[at] as string;
+  const info = COMMANDS[command];
+  if (!info)
+    throw new UsageError(`unknown command "${command}"${suggestion(command, Object.keys(COMMANDS))}`);
+  const parsed = parseCommand(command, info, [...argv.slice(0, at), ...argv.slice(at + 1)]);
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const positionals = parsed.positionals;
+  if (values.help) return print(commandHelp(command));
+  const [file, ...extra] = positionals;
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, command);
+  const text = (name: string) => values[name] as string | undefined;
+  const flag = (name: string) => (values[name] as boolean | undefined) ?? false;
   switch (command) {
     case 'run':
-      if (!file) throw new UsageError('troupe run needs a system file');
+      if (!file) throw new UsageError('troupe run needs a system file', command);
       return runCommand({
         file,
-        seed: integerFlag('--seed', values.seed, 0, 2 ** 32 - 1),
-        isolation: isolationFlag(values.isolation),
-        maxTicks: integerFlag('--max-ticks', values['max-ticks'], 1, Number.MAX_SAFE_INTEGER),
-        untilIdle: values['until-idle'] ?? false,
-        json: values.json ?? false,
-        root: values.root,
-        control: values.control ?? false,
-        journal: values.journal,
-        journalSync: syncPolicy(values['journal-sync']),
-        resume: values.resume ?? false,
-        force: values.force ?? false,
-        dashboard: values.dashboard ?? false,
-        port: integerFlag('--port', values.port, 0, 65535),
+        seed: integerFlag('--seed', text('seed'), 0, 2 ** 32 - 1),
+        isolation: isolationFlag(text('isolation')),
+        maxTicks: integerFlag('--max-ticks', text('max-ticks'), 1, Number.MAX_SAFE_INTEGER),
+        untilIdle: flag('until-idle'),
+        json: flag('json'),
+        root: text('root'),
+        control: flag('control'),
+        journal: text('journal'),
+        journalSync: syncPolicy(text('journal-sync')),
+        resume: flag('resume'),
+        force: flag('force'),
+        dashboard: flag('dashboard'),
+        port: integerFlag('--port', text('port'), 0, 65535),
+        watch: flag('watch'),
       });
     case 'models':
-      if (!file) throw new UsageError('troupe models needs a system file');
-      return modelsCommand(file, { json: values.json ?? false, root: values.root });
+      if (!file) throw new UsageError('troupe models needs a system file', command);
+      return modelsCommand(file, { json: flag('json'), root: text('root') });
     case 'validate':
-      if (!file) throw new UsageError('troupe validate needs a file');
-      return validateCommand(file, values.root);
+      if (!file) throw new UsageError('troupe validate needs a file', command);
+      return validateCommand(file, text('root'));
     case 'replay':
-      if (!file) throw new UsageError('troupe replay needs a journal file');
+      if (!file) throw new UsageError('troupe replay needs a journal file', command);
       return replayCommand({
         journal: file,
-        system: values.system,
-        root: values.root,
-        force: values.force ?? false,
-        json: values.json ?? false,
-        isolation: isolationFlag(values.isolation),
+        system: text('system'),
+        root: text('root'),
+        force: flag('force'),
+        json: flag('json'),
+        isolation: isolationFlag(text('isolation')),
       });
     case 'inspect': {
-      if (!file) throw new UsageError('troupe inspect needs a journal file');
-      const tick = integerFlag('--tick', values.tick, 1, Number.MAX_SAFE_INTEGER);
+      if (!file) throw new UsageError('troupe inspect needs a journal file', command);
+      const tick = integerFlag('--tick', text('tick'), 1, Number.MAX_SAFE_INTEGER);
       if (tick === undefined) {
-        if (values.agent !== undefined) throw new UsageError('--agent goes with --tick');
-        return inspectCommand(file, values.json ?? false);
+        if (text('agent') !== undefined) throw new UsageError('--agent goes with --tick', command);
+        return inspectCommand(file, flag('json'));
       }
       return inspectTick({
         journal: file,
         tick,
-        agent: values.agent,
-        json: values.json ?? false,
-        root: values.root,
+        agent: text('agent'),
+        json: flag('json'),
+        root: text('root'),
       });
     }
     case 'schema': {
       const kind = file ?? 'system';
       if (kind !== 'system' && kind !== 'actor')
-        throw new UsageError(`unknown schema "${kind}" (system or actor)`);
+        throw new UsageError(
+          `unknown schema "${kind}" (system or actor)${suggestion(kind, ['system', 'actor'])}`,
+          command,
+        );
       return print(JSON.stringify(kind === 'system' ? systemSchema : actorSchema, null, 2));
     }
-    default:
-      throw new UsageError(`unknown command "${command}"`);
+    case 'init':
+      if (!file) throw new UsageError('troupe init needs a folder', command);
+      return initCommand(file, text('name'));
+    default: {
+      if (!file) return print(overview());
+      if (!COMMANDS[file])
+        throw new UsageError(`unknown command "${file}"${suggestion(file, Object.keys(COMMANDS))}`);
+      return print(commandHelp(file));
+    }
+  }
+}
+
+/** The command's flags, strictly: an unknown one is named, with the nearest known one. */
+function parseCommand(command: string, info: CommandInfo, args: string[]) {
+  const options = { ...info.options, help: { type: 'boolean', short: 'h', default: false } } as const;
+  try {
+    return parseArgs({ args, allowPositionals: true, strict: true, options });
+  } catch (error) {
+    const given = errorText(error).match(/'(-[^']*)'/)?.[1];
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && given) {
+      const known = Object.keys(options).map((name) => `--${name}`);
+      throw new UsageError(
+        `unknown option "${given}" for troupe ${command}${suggestion(given, known)}`,
+        command,
+      );
+    }
+    throw new UsageError(errorText(error).split('. ')[0] ?? errorText(error), command);
   }
 }
 
@@ -170,11 +176,9 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
-    } else if (
-      error instanceof UsageError ||
-      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-    ) {
-      process.stderr.write(`troupe: ${errorText(error)}\n\n${USAGE}\n`);
+    } else if (error instanceof UsageError) {
+      const help = error.command ? commandHelp(error.command) : overview();
+      process.stderr.write(`troupe: ${errorText(error)}\n\n${help}\n`);
     } else {
       process.stderr.write(`troupe: ${(error as Error).stack ?? String(error)}\n`);
     }

@@ -21,6 +21,7 @@ import { openJournalFor } from './journal-open.js';
 import { type RunFlags, withFlags } from './run-flags.js';
 import { eventPrinter, HOST_ENTRY, onSignals } from './run-output.js';
 import { UsageError } from './usage-error.js';
+import { watchModules } from './watch.js';
 
 export const TROUPE_VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -39,6 +40,10 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     return summary.ok ? 0 : 2;
   } else if (flags.port !== undefined) {
     throw new UsageError('--port goes with --dashboard');
+  }
+  if (flags.watch && (flags.journal || flags.resume || flags.dashboard)) {
+    // A reload is not an input a journal can replay: the module on disk has changed.
+    throw new UsageError('--watch does not go with --journal, --resume or --dashboard', 'run');
   }
   if (flags.resume) {
     if (!flags.journal)
@@ -63,7 +68,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
 export async function runSystem(
   spec: SystemSpec,
   options: Pick<RuntimeOptions, 'journal' | 'replay' | 'maxTicks' | 'untilIdle' | 'checkpointEvery'>,
-  output: { json: boolean; control?: boolean },
+  output: { json: boolean; control?: boolean; watch?: boolean },
 ): Promise<RunSummary> {
   const print = eventPrinter(spec, output.json);
   const runtime = new Runtime(spec, {
@@ -81,10 +86,28 @@ export async function runSystem(
         process.stdout.write(`${text}\n`);
       })
     : undefined;
+  const stopWatching = output.watch
+    ? watchModules(spec, (agent) => {
+        note(output.json, { type: 'watch.reload', agent }, `${agent}: its source changed; reloading`);
+        runtime.reload(agent).then((refusal) => {
+          if (refusal)
+            note(
+              output.json,
+              { type: 'watch.refused', agent, reason: refusal },
+              `${agent}: not reloaded: ${refusal}`,
+            );
+        });
+      })
+    : undefined;
   const summary = await done;
+  stopWatching?.();
   control?.close();
   stopOnSignals();
   return summary;
+}
+
+function note(json: boolean, event: object, text: string): void {
+  process.stdout.write(`${json ? JSON.stringify(event) : `       ${text}`}\n`);
 }
 
 function openJournal(path: string, sync: SyncPolicy, spec: SystemSpec): JournalWriter {

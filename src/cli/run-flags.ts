@@ -20,6 +20,8 @@ export interface RunFlags {
   /** Serve the supervisor window on 127.0.0.1 (port 0: any free one). */
   dashboard: boolean;
   port?: number;
+  /** Restart an agent when its module's source changes. */
+  watch?: boolean;
 }
 
 /** The system as the flags change it: another seed, every agent's isolation. */

@@ -1,2 +1,9 @@
-// A command line the CLI cannot act on; main.ts prints it with the usage text and exits 1.
-export class UsageError extends Error {}
+/** A mistake in how troupe was called; `command` names the subcommand whose help to print. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+  }
+}

@@ -254,6 +254,20 @@ export class Runtime {
     return undefined;
   }
 
+  /**
+   * Prepares the agent's module again (its source changed) and restarts the agent on it, as after
+   * a crash: its mailbox is kept, its state comes from init (a snapshot of the old module does
+   * not fit the new one). Resolves to why not when the new module cannot be prepared.
+   */
+  async reload(agent: string): Promise<string | undefined> {
+    const spec = this.#spec.agents.find((item) => item.name === agent);
+    if (!spec) return `no agent named "${agent}"`;
+    const prepared = await this.#modules.prepare(spec);
+    if (!prepared.ok) return prepared.reason;
+    this.#control({ type: 'reload', agent, path: prepared.path });
+    return undefined;
+  }
+
   /** Per agent: lifecycle state, mailbox depth, deliveries, restarts and last crash. */
   agents(): AgentStatus[] {
     return this.#core.agents();

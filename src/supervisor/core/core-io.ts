@@ -19,6 +19,8 @@ export type ControlCommand =
   | { type: 'reinject'; id: string }
   | { type: 'kill'; agent: string }
   | { type: 'restart'; agent: string }
+  /** The agent's module changed (troupe run --watch): restart it on the new one, mailbox kept. */
+  | { type: 'reload'; agent: string; path: string }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'step' }

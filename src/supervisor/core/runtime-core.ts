@@ -230,6 +230,16 @@ export class RuntimeCore {
         this.#s.effects.push({ type: 'kill', host: slot.host });
         return;
       }
+      case 'reload': {
+        const slot = this.#s.slots.get(command.agent);
+        if (!slot) return;
+        // Not running now: the next start loads the new module.
+        slot.modulePath = command.path;
+        if (this.restartRefusal(command.agent) || slot.host === undefined) return;
+        slot.faultReason = 'reloaded: its module changed';
+        this.#s.effects.push({ type: 'kill', host: slot.host });
+        return;
+      }
       case 'pause':
         if (this.#s.paused) return;
         this.#s.paused = true;

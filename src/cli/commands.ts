@@ -1,0 +1,152 @@
+// The `troupe` subcommands: their flags and the help each prints (`troupe help CMD`, `CMD --help`).
+import type { ParseArgsConfig } from 'node:util';
+import { CONTROL_HELP } from './control.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export interface CommandInfo {
+  summary: string;
+  usage: string;
+  /** Flag lines shown under the usage, one per flag. */
+  flags: string[];
+  options: Options;
+  /** What follows the flags in its help. */
+  more?: string;
+}
+
+const root = { root: { type: 'string' } } as const;
+const ROOT_FLAG =
+  '--root DIR              project root: files may not reach outside it (default: nearest package.json folder)';
+const JSON_FLAG = '--json                  one JSON object per line instead of text';
+
+export const COMMANDS: Record<string, CommandInfo> = {
+  run: {
+    summary: 'run a system until it stops (or ends, with --until-idle)',
+    usage: 'troupe run <system.yaml> [flags]',
+    flags: [
+      '--seed N                override the system seed (same seed, same run)',
+      "--isolation MODE        host every agent as process, thread or shared (default: each actor's own)",
+      '--max-ticks N           stop after N ticks',
+      '--until-idle            stop when no agent has mail, and print the summary',
+      JSON_FLAG,
+      '--control               read commands from standard input (see below)',
+      '--journal FILE          record every input, so the run can be replayed or resumed',
+      '--journal-sync POLICY   tick (default), interval or none: when the journal is flushed to disk',
+      '--resume                continue the run recorded in --journal FILE after a crash',
+      '--force                 with --resume: accept a journal of a changed system file',
+      '--dashboard             serve the supervisor window on 127.0.0.1 (a URL with a token is printed)',
+      "--port N                the dashboard's port (default: any free one)",
+      "--watch                 restart an agent when its module's source changes",
+      ROOT_FLAG,
+    ],
+    options: {
+      seed: { type: 'string' },
+      isolation: { type: 'string' },
+      'max-ticks': { type: 'string' },
+      'until-idle': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      control: { type: 'boolean', default: false },
+      journal: { type: 'string' },
+      'journal-sync': { type: 'string', default: 'tick' },
+      resume: { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
+      dashboard: { type: 'boolean', default: false },
+      port: { type: 'string' },
+      watch: { type: 'boolean', default: false },
+      ...root,
+    },
+    more: `--control: ${CONTROL_HELP}`,
+  },
+  replay: {
+    summary: 'run a journal again and check it gives the same trace',
+    usage: 'troupe replay <journal> [flags]',
+    flags: [
+      '--system FILE           the system file to replay with (default: the one the journal names)',
+      '--isolation MODE        host every agent as process, thread or shared',
+      '--force                 replay even if the system file changed since the recording',
+      JSON_FLAG,
+      ROOT_FLAG,
+    ],
+    options: {
+      system: { type: 'string' },
+      isolation: { type: 'string' },
+      force: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      ...root,
+    },
+  },
+  inspect: {
+    summary: "summarise a journal, or show one tick's deliveries and agent states",
+    usage: 'troupe inspect <journal> [--tick N [--agent NAME]] [flags]',
+    flags: [
+      '--tick N                replay up to tick N and show what each agent held and received',
+      '--agent NAME            with --tick: only this agent',
+      JSON_FLAG,
+      ROOT_FLAG,
+    ],
+    options: {
+      tick: { type: 'string' },
+      agent: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      ...root,
+    },
+  },
+  models: {
+    summary: "list a system's models and whether each loads",
+    usage: 'troupe models <system.yaml> [flags]',
+    flags: [JSON_FLAG, ROOT_FLAG],
+    options: { json: { type: 'boolean', default: false }, ...root },
+  },
+  validate: {
+    summary: 'check a system or actor file without running it',
+    usage: 'troupe validate <system.yaml | actor.yaml> [flags]',
+    flags: [ROOT_FLAG],
+    options: { ...root },
+  },
+  schema: {
+    summary: 'print the JSON schema of system or actor files',
+    usage: 'troupe schema [system | actor]',
+    flags: [],
+    options: {},
+  },
+  init: {
+    summary: 'start a project of your own: a system file and a TypeScript agent',
+    usage: 'troupe init <folder> [--name NAME]',
+    flags: ["--name NAME             the system's name (default: the folder's name)"],
+    options: { name: { type: 'string' } },
+    more: 'The folder must be new or empty. Then: cd <folder> && npm install && npm start',
+  },
+  help: {
+    summary: "show this help, or one command's",
+    usage: 'troupe help [command]',
+    flags: [],
+    options: {},
+  },
+};
+
+export const EXIT_CODES =
+  'exit codes: 0 ok, 1 bad usage or invalid config, 2 the system stopped on a failure';
+
+export function commandHelp(name: string): string {
+  const info = COMMANDS[name] as CommandInfo;
+  const flags = [...info.flags, '-h, --help              this help'];
+  const lines = [`usage: ${info.usage}`, '', info.summary, '', 'flags:', ...flags.map((flag) => `  ${flag}`)];
+  if (info.more) lines.push('', info.more);
+  return lines.join('\n');
+}
+
+export function overview(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const rows = Object.entries(COMMANDS).map(([name, info]) => `  ${name.padEnd(width)}  ${info.summary}`);
+  return [
+    'usage: troupe <command> [arguments] [flags]',
+    '',
+    'commands:',
+    ...rows,
+    '',
+    "`troupe help <command>` or `troupe <command> --help` explains a command's flags.",
+    'troupe --version prints the version.',
+    '',
+    EXIT_CODES,
+  ].join('\n');
+}
