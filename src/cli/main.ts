@@ -7,10 +7,10 @@ import {
   type Isolation,
   SYNC_POLICIES,
   type SyncPolicy,
+  suggestion,
   systemSchema,
 } from '../supervisor/index.js';
 import { COMMANDS, type CommandInfo, commandHelp, overview } from './commands.js';
-import { suggestion } from './did-you-mean.js';
 import { initCommand } from './init-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { inspectTick } from './inspect-tick.js';

@@ -22,6 +22,7 @@ export {
   findProjectRoot,
   formatIssue,
   loadSystem,
+  suggestion,
   systemSchema,
   validateFile,
 } from './config/index.js';

@@ -1,5 +1,6 @@
 // Public surface of config loading: typed specs, the loader, its error and the published schemas.
 
+export { closest, suggestion } from './did-you-mean.js';
 export type { LoadOptions } from './load.js';
 export { ConfigError, findProjectRoot, loadSystem, validateFile } from './load.js';
 export { actorSchema, DEFAULTS, systemSchema } from './schema.js';

@@ -1,9 +1,11 @@
 // Runs the JSON Schemas over parsed YAML and words every failure for a person, with its line.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { suggestion } from './did-you-mean.js';
 import { actorSchema, systemSchema } from './schema.js';
 import type { ConfigIssue, FieldPath, YamlSource } from './yaml-source.js';
 
-const ajv = new Ajv({ allErrors: true, strict: true });
+// verbose: each error carries its schema, so an unknown field can be matched to the known ones.
+const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
 const validators = {
   system: ajv.compile(systemSchema),
   actor: ajv.compile(actorSchema),
@@ -36,7 +38,8 @@ function describe(source: YamlSource, error: ErrorObject): ConfigIssue | undefin
       return undefined;
     case 'additionalProperties': {
       const field = String(params.additionalProperty);
-      return source.issue([...path, field], `unknown field "${field}"`, true);
+      const known = Object.keys((error.parentSchema?.properties as object | undefined) ?? {});
+      return source.issue([...path, field], `unknown field "${field}"${suggestion(field, known)}`, true);
     }
     case 'required':
       return source.issue(path, `missing required field "${String(params.missingProperty)}"`);
