@@ -20,6 +20,13 @@ const KEEP = [
   '/node_modules/onnxruntime-node',
   '/node_modules/onnxruntime-common',
   '/node_modules/binaryen',
+  // TypeScript and JavaScript agents: the bundler (with its native binary), QuickJS, and the SDK
+  // agents import as troupe/agent.
+  '/node_modules/esbuild',
+  '/node_modules/@esbuild',
+  '/node_modules/quickjs-emscripten-core',
+  '/node_modules/@jitl',
+  '/dist/sdk',
 ];
 
 const config: ForgeConfig = {
@@ -27,7 +34,10 @@ const config: ForgeConfig = {
     name: 'Troupe',
     executableName: 'troupe',
     // Native libraries and the files they open by path cannot be read from inside an asar.
-    asar: { unpack: '{**/node_modules/onnxruntime-node/**,**/examples/**,**/wasm/build/**}' },
+    asar: {
+      unpack:
+        '{**/node_modules/onnxruntime-node/**,**/node_modules/@esbuild/**,**/examples/**,**/wasm/build/**,**/dist/sdk/**}',
+    },
     ignore: (file: string) => {
       if (!file) return false;
       return !KEEP.some(

@@ -5,7 +5,14 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   build: {
     rollupOptions: {
-      external: ['onnxruntime-node', 'binaryen'],
+      // esbuild runs its native binary; QuickJS loads its .wasm file from beside its own code.
+      external: [
+        'onnxruntime-node',
+        'binaryen',
+        'esbuild',
+        'quickjs-emscripten-core',
+        '@jitl/quickjs-wasmfile-release-sync',
+      ],
     },
   },
 });

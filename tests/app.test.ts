@@ -203,6 +203,9 @@ describe('desktop app bundles', () => {
       'electron',
       'onnxruntime-node',
       'binaryen',
+      'esbuild',
+      'quickjs-emscripten-core',
+      '@jitl/quickjs-wasmfile-release-sync',
       ...builtinModules,
       ...builtinModules.map((name) => `node:${name}`),
     ];
@@ -238,7 +241,7 @@ describe('desktop app bundles', () => {
         hostEntry: join(ROOT, 'dist', 'actors', 'host-main.js'),
         gpuEntry: join(ROOT, 'dist', 'gpu-host', 'gpu-host-main.js'),
       }).done;
-      expect(bundled.ok).toBe(true);
+      expect(bundled.ok, bundled.reason).toBe(true);
       expect(bundled.trace).toBe(plain.trace);
       return bundled;
     };

@@ -56,3 +56,22 @@ describe('troupe help', () => {
     );
   }, 30_000);
 });
+
+describe('npm start', () => {
+  it('checks the Node version before building, and says what to do instead', async () => {
+    const { execFile } = await import('node:child_process');
+    const { ROOT } = await import('./helpers/paths.js');
+    const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(process.execPath, [join(ROOT, 'scripts', 'check-start.mjs')], (error, _stdout, stderr) =>
+        resolve({ code: error ? Number(error.code) : 0, stderr }),
+      );
+    });
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+    if (major > 22 || (major === 22 && minor >= 13)) expect(result.code).toBe(0);
+    else {
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('needs Node 22.13 or newer (Electron Forge 8)');
+      expect(result.stderr).toContain('npm run demo');
+    }
+  }, 30_000);
+});

@@ -46,8 +46,12 @@ describe('troupe run --control', () => {
     return { run, send };
   };
 
-  it('lists dead letters, refuses bad commands naming the problem, and stops on request', async () => {
+  it('says it reads commands, echoes each one it accepts, lists dead letters, refuses bad ones, stops on request', async () => {
     const { run, send } = await start();
+    const ready = JSON.parse(await run.waitFor(/"type":"control.ready"/));
+    expect(ready.help).toContain('{"op":"inject"');
+    send({ op: 'kill', agent: 'counter' });
+    await run.waitFor(/"type":"control.ok","command":"\{\\"op\\":\\"kill\\",\\"agent\\":\\"counter\\"\}"/);
     send({ op: 'dead-letters' });
     const listed = JSON.parse(await run.waitFor(/"type":"dead-letters"/));
     expect(listed.letters).toEqual([expect.objectContaining({ id: 'pong#13', to: 'picky', kind: 'hop' })]);

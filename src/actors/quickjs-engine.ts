@@ -33,7 +33,9 @@ let compiled: { module: WebAssembly.Module; hash: Uint8Array } | undefined;
 /** The compiled QuickJS module (once per thread) and the hash of its bytes, for snapshots. */
 export function quickJsBinary(): { module: WebAssembly.Module; hash: Uint8Array } {
   if (!compiled) {
-    const path = createRequire(import.meta.url).resolve('@jitl/quickjs-wasmfile-release-sync/wasm');
+    // A CommonJS bundle (the desktop app's hosts) has require and no import.meta.url.
+    const resolver = typeof require === 'function' ? require : createRequire(import.meta.url);
+    const path = resolver.resolve('@jitl/quickjs-wasmfile-release-sync/wasm');
     const bytes = readFileSync(path);
     compiled = { module: new WebAssembly.Module(bytes), hash: sha256(bytes) };
   }
@@ -83,8 +85,7 @@ export async function createEngine(maxPages: number, clock: EngineClock): Promis
   const binary = quickJsBinary();
   const memory = new WebAssembly.Memory({ initial: QUICKJS_MIN_PAGES, maximum: maxPages });
   let refreshViews: (() => void) | undefined;
-  // The package's types describe its CommonJS face; its ES module's default export is the variant.
-  const variant = newVariant(base as unknown as QuickJSSyncVariant, {
+  const variant = newVariant(baseVariant(), {
     wasmMemory: memory,
     emscriptenModule: {
       instantiateWasm(imports: Record<string, Glue>, done: (instance: WebAssembly.Instance) => void) {
@@ -98,6 +99,12 @@ export async function createEngine(maxPages: number, clock: EngineClock): Promis
   const module = await newQuickJSWASMModuleFromVariant(variant as QuickJSSyncVariant);
   if (!refreshViews) throw new Error('QuickJS was not instantiated through the sandbox');
   return { module, memory, refreshViews };
+}
+
+/** The release-sync variant, whether loaded as an ES module or through CommonJS interop (a bundle). */
+function baseVariant(): QuickJSSyncVariant {
+  const loaded = base as unknown as QuickJSSyncVariant & { default?: QuickJSSyncVariant };
+  return typeof loaded.importModuleLoader === 'function' ? loaded : (loaded.default as QuickJSSyncVariant);
 }
 
 function writeUtcTime(memory: WebAssembly.Memory, seconds: number, at: number): void {

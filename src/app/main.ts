@@ -39,6 +39,8 @@ function startSession(): DashboardSession {
           TROUPE_LLM_WORKER: join(BUILD, 'llm-worker.cjs'),
         },
         cacheDir: join(app.getPath('userData'), 'modules'),
+        // forge.config.ts keeps dist/sdk (unpacked): TypeScript agents import it as troupe/agent.
+        sdkEntry: join(app.getAppPath(), 'dist', 'sdk', 'index.js').replace('app.asar', 'app.asar.unpacked'),
         onEvent: hooks.onEvent,
         onBatch: hooks.onBatch,
       }),

@@ -2,10 +2,12 @@
 import { createInterface, type Interface } from 'node:readline';
 import { envelopeId } from '../protocol/index.js';
 import type { Runtime } from '../supervisor/index.js';
-import { parseControl } from './control.js';
+import { CONTROL_HELP, parseControl } from './control.js';
 
 /** A line the CLI prints about a command: an answer, or why the command was refused. */
 export type ControlOutput =
+  | { type: 'control.ready'; help: string }
+  | { type: 'control.ok'; command: string }
   | { type: 'control.error'; line: string; reason: string }
   | {
       type: 'dead-letters';
@@ -18,24 +20,24 @@ export function listenForCommands(
   out: (line: ControlOutput) => void,
 ): Interface {
   const input = createInterface({ input: process.stdin });
+  out({ type: 'control.ready', help: CONTROL_HELP });
   input.on('line', (line) => {
     if (line.trim() === '') return;
     const command = parseControl(line);
     const refuse = (reason: string) => out({ type: 'control.error', line, reason });
+    const done = (problem?: string) =>
+      problem ? refuse(problem) : out({ type: 'control.ok', command: line.trim() });
     if ('error' in command) return refuse(command.error);
     switch (command.op) {
-      case 'inject': {
+      case 'inject':
         if (!agents.has(command.to)) return refuse(`no agent named "${command.to}"`);
-        const problem = runtime.inject(command.to, command.kind, command.payload);
-        return problem ? refuse(problem) : undefined;
-      }
-      case 'reinject': {
-        const problem = runtime.reinject(command.id);
-        return problem ? refuse(problem) : undefined;
-      }
+        return done(runtime.inject(command.to, command.kind, command.payload));
+      case 'reinject':
+        return done(runtime.reinject(command.id));
       case 'kill':
         if (!agents.has(command.agent)) return refuse(`no agent named "${command.agent}"`);
-        return runtime.kill(command.agent);
+        runtime.kill(command.agent);
+        return done();
       case 'dead-letters': {
         const letters = runtime.deadLetters().map(({ envelope, reason, tick }) => ({
           id: envelopeId(envelope),
@@ -48,6 +50,7 @@ export function listenForCommands(
         return out({ type: 'dead-letters', letters });
       }
       case 'stop':
+        done();
         return runtime.requestStop('stopped by a control command');
     }
   });

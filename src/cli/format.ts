@@ -108,6 +108,8 @@ function formatSummary(summary: RunSummary): string {
 }
 
 export function formatControl(output: ControlOutput): string {
+  if (output.type === 'control.ready') return `control: reading commands from standard input\n${output.help}`;
+  if (output.type === 'control.ok') return `control: ok ${output.command}`;
   if (output.type === 'control.error') return `control: refused ${output.line}: ${output.reason}`;
   if (output.letters.length === 0) return 'dead letters: none';
   const rows = output.letters.map(

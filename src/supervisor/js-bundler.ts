@@ -8,11 +8,16 @@ import { build, type Message, type Plugin } from 'esbuild';
 import { errorText } from '../protocol/index.js';
 
 const SCRIPT = /\.(ts|mts|cts|js|mjs|cjs)$/;
-// Built, the SDK sits next to this file's folder as JavaScript; run from source (tests), as TypeScript.
-const SDK_BUILT = fileURLToPath(new URL('../sdk/index.js', import.meta.url));
-const SDK_ENTRY = existsSync(SDK_BUILT)
-  ? SDK_BUILT
-  : fileURLToPath(new URL('../sdk/index.ts', import.meta.url));
+/**
+ * Where troupe/agent is: built, beside this file's folder as JavaScript; run from source (tests),
+ * as TypeScript. A bundle without import.meta (the desktop app's main) passes its own path.
+ */
+export function defaultSdkEntry(): string | undefined {
+  return ['../sdk/index.js', '../sdk/index.ts']
+    .map((path) => fileURLToPath(new URL(path, import.meta.url)))
+    .find((path) => existsSync(path));
+}
+
 const NODE_MODULES = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
 
 /** Whether an agent's module is a script (bundled and run by QuickJS) rather than WebAssembly. */
@@ -22,10 +27,16 @@ export function isScriptModule(path: string): boolean {
 
 export type Bundle = { ok: true; code: string } | { ok: false; reason: string };
 
-const sandboxImports: Plugin = {
+const sandboxImports = (sdk: string | undefined): Plugin => ({
   name: 'troupe-agent-imports',
   setup(build) {
-    build.onResolve({ filter: /^troupe\/agent$/ }, () => ({ path: SDK_ENTRY }));
+    build.onResolve({ filter: /^troupe\/agent$/ }, () =>
+      sdk && existsSync(sdk)
+        ? { path: sdk }
+        : {
+            errors: [{ text: `the troupe/agent SDK is missing from this installation (looked for ${sdk})` }],
+          },
+    );
     build.onResolve({ filter: /^[^./]/ }, (args) =>
       NODE_MODULES.has(args.path)
         ? {
@@ -38,10 +49,10 @@ const sandboxImports: Plugin = {
         : undefined,
     );
   },
-};
+});
 
 /** Bundles the agent at `path`; a failure names the file, line and column of each error. */
-export async function bundleAgent(path: string): Promise<Bundle> {
+export async function bundleAgent(path: string, sdk = defaultSdkEntry()): Promise<Bundle> {
   try {
     const result = await build({
       entryPoints: [path],
@@ -54,7 +65,7 @@ export async function bundleAgent(path: string): Promise<Bundle> {
       charset: 'utf8',
       legalComments: 'none',
       logLevel: 'silent',
-      plugins: [sandboxImports],
+      plugins: [sandboxImports(sdk)],
     });
     return { ok: true, code: result.outputFiles[0]?.text ?? '' };
   } catch (error) {

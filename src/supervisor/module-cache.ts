@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { checkAgentModule, JS_MIN_PAGES, loadMeter, METER_VERSION, writeJsBundle } from '../actors/index.js';
 import { errorText } from '../protocol/index.js';
 import type { AgentSpec } from './config/index.js';
-import { bundleAgent, isScriptModule } from './js-bundler.js';
+import { bundleAgent, defaultSdkEntry, isScriptModule } from './js-bundler.js';
 
 export type PreparedModule = { ok: true; path: string } | { ok: false; reason: string };
 
@@ -34,9 +34,13 @@ export class ModuleCache {
   readonly #prepared = new Map<string, PreparedModule>();
   readonly #warn: (line: string) => void;
 
-  constructor(dir: string, warn: (line: string) => void = () => {}) {
+  readonly #sdk: string | undefined;
+
+  /** `sdk`: where troupe/agent is, for bundling script agents (default: beside this package's code). */
+  constructor(dir: string, warn: (line: string) => void = () => {}, sdk?: string) {
     this.#requested = dir;
     this.#warn = warn;
+    this.#sdk = sdk;
   }
 
   /** The folder in use, once a module was prepared (a host must be able to read it). */
@@ -97,7 +101,7 @@ export class ModuleCache {
         reason: `module ${agent.modulePath}: a TypeScript or JavaScript agent needs limits.memoryPages of at least ${JS_MIN_PAGES} (QuickJS takes 16 MiB itself); it has ${agent.limits.memoryPages}`,
       };
     }
-    const bundle = await bundleAgent(agent.modulePath);
+    const bundle = await bundleAgent(agent.modulePath, this.#sdk ?? defaultSdkEntry());
     if (!bundle.ok) return bundle;
     const text = writeJsBundle(bundle.code, agent.modulePath);
     const key = createHash('sha256').update(text).update('js agent v1').digest('hex').slice(0, 32);

@@ -59,6 +59,8 @@ export interface RuntimeOptions {
   hostEnv?: Record<string, string>;
   /** Where metered modules are kept between runs (private to the user). Default: defaultModuleCacheDir(). */
   cacheDir?: string;
+  /** Where the troupe/agent SDK is, for TypeScript and JavaScript agents. Default: beside this code. */
+  sdkEntry?: string;
   /** Where agents' snapshots are kept. Default: in memory. */
   snapshots?: SnapshotStore;
   /** Records what is not a function of config, modules and seed (docs/operations.md, journal). */
@@ -134,8 +136,10 @@ export class Runtime {
       });
       this.#spares.set(isolation, spare);
     }
-    this.#modules = new ModuleCache(options.cacheDir ?? defaultModuleCacheDir(), (text) =>
-      this.#emit({ type: 'system.warning', text }),
+    this.#modules = new ModuleCache(
+      options.cacheDir ?? defaultModuleCacheDir(),
+      (text) => this.#emit({ type: 'system.warning', text }),
+      options.sdkEntry,
     );
     this.#gpu = gpu
       ? new GpuService({
