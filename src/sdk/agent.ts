@@ -57,8 +57,12 @@ export interface AgentDefinition<S, M extends MessageMap> {
   state?: S | (() => S);
   /** Runs once when the agent starts, with its init data (the system file's `init`). */
   init?: (ctx: Context<S>, data: Data) => void;
-  /** One handler per message kind. */
-  on?: { [K in keyof M]?: Handler<S, M[K]> };
+  /**
+   * One handler per message kind: the kinds of `M` with their payload types, and any other kind
+   * (the runtime's, such as GENERATE_DONE) with payloads read by the SDK's readers.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: other kinds' handlers must accept every typed one too
+  on?: { [K in keyof M]?: Handler<S, M[K]> } & { [kind: string]: Handler<S, any> | undefined };
   /** For kinds with no handler in `on` (without it, such messages are logged and dropped). */
   otherwise?: Handler<S, unknown>;
 }
