@@ -2,7 +2,6 @@
 // itself (`self`, default "blaster") to keep going. Init data: to=<agent> count=<n> size=<bytes>
 // self=<its own name>
 import { intParam, Message, onInit, onMessage, param, send, sendText } from "../sdk";
-export { troupe_alloc, troupe_handle, troupe_init } from "../sdk";
 
 let target = "";
 let self = "blaster";

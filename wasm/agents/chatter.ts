@@ -23,7 +23,6 @@ import {
   sendText,
   WARN,
 } from "../sdk";
-export { troupe_alloc, troupe_handle, troupe_init } from "../sdk";
 
 let model = "tiny";
 let role = "writer";

@@ -19,7 +19,6 @@ import {
   sendText,
   WARN,
 } from "../sdk";
-export { troupe_alloc, troupe_handle, troupe_init } from "../sdk";
 
 let model = "mlp";
 let input = "x";

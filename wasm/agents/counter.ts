@@ -1,7 +1,6 @@
 // Counter that keeps state: "add" adds the payload's number (1 when empty), "get" replies with
 // the total as text, kind "count". Init data may hold a starting value.
 import { log, Message, onInit, onMessage, replyText } from "../sdk";
-export { troupe_alloc, troupe_handle, troupe_init } from "../sdk";
 
 let total: i64 = 0;
 

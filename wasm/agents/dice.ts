@@ -1,7 +1,6 @@
 // Answers every message with a roll from its seeded random stream and the logical time:
 // "<tick>:<roll 1-6>". Same seed, same rolls; a different seed, different rolls.
 import { Message, now, onMessage, random, replyText } from "../sdk";
-export { troupe_alloc, troupe_handle, troupe_init } from "../sdk";
 
 onMessage((message: Message): bool => {
   const roll = <i32>Math.floor(random() * 6.0) + 1;

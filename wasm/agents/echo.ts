@@ -1,6 +1,5 @@
 // Stateless echo: answers every message with the same payload, kind "echo".
 import { Message, onMessage, reply } from "../sdk";
-export { troupe_alloc, troupe_handle, troupe_init } from "../sdk";
 
 onMessage((message: Message): bool => {
   reply(message, "echo", message.payload);

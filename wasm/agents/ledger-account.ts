@@ -1,7 +1,6 @@
 // Ledger example, account: applies debits (and forwards the credit) and credits, and reports
 // "balance:debits:credits" when asked. Init: the opening balance.
 import { Message, onInit, onMessage, replyText, sendText } from "../sdk";
-export { troupe_alloc, troupe_handle, troupe_init } from "../sdk";
 
 let balance: i64 = 0;
 let debits: i64 = 0;

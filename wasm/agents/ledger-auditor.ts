@@ -1,7 +1,6 @@
 // Ledger example, auditor: on "audit", asks every account for its report and logs the sums:
 // "audit total=<sum of balances> debits=<n> credits=<n>". Init: accounts=a,b,c
 import { log, Message, onInit, onMessage, param, sendText } from "../sdk";
-export { troupe_alloc, troupe_handle, troupe_init } from "../sdk";
 
 let accounts: string[] = [];
 let answers = 0;

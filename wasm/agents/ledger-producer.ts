@@ -1,7 +1,6 @@
 // Ledger example, producer: issues `count` transfers, `perTick` at a time, each a debit sent to a
 // random source account naming a random destination. Init: id=<p> accounts=a,b,c count=<n> perTick=<k>
 import { intParam, Message, onInit, onMessage, param, random, sendText } from "../sdk";
-export { troupe_alloc, troupe_handle, troupe_init } from "../sdk";
 
 let self = "";
 let accounts: string[] = [];

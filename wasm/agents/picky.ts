@@ -1,7 +1,6 @@
 // Adds every hop number it hears to a counter, but traps on one number (init "trapOn=<n>"):
 // the example of a deterministic crash. Init data: counter=<agent> trapOn=<n>
 import { intParam, Message, onInit, onMessage, param, sendText } from "../sdk";
-export { troupe_alloc, troupe_handle, troupe_init } from "../sdk";
 
 let counter = "";
 let trapOn: i64 = -1;

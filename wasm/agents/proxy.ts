@@ -2,7 +2,6 @@
 // then the payload's bytes; kind "forward-reply" carries "<to>\n<kind>\n<correlation id>\n" first. Used by tests to send exact (also malformed) requests to models; the
 // answers come back to the proxy and are visible in its deliveries.
 import { log, Message, onMessage, send } from "../sdk";
-export { troupe_alloc, troupe_handle, troupe_init } from "../sdk";
 
 onMessage((message: Message): bool => {
   if (message.kind != "forward" && message.kind != "forward-reply") return false;

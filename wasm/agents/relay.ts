@@ -2,7 +2,6 @@
 // telling an optional observer about every hop. Init data (key=value):
 //   peer=<agent>  start=1 (this side sends hop 1)  limit=<n>  observer=<agent>  counter=<agent>
 import { intParam, log, Message, onInit, onMessage, param, sendText } from "../sdk";
-export { troupe_alloc, troupe_handle, troupe_init } from "../sdk";
 
 let peer = "";
 let observer = "";

@@ -3,7 +3,6 @@
 // the member holds the ring's total and checks it. Every member works at once, every tick.
 // Init data (key=value): next=<agent> (the next member), value=<n>, size=<members in the ring>.
 import { intParam, log, Message, onInit, onMessage, param, sendText } from "../sdk";
-export { troupe_alloc, troupe_handle, troupe_init } from "../sdk";
 
 let next = "";
 let value: i64 = 0;

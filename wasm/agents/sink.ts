@@ -1,6 +1,5 @@
 // Benchmark sink: counts what it receives and answers "get" with the count.
 import { Message, onMessage, replyText } from "../sdk";
-export { troupe_alloc, troupe_handle, troupe_init } from "../sdk";
 
 let received: i64 = 0;
 

@@ -1,7 +1,6 @@
 // Benchmark worker: for each message, mixes a hash for as many rounds as the payload's number
 // says, then answers with the hash. CPU-bound, so it shows what fuel metering costs real work.
 import { Message, onMessage, replyText } from "../sdk";
-export { troupe_alloc, troupe_handle, troupe_init } from "../sdk";
 
 function mix(rounds: i32): u32 {
   let hash: u32 = 2166136261;
