@@ -8,6 +8,8 @@ import { loadSystem, Runtime } from '../dist/supervisor/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const module = (name) => join(root, 'wasm', 'build', `${name}.wasm`);
+/** The same agents in TypeScript (bench/agents/), run by QuickJS. */
+export const script = (name) => join(root, 'bench', 'agents', `${name}.ts`);
 export const hostEntry = join(root, 'dist', 'actors', 'host-main.js');
 export const PAYLOAD = 16;
 
@@ -28,21 +30,29 @@ export async function routed(
   ticks,
   journal = () => undefined,
   isolation = 'process',
-  { pairs = 1, payload = PAYLOAD } = {},
+  { pairs = 1, payload = PAYLOAD, language = 'assemblyscript' } = {},
 ) {
   const each = Math.ceil(perTick / pairs);
+  const js = language === 'typescript';
   const agents = Array.from({ length: pairs }, (_, i) => [
     {
       name: `blaster-${i}`,
-      module: module('blaster'),
-      init: `to=sink-${i};count=${each};size=${payload};self=blaster-${i}`,
+      module: js ? script('blaster') : module('blaster'),
+      init: js
+        ? { to: `sink-${i}`, count: each, size: payload }
+        : `to=sink-${i};count=${each};size=${payload};self=blaster-${i}`,
       // The default limits (10,000 sends per message, 10,000 envelopes per mailbox, 64 KiB per
       // message) would cut the largest batches short; a benchmark of routing raises them.
       limits: { maxSendsPerMessage: 1_000_000, maxMessageBytes: Math.max(65_536, payload) },
       capabilities: { sendTo: ['*'] },
       isolation,
     },
-    { name: `sink-${i}`, module: module('sink'), limits: { mailbox: 10_000_000 }, isolation },
+    {
+      name: `sink-${i}`,
+      module: js ? script('sink') : module('sink'),
+      limits: { mailbox: 10_000_000 },
+      isolation,
+    },
   ]).flat();
   const spec = writeSystem(work, 'routed', agents, { maxBatch: each * 2 });
   let firstTick;

@@ -7,7 +7,8 @@
 //      peak memory (start.mjs);
 //   3. fuel meter cost (fuel.mjs), restart latency (restart.mjs), journal cost (journal.mjs);
 //   4. the GPU host: batching, round-trip latency and responsiveness (inference.mjs);
-//   5. text generation: continuous batching against one at a time, time to first token (generate.mjs).
+//   5. text generation: continuous batching against one at a time, time to first token (generate.mjs);
+//   6. TypeScript agents (QuickJS) against AssemblyScript ones: throughput, memory, cold start (js-agents.mjs).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,6 +19,7 @@ import { run as fuelBench } from './fuel.mjs';
 import { run as generateBench } from './generate.mjs';
 import { run as inferenceBench } from './inference.mjs';
 import { run as journalBench } from './journal.mjs';
+import { run as jsAgentsBench } from './js-agents.mjs';
 import { naiveBaseline } from './naive.mjs';
 import { run as peersBench } from './peers.mjs';
 import { run as restartBench } from './restart.mjs';
@@ -85,6 +87,7 @@ try {
   );
   console.log('');
   await peersBench(work, baseline);
+  await jsAgentsBench(work, console.log);
   console.log('');
   await startBench(work);
   console.log('');

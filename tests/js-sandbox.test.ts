@@ -9,7 +9,7 @@ import { bundleAgent } from '../src/supervisor/js-bundler.js';
 import { ROOT } from './helpers/paths.js';
 
 const FIXTURES = join(ROOT, 'tests', 'fixtures', 'js');
-const LIMITS: SandboxLimits = { ...NO_LIMITS, fuel: 20_000_000, memoryPages: 512 };
+const LIMITS: SandboxLimits = { ...NO_LIMITS, fuel: 20_000_000, memoryPages: 512, maxSendsPerMessage: 10 };
 
 async function sandbox(file: string, limits = LIMITS, agent = 'subject'): Promise<JsSandbox> {
   const bundle = await bundleAgent(join(FIXTURES, file));
@@ -97,6 +97,7 @@ describe('a JavaScript agent in its sandbox', () => {
     ['fetch', /^uncaught ReferenceError: 'fetch' is not defined/],
     ['timer', /^uncaught ReferenceError: 'setTimeout' is not defined/],
     ['freeze', /^uncaught TypeError: '__troupe_host' is read-only/],
+    ['flood', /^limit: sent more than limits\.maxSendsPerMessage 10 messages for one message$/],
   ];
 
   for (const [attack, reason] of hostile) {

@@ -5,6 +5,7 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
 import { type Envelope, envelopeId, errorText } from '../protocol/index.js';
 import { CallRecord, LimitBreach } from './call-record.js';
+import { decodeOutputs, encodeBatch } from './js-blocks.js';
 import { messageRandom, tickRandom } from './prng.js';
 import { createEngine, type EngineClock, QUICKJS_MIN_PAGES, type QuickJsEngine } from './quickjs-engine.js';
 import { failed, type RunResult, type Sandbox, type SandboxLimits, succeeded } from './sandbox.js';
@@ -26,6 +27,8 @@ const STACK_BYTES = 256 * 1024;
 /** Room left under the page limit for QuickJS's own data and stack, outside the JS heap. */
 const RESERVED_BYTES = 6 * 1024 * 1024;
 const PAGE = 65536;
+/** Stands for "handling <id> (<kind>)" in a batch's failure until the failing message is known. */
+const PLACE = '\u0000message\u0000';
 
 // Runs before the agent's code: no way to compile code at run time, and Math.random drawn from
 // the agent's seeded stream. The host bridge goes in as a hidden, frozen global.
@@ -63,7 +66,9 @@ export class JsSandbox implements Sandbox {
   #random: () => number = () => 0;
   #checks = 0;
   #breach: LimitBreach | undefined;
-  #nextSeq = 1;
+  /** The batch being handled: its message ids, and the index of the one running. */
+  #ids: string[] = [];
+  #current = 0;
   #init: QuickJSHandle | undefined;
   #handle: QuickJSHandle | undefined;
   #code: string;
@@ -116,7 +121,7 @@ export class JsSandbox implements Sandbox {
 
   /** Runs the module's top-level code, which defines the agent (defineAgent). */
   start(tick: number): RunResult {
-    this.#begin(tick, 0);
+    this.#begin(tick);
     this.#random = tickRandom(this.#seed, tick);
     const failure = this.#guard('in its top-level code', () =>
       this.#context.evalCode(this.#code, this.#file),
@@ -139,39 +144,28 @@ export class JsSandbox implements Sandbox {
   }
 
   init(data: Uint8Array, tick: number, nextSeq = 1): RunResult {
-    this.#begin(tick, nextSeq);
+    this.#begin(tick);
     this.#random = tickRandom(this.#seed, tick);
-    const failure = this.#call(this.#init, [this.#agent, tick, data], 'in init');
+    const failure = this.#call(this.#init, [this.#agent, tick, nextSeq, data], 'in init');
     if (failure) return failed(this.#record, 0, failure);
     return succeeded(this.#record, false, 0);
   }
 
+  /** The whole batch goes in with one call; the SDK calls `begin` before each message. */
   handle(envelopes: readonly Envelope[], tick: number, nextSeq = 1): RunResult {
-    this.#begin(tick, nextSeq);
-    let finished = false;
-    let handled = 0;
-    for (let index = 0; index < envelopes.length && !finished; index++) {
-      const envelope = envelopes[index] as Envelope;
-      const id = envelopeId(envelope);
-      this.#random = messageRandom(this.#seed, id);
-      this.#record.nextMessage();
-      this.#checks = 0;
-      const args = [
-        this.#agent,
-        tick,
-        envelope.from ?? '',
-        envelope.kind ?? '',
-        id,
-        envelope.correlationId ?? '',
-        envelope.payload ?? new Uint8Array(0),
-      ];
-      const outcome: { finished?: boolean } = {};
-      const failure = this.#call(this.#handle, args, `handling ${id} (${envelope.kind ?? ''})`, outcome);
-      if (failure) return failed(this.#record, index, failure);
-      finished = outcome.finished === true;
-      handled++;
+    this.#begin(tick);
+    this.#ids = envelopes.map(envelopeId);
+    this.#current = 0;
+    const outcome: { value?: number } = {};
+    const args = [this.#agent, tick, nextSeq, encodeBatch(envelopes, this.#ids), envelopes.length];
+    const failure = this.#call(this.#handle, args, PLACE, outcome);
+    if (failure) {
+      const envelope = envelopes[this.#current];
+      const what = `handling ${this.#ids[this.#current]} (${envelope?.kind ?? ''})`;
+      return failed(this.#record, this.#current, failure.replace(PLACE, what));
     }
-    return succeeded(this.#record, finished, handled);
+    const value = outcome.value ?? 0;
+    return succeeded(this.#record, value % 2 === 1, Math.floor(value / 2));
   }
 
   snapshot(moduleHash: Uint8Array): Uint8Array {
@@ -198,9 +192,8 @@ export class JsSandbox implements Sandbox {
     return { memory: this.#engine.memory, globals: [] };
   }
 
-  #begin(tick: number, nextSeq: number): void {
+  #begin(tick: number): void {
     this.#clock.nowMs = tick * MS_PER_TICK;
-    this.#nextSeq = nextSeq;
     this.#record.begin();
     this.#checks = 0;
     this.#breach = undefined;
@@ -216,7 +209,7 @@ export class JsSandbox implements Sandbox {
     fn: QuickJSHandle | undefined,
     args: ReadonlyArray<string | number | Uint8Array>,
     what: string,
-    outcome: { finished?: boolean } = {},
+    outcome: { value?: number } = {},
   ): string | undefined {
     if (!fn) return 'the agent was not started';
     const context = this.#context;
@@ -231,7 +224,9 @@ export class JsSandbox implements Sandbox {
     return this.#guard(what, () => {
       const result = context.callFunction(fn, context.undefined, ...handles);
       for (const handle of handles) handle.dispose();
-      if ('value' in result && result.value) outcome.finished = context.dump(result.value) === true;
+      if ('value' in result && result.value && context.typeof(result.value) === 'number') {
+        outcome.value = context.getNumber(result.value);
+      }
       return result;
     });
   }
@@ -306,33 +301,29 @@ export class JsSandbox implements Sandbox {
       lifetime.dispose();
       return copy;
     };
-    define('send', (to, kind, correlationId, payload) => {
-      const output = {
-        to: text(to, 'to'),
-        kind: text(kind, 'kind'),
-        correlationId: text(correlationId, 'correlationId'),
-        payload: bytes(payload),
-      };
+    define('begin', (index) => {
+      const at = context.getNumber(index as QuickJSHandle);
+      if (!Number.isInteger(at) || at < 0 || at >= this.#ids.length) throw new RangeError(`no message ${at} in this batch`);
+      this.#current = at;
+      this.#random = messageRandom(this.#seed, this.#ids[at] as string);
+      this.#record.nextMessage();
+      this.#checks = 0;
+      return undefined;
+    });
+    define('flush', (outputs) => {
       try {
-        this.#record.send(output, this.#limits);
+        for (const output of decodeOutputs(bytes(outputs))) this.#record.send(output, this.#limits);
       } catch (error) {
         if (error instanceof LimitBreach) this.#breach ??= error;
         throw error;
       }
-      return context.newString(`${this.#agent}#${this.#nextSeq + this.#record.outputs.length - 1}`);
+      return undefined;
     });
     define('log', (level, line) => {
       this.#record.log(context.getNumber(level as QuickJSHandle), text(line, 'log text'));
       return undefined;
     });
     define('random', () => context.newNumber(this.#random()));
-    define('encodeText', (value) => {
-      const encoded = Buffer.from(text(value, 'text'), 'utf8');
-      return context.newArrayBuffer(
-        encoded.buffer.slice(encoded.byteOffset, encoded.byteOffset + encoded.byteLength),
-      );
-    });
-    define('decodeText', (value) => context.newString(Buffer.from(bytes(value)).toString('utf8')));
     const prelude = context.evalCode(PRELUDE, 'troupe-prelude.js');
     const install = context.unwrapResult(prelude);
     context.unwrapResult(context.callFunction(install, context.undefined, bridge)).dispose();

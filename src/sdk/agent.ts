@@ -1,6 +1,7 @@
 // defineAgent: an agent is its initial state, an optional init, and one handler per message kind.
 // Handlers run one message at a time, in the deterministic order of docs/architecture.md; what
 // they send is delivered at the next tick. Nothing here reads a clock or a real random source.
+import { OutputBuffer, readBatch } from './blocks.js';
 import { AGENT_GLOBAL, type AgentEntry, type HostBridge, hostBridge } from './host-bridge.js';
 import {
   type ChatMessage,
@@ -13,7 +14,7 @@ import {
   type TensorInput,
 } from './inference.js';
 import { Message } from './message.js';
-import { Data, exactBuffer, type Payload, toBytes } from './payload.js';
+import { Data, type Payload, toBytes } from './payload.js';
 
 /** Message kinds and the JSON each carries, e.g. `{ add: number; get: null }`. */
 export type MessageMap = Record<string, unknown>;
@@ -79,9 +80,8 @@ export function defineAgent<S = undefined, M extends MessageMap = MessageMap>(
   const host = hostBridge();
   const run = new AgentRun(definition, host);
   const entry: AgentEntry = {
-    init: (self, tick, data) => run.init(self, tick, data),
-    handle: (self, tick, from, kind, id, correlationId, payload) =>
-      run.handle(self, tick, new Message(from, kind, id, correlationId, new Uint8Array(payload))),
+    init: (self, tick, nextSeq, data) => run.init(self, tick, nextSeq, data),
+    handle: (self, tick, nextSeq, batch, count) => run.handleBatch(self, tick, nextSeq, batch, count),
   };
   Object.defineProperty(scope, AGENT_GLOBAL, { value: Object.freeze(entry), enumerable: false });
   return Object.freeze({ definition });
@@ -97,6 +97,8 @@ class AgentRun<S, M extends MessageMap> implements Context<S> {
   tick = 0;
   state: S;
   #finished = false;
+  #nextSeq = 1;
+  readonly #outputs = new OutputBuffer();
   readonly #definition: AgentDefinition<S, M>;
   readonly #host: HostBridge;
 
@@ -106,27 +108,44 @@ class AgentRun<S, M extends MessageMap> implements Context<S> {
     this.state = initialState(definition.state);
   }
 
-  init(self: string, tick: number, data: ArrayBuffer): void {
-    this.self = self;
-    this.tick = tick;
+  init(self: string, tick: number, nextSeq: number, data: ArrayBuffer): void {
+    this.#enter(self, tick, nextSeq);
     this.#definition.init?.(this, new Data(new Uint8Array(data)));
+    this.#flush();
   }
 
-  handle(self: string, tick: number, message: Message): boolean {
-    this.self = self;
-    this.tick = tick;
-    this.#finished = false;
+  handleBatch(self: string, tick: number, nextSeq: number, batch: ArrayBuffer, count: number): number {
+    this.#enter(self, tick, nextSeq);
     const handlers = (this.#definition.on ?? {}) as Record<string, Handler<S, unknown> | undefined>;
-    const handler = Object.hasOwn(handlers, message.kind)
-      ? handlers[message.kind]
-      : this.#definition.otherwise;
-    if (handler) handler(message, this);
-    else this.warn(`no handler for a message of kind "${message.kind}" from ${message.from}; dropped`);
-    return this.#finished;
+    const messages = readBatch(new Uint8Array(batch), count);
+    for (let index = 0; index < messages.length; index++) {
+      const { from, kind, id, correlationId, payload } = messages[index] as (typeof messages)[number];
+      this.#host.begin(index);
+      const message = new Message(from, kind, id, correlationId, payload);
+      const handler = Object.hasOwn(handlers, kind) ? handlers[kind] : this.#definition.otherwise;
+      if (handler) handler(message, this);
+      else this.warn(`no handler for a message of kind "${kind}" from ${from}; dropped`);
+      this.#flush();
+      if (this.#finished) return (index + 1) * 2 + 1;
+    }
+    return messages.length * 2;
   }
 
   send(to: string, kind: string, payload?: Payload, options: SendOptions = {}): string {
-    return this.#host.send(to, kind, options.correlationId ?? '', exactBuffer(toBytes(payload)));
+    this.#outputs.add(String(to), String(kind), String(options.correlationId ?? ''), toBytes(payload));
+    return `${this.self}#${this.#nextSeq++}`;
+  }
+
+  #enter(self: string, tick: number, nextSeq: number): void {
+    this.self = self;
+    this.tick = tick;
+    this.#nextSeq = nextSeq;
+    this.#finished = false;
+  }
+
+  #flush(): void {
+    const outputs = this.#outputs.take();
+    if (outputs) this.#host.flush(outputs);
   }
 
   reply(to: Message, kind: string, payload?: Payload): string {

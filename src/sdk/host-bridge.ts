@@ -1,30 +1,25 @@
 // The few functions a JavaScript agent's host puts inside its QuickJS sandbox, and the entry the
 // SDK hands back. Only the SDK uses these; agents use defineAgent and the context it passes.
+// A batch goes in with one call and a message's sends come out with one (src/sdk/blocks.ts), so
+// the cost of crossing between the host and QuickJS is paid per batch and per message, not per field.
 
 /** Installed by the host as the hidden global `__troupe_host` before the agent's code runs. */
 export interface HostBridge {
-  /** Records an output; returns its envelope id ("<agent>#<seq>"), or throws naming a limit. */
-  send(to: string, kind: string, correlationId: string, payload: ArrayBuffer): string;
+  /** Message `index` of the batch begins: its random stream, its fuel and send counts. */
+  begin(index: number): void;
+  /** The sends since the last flush (OutputBuffer framing); throws naming a limit they break. */
+  flush(outputs: ArrayBuffer): void;
   log(level: number, text: string): void;
   /** A float in [0, 1) from the agent's seeded stream for this message (or this init). */
   random(): number;
-  encodeText(text: string): ArrayBuffer;
-  decodeText(bytes: ArrayBuffer): string;
 }
 
 /** What the SDK installs as the hidden global `__troupe_agent` when the module defines its agent. */
 export interface AgentEntry {
-  init(self: string, tick: number, data: ArrayBuffer): void;
-  /** Returns true when the agent finished (it called `ctx.finish()`). */
-  handle(
-    self: string,
-    tick: number,
-    from: string,
-    kind: string,
-    id: string,
-    correlationId: string,
-    payload: ArrayBuffer,
-  ): boolean;
+  /** `nextSeq`: the sequence number of the first message sent (its id is "<self>#<nextSeq>"). */
+  init(self: string, tick: number, nextSeq: number, data: ArrayBuffer): void;
+  /** Handles `count` messages; returns 2 × handled, plus 1 when the agent finished. */
+  handle(self: string, tick: number, nextSeq: number, batch: ArrayBuffer, count: number): number;
 }
 
 export const HOST_GLOBAL = '__troupe_host';

@@ -1,6 +1,6 @@
 // Payloads are bytes on the wire; in JavaScript they are strings (UTF-8), bytes, or anything else
 // as JSON. Received payloads read back the same ways.
-import { hostBridge } from './host-bridge.js';
+import { decodeUtf8, encodeUtf8 } from './utf8.js';
 
 /** What `send` takes: text, bytes, or a value sent as JSON. */
 export type Payload =
@@ -17,11 +17,11 @@ export type Payload =
 const EMPTY = new Uint8Array(0);
 
 export function encodeText(text: string): Uint8Array {
-  return new Uint8Array(hostBridge().encodeText(text));
+  return encodeUtf8(text);
 }
 
 export function decodeText(bytes: Uint8Array): string {
-  return hostBridge().decodeText(exactBuffer(bytes));
+  return decodeUtf8(bytes);
 }
 
 export function toBytes(payload: Payload): Uint8Array {
