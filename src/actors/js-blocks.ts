@@ -42,7 +42,8 @@ export function decodeOutputs(bytes: Uint8Array): Output[] {
     if (at + 4 > data.length) throw new RangeError('malformed sends from the SDK: a field is cut short');
     const length = data.readUInt32LE(at);
     const start = at + 4;
-    if (start + length > data.length) throw new RangeError('malformed sends from the SDK: a field is cut short');
+    if (start + length > data.length)
+      throw new RangeError('malformed sends from the SDK: a field is cut short');
     at = start + length;
     return data.subarray(start, at);
   };

@@ -303,7 +303,8 @@ export class JsSandbox implements Sandbox {
     };
     define('begin', (index) => {
       const at = context.getNumber(index as QuickJSHandle);
-      if (!Number.isInteger(at) || at < 0 || at >= this.#ids.length) throw new RangeError(`no message ${at} in this batch`);
+      if (!Number.isInteger(at) || at < 0 || at >= this.#ids.length)
+        throw new RangeError(`no message ${at} in this batch`);
       this.#current = at;
       this.#random = messageRandom(this.#seed, this.#ids[at] as string);
       this.#record.nextMessage();

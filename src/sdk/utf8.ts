@@ -79,7 +79,8 @@ export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): st
   for (let i = start; i < end; ) {
     const byte = bytes[i++] as number;
     let code = 0xfffd;
-    const next = () => (i < end && ((bytes[i] as number) & 0xc0) === 0x80 ? (bytes[i++] as number) & 0x3f : -1);
+    const next = () =>
+      i < end && ((bytes[i] as number) & 0xc0) === 0x80 ? (bytes[i++] as number) & 0x3f : -1;
     if (byte < 0x80) code = byte;
     else if (byte >= 0xc2 && byte < 0xe0) {
       const a = next();
