@@ -2,7 +2,7 @@
 // with wasm/sdk/exports.ts as a second entry (it gives every module the ABI's exports). An agent is
 // compiled again only when its source, the SDK or this script changed (a stamp beside its module).
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
@@ -14,7 +14,10 @@ mkdirSync(out, { recursive: true });
 
 const sdk = join(root, 'wasm', 'sdk');
 const shared = createHash('sha256').update(readFileSync(fileURLToPath(import.meta.url)));
-for (const name of readdirSync(sdk).sort()) shared.update(name).update(readFileSync(join(sdk, name)));
+for (const name of readdirSync(sdk, { recursive: true }).sort()) {
+  const path = join(sdk, String(name));
+  if (statSync(path).isFile()) shared.update(String(name)).update(readFileSync(path));
+}
 const sharedDigest = shared.digest('hex');
 
 let failed = 0;

@@ -39,10 +39,14 @@ export function fingerprint(inputs) {
 const STEPS = [
   {
     name: 'protocol',
-    what: 'protobuf code from proto/',
-    inputs: ['proto', 'scripts/gen-proto.mjs'],
-    outputs: ['src/protocol/generated/troupe.js', 'dist/protocol/generated/troupe.js'],
-    run: [node('scripts/gen-proto.mjs')],
+    what: "protobuf code from proto/ (TypeScript, and the AssemblyScript SDK's wire code)",
+    inputs: ['proto', 'scripts/gen-proto.mjs', 'scripts/gen-as-wire.mjs'],
+    outputs: [
+      'src/protocol/generated/troupe.js',
+      'dist/protocol/generated/troupe.js',
+      'wasm/sdk/generated/inference.ts',
+    ],
+    run: [node('scripts/gen-proto.mjs'), node('scripts/gen-as-wire.mjs')],
   },
   {
     name: 'typescript',

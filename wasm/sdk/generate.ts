@@ -4,7 +4,7 @@
 // `cancelGeneration` takes.
 import { send } from "./index";
 import { Message } from "./message";
-import { ProtoReader, ProtoWriter } from "./protobuf";
+import * as wire from "./generated/inference";
 
 export const GENERATE_KIND = "troupe/generate";
 export const GENERATE_TOKEN_KIND = "troupe/generate.token";
@@ -32,23 +32,21 @@ export class ChatMessage {
 }
 
 export function generate(model: string, prompt: string, options: GenerateOptions | null = null): void {
-  const writer = new ProtoWriter();
-  writer.stringField(1, prompt);
-  writeOptions(writer, options);
-  send("@gpu/" + model, GENERATE_KIND, writer.finish());
+  const request = withOptions(options);
+  request.prompt = prompt;
+  send("@gpu/" + model, GENERATE_KIND, request.encode());
 }
 
 /** Chat messages, rendered with the model's chat template (tokenizer_config.json). */
 export function generateChat(model: string, messages: ChatMessage[], options: GenerateOptions | null = null): void {
-  const writer = new ProtoWriter();
+  const request = withOptions(options);
   for (let i = 0; i < messages.length; i++) {
-    const message = new ProtoWriter();
-    message.stringField(1, messages[i].role);
-    message.stringField(2, messages[i].content);
-    writer.bytesField(2, message.finish());
+    const message = new wire.ChatMessage();
+    message.role = messages[i].role;
+    message.content = messages[i].content;
+    request.messages.push(message);
   }
-  writeOptions(writer, options);
-  send("@gpu/" + model, GENERATE_KIND, writer.finish());
+  send("@gpu/" + model, GENERATE_KIND, request.encode());
 }
 
 /** Stops one of this agent's generations; its done message then says "cancelled". */
@@ -75,44 +73,35 @@ export class Generation {
 }
 
 export function readToken(message: Message): GeneratedToken {
+  const decoded = wire.GenerateToken.decode(message.payload);
   const token = new GeneratedToken();
-  const reader = new ProtoReader(message.payload);
-  while (!reader.done) {
-    const tag = <i32>reader.varint();
-    const field = tag >> 3;
-    if (field == 1 && (tag & 7) == 0) token.index = <u32>reader.varint();
-    else if (field == 2 && (tag & 7) == 0) token.tokenId = <i64>reader.varint();
-    else if (field == 3 && (tag & 7) == 2) token.text = reader.stringValue();
-    else if (field == 4 && (tag & 7) == 2) token.requestId = reader.stringValue();
-    else reader.skip(tag & 7);
-  }
+  token.index = decoded.index;
+  token.tokenId = decoded.tokenId;
+  token.text = decoded.text;
+  token.requestId = decoded.request;
   return token;
 }
 
 export function readGeneration(message: Message): Generation {
+  const decoded = wire.GenerateResult.decode(message.payload);
   const result = new Generation();
-  const reader = new ProtoReader(message.payload);
-  while (!reader.done) {
-    const tag = <i32>reader.varint();
-    const field = tag >> 3;
-    const wire = tag & 7;
-    if (field == 1 && wire == 2) result.model = reader.stringValue();
-    else if (field == 2 && wire == 2) result.text = reader.stringValue();
-    else if (field == 3 && wire == 0) result.promptTokens = <u32>reader.varint();
-    else if (field == 4 && wire == 0) result.generatedTokens = <u32>reader.varint();
-    else if (field == 5 && wire == 2) result.stopReason = reader.stringValue();
-    else if (field == 7 && wire == 2) result.requestId = reader.stringValue();
-    else reader.skip(wire);
-  }
+  result.model = decoded.model;
+  result.text = decoded.text;
+  result.promptTokens = decoded.promptTokens;
+  result.generatedTokens = decoded.generatedTokens;
+  result.stopReason = decoded.stopReason;
+  result.requestId = decoded.request;
   return result;
 }
 
-function writeOptions(writer: ProtoWriter, options: GenerateOptions | null): void {
-  if (!options) return;
-  if (options.maxNewTokens > 0) writer.varintField(3, options.maxNewTokens);
-  if (options.temperature > 0) writer.float32Field(4, options.temperature);
-  if (options.topK > 0) writer.varintField(5, options.topK);
-  if (options.topP > 0) writer.float32Field(6, options.topP);
-  if (options.seed > 0) writer.varintField(7, options.seed);
-  for (let i = 0; i < options.stop.length; i++) writer.stringField(8, options.stop[i]);
+function withOptions(options: GenerateOptions | null): wire.GenerateRequest {
+  const request = new wire.GenerateRequest();
+  if (!options) return request;
+  request.maxNewTokens = options.maxNewTokens;
+  request.temperature = options.temperature;
+  request.topK = options.topK;
+  request.topP = options.topP;
+  request.seed = options.seed;
+  request.stop = options.stop;
+  return request;
 }

@@ -2,7 +2,7 @@
 // read the result (kind INFER_RESULT_KIND) or the error (INFER_ERROR_KIND) that comes back later.
 import { send } from "./index";
 import { Message } from "./message";
-import { ProtoReader, ProtoWriter } from "./protobuf";
+import * as wire from "./generated/inference";
 
 export const INFER_KIND = "troupe/infer";
 export const INFER_RESULT_KIND = "troupe/infer.result";
@@ -59,10 +59,10 @@ export class InferenceRequest {
   }
 
   encode(): Uint8Array {
-    const writer = new ProtoWriter();
-    for (let i = 0; i < this.inputs.length; i++) writer.bytesField(1, encodeTensor(this.inputs[i]));
-    for (let i = 0; i < this.outputs.length; i++) writer.stringField(2, this.outputs[i]);
-    return writer.finish();
+    const request = new wire.InferenceRequest();
+    for (let i = 0; i < this.inputs.length; i++) request.inputs.push(toWire(this.inputs[i]));
+    request.outputs = this.outputs;
+    return request.encode();
   }
 }
 
@@ -89,56 +89,32 @@ export class InferenceError {
 }
 
 export function readResult(message: Message): InferenceResult {
+  const decoded = wire.InferenceResult.decode(message.payload);
   const result = new InferenceResult();
-  const reader = new ProtoReader(message.payload);
-  while (!reader.done) {
-    const tag = <i32>reader.varint();
-    if (tag >> 3 == 1 && (tag & 7) == 2) result.model = reader.stringValue();
-    else if (tag >> 3 == 2 && (tag & 7) == 2) result.outputs.push(decodeTensor(reader.bytesValue()));
-    else reader.skip(tag & 7);
-  }
+  result.model = decoded.model;
+  for (let i = 0; i < decoded.outputs.length; i++) result.outputs.push(fromWire(decoded.outputs[i]));
   return result;
 }
 
 export function readError(message: Message): InferenceError {
+  const decoded = wire.InferenceError.decode(message.payload);
   const error = new InferenceError();
-  const reader = new ProtoReader(message.payload);
-  while (!reader.done) {
-    const tag = <i32>reader.varint();
-    const field = tag >> 3;
-    if (field == 1 && (tag & 7) == 2) error.model = reader.stringValue();
-    else if (field == 2 && (tag & 7) == 2) error.input = reader.stringValue();
-    else if (field == 3 && (tag & 7) == 0) error.code = <i32>reader.varint();
-    else if (field == 4 && (tag & 7) == 2) error.message = reader.stringValue();
-    else reader.skip(tag & 7);
-  }
+  error.model = decoded.model;
+  error.input = decoded.input;
+  error.code = decoded.code;
+  error.message = decoded.message;
   return error;
 }
 
-function encodeTensor(tensor: Tensor): Uint8Array {
-  const writer = new ProtoWriter();
-  writer.stringField(1, tensor.name);
-  writer.stringField(2, tensor.dtype);
-  writer.packedField(3, tensor.dims);
-  writer.bytesField(4, tensor.data);
-  return writer.finish();
+function toWire(tensor: Tensor): wire.Tensor {
+  const value = new wire.Tensor();
+  value.name = tensor.name;
+  value.dtype = tensor.dtype;
+  value.dims = tensor.dims;
+  value.data = tensor.data;
+  return value;
 }
 
-function decodeTensor(bytes: Uint8Array): Tensor {
-  const tensor = new Tensor("", "", [], new Uint8Array(0));
-  const reader = new ProtoReader(bytes);
-  while (!reader.done) {
-    const tag = <i32>reader.varint();
-    const field = tag >> 3;
-    const wire = tag & 7;
-    if (field == 1 && wire == 2) tensor.name = reader.stringValue();
-    else if (field == 2 && wire == 2) tensor.dtype = reader.stringValue();
-    else if (field == 3 && wire == 2) {
-      const packed = new ProtoReader(reader.bytesValue());
-      while (!packed.done) tensor.dims.push(<i64>packed.varint());
-    } else if (field == 3 && wire == 0) tensor.dims.push(<i64>reader.varint());
-    else if (field == 4 && wire == 2) tensor.data = reader.bytesValue();
-    else reader.skip(wire);
-  }
-  return tensor;
+function fromWire(tensor: wire.Tensor): Tensor {
+  return new Tensor(tensor.name, tensor.dtype, tensor.dims, tensor.data);
 }

@@ -41,6 +41,10 @@ export class ProtoWriter {
     this.size += 4;
   }
 
+  boolField(field: i32, value: bool): void {
+    this.varintField(field, value ? 1 : 0);
+  }
+
   varintField(field: i32, value: u64): void {
     this.tag(field, 0);
     this.varint(value);
@@ -89,6 +93,13 @@ export class ProtoReader {
     if (this.at + length > this.bytes.length) abort("protobuf: truncated field");
     const value = this.bytes.slice(this.at, this.at + length);
     this.at += length;
+    return value;
+  }
+
+  float32Value(): f32 {
+    if (this.at + 4 > this.bytes.length) abort("protobuf: truncated field");
+    const value = load<f32>(this.bytes.dataStart + <usize>this.at);
+    this.at += 4;
     return value;
   }
 
