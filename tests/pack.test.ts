@@ -47,8 +47,11 @@ describe('the npm package', () => {
       expect(existsSync(join(app, file)), file).toBe(true);
     }
     expect(readFileSync(join(app, 'app.system.yaml'), 'utf8')).toMatch(/^# yaml-language-server: \$schema=/);
-    // The project troupe init made denies that download in its package.json: no switch needed.
-    await npm(['install', tarball], app);
+    // The project depends on the Troupe that made it (installed from the tarball): a plain install.
+    expect(JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')).devDependencies.troupe).toBe(
+      `file:${join(tool, 'node_modules', 'troupe')}`,
+    );
+    await npm(['install'], app);
     // The project's own scripts: npm start runs the system until idle.
     const started = await run('npm', ['start', '--silent'], { cwd: app, env, timeout: 120_000 });
     expect(started.stdout).toContain('alice says "hello from alice" (round 3)');

@@ -4,6 +4,7 @@
 // hashes of the instance's whole memory, failures returned as data.
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
 import { type Envelope, envelopeId, errorText } from '../protocol/index.js';
+import { CONTROL_INDEX, CONTROL_MARK, CONTROL_MIX } from '../sdk/host-bridge.js';
 import { CallRecord, LimitBreach } from './call-record.js';
 import { decodeOutputs, encodeBatch } from './js-blocks.js';
 import { messageRandom, tickRandom } from './prng.js';
@@ -69,6 +70,12 @@ export class JsSandbox implements Sandbox {
   /** The batch being handled: its message ids, and the index of the one running. */
   #ids: string[] = [];
   #current = 0;
+  /** Byte offset of the running message's index in the SDK's control block (src/sdk/host-bridge.ts). */
+  #indexAt: number | undefined;
+  /** The message each per-message count was last started for. */
+  #fuelIndex = -1;
+  #sendIndex = -1;
+  #randomIndex = -1;
   #init: QuickJSHandle | undefined;
   #handle: QuickJSHandle | undefined;
   #code: string;
@@ -151,7 +158,7 @@ export class JsSandbox implements Sandbox {
     return succeeded(this.#record, false, 0);
   }
 
-  /** The whole batch goes in with one call; the SDK calls `begin` before each message. */
+  /** The whole batch goes in with one call; the SDK marks in its control block which message runs. */
   handle(envelopes: readonly Envelope[], tick: number, nextSeq = 1): RunResult {
     this.#begin(tick);
     this.#ids = envelopes.map(envelopeId);
@@ -160,6 +167,7 @@ export class JsSandbox implements Sandbox {
     const args = [this.#agent, tick, nextSeq, encodeBatch(envelopes, this.#ids), envelopes.length];
     const failure = this.#call(this.#handle, args, PLACE, outcome);
     if (failure) {
+      this.#current = Math.min(Math.max(0, this.#runningIndex()), Math.max(0, envelopes.length - 1));
       const envelope = envelopes[this.#current];
       const what = `handling ${this.#ids[this.#current]} (${envelope?.kind ?? ''})`;
       return failed(this.#record, this.#current, failure.replace(PLACE, what));
@@ -195,11 +203,26 @@ export class JsSandbox implements Sandbox {
   #begin(tick: number): void {
     this.#clock.nowMs = tick * MS_PER_TICK;
     this.#record.begin();
+    this.#fuelIndex = -1;
+    this.#sendIndex = -1;
+    this.#randomIndex = -1;
     this.#checks = 0;
     this.#breach = undefined;
   }
 
+  /** The message the SDK says is running (-1: none, as in init). */
+  #runningIndex(): number {
+    if (this.#indexAt === undefined) return -1;
+    return new DataView(this.#engine.memory.buffer).getInt32(this.#indexAt, true);
+  }
+
   #interrupt(): boolean {
+    const running = this.#runningIndex();
+    if (running !== this.#fuelIndex) {
+      // A new message: a new budget.
+      this.#fuelIndex = running;
+      this.#checks = 0;
+    }
     this.#checks++;
     return this.#limits.fuel > 0 && this.#checks * FUEL_PER_CHECK > this.#limits.fuel;
   }
@@ -301,17 +324,16 @@ export class JsSandbox implements Sandbox {
       lifetime.dispose();
       return copy;
     };
-    define('begin', (index) => {
-      const at = context.getNumber(index as QuickJSHandle);
-      if (!Number.isInteger(at) || at < 0 || at >= this.#ids.length)
-        throw new RangeError(`no message ${at} in this batch`);
-      this.#current = at;
-      this.#random = messageRandom(this.#seed, this.#ids[at] as string);
-      this.#record.nextMessage();
-      this.#checks = 0;
+    define('control', () => {
+      this.#indexAt = findControlBlock(this.#engine.memory);
       return undefined;
     });
     define('flush', (outputs) => {
+      const running = this.#runningIndex();
+      if (running !== this.#sendIndex) {
+        this.#sendIndex = running;
+        this.#record.nextMessage();
+      }
       try {
         for (const output of decodeOutputs(bytes(outputs))) this.#record.send(output, this.#limits);
       } catch (error) {
@@ -324,11 +346,41 @@ export class JsSandbox implements Sandbox {
       this.#record.log(context.getNumber(level as QuickJSHandle), text(line, 'log text'));
       return undefined;
     });
-    define('random', () => context.newNumber(this.#random()));
+    define('random', () => {
+      const running = this.#runningIndex();
+      if (running >= 0 && running !== this.#randomIndex) {
+        this.#randomIndex = running;
+        this.#random = messageRandom(this.#seed, this.#ids[running] ?? '');
+      }
+      return context.newNumber(this.#random());
+    });
     const prelude = context.evalCode(PRELUDE, 'troupe-prelude.js');
     const install = context.unwrapResult(prelude);
     context.unwrapResult(context.callFunction(install, context.undefined, bridge)).dispose();
     install.dispose();
     bridge.dispose();
   }
+}
+
+/**
+ * The SDK's control block in the sandbox's memory: the one place holding its 16 bytes (its words
+ * are computed at run time, so the bytecode does not hold them in a row). QuickJS never moves an
+ * ArrayBuffer's bytes, and its memory only grows, so the offset holds for the agent's life, and
+ * for a restored snapshot (made by the same steps, it has the block at the same place).
+ */
+function findControlBlock(memory: WebAssembly.Memory): number {
+  const words = new Int32Array(memory.buffer);
+  const mark = CONTROL_MARK | 0;
+  const second = mark ^ CONTROL_MIX;
+  const fourth = (mark + CONTROL_MIX) | 0;
+  const found: number[] = [];
+  for (let at = 0; at + 3 < words.length; at++) {
+    if (words[at] === mark && words[at + 1] === second && words[at + 3] === fourth) found.push(at);
+  }
+  if (found.length !== 1) {
+    throw new Error(
+      `the SDK's control block was found ${found.length} times in the sandbox's memory (once expected)`,
+    );
+  }
+  return ((found[0] as number) + CONTROL_INDEX) * 4;
 }

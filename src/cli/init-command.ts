@@ -1,8 +1,8 @@
 // `troupe init <folder>`: writes a new project (see init-templates.ts) into a new or empty folder.
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { projectFiles } from './init-templates.js';
-import { TROUPE_VERSION } from './run-command.js';
 import { UsageError } from './usage-error.js';
 
 const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -31,7 +31,9 @@ export function initCommand(folder: string, name?: string): number {
       'init',
     );
   }
-  for (const [path, text] of Object.entries(projectFiles(system, TROUPE_VERSION))) {
+  // Troupe is not on the npm registry (yet): the project depends on the copy running this command.
+  const troupe = `file:${fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '')}`;
+  for (const [path, text] of Object.entries(projectFiles(system, troupe))) {
     const file = join(target, path);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, text, { flag: 'wx' });
@@ -42,7 +44,7 @@ export function initCommand(folder: string, name?: string): number {
       '',
       'next:',
       `  cd ${folder}`,
-      '  npm install            (troupe and typescript; or npm install <troupe tarball> for a local build)',
+      `  npm install            (typescript, and troupe from ${troupe})`,
       '  npm start              run the system',
       '  npm run check          type-check the agents',
       '',

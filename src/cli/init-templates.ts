@@ -5,7 +5,8 @@ export interface ProjectFiles {
   [path: string]: string;
 }
 
-export function projectFiles(name: string, troupeVersion: string): ProjectFiles {
+/** `troupe`: the dependency spec for Troupe itself (a version range, or file:<folder>). */
+export function projectFiles(name: string, troupe: string): ProjectFiles {
   const system = `${name}.system.yaml`;
   return {
     'package.json': `${JSON.stringify(
@@ -18,7 +19,7 @@ export function projectFiles(name: string, troupeVersion: string): ProjectFiles 
           dev: `troupe run ${system} --watch`,
           check: 'tsc -p .',
         },
-        devDependencies: { troupe: `^${troupeVersion}`, typescript: '^5.9.0' },
+        devDependencies: { troupe, typescript: '^5.9.0' },
         // onnxruntime-node's install script would fetch CUDA libraries; Troupe runs models on the
         // CPU without them (npm 11 reads this field; see Troupe's docs/operations.md for CUDA).
         allowScripts: { 'onnxruntime-node': false },

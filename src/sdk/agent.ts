@@ -2,7 +2,16 @@
 // Handlers run one message at a time, in the deterministic order of docs/architecture.md; what
 // they send is delivered at the next tick. Nothing here reads a clock or a real random source.
 import { OutputBuffer, readBatch } from './blocks.js';
-import { AGENT_GLOBAL, type AgentEntry, type HostBridge, hostBridge } from './host-bridge.js';
+import {
+  AGENT_GLOBAL,
+  type AgentEntry,
+  CONTROL_INDEX,
+  CONTROL_MARK,
+  CONTROL_MIX,
+  CONTROL_WORDS,
+  type HostBridge,
+  hostBridge,
+} from './host-bridge.js';
 import {
   type ChatMessage,
   encodeGenerateRequest,
@@ -99,6 +108,7 @@ class AgentRun<S, M extends MessageMap> implements Context<S> {
   #finished = false;
   #nextSeq = 1;
   readonly #outputs = new OutputBuffer();
+  readonly #control = new Int32Array(CONTROL_WORDS);
   readonly #definition: AgentDefinition<S, M>;
   readonly #host: HostBridge;
 
@@ -106,10 +116,15 @@ class AgentRun<S, M extends MessageMap> implements Context<S> {
     this.#definition = definition;
     this.#host = host;
     this.state = initialState(definition.state);
+    // Computed, so the block's exact bytes are nowhere else in memory (not in the bytecode).
+    const mark = CONTROL_MARK | 0;
+    this.#control.set([mark, mark ^ CONTROL_MIX, -1, (mark + CONTROL_MIX) | 0]);
+    host.control(this.#control.buffer as ArrayBuffer);
   }
 
   init(self: string, tick: number, nextSeq: number, data: ArrayBuffer): void {
     this.#enter(self, tick, nextSeq);
+    this.#control[CONTROL_INDEX] = -1;
     this.#definition.init?.(this, new Data(new Uint8Array(data)));
     this.#flush();
   }
@@ -118,9 +133,10 @@ class AgentRun<S, M extends MessageMap> implements Context<S> {
     this.#enter(self, tick, nextSeq);
     const handlers = (this.#definition.on ?? {}) as Record<string, Handler<S, unknown> | undefined>;
     const messages = readBatch(new Uint8Array(batch), count);
+    this.#control[CONTROL_INDEX] = -1;
     for (let index = 0; index < messages.length; index++) {
       const { from, kind, id, correlationId, payload } = messages[index] as (typeof messages)[number];
-      this.#host.begin(index);
+      this.#control[CONTROL_INDEX] = index;
       const message = new Message(from, kind, id, correlationId, payload);
       const handler = Object.hasOwn(handlers, kind) ? handlers[kind] : this.#definition.otherwise;
       if (handler) handler(message, this);

@@ -5,8 +5,12 @@
 
 /** Installed by the host as the hidden global `__troupe_host` before the agent's code runs. */
 export interface HostBridge {
-  /** Message `index` of the batch begins: its random stream, its fuel and send counts. */
-  begin(index: number): void;
+  /**
+   * Called once with the SDK's control block (CONTROL_WORDS int32s): the host finds it in the
+   * sandbox's memory and from then on reads there which message of the batch is running (for its
+   * fuel budget, random stream and send count), so a message starts without a call to the host.
+   */
+  control(block: ArrayBuffer): void;
   /** The sends since the last flush (OutputBuffer framing); throws naming a limit they break. */
   flush(outputs: ArrayBuffer): void;
   log(level: number, text: string): void;
@@ -21,6 +25,13 @@ export interface AgentEntry {
   /** Handles `count` messages; returns 2 × handled, plus 1 when the agent finished. */
   handle(self: string, tick: number, nextSeq: number, batch: ArrayBuffer, count: number): number;
 }
+
+/** The control block: [MARK, MARK ^ MIX, the running message's index (-1: none), MARK + MIX]. */
+export const CONTROL_WORDS = 4;
+export const CONTROL_MARK = 0x54727570;
+export const CONTROL_MIX = 0x5a17c3e9;
+/** Where in the control block the running message's index is. */
+export const CONTROL_INDEX = 2;
 
 export const HOST_GLOBAL = '__troupe_host';
 export const AGENT_GLOBAL = '__troupe_agent';
