@@ -132,19 +132,19 @@ class AgentRun<S, M extends MessageMap> implements Context<S> {
   handleBatch(self: string, tick: number, nextSeq: number, batch: ArrayBuffer, count: number): number {
     this.#enter(self, tick, nextSeq);
     const handlers = (this.#definition.on ?? {}) as Record<string, Handler<S, unknown> | undefined>;
-    const messages = readBatch(new Uint8Array(batch), count);
-    this.#control[CONTROL_INDEX] = -1;
-    for (let index = 0; index < messages.length; index++) {
-      const { from, kind, id, correlationId, payload } = messages[index] as (typeof messages)[number];
-      this.#control[CONTROL_INDEX] = index;
-      const message = new Message(from, kind, id, correlationId, payload);
+    const bytes = new Uint8Array(batch);
+    const control = this.#control;
+    control[CONTROL_INDEX] = -1;
+    const handled = readBatch(bytes, count, (index, kind, payload, spans) => {
+      control[CONTROL_INDEX] = index;
+      const message = new Message(kind, payload, bytes, spans);
       const handler = Object.hasOwn(handlers, kind) ? handlers[kind] : this.#definition.otherwise;
       if (handler) handler(message, this);
-      else this.warn(`no handler for a message of kind "${kind}" from ${from}; dropped`);
+      else this.warn(`no handler for a message of kind "${kind}" from ${message.from}; dropped`);
       this.#flush();
-      if (this.#finished) return (index + 1) * 2 + 1;
-    }
-    return messages.length * 2;
+      return !this.#finished;
+    });
+    return handled * 2 + (this.#finished ? 1 : 0);
   }
 
   send(to: string, kind: string, payload?: Payload, options: SendOptions = {}): string {

@@ -2,40 +2,32 @@
 // sends come out in one call each: fields as a little-endian u32 length then the bytes (the
 // same framing as ABI v1's message blocks, docs/abi.md). A batch holds per message
 // [from, kind, id, correlation id, payload]; outputs hold per send [to, kind, correlation id, payload].
+import type { TextSpans } from './message.js';
 import { decodeUtf8, utf8Length, writeUtf8 } from './utf8.js';
 
-export interface Incoming {
-  from: string;
-  kind: string;
-  id: string;
-  correlationId: string;
-  payload: Uint8Array;
-}
-
-/** Reads `count` messages from a batch. */
-export function readBatch(batch: Uint8Array, count: number): Incoming[] {
+/**
+ * Reads `count` messages from a batch, calling `each` with the index, kind, payload and where
+ * the other text fields are; the payload is a view into the batch.
+ */
+export function readBatch(
+  batch: Uint8Array,
+  count: number,
+  each: (index: number, kind: string, payload: Uint8Array, spans: TextSpans) => boolean,
+): number {
   const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-  const messages: Incoming[] = [];
   let at = 0;
-  const field = (): [number, number] => {
-    const length = view.getUint32(at, true);
-    const start = at + 4;
-    at = start + length;
-    return [start, at];
-  };
-  const text = () => {
-    const [start, end] = field();
-    return decodeUtf8(batch, start, end);
-  };
-  for (let i = 0; i < count; i++) {
-    const from = text();
-    const kind = text();
-    const id = text();
-    const correlationId = text();
-    const [start, end] = field();
-    messages.push({ from, kind, id, correlationId, payload: batch.subarray(start, end) });
+  for (let index = 0; index < count; index++) {
+    const fromEnd = at + 4 + view.getUint32(at, true);
+    const kindEnd = fromEnd + 4 + view.getUint32(fromEnd, true);
+    const idEnd = kindEnd + 4 + view.getUint32(kindEnd, true);
+    const correlationEnd = idEnd + 4 + view.getUint32(idEnd, true);
+    const payloadEnd = correlationEnd + 4 + view.getUint32(correlationEnd, true);
+    const kind = decodeUtf8(batch, fromEnd + 4, kindEnd);
+    const spans: TextSpans = [at + 4, fromEnd, kindEnd + 4, idEnd, idEnd + 4, correlationEnd];
+    at = payloadEnd;
+    if (!each(index, kind, batch.subarray(correlationEnd + 4, payloadEnd), spans)) return index + 1;
   }
-  return messages;
+  return count;
 }
 
 /** The sends of one message, framed as they are added. */
