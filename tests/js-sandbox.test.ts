@@ -97,6 +97,7 @@ describe('a JavaScript agent in its sandbox', () => {
     ['fetch', /^uncaught ReferenceError: 'fetch' is not defined/],
     ['timer', /^uncaught ReferenceError: 'setTimeout' is not defined/],
     ['freeze', /^uncaught TypeError: '__troupe_host' is read-only/],
+    ['reset', /^fuel exhausted: the call used more than its budget of 20000000 \(limits\.fuel\)$/],
     ['flood', /^limit: sent more than limits\.maxSendsPerMessage 10 messages for one message$/],
   ];
 
@@ -106,7 +107,10 @@ describe('a JavaScript agent in its sandbox', () => {
         seq = 0;
         const agent = await sandbox('hostile.ts');
         agent.init(new Uint8Array(0), 0);
-        const result = agent.handle([envelope(attack)], 1);
+        // The reset attack needs room to move its index in: a batch of three.
+        const batch =
+          attack === 'reset' ? [envelope(attack), envelope('loop'), envelope('loop')] : [envelope(attack)];
+        const result = agent.handle(batch, 1);
         return result.ok
           ? { ok: true, logs: texts(result) }
           : { ok: false, reason: result.reason, logs: texts(result) };

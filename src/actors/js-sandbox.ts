@@ -4,7 +4,7 @@
 // hashes of the instance's whole memory, failures returned as data.
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
 import { type Envelope, envelopeId, errorText } from '../protocol/index.js';
-import { CONTROL_INDEX, CONTROL_MARK, CONTROL_MIX } from '../sdk/host-bridge.js';
+import { CONTROL_INDEX, CONTROL_MARK, CONTROL_MIX, CONTROL_WORDS } from '../sdk/host-bridge.js';
 import { CallRecord, LimitBreach } from './call-record.js';
 import { decodeOutputs, encodeBatch } from './js-blocks.js';
 import { messageRandom, tickRandom } from './prng.js';
@@ -52,6 +52,14 @@ const PRELUDE = `(function (host) {
   fixed(globalThis, 'Function', noFunction);
   fixed(globalThis, 'eval', refuse('eval'));
   fixed(Math, 'random', function random() { return host.random(); });
+  // The control block: its marks are computed here, so its 16 bytes are in a row nowhere else.
+  const control = new Int32Array(${CONTROL_WORDS});
+  const mark = ${CONTROL_MARK} | 0;
+  control[0] = mark;
+  control[1] = mark ^ ${CONTROL_MIX};
+  control[${CONTROL_INDEX}] = -1;
+  control[3] = (mark + ${CONTROL_MIX}) | 0;
+  host.control = control;
   fixed(globalThis, '__troupe_host', Object.freeze(host));
 })`;
 
@@ -123,7 +131,26 @@ export class JsSandbox implements Sandbox {
     }
     const clock = { nowMs: 0 };
     const engine = await createEngine(limits.memoryPages, clock);
-    return new JsSandbox(engine, clock, source, agent, seed, limits);
+    const sandbox = new JsSandbox(engine, clock, source, agent, seed, limits);
+    sandbox.#indexAt = await JsSandbox.#controlIndexAt(engine.memory, limits);
+    return sandbox;
+  }
+
+  /**
+   * The byte offset of the control block's index word in `memory`. Every instance is set up by
+   * the same steps, so the block is at the same place in each: it is looked for once per thread,
+   * in a throwaway instance (reading all of an instance's memory would make it all resident),
+   * and checked in each new one.
+   */
+  static async #controlIndexAt(memory: WebAssembly.Memory, limits: SandboxLimits): Promise<number> {
+    if (controlOffset === undefined || !blockAt(memory, controlOffset)) {
+      const clock = { nowMs: 0 };
+      const probe = await createEngine(limits.memoryPages, clock);
+      new JsSandbox(probe, clock, { code: '', file: 'probe' }, 'probe', 0, limits);
+      controlOffset = findControlBlock(probe.memory);
+      if (!blockAt(memory, controlOffset)) controlOffset = findControlBlock(memory);
+    }
+    return controlOffset + CONTROL_INDEX * 4;
   }
 
   /** Runs the module's top-level code, which defines the agent (defineAgent). */
@@ -202,6 +229,7 @@ export class JsSandbox implements Sandbox {
 
   #begin(tick: number): void {
     this.#clock.nowMs = tick * MS_PER_TICK;
+    this.#ids = [];
     this.#record.begin();
     this.#fuelIndex = -1;
     this.#sendIndex = -1;
@@ -210,15 +238,20 @@ export class JsSandbox implements Sandbox {
     this.#breach = undefined;
   }
 
-  /** The message the SDK says is running (-1: none, as in init). */
+  /**
+   * The message the SDK says is running (-1: none, as in init), within the batch. The agent's
+   * code can reach the control block too, so what counts per message (fuel, sends) starts again
+   * only when the index grows: a batch of N messages never gets more than N budgets.
+   */
   #runningIndex(): number {
     if (this.#indexAt === undefined) return -1;
-    return new DataView(this.#engine.memory.buffer).getInt32(this.#indexAt, true);
+    const index = new DataView(this.#engine.memory.buffer).getInt32(this.#indexAt, true);
+    return Math.min(Math.max(index, -1), this.#ids.length - 1);
   }
 
   #interrupt(): boolean {
     const running = this.#runningIndex();
-    if (running !== this.#fuelIndex) {
+    if (running > this.#fuelIndex) {
       // A new message: a new budget.
       this.#fuelIndex = running;
       this.#checks = 0;
@@ -324,13 +357,9 @@ export class JsSandbox implements Sandbox {
       lifetime.dispose();
       return copy;
     };
-    define('control', () => {
-      this.#indexAt = findControlBlock(this.#engine.memory);
-      return undefined;
-    });
     define('flush', (outputs) => {
       const running = this.#runningIndex();
-      if (running !== this.#sendIndex) {
+      if (running > this.#sendIndex) {
         this.#sendIndex = running;
         this.#record.nextMessage();
       }
@@ -362,25 +391,37 @@ export class JsSandbox implements Sandbox {
   }
 }
 
-/**
- * The SDK's control block in the sandbox's memory: the one place holding its 16 bytes (its words
- * are computed at run time, so the bytecode does not hold them in a row). QuickJS never moves an
- * ArrayBuffer's bytes, and its memory only grows, so the offset holds for the agent's life, and
- * for a restored snapshot (made by the same steps, it has the block at the same place).
- */
+/** Where the control block is in every instance set up as JsSandbox does (per thread). */
+let controlOffset: number | undefined;
+
+const MARKS = [
+  CONTROL_MARK | 0,
+  (CONTROL_MARK | 0) ^ CONTROL_MIX,
+  ((CONTROL_MARK | 0) + CONTROL_MIX) | 0,
+] as const;
+
+function blockAt(memory: WebAssembly.Memory, at: number): boolean {
+  if (at + 16 > memory.buffer.byteLength) return false;
+  const view = new DataView(memory.buffer);
+  return (
+    view.getInt32(at, true) === MARKS[0] &&
+    view.getInt32(at + 4, true) === MARKS[1] &&
+    view.getInt32(at + 12, true) === MARKS[2]
+  );
+}
+
+/** The control block's byte offset: the one place in `memory` holding its marks in a row. */
 function findControlBlock(memory: WebAssembly.Memory): number {
   const words = new Int32Array(memory.buffer);
-  const mark = CONTROL_MARK | 0;
-  const second = mark ^ CONTROL_MIX;
-  const fourth = (mark + CONTROL_MIX) | 0;
   const found: number[] = [];
   for (let at = 0; at + 3 < words.length; at++) {
-    if (words[at] === mark && words[at + 1] === second && words[at + 3] === fourth) found.push(at);
+    if (words[at] === MARKS[0] && words[at + 1] === MARKS[1] && words[at + 3] === MARKS[2])
+      found.push(at * 4);
   }
   if (found.length !== 1) {
     throw new Error(
-      `the SDK's control block was found ${found.length} times in the sandbox's memory (once expected)`,
+      `the control block was found ${found.length} times in the sandbox's memory (once expected)`,
     );
   }
-  return ((found[0] as number) + CONTROL_INDEX) * 4;
+  return found[0] as number;
 }

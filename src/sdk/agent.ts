@@ -2,16 +2,7 @@
 // Handlers run one message at a time, in the deterministic order of docs/architecture.md; what
 // they send is delivered at the next tick. Nothing here reads a clock or a real random source.
 import { OutputBuffer, readBatch } from './blocks.js';
-import {
-  AGENT_GLOBAL,
-  type AgentEntry,
-  CONTROL_INDEX,
-  CONTROL_MARK,
-  CONTROL_MIX,
-  CONTROL_WORDS,
-  type HostBridge,
-  hostBridge,
-} from './host-bridge.js';
+import { AGENT_GLOBAL, type AgentEntry, CONTROL_INDEX, type HostBridge, hostBridge } from './host-bridge.js';
 import {
   type ChatMessage,
   encodeGenerateRequest,
@@ -108,7 +99,7 @@ class AgentRun<S, M extends MessageMap> implements Context<S> {
   #finished = false;
   #nextSeq = 1;
   readonly #outputs = new OutputBuffer();
-  readonly #control = new Int32Array(CONTROL_WORDS);
+  readonly #control: Int32Array;
   readonly #definition: AgentDefinition<S, M>;
   readonly #host: HostBridge;
 
@@ -116,10 +107,7 @@ class AgentRun<S, M extends MessageMap> implements Context<S> {
     this.#definition = definition;
     this.#host = host;
     this.state = initialState(definition.state);
-    // Computed, so the block's exact bytes are nowhere else in memory (not in the bytecode).
-    const mark = CONTROL_MARK | 0;
-    this.#control.set([mark, mark ^ CONTROL_MIX, -1, (mark + CONTROL_MIX) | 0]);
-    host.control(this.#control.buffer as ArrayBuffer);
+    this.#control = host.control;
   }
 
   init(self: string, tick: number, nextSeq: number, data: ArrayBuffer): void {

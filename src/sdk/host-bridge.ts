@@ -6,11 +6,12 @@
 /** Installed by the host as the hidden global `__troupe_host` before the agent's code runs. */
 export interface HostBridge {
   /**
-   * Called once with the SDK's control block (CONTROL_WORDS int32s): the host finds it in the
-   * sandbox's memory and from then on reads there which message of the batch is running (for its
-   * fuel budget, random stream and send count), so a message starts without a call to the host.
+   * The control block (CONTROL_WORDS int32s, made by the host's prelude): the SDK writes at
+   * CONTROL_INDEX which message of the batch is running, and the host reads it in the sandbox's
+   * memory (for that message's fuel budget, random stream and send count), so a message starts
+   * without a call to the host. The host counts only increasing indices, up to the batch's size.
    */
-  control(block: ArrayBuffer): void;
+  readonly control: Int32Array;
   /** The sends since the last flush (OutputBuffer framing); throws naming a limit they break. */
   flush(outputs: ArrayBuffer): void;
   log(level: number, text: string): void;
