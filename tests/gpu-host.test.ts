@@ -12,6 +12,7 @@ import { agentModule, ROOT } from './helpers/paths.js';
 import {
   gpuHostPid,
   killAllHosts,
+  logsOf,
   removeTempDirs,
   startRun,
   tempDir,
@@ -121,6 +122,13 @@ describe('GPU host', () => {
       const summary = await run.done;
       expect(summary.ok).toBe(true);
       const perAgent = names.map((name) => answers.results(name).map((result) => result.outputs));
+      // infer returns the request's id, and each answer's correlation id names one of them.
+      for (const name of names) {
+        const logs = logsOf(run.events, name).filter((line) => line.startsWith('answer'));
+        expect(logs).toHaveLength(4);
+        expect(logs[0]).toMatch(new RegExp(`\\(request ${name}#1\\)$`));
+        for (const line of logs) expect(line).toMatch(new RegExp(`\\(request ${name}#\\d+\\)$`));
+      }
       return { perAgent, model: summary.models?.[0], trace: summary.trace };
     };
     const batched = await runWith(true);

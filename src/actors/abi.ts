@@ -10,6 +10,12 @@ export const ABI_IMPORTS: Readonly<Record<string, WebAssembly.ImportExportKind>>
   log: 'function',
   now: 'function',
   random: 'function',
+  // Optional: the sequence number the next `send` gets, and the agent's own name, so an SDK can
+  // tell the id ("<name>#<seq>") of a message before sending it.
+  next_seq: 'function',
+  self: 'function',
+  // Optional: the correlation id of the message being handled (what an answer names).
+  correlation: 'function',
 };
 
 export const REQUIRED_EXPORTS: Readonly<Record<string, WebAssembly.ImportExportKind>> = {

@@ -58,7 +58,7 @@ export class AgentHost {
     const seed = load.seed ?? 0;
     const fresh = async (): Promise<Sandbox> =>
       compiled.kind === 'wasm'
-        ? AgentSandbox.instantiate(compiled.module, seed, limits)
+        ? AgentSandbox.instantiate(compiled.module, seed, limits, agent)
         : JsSandbox.create(compiled, agent, seed, limits);
     let sandbox: Sandbox;
     const started = (instance: Sandbox): string | undefined => {

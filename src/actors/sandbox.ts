@@ -77,6 +77,10 @@ export class AgentSandbox implements Sandbox {
   #tick = 0;
   #random: () => number = () => 0;
   readonly #record = new CallRecord();
+  #name = '';
+  #nextSeq = 1;
+  /** The correlation id of the message being handled ("" in init). */
+  #correlation = '';
 
   private constructor(seed: number, limits: SandboxLimits) {
     this.#seed = seed;
@@ -88,8 +92,10 @@ export class AgentSandbox implements Sandbox {
     module: WebAssembly.Module,
     seed: number,
     limits: SandboxLimits = NO_LIMITS,
+    name = '',
   ): AgentSandbox {
     const sandbox = new AgentSandbox(seed, limits);
+    sandbox.#name = name;
     const instance = new WebAssembly.Instance(module, { [ABI_MODULE]: sandbox.#imports() });
     sandbox.#exports = instance.exports as unknown as AgentExports;
     sandbox.#memory = new WasmMemory(sandbox.#exports.memory);
@@ -113,8 +119,9 @@ export class AgentSandbox implements Sandbox {
     return this.#succeed(false, 0);
   }
 
-  init(data: Uint8Array, tick: number): RunResult {
+  init(data: Uint8Array, tick: number, nextSeq = 1): RunResult {
     this.#begin(tick);
+    this.#nextSeq = nextSeq;
     try {
       // The budget covers troupe_alloc too: no code of the agent runs without fuel.
       this.#refuel();
@@ -128,8 +135,9 @@ export class AgentSandbox implements Sandbox {
     return this.#succeed(false, 0);
   }
 
-  handle(envelopes: readonly Envelope[], tick: number): RunResult {
+  handle(envelopes: readonly Envelope[], tick: number, nextSeq = 1): RunResult {
     this.#begin(tick);
+    this.#nextSeq = nextSeq;
     let finished = false;
     let handled = 0;
     for (let index = 0; index < envelopes.length && !finished; index++) {
@@ -139,6 +147,7 @@ export class AgentSandbox implements Sandbox {
         const strings = [envelope.from ?? '', envelope.kind ?? '', id];
         const payload = envelope.payload ?? EMPTY;
         this.#random = messageRandom(this.#seed, id);
+        this.#correlation = envelope.correlationId ?? '';
         this.#refuel();
         const ptr = this.#place(WasmMemory.blockBound(strings, payload));
         const size = this.#memory.writeBlock(ptr, strings, payload);
@@ -173,6 +182,10 @@ export class AgentSandbox implements Sandbox {
       },
       now: (): bigint => BigInt(this.#tick),
       random: (): number => this.#random(),
+      next_seq: (): bigint => BigInt(this.#nextSeq + this.#record.outputs.length),
+      self: (ptr: number, capacity: number): number => this.#writeText(this.#name, ptr, capacity),
+      correlation: (ptr: number, capacity: number): number =>
+        this.#writeText(this.#correlation, ptr, capacity),
     };
   }
 
@@ -224,7 +237,15 @@ export class AgentSandbox implements Sandbox {
     return { memory: this.#exports.memory, globals };
   }
 
+  /** Writes UTF-8 text at ptr (at most `capacity` bytes); returns its whole length. */
+  #writeText(text: string, ptr: number, capacity: number): number {
+    const bytes = Buffer.from(text, 'utf8');
+    this.#memory.writeBytes(ptr, bytes.subarray(0, Math.max(0, capacity)));
+    return bytes.length;
+  }
+
   #begin(tick: number): void {
+    this.#correlation = '';
     this.#tick = tick;
     this.#random = tickRandom(this.#seed, tick);
     this.#record.begin();

@@ -29,6 +29,8 @@ let report = "";
 let parallel: i32 = 1;
 let sent: i32 = 0;
 let answered: i32 = 0;
+/** Ids of the requests sent and not yet answered: an answer's correlation id names one. */
+const pending = new Set<string>();
 
 onInit((data: Uint8Array): void => {
   model = param(data, "model", model);
@@ -45,15 +47,21 @@ function ask(): void {
   sent++;
   const features = new Float32Array(width);
   for (let i = 0; i < width; i++) features[i] = <f32>(random() * 2 - 1);
-  infer(model, new InferenceRequest().addFloat32(input, [1, width], features));
+  pending.add(infer(model, new InferenceRequest().addFloat32(input, [1, width], features)));
 }
 
 onMessage((message: Message): bool => {
   if (message.kind == INFER_RESULT_KIND) {
     answered++;
+    const request = message.correlationId;
+    const known = pending.has(request);
+    if (known) pending.delete(request);
     const tensor = readResult(message).output(output);
     const label = tensor ? tensor.argmax() : -1;
-    log("answer " + answered.toString() + " of " + requests.toString() + ": class " + label.toString());
+    log(
+      "answer " + answered.toString() + " of " + requests.toString() + ": class " + label.toString() +
+        (known ? " (request " + request + ")" : " (UNKNOWN request " + request + ")"),
+    );
     if (report.length > 0) sendText(report, "add", "1");
   } else if (message.kind == INFER_ERROR_KIND) {
     answered++;

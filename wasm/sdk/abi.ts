@@ -11,3 +11,12 @@ export declare function abiNow(): i64;
 
 @external("troupe.v1", "random")
 export declare function abiRandom(): f64;
+
+@external("troupe.v1", "next_seq")
+export declare function abiNextSeq(): i64;
+
+@external("troupe.v1", "self")
+export declare function abiSelf(ptr: usize, capacity: i32): i32;
+
+@external("troupe.v1", "correlation")
+export declare function abiCorrelation(ptr: usize, capacity: i32): i32;

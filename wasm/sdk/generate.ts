@@ -2,7 +2,7 @@
 // "@gpu/<model>"; tokens stream back as GENERATE_TOKEN_KIND messages, then one GENERATE_DONE_KIND
 // (or an INFER_ERROR_KIND). Tokens and the result name the request (`requestId`), which is what
 // `cancelGeneration` takes.
-import { send } from "./index";
+import { nextId, send } from "./index";
 import { Message } from "./message";
 import * as wire from "./generated/inference";
 
@@ -31,14 +31,17 @@ export class ChatMessage {
   ) {}
 }
 
-export function generate(model: string, prompt: string, options: GenerateOptions | null = null): void {
+/** Asks for text; returns the request's id (what tokens and the result name, and cancelGeneration takes). */
+export function generate(model: string, prompt: string, options: GenerateOptions | null = null): string {
   const request = withOptions(options);
   request.prompt = prompt;
+  const id = nextId();
   send("@gpu/" + model, GENERATE_KIND, request.encode());
+  return id;
 }
 
 /** Chat messages, rendered with the model's chat template (tokenizer_config.json). */
-export function generateChat(model: string, messages: ChatMessage[], options: GenerateOptions | null = null): void {
+export function generateChat(model: string, messages: ChatMessage[], options: GenerateOptions | null = null): string {
   const request = withOptions(options);
   for (let i = 0; i < messages.length; i++) {
     const message = new wire.ChatMessage();
@@ -46,7 +49,9 @@ export function generateChat(model: string, messages: ChatMessage[], options: Ge
     message.content = messages[i].content;
     request.messages.push(message);
   }
+  const id = nextId();
   send("@gpu/" + model, GENERATE_KIND, request.encode());
+  return id;
 }
 
 /** Stops one of this agent's generations; its done message then says "cancelled". */

@@ -1,7 +1,7 @@
 // Troupe AssemblyScript SDK (ABI v1): send, log, logical time, seeded random, and the exports
 // every agent module must have. An agent re-exports `troupe_*` from here and registers handlers.
-import { abiLog, abiNow, abiRandom, abiSend } from "./abi";
-import { Message, readMessage } from "./message";
+import { abiLog, abiNextSeq, abiNow, abiRandom, abiSelf, abiSend } from "./abi";
+import { Message, readMessage, readText } from "./message";
 
 export { Message } from "./message";
 export { intParam, param } from "./params";
@@ -57,6 +57,23 @@ export const FATAL: i32 = 4;
 export function log(text: string, level: i32 = INFO): void {
   const bytes = String.UTF8.encode(text);
   abiLog(level, changetype<usize>(bytes), bytes.byteLength);
+}
+
+let selfName: string | null = null;
+
+/** This agent's name (its address). */
+export function self(): string {
+  let name = selfName;
+  if (name === null) {
+    name = readText((ptr: usize, capacity: i32): i32 => abiSelf(ptr, capacity));
+    selfName = name;
+  }
+  return name;
+}
+
+/** The id the next message this agent sends will have ("<name>#<seq>"): what answers correlate to. */
+export function nextId(): string {
+  return self() + "#" + abiNextSeq().toString();
 }
 
 /** Logical time: the current tick. Never the wall clock. */

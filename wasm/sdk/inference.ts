@@ -1,6 +1,6 @@
 // Asking a model for an answer: build a request of named tensors, send it to "@gpu/<model>", and
 // read the result (kind INFER_RESULT_KIND) or the error (INFER_ERROR_KIND) that comes back later.
-import { send } from "./index";
+import { nextId, send } from "./index";
 import { Message } from "./message";
 import * as wire from "./generated/inference";
 
@@ -66,9 +66,14 @@ export class InferenceRequest {
   }
 }
 
-/** Sends the request to "@gpu/<model>" (the agent needs the model in capabilities.models). */
-export function infer(model: string, request: InferenceRequest): void {
+/**
+ * Sends the request to "@gpu/<model>" (the agent needs the model in capabilities.models); returns
+ * its id, which the answer's correlation id (`message.correlationId`) names.
+ */
+export function infer(model: string, request: InferenceRequest): string {
+  const id = nextId();
   send("@gpu/" + model, INFER_KIND, request.encode());
+  return id;
 }
 
 export class InferenceResult {
