@@ -259,3 +259,27 @@ describe('bounded mailboxes', () => {
     );
   });
 });
+
+describe('delayed outputs', () => {
+  it('holds a delayed output (a timer) back until its tick; its sequence number is given when sent', () => {
+    const scheduler = new Scheduler([agent('a'), agent('b')], { maxBatch: 10, retryLimit: 2 });
+    scheduler.stage('a', [
+      { to: 'b', kind: 'later', delayTicks: 2 },
+      { to: 'b', kind: 'now' },
+    ]);
+    expect(scheduler.nextSeq('a')).toBe(3);
+    const first = scheduler.plan(() => true);
+    expect(first.batches.map((batch) => batch.envelopes.map((e) => `${e.kind}#${e.seq}@${e.tick}`))).toEqual([
+      ['now#2@1'],
+    ]);
+    scheduler.complete('b', []);
+    expect(scheduler.nextTimer).toBe(3);
+    expect(scheduler.plan(() => true).batches).toEqual([]);
+    scheduler.skipTo(2);
+    const third = scheduler.plan(() => true);
+    expect(third.batches.map((batch) => batch.envelopes.map((e) => `${e.kind}#${e.seq}@${e.tick}`))).toEqual([
+      ['later#1@3'],
+    ]);
+    expect(scheduler.nextTimer).toBeUndefined();
+  });
+});

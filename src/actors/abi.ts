@@ -16,6 +16,8 @@ export const ABI_IMPORTS: Readonly<Record<string, WebAssembly.ImportExportKind>>
   self: 'function',
   // Optional: the correlation id of the message being handled (what an answer names).
   correlation: 'function',
+  // Optional: `send` with a delay in ticks (a timer, when sent to oneself).
+  send_delayed: 'function',
 };
 
 export const REQUIRED_EXPORTS: Readonly<Record<string, WebAssembly.ImportExportKind>> = {
@@ -72,6 +74,8 @@ export const HOST_LIMITS = {
   reasonBytes: 16384,
   /** Bytes an agent sends in one tick: payloads, addresses and kinds, 16 more per message. */
   outputBytesPerTick: 64 * 1024 * 1024,
+  /** Ticks a message may be delayed by (a timer). */
+  maxDelayTicks: 1_000_000,
 } as const;
 
 /** Overhead counted per sent message toward HOST_LIMITS.outputBytesPerTick. */

@@ -43,6 +43,12 @@ export class CallRecord {
   /** Records an output, or throws LimitBreach naming the limit it breaks. */
   send(output: Output, limits: OutputLimits): void {
     const size = output.payload?.length ?? 0;
+    const delay = output.delayTicks ?? 0;
+    if (!Number.isInteger(delay) || delay < 0 || delay > HOST_LIMITS.maxDelayTicks) {
+      throw new LimitBreach(
+        `a message to "${output.to}" delayed ${delay} ticks: a delay is 0 to ${HOST_LIMITS.maxDelayTicks} ticks`,
+      );
+    }
     if (size > limits.maxMessageBytes) {
       throw new LimitBreach(
         `sent ${size} bytes to "${output.to}", above limits.maxMessageBytes ${limits.maxMessageBytes}`,

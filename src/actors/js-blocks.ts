@@ -33,7 +33,7 @@ export function encodeBatch(envelopes: readonly Envelope[], ids: readonly string
   return batch;
 }
 
-/** Per send: to, kind, correlation id, payload; throws naming a malformed frame. */
+/** Per send: to, kind, correlation id, delay (a bare u32), payload; throws naming a malformed frame. */
 export function decodeOutputs(bytes: Uint8Array): Output[] {
   const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const outputs: Output[] = [];
@@ -51,7 +51,15 @@ export function decodeOutputs(bytes: Uint8Array): Output[] {
     const to = field().toString('utf8');
     const kind = field().toString('utf8');
     const correlationId = field().toString('utf8');
-    outputs.push({ to, kind, correlationId, payload: new Uint8Array(field()) });
+    if (at + 4 > data.length) throw new RangeError('malformed sends from the SDK: a delay is cut short');
+    const delayTicks = data.readUInt32LE(at);
+    at += 4;
+    const payload = new Uint8Array(field());
+    outputs.push(
+      delayTicks > 0
+        ? { to, kind, correlationId, payload, delayTicks }
+        : { to, kind, correlationId, payload },
+    );
   }
   return outputs;
 }

@@ -166,13 +166,8 @@ export class AgentSandbox implements Sandbox {
 
   #imports(): Record<string, (...args: never[]) => unknown> {
     return {
-      send: (ptr: number, len: number): number => {
-        const fields = this.#memory.readBlock(ptr, len);
-        if (!fields) return SEND_MALFORMED;
-        const [to, kind, correlationId, payload] = fields;
-        this.#record.send({ to, kind, correlationId, payload } as Output, this.#limits);
-        return SEND_OK;
-      },
+      send: (ptr: number, len: number): number => this.#send(ptr, len, 0),
+      send_delayed: (delay: number, ptr: number, len: number): number => this.#send(ptr, len, delay),
       log: (level: number, ptr: number, len: number): void => {
         const max = HOST_LIMITS.logLineBytes;
         // A longer line is read only up to the limit (the extra character forces the cut note).
@@ -187,6 +182,17 @@ export class AgentSandbox implements Sandbox {
       correlation: (ptr: number, capacity: number): number =>
         this.#writeText(this.#correlation, ptr, capacity),
     };
+  }
+
+  /** The send imports: reads the block at ptr and records the output (0, or SEND_MALFORMED). */
+  #send(ptr: number, len: number, delay: number): number {
+    const fields = this.#memory.readBlock(ptr, len);
+    if (!fields) return SEND_MALFORMED;
+    const [to, kind, correlationId, payload] = fields;
+    const output = { to, kind, correlationId, payload } as Output;
+    if (delay !== 0) output.delayTicks = delay;
+    this.#record.send(output, this.#limits);
+    return SEND_OK;
   }
 
   /** A fresh budget for one call; the meter counts down from it (limits.fuel 0: no limit). */

@@ -22,6 +22,8 @@ export type MessageMap = Record<string, unknown>;
 export interface SendOptions {
   /** The id of the message this one answers. */
   correlationId?: string;
+  /** Deliver it this many ticks later than the next tick (0, the default: at the next tick). */
+  delayTicks?: number;
 }
 
 export interface Context<S> {
@@ -33,6 +35,11 @@ export interface Context<S> {
   state: S;
   /** Sends a message (delivered next tick); returns its id. Payloads: text, bytes, or JSON. */
   send(to: string, kind: string, payload?: Payload, options?: SendOptions): string;
+  /**
+   * A timer: `kind` comes back to this agent at tick `ctx.tick + ticks` (1: the next tick), with
+   * `payload`. Needs the agent itself in its capabilities.sendTo. Returns the message's id.
+   */
+  after(ticks: number, kind: string, payload?: Payload): string;
   /** Answers a message: to its sender, with its id as the correlation id. */
   reply(to: Message, kind: string, payload?: Payload): string;
   /** Asks a model for an answer; returns the request id the answer's `correlationId` will hold. */
@@ -136,8 +143,17 @@ class AgentRun<S, M extends MessageMap> implements Context<S> {
   }
 
   send(to: string, kind: string, payload?: Payload, options: SendOptions = {}): string {
-    this.#outputs.add(String(to), String(kind), String(options.correlationId ?? ''), toBytes(payload));
+    const delay = options.delayTicks ?? 0;
+    if (!Number.isInteger(delay) || delay < 0)
+      throw new RangeError(`delayTicks must be a whole number ≥ 0 (got ${delay})`);
+    this.#outputs.add(String(to), String(kind), String(options.correlationId ?? ''), toBytes(payload), delay);
     return `${this.self}#${this.#nextSeq++}`;
+  }
+
+  after(ticks: number, kind: string, payload?: Payload): string {
+    if (!Number.isInteger(ticks) || ticks < 1)
+      throw new RangeError(`after: ticks must be a whole number ≥ 1 (got ${ticks})`);
+    return this.send(this.self, kind, payload, { delayTicks: ticks - 1 });
   }
 
   #enter(self: string, tick: number, nextSeq: number): void {

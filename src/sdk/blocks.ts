@@ -1,7 +1,8 @@
 // The byte layout between an agent's host and the SDK, so a whole batch goes in and a message's
 // sends come out in one call each: fields as a little-endian u32 length then the bytes (the
 // same framing as ABI v1's message blocks, docs/abi.md). A batch holds per message
-// [from, kind, id, correlation id, payload]; outputs hold per send [to, kind, correlation id, payload].
+// [from, kind, id, correlation id, payload]; outputs hold per send [to, kind, correlation id,
+// delay in ticks (a bare u32), payload].
 import type { TextSpans } from './message.js';
 import { decodeUtf8, utf8Length, writeUtf8 } from './utf8.js';
 
@@ -37,12 +38,14 @@ export class OutputBuffer {
   #length = 0;
   count = 0;
 
-  add(to: string, kind: string, correlationId: string, payload: Uint8Array): void {
-    const need = 16 + utf8Length(to) + utf8Length(kind) + utf8Length(correlationId) + payload.byteLength;
+  add(to: string, kind: string, correlationId: string, payload: Uint8Array, delay = 0): void {
+    const need = 20 + utf8Length(to) + utf8Length(kind) + utf8Length(correlationId) + payload.byteLength;
     this.#reserve(need);
     this.#text(to);
     this.#text(kind);
     this.#text(correlationId);
+    this.#view.setUint32(this.#length, delay, true);
+    this.#length += 4;
     this.#view.setUint32(this.#length, payload.byteLength, true);
     this.#bytes.set(payload, this.#length + 4);
     this.#length += 4 + payload.byteLength;

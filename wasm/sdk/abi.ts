@@ -20,3 +20,6 @@ export declare function abiSelf(ptr: usize, capacity: i32): i32;
 
 @external("troupe.v1", "correlation")
 export declare function abiCorrelation(ptr: usize, capacity: i32): i32;
+
+@external("troupe.v1", "send_delayed")
+export declare function abiSendDelayed(delay: i32, ptr: usize, len: i32): i32;

@@ -1,6 +1,6 @@
 // Troupe AssemblyScript SDK (ABI v1): send, log, logical time, seeded random, and the exports
 // every agent module must have. An agent re-exports `troupe_*` from here and registers handlers.
-import { abiLog, abiNextSeq, abiNow, abiRandom, abiSelf, abiSend } from "./abi";
+import { abiLog, abiNextSeq, abiNow, abiRandom, abiSelf, abiSend, abiSendDelayed } from "./abi";
 import { Message, readMessage, readText } from "./message";
 
 export { Message } from "./message";
@@ -23,6 +23,20 @@ export function onMessage(handler: MessageHandler): void {
 
 /** Sends bytes to an agent. The supervisor checks the address against the agent's capabilities. */
 export function send(to: string, kind: string, payload: Uint8Array, correlationId: string = ""): void {
+  sendDelayed(0, to, kind, payload, correlationId);
+}
+
+/**
+ * A timer: `kind` comes back to this agent `ticks` ticks from now (1: the next tick). Needs the
+ * agent itself in its capabilities.sendTo.
+ */
+export function after(ticks: i32, kind: string, payload: Uint8Array = new Uint8Array(0)): void {
+  if (ticks < 1) abort("after: ticks must be at least 1");
+  sendDelayed(ticks - 1, self(), kind, payload);
+}
+
+/** `send`, delivered `delay` ticks later than the next tick. */
+export function sendDelayed(delay: i32, to: string, kind: string, payload: Uint8Array, correlationId: string = ""): void {
   // Strings are encoded straight into one reused block: no allocation per send.
   const bound = 16 + 3 * (to.length + kind.length + correlationId.length) + payload.byteLength;
   const block = scratch(bound);
@@ -32,7 +46,8 @@ export function send(to: string, kind: string, payload: Uint8Array, correlationI
   store<u32>(at, payload.byteLength);
   memory.copy(at + 4, payload.dataStart, payload.byteLength);
   const size = at + 4 + payload.byteLength - block;
-  if (abiSend(block, <i32>size) != 0) abort("send: the host rejected a message block");
+  const status = delay == 0 ? abiSend(block, <i32>size) : abiSendDelayed(delay, block, <i32>size);
+  if (status != 0) abort("send: the host rejected a message block");
 }
 
 export function sendText(to: string, kind: string, text: string, correlationId: string = ""): void {

@@ -87,6 +87,8 @@ function outputsProblem(
   let total = 0;
   for (const output of outputs) {
     const size = output.payload?.length ?? 0;
+    if ((output.delayTicks ?? 0) > HOST_LIMITS.maxDelayTicks)
+      return `a message delayed ${output.delayTicks} ticks, above ${HOST_LIMITS.maxDelayTicks}`;
     if (size > limits.maxMessageBytes)
       return `a message of ${size} bytes, above limits.maxMessageBytes ${limits.maxMessageBytes}`;
     total += size;

@@ -31,6 +31,12 @@ export interface Batch {
   envelopes: Envelope[];
 }
 
+/** An output with the sequence number it was given when staged. */
+interface Stamped {
+  output: Output;
+  seq: number;
+}
+
 export interface TickPlan {
   /** The tick the batches belong to; unchanged when there are no batches. */
   tick: number;
@@ -62,7 +68,10 @@ export class Scheduler {
   readonly #closed = new Map<string, string>();
   readonly #seq = new Map<string, number>();
   /** Outputs waiting for the next tick boundary, per source. */
-  readonly #staged = new Map<string, Output[]>();
+  /** Outputs to release at the next tick, by source, each with the sequence number it was given. */
+  readonly #staged = new Map<string, Stamped[]>();
+  /** Delayed outputs (timers), in the order sent, with the tick they are released at. */
+  readonly #timers: Array<{ due: number; source: string; item: Stamped }> = [];
   readonly #inflight = new Map<string, Envelope[]>();
   /** Agents handed one envelope per tick since a batch of several stalled (see stalled()). */
   readonly #singles = new Set<string>();
@@ -111,7 +120,7 @@ export class Scheduler {
    * outputs already staged take theirs first, in order.
    */
   nextSeq(agent: string): number {
-    return (this.#seq.get(agent) ?? 0) + (this.#staged.get(agent)?.length ?? 0) + 1;
+    return (this.#seq.get(agent) ?? 0) + 1;
   }
 
   /** The envelopes waiting in the agent's mailbox, in delivery order. */
@@ -131,7 +140,10 @@ export class Scheduler {
 
   /** Every output waiting for the next tick boundary, by sender, whatever its address. */
   staging(): Array<{ from: string; output: Output }> {
-    return [...this.#staged].flatMap(([from, outputs]) => outputs.map((output) => ({ from, output })));
+    const staged = [...this.#staged].flatMap(([from, items]) =>
+      items.map(({ output }) => ({ from, output })),
+    );
+    return [...staged, ...this.#timers.map(({ source, item }) => ({ from: source, output: item.output }))];
   }
 
   /** Envelopes in the agent's batch in flight (0 when it holds none). */
@@ -146,9 +158,41 @@ export class Scheduler {
   /** Outputs of `source` (an agent's init or tick, or EXTERNAL) to release at the next tick. */
   stage(source: string, outputs: readonly Output[]): void {
     if (outputs.length === 0) return;
+    // Sequence numbers are given now, in send order, so the ids an SDK reports are the ids the
+    // envelopes get, delayed ones included.
+    let seq = this.#seq.get(source) ?? 0;
+    const now: Stamped[] = [];
+    for (const output of outputs) {
+      const item = { output, seq: ++seq };
+      const delay = output.delayTicks ?? 0;
+      if (delay > 0) this.#timers.push({ due: this.#tick + 1 + delay, source, item });
+      else now.push(item);
+    }
+    this.#seq.set(source, seq);
+    if (now.length === 0) return;
     const staged = this.#staged.get(source);
-    if (staged) staged.push(...outputs);
-    else this.#staged.set(source, [...outputs]);
+    if (staged) staged.push(...now);
+    else this.#staged.set(source, now);
+  }
+
+  /** The tick the earliest timer is due at, if any waits. */
+  get nextTimer(): number | undefined {
+    let due: number | undefined;
+    for (const timer of this.#timers) if (due === undefined || timer.due < due) due = timer.due;
+    return due;
+  }
+
+  /** Due timers join the staged outputs, ahead of their source's newer ones (sent earlier). */
+  #releaseTimers(tick: number): void {
+    const due = this.#timers.filter((timer) => timer.due <= tick);
+    if (due.length === 0) return;
+    this.#timers.splice(0, this.#timers.length, ...this.#timers.filter((timer) => timer.due > tick));
+    const bySource = new Map<string, Stamped[]>();
+    for (const { source, item } of due.sort((a, b) => a.due - b.due || a.item.seq - b.item.seq)) {
+      bySource.set(source, [...(bySource.get(source) ?? []), item]);
+    }
+    for (const [source, items] of bySource)
+      this.#staged.set(source, [...items, ...(this.#staged.get(source) ?? [])]);
   }
 
   /**
@@ -158,6 +202,7 @@ export class Scheduler {
   plan(eligible: (agent: string) => boolean): TickPlan {
     if (this.#inflight.size > 0) throw new Error(`tick ${this.#tick} is still running`);
     const next = this.#tick + 1;
+    this.#releaseTimers(next);
     const { deadLetters, rejected, requests } = this.#release(next);
     const batches: Batch[] = [];
     for (const agent of this.#ranked) {
@@ -257,8 +302,8 @@ export class Scheduler {
     const staged = new Map(this.#staged);
     this.#staged.clear();
     for (const source of sources) {
-      for (const output of staged.get(source) as Output[]) {
-        const envelope = this.#stamp(source, output, tick);
+      for (const { output, seq } of staged.get(source) as Stamped[]) {
+        const envelope = this.#stamp(source, output, tick, seq);
         const route = this.#routing.route(source, envelope);
         if (route.to === 'model') {
           requests.push(envelope);
@@ -325,9 +370,7 @@ export class Scheduler {
     this.#rank(a.from ?? '') - this.#rank(b.from ?? '') ||
     (a.seq ?? 0) - (b.seq ?? 0);
 
-  #stamp(source: string, output: Output, tick: number): Envelope {
-    const seq = (this.#seq.get(source) ?? 0) + 1;
-    this.#seq.set(source, seq);
+  #stamp(source: string, output: Output, tick: number, seq: number): Envelope {
     return {
       from: source,
       to: output.to ?? '',

@@ -100,14 +100,14 @@ export class TickLoop {
     this.dispatch(plan);
   }
 
-  /** A boundary with nothing to hand out: skip to a waiting restart, wait for a model, or idle. */
+  /** A boundary with nothing to hand out: skip to a waiting restart or timer, wait for a model, or idle. */
   noBatches(tick: number, next: number): void {
-    let rejoin = Number.POSITIVE_INFINITY;
+    let rejoin = this.#s.scheduler.nextTimer ?? Number.POSITIVE_INFINITY;
     for (const slot of this.#s.slots.values()) {
       if (slot.rejoinTick > next && !this.#s.scheduler.isClosed(slot.name))
         rejoin = Math.min(rejoin, slot.rejoinTick);
     }
-    // Nothing to run now, but a restarted agent waits for a later tick: go straight there.
+    // Nothing to run now, but a restarted agent or a timer waits for a later tick: go straight there.
     if (rejoin !== Number.POSITIVE_INFINITY) {
       this.#s.scheduler.skipTo(rejoin - 1);
       this.pump();
