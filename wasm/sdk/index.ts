@@ -21,6 +21,7 @@ export function onMessage(handler: MessageHandler): void {
   messageHandler = handler;
 }
 
+
 /** Sends bytes to an agent. The supervisor checks the address against the agent's capabilities. */
 export function send(to: string, kind: string, payload: Uint8Array, correlationId: string = ""): void {
   sendDelayed(0, to, kind, payload, correlationId);
@@ -68,6 +69,22 @@ export const INFO: i32 = 1;
 export const WARN: i32 = 2;
 export const ERROR: i32 = 3;
 export const FATAL: i32 = 4;
+
+/** Handles one kind of message (as `on: { kind: handler }` in the TypeScript SDK). */
+export type KindHandler = (message: Message) => void;
+
+const kindHandlers = new Map<string, KindHandler>();
+let finishing = false;
+
+/** Handles messages of `kind` with `handler`; kinds without one go to the onMessage handler. */
+export function on(kind: string, handler: KindHandler): void {
+  kindHandlers.set(kind, handler);
+}
+
+/** Ends the agent normally after the message being handled. */
+export function finish(): void {
+  finishing = true;
+}
 
 export function log(text: string, level: i32 = INFO): void {
   const bytes = String.UTF8.encode(text);
@@ -123,7 +140,7 @@ function putString(at: usize, text: string): usize {
   return at + 4 + written;
 }
 
-// ---- exports required by ABI v1 (re-exported by every agent) ----
+// ---- exports required by ABI v1 (given to every agent by wasm/sdk/exports.ts) ----
 
 export function troupe_alloc(size: i32): usize {
   return heap.alloc(<usize>max(size, 1));
@@ -141,9 +158,14 @@ export function troupe_init(ptr: usize, len: i32): i32 {
 export function troupe_handle(ptr: usize, len: i32): i32 {
   const message = readMessage(ptr);
   heap.free(ptr);
+  finishing = false;
+  if (kindHandlers.has(message.kind)) {
+    kindHandlers.get(message.kind)(message);
+    return finishing ? 1 : 0;
+  }
   const handler = messageHandler;
   if (handler && handler(message)) return 1;
-  return 0;
+  return finishing ? 1 : 0;
 }
 
 /** Replaces AssemblyScript's env.abort (not in the ABI): log the reason as fatal, then trap. */
