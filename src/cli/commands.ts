@@ -116,6 +116,18 @@ export const COMMANDS: Record<string, CommandInfo> = {
     options: { name: { type: 'string' } },
     more: 'The folder must be new or empty. Then: cd <folder> && npm install && npm start',
   },
+  attach: {
+    summary: 'steer a running system through its dashboard URL: list agents, pause, step, kill, inject…',
+    usage:
+      'troupe attach <url> [agents | pause | resume | step | reload | kill AGENT | restart AGENT | inject AGENT KIND [TEXT]]',
+    flags: [JSON_FLAG],
+    options: { json: { type: 'boolean', default: false } },
+    more: [
+      'The URL is the one `troupe run --dashboard` prints, token included. Without a command it lists',
+      'the agents. Exit 0 when the command was done, 1 with the reason when it was refused.',
+      'The protocol, for other front ends: docs/dashboard-protocol.md.',
+    ].join('\n'),
+  },
   help: {
     summary: "show this help, or one command's",
     usage: 'troupe help [command]',

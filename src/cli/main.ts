@@ -10,6 +10,7 @@ import {
   suggestion,
   systemSchema,
 } from '../supervisor/index.js';
+import { attach } from './attach-command.js';
 import { COMMANDS, type CommandInfo, commandHelp, overview } from './commands.js';
 import { initCommand } from './init-command.js';
 import { inspectCommand } from './inspect-command.js';
@@ -36,9 +37,13 @@ async function main(argv: string[]): Promise<number> {
   const positionals = parsed.positionals;
   if (values.help) return print(commandHelp(command));
   const [file, ...extra] = positionals;
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, command);
   const text = (name: string) => values[name] as string | undefined;
   const flag = (name: string) => (values[name] as boolean | undefined) ?? false;
+  if (command === 'attach') {
+    if (!file) throw new UsageError('troupe attach needs the dashboard URL', command);
+    return attach(file, extra, flag('json'));
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, command);
   switch (command) {
     case 'run':
       if (!file) throw new UsageError('troupe run needs a system file', command);

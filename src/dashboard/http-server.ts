@@ -1,11 +1,12 @@
 // The headless dashboard: the supervisor window's UI bundle served on 127.0.0.1 only, over HTTP
 // and a WebSocket, behind a random token. A request without the token (or its cookie), with a
 // wrong one, from another origin or for another host name is refused.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
+import { nanoid } from 'nanoid';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { errorText } from '../protocol/index.js';
 import { CONTENT_TYPES } from './content-types.js';
@@ -35,7 +36,8 @@ export async function startDashboardServer(
   session: DashboardSession,
   options: DashboardServerOptions,
 ): Promise<DashboardServer> {
-  const token = randomBytes(24).toString('base64url');
+  // 32 characters of nanoid's URL-safe alphabet: 192 bits from the system's secure random source.
+  const token = nanoid(32);
   const uiDir = resolve(options.uiDir);
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const server = createServer();
