@@ -197,7 +197,9 @@ describe('a host that sends more than its sandbox allows', () => {
     it(`is refused, named and killed: ${lie}`, async () => {
       const spec = writeSystem({
         maxRestarts: 0,
-        limits: { maxSendsPerMessage: 100, memoryPages: 16 },
+        // Building a 256 MiB frame takes a while on a loaded machine: the watchdog must not fire
+        // first, since the refusal of the frame is what is tested.
+        limits: { maxSendsPerMessage: 100, memoryPages: 16, watchdogMs: 600_000 },
         agents: [{ name: 'liar', module: agentModule('echo') }],
       });
       const run = startRun(spec, {

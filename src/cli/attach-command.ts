@@ -6,7 +6,17 @@ import type { Command, ServerMessage, Snapshot } from '../dashboard/index.js';
 import { errorText } from '../protocol/index.js';
 import { UsageError } from './usage-error.js';
 
-export const ATTACH_COMMANDS = ['agents', 'pause', 'resume', 'step', 'reload', 'kill', 'restart', 'inject'];
+export const ATTACH_COMMANDS = [
+  'agents',
+  'pause',
+  'resume',
+  'step',
+  'reload',
+  'kill',
+  'restart',
+  'inject',
+  'reinject',
+];
 
 /** The command the words name, or a usage error naming what is wrong. */
 export function attachCommand(words: readonly string[]): Command | 'agents' {
@@ -26,6 +36,9 @@ export function attachCommand(words: readonly string[]): Command | 'agents' {
     case 'restart':
       arity(1, 'an agent: attach URL kill AGENT');
       return { op, agent: rest[0] as string };
+    case 'reinject':
+      arity(1, "a dead letter's id: attach URL reinject ID");
+      return { op, id: rest[0] as string };
     case 'inject':
       if (rest.length < 2 || rest.length > 3)
         throw new UsageError('attach inject takes AGENT KIND [TEXT]', 'attach');
@@ -77,6 +90,7 @@ export async function attach(address: string, words: readonly string[], json: bo
     socket.on('error', (error) => finish(1, `cannot reach the dashboard at ${address}: ${errorText(error)}`));
     socket.on('close', () => finish(1, 'the dashboard closed the connection'));
     socket.on('message', (data) => {
+      if (settled) return;
       const message = JSON.parse(String(data)) as ServerMessage;
       if (message.type === 'snapshot' && command === 'agents') {
         out(json ? JSON.stringify(agentsOf(message.snapshot)) : agentTable(message.snapshot));
@@ -101,6 +115,7 @@ function agentsOf(snapshot: Snapshot) {
     system: snapshot.system,
     tick: snapshot.tick,
     paused: snapshot.paused,
+    idle: snapshot.idle,
     ...(snapshot.ended ? { ended: snapshot.ended } : {}),
     agents: snapshot.agents.map(({ name, state, mailbox, delivered, restarts, lastCrash }) => ({
       name,
@@ -115,7 +130,9 @@ function agentsOf(snapshot: Snapshot) {
 
 function agentTable(snapshot: Snapshot): string {
   const { system, tick, paused, agents } = agentsOf(snapshot);
-  const status = snapshot.ended ? `ended: ${snapshot.ended.reason}` : paused ? 'paused' : 'running';
+  const status = snapshot.ended
+    ? `ended: ${snapshot.ended.reason}`
+    : `${paused ? 'paused' : 'running'}${snapshot.idle ? ', idle (no agent has mail)' : ''}`;
   const width = Math.max(5, ...agents.map((agent) => agent.name.length));
   const rows = agents.map(
     (agent) =>
@@ -131,5 +148,6 @@ function agentTable(snapshot: Snapshot): string {
 function describe(command: Command): string {
   if (command.op === 'kill' || command.op === 'restart') return `${command.op} ${command.agent}`;
   if (command.op === 'inject') return `inject ${command.kind} to ${command.to}`;
+  if (command.op === 'reinject') return `reinject ${command.id}`;
   return command.op;
 }

@@ -119,7 +119,7 @@ export const COMMANDS: Record<string, CommandInfo> = {
   attach: {
     summary: 'steer a running system through its dashboard URL: list agents, pause, step, kill, inject…',
     usage:
-      'troupe attach <url> [agents | pause | resume | step | reload | kill AGENT | restart AGENT | inject AGENT KIND [TEXT]]',
+      'troupe attach <url> [agents | pause | resume | step | reload | kill AGENT | restart AGENT | inject AGENT KIND [TEXT] | reinject ID]',
     flags: [JSON_FLAG],
     options: { json: { type: 'boolean', default: false } },
     more: [

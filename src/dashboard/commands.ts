@@ -21,6 +21,12 @@ export function parseCommand(value: unknown, agents: ReadonlySet<string>): Parse
     const error = known(agent, 'agent');
     return error ? { ok: false, error } : { ok: true, command: { op: op as 'kill', agent: agent as string } };
   }
+  if (op === 'reinject') {
+    const { id } = value as Record<string, unknown>;
+    if (typeof id !== 'string' || id === '')
+      return { ok: false, error: '"reinject" needs the dead letter\'s "id"' };
+    return { ok: true, command: { op, id } };
+  }
   if (op === 'inject') {
     const error = known(to, 'to');
     if (error) return { ok: false, error };
@@ -35,5 +41,8 @@ export function parseCommand(value: unknown, agents: ReadonlySet<string>): Parse
       };
     return { ok: true, command: { op, to: to as string, kind, text: (text as string | undefined) ?? '' } };
   }
-  return { ok: false, error: `unknown op "${op}" (pause, resume, step, reload, kill, restart, inject)` };
+  return {
+    ok: false,
+    error: `unknown op "${op}" (pause, resume, step, reload, kill, restart, inject, reinject)`,
+  };
 }

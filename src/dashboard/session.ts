@@ -91,18 +91,29 @@ export class DashboardSession {
         return undefined;
       case 'step':
         if (!runtime.paused) return 'step works while paused';
+        // Said as it is: on an idle system a step would run nothing, and the tick would stay put.
+        if (this.#model.idle) return 'nothing to step: no agent has mail (the system is idle)';
         runtime.step();
         return undefined;
+      case 'reinject':
+        return this.#woken(runtime.reinject(command.id));
       case 'kill':
         runtime.kill(command.agent);
+        this.#model.wake();
         return undefined;
       case 'restart':
-        return runtime.restart(command.agent);
+        return this.#woken(runtime.restart(command.agent));
       case 'inject':
-        return runtime.inject(command.to, command.kind, new TextEncoder().encode(command.text));
+        return this.#woken(runtime.inject(command.to, command.kind, new TextEncoder().encode(command.text)));
       case 'reload':
         return this.#reload();
     }
+  }
+
+  /** A command that gives the system work: it is not idle any more, unless the command was refused. */
+  #woken(refusal: string | undefined): string | undefined {
+    if (refusal === undefined) this.#model.wake();
+    return refusal;
   }
 
   /** Stops the running system and starts it again from its file (which may have changed). */

@@ -41,6 +41,8 @@ export class DashboardModel {
   readonly #deadLetters: DeadLetterView[] = [];
   #deadLetterCount = 0;
   #ended: { ok: boolean; reason: string } | undefined;
+  /** No agent has mail (from the runtime's system.idle; cleared by the next delivery). */
+  #idle = false;
 
   constructor(spec: SystemSpec, run: number) {
     this.#spec = spec;
@@ -56,10 +58,23 @@ export class DashboardModel {
       if (this.#deadLetters.length > DEAD_LETTERS_KEPT) this.#deadLetters.shift();
     } else if (event.type === 'run.end') {
       this.#ended = { ok: event.ok, reason: event.reason };
+    } else if (event.type === 'system.idle') {
+      this.#idle = true;
     }
   }
 
+  /** Whether the system has nothing to do until something comes in. */
+  get idle(): boolean {
+    return this.#idle;
+  }
+
+  /** Something came in (an inject, a kill): there may be work for the next tick. */
+  wake(): void {
+    this.#idle = false;
+  }
+
   onBatch(tick: number, agent: string, envelopes: readonly Envelope[]): void {
+    this.#idle = false;
     for (const envelope of envelopes) {
       const entry: TraceEntry = {
         n: ++this.#delivered,
@@ -106,6 +121,7 @@ export class DashboardModel {
       run: this.#run,
       tick: view.tick,
       paused: view.paused,
+      idle: this.#idle,
       ...(this.#ended ? { ended: this.#ended } : {}),
       rows: this.#rows,
       agents: agents.map((agent) => ({ ...agent, rate: [...(this.#rates.get(agent.name) ?? [])] })),

@@ -57,6 +57,8 @@ export interface Snapshot {
   run: number;
   tick: number;
   paused: boolean;
+  /** No agent has mail: nothing runs until something comes in (an inject, a timer, a restart). */
+  idle: boolean;
   ended?: { ok: boolean; reason: string };
   rows: TreeRow[];
   agents: AgentView[];
@@ -88,6 +90,7 @@ export const MAX_CLIENT_MESSAGE_BYTES = 6 * MAX_INJECT_BYTES + 64 * 1024;
 export type Command =
   | { op: 'pause' | 'resume' | 'step' | 'reload' }
   | { op: 'kill' | 'restart'; agent: string }
+  | { op: 'reinject'; id: string }
   | { op: 'inject'; to: string; kind: string; text: string };
 
 export type ServerMessage =

@@ -127,11 +127,18 @@ const deadList = new VirtualList<Snapshot['deadLetters']['recent'][number]>(byId
   key: (letter) => letter.id,
   render: (letter, element) => {
     element.replaceChildren();
-    cell(
-      element,
-      'name',
-      `t${letter.tick} ${letter.id} ${letter.from} → ${letter.to} (${letter.kind}): ${letter.reason}`,
+    const text = `t${letter.tick} ${letter.id} ${letter.from} → ${letter.to} (${letter.kind}): ${letter.reason}`;
+    const resend = document.createElement('button');
+    resend.textContent = 're-send';
+    resend.className = 'resend';
+    resend.title = `send ${letter.id} again, as ${letter.from}`;
+    resend.addEventListener(
+      'click',
+      () => void send({ op: 'reinject', id: letter.id }, `re-sent ${letter.id}`),
     );
+    element.append(resend);
+    // The whole reason, also when the row cuts it.
+    cell(element, 'name', text).title = text;
   },
 });
 
@@ -143,10 +150,16 @@ function draw(): void {
   // Lets tests wait for "a snapshot made after X" instead of for time to pass.
   document.body.dataset.seq = String(current.seq);
   byId('tick').textContent = String(current.tick);
-  const state = current.ended ? `ended: ${current.ended.reason}` : current.paused ? 'paused' : 'running';
+  // Said as it is: ended, paused, idle (nothing to do until something comes in) or running.
+  const kind = current.ended ? 'stopped' : current.paused ? 'paused' : current.idle ? 'idle' : 'running';
+  const state = current.ended
+    ? `ended: ${current.ended.reason}`
+    : current.paused && current.idle
+      ? 'paused, idle'
+      : kind;
   const badge = byId('run-state');
   badge.textContent = state;
-  badge.className = `badge ${current.ended ? 'stopped' : current.paused ? 'paused' : 'running'}`;
+  badge.className = `badge ${kind}`;
   byId('rate').textContent = `${current.rate.toFixed(0)} deliveries/s`;
   byId<HTMLButtonElement>('pause').disabled = current.paused || !!current.ended;
   byId<HTMLButtonElement>('resume').disabled = !current.paused || !!current.ended;
