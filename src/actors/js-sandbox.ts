@@ -75,9 +75,8 @@ export class JsSandbox implements Sandbox {
   #random: () => number = () => 0;
   #checks = 0;
   #breach: LimitBreach | undefined;
-  /** The batch being handled: its message ids, and the index of the one running. */
+  /** The ids of the batch being handled. */
   #ids: string[] = [];
-  #current = 0;
   /** Byte offset of the running message's index in the SDK's control block (src/sdk/host-bridge.ts). */
   #indexAt: number | undefined;
   /** The message each per-message count was last started for. */
@@ -189,15 +188,14 @@ export class JsSandbox implements Sandbox {
   handle(envelopes: readonly Envelope[], tick: number, nextSeq = 1): RunResult {
     this.#begin(tick);
     this.#ids = envelopes.map(envelopeId);
-    this.#current = 0;
     const outcome: { value?: number } = {};
     const args = [this.#agent, tick, nextSeq, encodeBatch(envelopes, this.#ids), envelopes.length];
     const failure = this.#call(this.#handle, args, PLACE, outcome);
     if (failure) {
-      this.#current = Math.min(Math.max(0, this.#runningIndex()), Math.max(0, envelopes.length - 1));
-      const envelope = envelopes[this.#current];
-      const what = `handling ${this.#ids[this.#current]} (${envelope?.kind ?? ''})`;
-      return failed(this.#record, this.#current, failure.replace(PLACE, what));
+      // The message the SDK said was running when the call failed.
+      const index = Math.max(0, this.#runningIndex());
+      const what = `handling ${this.#ids[index]} (${envelopes[index]?.kind ?? ''})`;
+      return failed(this.#record, index, failure.replace(PLACE, what));
     }
     const value = outcome.value ?? 0;
     return succeeded(this.#record, value % 2 === 1, Math.floor(value / 2));
