@@ -43,7 +43,7 @@ async function comedy(roundTrips, sends) {
 }
 
 /** Troupe: two relay agents pass a counter back and forth; each hop is one tick. Round trips/s. */
-async function relayRoundTrips(work, hops, isolation) {
+export async function relayRoundTrips(work, hops, isolation) {
   const relay = module('relay');
   const spec = writeSystem(work, 'relay', [
     {

@@ -1,5 +1,6 @@
 // Encoding and checked decoding of frames; the only module that touches the generated code.
 import protobuf from 'protobufjs/minimal.js';
+import { decodeOutputAt, type WithWire } from './deliver-wire.js';
 import { errorText } from './error-text.js';
 import { troupe } from './generated/troupe.js';
 
@@ -9,8 +10,20 @@ protobuf.configure();
 
 const v1 = troupe.v1;
 
+// Outputs are decoded by deliver-wire.ts, which keeps their encoded envelope fields to forward as
+// they are; the generated decoders of frames call it through this hook.
+v1.Output.decode = ((reader: protobuf.Reader | Uint8Array, length?: number) => {
+  const source = reader instanceof protobuf.Reader ? reader : protobuf.Reader.create(reader);
+  const start = source.pos;
+  const end = length === undefined ? source.len : start + length;
+  if (end > source.len) throw new RangeError('index out of range');
+  const output = decodeOutputAt(source.buf, start, end);
+  source.pos = end;
+  return output;
+}) as unknown as typeof v1.Output.decode;
+
 export type Envelope = troupe.v1.IEnvelope;
-export type Output = troupe.v1.IOutput;
+export type Output = troupe.v1.IOutput & WithWire;
 export type HostCommand = troupe.v1.IHostCommand;
 export type HostEvent = troupe.v1.IHostEvent;
 export type Frame = troupe.v1.IFrame;

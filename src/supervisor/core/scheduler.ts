@@ -7,6 +7,7 @@ import {
   envelopeId,
   INFER_ERROR_KIND,
   type Output,
+  type WithWire,
 } from '../../protocol/index.js';
 import type { AgentSpec, MailboxOverflow } from '../config/index.js';
 import { Queue } from './queue.js';
@@ -19,6 +20,8 @@ export const RUNTIME = '@troupe';
 /** Kind of the notice an agent gets back when its message was rejected (payload: the reason). */
 export const REJECTED_KIND = 'troupe/rejected';
 export { MODEL_PREFIX };
+
+const EMPTY = new Uint8Array(0);
 
 export interface DeadLetter {
   tick: number;
@@ -370,15 +373,17 @@ export class Scheduler {
     this.#rank(a.from ?? '') - this.#rank(b.from ?? '') ||
     (a.seq ?? 0) - (b.seq ?? 0);
 
-  #stamp(source: string, output: Output, tick: number, seq: number): Envelope {
+  /** The output's encoded fields travel on as they came (deliver-wire.ts): not decoded again. */
+  #stamp(source: string, output: Output, tick: number, seq: number): Envelope & WithWire {
     return {
       from: source,
       to: output.to ?? '',
       kind: output.kind ?? '',
-      payload: output.payload ?? new Uint8Array(0),
+      payload: output.payload ?? EMPTY,
       correlationId: output.correlationId ?? '',
       tick,
       seq,
+      wire: output.wire,
     };
   }
 

@@ -1,6 +1,6 @@
 // The lockstep tick loop: at each boundary, decide the exits, replay what the journal recorded,
 // hold for agents (re)joining, then plan the next tick and hand its batches out.
-import { encodeCommand, type Output } from '../../protocol/index.js';
+import { encodeDeliverFrame, type Output } from '../../protocol/index.js';
 import type { KillOutcome } from '../journal/index.js';
 import type { AgentSlot } from './agent-slot.js';
 import type { CoreParts, CoreState } from './core-state.js';
@@ -135,11 +135,9 @@ export class TickLoop {
       slot.logLines = 0;
       const nextSeq = this.#s.scheduler.nextSeq(batch.agent);
       const deliver = { tick: plan.tick, envelopes: batch.envelopes, nextSeq };
-      const bytes = encodeCommand({ agent: batch.agent, deliver });
+      const bytes = encodeDeliverFrame(batch.agent, deliver);
       // The trace covers deliveries only: the checkpoint request goes in a second encoding.
-      const wire = checkpoint
-        ? encodeCommand({ agent: batch.agent, deliver: { ...deliver, stateHash: true } })
-        : bytes;
+      const wire = checkpoint ? encodeDeliverFrame(batch.agent, { ...deliver, stateHash: true }) : bytes;
       this.#s.trace.update(bytes);
       this.#s.effects.push({
         type: 'batch',
