@@ -1,7 +1,7 @@
 // The lockstep tick loop: at each boundary, decide the exits, replay what the journal recorded,
 // hold for agents (re)joining, then plan the next tick and hand its batches out.
 import { encodeDeliverFrame, type Output } from '../../protocol/index.js';
-import type { KillOutcome } from '../journal/index.js';
+import { deliveryHash, type KillOutcome } from '../journal/index.js';
 import type { AgentSlot } from './agent-slot.js';
 import type { CoreParts, CoreState } from './core-state.js';
 import { undeliveredReport } from './run-report.js';
@@ -127,7 +127,7 @@ export class TickLoop {
 
   /** Hands each batch of the planned tick to its host, and records or checks the tick. */
   dispatch(plan: TickPlan): void {
-    const sent: Array<{ agent: string; deliver: Uint8Array }> = [];
+    const sent: Array<{ agent: string; hash: Uint8Array }> = [];
     const checkpoint = this.#s.bridge.checkpointAt(plan.tick);
     for (const batch of plan.batches) this.#s.inflight.add(batch.agent);
     for (const batch of plan.batches) {
@@ -138,14 +138,16 @@ export class TickLoop {
       const bytes = encodeDeliverFrame(batch.agent, deliver);
       // The trace covers deliveries only: the checkpoint request goes in a second encoding.
       const wire = checkpoint ? encodeDeliverFrame(batch.agent, { ...deliver, stateHash: true }) : bytes;
-      this.#s.trace.update(bytes);
+      // One hash per delivery: the journal records it per agent, and the trace chains them.
+      const hash = deliveryHash(bytes);
+      this.#s.trace.update(hash);
       this.#s.effects.push({
         type: 'batch',
         tick: plan.tick,
         agent: batch.agent,
         envelopes: batch.envelopes,
       });
-      sent.push({ agent: batch.agent, deliver: bytes });
+      sent.push({ agent: batch.agent, hash });
       this.#s.delivered += batch.envelopes.length;
       slot.delivered += batch.envelopes.length;
       // Replaying a kill that hit this agent while it held this batch: the host dies instead.

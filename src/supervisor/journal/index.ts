@@ -11,4 +11,4 @@ export type { JournalSink, SyncPolicy } from './journal-writer.js';
 export { JournalWriter, SYNC_POLICIES } from './journal-writer.js';
 export { ReplayDriver } from './replay-driver.js';
 export { type RecordedInput, type RecordedKill, ReplayPlan } from './replay-plan.js';
-export { deliveryHash, tickRecord } from './tick-record.js';
+export { deliveryHash, type SentBatches, tickRecord } from './tick-record.js';

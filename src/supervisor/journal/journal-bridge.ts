@@ -5,7 +5,7 @@ import type { Output } from '../../protocol/index.js';
 import { DEFAULT_CHECKPOINT_EVERY } from './journal-header.js';
 import type { JournalSink } from './journal-writer.js';
 import type { ReplayDriver } from './replay-driver.js';
-import { tickRecord } from './tick-record.js';
+import { type SentBatches, tickRecord } from './tick-record.js';
 
 /** What replaying a kill did: killed a host, must wait for the agent's host, or cannot (gone). */
 export type KillOutcome = 'killed' | 'wait' | 'gone';
@@ -118,7 +118,7 @@ export class JournalBridge {
   }
 
   /** A batch was handed out; returns a divergence from the recording, if any. */
-  dispatched(tick: number, sent: ReadonlyArray<{ agent: string; deliver: Uint8Array }>): string | undefined {
+  dispatched(tick: number, sent: SentBatches): string | undefined {
     // When resuming, recorded ticks are checked, not written again; new ticks are journaled.
     if (this.#recorded(tick)) return this.#replay?.check(tick, sent);
     this.#journal?.write(tickRecord(tick, sent));

@@ -2,7 +2,7 @@
 // the same point of the run, and a check of every tick's deliveries against the recording.
 import type { Output } from '../../protocol/index.js';
 import type { ReplayPlan } from './replay-plan.js';
-import { deliveryHash } from './tick-record.js';
+import type { SentBatches } from './tick-record.js';
 
 export class ReplayDriver {
   readonly plan: ReplayPlan;
@@ -43,8 +43,8 @@ export class ReplayDriver {
   }
 
   /** Undefined when the tick matches the recording, else what differs. */
-  check(tick: number, sent: ReadonlyArray<{ agent: string; deliver: Uint8Array }>): string | undefined {
-    const hashes = new Map(sent.map((batch) => [batch.agent, deliveryHash(batch.deliver)]));
+  check(tick: number, sent: SentBatches): string | undefined {
+    const hashes = new Map(sent.map((batch) => [batch.agent, batch.hash]));
     const problem = this.plan.check(tick, hashes);
     return problem ? this.diverged(`at tick ${tick}: ${problem}`) : undefined;
   }

@@ -9,15 +9,15 @@ export function deliveryHash(deliver: Uint8Array): Uint8Array {
   return createHash('sha256').update(deliver).digest().subarray(0, TICK_HASH_BYTES);
 }
 
-export function tickRecord(
-  tick: number,
-  sent: ReadonlyArray<{ agent: string; deliver: Uint8Array }>,
-): JournalRecord {
+/** One tick's deliveries: per agent, the deliveryHash of its Deliver. */
+export type SentBatches = ReadonlyArray<{ agent: string; hash: Uint8Array }>;
+
+export function tickRecord(tick: number, sent: SentBatches): JournalRecord {
   return {
     tick: {
       tick,
       agents: sent.map((batch) => batch.agent),
-      hashes: sent.map((batch) => deliveryHash(batch.deliver)),
+      hashes: sent.map((batch) => batch.hash),
     },
   };
 }
