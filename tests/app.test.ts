@@ -94,7 +94,7 @@ describe('supervisor window security', () => {
     expect(headers).toEqual({ 'X-Other': ['1'], 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] });
   });
 
-  it('exposes to the page only subscribe and command, on the channels main serves', async () => {
+  it('exposes to the page only subscribe, command and request, on the channels main serves', async () => {
     const calls: unknown[][] = [];
     const ipc = {
       on: (...args: unknown[]) => calls.push(['on', args[0]]),
@@ -105,13 +105,15 @@ describe('supervisor window security', () => {
       },
     };
     const api = preloadApi(ipc as unknown as Parameters<typeof preloadApi>[0]);
-    expect(Object.keys(api).sort()).toEqual(['command', 'subscribe']);
+    expect(Object.keys(api).sort()).toEqual(['command', 'request', 'subscribe']);
     api.subscribe(() => {});
     expect(await api.command({ op: 'pause' })).toBe('refused: test');
+    expect(await api.request({ op: 'detail', agent: 'a' })).toEqual({ error: 'refused: test' });
     expect(calls).toEqual([
       ['on', CHANNELS.message],
       ['send', CHANNELS.subscribe],
       ['invoke', CHANNELS.command, { op: 'pause' }],
+      ['invoke', CHANNELS.command, { op: 'detail', agent: 'a' }],
     ]);
   });
 

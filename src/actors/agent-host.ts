@@ -154,13 +154,17 @@ export class AgentHost {
       this.#emit(events);
       return;
     }
-    const { outputs, finished, handled } = result;
+    const { outputs, finished, handled, usage } = result;
     slot.ticksHandled++;
     const due = !finished && slot.snapshotEvery > 0 && slot.ticksHandled % slot.snapshotEvery === 0;
     const snapshot = due ? slot.sandbox.snapshot(slot.compiled.hash) : undefined;
     const stateHash = deliver.stateHash && !finished ? slot.sandbox.stateHash() : undefined;
     if (finished) slot.sandbox = undefined;
-    events.push({ agent, done: { tick, outputs, finished, handled, snapshot, stateHash } });
+    const { fuelUsed, memoryPages } = usage;
+    events.push({
+      agent,
+      done: { tick, outputs, finished, handled, snapshot, stateHash, fuelUsed, memoryPages },
+    });
     this.#emit(events);
   }
 

@@ -145,7 +145,7 @@ export class JsSandbox implements Sandbox {
     this.#init = this.#context.getProp(entry, 'init');
     this.#handle = this.#context.getProp(entry, 'handle');
     entry.dispose();
-    return succeeded(this.#record, false, 0);
+    return succeeded(this.#record, false, 0, this.#usage());
   }
 
   init(data: Uint8Array, tick: number, nextSeq = 1): RunResult {
@@ -153,7 +153,7 @@ export class JsSandbox implements Sandbox {
     this.#random = tickRandom(this.#seed, tick);
     const failure = this.#call(this.#init, [this.#agent, tick, nextSeq, data], 'in init');
     if (failure) return failed(this.#record, 0, failure);
-    return succeeded(this.#record, false, 0);
+    return succeeded(this.#record, false, 0, this.#usage());
   }
 
   /** The whole batch goes in with one call; the SDK marks in its control block which message runs. */
@@ -170,7 +170,12 @@ export class JsSandbox implements Sandbox {
       return failed(this.#record, index, failure.replace(PLACE, what));
     }
     const value = outcome.value ?? 0;
-    return succeeded(this.#record, value % 2 === 1, Math.floor(value / 2));
+    return succeeded(this.#record, value % 2 === 1, Math.floor(value / 2), this.#usage());
+  }
+
+  /** QuickJS's interrupt counter is not per message, so its fuel use is not reported (0). */
+  #usage(): { fuelUsed: number; memoryPages: number } {
+    return { fuelUsed: 0, memoryPages: this.#engine.memory.buffer.byteLength / 65536 };
   }
 
   snapshot(moduleHash: Uint8Array): Uint8Array {

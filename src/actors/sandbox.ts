@@ -21,8 +21,16 @@ import {
 import { WasmMemory } from './wasm-memory.js';
 
 export type RunResult =
-  | { ok: true; outputs: Output[]; logs: LogRecord[]; finished: boolean; handled: number }
+  | { ok: true; outputs: Output[]; logs: LogRecord[]; finished: boolean; handled: number; usage: Usage }
   | { ok: false; index: number; reason: string; logs: LogRecord[] };
+
+/** What a call used of the sandbox's limits: for the window's agent view, not for decisions. */
+export interface Usage {
+  /** The most fuel one init or handle call of the batch used (0 when the module is not metered). */
+  fuelUsed: number;
+  /** The instance's memory after the batch, in 64 KiB pages. */
+  memoryPages: number;
+}
 
 export interface SandboxLimits {
   /** Fuel per init or handle call; 0 when the module is not metered. */
@@ -79,6 +87,7 @@ export class AgentSandbox implements Sandbox {
   readonly #record = new CallRecord();
   #name = '';
   #nextSeq = 1;
+  #fuelMost = 0;
   /** The correlation id of the message being handled ("" in init). */
   #correlation = '';
 
@@ -128,6 +137,7 @@ export class AgentSandbox implements Sandbox {
       const ptr = this.#place(data.length);
       this.#memory.writeBytes(ptr, data);
       const status = this.#exports.troupe_init(ptr, data.length);
+      this.#countFuel();
       if (status !== 0) return this.#fail(0, `troupe_init returned ${status}`);
     } catch (error) {
       return this.#fail(0, this.#describe(error));
@@ -152,6 +162,7 @@ export class AgentSandbox implements Sandbox {
         const ptr = this.#place(WasmMemory.blockBound(strings, payload));
         const size = this.#memory.writeBlock(ptr, strings, payload);
         const status = this.#exports.troupe_handle(ptr, size);
+        this.#countFuel();
         if (status !== HANDLE_CONTINUE && status !== HANDLE_FINISHED) {
           return this.#fail(index, `troupe_handle returned ${status} (0 continues, 1 finishes)`);
         }
@@ -251,6 +262,7 @@ export class AgentSandbox implements Sandbox {
   }
 
   #begin(tick: number): void {
+    this.#fuelMost = 0;
     this.#correlation = '';
     this.#tick = tick;
     this.#random = tickRandom(this.#seed, tick);
@@ -266,7 +278,15 @@ export class AgentSandbox implements Sandbox {
   }
 
   #succeed(finished: boolean, handled: number): RunResult {
-    return succeeded(this.#record, finished, handled);
+    const usage = { fuelUsed: this.#fuelMost, memoryPages: this.#memory.size / 65536 };
+    return succeeded(this.#record, finished, handled, usage);
+  }
+
+  /** After a call: the fuel it used, if it is the most of this batch so far. */
+  #countFuel(): void {
+    const fuel = this.#exports.__troupe_fuel;
+    if (!fuel || this.#limits.fuel <= 0) return;
+    this.#fuelMost = Math.max(this.#fuelMost, this.#limits.fuel - (fuel.value as number));
   }
 
   #fail(index: number, reason: string): RunResult {
@@ -285,8 +305,8 @@ function describeTrap(error: unknown, lastFatal: string | undefined): string {
   return lastFatal ? `${base} (${lastFatal})` : base;
 }
 
-export function succeeded(record: CallRecord, finished: boolean, handled: number): RunResult {
-  return { ok: true, outputs: record.outputs, logs: record.takeLogs(), finished, handled };
+export function succeeded(record: CallRecord, finished: boolean, handled: number, usage: Usage): RunResult {
+  return { ok: true, outputs: record.outputs, logs: record.takeLogs(), finished, handled, usage };
 }
 
 export function failed(record: CallRecord, index: number, reason: string): RunResult {

@@ -52,7 +52,7 @@ function startSession(): DashboardSession {
 function serve(dashboard: DashboardSession): void {
   ipcMain.handle(CHANNELS.command, (event, command: unknown) => {
     if (!isTrustedSender(event.senderFrame?.url, appUrl)) return 'refused: not the supervisor window';
-    return dashboard.command(command);
+    return dashboard.request(command);
   });
   ipcMain.on(CHANNELS.subscribe, (event) => {
     if (!isTrustedSender(event.senderFrame?.url, appUrl)) return;

@@ -10,6 +10,8 @@ export function formatEvent(event: RuntimeEvent, width: number): string | undefi
     case 'agent.spawned':
       return `       ${event.agent.padEnd(width)} ${event.pid === undefined ? 'host thread started' : `host process started (pid ${event.pid})`}${event.spare ? ', the warm spare' : ''}`;
     case 'host.spare':
+    // Restarts and give-ups show as state lines, a shutdown as system.stopping: this is for --json.
+    case 'supervisor.decided':
       return undefined;
     case 'agent.state':
       return `${who(event.agent, event.tick)} ${event.state === 'backoff' ? 'waits to restart (backoff)' : `is ${event.state}`}`;

@@ -3,7 +3,7 @@
 import { type Command, MAX_INJECT_BYTES } from './wire.js';
 
 const SIMPLE = new Set(['pause', 'resume', 'step', 'reload']);
-const FOR_AGENT = new Set(['kill', 'restart']);
+const FOR_AGENT = new Set(['kill', 'restart', 'detail']);
 
 export type ParsedCommand = { ok: true; command: Command } | { ok: false; error: string };
 
@@ -43,6 +43,6 @@ export function parseCommand(value: unknown, agents: ReadonlySet<string>): Parse
   }
   return {
     ok: false,
-    error: `unknown op "${op}" (pause, resume, step, reload, kill, restart, inject, reinject)`,
+    error: `unknown op "${op}" (pause, resume, step, reload, kill, restart, inject, reinject, detail)`,
   };
 }

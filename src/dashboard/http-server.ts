@@ -148,11 +148,10 @@ export async function startDashboardServer(
         return;
       }
       void session
-        .command(message?.command)
-        .catch((error: unknown) => `the command failed: ${errorText(error)}`)
-        .then((error) => {
+        .request(message?.command)
+        .catch((error: unknown) => ({ error: `the command failed: ${errorText(error)}` }))
+        .then((result) => {
           if (ws.readyState !== ws.OPEN) return;
-          const result = error === undefined ? {} : { error };
           ws.send(JSON.stringify({ type: 'command.result', id: Number(message?.id) || 0, ...result }));
         });
     });

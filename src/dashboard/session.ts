@@ -6,7 +6,12 @@ import { errorText } from '../protocol/index.js';
 import type { RunSummary, Runtime, RuntimeEvent, SystemSpec } from '../supervisor/index.js';
 import { parseCommand } from './commands.js';
 import { DashboardModel } from './view-model.js';
-import type { Command, ServerMessage } from './wire.js';
+import type { AgentDetail, Command, ServerMessage } from './wire.js';
+
+export interface CommandResult {
+  error?: string;
+  detail?: AgentDetail;
+}
 
 export interface RuntimeHooks {
   onEvent: (event: RuntimeEvent) => void;
@@ -75,9 +80,19 @@ export class DashboardSession {
 
   /** Checks and carries out a command; returns why it was refused. */
   async command(value: unknown): Promise<string | undefined> {
+    return (await this.request(value)).error;
+  }
+
+  /** A command, answered: why it was refused, or what it asked to see (`detail`). */
+  async request(value: unknown): Promise<CommandResult> {
     const parsed = parseCommand(value, new Set(this.#spec.agents.map((agent) => agent.name)));
-    if (!parsed.ok) return parsed.error;
-    return this.#apply(parsed.command);
+    if (!parsed.ok) return { error: parsed.error };
+    if (parsed.command.op === 'detail') {
+      const { agent } = parsed.command;
+      return { detail: this.#model.detail(agent, this.#runtime.mailbox(agent), this.#view()) };
+    }
+    const error = await this.#apply(parsed.command);
+    return error === undefined ? {} : { error };
   }
 
   async #apply(command: Command): Promise<string | undefined> {
@@ -107,6 +122,8 @@ export class DashboardSession {
         return this.#woken(runtime.inject(command.to, command.kind, new TextEncoder().encode(command.text)));
       case 'reload':
         return this.#reload();
+      case 'detail':
+        return undefined;
     }
   }
 
@@ -161,6 +178,8 @@ export class DashboardSession {
       paused: runtime.paused,
       agents: () => runtime.agents(),
       models: () => runtime.models(),
+      latencies: () => runtime.gpuLatencies(),
+      limits: (agent: string) => this.#spec.agents.find((spec) => spec.name === agent)?.limits,
       ...(gpu ? { gpu } : {}),
     };
   }

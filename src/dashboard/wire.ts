@@ -49,6 +49,96 @@ export interface TraceEntry {
   text?: string;
 }
 
+export interface LogEntry {
+  /** Log line number in this session: increasing, for de-duplication and keys. */
+  n: number;
+  tick: number;
+  /** The agent, or "@gpu" for the GPU host. */
+  agent: string;
+  level: string;
+  text: string;
+}
+
+export type TimelineKind =
+  | 'crash'
+  | 'restart'
+  | 'backoff'
+  | 'failed'
+  | 'escalation'
+  | 'dead-letter'
+  | 'reinjected'
+  | 'rejected-frame'
+  | 'model'
+  | 'model-failed'
+  | 'gpu-crash'
+  | 'control';
+
+export interface TimelineEntry {
+  n: number;
+  /** Milliseconds since the session started. */
+  at: number;
+  /** The tick it happened at, when the event names one. */
+  tick?: number;
+  kind: TimelineKind;
+  agent?: string;
+  text: string;
+}
+
+/** One point of the charts, taken with each snapshot. */
+export interface ChartSample {
+  /** Seconds since the session started. */
+  at: number;
+  tick: number;
+  /** Deliveries per second over the interval, all agents. */
+  rate: number;
+  /** Envelopes waiting in all mailboxes, and in the fullest one. */
+  mailboxes: number;
+  deepest: number;
+  /** Mean rows per model run over the interval (null: no run). */
+  gpuBatch: number | null;
+  /** Mean time from a request's submission to its answer over the interval, ms (null: none). */
+  gpuLatencyMs: number | null;
+}
+
+/** A message as the window shows it: the payload as text or JSON when printable, else hex. */
+export interface MessageView {
+  id: string;
+  from: string;
+  kind: string;
+  bytes: number;
+  text?: string;
+  json?: boolean;
+  hex?: string;
+}
+
+/** One agent in depth (the `detail` command's answer). */
+export interface AgentDetail {
+  name: string;
+  state: string;
+  /** Its lifecycle states, oldest first (the newest 50). */
+  history: Array<{ tick: number; state: string; at: number }>;
+  restarts: number;
+  delivered: number;
+  lastCrash?: string;
+  /** The first envelopes waiting, in delivery order, and how many wait in all. */
+  mailbox: MessageView[];
+  mailboxDepth: number;
+  /** Messages sent to it that enter its mailbox at the next tick boundary. */
+  inTransit: MessageView[];
+  limits: {
+    fuel: number;
+    memoryPages: number;
+    mailbox: number;
+    maxMessageBytes: number;
+    maxSendsPerMessage: number;
+    watchdogMs: number;
+  };
+  /** What its last batch used: the most fuel one message took, memory pages after. */
+  usage?: { fuelUsed: number; memoryPages: number };
+  /** Its newest log lines. */
+  logs: LogEntry[];
+}
+
 export interface Snapshot {
   system: string;
   file: string;
@@ -71,6 +161,13 @@ export interface Snapshot {
   trace: TraceEntry[];
   /** Deliveries not sent to the client because too many arrived in one interval. */
   traceDropped: number;
+  /** Log lines since the previous snapshot (all kept ones in a client's first). */
+  logs: LogEntry[];
+  logsDropped: number;
+  /** Timeline events since the previous snapshot (all kept ones in a client's first). */
+  timeline: TimelineEntry[];
+  /** Chart points: the newest one, or the whole kept history in a client's first snapshot. */
+  samples: ChartSample[];
 }
 
 /**
@@ -91,11 +188,13 @@ export type Command =
   | { op: 'pause' | 'resume' | 'step' | 'reload' }
   | { op: 'kill' | 'restart'; agent: string }
   | { op: 'reinject'; id: string }
+  /** Asks for one agent in depth; the answer carries `detail`. Changes nothing. */
+  | { op: 'detail'; agent: string }
   | { op: 'inject'; to: string; kind: string; text: string };
 
 export type ServerMessage =
   | { type: 'snapshot'; snapshot: Snapshot }
-  | { type: 'command.result'; id: number; error?: string };
+  | { type: 'command.result'; id: number; error?: string; detail?: AgentDetail };
 
 export interface ClientMessage {
   id: number;

@@ -178,6 +178,11 @@ export class Runtime {
     return { state: gpu.state, ...(gpu.pid ? { pid: gpu.pid } : {}), pending: gpu.pending };
   }
 
+  /** Per model, answers since the last call and their total latency (wall clock; for charts). */
+  gpuLatencies(): Map<string, { answers: number; totalMs: number }> {
+    return this.#gpu?.takeLatencies() ?? new Map();
+  }
+
   /** The declared models: state, provider and counters. Empty without models. */
   models(): ModelStatus[] {
     return this.#gpu?.models() ?? [];

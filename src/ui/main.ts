@@ -1,6 +1,7 @@
 // The supervisor window: the supervision tree with live states, mailboxes, rates, restarts and
-// crashes; models; dead letters; a filterable message trace; and the controls. Snapshots arrive a
-// few times a second; drawing is coalesced to one per animation frame and lists are virtualised.
+// crashes; models; dead letters; a filterable message trace, agent logs, an event timeline,
+// charts and one agent in depth; and the controls. Snapshots arrive a few times a second; drawing
+// is coalesced to one per animation frame and lists are virtualised.
 import {
   type AgentView,
   type Command,
@@ -10,7 +11,12 @@ import {
   type TraceEntry,
   type TreeRow,
 } from '../dashboard/wire.js';
+import { ChartsPanel } from './charts-panel.js';
+import { drawDetail } from './detail-panel.js';
 import { byId, cell, sparkline } from './dom.js';
+import { LogsPanel } from './logs-panel.js';
+import { tabs } from './tabs.js';
+import { TimelinePanel } from './timeline-panel.js';
 import { connect } from './transport.js';
 import { VirtualList } from './virtual-list.js';
 
@@ -21,9 +27,35 @@ let trace: TraceEntry[] = [];
 let run = 0;
 let filter = '';
 let drawing = false;
+/** The agent the Agent tab shows, if one was chosen. */
+let detailAgent: string | undefined;
+let tab = 'trace';
 
 const transport = connect();
 const footer = byId('footer');
+const logs = new LogsPanel();
+const charts = new ChartsPanel();
+const showTab = tabs(byId('tabs'), (name) => {
+  tab = name;
+  charts.show(name === 'charts');
+  if (name === 'detail') void refreshDetail();
+});
+const timeline = new TimelinePanel((agent) => openDetail(agent));
+
+function openDetail(agent: string): void {
+  detailAgent = agent;
+  showTab('detail');
+}
+
+let detailAsked = false;
+async function refreshDetail(): Promise<void> {
+  if (detailAgent === undefined || detailAsked) return;
+  detailAsked = true;
+  const result = await transport.request({ op: 'detail', agent: detailAgent });
+  detailAsked = false;
+  if (result.detail) drawDetail(result.detail);
+  else if (result.error) say(`refused: ${result.error}`, true);
+}
 
 function say(text: string, error = false): void {
   footer.textContent = text;
@@ -43,7 +75,13 @@ transport.onMessage((message: ServerMessage) => {
   if (next.run !== run) {
     run = next.run;
     trace = [];
+    logs.reset();
+    timeline.reset();
+    charts.reset();
   }
+  logs.add(next.logs);
+  timeline.add(next.timeline);
+  charts.add(next.samples);
   trace.push(...next.trace);
   if (trace.length > TRACE_KEPT) trace = trace.slice(-TRACE_KEPT);
   snapshot = next;
@@ -67,6 +105,12 @@ const tree = new VirtualList<TreeRow>(byId('tree'), {
       `${'  '.repeat(row.depth)}${row.kind === 'supervisor' ? '▾ ' : ''}${row.name}`,
     );
     name.style.paddingLeft = `${row.depth * 14}px`;
+    if (row.kind === 'agent') {
+      name.classList.add('link');
+      name.title = `show ${row.name} in depth`;
+      name.dataset.testid = `open-${row.name}`;
+      name.addEventListener('click', () => openDetail(row.name));
+    }
     if (row.kind === 'supervisor') {
       cell(element, 'muted', row.strategy ?? '');
       return;
@@ -182,6 +226,15 @@ function draw(): void {
   byId('dead-count').textContent = String(current.deadLetters.count);
   deadList.setItems(current.deadLetters.recent);
   drawModels(current);
+  syncOptions(
+    byId<HTMLSelectElement>('logs-agent'),
+    [...current.agents.map((agent) => agent.name), ...(current.gpu ? ['@gpu'] : [])],
+    true,
+  );
+  logs.draw(current.logsDropped);
+  timeline.draw();
+  charts.draw();
+  if (tab === 'detail') void refreshDetail();
 }
 
 function syncOptions(select: HTMLSelectElement, names: readonly string[], withAll: boolean): void {

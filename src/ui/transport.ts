@@ -1,10 +1,17 @@
 // How the window talks to the supervisor: Electron's preload API when it is there (desktop), or a
 // WebSocket to the headless dashboard with the token from the page's URL (browser).
-import type { Command, ServerMessage } from '../dashboard/wire.js';
+import type { AgentDetail, Command, ServerMessage } from '../dashboard/wire.js';
+
+export interface CommandResult {
+  error?: string;
+  detail?: AgentDetail;
+}
 
 export interface Transport {
   /** Sends a command; resolves with the refusal, or undefined when it was carried out. */
   command(command: Command): Promise<string | undefined>;
+  /** Sends a command; resolves with its whole answer (the refusal, or what it asked to see). */
+  request(command: Command): Promise<CommandResult>;
   onMessage(listener: (message: ServerMessage) => void): void;
   onStatus(listener: (status: string) => void): void;
 }
@@ -13,6 +20,7 @@ export interface Transport {
 export interface TroupeBridge {
   subscribe(listener: (message: ServerMessage) => void): void;
   command(command: Command): Promise<string | undefined>;
+  request(command: Command): Promise<CommandResult>;
 }
 
 export function connect(): Transport {
@@ -23,6 +31,7 @@ export function connect(): Transport {
 function desktop(bridge: TroupeBridge): Transport {
   return {
     command: (command) => bridge.command(command),
+    request: (command) => bridge.request(command),
     onMessage: (listener) => bridge.subscribe(listener),
     onStatus: (listener) => listener('desktop'),
   };
@@ -32,7 +41,7 @@ function browser(): Transport {
   const token = new URLSearchParams(location.search).get('token') ?? '';
   const listeners: Array<(message: ServerMessage) => void> = [];
   const statusListeners: Array<(status: string) => void> = [];
-  const waiting = new Map<number, (error: string | undefined) => void>();
+  const waiting = new Map<number, (result: CommandResult) => void>();
   let next = 0;
   let socket: WebSocket | undefined;
   const status = (text: string) => {
@@ -46,7 +55,7 @@ function browser(): Transport {
     ws.onmessage = (event) => {
       const message = JSON.parse(String(event.data)) as ServerMessage;
       if (message.type === 'command.result') {
-        waiting.get(message.id)?.(message.error);
+        waiting.get(message.id)?.(message);
         waiting.delete(message.id);
       }
       for (const listener of listeners) listener(message);
@@ -57,17 +66,19 @@ function browser(): Transport {
     };
   };
   open();
+  const request = (command: Command) =>
+    new Promise<CommandResult>((resolve) => {
+      if (!socket || socket.readyState !== WebSocket.OPEN) {
+        resolve({ error: 'not connected to the supervisor' });
+        return;
+      }
+      const id = ++next;
+      waiting.set(id, resolve);
+      socket.send(JSON.stringify({ id, command }));
+    });
   return {
-    command: (command) =>
-      new Promise((resolve) => {
-        if (!socket || socket.readyState !== WebSocket.OPEN) {
-          resolve('not connected to the supervisor');
-          return;
-        }
-        const id = ++next;
-        waiting.set(id, resolve);
-        socket.send(JSON.stringify({ id, command }));
-      }),
+    command: async (command) => (await request(command)).error,
+    request,
     onMessage: (listener) => listeners.push(listener),
     onStatus: (listener) => statusListeners.push(listener),
   };

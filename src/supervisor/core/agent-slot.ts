@@ -30,6 +30,8 @@ export class AgentSlot {
   stopping = false;
   /** The watchdog armed for the command the host is working on. */
   timer: TimerRef | undefined;
+  /** What its last batch used of its limits, as its host reported it (for the window only). */
+  usage: { fuelUsed: number; memoryPages: number } | undefined;
 
   constructor(spec: AgentSpec, onState: (state: LifecycleState) => void) {
     this.spec = spec;

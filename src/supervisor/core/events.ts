@@ -10,6 +10,14 @@ export type RuntimeEvent =
   | { type: 'agent.state'; agent: string; state: LifecycleState; tick: number }
   | { type: 'agent.crashed'; agent: string; reason: string; tick: number; restarts: number }
   | { type: 'agent.log'; agent: string; level: string; text: string; tick: number }
+  /** A supervisor decided after an exit: restart these agents, retire them, or stop the system. */
+  | {
+      type: 'supervisor.decided';
+      decision: 'restart' | 'retire' | 'shutdown';
+      agents: string[];
+      reason: string;
+      tick: number;
+    }
   /** The envelope will not be delivered: dead-lettered, or refused by a full mailbox (sender told). */
   | ({ type: 'message.dead' | 'message.rejected' } & UndeliveredReport)
   | { type: 'message.reinjected'; id: string; agent: string }
@@ -54,6 +62,8 @@ export interface AgentStatus {
   delivered: number;
   restarts: number;
   lastCrash?: string;
+  /** What its last batch used of its limits: the most fuel one message took, memory pages after. */
+  usage?: { fuelUsed: number; memoryPages: number };
 }
 
 export interface ProviderSkip {

@@ -139,6 +139,7 @@ export class Hosting {
     } else if (event.done && event.done.tick === tick && this.#s.inflight.delete(slot.name)) {
       const handled = event.done.finished ? (event.done.handled ?? 0) : undefined;
       this.#s.scheduler.complete(slot.name, event.done.outputs ?? [], handled);
+      slot.usage = { fuelUsed: event.done.fuelUsed ?? 0, memoryPages: event.done.memoryPages ?? 0 };
       if (event.done.snapshot && event.done.snapshot.length > 0)
         this.#s.options.snapshots.save(slot.name, event.done.snapshot);
       if (event.done.stateHash && event.done.stateHash.length > 0)

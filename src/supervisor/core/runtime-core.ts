@@ -145,6 +145,7 @@ export class RuntimeCore {
       delivered: slot.delivered,
       restarts: slot.restarts,
       ...(slot.lastCrash ? { lastCrash: slot.lastCrash } : {}),
+      ...(slot.usage ? { usage: slot.usage } : {}),
     }));
   }
 

@@ -79,6 +79,16 @@ export class Supervising {
   }
 
   apply(decision: Decision): void {
+    this.#s.emit({
+      type: 'supervisor.decided',
+      decision: decision.type,
+      agents: decision.type === 'shutdown' ? [] : decision.agents,
+      reason:
+        decision.type === 'restart'
+          ? `restarted by "${decision.supervisor}", rejoining at tick ${decision.rejoinTick}`
+          : decision.reason,
+      tick: this.#s.scheduler.tick,
+    });
     if (decision.type === 'shutdown') {
       this.#p.requestStop(decision.reason, false);
     } else if (decision.type === 'retire') {

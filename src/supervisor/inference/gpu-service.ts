@@ -50,6 +50,9 @@ export class GpuService {
   #restartOnExit = false;
   #stopped: (() => void) | undefined;
   readonly #status = new Map<string, ModelStatus & { lastRun: number }>();
+  /** When each request still unanswered was submitted, and latencies not yet taken. */
+  readonly #sentAt = new Map<string, number>();
+  #latencies = new Map<string, { answers: number; totalMs: number }>();
 
   constructor(options: GpuServiceOptions) {
     this.#options = options;
@@ -115,7 +118,19 @@ export class GpuService {
    * share a batch; each answer comes through onAnswer exactly once.
    */
   submit(requests: ReadonlyArray<{ id: string; model: string; request: Uint8Array }>): void {
+    const now = performance.now();
+    for (const { id } of requests) this.#sentAt.set(id, now);
     this.#send(requests.map(({ id, model, request }) => this.#pending.add(id, model, request)));
+  }
+
+  /**
+   * Per model, answers since the last call and their total latency (submit to final answer, wall
+   * clock, for the window's charts; nothing in the run reads it). Resets the counts.
+   */
+  takeLatencies(): Map<string, { answers: number; totalMs: number }> {
+    const taken = this.#latencies;
+    this.#latencies = new Map();
+    return taken;
   }
 
   /** Stops a generation early; its final answer says "cancelled". Unknown ids are ignored. */
@@ -187,6 +202,14 @@ export class GpuService {
   }
 
   #count(model: string, answer: Answer): void {
+    const sentAt = this.#sentAt.get(answer.id ?? '');
+    if (sentAt !== undefined) {
+      this.#sentAt.delete(answer.id ?? '');
+      const latency = this.#latencies.get(model) ?? { answers: 0, totalMs: 0 };
+      latency.answers++;
+      latency.totalMs += performance.now() - sentAt;
+      this.#latencies.set(model, latency);
+    }
     const status = this.#status.get(model);
     if (!status) return;
     if (answer.error) {

@@ -1,0 +1,92 @@
+// One agent in depth: its lifecycle state and their history, its mailbox (payloads as text, JSON
+// or hex), what is on its way to it, its last crash and restarts, its limits with their use, and
+// its newest log lines. Asked for again with each snapshot while it shows.
+import type { AgentDetail, MessageView } from '../dashboard/wire.js';
+import { byId } from './dom.js';
+
+export function drawDetail(detail: AgentDetail): void {
+  const root = byId('detail');
+  root.dataset.agent = detail.name;
+  root.replaceChildren();
+  const title = element('h3', `${detail.name} `);
+  const badge = element('span', detail.state);
+  badge.className = `badge ${detail.state}`;
+  badge.dataset.testid = 'detail-state';
+  title.append(badge);
+  root.append(title);
+  root.append(
+    facts([
+      ['delivered', String(detail.delivered)],
+      ['restarts', String(detail.restarts)],
+      ['last crash', detail.lastCrash ?? 'none'],
+      ['mailbox', `${detail.mailboxDepth} of ${detail.limits.mailbox} (limits.mailbox)`],
+      ['fuel per message', use(detail.usage?.fuelUsed, detail.limits.fuel, 'limits.fuel')],
+      ['memory pages', use(detail.usage?.memoryPages, detail.limits.memoryPages, 'limits.memoryPages')],
+      ['largest message', `${detail.limits.maxMessageBytes} bytes (limits.maxMessageBytes)`],
+      ['sends per message', `${detail.limits.maxSendsPerMessage} (limits.maxSendsPerMessage)`],
+      ['watchdog', `${detail.limits.watchdogMs} ms (limits.watchdogMs)`],
+    ]),
+  );
+  root.append(element('h4', 'States'));
+  const states = element(
+    'div',
+    detail.history.map((entry) => `t${entry.tick} ${entry.state}`).join(' → ') || 'none yet',
+  );
+  states.dataset.testid = 'detail-history';
+  root.append(states);
+  root.append(element('h4', `Mailbox (${detail.mailboxDepth})`));
+  root.append(messages(detail.mailbox, 'detail-mailbox'));
+  if (detail.inTransit.length > 0) {
+    root.append(element('h4', 'On its way (next tick)'));
+    root.append(messages(detail.inTransit, 'detail-in-transit'));
+  }
+  root.append(element('h4', 'Logs'));
+  const logs = element(
+    'pre',
+    detail.logs.map((entry) => `t${entry.tick} ${entry.level}: ${entry.text}`).join('\n') || 'none',
+  );
+  logs.dataset.testid = 'detail-logs';
+  root.append(logs);
+}
+
+function use(used: number | undefined, limit: number, name: string): string {
+  if (limit === 0) return `no limit (${name} 0)`;
+  if (used === undefined) return `limit ${limit} (${name}); no batch handled yet`;
+  if (used === 0 && name === 'limits.fuel')
+    return `limit ${limit} (${name}); not counted per message for this agent`;
+  return `${used} of ${limit} (${name}, ${Math.round((used / limit) * 100)}%) in its last batch`;
+}
+
+function facts(rows: Array<[string, string]>): HTMLElement {
+  const table = document.createElement('table');
+  table.dataset.testid = 'detail-facts';
+  for (const [name, value] of rows) {
+    const tr = document.createElement('tr');
+    tr.append(element('th', name), element('td', value));
+    table.append(tr);
+  }
+  return table;
+}
+
+function messages(views: readonly MessageView[], testId: string): HTMLElement {
+  const list = document.createElement('div');
+  list.dataset.testid = testId;
+  if (views.length === 0) list.textContent = 'empty';
+  for (const view of views) {
+    const row = document.createElement('div');
+    row.className = 'message';
+    row.dataset.testid = 'detail-message';
+    const head = `${view.id} from ${view.from} (${view.kind}, ${view.bytes} bytes${view.json ? ', JSON' : ''})`;
+    row.append(element('span', head));
+    const body = element('code', view.text ?? (view.hex ? `hex ${view.hex}` : ''));
+    row.append(body);
+    list.append(row);
+  }
+  return list;
+}
+
+function element(tag: string, text: string): HTMLElement {
+  const node = document.createElement(tag);
+  node.textContent = text;
+  return node;
+}
