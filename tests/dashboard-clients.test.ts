@@ -95,6 +95,8 @@ describe('dashboard clients that misbehave', () => {
     const later = await client(url);
     const first = snapshotOf(await later.next((m) => m.type === 'snapshot'));
     expect(first?.system).toBe('hello');
+    // The session's id: 21 characters of nanoid's URL-safe alphabet.
+    expect(first?.session).toMatch(/^[A-Za-z0-9_-]{21}$/);
     later.ws.close();
 
     run.child.kill('SIGINT');

@@ -48,6 +48,69 @@ const envelope = (n: number) => ({
 });
 
 describe('DashboardModel', () => {
+  it('streams log lines and timeline events once each, and all kept ones to a new client', () => {
+    const model = new DashboardModel(spec(), 1, 'session-1');
+    model.onEvent({ type: 'agent.log', agent: 'a', level: 'info', text: 'one', tick: 1 });
+    model.onEvent({ type: 'agent.crashed', agent: 'b', reason: 'trap: unreachable', tick: 2, restarts: 0 });
+    model.onEvent({ type: 'agent.state', agent: 'b', state: 'restarting', tick: 2 });
+    model.onEvent({
+      type: 'supervisor.decided',
+      decision: 'retire',
+      agents: ['c'],
+      reason: 'too many restarts',
+      tick: 3,
+    });
+    model.onEvent({ type: 'gpu.log', level: 'warn', text: 'slow' });
+    const first = model.snapshot(view({ a: 0 }), 0);
+    expect(first.session).toBe('session-1');
+    expect(first.logs.map((line) => `${line.agent}:${line.text}`)).toEqual(['a:one', '@gpu:slow']);
+    expect(first.timeline.map((entry) => `${entry.kind}:${entry.agent ?? ''}:${entry.text}`)).toEqual([
+      'crash:b:trap: unreachable',
+      'restart:b:restarting',
+      'escalation::gave up on c: too many restarts',
+    ]);
+    // Sent once: the next snapshot has nothing new; a client connecting now gets everything kept.
+    const second = model.snapshot(view({ a: 0 }), 250);
+    expect(second.logs).toEqual([]);
+    expect(second.timeline).toEqual([]);
+    expect(model.snapshot(view({ a: 0 }), 250, true).logs).toHaveLength(2);
+  });
+
+  it('samples charts: rates, mailbox depths, mean GPU batch and latency per interval', () => {
+    const model = new DashboardModel(spec(), 1);
+    let answered = 0;
+    let runs = 0;
+    let latencies = new Map<string, { answers: number; totalMs: number }>();
+    const gpuView = (delivered: number, mailboxes: number[]): RuntimeView => ({
+      ...view({ a: delivered }),
+      agents: () =>
+        mailboxes.map((mailbox, i) => ({ name: `x${i}`, state: 'running', mailbox, delivered, restarts: 0 })),
+      models: () => [
+        {
+          name: 'm',
+          state: 'ready',
+          provider: 'cpu',
+          skipped: [],
+          answered,
+          errors: 0,
+          runs,
+          largestBatch: 4,
+        },
+      ],
+      latencies: () => latencies,
+    });
+    model.snapshot(gpuView(0, [0, 0]), 0);
+    answered = 12;
+    runs = 3;
+    latencies = new Map([['m', { answers: 12, totalMs: 60 }]]);
+    const [sample] = model.snapshot(gpuView(0, [5, 2]), 1000).samples;
+    expect(sample).toMatchObject({ mailboxes: 7, deepest: 5, gpuBatch: 4, gpuLatencyMs: 5 });
+    latencies = new Map();
+    const [idle] = model.snapshot(gpuView(0, [0, 0]), 2000).samples;
+    expect(idle).toMatchObject({ gpuBatch: null, gpuLatencyMs: null });
+    expect(model.snapshot(gpuView(0, [0, 0]), 2000, true).samples).toHaveLength(3);
+  });
+
   it('lists the supervision tree in start order with depths', () => {
     const snapshot = new DashboardModel(spec(), 1).snapshot(view({ a: 0, b: 0, c: 0 }), 0);
     expect(snapshot.rows).toEqual([

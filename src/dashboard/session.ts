@@ -1,6 +1,7 @@
 // A dashboard session: one system (reloadable from its file) watched by any number of clients.
 // It runs the system through a factory (so the CLI and the desktop app build runtimes their own
 // way), folds its events into a DashboardModel and publishes snapshots on a timer.
+import { nanoid } from 'nanoid';
 import type { Envelope } from '../protocol/index.js';
 import { errorText } from '../protocol/index.js';
 import type { RunSummary, Runtime, RuntimeEvent, SystemSpec } from '../supervisor/index.js';
@@ -40,6 +41,8 @@ export class DashboardSession {
   #reloading = false;
   #ending = false;
   #resolve!: (summary: RunSummary) => void;
+  /** This session's id, in every snapshot (from nanoid: nothing random enters the run's trace). */
+  readonly id = nanoid();
   /** The summary of the last run, once the session ends (not on a reload). */
   readonly done: Promise<RunSummary>;
 
@@ -155,7 +158,7 @@ export class DashboardSession {
 
   #begin(spec: SystemSpec): void {
     this.#spec = spec;
-    this.#model = new DashboardModel(spec, ++this.#run);
+    this.#model = new DashboardModel(spec, ++this.#run, this.id);
     const model = this.#model;
     const runtime = this.#options.create(spec, {
       onEvent: (event) => model.onEvent(event),

@@ -53,6 +53,7 @@ export class DashboardModel {
   readonly #spec: SystemSpec;
   readonly #rows: TreeRow[];
   readonly #run: number;
+  readonly #session: string;
   readonly #started = performance.now();
   #seq = 0;
   readonly #rates = new Map<string, number[]>();
@@ -74,9 +75,10 @@ export class DashboardModel {
   /** No agent has mail (from the runtime's system.idle; cleared by the next delivery). */
   #idle = false;
 
-  constructor(spec: SystemSpec, run: number) {
+  constructor(spec: SystemSpec, run: number, session = '') {
     this.#spec = spec;
     this.#run = run;
+    this.#session = session;
     this.#rows = treeRows(spec.supervisor, 0);
   }
 
@@ -188,6 +190,7 @@ export class DashboardModel {
     }
     const pending = view.gpu?.pending ?? 0;
     return {
+      session: this.#session,
       system: this.#spec.name,
       file: this.#spec.file,
       seq: ++this.#seq,

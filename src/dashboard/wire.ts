@@ -140,6 +140,8 @@ export interface AgentDetail {
 }
 
 export interface Snapshot {
+  /** This dashboard session's id (nanoid): a client that sees another one talks to a new supervisor. */
+  session: string;
   system: string;
   file: string;
   /** Increases with each snapshot; a reload starts a new `run`. */

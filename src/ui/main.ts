@@ -25,6 +25,7 @@ const TRACE_KEPT = 5000;
 let snapshot: Snapshot | undefined;
 let trace: TraceEntry[] = [];
 let run = 0;
+let session = '';
 let filter = '';
 let drawing = false;
 /** The agent the Agent tab shows, if one was chosen. */
@@ -72,8 +73,9 @@ transport.onStatus((status) => say(status));
 transport.onMessage((message: ServerMessage) => {
   if (message.type !== 'snapshot') return;
   const next = message.snapshot;
-  if (next.run !== run) {
+  if (next.run !== run || next.session !== session) {
     run = next.run;
+    session = next.session;
     trace = [];
     logs.reset();
     timeline.reset();
