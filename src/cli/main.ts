@@ -15,6 +15,7 @@ import { COMMANDS, type CommandInfo, commandHelp, overview } from './commands.js
 import { initCommand } from './init-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { inspectTick } from './inspect-tick.js';
+import { compareCommand, travelCommand } from './inspect-travel.js';
 import { modelsCommand } from './models-command.js';
 import { replayCommand } from './replay-command.js';
 import { runCommand, TROUPE_VERSION } from './run-command.js';
@@ -83,6 +84,25 @@ async function main(argv: string[]): Promise<number> {
     case 'inspect': {
       if (!file) throw new UsageError('troupe inspect needs a journal file', command);
       const tick = integerFlag('--tick', text('tick'), 1, Number.MAX_SAFE_INTEGER);
+      const travel = {
+        journal: file,
+        compare: text('compare'),
+        dashboard: flag('dashboard'),
+        port: integerFlag('--port', text('port'), 0, 65535),
+        json: flag('json'),
+        root: text('root'),
+        force: flag('force'),
+      };
+      if (travel.dashboard || travel.compare !== undefined) {
+        if (tick !== undefined)
+          throw new UsageError('--tick does not go with --dashboard or --compare', command);
+        return travel.dashboard ? travelCommand(travel) : compareCommand(travel);
+      }
+      if (text('port') !== undefined || travel.force)
+        throw new UsageError(
+          `${text('port') !== undefined ? '--port' : '--force'} goes with --dashboard`,
+          command,
+        );
       if (tick === undefined) {
         if (text('agent') !== undefined) throw new UsageError('--agent goes with --tick', command);
         return inspectCommand(file, flag('json'));

@@ -21,6 +21,16 @@ export function parseCommand(value: unknown, agents: ReadonlySet<string>): Parse
     const error = known(agent, 'agent');
     return error ? { ok: false, error } : { ok: true, command: { op: op as 'kill', agent: agent as string } };
   }
+  if (op === 'seek') {
+    const { tick, agent: which } = value as Record<string, unknown>;
+    if (typeof tick !== 'number' || !Number.isInteger(tick) || tick < 0)
+      return { ok: false, error: '"seek" needs a "tick": a whole number ≥ 0' };
+    if (which !== undefined) {
+      const error = known(which, 'agent');
+      if (error) return { ok: false, error };
+    }
+    return { ok: true, command: { op, tick, ...(which === undefined ? {} : { agent: which as string }) } };
+  }
   if (op === 'reinject') {
     const { id } = value as Record<string, unknown>;
     if (typeof id !== 'string' || id === '')
@@ -43,6 +53,6 @@ export function parseCommand(value: unknown, agents: ReadonlySet<string>): Parse
   }
   return {
     ok: false,
-    error: `unknown op "${op}" (pause, resume, step, reload, kill, restart, inject, reinject, detail)`,
+    error: `unknown op "${op}" (pause, resume, step, reload, kill, restart, inject, reinject, detail, seek)`,
   };
 }

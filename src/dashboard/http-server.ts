@@ -10,7 +10,7 @@ import { nanoid } from 'nanoid';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { errorText } from '../protocol/index.js';
 import { CONTENT_TYPES } from './content-types.js';
-import type { DashboardSession } from './session.js';
+import type { DashboardEndpoint } from './session.js';
 import { type ClientMessage, MAX_CLIENT_MESSAGE_BYTES } from './wire.js';
 
 export interface DashboardServer {
@@ -33,7 +33,7 @@ export interface DashboardServerOptions {
 }
 
 export async function startDashboardServer(
-  session: DashboardSession,
+  session: DashboardEndpoint,
   options: DashboardServerOptions,
 ): Promise<DashboardServer> {
   // 32 characters of nanoid's URL-safe alphabet: 192 bits from the system's secure random source.

@@ -7,11 +7,18 @@ import { errorText } from '../protocol/index.js';
 import type { RunSummary, Runtime, RuntimeEvent, SystemSpec } from '../supervisor/index.js';
 import { parseCommand } from './commands.js';
 import { DashboardModel } from './view-model.js';
-import type { AgentDetail, Command, ServerMessage } from './wire.js';
+import type { AgentDetail, Command, ServerMessage, TickView } from './wire.js';
 
 export interface CommandResult {
   error?: string;
   detail?: AgentDetail;
+  at?: TickView;
+}
+
+/** What the HTTP server serves: a live session, or a recorded run opened for time travel. */
+export interface DashboardEndpoint {
+  subscribe(listener: (message: ServerMessage) => void): () => void;
+  request(value: unknown): Promise<CommandResult>;
 }
 
 export interface RuntimeHooks {
@@ -127,6 +134,8 @@ export class DashboardSession {
         return this.#reload();
       case 'detail':
         return undefined;
+      case 'seek':
+        return 'seek works on a recorded run: open its journal with troupe inspect FILE --dashboard';
     }
   }
 

@@ -261,7 +261,8 @@ export class DashboardModel {
   }
 }
 
-function treeRows(node: SupervisorSpec, depth: number): TreeRow[] {
+/** The supervision tree as the window lists it. */
+export function treeRows(node: SupervisorSpec, depth = 0): TreeRow[] {
   const rows: TreeRow[] = [{ kind: 'supervisor', name: node.name, depth, strategy: node.strategy }];
   for (const child of node.children) {
     if ('agent' in child) rows.push({ kind: 'agent', name: child.agent, depth: depth + 1 });

@@ -71,6 +71,7 @@ export type TimelineKind =
   | 'model'
   | 'model-failed'
   | 'gpu-crash'
+  | 'kill'
   | 'control';
 
 export interface TimelineEntry {
@@ -192,11 +193,54 @@ export type Command =
   | { op: 'reinject'; id: string }
   /** Asks for one agent in depth; the answer carries `detail`. Changes nothing. */
   | { op: 'detail'; agent: string }
+  /** Time travel (a journal opened with `troupe inspect FILE --dashboard`): the system at a tick. */
+  | { op: 'seek'; tick: number; agent?: string }
   | { op: 'inject'; to: string; kind: string; text: string };
+
+/** A recorded run opened for time travel: what the window needs before its first seek. */
+export interface TravelInfo {
+  system: string;
+  journal: string;
+  /** The last tick the replay reached (the journal's last, unless it diverged first). */
+  lastTick: number;
+  rows: TreeRow[];
+  /** The ticks worth a look: crashes, restarts, kills, injections, escalations, answers. */
+  marks: TimelineEntry[];
+  /** Where to open: the first divergence, where two journals part, or tick 1. */
+  openAt: number;
+  /** The replay did not match the recording: where and why. */
+  divergence?: { tick: number; reason: string };
+  /** Compared with another journal: where they part, and how. */
+  parting?: { tick: number; reason: string; other: string };
+}
+
+/** One agent at a tick of a recorded run (time travel). */
+export interface AgentAtTickView {
+  name: string;
+  state: string;
+  restarts: number;
+  mailbox: MessageView[];
+  mailboxDepth: number;
+  received: MessageView[];
+  sent: MessageView[];
+  inTransit: MessageView[];
+  logs: LogEntry[];
+  stateHash?: { tick: number; hash: string };
+}
+
+/** The answer to a `seek`: the system at one tick. */
+export interface TickView {
+  tick: number;
+  agents: AgentAtTickView[];
+  /** Every delivery handed out at this tick. */
+  deliveries: TraceEntry[];
+  logs: LogEntry[];
+}
 
 export type ServerMessage =
   | { type: 'snapshot'; snapshot: Snapshot }
-  | { type: 'command.result'; id: number; error?: string; detail?: AgentDetail };
+  | { type: 'travel'; travel: TravelInfo }
+  | { type: 'command.result'; id: number; error?: string; detail?: AgentDetail; at?: TickView };
 
 export interface ClientMessage {
   id: number;

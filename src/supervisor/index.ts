@@ -28,8 +28,9 @@ export {
 } from './config/index.js';
 export * from './core/index.js';
 export { GpuService } from './inference/index.js';
-export type { JournalSink, SyncPolicy } from './journal/index.js';
+export type { JournalSink, Parting, SyncPolicy } from './journal/index.js';
 export {
+  compareJournals,
   configHash,
   JournalWriter,
   journalHeader,

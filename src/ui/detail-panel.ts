@@ -1,7 +1,7 @@
 // One agent in depth: its lifecycle state and their history, its mailbox (payloads as text, JSON
 // or hex), what is on its way to it, its last crash and restarts, its limits with their use, and
 // its newest log lines. Asked for again with each snapshot while it shows.
-import type { AgentDetail, MessageView } from '../dashboard/wire.js';
+import type { AgentAtTickView, AgentDetail, MessageView } from '../dashboard/wire.js';
 import { byId } from './dom.js';
 
 export function drawDetail(detail: AgentDetail): void {
@@ -44,6 +44,47 @@ export function drawDetail(detail: AgentDetail): void {
   const logs = element(
     'pre',
     detail.logs.map((entry) => `t${entry.tick} ${entry.level}: ${entry.text}`).join('\n') || 'none',
+  );
+  logs.dataset.testid = 'detail-logs';
+  root.append(logs);
+}
+
+/** One agent at a tick of a recorded run (time travel). */
+export function drawAgentAtTick(agent: AgentAtTickView, tick: number): void {
+  const root = byId('detail');
+  root.dataset.agent = agent.name;
+  root.dataset.tick = String(tick);
+  root.replaceChildren();
+  const title = element('h3', `${agent.name} at tick ${tick} `);
+  const badge = element('span', agent.state);
+  badge.className = `badge ${agent.state}`;
+  badge.dataset.testid = 'detail-state';
+  title.append(badge);
+  root.append(title);
+  const hash = agent.stateHash
+    ? `${agent.stateHash.hash} (checkpoint of tick ${agent.stateHash.tick})`
+    : 'no checkpoint yet (the journal records them every checkpointEvery ticks)';
+  root.append(
+    facts([
+      ['restarts so far', String(agent.restarts)],
+      ['mailbox after the tick', String(agent.mailboxDepth)],
+      ['state hash', hash],
+    ]),
+  );
+  const sections: Array<[string, readonly MessageView[], string]> = [
+    ['Received at this tick', agent.received, 'detail-received'],
+    ['Sent during this tick', agent.sent, 'detail-sent'],
+    [`Mailbox after the tick (${agent.mailboxDepth})`, agent.mailbox, 'detail-mailbox'],
+    ['On its way (next tick)', agent.inTransit, 'detail-in-transit'],
+  ];
+  for (const [heading, views, testId] of sections) {
+    root.append(element('h4', heading));
+    root.append(messages(views, testId));
+  }
+  root.append(element('h4', 'Logs at this tick'));
+  const logs = element(
+    'pre',
+    agent.logs.map((entry) => `${entry.level}: ${entry.text}`).join('\n') || 'none',
   );
   logs.dataset.testid = 'detail-logs';
   root.append(logs);

@@ -8,16 +8,19 @@ import {
   MAX_INJECT_BYTES,
   type ServerMessage,
   type Snapshot,
+  type TickView,
   type TraceEntry,
+  type TravelInfo,
   type TreeRow,
 } from '../dashboard/wire.js';
 import { ChartsPanel } from './charts-panel.js';
-import { drawDetail } from './detail-panel.js';
+import { drawAgentAtTick, drawDetail } from './detail-panel.js';
 import { byId, cell, sparkline } from './dom.js';
 import { LogsPanel } from './logs-panel.js';
 import { tabs } from './tabs.js';
 import { TimelinePanel } from './timeline-panel.js';
 import { connect } from './transport.js';
+import { TravelMode } from './travel-mode.js';
 import { VirtualList } from './virtual-list.js';
 
 const TRACE_KEPT = 5000;
@@ -39,9 +42,75 @@ const charts = new ChartsPanel();
 const showTab = tabs(byId('tabs'), (name) => {
   tab = name;
   charts.show(name === 'charts');
+  // A list measured while hidden drew no rows: draw again now that it shows.
+  if (!drawing) {
+    drawing = true;
+    requestAnimationFrame(draw);
+  }
   if (name === 'detail') void refreshDetail();
 });
-const timeline = new TimelinePanel((agent) => openDetail(agent));
+const timeline = new TimelinePanel((entry) => {
+  if (entry.agent) openDetail(entry.agent);
+  // After the Agent tab's own refresh: the latest seek wins.
+  if (travel && entry.tick !== undefined) void travel.seek(entry.tick);
+});
+/** Set when the server offers a recorded run (time travel) instead of a live one. */
+let travel: TravelMode | undefined;
+let travelInfo: TravelInfo | undefined;
+
+function startTravel(info: TravelInfo): void {
+  travelInfo = info;
+  timeline.reset();
+  timeline.add(info.marks);
+  travel = new TravelMode(info, transport, {
+    show: showTick,
+    agent: () => (tab === 'detail' ? detailAgent : undefined),
+    say,
+  });
+  void travel.seek(info.openAt);
+}
+
+/** The recorded system at one tick, drawn by the same panels as a live one. */
+function showTick(view: TickView): void {
+  const info = travelInfo as TravelInfo;
+  trace = view.deliveries;
+  logs.reset();
+  logs.add(view.logs);
+  snapshot = {
+    session: 'travel',
+    system: info.system,
+    file: info.journal,
+    seq: (snapshot?.seq ?? 0) + 1,
+    run: 1,
+    tick: view.tick,
+    paused: true,
+    idle: false,
+    rows: info.rows,
+    agents: view.agents.map((agent) => ({
+      name: agent.name,
+      state: agent.state,
+      mailbox: agent.mailboxDepth,
+      delivered: agent.received.length,
+      restarts: agent.restarts,
+      rate: [],
+    })),
+    deadLetters: { count: 0, recent: [] },
+    models: [],
+    rate: 0,
+    trace: view.deliveries,
+    traceDropped: 0,
+    logs: view.logs,
+    logsDropped: 0,
+    timeline: [],
+    samples: [],
+  };
+  const shown = view.agents.find((agent) => agent.name === detailAgent);
+  if (tab === 'detail' && shown) drawAgentAtTick(shown, view.tick);
+  if (!drawing) {
+    drawing = true;
+    requestAnimationFrame(draw);
+  }
+}
 
 function openDetail(agent: string): void {
   detailAgent = agent;
@@ -50,6 +119,10 @@ function openDetail(agent: string): void {
 
 let detailAsked = false;
 async function refreshDetail(): Promise<void> {
+  if (travel) {
+    if (detailAgent !== undefined) await travel.seek(travel.tick);
+    return;
+  }
   if (detailAgent === undefined || detailAsked) return;
   detailAsked = true;
   const result = await transport.request({ op: 'detail', agent: detailAgent });
@@ -71,6 +144,10 @@ async function send(command: Command, done: string): Promise<void> {
 
 transport.onStatus((status) => say(status));
 transport.onMessage((message: ServerMessage) => {
+  if (message.type === 'travel') {
+    startTravel(message.travel);
+    return;
+  }
   if (message.type !== 'snapshot') return;
   const next = message.snapshot;
   if (next.run !== run || next.session !== session) {
@@ -142,7 +219,7 @@ function drawAgent(element: HTMLElement, agent: AgentView): void {
     const button = document.createElement('button');
     button.textContent = label;
     button.dataset.testid = `${op}-${agent.name}`;
-    button.disabled = agent.state === 'stopped' || agent.state === 'failed';
+    button.disabled = travel !== undefined || agent.state === 'stopped' || agent.state === 'failed';
     button.addEventListener('click', () => void send({ op, agent: agent.name }, `${op}: ${agent.name}`));
     actions.append(button);
   }
@@ -204,9 +281,11 @@ function draw(): void {
       ? 'paused, idle'
       : kind;
   const badge = byId('run-state');
-  badge.textContent = state;
-  badge.className = `badge ${kind}`;
-  byId('rate').textContent = `${current.rate.toFixed(0)} deliveries/s`;
+  badge.textContent = travel ? `time travel: tick ${current.tick} of ${travelInfo?.lastTick}` : state;
+  badge.className = `badge ${travel ? 'paused' : kind}`;
+  byId('rate').textContent = travel
+    ? `${current.trace.length} deliveries at this tick`
+    : `${current.rate.toFixed(0)} deliveries/s`;
   byId<HTMLButtonElement>('pause').disabled = current.paused || !!current.ended;
   byId<HTMLButtonElement>('resume').disabled = !current.paused || !!current.ended;
   byId<HTMLButtonElement>('step').disabled = !current.paused || !!current.ended;
@@ -236,7 +315,7 @@ function draw(): void {
   logs.draw(current.logsDropped);
   timeline.draw();
   charts.draw();
-  if (tab === 'detail') void refreshDetail();
+  if (tab === 'detail' && !travel) void refreshDetail();
 }
 
 function syncOptions(select: HTMLSelectElement, names: readonly string[], withAll: boolean): void {

@@ -10,7 +10,7 @@ export class TimelinePanel {
   #entries: TimelineEntry[] = [];
   readonly #list: VirtualList<TimelineEntry>;
 
-  constructor(onAgent: (agent: string) => void) {
+  constructor(onChoose: (entry: TimelineEntry) => void) {
     this.#list = new VirtualList<TimelineEntry>(byId('timeline'), {
       rowHeight: 22,
       follow: true,
@@ -19,12 +19,13 @@ export class TimelinePanel {
         element.replaceChildren();
         element.dataset.testid = 'timeline-row';
         element.dataset.kind = entry.kind;
-        cell(element, 'num', `${(entry.at / 1000).toFixed(1)} s`);
+        // A recorded run's events have ticks, not times.
+        cell(element, 'num', entry.at > 0 ? `${(entry.at / 1000).toFixed(1)} s` : '');
         cell(element, 'num', entry.tick === undefined ? '' : `t${entry.tick}`);
         cell(element, `badge ${entry.kind}`, entry.kind);
-        const agent = cell(element, 'name link', entry.agent ?? '');
-        if (entry.agent) agent.addEventListener('click', () => onAgent(entry.agent as string));
+        cell(element, 'name link', entry.agent ?? '');
         cell(element, 'name', entry.text).title = entry.text;
+        element.onclick = () => onChoose(entry);
       },
     });
   }

@@ -1,5 +1,6 @@
 // Public surface of the journal: records, the writer and its write policies.
 
+export { compareJournals, type Parting } from './compare.js';
 export { JournalBridge, type KillOutcome } from './journal-bridge.js';
 export {
   configHash,

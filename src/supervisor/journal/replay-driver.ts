@@ -8,6 +8,8 @@ export class ReplayDriver {
   readonly plan: ReplayPlan;
   /** The first difference from the recording, once there is one. */
   divergence: string | undefined;
+  /** The tick of the first divergence, when there was one. */
+  divergenceTick: number | undefined;
   #stagedFor = 0;
   #killsDoneFor = -1;
 
@@ -46,12 +48,14 @@ export class ReplayDriver {
   check(tick: number, sent: SentBatches): string | undefined {
     const hashes = new Map(sent.map((batch) => [batch.agent, batch.hash]));
     const problem = this.plan.check(tick, hashes);
+    if (problem) this.divergenceTick ??= tick;
     return problem ? this.diverged(`at tick ${tick}: ${problem}`) : undefined;
   }
 
   /** Undefined when the agents' states after `tick` match the recorded checkpoint, else what differs. */
   checkState(tick: number, hashes: ReadonlyMap<string, Uint8Array>): string | undefined {
     const problem = this.plan.checkState(tick, hashes);
+    if (problem) this.divergenceTick ??= tick;
     return problem ? this.diverged(`at tick ${tick}: ${problem}`) : undefined;
   }
 
