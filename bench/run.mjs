@@ -25,6 +25,7 @@ import { run as peersBench } from './peers.mjs';
 import { run as restartBench } from './restart.mjs';
 import { hostEntry, PAYLOAD, routed, writeSystem } from './routed.mjs';
 import { run as startBench } from './start.mjs';
+import { run as travelBench } from './travel.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const module = (name) => join(root, 'wasm', 'build', `${name}.wasm`);
@@ -99,6 +100,8 @@ try {
   await inferenceBench(work);
   console.log('');
   await generateBench(work);
+  console.log('');
+  await travelBench();
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

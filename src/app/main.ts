@@ -1,9 +1,11 @@
 // Electron main process: the supervisor window. Thin glue: the runtime, its Electron process
 // backend and the dashboard session are the same code the CLI runs on Node.
 import { join } from 'node:path';
-import { app, BrowserWindow, ipcMain, protocol, session, utilityProcess } from 'electron';
-import { DashboardSession } from '../dashboard/index.js';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, utilityProcess } from 'electron';
+import { openTravel } from '../cli/inspect-travel.js';
+import { type DashboardEndpoint, DashboardSession } from '../dashboard/index.js';
 import { ElectronLauncher } from '../launch/electron-launcher.js';
+import { errorText } from '../protocol/index.js';
 import { loadSystem, Runtime } from '../supervisor/index.js';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, APP_URL, appProtocolHandler } from './app-protocol.js';
 import { CHANNELS } from './preload-api.js';
@@ -49,25 +51,76 @@ function startSession(): DashboardSession {
   return dashboard;
 }
 
+/** Windows showing a recorded run (time travel), by their web contents; the others show the live one. */
+const travels = new Map<number, DashboardEndpoint>();
+
 function serve(dashboard: DashboardSession): void {
+  const endpoint = (contentsId: number): DashboardEndpoint => travels.get(contentsId) ?? dashboard;
   ipcMain.handle(CHANNELS.command, (event, command: unknown) => {
     if (!isTrustedSender(event.senderFrame?.url, appUrl)) return 'refused: not the supervisor window';
-    return dashboard.request(command);
+    return endpoint(event.sender.id).request(command);
   });
   ipcMain.on(CHANNELS.subscribe, (event) => {
     if (!isTrustedSender(event.senderFrame?.url, appUrl)) return;
     const contents = event.sender;
-    const unsubscribe = dashboard.subscribe((message) => {
+    const unsubscribe = endpoint(contents.id).subscribe((message) => {
       if (!contents.isDestroyed()) contents.send(CHANNELS.message, message);
     });
-    contents.once('destroyed', unsubscribe);
+    contents.once('destroyed', () => {
+      unsubscribe();
+      travels.delete(contents.id);
+    });
   });
 }
 
-function openWindow(): void {
+function openWindow(travel?: DashboardEndpoint): void {
   const window = new BrowserWindow(windowOptions(join(BUILD, 'preload.cjs')));
+  if (travel) travels.set(window.webContents.id, travel);
   window.once('ready-to-show', () => window.show());
   void window.loadURL(appUrl);
+}
+
+/** File ▸ Open journal…: the recorded run is replayed once, then moved through in its own window. */
+async function openJournal(): Promise<void> {
+  const chosen = await dialog.showOpenDialog({
+    title: 'Open a Troupe journal',
+    properties: ['openFile'],
+    filters: [
+      { name: 'Troupe journals', extensions: ['journal', 'jnl'] },
+      { name: 'All files', extensions: ['*'] },
+    ],
+  });
+  const journal = chosen.filePaths[0];
+  if (chosen.canceled || !journal) return;
+  try {
+    const { session: travel } = await openTravel({
+      journal,
+      dashboard: true,
+      json: false,
+      launcher: new ElectronLauncher(utilityProcess),
+      hostEntry: join(BUILD, 'agent-host.cjs'),
+    });
+    openWindow(travel);
+  } catch (error) {
+    dialog.showErrorBox('The journal cannot be opened', errorText(error));
+  }
+}
+
+function installMenu(): void {
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate([
+      {
+        label: 'File',
+        submenu: [
+          { label: 'Open journal…', accelerator: 'CmdOrCtrl+O', click: () => void openJournal() },
+          { type: 'separator' },
+          { role: 'quit' },
+        ],
+      },
+      { role: 'viewMenu' },
+      { role: 'windowMenu' },
+    ]),
+  );
 }
 
 app.enableSandbox();
@@ -77,6 +130,7 @@ void app.whenReady().then(() => {
   applySecurity(session.defaultSession, app);
   const dashboard = startSession();
   serve(dashboard);
+  installMenu();
   openWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) openWindow();

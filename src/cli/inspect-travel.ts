@@ -4,8 +4,14 @@
 // the two journals part; after a failed replay, at the first divergence.
 // `troupe inspect <journal> --compare OTHER` alone says where they part, or that they agree.
 import { fileURLToPath } from 'node:url';
-import { startDashboardServer, TravelIndex, TravelSession, treeRows } from '../dashboard/index.js';
-import { NodeLauncher } from '../launch/index.js';
+import {
+  startDashboardServer,
+  TravelIndex,
+  type TravelInfo,
+  TravelSession,
+  treeRows,
+} from '../dashboard/index.js';
+import { type Launcher, NodeLauncher } from '../launch/index.js';
 import { decodeJournal, errorText } from '../protocol/index.js';
 import { compareJournals, type Parting, ReplayDriver, ReplayPlan, Runtime } from '../supervisor/index.js';
 import { openJournalFor, readJournalFile } from './journal-open.js';
@@ -25,6 +31,8 @@ export interface TravelFlags {
   force?: boolean;
   /** The agent host's entry (default: the built one beside this file). */
   hostEntry?: string;
+  /** How hosts are started (default: Node child processes; the desktop app passes its own). */
+  launcher?: Launcher;
   /** Mailboxes are copied whole every this many ticks (a seek reads at most that many ticks). */
   keyframeEvery?: number;
 }
@@ -73,7 +81,7 @@ export async function indexJournal(flags: TravelFlags) {
   const driver = new ReplayDriver(plan);
   const mailboxes = () => names.map((agent) => ({ agent, envelopes: runtime.mailbox(agent).queued }));
   const runtime: Runtime = new Runtime(spec, {
-    launcher: new NodeLauncher(),
+    launcher: flags.launcher ?? new NodeLauncher(),
     hostEntry: flags.hostEntry ?? HOST_ENTRY,
     replay: driver,
     maxTicks: plan.lastTick,
@@ -89,15 +97,15 @@ export async function indexJournal(flags: TravelFlags) {
   return { index, spec, plan, driver, summary };
 }
 
-export async function travelCommand(flags: TravelFlags): Promise<number> {
+/** Opens a journal for time travel: replays it into an index, served as a session. */
+export async function openTravel(flags: TravelFlags): Promise<{ session: TravelSession; info: TravelInfo }> {
   const parting = flags.compare ? journalParting(flags.journal, flags.compare) : undefined;
-  process.stderr.write(`inspect: replaying ${flags.journal} to index it for time travel…\n`);
   const { index, spec, driver } = await indexJournal(flags);
   const divergence =
     driver.divergence !== undefined
       ? { tick: driver.divergenceTick ?? index.lastTick, reason: driver.divergence }
       : undefined;
-  const session = new TravelSession(index, {
+  const info: TravelInfo = {
     system: spec.name,
     journal: flags.journal,
     lastTick: index.lastTick,
@@ -106,7 +114,14 @@ export async function travelCommand(flags: TravelFlags): Promise<number> {
     openAt: Math.min(index.lastTick, divergence?.tick ?? parting?.tick ?? 1),
     ...(divergence ? { divergence } : {}),
     ...(parting && flags.compare ? { parting: { ...parting, other: flags.compare } } : {}),
-  });
+  };
+  return { session: new TravelSession(index, info), info };
+}
+
+export async function travelCommand(flags: TravelFlags): Promise<number> {
+  process.stderr.write(`inspect: replaying ${flags.journal} to index it for time travel…\n`);
+  const { session, info } = await openTravel(flags);
+  const { divergence } = info;
   let server: Awaited<ReturnType<typeof startDashboardServer>>;
   try {
     server = await startDashboardServer(session, { uiDir: UI_DIR, port: flags.port });
@@ -119,10 +134,10 @@ export async function travelCommand(flags: TravelFlags): Promise<number> {
     ? JSON.stringify({
         type: 'dashboard.ready',
         url: server.url,
-        lastTick: index.lastTick,
+        lastTick: info.lastTick,
         ...(divergence ? { divergence } : {}),
       })
-    : `time travel through ${index.lastTick} ticks${divergence ? ` (the replay diverged at tick ${divergence.tick})` : ''}: ${server.url}`;
+    : `time travel through ${info.lastTick} ticks${divergence ? ` (the replay diverged at tick ${divergence.tick})` : ''}: ${server.url}`;
   process.stdout.write(`${line}\n`);
   await new Promise<void>((resolve) => {
     const stop = onSignals(() => {
