@@ -2,6 +2,7 @@
 // and the command checks.
 import { describe, expect, it } from 'vitest';
 import { DashboardModel, parseCommand, type RuntimeView } from '../src/dashboard/index.js';
+import { encodeGenerateToken, GENERATE_TOKEN_KIND } from '../src/protocol/index.js';
 import { agentModule } from './helpers/paths.js';
 import { removeTempDirs, writeSystem } from './helpers/system.js';
 
@@ -74,6 +75,16 @@ describe('DashboardModel', () => {
     expect(second.logs).toEqual([]);
     expect(second.timeline).toEqual([]);
     expect(model.snapshot(view({ a: 0 }), 250, true).logs).toHaveLength(2);
+  });
+
+  it('shows a generated token as the text it adds, not as bytes', () => {
+    const model = new DashboardModel(spec(), 1);
+    const token = encodeGenerateToken({ index: 3, tokenId: 42, text: ' world', request: 'b#1' });
+    model.onBatch(4, 'b', [
+      { from: '@gpu/llm', to: 'b', kind: GENERATE_TOKEN_KIND, payload: token, tick: 4, seq: 1 },
+    ]);
+    const [entry] = model.snapshot(view({ b: 1 }), 0).trace;
+    expect(entry).toMatchObject({ kind: GENERATE_TOKEN_KIND, text: ' world' });
   });
 
   it('samples charts: rates, mailbox depths, mean GPU batch and latency per interval', () => {
