@@ -11,12 +11,14 @@ import {
   systemSchema,
 } from '../supervisor/index.js';
 import { attach } from './attach-command.js';
+import { clusterCommand } from './cluster-command.js';
 import { COMMANDS, type CommandInfo, commandHelp, overview } from './commands.js';
 import { initCommand } from './init-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { inspectTick } from './inspect-tick.js';
 import { compareCommand, travelCommand } from './inspect-travel.js';
 import { modelsCommand } from './models-command.js';
+import { nodeCommand } from './node-command.js';
 import { replayCommand } from './replay-command.js';
 import { runCommand, TROUPE_VERSION } from './run-command.js';
 import { UsageError } from './usage-error.js';
@@ -65,6 +67,33 @@ async function main(argv: string[]): Promise<number> {
         port: integerFlag('--port', text('port'), 0, 65535),
         watch: flag('watch'),
       });
+    case 'cluster': {
+      if (!file) throw new UsageError('troupe cluster needs a system file', command);
+      const nodes = integerFlag('--nodes', text('nodes'), 1, 64);
+      if (nodes === undefined) throw new UsageError('troupe cluster needs --nodes N', command);
+      return clusterCommand({
+        file,
+        nodes,
+        nats: text('nats'),
+        seed: integerFlag('--seed', text('seed'), 0, 2 ** 32 - 1),
+        isolation: isolationFlag(text('isolation')),
+        maxTicks: integerFlag('--max-ticks', text('max-ticks'), 1, Number.MAX_SAFE_INTEGER),
+        untilIdle: flag('until-idle'),
+        json: flag('json'),
+        root: text('root'),
+        journal: text('journal'),
+        journalSync: syncPolicy(text('journal-sync')),
+      });
+    }
+    case 'node': {
+      if (!file) throw new UsageError('troupe node needs a system file', command);
+      const name = text('name');
+      const nats = text('nats');
+      if (!name || !/^[A-Za-z0-9_-]{1,64}$/.test(name))
+        throw new UsageError('troupe node needs --name NAME (letters, digits, _ and -)', command);
+      if (!nats) throw new UsageError('troupe node needs --nats URL', command);
+      return nodeCommand({ file, name, nats, json: flag('json'), root: text('root') });
+    }
     case 'models':
       if (!file) throw new UsageError('troupe models needs a system file', command);
       return modelsCommand(file, { json: flag('json'), root: text('root') });

@@ -67,7 +67,10 @@ export async function runCommand(flags: RunFlags): Promise<number> {
 /** Runs a system on the Node backend, printing its events, until it ends or is interrupted. */
 export async function runSystem(
   spec: SystemSpec,
-  options: Pick<RuntimeOptions, 'journal' | 'replay' | 'maxTicks' | 'untilIdle' | 'checkpointEvery'>,
+  options: Pick<
+    RuntimeOptions,
+    'journal' | 'replay' | 'maxTicks' | 'untilIdle' | 'checkpointEvery' | 'hostLauncher'
+  >,
   output: { json: boolean; control?: boolean; watch?: boolean },
 ): Promise<RunSummary> {
   const print = eventPrinter(spec, output.json);
@@ -110,7 +113,7 @@ function note(json: boolean, event: object, text: string): void {
   process.stdout.write(`${json ? JSON.stringify(event) : `       ${text}`}\n`);
 }
 
-function openJournal(path: string, sync: SyncPolicy, spec: SystemSpec): JournalWriter {
+export function openJournal(path: string, sync: SyncPolicy, spec: SystemSpec): JournalWriter {
   if (existsSync(path))
     throw new UsageError(`journal ${path} already exists; remove it or choose another file`);
   let writer: JournalWriter;

@@ -3,6 +3,7 @@
 import type { Launcher } from '../launch/index.js';
 import type { Envelope } from '../protocol/index.js';
 import type { Clock } from './clock.js';
+import type { Isolation } from './config/index.js';
 import type { RuntimeEvent, SnapshotStore } from './core/index.js';
 import type { JournalSink, ReplayDriver } from './journal/index.js';
 
@@ -13,6 +14,11 @@ export interface RuntimeOptions {
   threadLauncher?: Launcher;
   /** Hosts agents with `isolation: shared`. Default: a pool of worker threads, one per core. */
   sharedLauncher?: Launcher;
+  /**
+   * Where an agent's host runs when not here: a cluster's placement (a node's RemoteLauncher), or
+   * undefined for this machine. Asked at every (re)start, so a restart may go to another node.
+   */
+  hostLauncher?: (agent: string, isolation: Isolation) => Launcher | undefined;
   /** Built agent host entry (dist/actors/host-main.js). */
   hostEntry: string;
   /** Built GPU host entry. Default: dist/gpu-host/gpu-host-main.js beside this module. */

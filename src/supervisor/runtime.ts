@@ -332,10 +332,12 @@ export class Runtime {
 
   /** Starts a host for an agent: a warm spare when one waits, else a new one from its launcher. */
   #spawn({ host: ref, agent, isolation, maxFrameBytes }: Extract<Effect, { type: 'spawn' }>): void {
-    const spare = this.#spares.get(isolation);
+    const remote = this.#options.hostLauncher?.(agent, isolation);
+    const spare = remote ? undefined : this.#spares.get(isolation);
     const warm = spare?.take();
     const host =
-      warm ?? this.#launcherFor(isolation).spawn({ ...this.#hostOptions(), name: agent, maxFrameBytes });
+      warm ??
+      (remote ?? this.#launcherFor(isolation)).spawn({ ...this.#hostOptions(), name: agent, maxFrameBytes });
     this.#hosts.set(ref, host);
     host.onFrame((bytes) => this.#input({ type: 'frame', host: ref, bytes }));
     host.onOversize((bytes, limit) => this.#input({ type: 'oversize', host: ref, bytes, limit }));

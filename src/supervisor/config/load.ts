@@ -45,37 +45,33 @@ export function loadSystem(file: string, options: LoadOptions = {}): SystemSpec 
   const modelNames = new Set(models.map((model) => model.name));
   const agents: AgentSpec[] = [];
   const supervisors = new Map<string, FieldPath>();
-  // `isolation` is the nearest supervisor's default for agents that do not set their own.
-  const readChild = (
-    item: unknown,
-    at: FieldPath,
-    isolation: Isolation | undefined,
-  ): ChildSpec | undefined => {
+  // `isolation` and `placement` are the nearest supervisor's defaults for agents without their own.
+  const readChild = (item: unknown, at: FieldPath, inherited: Inherited): ChildSpec | undefined => {
     if (typeof item === 'string') {
       const ref = checkPath(source, at, item, root, issues);
       const actor = ref && readSource(ref, 'actor', issues);
       if (!actor) return undefined;
-      agents.push(toAgentSpec(actor, [], actor.value as Raw, root, issues, at, modelNames, isolation));
+      agents.push(toAgentSpec(actor, [], actor.value as Raw, root, issues, at, modelNames, inherited));
       return { agent: (actor.value as Raw).name as string };
     }
     const node = item as Raw;
     if (typeof node.supervisor !== 'string') {
-      agents.push(toAgentSpec(source, at, node, root, issues, at, modelNames, isolation));
+      agents.push(toAgentSpec(source, at, node, root, issues, at, modelNames, inherited));
       return { agent: node.name as string };
     }
     if (supervisors.has(node.supervisor)) {
       issues.push(source.issue([...at, 'supervisor'], `duplicate supervisor name "${node.supervisor}"`));
     }
     supervisors.set(node.supervisor, at);
-    const inner = (node.isolation as Isolation | undefined) ?? isolation;
+    const inner = inherit(node, inherited);
     const children = (node.agents as unknown[]).map((child, index) =>
       readChild(child, [...at, 'agents', index], inner),
     );
     return { supervisor: toSupervisorSpec(node.supervisor, node, children) };
   };
-  const rootIsolation = ((raw.supervisor ?? {}) as Raw).isolation as Isolation | undefined;
+  const rootDefaults = inherit((raw.supervisor ?? {}) as Raw, {});
   const children = (raw.agents as unknown[]).map((item, index) =>
-    readChild(item, ['agents', index], rootIsolation),
+    readChild(item, ['agents', index], rootDefaults),
   );
   if (issues.length === 0) checkNames(source, agents, supervisors, issues);
   if (issues.length > 0) throw new ConfigError(issues);
@@ -137,6 +133,18 @@ function readSource(path: string, kind: FileKind, issues: ConfigIssue[]): YamlSo
   return schemaIssues.length > 0 ? undefined : source;
 }
 
+/** What a supervisor passes down to the agents under it that do not say for themselves. */
+interface Inherited {
+  isolation?: Isolation;
+  placement?: string;
+}
+
+function inherit(supervisor: Raw, outer: Inherited): Inherited {
+  const isolation = (supervisor.isolation as Isolation | undefined) ?? outer.isolation;
+  const placement = (supervisor.placement as string | undefined) ?? outer.placement;
+  return { ...(isolation ? { isolation } : {}), ...(placement ? { placement } : {}) };
+}
+
 function toAgentSpec(
   source: YamlSource,
   at: FieldPath,
@@ -145,7 +153,7 @@ function toAgentSpec(
   issues: ConfigIssue[],
   listedAt: FieldPath,
   modelNames?: ReadonlySet<string>,
-  defaultIsolation?: Isolation,
+  inherited: Inherited = {},
 ): AgentSpec {
   const modulePath = checkPath(source, [...at, 'module'], raw.module as string, root, issues) ?? '';
   const limits = (raw.limits ?? {}) as Raw;
@@ -175,7 +183,10 @@ function toAgentSpec(
     },
     sendTo: sendTo?.includes('*') ? '*' : new Set(sendTo ?? []),
     models: new Set(models),
-    isolation: (raw.isolation as Isolation | undefined) ?? defaultIsolation ?? DEFAULTS.isolation,
+    isolation: (raw.isolation as Isolation | undefined) ?? inherited.isolation ?? DEFAULTS.isolation,
+    ...((raw.placement ?? inherited.placement)
+      ? { placement: (raw.placement ?? inherited.placement) as string }
+      : {}),
     snapshotEvery: (((raw.snapshot ?? {}) as Raw).everyTicks as number | undefined) ?? 0,
     declaredAt: `${source.file}:${line}`,
     listedAt,

@@ -125,6 +125,12 @@ const actorProperties = {
       },
     },
   },
+  placement: {
+    type: 'string',
+    pattern: '^[A-Za-z0-9_-]{1,64}$',
+    description:
+      'In a cluster (troupe cluster / troupe node): the node whose machine runs this agent. If that node is lost, the agent restarts on a surviving one. Outside a cluster it is ignored.',
+  },
   isolation: {
     enum: ['process', 'thread', 'shared'],
     default: DEFAULTS.isolation,
@@ -148,6 +154,12 @@ export const actorSchema = {
 } as const;
 
 const supervisorProperties = {
+  placement: {
+    type: 'string',
+    pattern: '^[A-Za-z0-9_-]{1,64}$',
+    description:
+      "In a cluster: the node of this supervisor's agents (and nested ones') that do not set their own.",
+  },
   isolation: {
     enum: ['process', 'thread', 'shared'],
     description:

@@ -49,6 +49,11 @@ export interface AgentSpec {
   /** Models this agent may send requests to. */
   readonly models: ReadonlySet<string>;
   readonly isolation: Isolation;
+  /**
+   * The cluster node the agent's host runs on (`troupe cluster`, `troupe node`); unset: the
+   * coordinator's machine. Outside a cluster it is ignored.
+   */
+  readonly placement?: string;
   /** Snapshot after every N handled ticks, restored on restart; 0 = never. */
   readonly snapshotEvery: number;
   /** Where the agent was declared, for messages that point the user at it. */

@@ -1,0 +1,130 @@
+// `troupe cluster <system> --nodes N`: a cluster on this machine, for development and tests. It
+// starts a nats-server of its own (127.0.0.1, a random token) unless --nats names one, starts N
+// `troupe node` processes (named by the system's placements, then node-1, node-2, …), and runs
+// the system as `troupe run` does, its agents' hosts on the nodes they are placed on. This
+// process is the coordinator: the one supervisor, scheduler and journal, so the run (and its
+// trace hash) is the one `troupe run` gives. Every process it started is ended with it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { connectNats, type LocalNats, Membership, startLocalNats, subjects } from '../cluster/index.js';
+import { errorText } from '../protocol/index.js';
+import { loadSystem } from '../supervisor/index.js';
+import { openJournal, runSystem } from './run-command.js';
+import { type RunFlags, withFlags } from './run-flags.js';
+import { UsageError } from './usage-error.js';
+
+const TROUPE_BIN = fileURLToPath(new URL('../../bin/troupe.js', import.meta.url));
+const JOIN_TIMEOUT_MS = 30_000;
+
+export interface ClusterFlags
+  extends Pick<
+    RunFlags,
+    'file' | 'seed' | 'isolation' | 'maxTicks' | 'untilIdle' | 'json' | 'root' | 'journal' | 'journalSync'
+  > {
+  nodes: number;
+  nats?: string;
+}
+
+/** The node names: the system's placements, then node-1, node-2, … up to `count`. */
+export function nodeNames(placements: readonly string[], count: number): string[] {
+  const names = [...new Set(placements)].sort();
+  if (names.length > count)
+    throw new UsageError(
+      `the system places agents on ${names.length} nodes (${names.join(', ')}); --nodes ${count} is fewer`,
+    );
+  for (let i = 1; names.length < count; i++) if (!names.includes(`node-${i}`)) names.push(`node-${i}`);
+  return names;
+}
+
+export async function clusterCommand(flags: ClusterFlags): Promise<number> {
+  const spec = withFlags(loadSystem(flags.file, { root: flags.root }), flags);
+  const placementOf = new Map(spec.agents.map((agent) => [agent.name, agent.placement]));
+  const names = nodeNames(
+    spec.agents.flatMap((agent) => (agent.placement ? [agent.placement] : [])),
+    flags.nodes,
+  );
+  const say = (line: object, text: string) =>
+    process.stdout.write(`${flags.json ? JSON.stringify(line) : text}\n`);
+  let local: LocalNats | undefined;
+  const nodes: ChildProcess[] = [];
+  let membership: Membership | undefined;
+  let nc: Awaited<ReturnType<typeof connectNats>> | undefined;
+  // Whatever ends this process (an error, a closed output pipe), what it started ends with it.
+  const killAll = () => {
+    for (const node of nodes) node.kill('SIGKILL');
+    local?.kill();
+  };
+  process.once('exit', killAll);
+  try {
+    if (!flags.nats) {
+      local = await startLocalNats();
+      process.env.TROUPE_NATS_TOKEN = local.token;
+    }
+    const url = flags.nats ?? (local as LocalNats).url;
+    try {
+      nc = await connectNats(url, 'troupe cluster');
+    } catch (error) {
+      throw new UsageError(`cannot reach NATS at ${url}: ${errorText(error)}`);
+    }
+    membership = new Membership(nc, spec.name, (node) =>
+      say({ type: 'node.lost', node }, `node "${node}" was lost: its agents restart on the others`),
+    );
+    for (const name of names) {
+      const root = flags.root ? ['--root', flags.root] : [];
+      nodes.push(
+        spawn(
+          process.execPath,
+          [TROUPE_BIN, 'node', flags.file, '--name', name, '--nats', url, '--json', ...root],
+          {
+            // The token goes by the environment, never argv (where `ps` shows it). A node started
+            // here ends when its standard input closes: when this process is gone, however it went.
+            env: { ...process.env, TROUPE_NODE_STDIN_PARENT: '1' },
+            stdio: ['pipe', 'ignore', 'inherit'],
+          },
+        ),
+      );
+    }
+    await membership.waitFor(names, JOIN_TIMEOUT_MS);
+    say(
+      { type: 'cluster.ready', nodes: names, nats: url, pids: nodes.map((node) => node.pid) },
+      `cluster: ${names.length} nodes (${names.join(', ')}) on ${url}`,
+    );
+    const journal = flags.journal ? openJournal(flags.journal, flags.journalSync, spec) : undefined;
+    const hosts = membership;
+    const summary = await runSystem(
+      spec,
+      {
+        journal,
+        maxTicks: flags.maxTicks,
+        untilIdle: flags.untilIdle,
+        hostLauncher: (agent) => hosts.launcherFor(placementOf.get(agent)),
+      },
+      flags,
+    );
+    return summary.ok ? 0 : 2;
+  } finally {
+    for (const name of names) nc?.publish(subjects(spec.name).shutdown(name));
+    await Promise.all(nodes.map((node) => stopped(node)));
+    membership?.close();
+    await nc?.drain().catch(() => {});
+    await local?.stop();
+    process.off('exit', killAll);
+  }
+}
+
+/** Resolves when the node process has exited: asked to stop, then terminated, then killed. */
+function stopped(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve();
+      return;
+    }
+    child.once('exit', () => resolve());
+    const term = setTimeout(() => child.kill('SIGTERM'), 3000);
+    const kill = setTimeout(() => child.kill('SIGKILL'), 6000);
+    child.once('exit', () => {
+      clearTimeout(term);
+      clearTimeout(kill);
+    });
+  });
+}

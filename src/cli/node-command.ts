@@ -1,0 +1,53 @@
+// `troupe node <system> --name N --nats URL`: one node of a cluster. It runs the agent hosts the
+// coordinator (`troupe cluster`) places on it, until the coordinator tells it to stop or it is
+// interrupted. Credentials come from the environment (TROUPE_NATS_TOKEN, TROUPE_NATS_CREDS).
+import { connectNats, NodeService } from '../cluster/index.js';
+import { NodeLauncher } from '../launch/index.js';
+import { errorText } from '../protocol/index.js';
+import { loadSystem } from '../supervisor/index.js';
+import { HOST_ENTRY, onSignals } from './run-output.js';
+import { UsageError } from './usage-error.js';
+
+export interface NodeFlags {
+  file: string;
+  name: string;
+  nats: string;
+  json: boolean;
+  root?: string;
+}
+
+export async function nodeCommand(flags: NodeFlags): Promise<number> {
+  const spec = loadSystem(flags.file, { root: flags.root });
+  let nc: Awaited<ReturnType<typeof connectNats>>;
+  try {
+    nc = await connectNats(flags.nats, `troupe node ${flags.name}`);
+  } catch (error) {
+    throw new UsageError(`cannot reach NATS at ${flags.nats}: ${errorText(error)}`);
+  }
+  const say = (line: object, text: string) =>
+    process.stdout.write(`${flags.json ? JSON.stringify(line) : text}\n`);
+  const service = new NodeService(nc, {
+    cluster: spec.name,
+    name: flags.name,
+    launcher: new NodeLauncher(),
+    hostEntry: HOST_ENTRY,
+    log: (line) => process.stderr.write(`node ${flags.name}: ${line}\n`),
+  });
+  service.start();
+  say(
+    { type: 'node.ready', node: flags.name, system: spec.name, pid: process.pid },
+    `node "${flags.name}" of "${spec.name}" is ready`,
+  );
+  const stopOnSignals = onSignals(() => service.stop());
+  // Started by `troupe cluster`: its end closes our standard input, and this node ends too.
+  if (process.env.TROUPE_NODE_STDIN_PARENT === '1') {
+    process.stdin.on('close', () => service.stop());
+    process.stdin.on('end', () => service.stop());
+    process.stdin.resume();
+  }
+  await service.done;
+  stopOnSignals();
+  await nc.drain();
+  say({ type: 'node.stopped', node: flags.name }, `node "${flags.name}" stopped`);
+  return 0;
+}

@@ -1,0 +1,87 @@
+// Which nodes are alive (their heartbeats) and where each agent runs: on its placement's node
+// while that node lives, else on the first surviving node by name, else here. The choice is made
+// at every (re)start, so a lost node's agents restart elsewhere; it never touches the run's order
+// or trace (hosts do not decide anything).
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { RemoteLauncher } from './remote-launcher.js';
+import { NODE_LOST_MS, subjects } from './subjects.js';
+
+/** Pure: the node an agent placed on `placement` runs on, given the live nodes; undefined: here. */
+export function placeAgent(placement: string | undefined, live: ReadonlySet<string>): string | undefined {
+  if (placement === undefined) return undefined;
+  if (live.has(placement)) return placement;
+  return [...live].sort()[0];
+}
+
+export class Membership {
+  readonly #nc: NatsConnection;
+  readonly #cluster: string;
+  readonly #seen = new Map<string, number>();
+  readonly #launchers = new Map<string, RemoteLauncher>();
+  readonly #lost = new Set<string>();
+  readonly #subscription: Subscription;
+  readonly #timer: NodeJS.Timeout;
+  readonly #onLost: (node: string) => void;
+
+  constructor(nc: NatsConnection, cluster: string, onLost: (node: string) => void) {
+    this.#nc = nc;
+    this.#cluster = cluster;
+    this.#onLost = onLost;
+    const names = subjects(cluster);
+    this.#subscription = nc.subscribe(names.aliveAll, {
+      callback: (_error, message) => {
+        const node = message.subject.split('.').at(-2) as string;
+        this.#seen.set(node, performance.now());
+        // A lost node that beats again has rejoined: it takes new hosts again.
+        this.#lost.delete(node);
+      },
+    });
+    this.#timer = setInterval(() => this.#check(), NODE_LOST_MS / 5);
+  }
+
+  /** The nodes heard from lately. */
+  get live(): Set<string> {
+    return new Set([...this.#seen.keys()].filter((node) => !this.#lost.has(node)));
+  }
+
+  /** Resolves once every named node has been heard from; rejects after `timeoutMs`. */
+  async waitFor(nodes: readonly string[], timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!nodes.every((node) => this.live.has(node))) {
+      if (performance.now() > deadline) {
+        const missing = nodes.filter((node) => !this.live.has(node));
+        throw new Error(
+          `node${missing.length > 1 ? 's' : ''} ${missing.join(', ')} did not join within ${timeoutMs} ms`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** The launcher of the node the agent runs on now, or undefined for this machine. */
+  launcherFor(placement: string | undefined): RemoteLauncher | undefined {
+    const node = placeAgent(placement, this.live);
+    if (node === undefined) return undefined;
+    let launcher = this.#launchers.get(node);
+    if (!launcher) {
+      launcher = new RemoteLauncher(this.#nc, this.#cluster, node);
+      this.#launchers.set(node, launcher);
+    }
+    return launcher;
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.#subscription.unsubscribe();
+  }
+
+  #check(): void {
+    const now = performance.now();
+    for (const [node, seen] of this.#seen) {
+      if (this.#lost.has(node) || now - seen < NODE_LOST_MS) continue;
+      this.#lost.add(node);
+      this.#launchers.get(node)?.nodeLost(`node "${node}" was lost (no heartbeat for ${NODE_LOST_MS} ms)`);
+      this.#onLost(node);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+// Connecting to NATS as a Troupe process: the server URL, and credentials from the environment
+// (never from the command line, where other users could read them): TROUPE_NATS_TOKEN for a
+// token, TROUPE_NATS_CREDS for a credentials (nkeys/JWT) file, or a user and password in the URL.
+import { readFileSync } from 'node:fs';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+
+export type { NatsConnection };
+
+export async function connectNats(url: string, name: string): Promise<NatsConnection> {
+  const token = process.env.TROUPE_NATS_TOKEN;
+  const creds = process.env.TROUPE_NATS_CREDS;
+  return connect({
+    servers: url,
+    name,
+    ...(token ? { token } : {}),
+    ...(creds ? { authenticator: credsAuthenticator(readFileSync(creds)) } : {}),
+    // A server restart is waited out: the client reconnects and resends what it buffered.
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 100,
+  });
+}

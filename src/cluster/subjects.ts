@@ -1,0 +1,36 @@
+// The NATS subjects a cluster speaks on, all under `troupe.<cluster>.` (the system's name):
+// nodes announce themselves and take spawn requests; each remote host has its own subjects for
+// frames in and out, its exit, and a kill. One connection publishes each subject, so NATS keeps
+// their order.
+
+export function subjects(cluster: string) {
+  const base = `troupe.${cluster}`;
+  return {
+    /** A node's heartbeat (JSON { name, pid }), every HEARTBEAT_MS. */
+    alive: (node: string) => `${base}.node.${node}.alive`,
+    aliveAll: `${base}.node.*.alive`,
+    /** Request: start a host (JSON SpawnRequest); reply: JSON { ok } or { error }. */
+    spawn: (node: string) => `${base}.node.${node}.spawn`,
+    /** Ask a node to end its hosts and exit. */
+    shutdown: (node: string) => `${base}.node.${node}.shutdown`,
+    /** Frames to the host (raw bytes). */
+    hostIn: (host: string) => `${base}.host.${host}.in`,
+    /** Frames from the host (raw bytes). */
+    hostOut: (host: string) => `${base}.host.${host}.out`,
+    /** The host ended (JSON ExitInfo). */
+    hostExit: (host: string) => `${base}.host.${host}.exit`,
+    hostKill: (host: string) => `${base}.host.${host}.kill`,
+  };
+}
+
+/** How often a node says it is alive, and how long the coordinator waits before it counts it lost. */
+export const HEARTBEAT_MS = 200;
+export const NODE_LOST_MS = 1500;
+
+export interface SpawnRequest {
+  host: string;
+  name: string;
+  env?: Record<string, string>;
+  readPaths?: readonly string[];
+  maxFrameBytes?: number;
+}

@@ -1,0 +1,155 @@
+// Clusters, with a real nats-server (Debian's, on a loopback port) and real node processes: the
+// same run and trace on 1 node and on 3; a node killed mid-run (SIGKILL) is detected, its agents
+// restart on the surviving nodes from their snapshots, and the ledger loses and doubles nothing.
+// Every process a test starts is ended by it, also when it fails.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  connectNats,
+  type LocalNats,
+  Membership,
+  type NatsConnection,
+  startLocalNats,
+} from '../src/cluster/index.js';
+import { NodeLauncher } from '../src/launch/index.js';
+import { loadSystem, Runtime, type RuntimeEvent } from '../src/supervisor/index.js';
+import { type CliRun, killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
+import { agentModule, HOST_ENTRY, ROOT } from './helpers/paths.js';
+import { logsOf, removeTempDirs, tempDir } from './helpers/system.js';
+
+const CLUSTER = join(ROOT, 'examples/cluster/cluster.system.yaml');
+const cleanups: Array<() => Promise<void> | void> = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  killAllCli();
+  removeTempDirs();
+});
+
+const traceOf = (stdout: string) => parseJsonLines(stdout).find((line) => line.type === 'run.end')?.trace;
+
+describe('cluster', () => {
+  it('gives the same run and trace on 3 nodes as on one machine', async () => {
+    const [one, three] = await Promise.all([
+      troupe(['run', CLUSTER, '--until-idle', '--json']).exit,
+      troupe(['cluster', CLUSTER, '--nodes', '3', '--until-idle', '--json']).exit,
+    ]);
+    expect(one.code).toBe(0);
+    expect(three.code, three.stderr).toBe(0);
+    const ready = parseJsonLines(three.stdout).find((line) => line.type === 'cluster.ready');
+    expect(ready).toMatchObject({
+      nodes: ['east', 'south', 'west'],
+      nats: expect.stringMatching(/^nats:\/\/127\.0\.0\.1:\d+$/),
+    });
+    expect(traceOf(three.stdout)).toBe(traceOf(one.stdout));
+    expect(traceOf(one.stdout)).toMatch(/^[0-9a-f]{64}$/);
+    // Each relay agent ran on its node (a host on a node reports no pid here).
+    const spawned = parseJsonLines(three.stdout).filter((line) => line.type === 'agent.spawned');
+    expect(spawned.find((line) => line.agent === 'ping')).not.toHaveProperty('pid');
+    expect(spawned.find((line) => line.agent === 'counter')?.pid).toEqual(expect.any(Number));
+  }, 120_000);
+
+  it('refuses fewer nodes than the system places agents on, naming them', async () => {
+    const { code, stderr } = await troupe(['cluster', CLUSTER, '--nodes', '2', '--until-idle']).exit;
+    expect(code).toBe(1);
+    expect(stderr).toContain('the system places agents on 3 nodes (east, south, west); --nodes 2 is fewer');
+  }, 60_000);
+
+  it('restarts the agents of a node killed mid-run on the others; the ledger loses and doubles nothing', async () => {
+    const accounts = ['acct-1', 'acct-2', 'acct-3', 'acct-4'];
+    const producers = ['prod-1', 'prod-2'];
+    const transfers = 400;
+    const dir = tempDir();
+    const file = join(dir, 'ledger.system.yaml');
+    const place = (i: number) => ['east', 'west', 'south'][i % 3];
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'cluster-ledger',
+        seed: 3,
+        supervisor: { maxRestarts: 100, periodMs: 600_000, backoff: { initialTicks: 1, multiplier: 1 } },
+        agents: [
+          ...producers.map((name, i) => ({
+            name,
+            module: agentModule('ledger-producer'),
+            init: `id=${name};accounts=${accounts.join(',')};count=${transfers};perTick=4`,
+            placement: place(i),
+            snapshot: { everyTicks: 1 },
+            capabilities: { sendTo: ['*'] },
+          })),
+          ...accounts.map((name, i) => ({
+            name,
+            module: agentModule('ledger-account'),
+            init: '10000',
+            placement: place(i),
+            snapshot: { everyTicks: 1 },
+            capabilities: { sendTo: ['*'] },
+          })),
+          {
+            name: 'auditor',
+            module: agentModule('ledger-auditor'),
+            init: `accounts=${accounts.join(',')}`,
+            capabilities: { sendTo: ['*'] },
+          },
+        ],
+      }),
+    );
+    const nats: LocalNats = await startLocalNats();
+    cleanups.push(() => nats.stop());
+    const env = { TROUPE_NATS_TOKEN: nats.token, TROUPE_NODE_STDIN_PARENT: '1' };
+    const nodes = new Map<string, CliRun>();
+    for (const name of ['east', 'south', 'west']) {
+      const node = troupe(['node', file, '--name', name, '--nats', nats.url, '--json', '--root', '/'], {
+        env,
+        stdin: true,
+      });
+      nodes.set(name, node);
+      cleanups.push(() => void node.child.kill('SIGKILL'));
+    }
+    process.env.TROUPE_NATS_TOKEN = nats.token;
+    const nc: NatsConnection = await connectNats(nats.url, 'test coordinator');
+    cleanups.push(() => nc.close());
+    const spec = loadSystem(file, { root: '/' });
+    const placement = new Map(spec.agents.map((agent) => [agent.name, agent.placement]));
+    const lost: string[] = [];
+    const membership = new Membership(nc, spec.name, (node) => lost.push(node));
+    cleanups.push(() => membership.close());
+    await membership.waitFor(['east', 'south', 'west'], 30_000);
+    const events: RuntimeEvent[] = [];
+    let audited = false;
+    let killedAt: number | undefined;
+    const runtime: Runtime = new Runtime(spec, {
+      launcher: new NodeLauncher(),
+      hostEntry: HOST_ENTRY,
+      hostLauncher: (agent) => membership.launcherFor(placement.get(agent)),
+      onEvent: (event) => {
+        events.push(event);
+        // Mid-run, the node "east" dies at once, with the hosts it runs.
+        if (event.type === 'tick' && event.tick === 20 && killedAt === undefined) {
+          killedAt = event.tick;
+          nodes.get('east')?.child.kill('SIGKILL');
+        }
+        if (event.type === 'system.idle' && !audited) {
+          audited = true;
+          runtime.inject('auditor', 'audit', new Uint8Array());
+        }
+        if (event.type === 'agent.log' && event.text.startsWith('audit ')) runtime.requestStop('audited');
+      },
+    });
+    cleanups.push(() => runtime.requestStop('test over'));
+    const summary = await runtime.start();
+    expect(killedAt).toBe(20);
+    expect(lost).toEqual(['east']);
+    // east ran prod-1 and acct-1 and acct-4: each crashed and ran again, on a surviving node.
+    for (const agent of ['prod-1', 'acct-1', 'acct-4']) {
+      expect(summary.agents[agent]?.restarts, agent).toBeGreaterThanOrEqual(1);
+      expect(summary.agents[agent]?.lastCrash, agent).toMatch(/node "east" was lost|SIGKILL/);
+    }
+    expect(summary.deadLetters).toBe(0);
+    const expected = producers.length * transfers;
+    expect(logsOf(events, 'auditor')).toEqual([
+      `audit total=${accounts.length * 10_000} debits=${expected} credits=${expected}`,
+    ]);
+  }, 120_000);
+});
