@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeLauncher } from '../dist/launch/index.js';
 import { Runtime } from '../dist/supervisor/index.js';
+import { run as clusterBench } from './cluster.mjs';
 import { run as fuelBench } from './fuel.mjs';
 import { run as generateBench } from './generate.mjs';
 import { run as inferenceBench } from './inference.mjs';
@@ -102,6 +103,8 @@ try {
   await generateBench(work);
   console.log('');
   await travelBench();
+  console.log('');
+  await clusterBench();
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -31,9 +31,10 @@ const traceOf = (stdout: string) => parseJsonLines(stdout).find((line) => line.t
 
 describe('cluster', () => {
   it('gives the same run and trace on 3 nodes as on one machine', async () => {
+    const journal = join(tempDir(), 'cluster.journal');
     const [one, three] = await Promise.all([
       troupe(['run', CLUSTER, '--until-idle', '--json']).exit,
-      troupe(['cluster', CLUSTER, '--nodes', '3', '--until-idle', '--json']).exit,
+      troupe(['cluster', CLUSTER, '--nodes', '3', '--until-idle', '--json', '--journal', journal]).exit,
     ]);
     expect(one.code).toBe(0);
     expect(three.code, three.stderr).toBe(0);
@@ -44,6 +45,13 @@ describe('cluster', () => {
     });
     expect(traceOf(three.stdout)).toBe(traceOf(one.stdout));
     expect(traceOf(one.stdout)).toMatch(/^[0-9a-f]{64}$/);
+    // The cluster's journal replays on one machine to the same run.
+    const replayed = await troupe(['replay', journal, '--json']).exit;
+    expect(parseJsonLines(replayed.stdout).at(-1)).toMatchObject({
+      type: 'replay.end',
+      ok: true,
+      trace: traceOf(one.stdout),
+    });
     // Each relay agent ran on its node (a host on a node reports no pid here).
     const spawned = parseJsonLines(three.stdout).filter((line) => line.type === 'agent.spawned');
     expect(spawned.find((line) => line.agent === 'ping')).not.toHaveProperty('pid');

@@ -3,26 +3,21 @@
 // (uPlot), one agent in depth (states, mailbox, limits and their use, logs), and a layout that
 // still works 800 px wide.
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './helpers/browser.js';
-import { type CliRun, killAllCli, troupe } from './helpers/cli.js';
+import { type OpenWindow, openWindow } from './helpers/browser.js';
 import { ROOT } from './helpers/paths.js';
 
 const HELLO = join(ROOT, 'examples/hello/hello.system.yaml');
 /** The screenshots docs/app.md shows, taken as each panel is checked. */
 const shot = (name: string) => page.screenshot({ path: join(ROOT, 'docs/images', `window-${name}.png`) });
 
-let cli: CliRun;
-let browser: Browser;
+let opened: OpenWindow;
 let page: Page;
 
 beforeAll(async () => {
-  cli = troupe(['run', HELLO, '--dashboard', '--json']);
-  const ready = JSON.parse(await cli.waitFor(/"type":"dashboard.ready"/)) as { url: string };
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 820 } });
-  await page.goto(ready.url);
+  opened = await openWindow(['run', HELLO, '--dashboard', '--json']);
+  page = opened.page;
   // picky traps on hop 13 three times; the run then goes idle.
   await page
     .getByTestId('run-state')
@@ -30,12 +25,7 @@ beforeAll(async () => {
     .waitFor({ timeout: 30_000 });
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  cli?.child.kill('SIGINT');
-  await cli?.exit;
-  killAllCli();
-}, 60_000);
+afterAll(() => opened?.close(), 60_000);
 
 const byTest = (testId: string) => page.getByTestId(testId);
 

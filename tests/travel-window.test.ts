@@ -4,17 +4,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './helpers/browser.js';
-import { type CliRun, killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
+import { type OpenWindow, openWindow } from './helpers/browser.js';
+import { parseJsonLines, troupe } from './helpers/cli.js';
 import { ROOT } from './helpers/paths.js';
 
 const HELLO = join(ROOT, 'examples/hello/hello.system.yaml');
 let work: string;
 let journal: string;
-let cli: CliRun;
-let browser: Browser;
+let opened: OpenWindow;
 let page: Page;
 
 beforeAll(async () => {
@@ -22,18 +21,12 @@ beforeAll(async () => {
   journal = join(work, 'hello.journal');
   const recorded = await troupe(['run', HELLO, '--until-idle', '--journal', journal]).exit;
   if (recorded.code !== 0) throw new Error(recorded.stderr);
-  cli = troupe(['inspect', journal, '--dashboard', '--json']);
-  const ready = JSON.parse(await cli.waitFor(/"type":"dashboard.ready"/)) as { url: string };
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 820 } });
-  await page.goto(ready.url);
+  opened = await openWindow(['inspect', journal, '--dashboard', '--json']);
+  page = opened.page;
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  cli?.child.kill('SIGINT');
-  await cli?.exit;
-  killAllCli();
+  await opened?.close();
   rmSync(work, { recursive: true, force: true });
 }, 60_000);
 

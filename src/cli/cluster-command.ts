@@ -6,7 +6,14 @@
 // trace hash) is the one `troupe run` gives. Every process it started is ended with it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { connectNats, type LocalNats, Membership, startLocalNats, subjects } from '../cluster/index.js';
+import {
+  connectNats,
+  type LocalNats,
+  Membership,
+  startLocalNats,
+  stopProcess,
+  subjects,
+} from '../cluster/index.js';
 import { errorText } from '../protocol/index.js';
 import { loadSystem } from '../supervisor/index.js';
 import { openJournal, runSystem } from './run-command.js';
@@ -104,27 +111,11 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
     return summary.ok ? 0 : 2;
   } finally {
     for (const name of names) nc?.publish(subjects(spec.name).shutdown(name));
-    await Promise.all(nodes.map((node) => stopped(node)));
+    // Asked on NATS first; a node that does not end in time is terminated, then killed.
+    await Promise.all(nodes.map((node) => stopProcess(node, 3000)));
     membership?.close();
     await nc?.drain().catch(() => {});
     await local?.stop();
     process.off('exit', killAll);
   }
-}
-
-/** Resolves when the node process has exited: asked to stop, then terminated, then killed. */
-function stopped(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve();
-      return;
-    }
-    child.once('exit', () => resolve());
-    const term = setTimeout(() => child.kill('SIGTERM'), 3000);
-    const kill = setTimeout(() => child.kill('SIGKILL'), 6000);
-    child.once('exit', () => {
-      clearTimeout(term);
-      clearTimeout(kill);
-    });
-  });
 }

@@ -19,19 +19,38 @@ const ROOT_FLAG =
   '--root DIR              project root: files may not reach outside it (default: nearest package.json folder)';
 const JSON_FLAG = '--json                  one JSON object per line instead of text';
 
+/** What `run` and `cluster` share: how long the run goes, its seed, isolation and journal. */
+const RUN_FLAGS = {
+  lines: [
+    '--seed N                override the system seed (same seed, same run)',
+    "--isolation MODE        host every agent as process, thread or shared (default: each actor's own)",
+    '--max-ticks N           stop after N ticks',
+    '--until-idle            stop when no agent has mail, and print the summary',
+  ],
+  journal: [
+    '--journal FILE          record every input, so the run can be replayed or resumed',
+    '--journal-sync POLICY   tick (default), interval or none: when the journal is flushed to disk',
+  ],
+  options: {
+    seed: { type: 'string' },
+    isolation: { type: 'string' },
+    'max-ticks': { type: 'string' },
+    'until-idle': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    journal: { type: 'string' },
+    'journal-sync': { type: 'string', default: 'tick' },
+  },
+} as const;
+
 export const COMMANDS: Record<string, CommandInfo> = {
   run: {
     summary: 'run a system until it stops (or ends, with --until-idle)',
     usage: 'troupe run <system.yaml> [flags]',
     flags: [
-      '--seed N                override the system seed (same seed, same run)',
-      "--isolation MODE        host every agent as process, thread or shared (default: each actor's own)",
-      '--max-ticks N           stop after N ticks',
-      '--until-idle            stop when no agent has mail, and print the summary',
+      ...RUN_FLAGS.lines,
       JSON_FLAG,
       '--control               read commands from standard input (see below)',
-      '--journal FILE          record every input, so the run can be replayed or resumed',
-      '--journal-sync POLICY   tick (default), interval or none: when the journal is flushed to disk',
+      ...RUN_FLAGS.journal,
       '--resume                continue the run recorded in --journal FILE after a crash',
       '--force                 with --resume: accept a journal of a changed system file',
       '--dashboard             serve the supervisor window on 127.0.0.1 (a URL with a token is printed)',
@@ -40,14 +59,8 @@ export const COMMANDS: Record<string, CommandInfo> = {
       ROOT_FLAG,
     ],
     options: {
-      seed: { type: 'string' },
-      isolation: { type: 'string' },
-      'max-ticks': { type: 'string' },
-      'until-idle': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
+      ...RUN_FLAGS.options,
       control: { type: 'boolean', default: false },
-      journal: { type: 'string' },
-      'journal-sync': { type: 'string', default: 'tick' },
       resume: { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
       dashboard: { type: 'boolean', default: false },
@@ -107,27 +120,12 @@ export const COMMANDS: Record<string, CommandInfo> = {
     flags: [
       "--nodes N               how many nodes (named by the system's placements, then node-1, …)",
       '--nats URL              use this NATS server (default: start one on 127.0.0.1 with a token)',
-      '--seed N                override the system seed (the trace is the one troupe run gives)',
-      "--isolation MODE        host every agent as process, thread or shared (default: each actor's own)",
-      '--max-ticks N           stop after N ticks',
-      '--until-idle            stop when no agent has mail, and print the summary',
-      '--journal FILE          record every input, so the run can be replayed',
-      '--journal-sync POLICY   tick (default), interval or none',
+      ...RUN_FLAGS.lines,
+      ...RUN_FLAGS.journal,
       JSON_FLAG,
       ROOT_FLAG,
     ],
-    options: {
-      nodes: { type: 'string' },
-      nats: { type: 'string' },
-      seed: { type: 'string' },
-      isolation: { type: 'string' },
-      'max-ticks': { type: 'string' },
-      'until-idle': { type: 'boolean', default: false },
-      journal: { type: 'string' },
-      'journal-sync': { type: 'string', default: 'tick' },
-      json: { type: 'boolean', default: false },
-      ...root,
-    },
+    options: { nodes: { type: 'string' }, nats: { type: 'string' }, ...RUN_FLAGS.options, ...root },
     more: [
       'Credentials for --nats come from the environment: TROUPE_NATS_TOKEN, or TROUPE_NATS_CREDS (a',
       'credentials file), or a user and password in the URL. See docs/cluster.md.',

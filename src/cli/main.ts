@@ -42,6 +42,17 @@ async function main(argv: string[]): Promise<number> {
   const [file, ...extra] = positionals;
   const text = (name: string) => values[name] as string | undefined;
   const flag = (name: string) => (values[name] as boolean | undefined) ?? false;
+  // The flags `run` and `cluster` share (commands.ts RUN_FLAGS).
+  const runShape = () => ({
+    seed: integerFlag('--seed', text('seed'), 0, 2 ** 32 - 1),
+    isolation: isolationFlag(text('isolation')),
+    maxTicks: integerFlag('--max-ticks', text('max-ticks'), 1, Number.MAX_SAFE_INTEGER),
+    untilIdle: flag('until-idle'),
+    json: flag('json'),
+    root: text('root'),
+    journal: text('journal'),
+    journalSync: syncPolicy(text('journal-sync')),
+  });
   if (command === 'attach') {
     if (!file) throw new UsageError('troupe attach needs the dashboard URL', command);
     return attach(file, extra, flag('json'));
@@ -51,16 +62,9 @@ async function main(argv: string[]): Promise<number> {
     case 'run':
       if (!file) throw new UsageError('troupe run needs a system file', command);
       return runCommand({
+        ...runShape(),
         file,
-        seed: integerFlag('--seed', text('seed'), 0, 2 ** 32 - 1),
-        isolation: isolationFlag(text('isolation')),
-        maxTicks: integerFlag('--max-ticks', text('max-ticks'), 1, Number.MAX_SAFE_INTEGER),
-        untilIdle: flag('until-idle'),
-        json: flag('json'),
-        root: text('root'),
         control: flag('control'),
-        journal: text('journal'),
-        journalSync: syncPolicy(text('journal-sync')),
         resume: flag('resume'),
         force: flag('force'),
         dashboard: flag('dashboard'),
@@ -71,19 +75,7 @@ async function main(argv: string[]): Promise<number> {
       if (!file) throw new UsageError('troupe cluster needs a system file', command);
       const nodes = integerFlag('--nodes', text('nodes'), 1, 64);
       if (nodes === undefined) throw new UsageError('troupe cluster needs --nodes N', command);
-      return clusterCommand({
-        file,
-        nodes,
-        nats: text('nats'),
-        seed: integerFlag('--seed', text('seed'), 0, 2 ** 32 - 1),
-        isolation: isolationFlag(text('isolation')),
-        maxTicks: integerFlag('--max-ticks', text('max-ticks'), 1, Number.MAX_SAFE_INTEGER),
-        untilIdle: flag('until-idle'),
-        json: flag('json'),
-        root: text('root'),
-        journal: text('journal'),
-        journalSync: syncPolicy(text('journal-sync')),
-      });
+      return clusterCommand({ ...runShape(), file, nodes, nats: text('nats') });
     }
     case 'node': {
       if (!file) throw new UsageError('troupe node needs a system file', command);

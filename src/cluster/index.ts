@@ -4,4 +4,5 @@ export { connectNats, type NatsConnection } from './nats-connect.js';
 export { type LocalNats, NATS_SERVER, startLocalNats } from './nats-server.js';
 export { NodeService } from './node-service.js';
 export { RemoteLauncher } from './remote-launcher.js';
+export { stopProcess } from './stop-process.js';
 export { HEARTBEAT_MS, NODE_LOST_MS, subjects } from './subjects.js';

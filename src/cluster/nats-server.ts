@@ -1,11 +1,12 @@
 // A nats-server of our own for development and tests (`troupe cluster` without --nats): on
 // 127.0.0.1 only, a port the kernel picks, a random token every client must present. Ended with
 // the cluster, also when it fails.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nanoid } from 'nanoid';
+import { stopProcess } from './stop-process.js';
 
 export interface LocalNats {
   url: string;
@@ -47,17 +48,11 @@ export async function startLocalNats(options: { port?: number; token?: string } 
       if (match) resolve(`nats://${match[1]}:${match[2]}`);
     });
   });
-  return { url, token, pid: child.pid, stop: () => stopChild(child), kill: () => child.kill('SIGKILL') };
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve();
-      return;
-    }
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-  });
+  return {
+    url,
+    token,
+    pid: child.pid,
+    stop: () => stopProcess(child, 2500, false),
+    kill: () => child.kill('SIGKILL'),
+  };
 }

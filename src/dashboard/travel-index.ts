@@ -8,7 +8,7 @@ import type { Envelope } from '../protocol/index.js';
 import type { RuntimeEvent } from '../supervisor/index.js';
 import { messageView } from './message-view.js';
 import { timelineItem } from './timeline.js';
-import type { LogEntry, MessageView, TimelineEntry } from './wire.js';
+import type { AgentAtTickView, LogEntry, MessageView, TimelineEntry } from './wire.js';
 
 /** A message seen in the replay: its view, its addressee and the tick it entered a mailbox at. */
 export interface Seen {
@@ -16,24 +16,6 @@ export interface Seen {
   to: string;
   /** The tick it was released into its mailbox at (its ordering key's tick). */
   tick: number;
-}
-
-export interface AgentAtTick {
-  name: string;
-  state: string;
-  restarts: number;
-  /** Envelopes waiting after the tick's batches were handed out and handled. */
-  mailbox: MessageView[];
-  mailboxDepth: number;
-  /** What it was handed at this tick. */
-  received: MessageView[];
-  /** What it sent during this tick (released at the next one). */
-  sent: MessageView[];
-  /** Sent to it during this tick, entering its mailbox at the next one. */
-  inTransit: MessageView[];
-  logs: LogEntry[];
-  /** Its state hash at the latest journal checkpoint at or before this tick. */
-  stateHash?: { tick: number; hash: string };
 }
 
 export class TravelIndex {
@@ -148,7 +130,7 @@ export class TravelIndex {
   // --- seeking ---
 
   /** Every agent at tick N (details for `detailed` only, or all when not given). */
-  at(tick: number, detailed?: string): AgentAtTick[] {
+  at(tick: number, detailed?: string): AgentAtTickView[] {
     const waiting = this.#waiting(tick);
     const received = this.#deliveredAt(tick);
     const next = [...(this.#byRelease.get(tick + 1)?.values() ?? [])];
@@ -158,7 +140,7 @@ export class TravelIndex {
       const history = this.#states.get(name) ?? [];
       const state = lastAtOrBefore(history, tick)?.state ?? 'starting';
       const restarts = history.filter((entry) => entry.tick <= tick && entry.state === 'restarting').length;
-      const view: AgentAtTick = {
+      const view: AgentAtTickView = {
         name,
         state,
         restarts,

@@ -219,12 +219,17 @@ export interface AgentAtTickView {
   name: string;
   state: string;
   restarts: number;
+  /** Envelopes waiting after the tick's batches were handed out and handled. */
   mailbox: MessageView[];
   mailboxDepth: number;
+  /** What it was handed at this tick. */
   received: MessageView[];
+  /** What it sent during this tick (released at the next one). */
   sent: MessageView[];
+  /** Sent to it during this tick, entering its mailbox at the next one. */
   inTransit: MessageView[];
   logs: LogEntry[];
+  /** Its state hash at the latest journal checkpoint at or before this tick. */
   stateHash?: { tick: number; hash: string };
 }
 

@@ -1,0 +1,169 @@
+// A cluster on this machine (nats-server on 127.0.0.1, node processes), measured against the same
+// system on one machine in the same run: envelopes/s between two nodes at 1,000 envelopes per
+// tick, the tick rate of a relay whose two agents sit on two nodes (one hop a tick), and the time
+// from a node's death (SIGKILL) to its agent running again on another node.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connectNats, Membership, startLocalNats, stopProcess } from '../dist/cluster/index.js';
+import { NodeLauncher } from '../dist/launch/index.js';
+import { loadSystem, Runtime } from '../dist/supervisor/index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = join(root, 'bin', 'troupe.js');
+const hostEntry = join(root, 'dist', 'actors', 'host-main.js');
+const wasm = (name) => join(root, 'wasm', 'build', `${name}.wasm`);
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
+function system(work, name, agents) {
+  const file = join(work, `${name}.system.yaml`);
+  writeFileSync(file, JSON.stringify({ name, supervisor: { maxRestarts: 100, periodMs: 600_000 }, agents }));
+  return file;
+}
+
+/** Runs `file` with its agents on nodes (`cluster`) or on this machine; `watch` sees each event. */
+async function runOn(file, cluster, watch = () => {}) {
+  const spec = loadSystem(file, { root: '/' });
+  const placement = new Map(spec.agents.map((agent) => [agent.name, agent.placement]));
+  let runtime;
+  const options = {
+    launcher: new NodeLauncher(),
+    hostEntry,
+    onEvent: (event) => watch(event, runtime),
+    ...(cluster ? { hostLauncher: (agent) => cluster.membership.launcherFor(placement.get(agent)) } : {}),
+  };
+  runtime = new Runtime(spec, { ...options, ...watch.options });
+  return runtime.start();
+}
+
+async function startCluster(file, names) {
+  const nats = await startLocalNats();
+  process.env.TROUPE_NATS_TOKEN = nats.token;
+  const nodes = new Map(
+    names.map((name) => [
+      name,
+      spawn(process.execPath, [bin, 'node', file, '--name', name, '--nats', nats.url, '--root', '/'], {
+        env: { ...process.env, TROUPE_NODE_STDIN_PARENT: '1' },
+        stdio: ['pipe', 'ignore', 'inherit'],
+      }),
+    ]),
+  );
+  const nc = await connectNats(nats.url, 'bench coordinator');
+  const membership = new Membership(nc, loadSystem(file, { root: '/' }).name, () => {});
+  await membership.waitFor(names, 30_000);
+  return {
+    nodes,
+    membership,
+    stop: async () => {
+      for (const node of nodes.values()) node.kill('SIGTERM');
+      await Promise.all([...nodes.values()].map((node) => stopProcess(node, 2000)));
+      membership.close();
+      await nc.close();
+      await nats.stop();
+    },
+  };
+}
+
+/** Envelopes/s from a blaster to a sink, 1,000 a tick, timed from the second tick. */
+function routedWatch(ticks) {
+  const timing = {};
+  const watch = (event) => {
+    if (event.type !== 'tick') return;
+    if (event.tick === 2) timing.first = performance.now();
+    timing.last = performance.now();
+  };
+  watch.options = { maxTicks: ticks };
+  watch.timing = timing;
+  return watch;
+}
+
+export async function run() {
+  const work = mkdtempSync(join(tmpdir(), 'troupe-bench-cluster-'));
+  try {
+    const perTick = 1000;
+    const ticks = 300;
+    const routedFile = system(work, 'routed', [
+      {
+        name: 'blaster',
+        module: wasm('blaster'),
+        placement: 'a',
+        init: `to=sink;count=${perTick};size=16;self=blaster`,
+        limits: { maxSendsPerMessage: 1_000_000 },
+        capabilities: { sendTo: ['*'] },
+      },
+      { name: 'sink', module: wasm('sink'), placement: 'b', limits: { mailbox: 10_000_000 } },
+    ]);
+    const relayFile = system(work, 'relay', [
+      {
+        name: 'ping',
+        module: wasm('relay'),
+        placement: 'a',
+        init: 'peer=pong;start=1;limit=2000',
+        capabilities: { sendTo: ['*'] },
+      },
+      {
+        name: 'pong',
+        module: wasm('relay'),
+        placement: 'b',
+        init: 'peer=ping;limit=2000',
+        capabilities: { sendTo: ['*'] },
+      },
+    ]);
+    const rate = async (cluster) => {
+      const watch = routedWatch(ticks);
+      const summary = await runOn(routedFile, cluster, watch);
+      return (summary.agents.sink.delivered - perTick) / ((watch.timing.last - watch.timing.first) / 1000);
+    };
+    const tickRate = async (cluster) => {
+      const watch = routedWatch(undefined);
+      watch.options = { untilIdle: true };
+      const summary = await runOn(relayFile, cluster, watch);
+      return (summary.ticks - 2) / ((watch.timing.last - watch.timing.first) / 1000);
+    };
+    const local = { routed: await rate(undefined), ticks: await tickRate(undefined) };
+    const routedCluster = await startCluster(routedFile, ['a', 'b']);
+    const remote = { routed: await rate(routedCluster) };
+    await routedCluster.stop();
+    const relayCluster = await startCluster(relayFile, ['a', 'b', 'c']);
+    remote.ticks = await tickRate(relayCluster);
+    await relayCluster.stop();
+    console.log(
+      `cluster, 16 B envelopes between two nodes, ${fmt(perTick)} a tick: ${fmt(remote.routed)} env/s = ${(remote.routed / local.routed).toFixed(2)}x of one machine (${fmt(local.routed)} env/s; target 200,000)`,
+    );
+    console.log(
+      `cluster, a relay across two nodes (one hop a tick): ${fmt(remote.ticks)} ticks/s = ${(1000 / remote.ticks).toFixed(2)} ms a tick (one machine: ${(1000 / local.ticks).toFixed(2)} ms)`,
+    );
+    // Failover: the node running pong dies; time until pong runs again on another node.
+    const failover = await startCluster(relayFile, ['a', 'b', 'c']);
+    const times = [];
+    let killedAt;
+    const watch = (event, runtime) => {
+      if (event.type === 'tick' && event.tick === 200 && killedAt === undefined) {
+        killedAt = performance.now();
+        failover.nodes.get('b').kill('SIGKILL');
+      }
+      if (
+        event.type === 'agent.state' &&
+        event.agent === 'pong' &&
+        event.state === 'running' &&
+        killedAt !== undefined &&
+        times.length === 0
+      ) {
+        times.push(performance.now() - killedAt);
+        runtime.requestStop('measured');
+      }
+    };
+    watch.options = {};
+    await runOn(relayFile, failover, watch);
+    await failover.stop();
+    console.log(
+      `cluster failover: a node killed (SIGKILL) to its agent running on another node: ${times[0]?.toFixed(0)} ms (target 1,000 ms; 1,500 ms of it is the heartbeat timeout)`,
+    );
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();
