@@ -91,6 +91,13 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
         ),
       );
     }
+    // A node this process started is known lost the moment its process exits.
+    const members = membership;
+    for (const [i, node] of nodes.entries()) {
+      node.once('exit', (code, signal) =>
+        members.lose(names[i] as string, `its process exited (${signal ?? `code ${code}`})`),
+      );
+    }
     await membership.waitFor(names, JOIN_TIMEOUT_MS);
     say(
       { type: 'cluster.ready', nodes: names, nats: url, pids: nodes.map((node) => node.pid) },

@@ -8,7 +8,7 @@ export function formatEvent(event: RuntimeEvent, width: number): string | undefi
     case 'run.start':
       return `troupe: running "${event.system}": ${event.agents.length} agents, seed ${event.seed}, ${event.backend} backend`;
     case 'agent.spawned':
-      return `       ${event.agent.padEnd(width)} ${event.pid === undefined ? 'host thread started' : `host process started (pid ${event.pid})`}${event.spare ? ', the warm spare' : ''}`;
+      return `       ${event.agent.padEnd(width)} ${event.node ? `host started on node "${event.node}"` : event.pid === undefined ? 'host thread started' : `host process started (pid ${event.pid})`}${event.spare ? ', the warm spare' : ''}`;
     case 'host.spare':
     // Restarts and give-ups show as state lines, a shutdown as system.stopping: this is for --json.
     case 'supervisor.decided':

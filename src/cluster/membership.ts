@@ -19,6 +19,8 @@ export class Membership {
   readonly #seen = new Map<string, number>();
   readonly #launchers = new Map<string, RemoteLauncher>();
   readonly #lost = new Set<string>();
+  /** The process id each node last beat from. */
+  readonly #pids = new Map<string, number | undefined>();
   readonly #subscription: Subscription;
   readonly #timer: NodeJS.Timeout;
   readonly #onLost: (node: string) => void;
@@ -31,9 +33,13 @@ export class Membership {
     this.#subscription = nc.subscribe(names.aliveAll, {
       callback: (_error, message) => {
         const node = message.subject.split('.').at(-2) as string;
-        this.#seen.set(node, performance.now());
-        // A lost node that beats again has rejoined: it takes new hosts again.
+        const { pid } = JSON.parse(new TextDecoder().decode(message.data)) as { pid?: number };
+        // A late beat of the process that was lost changes nothing; a new process under the same
+        // name has rejoined, and takes new hosts again.
+        if (this.#lost.has(node) && pid === this.#pids.get(node)) return;
         this.#lost.delete(node);
+        this.#pids.set(node, pid);
+        this.#seen.set(node, performance.now());
       },
     });
     this.#timer = setInterval(() => this.#check(), NODE_LOST_MS / 5);
@@ -75,13 +81,22 @@ export class Membership {
     this.#subscription.unsubscribe();
   }
 
+  /**
+   * The node is gone, known without waiting for its heartbeat to stop (its process exited, and
+   * this process started it): its hosts end now.
+   */
+  lose(node: string, why: string): void {
+    if (this.#lost.has(node) || !this.#seen.has(node)) return;
+    this.#lost.add(node);
+    this.#launchers.get(node)?.nodeLost(`node "${node}" was lost (${why})`);
+    this.#onLost(node);
+  }
+
   #check(): void {
     const now = performance.now();
     for (const [node, seen] of this.#seen) {
       if (this.#lost.has(node) || now - seen < NODE_LOST_MS) continue;
-      this.#lost.add(node);
-      this.#launchers.get(node)?.nodeLost(`node "${node}" was lost (no heartbeat for ${NODE_LOST_MS} ms)`);
-      this.#onLost(node);
+      this.lose(node, `no heartbeat for ${NODE_LOST_MS} ms`);
     }
   }
 }

@@ -345,7 +345,14 @@ export class Runtime {
       this.#hosts.delete(ref);
       this.#input({ type: 'exit', host: ref, info });
     });
-    this.#emit({ type: 'agent.spawned', agent, pid: host.pid, ...(warm ? { spare: true } : {}) });
+    const node = (remote as { node?: string } | undefined)?.node;
+    this.#emit({
+      type: 'agent.spawned',
+      agent,
+      pid: host.pid,
+      ...(warm ? { spare: true } : {}),
+      ...(node ? { node } : {}),
+    });
     // The next restart after a host dies takes a spare instead of waiting for a fork; forking one
     // takes ~10 ms of this thread, so it is done after this agent's load went out.
     if (spare && this.#systemStarted) setImmediate(() => spare.fill());

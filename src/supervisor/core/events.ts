@@ -4,7 +4,7 @@ import type { LifecycleState } from './lifecycle-machine.js';
 export type RuntimeEvent =
   | { type: 'run.start'; system: string; agents: string[]; seed: number; backend: string }
   /** A host was started for the agent (`spare`: it took the host started ahead of need). */
-  | { type: 'agent.spawned'; agent: string; pid: number | undefined; spare?: boolean }
+  | { type: 'agent.spawned'; agent: string; pid: number | undefined; spare?: boolean; node?: string }
   /** A host was started ahead of need (a warm spare); an agent's restart will take it. */
   | { type: 'host.spare'; isolation: 'process' | 'thread'; pid: number | undefined }
   | { type: 'agent.state'; agent: string; state: LifecycleState; tick: number }
