@@ -1,5 +1,6 @@
 // Clusters, with a real nats-server (Debian's, on a loopback port) and real node processes: the
-// same run and trace on 1 node and on 3; a node killed mid-run (SIGKILL) is detected, its agents
+// same run and trace on 1 node and on 3; the GPU host on another node serving the agents; a node
+// killed mid-run (SIGKILL) is detected, its agents
 // restart on the surviving nodes from their snapshots, and the ledger loses and doubles nothing.
 // Every process a test starts is ended by it, also when it fails.
 import { writeFileSync } from 'node:fs';
@@ -86,6 +87,24 @@ describe('cluster', () => {
     await membership.waitFor(['x'], 10_000);
     expect(membership.live.has('x')).toBe(true);
   }, 60_000);
+
+  it('serves agents from a GPU host on another node, with the same answers and trace', async () => {
+    const inference = join(ROOT, 'examples/inference/inference.system.yaml');
+    const [one, two] = await Promise.all([
+      troupe(['run', inference, '--until-idle', '--json']).exit,
+      troupe(['cluster', inference, '--nodes', '2', '--gpu-node', 'node-2', '--until-idle', '--json']).exit,
+    ]);
+    expect(two.code, two.stderr).toBe(0);
+    const lines = parseJsonLines(two.stdout);
+    expect(lines.find((line) => line.type === 'gpu.spawned')).toMatchObject({ node: 'node-2' });
+    expect(lines.find((line) => line.type === 'model.ready')).toMatchObject({
+      model: 'mlp',
+      provider: 'cpu',
+    });
+    expect(traceOf(two.stdout)).toBe(traceOf(one.stdout));
+    const refused = await troupe(['cluster', inference, '--nodes', '2', '--gpu-node', 'elsewhere']).exit;
+    expect(refused.stderr).toContain('--gpu-node "elsewhere" is not one of the nodes (node-1, node-2)');
+  }, 120_000);
 
   it('refuses fewer nodes than the system places agents on, naming them', async () => {
     const { code, stderr } = await troupe(['cluster', CLUSTER, '--nodes', '2', '--until-idle']).exit;

@@ -30,6 +30,8 @@ export interface ClusterFlags
   > {
   nodes: number;
   nats?: string;
+  /** The node whose machine runs the GPU host (default: the coordinator's). */
+  gpuNode?: string;
 }
 
 /** The node names: the system's placements, then node-1, node-2, … up to `count`. */
@@ -50,6 +52,8 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
     spec.agents.flatMap((agent) => (agent.placement ? [agent.placement] : [])),
     flags.nodes,
   );
+  if (flags.gpuNode !== undefined && !names.includes(flags.gpuNode))
+    throw new UsageError(`--gpu-node "${flags.gpuNode}" is not one of the nodes (${names.join(', ')})`);
   const say = (line: object, text: string) =>
     process.stdout.write(`${flags.json ? JSON.stringify(line) : text}\n`);
   let local: LocalNats | undefined;
@@ -112,6 +116,7 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
         maxTicks: flags.maxTicks,
         untilIdle: flags.untilIdle,
         hostLauncher: (agent) => hosts.launcherFor(placementOf.get(agent)),
+        ...(flags.gpuNode ? { gpuLauncher: () => hosts.launcherFor(flags.gpuNode) } : {}),
       },
       flags,
     );

@@ -120,12 +120,19 @@ export const COMMANDS: Record<string, CommandInfo> = {
     flags: [
       "--nodes N               how many nodes (named by the system's placements, then node-1, …)",
       '--nats URL              use this NATS server (default: start one on 127.0.0.1 with a token)',
+      "--gpu-node NAME         run the GPU host on this node (default: the coordinator's machine)",
       ...RUN_FLAGS.lines,
       ...RUN_FLAGS.journal,
       JSON_FLAG,
       ROOT_FLAG,
     ],
-    options: { nodes: { type: 'string' }, nats: { type: 'string' }, ...RUN_FLAGS.options, ...root },
+    options: {
+      nodes: { type: 'string' },
+      nats: { type: 'string' },
+      'gpu-node': { type: 'string' },
+      ...RUN_FLAGS.options,
+      ...root,
+    },
     more: [
       'Credentials for --nats come from the environment: TROUPE_NATS_TOKEN, or TROUPE_NATS_CREDS (a',
       'credentials file), or a user and password in the URL. See docs/cluster.md.',

@@ -40,7 +40,7 @@ export function formatEvent(event: RuntimeEvent, width: number): string | undefi
     case 'system.resumed':
       return `[t${event.tick}] resumed`;
     case 'gpu.spawned':
-      return `       gpu-host process started (pid ${event.pid ?? '?'})${event.restarts > 0 ? `, restart ${event.restarts}` : ''}`;
+      return `       gpu-host ${event.node ? `started on node "${event.node}"` : `process started (pid ${event.pid ?? '?'})`}${event.restarts > 0 ? `, restart ${event.restarts}` : ''}`;
     case 'gpu.crashed':
       return `       gpu-host CRASHED: ${event.reason} (${event.pending} requests waiting; they are sent again when it restarts)`;
     case 'gpu.log':

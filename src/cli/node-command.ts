@@ -5,7 +5,7 @@ import { connectNats, NodeService } from '../cluster/index.js';
 import { NodeLauncher } from '../launch/index.js';
 import { errorText } from '../protocol/index.js';
 import { loadSystem } from '../supervisor/index.js';
-import { HOST_ENTRY, onSignals } from './run-output.js';
+import { GPU_ENTRY, HOST_ENTRY, onSignals } from './run-output.js';
 import { UsageError } from './usage-error.js';
 
 export interface NodeFlags {
@@ -31,6 +31,7 @@ export async function nodeCommand(flags: NodeFlags): Promise<number> {
     name: flags.name,
     launcher: new NodeLauncher(),
     hostEntry: HOST_ENTRY,
+    gpuEntry: GPU_ENTRY,
     log: (line) => process.stderr.write(`node ${flags.name}: ${line}\n`),
   });
   service.start();

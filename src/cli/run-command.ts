@@ -69,7 +69,7 @@ export async function runSystem(
   spec: SystemSpec,
   options: Pick<
     RuntimeOptions,
-    'journal' | 'replay' | 'maxTicks' | 'untilIdle' | 'checkpointEvery' | 'hostLauncher'
+    'journal' | 'replay' | 'maxTicks' | 'untilIdle' | 'checkpointEvery' | 'hostLauncher' | 'gpuLauncher'
   >,
   output: { json: boolean; control?: boolean; watch?: boolean },
 ): Promise<RunSummary> {

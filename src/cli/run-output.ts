@@ -4,6 +4,8 @@ import type { RuntimeEvent, SystemSpec } from '../supervisor/index.js';
 import { formatEvent, LARGE_SYSTEM } from './format.js';
 
 export const HOST_ENTRY = fileURLToPath(new URL('../actors/host-main.js', import.meta.url));
+/** The built GPU host entry, for a node that hosts a cluster's GPU host. */
+export const GPU_ENTRY = fileURLToPath(new URL('../gpu-host/gpu-host-main.js', import.meta.url));
 
 /** Prints runtime events, as readable lines or JSON objects. */
 export function eventPrinter(spec: SystemSpec, json: boolean): (event: RuntimeEvent) => void {

@@ -14,6 +14,8 @@ export interface NodeServiceOptions {
   launcher: Launcher;
   /** This node's agent host entry. */
   hostEntry: string;
+  /** This node's GPU host entry (for a GPU host placed on it). */
+  gpuEntry: string;
   log?: (line: string) => void;
 }
 
@@ -70,7 +72,8 @@ export class NodeService {
   #spawn(request: SpawnRequest): void {
     if (this.#hosts.has(request.host)) throw new Error(`host "${request.host}" already runs here`);
     const host = this.#options.launcher.spawn({
-      entry: this.#options.hostEntry,
+      entry: request.gpu ? this.#options.gpuEntry : this.#options.hostEntry,
+      ...(request.gpu ? { gpu: true } : {}),
       name: request.name,
       ...(request.env ? { env: request.env } : {}),
       ...(request.readPaths ? { readPaths: request.readPaths } : {}),

@@ -33,6 +33,7 @@ export class RemoteLauncher implements Launcher {
       ...(options.env ? { env: options.env } : {}),
       ...(options.readPaths ? { readPaths: options.readPaths } : {}),
       ...(options.maxFrameBytes ? { maxFrameBytes: options.maxFrameBytes } : {}),
+      ...(options.gpu ? { gpu: true } : {}),
     };
     this.#nc
       .request(this.#subjects.spawn(this.node), encoder.encode(JSON.stringify(request)), { timeout: 10_000 })

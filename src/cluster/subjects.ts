@@ -33,4 +33,6 @@ export interface SpawnRequest {
   env?: Record<string, string>;
   readPaths?: readonly string[];
   maxFrameBytes?: number;
+  /** The GPU host (the node starts its own GPU host entry, with the GPU's wider environment). */
+  gpu?: boolean;
 }

@@ -19,6 +19,8 @@ export interface RuntimeOptions {
    * undefined for this machine. Asked at every (re)start, so a restart may go to another node.
    */
   hostLauncher?: (agent: string, isolation: Isolation) => Launcher | undefined;
+  /** Where the GPU host runs when not here (a cluster node); asked at every (re)start. */
+  gpuLauncher?: () => Launcher | undefined;
   /** Built agent host entry (dist/actors/host-main.js). */
   hostEntry: string;
   /** Built GPU host entry. Default: dist/gpu-host/gpu-host-main.js beside this module. */

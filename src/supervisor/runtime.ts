@@ -103,6 +103,7 @@ export class Runtime {
     this.#gpu = gpu
       ? new GpuService({
           launcher: options.launcher,
+          ...(options.gpuLauncher ? { remote: options.gpuLauncher } : {}),
           entry: options.gpuEntry,
           models: spec.models,
           clock: this.#clock,

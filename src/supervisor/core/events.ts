@@ -25,7 +25,7 @@ export type RuntimeEvent =
   /** A tick was handed out: which agents got a batch, and how many envelopes in all. */
   | { type: 'tick'; tick: number; agents: string[]; envelopes: number }
   | { type: 'system.idle'; tick: number }
-  | { type: 'gpu.spawned'; pid: number | undefined; restarts: number }
+  | { type: 'gpu.spawned'; pid: number | undefined; restarts: number; node?: string }
   | { type: 'gpu.crashed'; reason: string; restarts: number; pending: number }
   | { type: 'gpu.log'; level: string; text: string }
   /** A model loaded: the provider it runs on and why each preferred one was passed over. */

@@ -22,6 +22,8 @@ import {
 
 export interface GpuServiceOptions {
   launcher: Launcher;
+  /** Where the GPU host runs when not here (a cluster node), asked at every (re)start. */
+  remote?: () => Launcher | undefined;
   /** Built GPU host entry. Default: dist/gpu-host/gpu-host-main.js beside this module. */
   entry?: string | undefined;
   models: readonly ModelSpec[];
@@ -158,7 +160,8 @@ export class GpuService {
   }
 
   #spawn(): void {
-    const host = this.#options.launcher.spawn({
+    const remote = this.#options.remote?.();
+    const host = (remote ?? this.#options.launcher).spawn({
       entry: this.#options.entry ?? defaultGpuEntry(),
       name: 'gpu-host',
       env: this.#options.env,
@@ -178,7 +181,13 @@ export class GpuService {
       host.kill();
     });
     host.onExit((info) => this.#onExit(host, info));
-    this.#options.onEvent({ type: 'gpu.spawned', pid: host.pid, restarts: this.#restarts });
+    const node = (remote as { node?: string } | undefined)?.node;
+    this.#options.onEvent({
+      type: 'gpu.spawned',
+      pid: host.pid,
+      restarts: this.#restarts,
+      ...(node ? { node } : {}),
+    });
     for (const { name } of this.#options.models) this.#status.set(name, this.#loading(name));
     const models: ModelSpecWire[] = this.#options.models.map((model) => ({
       name: model.name,
