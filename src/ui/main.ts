@@ -3,7 +3,6 @@
 // charts and one agent in depth; and the controls. Snapshots arrive a few times a second; drawing
 // is coalesced to one per animation frame and lists are virtualised.
 import {
-  type AgentView,
   type Command,
   MAX_INJECT_BYTES,
   type ServerMessage,
@@ -15,12 +14,13 @@ import {
 } from '../dashboard/wire.js';
 import { ChartsPanel } from './charts-panel.js';
 import { drawAgentAtTick, drawDetail } from './detail-panel.js';
-import { byId, cell, sparkline } from './dom.js';
+import { byId, cell } from './dom.js';
 import { LogsPanel } from './logs-panel.js';
 import { tabs } from './tabs.js';
 import { TimelinePanel } from './timeline-panel.js';
 import { connect } from './transport.js';
 import { TravelMode } from './travel-mode.js';
+import { renderTreeRow } from './tree-row.js';
 import { VirtualList } from './virtual-list.js';
 
 const TRACE_KEPT = 5000;
@@ -175,59 +175,13 @@ const agentsByName = () => new Map((snapshot?.agents ?? []).map((agent) => [agen
 const tree = new VirtualList<TreeRow>(byId('tree'), {
   rowHeight: 28,
   key: (row) => `${row.kind}:${row.name}`,
-  render: (row, element) => {
-    element.replaceChildren();
-    element.classList.toggle('supervisor', row.kind === 'supervisor');
-    const name = cell(
-      element,
-      'name',
-      `${'  '.repeat(row.depth)}${row.kind === 'supervisor' ? '▾ ' : ''}${row.name}`,
-    );
-    name.style.paddingLeft = `${row.depth * 14}px`;
-    if (row.kind === 'agent') {
-      name.classList.add('link');
-      name.title = `show ${row.name} in depth`;
-      name.dataset.testid = `open-${row.name}`;
-      name.addEventListener('click', () => openDetail(row.name));
-    }
-    if (row.kind === 'supervisor') {
-      cell(element, 'muted', row.strategy ?? '');
-      return;
-    }
-    element.dataset.testid = `agent-${row.name}`;
-    const agent = agentsByName().get(row.name);
-    if (!agent) return;
-    drawAgent(element, agent);
-  },
+  render: (row, element) =>
+    renderTreeRow(row, element, agentsByName().get(row.name), {
+      open: openDetail,
+      act: (op, agent) => void send({ op, agent }, `${op}: ${agent}`),
+      readOnly: () => travel !== undefined,
+    }),
 });
-
-function drawAgent(element: HTMLElement, agent: AgentView): void {
-  cell(element, `badge ${agent.state}`, agent.state, `state-${agent.name}`);
-  cell(element, 'num', String(agent.mailbox), `mailbox-${agent.name}`);
-  cell(element, 'num', String(agent.delivered), `delivered-${agent.name}`);
-  const restarts = cell(element, 'num', String(agent.restarts), `restarts-${agent.name}`);
-  if (agent.lastCrash) restarts.title = `last crash: ${agent.lastCrash}`;
-  const canvas = document.createElement('canvas');
-  canvas.title = `${(agent.rate.at(-1) ?? 0).toFixed(0)} deliveries/s`;
-  element.append(canvas);
-  sparkline(canvas, agent.rate);
-  const actions = document.createElement('span');
-  for (const [op, label] of [
-    ['kill', 'Kill'],
-    ['restart', 'Restart'],
-  ] as const) {
-    const button = document.createElement('button');
-    button.textContent = label;
-    button.dataset.testid = `${op}-${agent.name}`;
-    button.disabled = travel !== undefined || agent.state === 'stopped' || agent.state === 'failed';
-    button.addEventListener('click', () => void send({ op, agent: agent.name }, `${op}: ${agent.name}`));
-    actions.append(button);
-  }
-  element.append(actions);
-  if (agent.lastCrash) {
-    element.title = `last crash: ${agent.lastCrash}`;
-  }
-}
 
 const traceList = new VirtualList<TraceEntry>(byId('trace'), {
   rowHeight: 22,
