@@ -18,6 +18,7 @@ import { errorText } from '../protocol/index.js';
 import { loadSystem } from '../supervisor/index.js';
 import { openJournal, runSystem } from './run-command.js';
 import { type RunFlags, withFlags } from './run-flags.js';
+import { printLine } from './run-output.js';
 import { UsageError } from './usage-error.js';
 
 const TROUPE_BIN = fileURLToPath(new URL('../../bin/troupe.js', import.meta.url));
@@ -54,8 +55,7 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
   );
   if (flags.gpuNode !== undefined && !names.includes(flags.gpuNode))
     throw new UsageError(`--gpu-node "${flags.gpuNode}" is not one of the nodes (${names.join(', ')})`);
-  const say = (line: object, text: string) =>
-    process.stdout.write(`${flags.json ? JSON.stringify(line) : text}\n`);
+  const say = (line: object, text: string) => printLine(flags.json, line, text);
   let local: LocalNats | undefined;
   const nodes: ChildProcess[] = [];
   let membership: Membership | undefined;
@@ -67,13 +67,10 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
   };
   process.once('exit', killAll);
   try {
-    if (!flags.nats) {
-      local = await startLocalNats();
-      process.env.TROUPE_NATS_TOKEN = local.token;
-    }
+    if (!flags.nats) local = await startLocalNats();
     const url = flags.nats ?? (local as LocalNats).url;
     try {
-      nc = await connectNats(url, 'troupe cluster');
+      nc = await connectNats(url, 'troupe cluster', local?.token ?? process.env.TROUPE_NATS_TOKEN);
     } catch (error) {
       throw new UsageError(`cannot reach NATS at ${url}: ${errorText(error)}`);
     }
@@ -89,7 +86,11 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
           {
             // The token goes by the environment, never argv (where `ps` shows it). A node started
             // here ends when its standard input closes: when this process is gone, however it went.
-            env: { ...process.env, TROUPE_NODE_STDIN_PARENT: '1' },
+            env: {
+              ...process.env,
+              ...(local ? { TROUPE_NATS_TOKEN: local.token } : {}),
+              TROUPE_NODE_STDIN_PARENT: '1',
+            },
             stdio: ['pipe', 'ignore', 'inherit'],
           },
         ),

@@ -5,7 +5,7 @@ import { connectNats, NodeService } from '../cluster/index.js';
 import { NodeLauncher } from '../launch/index.js';
 import { errorText } from '../protocol/index.js';
 import { loadSystem } from '../supervisor/index.js';
-import { GPU_ENTRY, HOST_ENTRY, onSignals } from './run-output.js';
+import { GPU_ENTRY, HOST_ENTRY, onSignals, printLine } from './run-output.js';
 import { UsageError } from './usage-error.js';
 
 export interface NodeFlags {
@@ -24,8 +24,7 @@ export async function nodeCommand(flags: NodeFlags): Promise<number> {
   } catch (error) {
     throw new UsageError(`cannot reach NATS at ${flags.nats}: ${errorText(error)}`);
   }
-  const say = (line: object, text: string) =>
-    process.stdout.write(`${flags.json ? JSON.stringify(line) : text}\n`);
+  const say = (line: object, text: string) => printLine(flags.json, line, text);
   const service = new NodeService(nc, {
     cluster: spec.name,
     name: flags.name,

@@ -19,7 +19,7 @@ import { runDashboard } from './dashboard-command.js';
 import { formatControl } from './format.js';
 import { openJournalFor } from './journal-open.js';
 import { type RunFlags, withFlags } from './run-flags.js';
-import { eventPrinter, HOST_ENTRY, onSignals } from './run-output.js';
+import { eventPrinter, HOST_ENTRY, onSignals, printLine } from './run-output.js';
 import { UsageError } from './usage-error.js';
 import { watchModules } from './watch.js';
 
@@ -110,7 +110,7 @@ export async function runSystem(
 }
 
 function note(json: boolean, event: object, text: string): void {
-  process.stdout.write(`${json ? JSON.stringify(event) : `       ${text}`}\n`);
+  printLine(json, event, `       ${text}`);
 }
 
 export function openJournal(path: string, sync: SyncPolicy, spec: SystemSpec): JournalWriter {

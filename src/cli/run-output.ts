@@ -53,3 +53,8 @@ function jsonEvent(event: RuntimeEvent): object {
     ...(summary.models ? { models: summary.models } : {}),
   };
 }
+
+/** One line for the user: the event as JSON with --json, else the text. */
+export function printLine(json: boolean, event: object, text: string): void {
+  process.stdout.write(`${json ? JSON.stringify(event) : text}\n`);
+}

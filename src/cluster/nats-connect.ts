@@ -6,8 +6,12 @@ import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/trans
 
 export type { NatsConnection };
 
-export async function connectNats(url: string, name: string): Promise<NatsConnection> {
-  const token = process.env.TROUPE_NATS_TOKEN;
+/** `token` overrides TROUPE_NATS_TOKEN (a server this process started has its own). */
+export async function connectNats(
+  url: string,
+  name: string,
+  token = process.env.TROUPE_NATS_TOKEN,
+): Promise<NatsConnection> {
   const creds = process.env.TROUPE_NATS_CREDS;
   return connect({
     servers: url,

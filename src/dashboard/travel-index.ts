@@ -132,7 +132,7 @@ export class TravelIndex {
   /** Every agent at tick N (details for `detailed` only, or all when not given). */
   at(tick: number, detailed?: string): AgentAtTickView[] {
     const waiting = this.#waiting(tick);
-    const received = this.#deliveredAt(tick);
+    const received = this.deliveriesAt(tick);
     const next = [...(this.#byRelease.get(tick + 1)?.values() ?? [])];
     return this.#agents.map((name) => {
       const mailbox = waiting.filter((seen) => seen.to === name).map((seen) => seen.view);
@@ -163,13 +163,8 @@ export class TravelIndex {
     return this.#logs.get(tick) ?? [];
   }
 
-  /** Deliveries handed out at exactly this tick, in order: for the message list. */
-  deliveriesAt(tick: number): Seen[] {
-    return this.#deliveredAt(tick);
-  }
-
   /** Deliveries handed out at exactly this tick, in order. */
-  #deliveredAt(tick: number): Seen[] {
+  deliveriesAt(tick: number): Seen[] {
     const out: Seen[] = [];
     for (let i = firstAtOrAfter(this.#deliveries, tick); i < this.#deliveries.length; i++) {
       const delivery = this.#deliveries[i] as { at: number; seen: Seen };
