@@ -13,8 +13,8 @@ import {
   type NatsConnection,
   startLocalNats,
 } from '../src/cluster/index.js';
-import { NodeLauncher } from '../src/launch/index.js';
-import { loadSystem, Runtime, type RuntimeEvent } from '../src/supervisor/index.js';
+import { type Launcher, NodeLauncher } from '../src/launch/index.js';
+import { loadSystem, type RunSummary, Runtime, type RuntimeEvent } from '../src/supervisor/index.js';
 import { type CliRun, killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
 import { agentModule, HOST_ENTRY, ROOT } from './helpers/paths.js';
 import { logsOf, removeTempDirs, tempDir } from './helpers/system.js';
@@ -113,102 +113,160 @@ describe('cluster', () => {
   }, 60_000);
 
   it('restarts the agents of a node killed mid-run on the others; the ledger loses and doubles nothing', async () => {
-    const accounts = ['acct-1', 'acct-2', 'acct-3', 'acct-4'];
-    const producers = ['prod-1', 'prod-2'];
-    const transfers = 400;
-    const dir = tempDir();
-    const file = join(dir, 'ledger.system.yaml');
-    const place = (i: number) => ['east', 'west', 'south'][i % 3];
-    writeFileSync(
-      file,
-      JSON.stringify({
-        name: 'cluster-ledger',
-        seed: 3,
-        supervisor: { maxRestarts: 100, periodMs: 600_000, backoff: { initialTicks: 1, multiplier: 1 } },
-        agents: [
-          ...producers.map((name, i) => ({
-            name,
-            module: agentModule('ledger-producer'),
-            init: `id=${name};accounts=${accounts.join(',')};count=${transfers};perTick=4`,
-            placement: place(i),
-            snapshot: { everyTicks: 1 },
-            capabilities: { sendTo: ['*'] },
-          })),
-          ...accounts.map((name, i) => ({
-            name,
-            module: agentModule('ledger-account'),
-            init: '10000',
-            placement: place(i),
-            snapshot: { everyTicks: 1 },
-            capabilities: { sendTo: ['*'] },
-          })),
-          {
-            name: 'auditor',
-            module: agentModule('ledger-auditor'),
-            init: `accounts=${accounts.join(',')}`,
-            capabilities: { sendTo: ['*'] },
-          },
-        ],
-      }),
-    );
-    const nats: LocalNats = await startLocalNats();
+    const ledger = writeLedger();
+    const nats = await startLocalNats();
     cleanups.push(() => nats.stop());
-    const env = { TROUPE_NATS_TOKEN: nats.token, TROUPE_NODE_STDIN_PARENT: '1' };
-    const nodes = new Map<string, CliRun>();
-    for (const name of ['east', 'south', 'west']) {
-      const node = troupe(['node', file, '--name', name, '--nats', nats.url, '--json', '--root', '/'], {
-        env,
-        stdin: true,
-      });
-      nodes.set(name, node);
-      cleanups.push(() => void node.child.kill('SIGKILL'));
-    }
-    process.env.TROUPE_NATS_TOKEN = nats.token;
-    const nc: NatsConnection = await connectNats(nats.url, 'test coordinator');
-    cleanups.push(() => nc.close());
-    const spec = loadSystem(file, { root: '/' });
-    const placement = new Map(spec.agents.map((agent) => [agent.name, agent.placement]));
-    const lost: string[] = [];
-    const membership = new Membership(nc, spec.name, (node) => lost.push(node));
-    cleanups.push(() => membership.close());
-    // As troupe cluster does for the nodes it starts: a node's process exit is its loss.
-    for (const [name, node] of nodes)
-      node.child.once('exit', () => membership.lose(name, 'its process exited'));
-    await membership.waitFor(['east', 'south', 'west'], 30_000);
-    const events: RuntimeEvent[] = [];
-    let audited = false;
+    const cluster = await startNodes(ledger, nats);
     let killedAt: number | undefined;
-    const runtime: Runtime = new Runtime(spec, {
-      launcher: new NodeLauncher(),
-      hostEntry: HOST_ENTRY,
-      hostLauncher: (agent) => membership.launcherFor(placement.get(agent)),
-      onEvent: (event) => {
-        events.push(event);
-        // Mid-run, the node "east" dies at once, with the hosts it runs.
-        if (event.type === 'tick' && event.tick === 20 && killedAt === undefined) {
-          killedAt = event.tick;
-          nodes.get('east')?.child.kill('SIGKILL');
-        }
-        if (event.type === 'system.idle' && !audited) {
-          audited = true;
-          runtime.inject('auditor', 'audit', new Uint8Array());
-        }
-        if (event.type === 'agent.log' && event.text.startsWith('audit ')) runtime.requestStop('audited');
-      },
+    const { summary, events } = await runLedger(ledger, cluster.hostLauncher, (tick) => {
+      // Mid-run, the node "east" dies at once, with the hosts it runs.
+      if (tick === 20 && killedAt === undefined) {
+        killedAt = tick;
+        cluster.nodes.get('east')?.child.kill('SIGKILL');
+      }
     });
-    cleanups.push(() => runtime.requestStop('test over'));
-    const summary = await runtime.start();
     expect(killedAt).toBe(20);
-    expect(lost).toEqual(['east']);
+    expect(cluster.lost).toEqual(['east']);
     // east ran prod-1 and acct-1 and acct-4: each crashed and ran again, on a surviving node.
     for (const agent of ['prod-1', 'acct-1', 'acct-4']) {
       expect(summary.agents[agent]?.restarts, agent).toBeGreaterThanOrEqual(1);
       expect(summary.agents[agent]?.lastCrash, agent).toMatch(/node "east" was lost/);
     }
-    expect(summary.deadLetters).toBe(0);
-    const expected = producers.length * transfers;
-    expect(logsOf(events, 'auditor')).toEqual([
-      `audit total=${accounts.length * 10_000} debits=${expected} credits=${expected}`,
-    ]);
+    expectBalanced(summary, events);
+  }, 120_000);
+
+  it('survives a nats-server killed and restarted mid-run: nothing lost or doubled, the same trace', async () => {
+    const ledger = writeLedger();
+    const alone = await runLedger(ledger, () => undefined);
+    let nats = await startLocalNats();
+    cleanups.push(() => nats.stop());
+    const port = Number(new URL(nats.url).port);
+    const cluster = await startNodes(ledger, nats);
+    let restarted: Promise<LocalNats> | undefined;
+    const run = await runLedger(ledger, cluster.hostLauncher, (tick) => {
+      // Mid-run (every agent but the auditor is on a node: the run waits for the server).
+      if (tick === 20 && !restarted) {
+        nats.kill();
+        restarted = startLocalNats({ port, token: nats.token }).then((server) => {
+          nats = server;
+          return server;
+        });
+      }
+    });
+    expect(await restarted).toBeDefined();
+    expect(cluster.lost).toEqual([]);
+    for (const [agent, status] of Object.entries(run.summary.agents))
+      expect(status.restarts, `${agent}: ${status.lastCrash}`).toBe(0);
+    expectBalanced(run.summary, run.events);
+    // Every delivery exactly as on one machine: none lost, none twice, none out of order.
+    expect(run.summary.trace).toBe(alone.summary.trace);
+    expect(run.summary.delivered).toBe(alone.summary.delivered);
   }, 120_000);
 });
+
+const ACCOUNTS = ['acct-1', 'acct-2', 'acct-3', 'acct-4'];
+const PRODUCERS = ['prod-1', 'prod-2'];
+const TRANSFERS = 400;
+
+/** The ledger: producers and accounts spread over east, west and south; the auditor here. */
+function writeLedger(): string {
+  const file = join(tempDir(), 'ledger.system.yaml');
+  const place = (i: number) => ['east', 'west', 'south'][i % 3];
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'cluster-ledger',
+      seed: 3,
+      supervisor: { maxRestarts: 100, periodMs: 600_000, backoff: { initialTicks: 1, multiplier: 1 } },
+      agents: [
+        ...PRODUCERS.map((name, i) => ({
+          name,
+          module: agentModule('ledger-producer'),
+          init: `id=${name};accounts=${ACCOUNTS.join(',')};count=${TRANSFERS};perTick=4`,
+          placement: place(i),
+          snapshot: { everyTicks: 1 },
+          capabilities: { sendTo: ['*'] },
+        })),
+        ...ACCOUNTS.map((name, i) => ({
+          name,
+          module: agentModule('ledger-account'),
+          init: '10000',
+          placement: place(i),
+          snapshot: { everyTicks: 1 },
+          capabilities: { sendTo: ['*'] },
+        })),
+        {
+          name: 'auditor',
+          module: agentModule('ledger-auditor'),
+          init: `accounts=${ACCOUNTS.join(',')}`,
+          capabilities: { sendTo: ['*'] },
+        },
+      ],
+    }),
+  );
+  return file;
+}
+
+/**
+ * Starts east, south and west as `troupe node` processes and a coordinator's membership here;
+ * a node's process exit is its loss, as troupe cluster has it for the nodes it starts.
+ */
+async function startNodes(file: string, nats: LocalNats) {
+  const env = { TROUPE_NATS_TOKEN: nats.token, TROUPE_NODE_STDIN_PARENT: '1' };
+  const nodes = new Map<string, CliRun>();
+  for (const name of ['east', 'south', 'west']) {
+    const node = troupe(['node', file, '--name', name, '--nats', nats.url, '--json', '--root', '/'], {
+      env,
+      stdin: true,
+    });
+    nodes.set(name, node);
+    cleanups.push(() => void node.child.kill('SIGKILL'));
+  }
+  const nc: NatsConnection = await connectNats(nats.url, 'test coordinator', nats.token);
+  cleanups.push(() => nc.close());
+  const spec = loadSystem(file, { root: '/' });
+  const placement = new Map(spec.agents.map((agent) => [agent.name, agent.placement]));
+  const lost: string[] = [];
+  const membership = new Membership(nc, spec.name, (node) => lost.push(node));
+  cleanups.push(() => membership.close());
+  for (const [name, node] of nodes)
+    node.child.once('exit', () => membership.lose(name, 'its process exited'));
+  await membership.waitFor(['east', 'south', 'west'], 30_000);
+  const hostLauncher = (agent: string) => membership.launcherFor(placement.get(agent));
+  return { nodes, lost, hostLauncher };
+}
+
+/** Runs the ledger until idle, then has the auditor check the books; `onTick` sees each tick. */
+async function runLedger(
+  file: string,
+  hostLauncher: (agent: string) => Launcher | undefined,
+  onTick: (tick: number) => void = () => {},
+): Promise<{ summary: RunSummary; events: RuntimeEvent[] }> {
+  const events: RuntimeEvent[] = [];
+  let audited = false;
+  const runtime: Runtime = new Runtime(loadSystem(file, { root: '/' }), {
+    launcher: new NodeLauncher(),
+    hostEntry: HOST_ENTRY,
+    hostLauncher,
+    onEvent: (event) => {
+      events.push(event);
+      if (event.type === 'tick') onTick(event.tick);
+      if (event.type === 'system.idle' && !audited) {
+        audited = true;
+        runtime.inject('auditor', 'audit', new Uint8Array());
+      }
+      if (event.type === 'agent.log' && event.text.startsWith('audit ')) runtime.requestStop('audited');
+    },
+  });
+  cleanups.push(() => runtime.requestStop('test over'));
+  return { summary: await runtime.start(), events };
+}
+
+/** The books balance: every transfer debited and credited once, nothing undelivered. */
+function expectBalanced(summary: RunSummary, events: RuntimeEvent[]): void {
+  expect(summary.deadLetters).toBe(0);
+  const expected = PRODUCERS.length * TRANSFERS;
+  expect(logsOf(events, 'auditor')).toEqual([
+    `audit total=${ACCOUNTS.length * 10_000} debits=${expected} credits=${expected}`,
+  ]);
+}

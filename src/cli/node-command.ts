@@ -1,7 +1,7 @@
 // `troupe node <system> --name N --nats URL`: one node of a cluster. It runs the agent hosts the
 // coordinator (`troupe cluster`) places on it, until the coordinator tells it to stop or it is
 // interrupted. Credentials come from the environment (TROUPE_NATS_TOKEN, TROUPE_NATS_CREDS).
-import { connectNats, NodeService } from '../cluster/index.js';
+import { connectNats, NodeService, watchConnection } from '../cluster/index.js';
 import { NodeLauncher } from '../launch/index.js';
 import { errorText } from '../protocol/index.js';
 import { loadSystem } from '../supervisor/index.js';
@@ -34,6 +34,7 @@ export async function nodeCommand(flags: NodeFlags): Promise<number> {
     log: (line) => process.stderr.write(`node ${flags.name}: ${line}\n`),
   });
   service.start();
+  watchConnection(nc, { reconnected: () => service.reconnected() });
   say(
     { type: 'node.ready', node: flags.name, system: spec.name, pid: process.pid },
     `node "${flags.name}" of "${spec.name}" is ready`,

@@ -1,8 +1,9 @@
 // Public surface of clustering: nodes joined through NATS, hosts started on them, who is alive.
 export { Membership, placeAgent } from './membership.js';
-export { connectNats, type NatsConnection } from './nats-connect.js';
+export { connectNats, type NatsConnection, watchConnection } from './nats-connect.js';
 export { type LocalNats, NATS_SERVER, startLocalNats } from './nats-server.js';
 export { NodeService } from './node-service.js';
+export { LinkKind, ReliableLink } from './reliable-link.js';
 export { RemoteLauncher } from './remote-launcher.js';
 export { stopProcess } from './stop-process.js';
 export { HEARTBEAT_MS, NODE_LOST_MS, subjects } from './subjects.js';

@@ -3,6 +3,7 @@
 // at every (re)start, so a lost node's agents restart elsewhere; it never touches the run's order
 // or trace (hosts do not decide anything).
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { watchConnection } from './nats-connect.js';
 import { RemoteLauncher } from './remote-launcher.js';
 import { NODE_LOST_MS, subjects } from './subjects.js';
 
@@ -24,6 +25,8 @@ export class Membership {
   readonly #subscription: Subscription;
   readonly #timer: NodeJS.Timeout;
   readonly #onLost: (node: string) => void;
+  /** While this process is cut off from NATS, silence proves nothing: no node is counted lost. */
+  #disconnected = false;
 
   constructor(nc: NatsConnection, cluster: string, onLost: (node: string) => void) {
     this.#nc = nc;
@@ -43,6 +46,18 @@ export class Membership {
       },
     });
     this.#timer = setInterval(() => this.#check(), NODE_LOST_MS / 5);
+    watchConnection(nc, {
+      disconnected: () => {
+        this.#disconnected = true;
+      },
+      reconnected: () => {
+        this.#disconnected = false;
+        // Every node gets a full NODE_LOST_MS from now to be heard again.
+        const now = performance.now();
+        for (const node of this.#seen.keys()) this.#seen.set(node, now);
+        for (const launcher of this.#launchers.values()) launcher.reconnected();
+      },
+    });
   }
 
   /** The nodes heard from lately. */
@@ -93,6 +108,7 @@ export class Membership {
   }
 
   #check(): void {
+    if (this.#disconnected) return;
     const now = performance.now();
     for (const [node, seen] of this.#seen) {
       if (this.#lost.has(node) || now - seen < NODE_LOST_MS) continue;

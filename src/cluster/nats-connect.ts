@@ -18,8 +18,22 @@ export async function connectNats(
     name,
     ...(token ? { token } : {}),
     ...(creds ? { authenticator: credsAuthenticator(readFileSync(creds)) } : {}),
-    // A server restart is waited out: the client reconnects and resends what it buffered.
+    // A server restart is waited out: the client reconnects (what was in flight, and what was
+    // published while disconnected, is lost: the links send it again, see reliable-link.ts).
     maxReconnectAttempts: -1,
     reconnectTimeWait: 100,
   });
+}
+
+/** Calls `disconnected` when the connection to the server drops and `reconnected` once it is back. */
+export function watchConnection(
+  nc: NatsConnection,
+  handlers: { disconnected?: () => void; reconnected: () => void },
+): void {
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') handlers.disconnected?.();
+      else if (status.type === 'reconnect') handlers.reconnected();
+    }
+  })();
 }

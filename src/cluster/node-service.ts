@@ -1,9 +1,14 @@
 // One node of a cluster (`troupe node`): it beats its heart on NATS, starts agent hosts when the
-// coordinator asks, relays their frames both ways and reports their exits. It decides nothing: the
+// coordinator asks, relays their frames both ways and reports their exits, over one reliable link
+// per host (so a nats-server restart loses and doubles nothing). It decides nothing: the
 // coordinator's supervisor does, exactly as for hosts on its own machine.
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { HostProcess, Launcher } from '../launch/index.js';
+import { LinkKind, ReliableLink } from './reliable-link.js';
 import { HEARTBEAT_MS, type SpawnRequest, subjects } from './subjects.js';
+
+/** How long an exited host's link waits for the coordinator to acknowledge the exit. */
+const EXIT_LINGER_MS = 30_000;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -24,6 +29,10 @@ export class NodeService {
   readonly #options: NodeServiceOptions;
   readonly #subjects: ReturnType<typeof subjects>;
   readonly #hosts = new Map<string, HostProcess>();
+  /** Each host's link, kept after its exit until the coordinator has the exit. */
+  readonly #links = new Map<string, ReliableLink>();
+  /** Every host id started here: a repeated spawn request (its answer was lost) is answered as done. */
+  readonly #started = new Set<string>();
   #heartbeat: NodeJS.Timeout | undefined;
   #stopped: (() => void) | undefined;
   /** Resolves when the coordinator asks this node to stop. */
@@ -62,6 +71,11 @@ export class NodeService {
     this.#heartbeat = setInterval(beat, HEARTBEAT_MS);
   }
 
+  /** The connection to NATS is back: each link sends again what may have been lost. */
+  reconnected(): void {
+    for (const link of this.#links.values()) link.resume();
+  }
+
   /** Ends every host and stops beating. */
   stop(): void {
     clearInterval(this.#heartbeat);
@@ -70,7 +84,8 @@ export class NodeService {
   }
 
   #spawn(request: SpawnRequest): void {
-    if (this.#hosts.has(request.host)) throw new Error(`host "${request.host}" already runs here`);
+    const id = request.host;
+    if (this.#started.has(id)) return;
     const host = this.#options.launcher.spawn({
       entry: request.gpu ? this.#options.gpuEntry : this.#options.hostEntry,
       ...(request.gpu ? { gpu: true } : {}),
@@ -79,22 +94,33 @@ export class NodeService {
       ...(request.readPaths ? { readPaths: request.readPaths } : {}),
       ...(request.maxFrameBytes ? { maxFrameBytes: request.maxFrameBytes } : {}),
     });
-    const id = request.host;
+    this.#started.add(id);
     this.#hosts.set(id, host);
-    const frames = this.#nc.subscribe(this.#subjects.hostIn(id), {
-      callback: (_error, message) => host.send(message.data),
+    const out = this.#subjects.hostOut(id);
+    const link = new ReliableLink({
+      publish: (bytes) => this.#nc.publish(out, bytes),
+      deliver: (kind, payload) => (kind === LinkKind.Frame ? host.send(payload) : host.kill()),
     });
-    const kills = this.#nc.subscribe(this.#subjects.hostKill(id), { callback: () => host.kill() });
-    host.onFrame((frame) => this.#nc.publish(this.#subjects.hostOut(id), frame as Uint8Array));
+    this.#links.set(id, link);
+    const frames = this.#nc.subscribe(this.#subjects.hostIn(id), {
+      callback: (_error, message) => link.receive(message.data),
+    });
+    host.onFrame((frame) => link.send(LinkKind.Frame, frame as Uint8Array));
     host.onOversize((bytes, limit) => {
       this.#options.log?.(`host ${id} sent a frame of ${bytes} bytes, above ${limit}: ended`);
       host.kill();
     });
     host.onExit((info) => {
-      frames.unsubscribe();
-      kills.unsubscribe();
       this.#hosts.delete(id);
-      this.#nc.publish(this.#subjects.hostExit(id), encoder.encode(JSON.stringify(info)));
+      link.send(LinkKind.End, encoder.encode(JSON.stringify(info)));
+      // The link stays until the coordinator has the exit (or gives up on it: lost, or gone).
+      const linger = setTimeout(() => link.close(), EXIT_LINGER_MS);
+      void link.settled().then(() => {
+        clearTimeout(linger);
+        link.close();
+        frames.unsubscribe();
+        this.#links.delete(id);
+      });
     });
   }
 }

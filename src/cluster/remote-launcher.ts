@@ -1,10 +1,17 @@
 // The coordinator's side of a remote host: a Launcher whose hosts run on a node of the cluster.
-// Frames go out on the host's `in` subject and come back on its `out` subject; the node reports
-// the host's exit. A node that stops beating its heart is lost: each of its hosts then exits (as
-// a process killed from outside would), so the supervision tree restarts their agents.
+// Frames go out on the host's `in` subject and come back on its `out` subject, over a reliable
+// link (a kill goes the same way, and the node's report of the host's exit comes back on it), so
+// a nats-server restart loses and doubles nothing. A node that stops beating its heart is lost:
+// each of its hosts then exits (as a process killed from outside would), so the supervision tree
+// restarts their agents.
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { ExitInfo, HostProcess, Launcher, SpawnOptions } from '../launch/index.js';
+import { LinkKind, ReliableLink } from './reliable-link.js';
 import { type SpawnRequest, subjects } from './subjects.js';
+
+/** How long one spawn request waits for the node's answer, and how long it is asked in all. */
+const SPAWN_ATTEMPT_MS = 2000;
+const SPAWN_GIVE_UP_MS = 30_000;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -35,20 +42,44 @@ export class RemoteLauncher implements Launcher {
       ...(options.maxFrameBytes ? { maxFrameBytes: options.maxFrameBytes } : {}),
       ...(options.gpu ? { gpu: true } : {}),
     };
-    this.#nc
-      .request(this.#subjects.spawn(this.node), encoder.encode(JSON.stringify(request)), { timeout: 10_000 })
-      .then((reply) => {
-        const answer = JSON.parse(decoder.decode(reply.data)) as { ok?: boolean; error?: string };
-        if (answer.ok) host.started();
-        else host.lost(`node "${this.node}" could not start the host: ${answer.error ?? 'no reason'}`);
-      })
-      .catch((error: Error) => host.lost(`node "${this.node}" did not answer a spawn: ${error.message}`));
+    void this.#askSpawn(host, request);
     return host;
   }
 
   /** The node is gone: every host it ran ends now. */
   nodeLost(reason: string): void {
     for (const host of [...this.#hosts]) host.lost(reason);
+  }
+
+  /** The connection to NATS is back: each host's link sends again what may have been lost. */
+  reconnected(): void {
+    for (const host of this.#hosts) host.reconnected();
+  }
+
+  /**
+   * Asks the node to start the host, again while no answer comes (a request or its answer can be
+   * lost while the server restarts; a node answers a repeated request for a host it has as done).
+   */
+  async #askSpawn(host: RemoteHost, request: SpawnRequest): Promise<void> {
+    const deadline = performance.now() + SPAWN_GIVE_UP_MS;
+    const data = encoder.encode(JSON.stringify(request));
+    let why = '';
+    while (!host.exited && performance.now() < deadline) {
+      try {
+        const reply = await this.#nc.request(this.#subjects.spawn(this.node), data, {
+          timeout: SPAWN_ATTEMPT_MS,
+        });
+        const answer = JSON.parse(decoder.decode(reply.data)) as { ok?: boolean; error?: string };
+        if (answer.ok) host.started();
+        else host.lost(`node "${this.node}" could not start the host: ${answer.error ?? 'no reason'}`);
+        return;
+      } catch (error) {
+        why = (error as Error).message;
+        // No responder yet (the node is resubscribing): wait a little, not the whole attempt.
+        if (/no responders/i.test(why)) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    host.lost(`node "${this.node}" did not answer a spawn within ${SPAWN_GIVE_UP_MS} ms: ${why}`);
   }
 
   close(): void {
@@ -58,10 +89,8 @@ export class RemoteLauncher implements Launcher {
 
 class RemoteHost implements HostProcess {
   readonly pid = undefined;
-  readonly #nc: NatsConnection;
-  readonly #subjects: ReturnType<typeof subjects>;
-  readonly #id: string;
-  readonly #subscriptions: Subscription[] = [];
+  readonly #link: ReliableLink;
+  readonly #subscription: Subscription;
   readonly #frameListeners: Array<(frame: unknown) => void> = [];
   readonly #exitListeners: Array<(info: ExitInfo) => void> = [];
   readonly #gone: () => void;
@@ -71,30 +100,34 @@ class RemoteHost implements HostProcess {
   #waiting: Uint8Array[] | undefined = [];
 
   constructor(nc: NatsConnection, names: ReturnType<typeof subjects>, id: string, gone: () => void) {
-    this.#nc = nc;
-    this.#subjects = names;
-    this.#id = id;
     this.#gone = gone;
-    this.#subscriptions.push(
-      nc.subscribe(names.hostOut(id), {
-        callback: (_error, message) => {
-          if (this.#exited) return;
-          for (const listener of this.#frameListeners) listener(message.data);
-        },
-      }),
-      nc.subscribe(names.hostExit(id), {
-        callback: (_error, message) => {
-          const info = JSON.parse(decoder.decode(message.data)) as ExitInfo;
+    const to = names.hostIn(id);
+    this.#link = new ReliableLink({
+      publish: (bytes) => nc.publish(to, bytes),
+      deliver: (kind, payload) => {
+        if (this.#exited) return;
+        if (kind === LinkKind.Frame) for (const listener of this.#frameListeners) listener(payload);
+        else {
+          const info = JSON.parse(decoder.decode(payload)) as ExitInfo;
+          // Acknowledged at once: the node keeps the link until it knows the exit arrived.
+          this.#link.flushAck();
           this.#exit({ ...info, killed: this.#killed || info.killed });
-        },
-      }),
-    );
+        }
+      },
+    });
+    this.#subscription = nc.subscribe(names.hostOut(id), {
+      callback: (_error, message) => this.#link.receive(message.data),
+    });
+  }
+
+  get exited(): boolean {
+    return this.#exited;
   }
 
   send(frame: Uint8Array): void {
     if (this.#exited) return;
     if (this.#waiting) this.#waiting.push(frame);
-    else this.#nc.publish(this.#subjects.hostIn(this.#id), frame);
+    else this.#link.send(LinkKind.Frame, frame);
   }
 
   /** The node started the host and listens for its frames. */
@@ -103,6 +136,10 @@ class RemoteHost implements HostProcess {
     this.#waiting = undefined;
     for (const frame of waiting) this.send(frame);
     if (this.#killed) this.kill();
+  }
+
+  reconnected(): void {
+    this.#link.resume();
   }
 
   onFrame(listener: (frame: unknown) => void): void {
@@ -118,8 +155,7 @@ class RemoteHost implements HostProcess {
 
   kill(): void {
     this.#killed = true;
-    if (!this.#exited && !this.#waiting)
-      this.#nc.publish(this.#subjects.hostKill(this.#id), new Uint8Array(0));
+    if (!this.#exited && !this.#waiting) this.#link.send(LinkKind.End, new Uint8Array(0));
   }
 
   /** The node is gone or refused the host: it ended, as if killed from outside. */
@@ -130,7 +166,8 @@ class RemoteHost implements HostProcess {
   #exit(info: ExitInfo): void {
     if (this.#exited) return;
     this.#exited = true;
-    for (const subscription of this.#subscriptions) subscription.unsubscribe();
+    this.#link.close();
+    this.#subscription.unsubscribe();
     this.#gone();
     for (const listener of this.#exitListeners) listener(info);
   }

@@ -1,7 +1,6 @@
 // The NATS subjects a cluster speaks on, all under `troupe.<cluster>.` (the system's name):
-// nodes announce themselves and take spawn requests; each remote host has its own subjects for
-// frames in and out, its exit, and a kill. One connection publishes each subject, so NATS keeps
-// their order.
+// nodes announce themselves and take spawn requests; each remote host has a subject each way for
+// a reliable link (frames, a kill one way, its exit the other; see reliable-link.ts).
 
 export function subjects(cluster: string) {
   const base = `troupe.${cluster}`;
@@ -13,13 +12,10 @@ export function subjects(cluster: string) {
     spawn: (node: string) => `${base}.node.${node}.spawn`,
     /** Ask a node to end its hosts and exit. */
     shutdown: (node: string) => `${base}.node.${node}.shutdown`,
-    /** Frames to the host (raw bytes). */
+    /** The link to the host: frames and a kill, and acknowledgements of what it sent. */
     hostIn: (host: string) => `${base}.host.${host}.in`,
-    /** Frames from the host (raw bytes). */
+    /** The link from the host: frames and its exit, and acknowledgements of what it received. */
     hostOut: (host: string) => `${base}.host.${host}.out`,
-    /** The host ended (JSON ExitInfo). */
-    hostExit: (host: string) => `${base}.host.${host}.exit`,
-    hostKill: (host: string) => `${base}.host.${host}.kill`,
   };
 }
 

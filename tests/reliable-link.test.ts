@@ -1,0 +1,100 @@
+// The reliable link over a channel that loses and repeats messages, as core NATS does around a
+// server restart: each message arrives once and in order, both ways, and nothing is left unsent.
+// (The real thing, over a nats-server killed and restarted mid-run, is in cluster.test.ts.)
+import { afterEach, describe, expect, it } from 'vitest';
+import { LinkKind, ReliableLink } from '../src/cluster/index.js';
+
+const links: ReliableLink[] = [];
+afterEach(() => {
+  for (const link of links.splice(0)) link.close();
+});
+
+/** A deterministic pseudo-random stream in [0, 1). */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+interface Channel {
+  /** Whether the wire carries anything now. */
+  up: boolean;
+  /** Chance that a message is lost, and that it arrives twice. */
+  loss: number;
+  repeat: number;
+}
+
+/** Two links joined by a channel that delivers asynchronously, losing and repeating as told. */
+function pair(channel: Channel, seed = 1) {
+  const next = random(seed);
+  const got = { a: [] as string[], b: [] as string[], endsAtB: 0 };
+  const decoder = new TextDecoder();
+  const wire = (to: () => ReliableLink) => (bytes: Uint8Array) => {
+    if (!channel.up || next() < channel.loss) return;
+    const copies = next() < channel.repeat ? 2 : 1;
+    for (let i = 0; i < copies; i++) setImmediate(() => to().receive(bytes.slice()));
+  };
+  const a: ReliableLink = new ReliableLink({
+    publish: wire(() => b),
+    deliver: (_kind, payload) => got.a.push(decoder.decode(payload)),
+  });
+  const b: ReliableLink = new ReliableLink({
+    publish: wire(() => a),
+    deliver: (kind, payload) => {
+      if (kind === LinkKind.End) got.endsAtB++;
+      else got.b.push(decoder.decode(payload));
+    },
+  });
+  links.push(a, b);
+  return { a, b, got };
+}
+
+const encode = (text: string) => new TextEncoder().encode(text);
+const numbered = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+describe('reliable link', () => {
+  it('delivers every message once and in order over a channel that loses 30% and repeats 20%', async () => {
+    const { a, b, got } = pair({ up: true, loss: 0.3, repeat: 0.2 }, 7);
+    const toB = numbered('a', 300);
+    const toA = numbered('b', 300);
+    for (let i = 0; i < 300; i++) {
+      a.send(LinkKind.Frame, encode(toB[i] as string));
+      b.send(LinkKind.Frame, encode(toA[i] as string));
+    }
+    a.send(LinkKind.End, new Uint8Array(0));
+    await Promise.all([a.settled(), b.settled()]);
+    expect(got.b).toEqual(toB);
+    expect(got.a).toEqual(toA);
+    expect(got.endsAtB).toBe(1);
+    expect(a.unacknowledged + b.unacknowledged).toBe(0);
+  }, 60_000);
+
+  it('sends again at once what an outage lost when the connection comes back', async () => {
+    const channel = { up: true, loss: 0, repeat: 0 };
+    const { a, b, got } = pair(channel);
+    a.send(LinkKind.Frame, encode('before'));
+    await a.settled();
+    channel.up = false;
+    for (const text of numbered('during', 5)) a.send(LinkKind.Frame, encode(text));
+    expect(a.unacknowledged).toBe(5);
+    channel.up = true;
+    a.resume();
+    b.resume();
+    await a.settled();
+    expect(got.b).toEqual(['before', ...numbered('during', 5)]);
+  }, 30_000);
+
+  it('ignores bytes too short to be a message, and stops sending when closed', async () => {
+    const { a, b, got } = pair({ up: true, loss: 0, repeat: 0 });
+    b.receive(new Uint8Array(5));
+    a.close();
+    a.send(LinkKind.Frame, encode('after close'));
+    expect(a.unacknowledged).toBe(0);
+    b.send(LinkKind.Frame, encode('to a closed link'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(got.a).toEqual([]);
+    expect(got.b).toEqual([]);
+  }, 30_000);
+});
