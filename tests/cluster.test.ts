@@ -15,8 +15,9 @@ import {
 } from '../src/cluster/index.js';
 import { type Launcher, NodeLauncher } from '../src/launch/index.js';
 import { loadSystem, type RunSummary, Runtime, type RuntimeEvent } from '../src/supervisor/index.js';
-import { type CliRun, killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
+import { type CliRun, isAlive, killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
 import { agentModule, HOST_ENTRY, ROOT } from './helpers/paths.js';
+import { seededRandom, testSeed } from './helpers/seed.js';
 import { logsOf, removeTempDirs, tempDir } from './helpers/system.js';
 
 const CLUSTER = join(ROOT, 'examples/cluster/cluster.system.yaml');
@@ -86,6 +87,12 @@ describe('cluster', () => {
     beat(2);
     await membership.waitFor(['x'], 10_000);
     expect(membership.live.has('x')).toBe(true);
+    // A new process under a live node's name: the old one is lost (its hosts with it), the new joins.
+    beat(3);
+    await nc.flush();
+    await nc.request('troupe.m.node.none.spawn', undefined, { timeout: 200 }).catch(() => undefined);
+    expect(lost).toEqual(['x', 'x']);
+    expect(membership.live.has('x')).toBe(true);
   }, 60_000);
 
   it('serves agents from a GPU host on another node, with the same answers and trace', async () => {
@@ -105,6 +112,50 @@ describe('cluster', () => {
     const refused = await troupe(['cluster', inference, '--nodes', '2', '--gpu-node', 'elsewhere']).exit;
     expect(refused.stderr).toContain('--gpu-node "elsewhere" is not one of the nodes (node-1, node-2)');
   }, 120_000);
+
+  it('troupe cluster starts a killed node again; it rejoins, and ends with the cluster', async () => {
+    const run = troupe(['cluster', CLUSTER, '--nodes', '3', '--json']);
+    const ready = JSON.parse(await run.waitFor(/"type":"cluster.ready"/)) as {
+      nodes: string[];
+      pids: number[];
+      natsPid: number;
+    };
+    await run.waitFor(/"type":"system.idle"/);
+    const east = ready.pids[ready.nodes.indexOf('east')] as number;
+    process.kill(east, 'SIGKILL');
+    await run.waitFor(/"type":"node.lost","node":"east"/);
+    const restarted = JSON.parse(await run.waitFor(/"type":"node.restarted"/)) as {
+      node: string;
+      pid: number;
+    };
+    expect(restarted.node).toBe('east');
+    expect(restarted.pid).not.toBe(east);
+    await run.waitFor(/"type":"node.joined","node":"east"/);
+    // ping ran on east: it runs again, on a node still alive then.
+    await run.waitFor(/"type":"agent.spawned","agent":"ping","node":"(south|west)"/);
+    run.child.kill('SIGINT');
+    const { code, stdout } = await run.exit;
+    expect(code).toBe(0);
+    expect(parseJsonLines(stdout).at(-1)).toMatchObject({ type: 'run.end', ok: true });
+    // Nothing it started outlives it: the first nodes and the one started again, its nats-server.
+    for (const pid of [...ready.pids, restarted.pid, ready.natsPid])
+      expect(isAlive(pid), `process ${pid}`).toBe(false);
+  }, 120_000);
+
+  it('troupe cluster killed outright (SIGKILL) takes its nodes and nats-server with it', async () => {
+    const run = troupe(['cluster', CLUSTER, '--nodes', '3', '--json']);
+    const ready = JSON.parse(await run.waitFor(/"type":"cluster.ready"/)) as {
+      pids: number[];
+      natsPid: number;
+    };
+    expect(ready.natsPid).toEqual(expect.any(Number));
+    await run.waitFor(/"type":"system.idle"/);
+    run.child.kill('SIGKILL');
+    await run.exit;
+    await expect
+      .poll(() => [...ready.pids, ready.natsPid].filter((pid) => isAlive(pid)), { timeout: 20_000 })
+      .toEqual([]);
+  }, 60_000);
 
   it('refuses fewer nodes than the system places agents on, naming them', async () => {
     const { code, stderr } = await troupe(['cluster', CLUSTER, '--nodes', '2', '--until-idle']).exit;
@@ -134,6 +185,34 @@ describe('cluster', () => {
     }
     expectBalanced(summary, events);
   }, 120_000);
+
+  it('keeps the books balanced under random node kills, each node started again and rejoining', async () => {
+    const ledger = writeLedger();
+    const nats = await startLocalNats();
+    cleanups.push(() => nats.stop());
+    const cluster = await startNodes(ledger, nats);
+    const seed = testSeed('cluster random node kills');
+    const next = seededRandom(seed);
+    const kills: string[] = [];
+    const { summary, events } = await runLedger(ledger, cluster.hostLauncher, (tick) => {
+      if (tick % 12 !== 6 || kills.length >= 6) return;
+      const live = [...cluster.membership.live].sort();
+      if (live.length === 0) return;
+      const victim = live[Math.floor(next() * live.length)] as string;
+      kills.push(`${victim}@${tick}`);
+      const process = cluster.nodes.get(victim)?.child;
+      process?.once('exit', () => cluster.start(victim));
+      process?.kill('SIGKILL');
+    });
+    const context = `seed ${seed}, kills ${kills.join(' ')}`;
+    expect(kills.length, context).toBeGreaterThanOrEqual(3);
+    expect(cluster.lost, context).toEqual(kills.map((kill) => kill.split('@')[0]));
+    const restarts = Object.values(summary.agents).reduce((sum, agent) => sum + agent.restarts, 0);
+    expect(restarts, context).toBeGreaterThanOrEqual(kills.length);
+    expectBalanced(summary, events, context);
+    // Every node killed was started again and is back.
+    await cluster.membership.waitFor(['east', 'south', 'west'], 30_000);
+  }, 180_000);
 
   it('survives a nats-server killed and restarted mid-run: nothing lost or doubled, the same trace', async () => {
     const ledger = writeLedger();
@@ -214,26 +293,29 @@ function writeLedger(): string {
 async function startNodes(file: string, nats: LocalNats) {
   const env = { TROUPE_NATS_TOKEN: nats.token, TROUPE_NODE_STDIN_PARENT: '1' };
   const nodes = new Map<string, CliRun>();
-  for (const name of ['east', 'south', 'west']) {
+  const lost: string[] = [];
+  const spec = loadSystem(file, { root: '/' });
+  const nc: NatsConnection = await connectNats(nats.url, 'test coordinator', nats.token);
+  cleanups.push(() => nc.close());
+  const membership = new Membership(nc, spec.name, (node) => lost.push(node));
+  cleanups.push(() => membership.close());
+  /** Starts the node's process (again, after a kill: it rejoins under its name). */
+  const start = (name: string) => {
     const node = troupe(['node', file, '--name', name, '--nats', nats.url, '--json', '--root', '/'], {
       env,
       stdin: true,
     });
     nodes.set(name, node);
     cleanups.push(() => void node.child.kill('SIGKILL'));
-  }
-  const nc: NatsConnection = await connectNats(nats.url, 'test coordinator', nats.token);
-  cleanups.push(() => nc.close());
-  const spec = loadSystem(file, { root: '/' });
-  const placement = new Map(spec.agents.map((agent) => [agent.name, agent.placement]));
-  const lost: string[] = [];
-  const membership = new Membership(nc, spec.name, (node) => lost.push(node));
-  cleanups.push(() => membership.close());
-  for (const [name, node] of nodes)
-    node.child.once('exit', () => membership.lose(name, 'its process exited'));
+    node.child.once('exit', () => {
+      if (nodes.get(name) === node) membership.lose(name, 'its process exited');
+    });
+  };
+  for (const name of ['east', 'south', 'west']) start(name);
   await membership.waitFor(['east', 'south', 'west'], 30_000);
+  const placement = new Map(spec.agents.map((agent) => [agent.name, agent.placement]));
   const hostLauncher = (agent: string) => membership.launcherFor(placement.get(agent));
-  return { nodes, lost, hostLauncher };
+  return { nodes, lost, hostLauncher, start, membership };
 }
 
 /** Runs the ledger until idle, then has the auditor check the books; `onTick` sees each tick. */
@@ -263,10 +345,10 @@ async function runLedger(
 }
 
 /** The books balance: every transfer debited and credited once, nothing undelivered. */
-function expectBalanced(summary: RunSummary, events: RuntimeEvent[]): void {
-  expect(summary.deadLetters).toBe(0);
+function expectBalanced(summary: RunSummary, events: RuntimeEvent[], context?: string): void {
+  expect(summary.deadLetters, context).toBe(0);
   const expected = PRODUCERS.length * TRANSFERS;
-  expect(logsOf(events, 'auditor')).toEqual([
+  expect(logsOf(events, 'auditor'), context).toEqual([
     `audit total=${ACCOUNTS.length * 10_000} debits=${expected} credits=${expected}`,
   ]);
 }

@@ -3,20 +3,12 @@
 // (The real thing, over a nats-server killed and restarted mid-run, is in cluster.test.ts.)
 import { afterEach, describe, expect, it } from 'vitest';
 import { LinkKind, ReliableLink } from '../src/cluster/index.js';
+import { seededRandom } from './helpers/seed.js';
 
 const links: ReliableLink[] = [];
 afterEach(() => {
   for (const link of links.splice(0)) link.close();
 });
-
-/** A deterministic pseudo-random stream in [0, 1). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 interface Channel {
   /** Whether the wire carries anything now. */
@@ -28,7 +20,7 @@ interface Channel {
 
 /** Two links joined by a channel that delivers asynchronously, losing and repeating as told. */
 function pair(channel: Channel, seed = 1) {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const got = { a: [] as string[], b: [] as string[], endsAtB: 0 };
   const decoder = new TextDecoder();
   const wire = (to: () => ReliableLink) => (bytes: Uint8Array) => {

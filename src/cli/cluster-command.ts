@@ -60,6 +60,7 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
   const nodes: ChildProcess[] = [];
   let membership: Membership | undefined;
   let nc: Awaited<ReturnType<typeof connectNats>> | undefined;
+  let stopping = false;
   // Whatever ends this process (an error, a closed output pipe), what it started ends with it.
   const killAll = () => {
     for (const node of nodes) node.kill('SIGKILL');
@@ -74,38 +75,56 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
     } catch (error) {
       throw new UsageError(`cannot reach NATS at ${url}: ${errorText(error)}`);
     }
-    membership = new Membership(nc, spec.name, (node) =>
-      say({ type: 'node.lost', node }, `node "${node}" was lost: its agents restart on the others`),
+    membership = new Membership(
+      nc,
+      spec.name,
+      (node) =>
+        stopping ||
+        say({ type: 'node.lost', node }, `node "${node}" was lost: its agents restart on the others`),
+      (node) => stopping || say({ type: 'node.joined', node }, `node "${node}" joined again`),
     );
-    for (const name of names) {
-      const root = flags.root ? ['--root', flags.root] : [];
-      nodes.push(
-        spawn(
-          process.execPath,
-          [TROUPE_BIN, 'node', flags.file, '--name', name, '--nats', url, '--json', ...root],
-          {
-            // The token goes by the environment, never argv (where `ps` shows it). A node started
-            // here ends when its standard input closes: when this process is gone, however it went.
-            env: {
-              ...process.env,
-              ...(local ? { TROUPE_NATS_TOKEN: local.token } : {}),
-              TROUPE_NODE_STDIN_PARENT: '1',
-            },
-            stdio: ['pipe', 'ignore', 'inherit'],
-          },
-        ),
-      );
-    }
-    // A node this process started is known lost the moment its process exits.
     const members = membership;
-    for (const [i, node] of nodes.entries()) {
-      node.once('exit', (code, signal) =>
-        members.lose(names[i] as string, `its process exited (${signal ?? `code ${code}`})`),
+    const root = flags.root ? ['--root', flags.root] : [];
+    /** Starts the node's process; when it dies it is lost, and started again if it had joined. */
+    const startNode = (name: string, i: number) => {
+      const node = spawn(
+        process.execPath,
+        [TROUPE_BIN, 'node', flags.file, '--name', name, '--nats', url, '--json', ...root],
+        {
+          // The token goes by the environment, never argv (where `ps` shows it). A node started
+          // here ends when its standard input closes: when this process is gone, however it went.
+          env: {
+            ...process.env,
+            ...(local ? { TROUPE_NATS_TOKEN: local.token } : {}),
+            TROUPE_NODE_STDIN_PARENT: '1',
+          },
+          stdio: ['pipe', 'ignore', 'inherit'],
+        },
       );
-    }
+      nodes[i] = node;
+      node.once('exit', (code, signal) => {
+        if (stopping) return;
+        const joined = node.pid !== undefined && members.pidOf(name) === node.pid;
+        members.lose(name, `its process exited (${signal ?? `code ${code}`})`);
+        // A node that dies before joining would die again: it stays down (its agents run elsewhere).
+        if (!joined) return;
+        startNode(name, i);
+        say(
+          { type: 'node.restarted', node: name, pid: nodes[i]?.pid },
+          `node "${name}" started again; it rejoins when it beats`,
+        );
+      });
+    };
+    for (const [i, name] of names.entries()) startNode(name, i);
     await membership.waitFor(names, JOIN_TIMEOUT_MS);
     say(
-      { type: 'cluster.ready', nodes: names, nats: url, pids: nodes.map((node) => node.pid) },
+      {
+        type: 'cluster.ready',
+        nodes: names,
+        nats: url,
+        pids: nodes.map((node) => node.pid),
+        ...(local ? { natsPid: local.pid } : {}),
+      },
       `cluster: ${names.length} nodes (${names.join(', ')}) on ${url}`,
     );
     const journal = flags.journal ? openJournal(flags.journal, flags.journalSync, spec) : undefined;
@@ -123,6 +142,7 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
     );
     return summary.ok ? 0 : 2;
   } finally {
+    stopping = true;
     for (const name of names) nc?.publish(subjects(spec.name).shutdown(name));
     // Asked on NATS first; a node that does not end in time is terminated, then killed.
     await Promise.all(nodes.map((node) => stopProcess(node, 3000)));

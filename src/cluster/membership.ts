@@ -28,7 +28,13 @@ export class Membership {
   /** While this process is cut off from NATS, silence proves nothing: no node is counted lost. */
   #disconnected = false;
 
-  constructor(nc: NatsConnection, cluster: string, onLost: (node: string) => void) {
+  /** `onJoined` hears of a node that joins after it was lost (a new process under its name). */
+  constructor(
+    nc: NatsConnection,
+    cluster: string,
+    onLost: (node: string) => void,
+    onJoined: (node: string) => void = () => {},
+  ) {
     this.#nc = nc;
     this.#cluster = cluster;
     this.#onLost = onLost;
@@ -39,10 +45,16 @@ export class Membership {
         const { pid } = JSON.parse(new TextDecoder().decode(message.data)) as { pid?: number };
         // A late beat of the process that was lost changes nothing; a new process under the same
         // name has rejoined, and takes new hosts again.
-        if (this.#lost.has(node) && pid === this.#pids.get(node)) return;
-        this.#lost.delete(node);
+        const before = this.#pids.get(node);
+        if (this.#lost.has(node) && pid === before) return;
+        // A new process under a live node's name: the old one died without being noticed, and its
+        // hosts with it (the new one never had them).
+        if (this.#seen.has(node) && !this.#lost.has(node) && pid !== before)
+          this.lose(node, `it restarted: process ${before} is gone, ${pid} took its name`);
+        const rejoined = this.#lost.delete(node);
         this.#pids.set(node, pid);
         this.#seen.set(node, performance.now());
+        if (rejoined) onJoined(node);
       },
     });
     this.#timer = setInterval(() => this.#check(), NODE_LOST_MS / 5);
@@ -63,6 +75,11 @@ export class Membership {
   /** The nodes heard from lately. */
   get live(): Set<string> {
     return new Set([...this.#seen.keys()].filter((node) => !this.#lost.has(node)));
+  }
+
+  /** The process id the node last beat from. */
+  pidOf(node: string): number | undefined {
+    return this.#pids.get(node);
   }
 
   /** Resolves once every named node has been heard from; rejects after `timeoutMs`. */

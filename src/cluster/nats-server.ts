@@ -1,12 +1,11 @@
 // A nats-server of our own for development and tests (`troupe cluster` without --nats): on
 // 127.0.0.1 only, a port the kernel picks, a random token every client must present. Ended with
-// the cluster, also when it fails.
+// the process that started it, also when that process is killed.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nanoid } from 'nanoid';
-import { stopProcess } from './stop-process.js';
 
 export interface LocalNats {
   url: string;
@@ -19,40 +18,78 @@ export interface LocalNats {
 
 export const NATS_SERVER = process.env.TROUPE_NATS_SERVER ?? 'nats-server';
 
+/**
+ * nats-server runs under a small shell that ends it when the pipe to the shell's standard input
+ * closes: when this process ends, however it ends (SIGKILL included, where no handler runs). The
+ * shell exits with the server, with its exit code, and says the server's process id first.
+ */
+const GUARD = [
+  'exec 3<&0',
+  '"$0" "$@" 3<&- </dev/null &',
+  'n=$!',
+  'echo "troupe-nats-pid $n" >&2',
+  '(read _ <&3; kill $n 2>/dev/null) &',
+  'r=$!',
+  'wait $n',
+  'code=$?',
+  'kill $r 2>/dev/null',
+  'exit $code',
+].join('\n');
+
 export async function startLocalNats(options: { port?: number; token?: string } = {}): Promise<LocalNats> {
   const token = options.token ?? nanoid(32);
   // The token goes in a file only this user can read, not on the command line (where `ps` shows it).
   const dir = mkdtempSync(join(tmpdir(), 'troupe-nats-'));
   const config = join(dir, 'nats.conf');
   writeFileSync(config, `authorization { token: "${token}" }\n`, { mode: 0o600 });
-  const child = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(options.port ?? -1), '-c', config], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const args = ['-a', '127.0.0.1', '-p', String(options.port ?? -1), '-c', config];
+  const child = spawn('/bin/sh', ['-c', GUARD, NATS_SERVER, ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
   child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  let pid: number | undefined;
   const url = await new Promise<string>((resolve, reject) => {
     let log = '';
-    const fail = (why: string) =>
-      reject(new Error(`nats-server did not start: ${why}${log ? `\n${log.trim()}` : ''}`));
-    child.once('error', (error: NodeJS.ErrnoException) =>
+    const fail = (why: string) => {
+      const said = log.replace(/troupe-nats-pid \d+\n/, '').trim();
+      reject(new Error(`nats-server did not start: ${why}${said ? `\n${said}` : ''}`));
+    };
+    child.once('error', (error) => fail(error.message));
+    // After the promise settled, a later exit changes nothing here.
+    child.once('exit', (code) =>
       fail(
-        error.code === 'ENOENT'
+        code === 127
           ? `"${NATS_SERVER}" is not installed (apt-get install nats-server)`
-          : error.message,
+          : `it exited with code ${code}`,
       ),
     );
-    // After the promise settled, a later exit changes nothing here.
-    child.once('exit', (code) => fail(`it exited with code ${code}`));
     child.stderr?.on('data', (chunk: Buffer) => {
       log += chunk;
+      pid ??= Number(/troupe-nats-pid (\d+)/.exec(log)?.[1]) || undefined;
       const match = /Listening for client connections on ([\d.]+):(\d+)/.exec(log);
       if (match) resolve(`nats://${match[1]}:${match[2]}`);
     });
   });
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      if (pid !== undefined) process.kill(pid, name);
+    } catch {
+      // Already gone.
+    }
+  };
   return {
     url,
     token,
-    pid: child.pid,
-    stop: () => stopProcess(child, 2500, false),
-    kill: () => child.kill('SIGKILL'),
+    pid,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      signal('SIGTERM');
+      const kill = setTimeout(() => signal('SIGKILL'), 2500);
+      await exited;
+      clearTimeout(kill);
+    },
+    kill: () => {
+      signal('SIGKILL');
+      child.stdin?.destroy();
+    },
   };
 }
