@@ -3,18 +3,26 @@
 // killed mid-run (SIGKILL) is detected, its agents
 // restart on the surviving nodes from their snapshots, and the ledger loses and doubles nothing.
 // Every process a test starts is ended by it, also when it fails.
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   connectNats,
   type LocalNats,
   Membership,
+  ModuleFetcher,
+  ModuleServer,
   type NatsConnection,
   startLocalNats,
 } from '../src/cluster/index.js';
 import { type Launcher, NodeLauncher } from '../src/launch/index.js';
-import { loadSystem, type RunSummary, Runtime, type RuntimeEvent } from '../src/supervisor/index.js';
+import {
+  loadSystem,
+  ModuleCache,
+  type RunSummary,
+  Runtime,
+  type RuntimeEvent,
+} from '../src/supervisor/index.js';
 import { type CliRun, isAlive, killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
 import { agentModule, HOST_ENTRY, ROOT } from './helpers/paths.js';
 import { seededRandom, testSeed } from './helpers/seed.js';
@@ -93,6 +101,39 @@ describe('cluster', () => {
     await nc.request('troupe.m.node.none.spawn', undefined, { timeout: 200 }).catch(() => undefined);
     expect(lost).toEqual(['x', 'x']);
     expect(membership.live.has('x')).toBe(true);
+  }, 60_000);
+
+  it('ships modules to a node in chunks, only cache entries, with errors that name the module', async () => {
+    const nats = await startLocalNats();
+    cleanups.push(() => nats.stop());
+    const nc = await connectNats(nats.url, 'module test', nats.token);
+    cleanups.push(() => nc.close());
+    const coordinator = new ModuleCache(tempDir());
+    const server = new ModuleServer(nc, 'm', (dir) => new ModuleCache(dir));
+    cleanups.push(() => server.close());
+    server.allow(coordinator.ensureDirectory());
+    const big = new Uint8Array(600_000).map((_, i) => (i * 7919) % 251);
+    const file = `${'ab'.repeat(16)}.wasm`;
+    const there = coordinator.store(file, big);
+    const node = new ModuleCache(tempDir());
+    const fetcher = new ModuleFetcher(nc, 'm', node);
+    const here = await fetcher.localPath(there);
+    expect(here).toBe(join(node.ensureDirectory(), file));
+    expect(Buffer.from(readFileSync(here)).equals(Buffer.from(big))).toBe(true);
+    await expect(fetcher.localPath(`/elsewhere/${'cd'.repeat(16)}.wasm`)).rejects.toThrow(
+      `the coordinator has no module "${'cd'.repeat(16)}.wasm"`,
+    );
+    await expect(fetcher.localPath('/etc/passwd')).rejects.toThrow(
+      '"passwd" is not a module of a Troupe cache',
+    );
+    // Asked directly for a file outside the cache, the coordinator refuses.
+    const reply = await nc.request(
+      'troupe.m.module',
+      JSON.stringify({ file: '../../etc/passwd', offset: 0 }),
+    );
+    expect(new TextDecoder().decode(reply.data.subarray(1))).toBe(
+      'the coordinator has no module "../../etc/passwd"',
+    );
   }, 60_000);
 
   it('serves agents from a GPU host on another node, with the same answers and trace', async () => {
@@ -178,6 +219,11 @@ describe('cluster', () => {
     });
     expect(killedAt).toBe(20);
     expect(cluster.lost).toEqual(['east']);
+    // Each node fetched the modules of its agents from the coordinator into its own cache.
+    for (const [node, cache] of cluster.caches) {
+      const files = readdirSync(join(cache, 'troupe/modules')).filter((file) => file.endsWith('.wasm'));
+      expect(files.length, node).toBeGreaterThanOrEqual(1);
+    }
     // east ran prod-1 and acct-1 and acct-4: each crashed and ran again, on a surviving node.
     for (const agent of ['prod-1', 'acct-1', 'acct-4']) {
       expect(summary.agents[agent]?.restarts, agent).toBeGreaterThanOrEqual(1);
@@ -291,8 +337,9 @@ function writeLedger(): string {
  * a node's process exit is its loss, as troupe cluster has it for the nodes it starts.
  */
 async function startNodes(file: string, nats: LocalNats) {
-  const env = { TROUPE_NATS_TOKEN: nats.token, TROUPE_NODE_STDIN_PARENT: '1' };
   const nodes = new Map<string, CliRun>();
+  // Each node has a module cache of its own, empty, as on another machine: modules are shipped.
+  const caches = new Map(['east', 'south', 'west'].map((name) => [name, tempDir()]));
   const lost: string[] = [];
   const spec = loadSystem(file, { root: '/' });
   const nc: NatsConnection = await connectNats(nats.url, 'test coordinator', nats.token);
@@ -301,6 +348,11 @@ async function startNodes(file: string, nats: LocalNats) {
   cleanups.push(() => membership.close());
   /** Starts the node's process (again, after a kill: it rejoins under its name). */
   const start = (name: string) => {
+    const env = {
+      TROUPE_NATS_TOKEN: nats.token,
+      TROUPE_NODE_STDIN_PARENT: '1',
+      XDG_CACHE_HOME: caches.get(name) as string,
+    };
     const node = troupe(['node', file, '--name', name, '--nats', nats.url, '--json', '--root', '/'], {
       env,
       stdin: true,
@@ -315,7 +367,7 @@ async function startNodes(file: string, nats: LocalNats) {
   await membership.waitFor(['east', 'south', 'west'], 30_000);
   const placement = new Map(spec.agents.map((agent) => [agent.name, agent.placement]));
   const hostLauncher = (agent: string) => membership.launcherFor(placement.get(agent));
-  return { nodes, lost, hostLauncher, start, membership };
+  return { nodes, lost, hostLauncher, start, membership, caches };
 }
 
 /** Runs the ledger until idle, then has the auditor check the books; `onTick` sees each tick. */

@@ -1,10 +1,10 @@
 // `troupe node <system> --name N --nats URL`: one node of a cluster. It runs the agent hosts the
 // coordinator (`troupe cluster`) places on it, until the coordinator tells it to stop or it is
 // interrupted. Credentials come from the environment (TROUPE_NATS_TOKEN, TROUPE_NATS_CREDS).
-import { connectNats, NodeService, watchConnection } from '../cluster/index.js';
+import { connectNats, ModuleFetcher, NodeService, watchConnection } from '../cluster/index.js';
 import { NodeLauncher } from '../launch/index.js';
 import { errorText } from '../protocol/index.js';
-import { loadSystem } from '../supervisor/index.js';
+import { defaultModuleCacheDir, loadSystem, ModuleCache } from '../supervisor/index.js';
 import { GPU_ENTRY, HOST_ENTRY, onSignals, printLine } from './run-output.js';
 import { UsageError } from './usage-error.js';
 
@@ -25,13 +25,15 @@ export async function nodeCommand(flags: NodeFlags): Promise<number> {
     throw new UsageError(`cannot reach NATS at ${flags.nats}: ${errorText(error)}`);
   }
   const say = (line: object, text: string) => printLine(flags.json, line, text);
+  const warn = (line: string) => process.stderr.write(`node ${flags.name}: ${line}\n`);
   const service = new NodeService(nc, {
     cluster: spec.name,
     name: flags.name,
     launcher: new NodeLauncher(),
     hostEntry: HOST_ENTRY,
     gpuEntry: GPU_ENTRY,
-    log: (line) => process.stderr.write(`node ${flags.name}: ${line}\n`),
+    modules: new ModuleFetcher(nc, spec.name, new ModuleCache(defaultModuleCacheDir(), warn)),
+    log: warn,
   });
   service.start();
   watchConnection(nc, { reconnected: () => service.reconnected() });

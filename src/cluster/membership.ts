@@ -3,6 +3,8 @@
 // at every (re)start, so a lost node's agents restart elsewhere; it never touches the run's order
 // or trace (hosts do not decide anything).
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { ModuleCache } from '../supervisor/index.js';
+import { ModuleServer } from './module-shipping.js';
 import { watchConnection } from './nats-connect.js';
 import { RemoteLauncher } from './remote-launcher.js';
 import { NODE_LOST_MS, subjects } from './subjects.js';
@@ -23,6 +25,8 @@ export class Membership {
   /** The process id each node last beat from. */
   readonly #pids = new Map<string, number | undefined>();
   readonly #subscription: Subscription;
+  /** Serves nodes the modules of the hosts started on them. */
+  readonly #modules: ModuleServer;
   readonly #timer: NodeJS.Timeout;
   readonly #onLost: (node: string) => void;
   /** While this process is cut off from NATS, silence proves nothing: no node is counted lost. */
@@ -38,6 +42,7 @@ export class Membership {
     this.#nc = nc;
     this.#cluster = cluster;
     this.#onLost = onLost;
+    this.#modules = new ModuleServer(nc, cluster, (dir) => new ModuleCache(dir));
     const names = subjects(cluster);
     this.#subscription = nc.subscribe(names.aliveAll, {
       callback: (_error, message) => {
@@ -102,7 +107,7 @@ export class Membership {
     if (node === undefined) return undefined;
     let launcher = this.#launchers.get(node);
     if (!launcher) {
-      launcher = new RemoteLauncher(this.#nc, this.#cluster, node);
+      launcher = new RemoteLauncher(this.#nc, this.#cluster, node, (dir) => this.#modules.allow(dir));
       this.#launchers.set(node, launcher);
     }
     return launcher;
@@ -111,6 +116,7 @@ export class Membership {
   close(): void {
     clearInterval(this.#timer);
     this.#subscription.unsubscribe();
+    this.#modules.close();
   }
 
   /**

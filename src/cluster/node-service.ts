@@ -4,6 +4,8 @@
 // coordinator's supervisor does, exactly as for hosts on its own machine.
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { HostProcess, Launcher } from '../launch/index.js';
+import { peekFrame } from '../protocol/index.js';
+import type { ModuleFetcher } from './module-shipping.js';
 import { LinkKind, ReliableLink } from './reliable-link.js';
 import { HEARTBEAT_MS, type SpawnRequest, subjects } from './subjects.js';
 
@@ -21,6 +23,8 @@ export interface NodeServiceOptions {
   hostEntry: string;
   /** This node's GPU host entry (for a GPU host placed on it). */
   gpuEntry: string;
+  /** Where agent modules come from: this node's cache, filled from the coordinator's. */
+  modules: ModuleFetcher;
   log?: (line: string) => void;
 }
 
@@ -86,20 +90,52 @@ export class NodeService {
   #spawn(request: SpawnRequest): void {
     const id = request.host;
     if (this.#started.has(id)) return;
+    const { modules } = this.#options;
     const host = this.#options.launcher.spawn({
       entry: request.gpu ? this.#options.gpuEntry : this.#options.hostEntry,
       ...(request.gpu ? { gpu: true } : {}),
       name: request.name,
       ...(request.env ? { env: request.env } : {}),
-      ...(request.readPaths ? { readPaths: request.readPaths } : {}),
+      // An agent host reads its modules from this node's cache (the coordinator's paths are its own).
+      ...(request.gpu
+        ? request.readPaths && { readPaths: request.readPaths }
+        : { readPaths: [modules.directory] }),
       ...(request.maxFrameBytes ? { maxFrameBytes: request.maxFrameBytes } : {}),
     });
     this.#started.add(id);
     this.#hosts.set(id, host);
+    let failure: string | undefined;
+    /** Frames behind a Load whose module is being fetched: they go, in order, once it has gone. */
+    let queue: Uint8Array[] | undefined;
+    const forward = (frame: Uint8Array): void => {
+      if (queue) {
+        queue.push(frame);
+        return;
+      }
+      // A GPU host's frames are of another protocol; of an agent host's, only a Load changes.
+      if (request.gpu || peekFrame(frame)?.command !== 'load') {
+        host.send(frame);
+        return;
+      }
+      const waiting: Uint8Array[] = [];
+      queue = waiting;
+      modules.localizeLoad(frame).then(
+        (localized) => {
+          queue = undefined;
+          host.send(localized ?? frame);
+          for (const next of waiting) forward(next);
+        },
+        (error: Error) => {
+          failure = `node "${this.#options.name}" could not get the module: ${error.message}`;
+          this.#options.log?.(`host ${id}: ${failure}`);
+          host.kill();
+        },
+      );
+    };
     const out = this.#subjects.hostOut(id);
     const link = new ReliableLink({
       publish: (bytes) => this.#nc.publish(out, bytes),
-      deliver: (kind, payload) => (kind === LinkKind.Frame ? host.send(payload) : host.kill()),
+      deliver: (kind, payload) => (kind === LinkKind.Frame ? forward(payload) : host.kill()),
     });
     this.#links.set(id, link);
     const frames = this.#nc.subscribe(this.#subjects.hostIn(id), {
@@ -112,7 +148,8 @@ export class NodeService {
     });
     host.onExit((info) => {
       this.#hosts.delete(id);
-      link.send(LinkKind.End, encoder.encode(JSON.stringify(info)));
+      const exit = failure ? { ...info, stderrTail: failure } : info;
+      link.send(LinkKind.End, encoder.encode(JSON.stringify(exit)));
       // The link stays until the coordinator has the exit (or gives up on it: lost, or gone).
       const linger = setTimeout(() => link.close(), EXIT_LINGER_MS);
       void link.settled().then(() => {

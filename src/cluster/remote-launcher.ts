@@ -24,16 +24,21 @@ export class RemoteLauncher implements Launcher {
   readonly #hosts = new Set<RemoteHost>();
   #next = 0;
 
-  constructor(nc: NatsConnection, cluster: string, node: string) {
+  readonly #shareModules: (dir: string) => void;
+
+  /** `shareModules` lets nodes fetch from a folder of modules an agent host is given. */
+  constructor(nc: NatsConnection, cluster: string, node: string, shareModules: (dir: string) => void) {
     this.#nc = nc;
     this.#subjects = subjects(cluster);
     this.node = node;
+    this.#shareModules = shareModules;
   }
 
   spawn(options: SpawnOptions): HostProcess {
     const id = `${this.node}-${options.name.replace(/[^A-Za-z0-9_-]/g, '_')}-${++this.#next}`;
     const host = new RemoteHost(this.#nc, this.#subjects, id, () => this.#hosts.delete(host));
     this.#hosts.add(host);
+    if (!options.gpu) for (const dir of options.readPaths ?? []) this.#shareModules(dir);
     const request: SpawnRequest = {
       host: id,
       name: options.name,

@@ -10,6 +10,8 @@ export function subjects(cluster: string) {
     aliveAll: `${base}.node.*.alive`,
     /** Request: start a host (JSON SpawnRequest); reply: JSON { ok } or { error }. */
     spawn: (node: string) => `${base}.node.${node}.spawn`,
+    /** Request (JSON { file, offset }): a chunk of a module of the coordinator's cache. */
+    module: `${base}.module`,
     /** Ask a node to end its hosts and exit. */
     shutdown: (node: string) => `${base}.node.${node}.shutdown`,
     /** The link to the host: frames and a kill, and acknowledgements of what it sent. */

@@ -39,5 +39,6 @@ export {
   ReplayPlan,
   SYNC_POLICIES,
 } from './journal/index.js';
+export { defaultModuleCacheDir, ModuleCache } from './module-cache.js';
 export type { RuntimeOptions } from './runtime.js';
 export { Runtime } from './runtime.js';

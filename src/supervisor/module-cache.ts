@@ -20,6 +20,9 @@ import { errorText } from '../protocol/index.js';
 import type { AgentSpec } from './config/index.js';
 import { bundleAgent, defaultSdkEntry, isScriptModule } from './js-bundler.js';
 
+/** A cache entry's file name: its key (32 hex digits) and its kind. */
+const ENTRY_NAME = /^([0-9a-f]{32})\.(?:wasm|js)$/;
+
 export type PreparedModule = { ok: true; path: string } | { ok: false; reason: string };
 
 /** The per-user default: $XDG_CACHE_HOME/troupe/modules, else ~/.cache/troupe/modules. */
@@ -109,6 +112,40 @@ export class ModuleCache {
     const path = join(dir, `${key}.js`);
     if (!verified(path, key)) writeEntry(dir, path, key, Buffer.from(text));
     return { ok: true, path };
+  }
+
+  /** Whether `file` names an entry of a module cache (`<key>.wasm` or `<key>.js`), nothing else. */
+  static isEntryName(file: string): boolean {
+    return ENTRY_NAME.test(file);
+  }
+
+  /** The folder, made private now (a host given it as a read path can read it). */
+  ensureDirectory(): string {
+    return this.#privateDir();
+  }
+
+  /** The bytes of a cached entry, verified; undefined when absent, damaged or not an entry name. */
+  read(file: string): Uint8Array | undefined {
+    const path = this.pathOf(file);
+    return path ? readFileSync(path) : undefined;
+  }
+
+  /** The path of a cached entry when it is there and whole. */
+  pathOf(file: string): string | undefined {
+    const match = ENTRY_NAME.exec(file);
+    if (!match) return undefined;
+    const path = join(this.#privateDir(), file);
+    return verified(path, match[1] as string) ? path : undefined;
+  }
+
+  /** Keeps an entry prepared elsewhere (a cluster's coordinator); returns its path here. */
+  store(file: string, bytes: Uint8Array): string {
+    const match = ENTRY_NAME.exec(file);
+    if (!match) throw new Error(`"${file}" is not a module cache entry`);
+    const dir = this.#privateDir();
+    const path = join(dir, file);
+    writeEntry(dir, path, match[1] as string, bytes);
+    return path;
   }
 
   /** The cache folder, made private; a folder of another user's or others can write to is not used. */
