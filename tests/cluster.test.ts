@@ -16,6 +16,7 @@ import {
   startLocalNats,
 } from '../src/cluster/index.js';
 import { type Launcher, NodeLauncher } from '../src/launch/index.js';
+import { decodeJournal } from '../src/protocol/index.js';
 import {
   loadSystem,
   ModuleCache,
@@ -197,6 +198,68 @@ describe('cluster', () => {
       .poll(() => [...ready.pids, ready.natsPid].filter((pid) => isAlive(pid)), { timeout: 20_000 })
       .toEqual([]);
   }, 60_000);
+
+  it('a coordinator killed mid-run is resumed from its journal, on new nodes, to the same result', async () => {
+    const file = join(tempDir(), 'long.system.yaml');
+    const relay = agentModule('relay');
+    const agent = (name: string, module: string, init: string, placement?: string) => ({
+      name,
+      module,
+      init,
+      ...(placement ? { placement } : {}),
+      capabilities: { sendTo: ['*'] },
+    });
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'long-cluster',
+        seed: 3,
+        agents: [
+          agent('ping', relay, 'peer=pong;start=1;limit=1200;observer=picky;counter=counter', 'east'),
+          agent('pong', relay, 'peer=ping;limit=1200;observer=picky;counter=counter', 'west'),
+          agent('picky', agentModule('picky'), 'counter=counter;trapOn=600', 'south'),
+          agent('counter', agentModule('counter'), ''),
+        ],
+      }),
+    );
+    const flags = ['--root', '/', '--until-idle', '--json'];
+    const whole = parseJsonLines((await troupe(['run', file, ...flags]).exit).stdout).at(-1);
+    const journal = join(tempDir(), 'cluster.journal');
+    const first = troupe(['cluster', file, '--nodes', '3', '--journal', journal, ...flags]);
+    const ready = JSON.parse(await first.waitFor(/"type":"cluster.ready"/)) as {
+      pids: number[];
+      natsPid: number;
+    };
+    await first.waitFor(/"type":"agent.crashed","agent":"picky"/);
+    first.child.kill('SIGKILL');
+    await first.exit;
+    // Its nodes and nats-server went with it.
+    await expect
+      .poll(() => [...ready.pids, ready.natsPid].filter((pid) => isAlive(pid)), { timeout: 20_000 })
+      .toEqual([]);
+    // Killed mid-run: the journal holds part of it.
+    const recorded = decodeJournal(readFileSync(journal)).records.filter((record) => record.tick).length;
+    expect(recorded).toBeGreaterThan(0);
+    expect(recorded).toBeLessThan(whole?.ticks as number);
+    const resumed = await troupe([
+      'cluster',
+      file,
+      '--nodes',
+      '3',
+      '--journal',
+      journal,
+      '--resume',
+      ...flags,
+    ]).exit;
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(parseJsonLines(resumed.stdout).at(-1)).toMatchObject({
+      type: 'run.end',
+      ok: true,
+      ticks: whole?.ticks,
+      delivered: whole?.delivered,
+      trace: whole?.trace,
+    });
+  }, 180_000);
 
   it('refuses fewer nodes than the system places agents on, naming them', async () => {
     const { code, stderr } = await troupe(['cluster', CLUSTER, '--nodes', '2', '--until-idle']).exit;

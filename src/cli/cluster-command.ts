@@ -16,7 +16,7 @@ import {
 } from '../cluster/index.js';
 import { errorText } from '../protocol/index.js';
 import { loadSystem } from '../supervisor/index.js';
-import { openJournal, runSystem } from './run-command.js';
+import { openJournal, openResumed, runSystem } from './run-command.js';
 import { type RunFlags, withFlags } from './run-flags.js';
 import { printLine } from './run-output.js';
 import { UsageError } from './usage-error.js';
@@ -27,7 +27,17 @@ const JOIN_TIMEOUT_MS = 30_000;
 export interface ClusterFlags
   extends Pick<
     RunFlags,
-    'file' | 'seed' | 'isolation' | 'maxTicks' | 'untilIdle' | 'json' | 'root' | 'journal' | 'journalSync'
+    | 'file'
+    | 'seed'
+    | 'isolation'
+    | 'maxTicks'
+    | 'untilIdle'
+    | 'json'
+    | 'root'
+    | 'journal'
+    | 'journalSync'
+    | 'resume'
+    | 'force'
   > {
   nodes: number;
   nats?: string;
@@ -47,7 +57,9 @@ export function nodeNames(placements: readonly string[], count: number): string[
 }
 
 export async function clusterCommand(flags: ClusterFlags): Promise<number> {
-  const spec = withFlags(loadSystem(flags.file, { root: flags.root }), flags);
+  // Resumed (the coordinator died mid-run): the system as recorded, its run replayed on the nodes.
+  const resumed = flags.resume ? openResumed(flags) : undefined;
+  const spec = resumed?.spec ?? withFlags(loadSystem(flags.file, { root: flags.root }), flags);
   const placementOf = new Map(spec.agents.map((agent) => [agent.name, agent.placement]));
   const names = nodeNames(
     spec.agents.flatMap((agent) => (agent.placement ? [agent.placement] : [])),
@@ -127,12 +139,15 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
       },
       `cluster: ${names.length} nodes (${names.join(', ')}) on ${url}`,
     );
-    const journal = flags.journal ? openJournal(flags.journal, flags.journalSync, spec) : undefined;
+    const journal =
+      resumed?.journal ?? (flags.journal ? openJournal(flags.journal, flags.journalSync, spec) : undefined);
     const hosts = membership;
     const summary = await runSystem(
       spec,
       {
         journal,
+        replay: resumed?.replay,
+        checkpointEvery: resumed?.checkpointEvery,
         maxTicks: flags.maxTicks,
         untilIdle: flags.untilIdle,
         hostLauncher: (agent) => hosts.launcherFor(placementOf.get(agent)),

@@ -30,6 +30,8 @@ const RUN_FLAGS = {
   journal: [
     '--journal FILE          record every input, so the run can be replayed or resumed',
     '--journal-sync POLICY   tick (default), interval or none: when the journal is flushed to disk',
+    '--resume                continue the run recorded in --journal FILE after a crash',
+    '--force                 with --resume: accept a journal of a changed system file',
   ],
   options: {
     seed: { type: 'string' },
@@ -39,6 +41,8 @@ const RUN_FLAGS = {
     json: { type: 'boolean', default: false },
     journal: { type: 'string' },
     'journal-sync': { type: 'string', default: 'tick' },
+    resume: { type: 'boolean', default: false },
+    force: { type: 'boolean', default: false },
   },
 } as const;
 
@@ -51,8 +55,6 @@ export const COMMANDS: Record<string, CommandInfo> = {
       JSON_FLAG,
       '--control               read commands from standard input (see below)',
       ...RUN_FLAGS.journal,
-      '--resume                continue the run recorded in --journal FILE after a crash',
-      '--force                 with --resume: accept a journal of a changed system file',
       '--dashboard             serve the supervisor window on 127.0.0.1 (a URL with a token is printed)',
       "--port N                the dashboard's port (default: any free one)",
       "--watch                 restart an agent when its module's source changes",
@@ -61,8 +63,6 @@ export const COMMANDS: Record<string, CommandInfo> = {
     options: {
       ...RUN_FLAGS.options,
       control: { type: 'boolean', default: false },
-      resume: { type: 'boolean', default: false },
-      force: { type: 'boolean', default: false },
       dashboard: { type: 'boolean', default: false },
       port: { type: 'string' },
       watch: { type: 'boolean', default: false },

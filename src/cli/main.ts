@@ -52,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
     root: text('root'),
     journal: text('journal'),
     journalSync: syncPolicy(text('journal-sync')),
+    resume: flag('resume'),
+    force: flag('force'),
   });
   if (command === 'attach') {
     if (!file) throw new UsageError('troupe attach needs the dashboard URL', command);
@@ -65,8 +67,6 @@ async function main(argv: string[]): Promise<number> {
         ...runShape(),
         file,
         control: flag('control'),
-        resume: flag('resume'),
-        force: flag('force'),
         dashboard: flag('dashboard'),
         port: integerFlag('--port', text('port'), 0, 65535),
         watch: flag('watch'),

@@ -46,16 +46,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     throw new UsageError('--watch does not go with --journal, --resume or --dashboard', 'run');
   }
   if (flags.resume) {
-    if (!flags.journal)
-      throw new UsageError('--resume needs --journal FILE, the journal of the run to continue');
-    const options = { system: flags.file, root: flags.root, force: flags.force, cutTornTail: true };
-    const opened = openJournalFor(flags.journal, options);
-    const { records, chain, checkpointEvery } = opened;
-    // The isolation may change on resume (it is not part of the recording); the seed may not.
-    const spec = withFlags(opened.spec, { isolation: flags.isolation });
-    const replay = new ReplayDriver(new ReplayPlan(records));
-    const journal = new JournalWriter(flags.journal, flags.journalSync, { chain });
-    const summary = await runSystem(spec, { journal, replay, maxTicks, untilIdle, checkpointEvery }, flags);
+    const { spec, ...resumed } = openResumed(flags);
+    const summary = await runSystem(spec, { ...resumed, maxTicks, untilIdle }, flags);
     return summary.ok ? 0 : 2;
   }
   const spec = withFlags(loadSystem(flags.file, { root: flags.root }), flags);
@@ -111,6 +103,23 @@ export async function runSystem(
 
 function note(json: boolean, event: object, text: string): void {
   printLine(json, event, `       ${text}`);
+}
+
+/** A run to continue from its journal (--resume): its system, the replay and the journal to extend. */
+export function openResumed(
+  flags: Pick<RunFlags, 'file' | 'root' | 'force' | 'journal' | 'journalSync' | 'isolation'>,
+): { spec: SystemSpec } & Pick<RuntimeOptions, 'journal' | 'replay' | 'checkpointEvery'> {
+  if (!flags.journal)
+    throw new UsageError('--resume needs --journal FILE, the journal of the run to continue');
+  const options = { system: flags.file, root: flags.root, force: flags.force, cutTornTail: true };
+  const { records, chain, checkpointEvery, spec } = openJournalFor(flags.journal, options);
+  return {
+    // The isolation may change on resume (it is not part of the recording); the seed may not.
+    spec: withFlags(spec, { isolation: flags.isolation }),
+    replay: new ReplayDriver(new ReplayPlan(records)),
+    journal: new JournalWriter(flags.journal, flags.journalSync, { chain }),
+    checkpointEvery,
+  };
 }
 
 export function openJournal(path: string, sync: SyncPolicy, spec: SystemSpec): JournalWriter {
