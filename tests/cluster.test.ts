@@ -18,6 +18,7 @@ import {
 import { type Launcher, NodeLauncher } from '../src/launch/index.js';
 import { decodeJournal } from '../src/protocol/index.js';
 import {
+  type Isolation,
   loadSystem,
   ModuleCache,
   type RunSummary,
@@ -323,6 +324,26 @@ describe('cluster', () => {
     await cluster.membership.waitFor(['east', 'south', 'west'], 30_000);
   }, 180_000);
 
+  it('hosts agents on a node in threads and a shared pool as their isolation says, with the same trace', async () => {
+    const ledger = writeLedger({ producers: 'thread', accounts: 'shared' });
+    const alone = await runLedger(ledger, () => undefined);
+    const nats = await startLocalNats();
+    cleanups.push(() => nats.stop());
+    const cluster = await startNodes(ledger, nats);
+    const run = await runLedger(ledger, cluster.hostLauncher);
+    expectBalanced(run.summary, run.events);
+    expect(run.summary.trace).toBe(alone.summary.trace);
+    // east hosts prod-1 in a thread, acct-1 and acct-4 in its shared pool.
+    const hosted = parseJsonLines(cluster.nodes.get('east')?.lines.join('\n') ?? '').filter(
+      (line) => line.type === 'host.started',
+    );
+    expect(hosted.map((line) => `${line.agent} ${line.isolation}`).sort()).toEqual([
+      'acct-1 shared',
+      'acct-4 shared',
+      'prod-1 thread',
+    ]);
+  }, 120_000);
+
   it('survives a nats-server killed and restarted mid-run: nothing lost or doubled, the same trace', async () => {
     const ledger = writeLedger();
     const alone = await runLedger(ledger, () => undefined);
@@ -357,7 +378,7 @@ const PRODUCERS = ['prod-1', 'prod-2'];
 const TRANSFERS = 400;
 
 /** The ledger: producers and accounts spread over east, west and south; the auditor here. */
-function writeLedger(): string {
+function writeLedger(isolation: { producers?: string; accounts?: string } = {}): string {
   const file = join(tempDir(), 'ledger.system.yaml');
   const place = (i: number) => ['east', 'west', 'south'][i % 3];
   writeFileSync(
@@ -372,6 +393,7 @@ function writeLedger(): string {
           module: agentModule('ledger-producer'),
           init: `id=${name};accounts=${ACCOUNTS.join(',')};count=${TRANSFERS};perTick=4`,
           placement: place(i),
+          ...(isolation.producers ? { isolation: isolation.producers } : {}),
           snapshot: { everyTicks: 1 },
           capabilities: { sendTo: ['*'] },
         })),
@@ -380,6 +402,7 @@ function writeLedger(): string {
           module: agentModule('ledger-account'),
           init: '10000',
           placement: place(i),
+          ...(isolation.accounts ? { isolation: isolation.accounts } : {}),
           snapshot: { everyTicks: 1 },
           capabilities: { sendTo: ['*'] },
         })),
@@ -429,14 +452,15 @@ async function startNodes(file: string, nats: LocalNats) {
   for (const name of ['east', 'south', 'west']) start(name);
   await membership.waitFor(['east', 'south', 'west'], 30_000);
   const placement = new Map(spec.agents.map((agent) => [agent.name, agent.placement]));
-  const hostLauncher = (agent: string) => membership.launcherFor(placement.get(agent));
+  const hostLauncher = (agent: string, isolation: Isolation) =>
+    membership.launcherFor(placement.get(agent), isolation);
   return { nodes, lost, hostLauncher, start, membership, caches };
 }
 
 /** Runs the ledger until idle, then has the auditor check the books; `onTick` sees each tick. */
 async function runLedger(
   file: string,
-  hostLauncher: (agent: string) => Launcher | undefined,
+  hostLauncher: (agent: string, isolation: Isolation) => Launcher | undefined,
   onTick: (tick: number) => void = () => {},
 ): Promise<{ summary: RunSummary; events: RuntimeEvent[] }> {
   const events: RuntimeEvent[] = [];

@@ -150,7 +150,7 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
         checkpointEvery: resumed?.checkpointEvery,
         maxTicks: flags.maxTicks,
         untilIdle: flags.untilIdle,
-        hostLauncher: (agent) => hosts.launcherFor(placementOf.get(agent)),
+        hostLauncher: (agent, isolation) => hosts.launcherFor(placementOf.get(agent), isolation),
         ...(flags.gpuNode ? { gpuLauncher: () => hosts.launcherFor(flags.gpuNode) } : {}),
       },
       flags,

@@ -2,9 +2,9 @@
 // coordinator (`troupe cluster`) places on it, until the coordinator tells it to stop or it is
 // interrupted. Credentials come from the environment (TROUPE_NATS_TOKEN, TROUPE_NATS_CREDS).
 import { connectNats, ModuleFetcher, NodeService, watchConnection } from '../cluster/index.js';
-import { NodeLauncher } from '../launch/index.js';
+import { type Launcher, NodeLauncher, SharedPoolLauncher, ThreadLauncher } from '../launch/index.js';
 import { errorText } from '../protocol/index.js';
-import { defaultModuleCacheDir, loadSystem, ModuleCache } from '../supervisor/index.js';
+import { defaultModuleCacheDir, type Isolation, loadSystem, ModuleCache } from '../supervisor/index.js';
 import { GPU_ENTRY, HOST_ENTRY, onSignals, printLine } from './run-output.js';
 import { UsageError } from './usage-error.js';
 
@@ -25,11 +25,25 @@ export async function nodeCommand(flags: NodeFlags): Promise<number> {
     throw new UsageError(`cannot reach NATS at ${flags.nats}: ${errorText(error)}`);
   }
   const say = (line: object, text: string) => printLine(flags.json, line, text);
+  // Threads and a shared pool are started only for agents placed here with that isolation.
+  const launchers: Partial<Record<Isolation, Launcher>> = {};
+  const launcherFor = (isolation: Isolation): Launcher =>
+    (launchers[isolation] ??=
+      isolation === 'thread'
+        ? new ThreadLauncher()
+        : isolation === 'shared'
+          ? new SharedPoolLauncher()
+          : new NodeLauncher());
   const warn = (line: string) => process.stderr.write(`node ${flags.name}: ${line}\n`);
   const service = new NodeService(nc, {
     cluster: spec.name,
     name: flags.name,
-    launcher: new NodeLauncher(),
+    launcher: launcherFor,
+    onHost: (host) =>
+      say(
+        { type: 'host.started', node: flags.name, ...host },
+        `${host.agent}: hosted here (${host.isolation})`,
+      ),
     hostEntry: HOST_ENTRY,
     gpuEntry: GPU_ENTRY,
     modules: new ModuleFetcher(nc, spec.name, new ModuleCache(defaultModuleCacheDir(), warn)),

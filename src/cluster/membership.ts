@@ -3,7 +3,7 @@
 // at every (re)start, so a lost node's agents restart elsewhere; it never touches the run's order
 // or trace (hosts do not decide anything).
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { ModuleCache } from '../supervisor/index.js';
+import { type Isolation, ModuleCache } from '../supervisor/index.js';
 import { ModuleServer } from './module-shipping.js';
 import { watchConnection } from './nats-connect.js';
 import { RemoteLauncher } from './remote-launcher.js';
@@ -20,6 +20,7 @@ export class Membership {
   readonly #nc: NatsConnection;
   readonly #cluster: string;
   readonly #seen = new Map<string, number>();
+  /** By node and isolation. */
   readonly #launchers = new Map<string, RemoteLauncher>();
   readonly #lost = new Set<string>();
   /** The process id each node last beat from. */
@@ -101,14 +102,17 @@ export class Membership {
     }
   }
 
-  /** The launcher of the node the agent runs on now, or undefined for this machine. */
-  launcherFor(placement: string | undefined): RemoteLauncher | undefined {
+  /** The launcher of the node the agent runs on now (hosting it as `isolation` says), or undefined for this machine. */
+  launcherFor(placement: string | undefined, isolation: Isolation = 'process'): RemoteLauncher | undefined {
     const node = placeAgent(placement, this.live);
     if (node === undefined) return undefined;
-    let launcher = this.#launchers.get(node);
+    const key = `${node}/${isolation}`;
+    let launcher = this.#launchers.get(key);
     if (!launcher) {
-      launcher = new RemoteLauncher(this.#nc, this.#cluster, node, (dir) => this.#modules.allow(dir));
-      this.#launchers.set(node, launcher);
+      launcher = new RemoteLauncher(this.#nc, this.#cluster, node, isolation, (dir) =>
+        this.#modules.allow(dir),
+      );
+      this.#launchers.set(key, launcher);
     }
     return launcher;
   }
@@ -126,7 +130,8 @@ export class Membership {
   lose(node: string, why: string): void {
     if (this.#lost.has(node) || !this.#seen.has(node)) return;
     this.#lost.add(node);
-    this.#launchers.get(node)?.nodeLost(`node "${node}" was lost (${why})`);
+    for (const launcher of this.#launchers.values())
+      if (launcher.node === node) launcher.nodeLost(`node "${node}" was lost (${why})`);
     this.#onLost(node);
   }
 

@@ -5,6 +5,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { HostProcess, Launcher } from '../launch/index.js';
 import { peekFrame } from '../protocol/index.js';
+import type { Isolation } from '../supervisor/index.js';
 import type { ModuleFetcher } from './module-shipping.js';
 import { LinkKind, ReliableLink } from './reliable-link.js';
 import { HEARTBEAT_MS, type SpawnRequest, subjects } from './subjects.js';
@@ -18,7 +19,8 @@ const decoder = new TextDecoder();
 export interface NodeServiceOptions {
   cluster: string;
   name: string;
-  launcher: Launcher;
+  /** The launcher for each way of hosting an agent here (a GPU host is a process). */
+  launcher: (isolation: Isolation) => Launcher;
   /** This node's agent host entry. */
   hostEntry: string;
   /** This node's GPU host entry (for a GPU host placed on it). */
@@ -26,6 +28,8 @@ export interface NodeServiceOptions {
   /** Where agent modules come from: this node's cache, filled from the coordinator's. */
   modules: ModuleFetcher;
   log?: (line: string) => void;
+  /** Hears of each host started here. */
+  onHost?: (host: { host: string; agent: string; isolation: string }) => void;
 }
 
 export class NodeService {
@@ -91,7 +95,7 @@ export class NodeService {
     const id = request.host;
     if (this.#started.has(id)) return;
     const { modules } = this.#options;
-    const host = this.#options.launcher.spawn({
+    const host = this.#options.launcher(request.isolation ?? 'process').spawn({
       entry: request.gpu ? this.#options.gpuEntry : this.#options.hostEntry,
       ...(request.gpu ? { gpu: true } : {}),
       name: request.name,
@@ -104,6 +108,11 @@ export class NodeService {
     });
     this.#started.add(id);
     this.#hosts.set(id, host);
+    this.#options.onHost?.({
+      host: id,
+      agent: request.name,
+      isolation: request.gpu ? 'gpu' : (request.isolation ?? 'process'),
+    });
     let failure: string | undefined;
     /** Frames behind a Load whose module is being fetched: they go, in order, once it has gone. */
     let queue: Uint8Array[] | undefined;

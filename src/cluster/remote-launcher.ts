@@ -6,6 +6,7 @@
 // restarts their agents.
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { ExitInfo, HostProcess, Launcher, SpawnOptions } from '../launch/index.js';
+import type { Isolation } from '../supervisor/index.js';
 import { LinkKind, ReliableLink } from './reliable-link.js';
 import { type SpawnRequest, subjects } from './subjects.js';
 
@@ -26,16 +27,28 @@ export class RemoteLauncher implements Launcher {
 
   readonly #shareModules: (dir: string) => void;
 
-  /** `shareModules` lets nodes fetch from a folder of modules an agent host is given. */
-  constructor(nc: NatsConnection, cluster: string, node: string, shareModules: (dir: string) => void) {
+  readonly #isolation: Isolation;
+
+  /**
+   * Hosts started on `node`, in processes or threads there as `isolation` says; `shareModules`
+   * lets nodes fetch from a folder of modules an agent host is given.
+   */
+  constructor(
+    nc: NatsConnection,
+    cluster: string,
+    node: string,
+    isolation: Isolation,
+    shareModules: (dir: string) => void,
+  ) {
     this.#nc = nc;
     this.#subjects = subjects(cluster);
     this.node = node;
+    this.#isolation = isolation;
     this.#shareModules = shareModules;
   }
 
   spawn(options: SpawnOptions): HostProcess {
-    const id = `${this.node}-${options.name.replace(/[^A-Za-z0-9_-]/g, '_')}-${++this.#next}`;
+    const id = `${this.node}-${this.#isolation}-${options.name.replace(/[^A-Za-z0-9_-]/g, '_')}-${++this.#next}`;
     const host = new RemoteHost(this.#nc, this.#subjects, id, () => this.#hosts.delete(host));
     this.#hosts.add(host);
     if (!options.gpu) for (const dir of options.readPaths ?? []) this.#shareModules(dir);
@@ -46,6 +59,7 @@ export class RemoteLauncher implements Launcher {
       ...(options.readPaths ? { readPaths: options.readPaths } : {}),
       ...(options.maxFrameBytes ? { maxFrameBytes: options.maxFrameBytes } : {}),
       ...(options.gpu ? { gpu: true } : {}),
+      ...(this.#isolation !== 'process' && !options.gpu ? { isolation: this.#isolation } : {}),
     };
     void this.#askSpawn(host, request);
     return host;

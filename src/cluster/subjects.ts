@@ -33,4 +33,6 @@ export interface SpawnRequest {
   maxFrameBytes?: number;
   /** The GPU host (the node starts its own GPU host entry, with the GPU's wider environment). */
   gpu?: boolean;
+  /** How the node hosts the agent (default: a process of its own). */
+  isolation?: 'thread' | 'shared';
 }
