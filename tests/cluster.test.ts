@@ -342,6 +342,13 @@ describe('cluster', () => {
       'acct-4 shared',
       'prod-1 thread',
     ]);
+    // Asked to stop, each node ends by itself (its pool's threads and parent watch let it go).
+    cluster.shutdown();
+    for (const node of cluster.nodes.values()) {
+      const { code, stdout } = await node.exit;
+      expect(code).toBe(0);
+      expect(parseJsonLines(stdout).at(-1)).toMatchObject({ type: 'node.stopped' });
+    }
   }, 120_000);
 
   it('survives a nats-server killed and restarted mid-run: nothing lost or doubled, the same trace', async () => {
@@ -454,7 +461,11 @@ async function startNodes(file: string, nats: LocalNats) {
   const placement = new Map(spec.agents.map((agent) => [agent.name, agent.placement]));
   const hostLauncher = (agent: string, isolation: Isolation) =>
     membership.launcherFor(placement.get(agent), isolation);
-  return { nodes, lost, hostLauncher, start, membership, caches };
+  /** Asks every node to stop, as troupe cluster does at its end. */
+  const shutdown = () => {
+    for (const name of nodes.keys()) nc.publish(`troupe.${spec.name}.node.${name}.shutdown`);
+  };
+  return { nodes, lost, hostLauncher, start, membership, caches, shutdown };
 }
 
 /** Runs the ledger until idle, then has the auditor check the books; `onTick` sees each tick. */

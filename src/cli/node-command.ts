@@ -64,6 +64,9 @@ export async function nodeCommand(flags: NodeFlags): Promise<number> {
   }
   await service.done;
   stopOnSignals();
+  // Nothing keeps this process up now: the parent watch, the shared pool's threads.
+  process.stdin.destroy();
+  for (const launcher of Object.values(launchers)) launcher.close?.();
   await nc.drain();
   say({ type: 'node.stopped', node: flags.name }, `node "${flags.name}" stopped`);
   return 0;

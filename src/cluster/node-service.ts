@@ -84,10 +84,11 @@ export class NodeService {
     for (const link of this.#links.values()) link.resume();
   }
 
-  /** Ends every host and stops beating. */
+  /** Ends every host and stops beating; nothing of it keeps the process up after. */
   stop(): void {
     clearInterval(this.#heartbeat);
     for (const host of this.#hosts.values()) host.kill();
+    for (const link of this.#links.values()) link.close();
     this.#stopped?.();
   }
 
