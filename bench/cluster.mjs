@@ -39,7 +39,7 @@ async function runOn(file, cluster, watch = () => {}) {
 }
 
 async function startCluster(file, names) {
-  const nats = await startLocalNats();
+  let nats = await startLocalNats();
   process.env.TROUPE_NATS_TOKEN = nats.token;
   const nodes = new Map(
     names.map((name) => [
@@ -58,6 +58,11 @@ async function startCluster(file, names) {
   return {
     nodes,
     membership,
+    /** Kills the nats-server (SIGKILL) and starts it again on its port; resolves once it listens. */
+    restartNats: async () => {
+      nats.kill();
+      nats = await startLocalNats({ port: Number(new URL(nats.url).port), token: nats.token });
+    },
     stop: async () => {
       for (const node of nodes.values()) node.kill('SIGTERM');
       await Promise.all([...nodes.values()].map((node) => stopProcess(node, 2000)));
@@ -162,6 +167,22 @@ export async function run() {
     await failover.stop();
     console.log(
       `cluster failover: a node killed (SIGKILL) to its agent running on another node: ${times[0]?.toFixed(0)} ms (target 1,000 ms; a node this process started is lost when its process exits, others after 1.5 s without a heartbeat)`,
+    );
+    // A nats-server killed and started again mid-run: from its listening again to the next tick.
+    const outage = await startCluster(relayFile, ['a', 'b', 'c']);
+    let restarted;
+    let resumedAfter;
+    const outageWatch = (event) => {
+      if (event.type !== 'tick') return;
+      if (event.tick === 200 && !restarted) restarted = outage.restartNats().then(() => performance.now());
+      else if (restarted && resumedAfter === undefined)
+        resumedAfter = restarted.then((at) => performance.now() - at);
+    };
+    outageWatch.options = { untilIdle: true };
+    await runOn(relayFile, outage, outageWatch);
+    await outage.stop();
+    console.log(
+      `cluster, nats-server killed and started again mid-run: the run ticks again ${(await resumedAfter)?.toFixed(0)} ms after the server listens (links resend at reconnect; nothing lost)`,
     );
   } finally {
     rmSync(work, { recursive: true, force: true });
