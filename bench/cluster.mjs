@@ -44,7 +44,7 @@ async function startCluster(file, names) {
   const nodes = new Map(
     names.map((name) => [
       name,
-      spawn(process.execPath, [bin, 'node', file, '--name', name, '--nats', nats.url, '--root', '/'], {
+      spawn(process.execPath, [bin, 'node', file, '--name', name, '--nats', nats.url], {
         env: { ...process.env, TROUPE_NODE_STDIN_PARENT: '1' },
         stdio: ['pipe', 'ignore', 'inherit'],
       }),

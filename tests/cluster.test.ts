@@ -128,6 +128,23 @@ describe('cluster', () => {
     await expect(fetcher.localPath('/etc/passwd')).rejects.toThrow(
       '"passwd" is not a module of a Troupe cache',
     );
+    // A node needs only the system's name: its modules and actor files need not be on its machine.
+    const dir = tempDir();
+    const only = join(dir, 'only.system.yaml');
+    writeFileSync(
+      only,
+      'name: m\nagents:\n  - ./elsewhere.actor.yaml\n  - { name: a, module: ./absent.wasm }\n',
+    );
+    const bare = troupe(['node', only, '--name', 'x', '--nats', nats.url, '--json'], {
+      env: { TROUPE_NATS_TOKEN: nats.token },
+    });
+    expect(JSON.parse(await bare.waitFor(/"type":"node.ready"/))).toMatchObject({ node: 'x', system: 'm' });
+    bare.child.kill('SIGTERM');
+    expect((await bare.exit).code).toBe(0);
+    writeFileSync(only, 'agents: []\n');
+    const nameless = await troupe(['node', only, '--name', 'x', '--nats', nats.url]).exit;
+    expect(nameless.code).toBe(1);
+    expect(nameless.stderr).toMatch(/only\.system\.yaml.*name/);
     // Asked directly for a file outside the cache, the coordinator refuses.
     const reply = await nc.request(
       'troupe.m.module',
@@ -446,7 +463,7 @@ async function startNodes(file: string, nats: LocalNats) {
       TROUPE_NODE_STDIN_PARENT: '1',
       XDG_CACHE_HOME: caches.get(name) as string,
     };
-    const node = troupe(['node', file, '--name', name, '--nats', nats.url, '--json', '--root', '/'], {
+    const node = troupe(['node', file, '--name', name, '--nats', nats.url, '--json'], {
       env,
       stdin: true,
     });

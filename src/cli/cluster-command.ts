@@ -96,12 +96,11 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
       (node) => stopping || say({ type: 'node.joined', node }, `node "${node}" joined again`),
     );
     const members = membership;
-    const root = flags.root ? ['--root', flags.root] : [];
     /** Starts the node's process; when it dies it is lost, and started again if it had joined. */
     const startNode = (name: string, i: number) => {
       const node = spawn(
         process.execPath,
-        [TROUPE_BIN, 'node', flags.file, '--name', name, '--nats', url, '--json', ...root],
+        [TROUPE_BIN, 'node', flags.file, '--name', name, '--nats', url, '--json'],
         {
           // The token goes by the environment, never argv (where `ps` shows it). A node started
           // here ends when its standard input closes: when this process is gone, however it went.

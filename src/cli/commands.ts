@@ -145,15 +145,17 @@ export const COMMANDS: Record<string, CommandInfo> = {
       "--name NAME             this node's name (what placement: names in the system file)",
       '--nats URL              the NATS server the cluster meets on',
       JSON_FLAG,
-      ROOT_FLAG,
     ],
     options: {
       name: { type: 'string' },
       nats: { type: 'string' },
       json: { type: 'boolean', default: false },
-      ...root,
     },
-    more: 'Credentials come from the environment: TROUPE_NATS_TOKEN or TROUPE_NATS_CREDS. See docs/cluster.md.',
+    more: [
+      'A node reads only the name in the system file: the coordinator sends it the modules its hosts',
+      'run. Credentials come from the environment: TROUPE_NATS_TOKEN or TROUPE_NATS_CREDS. See',
+      'docs/cluster.md.',
+    ].join('\n'),
   },
   models: {
     summary: "list a system's models and whether each loads",

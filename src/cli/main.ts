@@ -84,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
       if (!name || !/^[A-Za-z0-9_-]{1,64}$/.test(name))
         throw new UsageError('troupe node needs --name NAME (letters, digits, _ and -)', command);
       if (!nats) throw new UsageError('troupe node needs --nats URL', command);
-      return nodeCommand({ file, name, nats, json: flag('json'), root: text('root') });
+      return nodeCommand({ file, name, nats, json: flag('json') });
     }
     case 'models':
       if (!file) throw new UsageError('troupe models needs a system file', command);

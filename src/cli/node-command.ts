@@ -4,7 +4,7 @@
 import { connectNats, ModuleFetcher, NodeService, watchConnection } from '../cluster/index.js';
 import { type Launcher, NodeLauncher, SharedPoolLauncher, ThreadLauncher } from '../launch/index.js';
 import { errorText } from '../protocol/index.js';
-import { defaultModuleCacheDir, type Isolation, loadSystem, ModuleCache } from '../supervisor/index.js';
+import { defaultModuleCacheDir, type Isolation, ModuleCache, readSystemName } from '../supervisor/index.js';
 import { GPU_ENTRY, HOST_ENTRY, onSignals, printLine } from './run-output.js';
 import { UsageError } from './usage-error.js';
 
@@ -13,11 +13,11 @@ export interface NodeFlags {
   name: string;
   nats: string;
   json: boolean;
-  root?: string;
 }
 
 export async function nodeCommand(flags: NodeFlags): Promise<number> {
-  const spec = loadSystem(flags.file, { root: flags.root });
+  // Only the system's name: modules come from the coordinator, actor files are its business.
+  const system = readSystemName(flags.file);
   let nc: Awaited<ReturnType<typeof connectNats>>;
   try {
     nc = await connectNats(flags.nats, `troupe node ${flags.name}`);
@@ -36,7 +36,7 @@ export async function nodeCommand(flags: NodeFlags): Promise<number> {
           : new NodeLauncher());
   const warn = (line: string) => process.stderr.write(`node ${flags.name}: ${line}\n`);
   const service = new NodeService(nc, {
-    cluster: spec.name,
+    cluster: system,
     name: flags.name,
     launcher: launcherFor,
     onHost: (host) =>
@@ -46,14 +46,14 @@ export async function nodeCommand(flags: NodeFlags): Promise<number> {
       ),
     hostEntry: HOST_ENTRY,
     gpuEntry: GPU_ENTRY,
-    modules: new ModuleFetcher(nc, spec.name, new ModuleCache(defaultModuleCacheDir(), warn)),
+    modules: new ModuleFetcher(nc, system, new ModuleCache(defaultModuleCacheDir(), warn)),
     log: warn,
   });
   service.start();
   watchConnection(nc, { reconnected: () => service.reconnected() });
   say(
-    { type: 'node.ready', node: flags.name, system: spec.name, pid: process.pid },
-    `node "${flags.name}" of "${spec.name}" is ready`,
+    { type: 'node.ready', node: flags.name, system: system, pid: process.pid },
+    `node "${flags.name}" of "${system}" is ready`,
   );
   const stopOnSignals = onSignals(() => service.stop());
   // Started by `troupe cluster`: its end closes our standard input, and this node ends too.

@@ -22,6 +22,7 @@ export {
   findProjectRoot,
   formatIssue,
   loadSystem,
+  readSystemName,
   suggestion,
   systemSchema,
   validateFile,

@@ -2,7 +2,7 @@
 
 export { closest, suggestion } from './did-you-mean.js';
 export type { LoadOptions } from './load.js';
-export { ConfigError, findProjectRoot, loadSystem, validateFile } from './load.js';
+export { ConfigError, findProjectRoot, loadSystem, readSystemName, validateFile } from './load.js';
 export { actorSchema, DEFAULTS, systemSchema } from './schema.js';
 export type {
   AgentLimits,

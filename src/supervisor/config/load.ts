@@ -34,6 +34,17 @@ export interface LoadOptions {
   root?: string;
 }
 
+/**
+ * The name of the system a file declares, the file checked against the schema but nothing it
+ * refers to read (a cluster's node needs no more: the coordinator sends it what its hosts run).
+ */
+export function readSystemName(file: string): string {
+  const issues: ConfigIssue[] = [];
+  const source = readSource(resolve(file), 'system', issues);
+  if (!source) throw new ConfigError(issues);
+  return (source.value as Raw).name as string;
+}
+
 export function loadSystem(file: string, options: LoadOptions = {}): SystemSpec {
   const path = resolve(file);
   const root = resolve(options.root ?? findProjectRoot(dirname(path)));
