@@ -8,6 +8,9 @@ import { defaultModuleCacheDir, type Isolation, ModuleCache, readSystemName } fr
 import { GPU_ENTRY, HOST_ENTRY, onSignals, printLine } from './run-output.js';
 import { UsageError } from './usage-error.js';
 
+/** How long a stopping node waits for its last messages to reach the server. */
+const DRAIN_MS = 2000;
+
 export interface NodeFlags {
   file: string;
   name: string;
@@ -67,7 +70,13 @@ export async function nodeCommand(flags: NodeFlags): Promise<number> {
   // Nothing keeps this process up now: the parent watch, the shared pool's threads.
   process.stdin.destroy();
   for (const launcher of Object.values(launchers)) launcher.close?.();
-  await nc.drain();
+  // What is queued goes out if the server is there; a server that is gone is not waited for (its
+  // client would try to reconnect forever, keeping this process up after its coordinator).
+  const drained = nc.drain().catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([drained, new Promise((resolve) => (timer = setTimeout(resolve, DRAIN_MS)))]);
+  clearTimeout(timer);
+  await nc.close().catch(() => {});
   say({ type: 'node.stopped', node: flags.name }, `node "${flags.name}" stopped`);
   return 0;
 }
