@@ -5,6 +5,7 @@
 // Every process a test starts is ended by it, also when it fails.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { nkeys } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   connectNats,
@@ -136,7 +137,7 @@ describe('cluster', () => {
       'name: m\nagents:\n  - ./elsewhere.actor.yaml\n  - { name: a, module: ./absent.wasm }\n',
     );
     const bare = troupe(['node', only, '--name', 'x', '--nats', nats.url, '--json'], {
-      env: { TROUPE_NATS_TOKEN: nats.token },
+      env: { TROUPE_NATS_TOKEN: nats.token ?? '' },
     });
     expect(JSON.parse(await bare.waitFor(/"type":"node.ready"/))).toMatchObject({ node: 'x', system: 'm' });
     bare.child.kill('SIGTERM');
@@ -153,6 +154,34 @@ describe('cluster', () => {
     expect(new TextDecoder().decode(reply.data.subarray(1))).toBe(
       'the coordinator has no module "../../etc/passwd"',
     );
+  }, 60_000);
+
+  it('admits nodes by an nkey from TROUPE_NATS_NKEY, and refuses a node without it by the reason', async () => {
+    const user = nkeys.createUser();
+    const nats = await startLocalNats({ nkey: user.getPublicKey() });
+    cleanups.push(() => nats.stop());
+    expect(nats.token).toBeUndefined();
+    const seed = join(tempDir(), 'node.nk');
+    writeFileSync(seed, `${new TextDecoder().decode(user.getSeed())}\n`, { mode: 0o600 });
+    const file = join(tempDir(), 'n.system.yaml');
+    writeFileSync(file, 'name: nk\nagents:\n  - { name: a, module: ./absent.wasm }\n');
+    const env = { TROUPE_NATS_TOKEN: '' };
+    const admitted = troupe(['node', file, '--name', 'x', '--nats', nats.url, '--json'], {
+      env: { ...env, TROUPE_NATS_NKEY: seed },
+    });
+    await admitted.waitFor(/"type":"node.ready"/);
+    admitted.child.kill('SIGTERM');
+    expect((await admitted.exit).code).toBe(0);
+    const refused = await troupe(['node', file, '--name', 'x', '--nats', nats.url], { env }).exit;
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`cannot reach NATS at ${nats.url}`);
+    expect(refused.stderr).toMatch(/authorization/i);
+    writeFileSync(seed, 'not a seed');
+    const bad = await troupe(['node', file, '--name', 'x', '--nats', nats.url], {
+      env: { ...env, TROUPE_NATS_NKEY: seed },
+    }).exit;
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`TROUPE_NATS_NKEY: ${seed} does not hold a user nkey seed`);
   }, 60_000);
 
   it('serves agents from a GPU host on another node, with the same answers and trace', async () => {
@@ -459,7 +488,7 @@ async function startNodes(file: string, nats: LocalNats) {
   /** Starts the node's process (again, after a kill: it rejoins under its name). */
   const start = (name: string) => {
     const env = {
-      TROUPE_NATS_TOKEN: nats.token,
+      TROUPE_NATS_TOKEN: nats.token ?? '',
       TROUPE_NODE_STDIN_PARENT: '1',
       XDG_CACHE_HOME: caches.get(name) as string,
     };

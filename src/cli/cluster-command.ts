@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
+  CredentialsError,
   connectNats,
   type LocalNats,
   Membership,
@@ -85,6 +86,7 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
     try {
       nc = await connectNats(url, 'troupe cluster', local?.token ?? process.env.TROUPE_NATS_TOKEN);
     } catch (error) {
+      if (error instanceof CredentialsError) throw new UsageError(error.message);
       throw new UsageError(`cannot reach NATS at ${url}: ${errorText(error)}`);
     }
     membership = new Membership(
@@ -106,7 +108,7 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
           // here ends when its standard input closes: when this process is gone, however it went.
           env: {
             ...process.env,
-            ...(local ? { TROUPE_NATS_TOKEN: local.token } : {}),
+            ...(local?.token ? { TROUPE_NATS_TOKEN: local.token } : {}),
             TROUPE_NODE_STDIN_PARENT: '1',
           },
           stdio: ['pipe', 'ignore', 'inherit'],

@@ -134,8 +134,9 @@ export const COMMANDS: Record<string, CommandInfo> = {
       ...root,
     },
     more: [
-      'Credentials for --nats come from the environment: TROUPE_NATS_TOKEN, or TROUPE_NATS_CREDS (a',
-      'credentials file), or a user and password in the URL. See docs/cluster.md.',
+      'Credentials for --nats come from the environment: TROUPE_NATS_TOKEN (a token), TROUPE_NATS_NKEY',
+      '(a file with an nkey seed), TROUPE_NATS_CREDS (a credentials file), or a user and password in',
+      'the URL. See docs/cluster.md.',
     ].join('\n'),
   },
   node: {
@@ -153,8 +154,8 @@ export const COMMANDS: Record<string, CommandInfo> = {
     },
     more: [
       'A node reads only the name in the system file: the coordinator sends it the modules its hosts',
-      'run. Credentials come from the environment: TROUPE_NATS_TOKEN or TROUPE_NATS_CREDS. See',
-      'docs/cluster.md.',
+      'run. Credentials come from the environment: TROUPE_NATS_TOKEN, TROUPE_NATS_NKEY or',
+      'TROUPE_NATS_CREDS. See docs/cluster.md.',
     ].join('\n'),
   },
   models: {

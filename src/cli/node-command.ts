@@ -1,7 +1,14 @@
 // `troupe node <system> --name N --nats URL`: one node of a cluster. It runs the agent hosts the
 // coordinator (`troupe cluster`) places on it, until the coordinator tells it to stop or it is
-// interrupted. Credentials come from the environment (TROUPE_NATS_TOKEN, TROUPE_NATS_CREDS).
-import { connectNats, ModuleFetcher, NodeService, watchConnection } from '../cluster/index.js';
+// interrupted. Credentials come from the environment (TROUPE_NATS_TOKEN, TROUPE_NATS_NKEY,
+// TROUPE_NATS_CREDS).
+import {
+  CredentialsError,
+  connectNats,
+  ModuleFetcher,
+  NodeService,
+  watchConnection,
+} from '../cluster/index.js';
 import { type Launcher, NodeLauncher, SharedPoolLauncher, ThreadLauncher } from '../launch/index.js';
 import { errorText } from '../protocol/index.js';
 import { defaultModuleCacheDir, type Isolation, ModuleCache, readSystemName } from '../supervisor/index.js';
@@ -25,6 +32,7 @@ export async function nodeCommand(flags: NodeFlags): Promise<number> {
   try {
     nc = await connectNats(flags.nats, `troupe node ${flags.name}`);
   } catch (error) {
+    if (error instanceof CredentialsError) throw new UsageError(error.message);
     throw new UsageError(`cannot reach NATS at ${flags.nats}: ${errorText(error)}`);
   }
   const say = (line: object, text: string) => printLine(flags.json, line, text);

@@ -1,7 +1,7 @@
 // Public surface of clustering: nodes joined through NATS, hosts started on them, who is alive.
 export { Membership, placeAgent } from './membership.js';
 export { ModuleFetcher, ModuleServer } from './module-shipping.js';
-export { connectNats, type NatsConnection, watchConnection } from './nats-connect.js';
+export { CredentialsError, connectNats, type NatsConnection, watchConnection } from './nats-connect.js';
 export { type LocalNats, NATS_SERVER, startLocalNats } from './nats-server.js';
 export { NodeService } from './node-service.js';
 export { LinkKind, ReliableLink } from './reliable-link.js';

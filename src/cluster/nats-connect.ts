@@ -1,10 +1,20 @@
 // Connecting to NATS as a Troupe process: the server URL, and credentials from the environment
 // (never from the command line, where other users could read them): TROUPE_NATS_TOKEN for a
-// token, TROUPE_NATS_CREDS for a credentials (nkeys/JWT) file, or a user and password in the URL.
+// token, TROUPE_NATS_NKEY for a file holding an nkey seed, TROUPE_NATS_CREDS for a credentials
+// (JWT and nkey) file, or a user and password in the URL.
 import { readFileSync } from 'node:fs';
-import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import {
+  type Authenticator,
+  connect,
+  credsAuthenticator,
+  type NatsConnection,
+  nkeyAuthenticator,
+} from '@nats-io/transport-node';
 
 export type { NatsConnection };
+
+/** The credentials the environment names are missing or malformed (the server was not reached). */
+export class CredentialsError extends Error {}
 
 /** `token` overrides TROUPE_NATS_TOKEN (a server this process started has its own). */
 export async function connectNats(
@@ -12,17 +22,38 @@ export async function connectNats(
   name: string,
   token = process.env.TROUPE_NATS_TOKEN,
 ): Promise<NatsConnection> {
-  const creds = process.env.TROUPE_NATS_CREDS;
+  const authenticator = fileAuthenticator();
   return connect({
     servers: url,
     name,
     ...(token ? { token } : {}),
-    ...(creds ? { authenticator: credsAuthenticator(readFileSync(creds)) } : {}),
+    ...(authenticator ? { authenticator } : {}),
     // A server restart is waited out: the client reconnects (what was in flight, and what was
     // published while disconnected, is lost: the links send it again, see reliable-link.ts).
     maxReconnectAttempts: -1,
     reconnectTimeWait: 100,
   });
+}
+
+/** The authenticator TROUPE_NATS_CREDS or TROUPE_NATS_NKEY names (one of them), read now. */
+function fileAuthenticator(): Authenticator | undefined {
+  const { TROUPE_NATS_CREDS: creds, TROUPE_NATS_NKEY: nkey } = process.env;
+  if (creds && nkey) throw new CredentialsError('set TROUPE_NATS_CREDS or TROUPE_NATS_NKEY, not both');
+  const read = (variable: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new CredentialsError(`${variable}: cannot read ${path}: ${(error as Error).message}`);
+    }
+  };
+  if (creds) return credsAuthenticator(read('TROUPE_NATS_CREDS', creds));
+  if (!nkey) return undefined;
+  const seed = read('TROUPE_NATS_NKEY', nkey).toString('utf8').trim();
+  if (!/^SU[A-Z2-7]{56}$/.test(seed))
+    throw new CredentialsError(
+      `TROUPE_NATS_NKEY: ${nkey} does not hold a user nkey seed (SU… , 58 characters)`,
+    );
+  return nkeyAuthenticator(new TextEncoder().encode(seed));
 }
 
 /** Calls `disconnected` when the connection to the server drops and `reconnected` once it is back. */

@@ -9,7 +9,8 @@ import { nanoid } from 'nanoid';
 
 export interface LocalNats {
   url: string;
-  token: string;
+  /** The token clients present (none when the server takes an nkey instead). */
+  token: string | undefined;
   pid: number | undefined;
   stop(): Promise<void>;
   /** Ends it at once (from an exit handler, where nothing can be awaited). */
@@ -36,12 +37,18 @@ const GUARD = [
   'exit $code',
 ].join('\n');
 
-export async function startLocalNats(options: { port?: number; token?: string } = {}): Promise<LocalNats> {
-  const token = options.token ?? nanoid(32);
+/** `nkey`: the public key of the one user the server admits, instead of a token. */
+export async function startLocalNats(
+  options: { port?: number; token?: string; nkey?: string } = {},
+): Promise<LocalNats> {
+  if (options.nkey !== undefined && !/^U[A-Z2-7]{55}$/.test(options.nkey))
+    throw new Error(`"${options.nkey}" is not the public key of a user nkey (U…, 56 characters)`);
+  const token = options.nkey ? undefined : (options.token ?? nanoid(32));
   // The token goes in a file only this user can read, not on the command line (where `ps` shows it).
   const dir = mkdtempSync(join(tmpdir(), 'troupe-nats-'));
   const config = join(dir, 'nats.conf');
-  writeFileSync(config, `authorization { token: "${token}" }\n`, { mode: 0o600 });
+  const authorization = token ? `token: "${token}"` : `users: [ { nkey: "${options.nkey}" } ]`;
+  writeFileSync(config, `authorization { ${authorization} }\n`, { mode: 0o600 });
   const args = ['-a', '127.0.0.1', '-p', String(options.port ?? -1), '-c', config];
   const child = spawn('/bin/sh', ['-c', GUARD, NATS_SERVER, ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
   child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
