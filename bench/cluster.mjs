@@ -118,29 +118,64 @@ export async function run() {
         capabilities: { sendTo: ['*'] },
       },
     ]);
+    // Three relay pairs, each across two of three nodes: every tick waits for all three.
+    const ringFile = system(
+      work,
+      'ring',
+      [
+        ['a', 'b'],
+        ['b', 'c'],
+        ['c', 'a'],
+      ].flatMap(([first, second], i) => [
+        {
+          name: `ping-${i}`,
+          module: wasm('relay'),
+          placement: first,
+          init: `peer=pong-${i};start=1;limit=2000`,
+          capabilities: { sendTo: ['*'] },
+        },
+        {
+          name: `pong-${i}`,
+          module: wasm('relay'),
+          placement: second,
+          init: `peer=ping-${i};limit=2000`,
+          capabilities: { sendTo: ['*'] },
+        },
+      ]),
+    );
     const rate = async (cluster) => {
       const watch = routedWatch(ticks);
       const summary = await runOn(routedFile, cluster, watch);
       return (summary.agents.sink.delivered - perTick) / ((watch.timing.last - watch.timing.first) / 1000);
     };
-    const tickRate = async (cluster) => {
+    const tickRate = async (cluster, file = relayFile) => {
       const watch = routedWatch(undefined);
       watch.options = { untilIdle: true };
-      const summary = await runOn(relayFile, cluster, watch);
+      const summary = await runOn(file, cluster, watch);
       return (summary.ticks - 2) / ((watch.timing.last - watch.timing.first) / 1000);
     };
-    const local = { routed: await rate(undefined), ticks: await tickRate(undefined) };
+    const local = {
+      routed: await rate(undefined),
+      ticks: await tickRate(undefined),
+      ring: await tickRate(undefined, ringFile),
+    };
     const routedCluster = await startCluster(routedFile, ['a', 'b']);
     const remote = { routed: await rate(routedCluster) };
     await routedCluster.stop();
     const relayCluster = await startCluster(relayFile, ['a', 'b', 'c']);
     remote.ticks = await tickRate(relayCluster);
     await relayCluster.stop();
+    const ringCluster = await startCluster(ringFile, ['a', 'b', 'c']);
+    remote.ring = await tickRate(ringCluster, ringFile);
+    await ringCluster.stop();
     console.log(
       `cluster, 16 B envelopes between two nodes, ${fmt(perTick)} a tick: ${fmt(remote.routed)} env/s = ${(remote.routed / local.routed).toFixed(2)}x of one machine (${fmt(local.routed)} env/s; target 200,000)`,
     );
     console.log(
       `cluster, a relay across two nodes (one hop a tick): ${fmt(remote.ticks)} ticks/s = ${(1000 / remote.ticks).toFixed(2)} ms a tick (one machine: ${(1000 / local.ticks).toFixed(2)} ms)`,
+    );
+    console.log(
+      `cluster, tick latency across 3 nodes (three relay pairs, each across two nodes): ${(1000 / remote.ring).toFixed(2)} ms a tick (one machine: ${(1000 / local.ring).toFixed(2)} ms)`,
     );
     // Failover: the node running pong dies; time until pong runs again on another node.
     const failover = await startCluster(relayFile, ['a', 'b', 'c']);
