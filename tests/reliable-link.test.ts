@@ -19,7 +19,7 @@ interface Channel {
 }
 
 /** Two links joined by a channel that delivers asynchronously, losing and repeating as told. */
-function pair(channel: Channel, seed = 1) {
+function pair(channel: Channel, seed = 1, firstSequence?: number) {
   const next = seededRandom(seed);
   const got = { a: [] as string[], b: [] as string[], endsAtB: 0 };
   const decoder = new TextDecoder();
@@ -29,10 +29,12 @@ function pair(channel: Channel, seed = 1) {
     for (let i = 0; i < copies; i++) setImmediate(() => to().receive(bytes.slice()));
   };
   const a: ReliableLink = new ReliableLink({
+    firstSequence,
     publish: wire(() => b),
     deliver: (_kind, payload) => got.a.push(decoder.decode(payload)),
   });
   const b: ReliableLink = new ReliableLink({
+    firstSequence,
     publish: wire(() => a),
     deliver: (kind, payload) => {
       if (kind === LinkKind.End) got.endsAtB++;
@@ -61,6 +63,17 @@ describe('reliable link', () => {
     expect(got.a).toEqual(toA);
     expect(got.endsAtB).toBe(1);
     expect(a.unacknowledged + b.unacknowledged).toBe(0);
+  }, 60_000);
+
+  it('counts on across the wrap of its 32-bit sequence numbers, losing and repeating as before', async () => {
+    const { a, b, got } = pair({ up: true, loss: 0.3, repeat: 0.2 }, 11, 2 ** 32 - 50);
+    const toB = numbered('w', 120);
+    for (const text of toB) a.send(LinkKind.Frame, encode(text));
+    await a.settled();
+    expect(got.b).toEqual(toB);
+    b.send(LinkKind.Frame, encode('back'));
+    await b.settled();
+    expect(got.a).toEqual(['back']);
   }, 60_000);
 
   it('sends again at once what an outage lost when the connection comes back', async () => {

@@ -8,8 +8,9 @@
 // the gap is filled.
 // So no frame is lost or delivered twice, whatever the server does.
 //
-// Wire: a 12-byte header, then the payload: u32 sequence (0: an acknowledgement only), u32 the
-// highest sequence received in order, u8 kind, 3 bytes zero. Sequence numbers wrap after 2^32.
+// Wire: a 12-byte header, then the payload: u32 sequence (the first is 1; not counted for an
+// acknowledgement alone), u32 the highest sequence received in order, u8 kind, 3 bytes zero.
+// Sequence numbers wrap after 2^32 and compare modulo 2^32.
 
 export const LinkKind = {
   /** A frame of the host protocol. */
@@ -33,6 +34,8 @@ export interface LinkOptions {
   publish: (bytes: Uint8Array) => void;
   /** Receives each sequenced message once, in order. */
   deliver: (kind: LinkKind, payload: Uint8Array) => void;
+  /** The first sequence number, the same on both sides (default 1; numbers wrap after 2^32 - 1). */
+  firstSequence?: number;
 }
 
 interface Pending {
@@ -45,9 +48,10 @@ export class ReliableLink {
   readonly #options: LinkOptions;
   /** Sent and not yet acknowledged, oldest first. */
   readonly #pending: Pending[] = [];
-  #nextSeq = 1;
-  /** The highest sequence received in order. */
-  #received = 0;
+  #nextSeq: number;
+  /** The highest sequence received in order (the one before the first, at the start). */
+  #received: number;
+  #receivedAny = false;
   /** Received past a gap, by sequence. */
   readonly #early = new Map<number, Pending>();
   #ackTimer: NodeJS.Timeout | undefined;
@@ -61,6 +65,8 @@ export class ReliableLink {
 
   constructor(options: LinkOptions) {
     this.#options = options;
+    this.#nextSeq = (options.firstSequence ?? 1) >>> 0;
+    this.#received = (this.#nextSeq - 1) >>> 0;
   }
 
   /** Messages sent and not acknowledged yet. */
@@ -71,7 +77,7 @@ export class ReliableLink {
   send(kind: typeof LinkKind.Frame | typeof LinkKind.End, payload: Uint8Array): void {
     if (this.#closed) return;
     const message = { seq: this.#nextSeq, kind, payload };
-    this.#nextSeq = (this.#nextSeq + 1) >>> 0 || 1;
+    this.#nextSeq = (this.#nextSeq + 1) >>> 0;
     if (this.#pending.length === 0) this.#progress = performance.now();
     this.#pending.push(message);
     this.#write(message);
@@ -84,13 +90,13 @@ export class ReliableLink {
     const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER);
     const seq = view.getUint32(0, true);
     this.#acknowledged(view.getUint32(4, true));
-    if (seq === 0) return;
+    const kind = view.getUint8(8) as LinkKind;
+    if (kind === LinkKind.Ack) return;
     const ahead = (seq - this.#received) | 0;
     // Whatever came, the other side hears where this side is.
     this.#scheduleAck();
     // A repeat (its acknowledgement was lost), or too far ahead to keep: dropped.
     if (ahead <= 0 || ahead > WINDOW) return;
-    const kind = view.getUint8(8) as LinkKind;
     const payload = bytes.subarray(HEADER);
     if (ahead > 1) {
       // Past a gap (what is missing will come again): kept, and delivered once the gap is filled.
@@ -98,6 +104,7 @@ export class ReliableLink {
       return;
     }
     this.#received = seq;
+    this.#receivedAny = true;
     this.#options.deliver(kind, payload);
     for (let next = this.#early.get((seq + 1) >>> 0); next; next = this.#early.get((next.seq + 1) >>> 0)) {
       this.#early.delete(next.seq);
@@ -113,7 +120,7 @@ export class ReliableLink {
     this.#resendMs = RESEND_MS;
     this.#progress = performance.now();
     for (const message of this.#pending) this.#write(message);
-    if (this.#received > 0) this.#ackNow();
+    if (this.#receivedAny) this.#ackNow();
   }
 
   /** Resolves once the other side has everything sent (at once if it has). */
@@ -124,7 +131,7 @@ export class ReliableLink {
 
   /** Acknowledges what was received, now (before closing, so the other side stops sending it). */
   flushAck(): void {
-    if (!this.#closed && this.#received > 0) this.#ackNow();
+    if (!this.#closed && this.#receivedAny) this.#ackNow();
   }
 
   close(): void {
