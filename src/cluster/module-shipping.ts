@@ -132,7 +132,8 @@ export class ModuleFetcher {
         timeout: FETCH_TIMEOUT_MS,
       });
       const data = reply.data;
-      if (data[0] !== OK) throw new Error(decoder.decode(data.subarray(1)));
+      if (data[0] === FAILED) throw new Error(decoder.decode(data.subarray(1)));
+      if (data[0] !== OK || data.length < 5) throw new Error(`a malformed answer for module "${file}"`);
       total = new DataView(data.buffer, data.byteOffset, data.length).getUint32(1, true);
       const chunk = data.subarray(5);
       if (chunk.length === 0 && offset < total)
