@@ -308,6 +308,42 @@ describe('cluster', () => {
     });
   }, 180_000);
 
+  it('runs a swarm of 300 shared agents spread over 3 nodes to the same total and trace as one machine', async () => {
+    const size = 300;
+    const name = (i: number) => `m-${String(i % size).padStart(4, '0')}`;
+    const file = join(tempDir(), 'swarm.system.yaml');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'swarm-cluster',
+        seed: 7,
+        scheduler: { maxBatch: 16 },
+        agents: Array.from({ length: size }, (_, i) => ({
+          name: name(i),
+          module: agentModule('ring-sum'),
+          init: `self=${name(i)};next=${name(i + 1)};value=${i + 1};size=${size}`,
+          restart: 'transient',
+          isolation: 'shared',
+          placement: `node-${(i % 3) + 1}`,
+          capabilities: { sendTo: [name(i + 1)] },
+        })),
+      }),
+    );
+    const flags = ['--root', '/', '--until-idle', '--json'];
+    const [one, three] = await Promise.all([
+      troupe(['run', file, ...flags]).exit,
+      troupe(['cluster', file, '--nodes', '3', ...flags]).exit,
+    ]);
+    expect(three.code, three.stderr).toBe(0);
+    const end = parseJsonLines(three.stdout).at(-1);
+    expect(end).toMatchObject({ type: 'run.end', ok: true, ticks: size, delivered: size * size });
+    expect(end?.trace).toBe(parseJsonLines(one.stdout).at(-1)?.trace);
+    const logs = parseJsonLines(three.stdout).filter((line) => line.type === 'agent.log');
+    expect(logs.map((line) => line.text)).toEqual([
+      `ring-sum: m-0000 got the total ${(size * (size + 1)) / 2} from ${size} members`,
+    ]);
+  }, 180_000);
+
   it('refuses fewer nodes than the system places agents on, naming them', async () => {
     const { code, stderr } = await troupe(['cluster', CLUSTER, '--nodes', '2', '--until-idle']).exit;
     expect(code).toBe(1);
