@@ -60,13 +60,15 @@ export async function nodeCommand(flags: NodeFlags): Promise<number> {
     modules: new ModuleFetcher(nc, system, new ModuleCache(defaultModuleCacheDir(), warn)),
     log: warn,
   });
+  // Interrupts stop it gracefully from before it says it is ready (a signal right after "ready"
+  // must not find the default handler, which kills).
+  const stopOnSignals = onSignals(() => service.stop());
   service.start();
   watchConnection(nc, { reconnected: () => service.reconnected() });
   say(
-    { type: 'node.ready', node: flags.name, system: system, pid: process.pid },
+    { type: 'node.ready', node: flags.name, system, pid: process.pid },
     `node "${flags.name}" of "${system}" is ready`,
   );
-  const stopOnSignals = onSignals(() => service.stop());
   // Started by `troupe cluster`: its end closes our standard input, and this node ends too.
   if (process.env.TROUPE_NODE_STDIN_PARENT === '1') {
     process.stdin.on('close', () => service.stop());
