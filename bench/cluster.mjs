@@ -61,6 +61,7 @@ async function startCluster(file, names) {
     /** Kills the nats-server (SIGKILL) and starts it again on its port; resolves once it listens. */
     restartNats: async () => {
       nats.kill();
+      await nats.exited;
       nats = await startLocalNats({ port: Number(new URL(nats.url).port), token: nats.token });
     },
     stop: async () => {

@@ -82,6 +82,9 @@ describe('cluster', () => {
     const membership = new Membership(nc, 'm', (node) => lost.push(node));
     cleanups.push(() => membership.close());
     const beat = (pid: number) => nc.publish('troupe.m.node.x.alive', JSON.stringify({ name: 'x', pid }));
+    // Bytes that are not a heartbeat are ignored (the coordinator does not fall over).
+    nc.publish('troupe.m.node.x.alive', 'not json');
+    nc.publish('troupe.m.node.x.alive', '42');
     beat(1);
     await membership.waitFor(['x'], 10_000);
     expect(membership.launcherFor('x')?.node).toBe('x');
@@ -441,16 +444,28 @@ describe('cluster', () => {
     const port = Number(new URL(nats.url).port);
     const cluster = await startNodes(ledger, nats);
     let restarted: Promise<LocalNats> | undefined;
-    const run = await runLedger(ledger, cluster.hostLauncher, (tick) => {
-      // Mid-run (every agent but the auditor is on a node: the run waits for the server).
-      if (tick === 20 && !restarted) {
-        nats.kill();
-        restarted = startLocalNats({ port, token: nats.token }).then((server) => {
-          nats = server;
-          return server;
-        });
-      }
+    // A server that cannot start again fails the test with its reason (the run would wait for it).
+    let restartFailed: (error: Error) => void = () => {};
+    const failure = new Promise<never>((_, reject) => {
+      restartFailed = reject;
     });
+    const run = await Promise.race([
+      failure,
+      runLedger(ledger, cluster.hostLauncher, (tick) => {
+        // Mid-run (every agent but the auditor is on a node: the run waits for the server).
+        if (tick === 20 && !restarted) {
+          nats.kill();
+          // Started again once the old server is gone (its port free).
+          restarted = nats.exited
+            .then(() => startLocalNats({ port, token: nats.token }))
+            .then((server) => {
+              nats = server;
+              return server;
+            });
+          restarted.catch(restartFailed);
+        }
+      }),
+    ]);
     expect(await restarted).toBeDefined();
     expect(cluster.lost).toEqual([]);
     for (const [agent, status] of Object.entries(run.summary.agents))

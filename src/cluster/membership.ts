@@ -16,6 +16,17 @@ export function placeAgent(placement: string | undefined, live: ReadonlySet<stri
   return [...live].sort()[0];
 }
 
+/** The process id a heartbeat names (undefined: none given), or null when it is not one. */
+function heartbeatPid(data: Uint8Array): number | undefined | null {
+  try {
+    const beat = JSON.parse(new TextDecoder().decode(data)) as { pid?: unknown } | null;
+    if (typeof beat !== 'object' || beat === null) return null;
+    return typeof beat.pid === 'number' ? beat.pid : undefined;
+  } catch {
+    return null;
+  }
+}
+
 export class Membership {
   readonly #nc: NatsConnection;
   readonly #cluster: string;
@@ -48,7 +59,9 @@ export class Membership {
     this.#subscription = nc.subscribe(names.aliveAll, {
       callback: (_error, message) => {
         const node = message.subject.split('.').at(-2) as string;
-        const { pid } = JSON.parse(new TextDecoder().decode(message.data)) as { pid?: number };
+        const pid = heartbeatPid(message.data);
+        // Not a heartbeat of ours (nothing else publishes here): ignored, never a crash.
+        if (pid === null) return;
         // A late beat of the process that was lost changes nothing; a new process under the same
         // name has rejoined, and takes new hosts again.
         const before = this.#pids.get(node);

@@ -15,6 +15,8 @@ export interface LocalNats {
   stop(): Promise<void>;
   /** Ends it at once (from an exit handler, where nothing can be awaited). */
   kill(): void;
+  /** Resolves once the server has exited (its port is free again). */
+  exited: Promise<void>;
 }
 
 export const NATS_SERVER = process.env.TROUPE_NATS_SERVER ?? 'nats-server';
@@ -51,7 +53,13 @@ export async function startLocalNats(
   writeFileSync(config, `authorization { ${authorization} }\n`, { mode: 0o600 });
   const args = ['-a', '127.0.0.1', '-p', String(options.port ?? -1), '-c', config];
   const child = spawn('/bin/sh', ['-c', GUARD, NATS_SERVER, ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
-  child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  // The guard shell exits once the server has (see GUARD).
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      rmSync(dir, { recursive: true, force: true });
+      resolve();
+    }),
+  );
   let pid: number | undefined;
   const url = await new Promise<string>((resolve, reject) => {
     let log = '';
@@ -86,6 +94,7 @@ export async function startLocalNats(
     url,
     token,
     pid,
+    exited,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
