@@ -92,10 +92,14 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
     membership = new Membership(
       nc,
       spec.name,
-      (node) =>
-        stopping ||
-        say({ type: 'node.lost', node }, `node "${node}" was lost: its agents restart on the others`),
-      (node) => stopping || say({ type: 'node.joined', node }, `node "${node}" joined again`),
+      // While the cluster stops, its nodes going is no news.
+      (node) => {
+        if (!stopping)
+          say({ type: 'node.lost', node }, `node "${node}" was lost: its agents restart on the others`);
+      },
+      (node) => {
+        if (!stopping) say({ type: 'node.joined', node }, `node "${node}" joined again`);
+      },
     );
     const members = membership;
     /** Starts the node's process; when it dies it is lost, and started again if it had joined. */
