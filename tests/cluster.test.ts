@@ -115,7 +115,7 @@ describe('cluster', () => {
     const nc = await connectNats(nats.url, 'module test', nats.token);
     cleanups.push(() => nc.close());
     const coordinator = new ModuleCache(tempDir());
-    const server = new ModuleServer(nc, 'm', (dir) => new ModuleCache(dir));
+    const server = new ModuleServer(nc, 'm');
     cleanups.push(() => server.close());
     server.allow(coordinator.ensureDirectory());
     const big = new Uint8Array(600_000).map((_, i) => (i * 7919) % 251);

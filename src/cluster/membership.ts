@@ -3,7 +3,7 @@
 // at every (re)start, so a lost node's agents restart elsewhere; it never touches the run's order
 // or trace (hosts do not decide anything).
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { type Isolation, ModuleCache } from '../supervisor/index.js';
+import type { Isolation } from '../supervisor/index.js';
 import { ModuleServer } from './module-shipping.js';
 import { watchConnection } from './nats-connect.js';
 import { RemoteLauncher } from './remote-launcher.js';
@@ -54,7 +54,7 @@ export class Membership {
     this.#nc = nc;
     this.#cluster = cluster;
     this.#onLost = onLost;
-    this.#modules = new ModuleServer(nc, cluster, (dir) => new ModuleCache(dir));
+    this.#modules = new ModuleServer(nc, cluster);
     const names = subjects(cluster);
     this.#subscription = nc.subscribe(names.aliveAll, {
       callback: (_error, message) => {

@@ -22,10 +22,8 @@ const decoder = new TextDecoder();
 export class ModuleServer {
   readonly #caches = new Map<string, ModuleCache>();
   readonly #subscription: Subscription;
-  readonly #open: (dir: string) => ModuleCache;
 
-  /** `open` makes the cache of a folder (the coordinator's own kind of ModuleCache). */
-  constructor(nc: NatsConnection, cluster: string, open: (dir: string) => ModuleCache) {
+  constructor(nc: NatsConnection, cluster: string) {
     this.#subscription = nc.subscribe(subjects(cluster).module, {
       callback: (_error, message) => {
         let reply: Uint8Array;
@@ -41,12 +39,11 @@ export class ModuleServer {
         message.respond(reply);
       },
     });
-    this.#open = open;
   }
 
   /** Entries of `dir` may be served (it holds the modules of hosts started on nodes). */
   allow(dir: string): void {
-    if (!this.#caches.has(dir)) this.#caches.set(dir, this.#open(dir));
+    if (!this.#caches.has(dir)) this.#caches.set(dir, new ModuleCache(dir));
   }
 
   close(): void {
