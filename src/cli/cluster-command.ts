@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
+  awaitTakeover,
   CredentialsError,
   connectNats,
   type LocalNats,
@@ -16,8 +17,9 @@ import {
   subjects,
 } from '../cluster/index.js';
 import { errorText } from '../protocol/index.js';
-import { loadSystem } from '../supervisor/index.js';
-import { openJournal, openResumed, runSystem } from './run-command.js';
+import { loadSystem, type Runtime } from '../supervisor/index.js';
+import { type ClusterJournal, journalStream, openFileJournal, openStreamJournal } from './cluster-journal.js';
+import { runSystem } from './run-command.js';
 import { type RunFlags, withFlags } from './run-flags.js';
 import { printLine } from './run-output.js';
 import { UsageError } from './usage-error.js';
@@ -44,6 +46,8 @@ export interface ClusterFlags
   nats?: string;
   /** The node whose machine runs the GPU host (default: the coordinator's). */
   gpuNode?: string;
+  /** Wait while the system's coordinator beats; when it falls silent, resume its run (js: journal). */
+  standby?: boolean;
 }
 
 /** The node names: the system's placements, then node-1, node-2, … up to `count`. */
@@ -58,14 +62,29 @@ export function nodeNames(placements: readonly string[], count: number): string[
 }
 
 export async function clusterCommand(flags: ClusterFlags): Promise<number> {
-  // Resumed (the coordinator died mid-run): the system as recorded, its run replayed on the nodes.
-  const resumed = flags.resume ? openResumed(flags) : undefined;
-  const spec = resumed?.spec ?? withFlags(loadSystem(flags.file, { root: flags.root }), flags);
+  const stream = journalStream(flags.journal);
+  if (flags.standby && !stream)
+    throw new UsageError(
+      '--standby takes the run over from its journal in JetStream: give --journal js:NAME',
+      'cluster',
+    );
+  if (flags.standby && flags.resume)
+    throw new UsageError(
+      '--standby resumes the run by itself when its coordinator is gone: leave out --resume',
+      'cluster',
+    );
+  if (stream && !flags.nats)
+    throw new UsageError(
+      `--journal js:${stream} keeps the journal on a NATS server that outlives this process: give it with --nats URL (the server troupe cluster starts itself ends with it)`,
+      'cluster',
+    );
+  const loaded = withFlags(loadSystem(flags.file, { root: flags.root }), flags);
+  // A file journal resumed (the coordinator died mid-run): the system as recorded, replayed on the nodes.
+  let run: ClusterJournal | undefined = stream ? undefined : openFileJournal(flags, loaded);
+  const spec = run?.spec ?? loaded;
   const placementOf = new Map(spec.agents.map((agent) => [agent.name, agent.placement]));
-  const names = nodeNames(
-    spec.agents.flatMap((agent) => (agent.placement ? [agent.placement] : [])),
-    flags.nodes,
-  );
+  const placed = [...new Set(spec.agents.flatMap((agent) => (agent.placement ? [agent.placement] : [])))];
+  let names = nodeNames(placed, flags.nodes);
   if (flags.gpuNode !== undefined && !names.includes(flags.gpuNode))
     throw new UsageError(`--gpu-node "${flags.gpuNode}" is not one of the nodes (${names.join(', ')})`);
   const say = (line: object, text: string) => printLine(flags.json, line, text);
@@ -74,6 +93,8 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
   let membership: Membership | undefined;
   let nc: Awaited<ReturnType<typeof connectNats>> | undefined;
   let stopping = false;
+  /** Whether this process coordinated a run (a standby that found the run ended did not). */
+  let coordinated = false;
   // Whatever ends this process (an error, a closed output pipe), what it started ends with it.
   const killAll = () => {
     for (const node of nodes) node.kill('SIGKILL');
@@ -89,6 +110,26 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
       if (error instanceof CredentialsError) throw new UsageError(error.message);
       throw new UsageError(`cannot reach NATS at ${url}: ${errorText(error)}`);
     }
+    let stored: Awaited<ReturnType<typeof awaitTakeover>> | undefined;
+    if (flags.standby && stream) {
+      say(
+        { type: 'standby.waiting', journal: `js:${stream}` },
+        `standby: waiting while the coordinator of "${spec.name}" beats`,
+      );
+      stored = await awaitTakeover(nc, spec.name, stream);
+      if ('ended' in stored) {
+        say(
+          { type: 'standby.ended', ...stored.ended },
+          `standby: the run ended on its coordinator (tick ${stored.ended.ticks}); nothing to take over`,
+        );
+        return stored.ended.ok ? 0 : 2;
+      }
+      say(
+        { type: 'coordinator.takeover', journal: `js:${stream}`, records: stored.takeover.records },
+        `standby: the coordinator is gone; resuming its run from js:${stream} (${stored.takeover.records} records)`,
+      );
+    }
+    coordinated = true;
     membership = new Membership(
       nc,
       spec.name,
@@ -132,8 +173,11 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
         );
       });
     };
-    for (const [i, name] of names.entries()) startNode(name, i);
-    await membership.waitFor(names, JOIN_TIMEOUT_MS);
+    // On a server of its own it starts the nodes; on one named by --nats they are started there
+    // (`troupe node`), and it waits for the ones its agents are placed on and for --nodes in all.
+    if (local) for (const [i, name] of names.entries()) startNode(name, i);
+    await membership.waitFor(local ? names : placed, JOIN_TIMEOUT_MS, flags.nodes);
+    if (!local) names = [...membership.live].sort();
     say(
       {
         type: 'cluster.ready',
@@ -144,26 +188,44 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
       },
       `cluster: ${names.length} nodes (${names.join(', ')}) on ${url}`,
     );
-    const journal =
-      resumed?.journal ?? (flags.journal ? openJournal(flags.journal, flags.journalSync, spec) : undefined);
+    let runtime: Runtime | undefined;
+    let journalFailure: string | undefined;
+    // The journal in a stream failed (another coordinator took it over): this run cannot go on.
+    const journalFailed = (reason: string) => {
+      journalFailure = `journal js:${stream}: ${reason}`;
+      runtime?.requestStop(journalFailure, false);
+    };
+    run ??= await openStreamJournal(
+      nc,
+      stream as string,
+      flags,
+      spec,
+      journalFailed,
+      stored && 'takeover' in stored ? stored.takeover : undefined,
+    );
     const hosts = membership;
     const summary = await runSystem(
-      spec,
+      run.spec,
       {
-        journal,
-        replay: resumed?.replay,
-        checkpointEvery: resumed?.checkpointEvery,
+        journal: run.journal,
+        replay: run.replay,
+        checkpointEvery: run.checkpointEvery,
         maxTicks: flags.maxTicks,
         untilIdle: flags.untilIdle,
         hostLauncher: (agent, isolation) => hosts.launcherFor(placementOf.get(agent), isolation),
         ...(flags.gpuNode ? { gpuLauncher: () => hosts.launcherFor(flags.gpuNode) } : {}),
       },
       flags,
+      (started) => {
+        runtime = started;
+        if (journalFailure) started.requestStop(journalFailure, false);
+      },
     );
+    await run.finish(summary);
     return summary.ok ? 0 : 2;
   } finally {
     stopping = true;
-    for (const name of names) nc?.publish(subjects(spec.name).shutdown(name));
+    if (coordinated) for (const name of names) nc?.publish(subjects(spec.name).shutdown(name));
     // Asked on NATS first; a node that does not end in time is terminated, then killed.
     await Promise.all(nodes.map((node) => stopProcess(node, 3000)));
     membership?.close();

@@ -25,11 +25,31 @@ export function readJournalFile(journal: string): Buffer {
   }
 }
 
+export interface JournalCheck {
+  /** The system file to check against (default: the one the journal names). */
+  system?: string;
+  root?: string;
+  force: boolean;
+}
+
 export function openJournalFor(
   journal: string,
-  options: { system?: string; root?: string; force: boolean; cutTornTail: boolean },
+  options: JournalCheck & { cutTornTail: boolean },
 ): OpenedJournal {
-  const read = decodeJournal(readJournalFile(journal));
+  const cut = options.cutTornTail ? (length: number) => truncateSync(journal, length) : undefined;
+  return checkJournal(readJournalFile(journal), journal, { ...options, cut });
+}
+
+/**
+ * A journal's records, checked against the system; `journal` names it in messages. `cut` shortens
+ * its store to the valid length when the last record is torn (a file; a stream holds no torn one).
+ */
+export function checkJournal(
+  bytes: Uint8Array,
+  journal: string,
+  options: JournalCheck & { cut?: (validLength: number) => void },
+): OpenedJournal {
+  const read = decodeJournal(bytes);
   if (read.corrupt) {
     const { index, offset, reason } = read.corrupt;
     // Nothing is cut: a damaged journal is the user's to inspect or repair, never ours to shorten.
@@ -41,8 +61,8 @@ export function openJournalFor(
   if (!header) throw new UsageError(`${journal}: not a Troupe journal (no header record)`);
   if (read.tornTail) {
     const what = `${journal}: the last ${read.tornTail.bytes} bytes are a torn record`;
-    if (options.cutTornTail) truncateSync(journal, read.validLength);
-    process.stderr.write(`${what}; ${options.cutTornTail ? 'cut it' : 'using what precedes it'}\n`);
+    options.cut?.(read.validLength);
+    process.stderr.write(`${what}; ${options.cut ? 'cut it' : 'using what precedes it'}\n`);
   }
   const file = options.system ?? header.systemFile;
   if (!file) throw new UsageError(`${journal} names no system file; give one with --system`);

@@ -75,7 +75,14 @@ async function main(argv: string[]): Promise<number> {
       if (!file) throw new UsageError('troupe cluster needs a system file', command);
       const nodes = integerFlag('--nodes', text('nodes'), 1, 64);
       if (nodes === undefined) throw new UsageError('troupe cluster needs --nodes N', command);
-      return clusterCommand({ ...runShape(), file, nodes, nats: text('nats'), gpuNode: text('gpu-node') });
+      return clusterCommand({
+        ...runShape(),
+        file,
+        nodes,
+        nats: text('nats'),
+        gpuNode: text('gpu-node'),
+        standby: flag('standby'),
+      });
     }
     case 'node': {
       if (!file) throw new UsageError('troupe node needs a system file', command);

@@ -64,7 +64,10 @@ export async function nodeCommand(flags: NodeFlags): Promise<number> {
   // must not find the default handler, which kills).
   const stopOnSignals = onSignals(() => service.stop());
   service.start();
-  watchConnection(nc, { reconnected: () => service.reconnected() });
+  watchConnection(nc, {
+    disconnected: () => service.disconnected(),
+    reconnected: () => service.reconnected(),
+  });
   say(
     { type: 'node.ready', node: flags.name, system, pid: process.pid },
     `node "${flags.name}" of "${system}" is ready`,

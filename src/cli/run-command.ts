@@ -64,6 +64,7 @@ export async function runSystem(
     'journal' | 'replay' | 'maxTicks' | 'untilIdle' | 'checkpointEvery' | 'hostLauncher' | 'gpuLauncher'
   >,
   output: { json: boolean; control?: boolean; watch?: boolean },
+  attach?: (runtime: Runtime) => void,
 ): Promise<RunSummary> {
   const print = eventPrinter(spec, output.json);
   const runtime = new Runtime(spec, {
@@ -73,6 +74,7 @@ export async function runSystem(
     onEvent: print,
   });
   const done = runtime.start();
+  attach?.(runtime);
   const stopOnSignals = onSignals((signal) => runtime.requestStop(`interrupted by ${signal}`));
   const names = new Set(spec.agents.map((agent) => agent.name));
   const control = output.control

@@ -1,4 +1,12 @@
 // Public surface of clustering: nodes joined through NATS, hosts started on them, who is alive.
+export {
+  createStreamJournal,
+  readStreamJournal,
+  type StoredJournal,
+  StreamJournal,
+  StreamJournalError,
+  streamJournalName,
+} from './journal-stream.js';
 export { Membership, placeAgent } from './membership.js';
 export { ModuleFetcher, ModuleServer } from './module-shipping.js';
 export { CredentialsError, connectNats, type NatsConnection, watchConnection } from './nats-connect.js';
@@ -6,5 +14,6 @@ export { type LocalNats, NATS_SERVER, startLocalNats } from './nats-server.js';
 export { NodeService } from './node-service.js';
 export { LinkKind, ReliableLink } from './reliable-link.js';
 export { RemoteLauncher } from './remote-launcher.js';
+export { awaitTakeover, type StandbyOutcome } from './standby.js';
 export { stopProcess } from './stop-process.js';
 export { HEARTBEAT_MS, NODE_LOST_MS, subjects } from './subjects.js';

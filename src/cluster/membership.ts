@@ -3,11 +3,12 @@
 // at every (re)start, so a lost node's agents restart elsewhere; it never touches the run's order
 // or trace (hosts do not decide anything).
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { nanoid } from 'nanoid';
 import type { Isolation } from '../supervisor/index.js';
 import { ModuleServer } from './module-shipping.js';
 import { watchConnection } from './nats-connect.js';
 import { RemoteLauncher } from './remote-launcher.js';
-import { NODE_LOST_MS, subjects } from './subjects.js';
+import { HEARTBEAT_MS, NODE_LOST_MS, subjects } from './subjects.js';
 
 /** Pure: the node an agent placed on `placement` runs on, given the live nodes; undefined: here. */
 export function placeAgent(placement: string | undefined, live: ReadonlySet<string>): string | undefined {
@@ -40,6 +41,10 @@ export class Membership {
   /** Serves nodes the modules of the hosts started on them. */
   readonly #modules: ModuleServer;
   readonly #timer: NodeJS.Timeout;
+  /** This coordinator's heartbeat: nodes end the hosts of a coordinator gone silent. */
+  readonly #heartbeat: NodeJS.Timeout;
+  /** The id this coordinator beats with, and its hosts' ids start with. */
+  readonly id = nanoid(8).replace(/[^A-Za-z0-9]/g, 'x');
   readonly #onLost: (node: string) => void;
   /** While this process is cut off from NATS, silence proves nothing: no node is counted lost. */
   #disconnected = false;
@@ -77,6 +82,9 @@ export class Membership {
       },
     });
     this.#timer = setInterval(() => this.#check(), NODE_LOST_MS / 5);
+    const beat = new TextEncoder().encode(JSON.stringify({ id: this.id, pid: process.pid }));
+    nc.publish(names.coordinator, beat);
+    this.#heartbeat = setInterval(() => nc.publish(names.coordinator, beat), HEARTBEAT_MS);
     watchConnection(nc, {
       disconnected: () => {
         this.#disconnected = true;
@@ -101,12 +109,17 @@ export class Membership {
     return this.#pids.get(node);
   }
 
-  /** Resolves once every named node has been heard from; rejects after `timeoutMs`. */
-  async waitFor(nodes: readonly string[], timeoutMs: number): Promise<void> {
+  /**
+   * Resolves once every named node has been heard from, and at least `atLeast` nodes in all;
+   * rejects after `timeoutMs`.
+   */
+  async waitFor(nodes: readonly string[], timeoutMs: number, atLeast = 0): Promise<void> {
     const deadline = performance.now() + timeoutMs;
-    while (!nodes.every((node) => this.live.has(node))) {
+    while (!nodes.every((node) => this.live.has(node)) || this.live.size < atLeast) {
       if (performance.now() > deadline) {
         const missing = nodes.filter((node) => !this.live.has(node));
+        if (missing.length === 0)
+          throw new Error(`${this.live.size} of ${atLeast} nodes joined within ${timeoutMs} ms`);
         throw new Error(
           `node${missing.length > 1 ? 's' : ''} ${missing.join(', ')} did not join within ${timeoutMs} ms`,
         );
@@ -122,8 +135,13 @@ export class Membership {
     const key = `${node}/${isolation}`;
     let launcher = this.#launchers.get(key);
     if (!launcher) {
-      launcher = new RemoteLauncher(this.#nc, this.#cluster, node, isolation, (dir) =>
-        this.#modules.allow(dir),
+      launcher = new RemoteLauncher(
+        this.#nc,
+        this.#cluster,
+        node,
+        isolation,
+        (dir) => this.#modules.allow(dir),
+        this.id,
       );
       this.#launchers.set(key, launcher);
     }
@@ -132,6 +150,7 @@ export class Membership {
 
   close(): void {
     clearInterval(this.#timer);
+    clearInterval(this.#heartbeat);
     this.#subscription.unsubscribe();
     this.#modules.close();
   }

@@ -56,15 +56,25 @@ function fileAuthenticator(): Authenticator | undefined {
   return nkeyAuthenticator(new TextEncoder().encode(seed));
 }
 
-/** Calls `disconnected` when the connection to the server drops and `reconnected` once it is back. */
+/**
+ * Calls `disconnected` when the connection to the server drops and `reconnected` once it is back,
+ * until the connection closes or `stop` is called.
+ */
 export function watchConnection(
   nc: NatsConnection,
   handlers: { disconnected?: () => void; reconnected: () => void },
-): void {
+): { stop(): void } {
+  let stopped = false;
   void (async () => {
     for await (const status of nc.status()) {
+      if (stopped) return;
       if (status.type === 'disconnect') handlers.disconnected?.();
       else if (status.type === 'reconnect') handlers.reconnected();
     }
   })();
+  return {
+    stop: () => {
+      stopped = true;
+    },
+  };
 }

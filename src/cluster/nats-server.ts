@@ -41,7 +41,7 @@ const GUARD = [
 
 /** `nkey`: the public key of the one user the server admits, instead of a token. */
 export async function startLocalNats(
-  options: { port?: number; token?: string; nkey?: string } = {},
+  options: { port?: number; token?: string; nkey?: string; jetstream?: boolean } = {},
 ): Promise<LocalNats> {
   if (options.nkey !== undefined && !/^U[A-Z2-7]{55}$/.test(options.nkey))
     throw new Error(`"${options.nkey}" is not the public key of a user nkey (U…, 56 characters)`);
@@ -52,6 +52,7 @@ export async function startLocalNats(
   const authorization = token ? `token: "${token}"` : `users: [ { nkey: "${options.nkey}" } ]`;
   writeFileSync(config, `authorization { ${authorization} }\n`, { mode: 0o600 });
   const args = ['-a', '127.0.0.1', '-p', String(options.port ?? -1), '-c', config];
+  if (options.jetstream) args.push('-js', '-sd', join(dir, 'jetstream'));
   const child = spawn('/bin/sh', ['-c', GUARD, NATS_SERVER, ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
   // The guard shell exits once the server has (see GUARD).
   const exited = new Promise<void>((resolve) =>

@@ -8,7 +8,7 @@ import { peekFrame } from '../protocol/index.js';
 import type { Isolation } from '../supervisor/index.js';
 import type { ModuleFetcher } from './module-shipping.js';
 import { LinkKind, ReliableLink } from './reliable-link.js';
-import { HEARTBEAT_MS, type SpawnRequest, subjects } from './subjects.js';
+import { HEARTBEAT_MS, NODE_LOST_MS, type SpawnRequest, subjects } from './subjects.js';
 
 /** How long an exited host's link waits for the coordinator to acknowledge the exit. */
 const EXIT_LINGER_MS = 30_000;
@@ -41,7 +41,14 @@ export class NodeService {
   readonly #links = new Map<string, ReliableLink>();
   /** Every host id started here: a repeated spawn request (its answer was lost) is answered as done. */
   readonly #started = new Set<string>();
+  /** The coordinator that asked for each live host. */
+  readonly #coordinatorOf = new Map<string, string>();
+  /** When each coordinator was last heard (or last asked for a host). */
+  readonly #coordinatorSeen = new Map<string, number>();
+  /** While this node is cut off from NATS, a coordinator's silence proves nothing. */
+  #disconnected = false;
   #heartbeat: NodeJS.Timeout | undefined;
+  #coordinatorCheck: NodeJS.Timeout | undefined;
   #stopped: (() => void) | undefined;
   /** Resolves when the coordinator asks this node to stop. */
   readonly done: Promise<void>;
@@ -77,16 +84,37 @@ export class NodeService {
       );
     beat();
     this.#heartbeat = setInterval(beat, HEARTBEAT_MS);
+    this.#nc.subscribe(this.#subjects.coordinator, {
+      callback: (_error, message) => {
+        try {
+          const { id } = JSON.parse(decoder.decode(message.data)) as { id?: unknown };
+          if (typeof id === 'string') this.#coordinatorSeen.set(id, performance.now());
+        } catch {
+          // Not a heartbeat: nothing else publishes here, and nothing is decided by it.
+        }
+      },
+    });
+    this.#coordinatorCheck = setInterval(() => this.#endOrphans(), NODE_LOST_MS / 5);
+  }
+
+  /** The connection to NATS went: coordinators' silence proves nothing until it is back. */
+  disconnected(): void {
+    this.#disconnected = true;
   }
 
   /** The connection to NATS is back: each link sends again what may have been lost. */
   reconnected(): void {
+    this.#disconnected = false;
+    // Every coordinator gets a full NODE_LOST_MS from now to be heard again.
+    const now = performance.now();
+    for (const id of this.#coordinatorSeen.keys()) this.#coordinatorSeen.set(id, now);
     for (const link of this.#links.values()) link.resume();
   }
 
   /** Ends every host and stops beating; nothing of it keeps the process up after. */
   stop(): void {
     clearInterval(this.#heartbeat);
+    clearInterval(this.#coordinatorCheck);
     for (const host of this.#hosts.values()) host.kill();
     for (const link of this.#links.values()) link.close();
     this.#stopped?.();
@@ -109,6 +137,9 @@ export class NodeService {
     });
     this.#started.add(id);
     this.#hosts.set(id, host);
+    this.#coordinatorOf.set(id, request.coordinator);
+    if (!this.#coordinatorSeen.has(request.coordinator))
+      this.#coordinatorSeen.set(request.coordinator, performance.now());
     this.#options.onHost?.({
       host: id,
       agent: request.name,
@@ -158,6 +189,7 @@ export class NodeService {
     });
     host.onExit((info) => {
       this.#hosts.delete(id);
+      this.#coordinatorOf.delete(id);
       const exit = failure ? { ...info, stderrTail: failure } : info;
       link.send(LinkKind.End, encoder.encode(JSON.stringify(exit)));
       // The link stays until the coordinator has the exit (or gives up on it: lost, or gone).
@@ -169,5 +201,24 @@ export class NodeService {
         this.#links.delete(id);
       });
     });
+  }
+
+  /**
+   * Ends the hosts of a coordinator not heard for NODE_LOST_MS: it died (or was cut off for good),
+   * and whoever takes over its run starts hosts of its own (their ids never meet these).
+   */
+  #endOrphans(): void {
+    if (this.#disconnected) return;
+    const now = performance.now();
+    const gone = new Set<string>();
+    for (const [id, seen] of this.#coordinatorSeen) if (now - seen >= NODE_LOST_MS) gone.add(id);
+    if (gone.size === 0) return;
+    for (const [host, coordinator] of this.#coordinatorOf) {
+      if (!gone.has(coordinator)) continue;
+      this.#options.log?.(`host ${host}: its coordinator was not heard for ${NODE_LOST_MS} ms; ended`);
+      this.#coordinatorOf.delete(host);
+      this.#hosts.get(host)?.kill();
+    }
+    for (const id of gone) this.#coordinatorSeen.delete(id);
   }
 }

@@ -28,10 +28,12 @@ export class RemoteLauncher implements Launcher {
   readonly #shareModules: (dir: string) => void;
 
   readonly #isolation: Isolation;
+  readonly #coordinator: string;
 
   /**
    * Hosts started on `node`, in processes or threads there as `isolation` says; `shareModules`
-   * lets nodes fetch from a folder of modules an agent host is given.
+   * lets nodes fetch from a folder of modules an agent host is given. `coordinator` is the id this
+   * coordinator beats with: host ids start with it, so no two coordinators' hosts share one.
    */
   constructor(
     nc: NatsConnection,
@@ -39,8 +41,10 @@ export class RemoteLauncher implements Launcher {
     node: string,
     isolation: Isolation,
     shareModules: (dir: string) => void,
+    coordinator: string,
   ) {
     this.#nc = nc;
+    this.#coordinator = coordinator;
     this.#subjects = subjects(cluster);
     this.node = node;
     this.#isolation = isolation;
@@ -48,12 +52,13 @@ export class RemoteLauncher implements Launcher {
   }
 
   spawn(options: SpawnOptions): HostProcess {
-    const id = `${this.node}-${this.#isolation}-${options.name.replace(/[^A-Za-z0-9_-]/g, '_')}-${++this.#next}`;
+    const id = `${this.#coordinator}-${this.node}-${this.#isolation}-${options.name.replace(/[^A-Za-z0-9_-]/g, '_')}-${++this.#next}`;
     const host = new RemoteHost(this.#nc, this.#subjects, id, () => this.#hosts.delete(host));
     this.#hosts.add(host);
     if (!options.gpu) for (const dir of options.readPaths ?? []) this.#shareModules(dir);
     const request: SpawnRequest = {
       host: id,
+      coordinator: this.#coordinator,
       name: options.name,
       ...(options.env ? { env: options.env } : {}),
       ...(options.readPaths ? { readPaths: options.readPaths } : {}),

@@ -1,6 +1,7 @@
 // The NATS subjects a cluster speaks on, all under `troupe.<cluster>.` (the system's name):
 // nodes announce themselves and take spawn requests; each remote host has a subject each way for
-// a reliable link (frames, a kill one way, its exit the other; see reliable-link.ts).
+// a reliable link (frames, a kill one way, its exit the other; see reliable-link.ts). The
+// coordinator beats too, so nodes end the hosts of a coordinator that is gone.
 
 export function subjects(cluster: string) {
   const base = `troupe.${cluster}`;
@@ -8,6 +9,8 @@ export function subjects(cluster: string) {
     /** A node's heartbeat (JSON { name, pid }), every HEARTBEAT_MS. */
     alive: (node: string) => `${base}.node.${node}.alive`,
     aliveAll: `${base}.node.*.alive`,
+    /** The coordinator's heartbeat (JSON { id, pid }), every HEARTBEAT_MS: nodes end the hosts of one gone silent. */
+    coordinator: `${base}.coordinator.alive`,
     /** Request: start a host (JSON SpawnRequest); reply: JSON { ok } or { error }. */
     spawn: (node: string) => `${base}.node.${node}.spawn`,
     /** Request (JSON { file, offset }): a chunk of a module of the coordinator's cache. */
@@ -27,6 +30,8 @@ export const NODE_LOST_MS = 1500;
 
 export interface SpawnRequest {
   host: string;
+  /** The coordinator asking (its heartbeat's id): the host ends when that coordinator is gone. */
+  coordinator: string;
   name: string;
   env?: Record<string, string>;
   readPaths?: readonly string[];

@@ -1,0 +1,56 @@
+// A standby coordinator (`troupe cluster … --journal js:NAME --standby`) waits while the
+// coordinator of its system beats, and takes the run over when it falls silent: it reads the
+// journal the coordinator kept in JetStream, and (in cluster-command) resumes the run from it on
+// the nodes still up, whose hosts of the old coordinator end by themselves.
+import type { NatsConnection } from '@nats-io/transport-node';
+import { readStreamJournal, type StoredJournal } from './journal-stream.js';
+import { watchConnection } from './nats-connect.js';
+import { NODE_LOST_MS, subjects } from './subjects.js';
+
+export type StandbyOutcome =
+  /** The coordinator is gone and its run did not end: the journal to resume. */
+  | { takeover: StoredJournal }
+  /** The run ended on its coordinator: nothing to take over. */
+  | { ended: NonNullable<StoredJournal['ended']> };
+
+/**
+ * Resolves once no coordinator of `system` has been heard for NODE_LOST_MS (counted while this
+ * process is connected, from when it starts waiting) and the journal in `stream` holds a run.
+ */
+export async function awaitTakeover(
+  nc: NatsConnection,
+  system: string,
+  stream: string,
+): Promise<StandbyOutcome> {
+  let heard = performance.now();
+  let disconnected = false;
+  const beats = nc.subscribe(subjects(system).coordinator, {
+    callback: () => {
+      heard = performance.now();
+    },
+  });
+  const watch = watchConnection(nc, {
+    disconnected: () => {
+      disconnected = true;
+    },
+    reconnected: () => {
+      disconnected = false;
+      heard = performance.now();
+    },
+  });
+  try {
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, NODE_LOST_MS / 5));
+      if (disconnected || performance.now() - heard < NODE_LOST_MS) continue;
+      const stored = await readStreamJournal(nc, system, stream);
+      // No run yet (or not begun writing): the coordinator may be about to start.
+      if (!stored || stored.records === 0) continue;
+      // A coordinator may have started while the journal was read.
+      if (performance.now() - heard < NODE_LOST_MS) continue;
+      return stored.ended ? { ended: stored.ended } : { takeover: stored };
+    }
+  } finally {
+    beats.unsubscribe();
+    watch.stop();
+  }
+}
