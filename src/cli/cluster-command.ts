@@ -129,6 +129,21 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
         `standby: the coordinator is gone; resuming its run from js:${stream} (${stored.takeover.records} records)`,
       );
     }
+    let runtime: Runtime | undefined;
+    let journalFailure: string | undefined;
+    // The journal in a stream failed (another coordinator took it over): this run cannot go on.
+    const journalFailed = (reason: string) => {
+      journalFailure = `journal js:${stream}: ${reason}`;
+      runtime?.requestStop(journalFailure, false);
+    };
+    run ??= await openStreamJournal(
+      nc,
+      stream as string,
+      flags,
+      spec,
+      journalFailed,
+      stored && 'takeover' in stored ? stored.takeover : undefined,
+    );
     coordinated = true;
     membership = new Membership(
       nc,
@@ -187,21 +202,6 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
         ...(local ? { natsPid: local.pid } : {}),
       },
       `cluster: ${names.length} nodes (${names.join(', ')}) on ${url}`,
-    );
-    let runtime: Runtime | undefined;
-    let journalFailure: string | undefined;
-    // The journal in a stream failed (another coordinator took it over): this run cannot go on.
-    const journalFailed = (reason: string) => {
-      journalFailure = `journal js:${stream}: ${reason}`;
-      runtime?.requestStop(journalFailure, false);
-    };
-    run ??= await openStreamJournal(
-      nc,
-      stream as string,
-      flags,
-      spec,
-      journalFailed,
-      stored && 'takeover' in stored ? stored.takeover : undefined,
     );
     const hosts = membership;
     const summary = await runSystem(

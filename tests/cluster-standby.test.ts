@@ -1,0 +1,233 @@
+// A cluster's journal kept in JetStream (`--journal js:NAME`) on a real nats-server run with -js,
+// and a standby coordinator that resumes the run from it when the coordinator is SIGKILLed: the
+// run ends as an uninterrupted one does (same ticks, deliveries and trace), on the nodes that were
+// up, which end the dead coordinator's hosts by themselves. Every process is ended by the test.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  connectNats,
+  createStreamJournal,
+  type LocalNats,
+  type NatsConnection,
+  readStreamJournal,
+  StreamJournal,
+  startLocalNats,
+} from '../src/cluster/index.js';
+import { decodeJournal, type JournalRecord } from '../src/protocol/index.js';
+import { type CliRun, isAlive, killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
+import { agentModule } from './helpers/paths.js';
+import { removeTempDirs, tempDir } from './helpers/system.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  killAllCli();
+  removeTempDirs();
+});
+
+async function jetStreamServer(): Promise<{ nats: LocalNats; nc: NatsConnection }> {
+  const nats = await startLocalNats({ jetstream: true });
+  cleanups.push(() => nats.stop());
+  const nc = await connectNats(nats.url, 'test', nats.token);
+  cleanups.push(() => nc.close());
+  return { nats, nc };
+}
+
+const inject = (tick: number): JournalRecord => ({
+  inject: { tick, from: 'outside', to: 'a', kind: 'k', payload: new Uint8Array([tick]) },
+});
+
+/** The records a stream holds, decoded and checked as a journal file's are. */
+async function storedRecords(nc: NatsConnection, system: string, stream: string) {
+  const stored = await readStreamJournal(nc, system, stream);
+  if (!stored) throw new Error(`no stream ${stream}`);
+  const read = decodeJournal(stored.bytes);
+  expect(read.corrupt).toBeUndefined();
+  return { stored, read };
+}
+
+describe('journal in JetStream', () => {
+  it('stores records in order, is continued by a resumed writer, and records the end', async () => {
+    const { nc } = await jetStreamServer();
+    const failures: string[] = [];
+    const first = await createStreamJournal(nc, 'sys', 'run-1', (why) => failures.push(why));
+    for (let tick = 1; tick <= 50; tick++) first.write(inject(tick));
+    await first.settled();
+    const { stored, read } = await storedRecords(nc, 'sys', 'run-1');
+    expect(read.records.map((record) => Number(record.inject?.tick))).toEqual(
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
+    expect(stored.ended).toBeUndefined();
+    // A writer continuing it (a resumed coordinator) chains on, and says the run ended.
+    const next = new StreamJournal(nc, 'sys', 'run-1', {
+      lastSequence: stored.lastSequence,
+      chain: read.chain,
+      onFailed: (why) => failures.push(why),
+    });
+    next.write(inject(51));
+    await next.ended({ ticks: 51, trace: 'ab', ok: true });
+    const after = await storedRecords(nc, 'sys', 'run-1');
+    expect(after.read.records).toHaveLength(51);
+    expect(after.stored.ended).toEqual({ ticks: 51, trace: 'ab', ok: true });
+    expect(failures).toEqual([]);
+    // A new run is never written over one that exists.
+    await expect(createStreamJournal(nc, 'sys', 'run-1', () => {})).rejects.toThrow(
+      'journal js:run-1 already holds a run (51 records); continue it with --resume, or choose another name',
+    );
+    // Nor is a stream of another system read as this one's journal.
+    await expect(readStreamJournal(nc, 'other', 'run-1')).rejects.toThrow(
+      'stream run-1 does not hold a journal of "other" (its subjects: troupe.sys.journal.run-1.>)',
+    );
+  }, 60_000);
+
+  it('lets only one of two coordinators writing the same journal go on', async () => {
+    const { nc } = await jetStreamServer();
+    const journal = await createStreamJournal(nc, 'sys', 'run-2', () => {});
+    journal.write(inject(1));
+    await journal.settled();
+    const { stored, read } = await storedRecords(nc, 'sys', 'run-2');
+    const failed: { old: string[]; new: string[] } = { old: [], new: [] };
+    const at = { lastSequence: stored.lastSequence, chain: read.chain };
+    const taker = new StreamJournal(nc, 'sys', 'run-2', { ...at, onFailed: (why) => failed.new.push(why) });
+    const stale = new StreamJournal(nc, 'sys', 'run-2', { ...at, onFailed: (why) => failed.old.push(why) });
+    taker.write(inject(2));
+    await taker.settled();
+    stale.write(inject(2));
+    stale.write(inject(3));
+    await stale.settled();
+    expect(failed.old).toEqual([
+      "another coordinator has written to the journal (the stream's last record is not this one's); this one stops",
+    ]);
+    expect(stale.failure).toBe(failed.old[0]);
+    taker.write(inject(3));
+    await taker.settled();
+    expect(failed.new).toEqual([]);
+    // The journal is the taker's, whole and chained: nothing of the stale writer got in.
+    const after = await storedRecords(nc, 'sys', 'run-2');
+    expect(after.read.records.map((record) => Number(record.inject?.tick))).toEqual([1, 2, 3]);
+  }, 60_000);
+
+  it('refuses bad --journal js: and --standby uses by name', async () => {
+    const nats = await startLocalNats();
+    cleanups.push(() => nats.stop());
+    const file = longSystem(10);
+    const run = (args: string[]) =>
+      troupe(['cluster', file, '--nodes', '3', '--root', '/', ...args], {
+        env: { TROUPE_NATS_TOKEN: nats.token ?? '' },
+      }).exit;
+    const cases: Array<[string[], string]> = [
+      [
+        ['--journal', 'js:a.b', '--nats', nats.url],
+        'a stream name is 1 to 64 letters, digits, "-" or "_" (got "a.b")',
+      ],
+      [['--standby'], '--standby takes the run over from its journal in JetStream: give --journal js:NAME'],
+      [['--journal', 'js:x'], '--journal js:x keeps the journal on a NATS server that outlives this process'],
+      [
+        ['--journal', 'js:x', '--nats', nats.url],
+        'the NATS server has no JetStream (run nats-server with -js',
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const result = await run(args);
+      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.stderr, args.join(' ')).toContain(message);
+    }
+  }, 60_000);
+});
+
+/** ping and pong on east and west, picky (which traps once) on south, the counter here. */
+function longSystem(limit: number): string {
+  const file = join(tempDir(), 'long.system.yaml');
+  const agent = (name: string, module: string, init: string, placement?: string) => ({
+    name,
+    module: agentModule(module),
+    init,
+    ...(placement ? { placement } : {}),
+    capabilities: { sendTo: ['*'] },
+  });
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'standby-cluster',
+      seed: 5,
+      agents: [
+        agent('ping', 'relay', `peer=pong;start=1;limit=${limit};observer=picky;counter=counter`, 'east'),
+        agent('pong', 'relay', `peer=ping;limit=${limit};observer=picky;counter=counter`, 'west'),
+        agent('picky', 'picky', 'counter=counter;trapOn=600', 'south'),
+        agent('counter', 'counter', ''),
+      ],
+    }),
+  );
+  return file;
+}
+
+describe('standby coordinator', () => {
+  it('takes the run over from JetStream when the coordinator is SIGKILLed, and ends it as an uninterrupted run', async () => {
+    const file = longSystem(1500);
+    const flags = ['--root', '/', '--until-idle', '--json'];
+    const whole = parseJsonLines((await troupe(['run', file, ...flags]).exit).stdout).at(-1);
+    expect(whole).toMatchObject({ type: 'run.end', ok: true });
+    const { nats, nc } = await jetStreamServer();
+    const env = { TROUPE_NATS_TOKEN: nats.token ?? '' };
+    const nodes = new Map<string, CliRun>();
+    for (const name of ['east', 'west', 'south']) {
+      const node = troupe(['node', file, '--name', name, '--nats', nats.url, '--json'], { env });
+      nodes.set(name, node);
+      await node.waitFor(/"type":"node.ready"/);
+    }
+    const cluster = [
+      'cluster',
+      file,
+      '--nodes',
+      '3',
+      '--nats',
+      nats.url,
+      '--journal',
+      'js:standby-run',
+      ...flags,
+    ];
+    const first = troupe(cluster, { env });
+    const standby = troupe([...cluster, '--standby'], { env });
+    await standby.waitFor(/"type":"standby.waiting"/);
+    // With --nats, the coordinator starts no node of its own: it runs on the three started here.
+    expect(JSON.parse(await first.waitFor(/"type":"cluster.ready"/))).toMatchObject({
+      nodes: ['east', 'south', 'west'],
+      pids: [],
+    });
+    await first.waitFor(/"type":"agent.crashed","agent":"picky"/);
+    first.child.kill('SIGKILL');
+    await first.exit;
+    const takeover = JSON.parse(await standby.waitFor(/"type":"coordinator.takeover"/)) as {
+      records: number;
+    };
+    expect(takeover.records).toBeGreaterThan(1);
+    const resumed = await standby.exit;
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(parseJsonLines(resumed.stdout).at(-1)).toMatchObject({
+      type: 'run.end',
+      ok: true,
+      ticks: whole?.ticks,
+      delivered: whole?.delivered,
+      trace: whole?.trace,
+    });
+    // The journal in the stream is whole, and says the run ended: a second standby has nothing to do.
+    const { stored } = await storedRecords(nc, 'standby-cluster', 'standby-run');
+    expect(stored.ended).toEqual({ ticks: whole?.ticks, trace: whole?.trace, ok: true });
+    const late = await troupe([...cluster, '--standby'], { env }).exit;
+    expect(late.code, late.stderr).toBe(0);
+    expect(parseJsonLines(late.stdout).at(-1)).toMatchObject({ type: 'standby.ended', trace: whole?.trace });
+    // Each node ended the hosts of the coordinator that died, by itself, and then stopped when
+    // the standby's run ended.
+    for (const [name, node] of nodes) {
+      const { code, stderr } = await node.exit;
+      expect(code, name).toBe(0);
+      expect(stderr, name).toMatch(/its coordinator was not heard for 1500 ms; ended/);
+    }
+    // A new run is refused on the journal of one that exists.
+    const again = await troupe(cluster, { env }).exit;
+    expect(again.stderr).toContain('journal js:standby-run already holds a run');
+    for (const node of nodes.values()) expect(isAlive(node.child.pid as number)).toBe(false);
+  }, 240_000);
+});
