@@ -60,6 +60,9 @@ describe('journal in JetStream', () => {
       Array.from({ length: 50 }, (_, i) => i + 1),
     );
     expect(stored.ended).toBeUndefined();
+    // Written faster than stored, records go many to a message: the journal keeps up with the run.
+    expect(stored.records).toBe(50);
+    expect(stored.lastSequence).toBeLessThan(50);
     // A writer continuing it (a resumed coordinator) chains on, and says the run ended.
     const next = new StreamJournal(nc, 'sys', 'run-1', {
       lastSequence: stored.lastSequence,

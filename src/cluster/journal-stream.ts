@@ -3,7 +3,8 @@
 // the run from it. One message per record, framed exactly as in a journal file, so reading it
 // back is decodeJournal over the same bytes, with all its checks.
 //
-// Writing is behind the run, in order, one record at a time: each publish expects the stream's
+// Writing is behind the run, in order, one message at a time holding every record written since
+// the last one went (so the journal keeps up with any tick rate): each publish expects the stream's
 // last sequence to be the one this writer stored last, so of two coordinators writing the same
 // journal only one goes on (the other is told, and stops), and a publish whose answer was lost is
 // sent again under the same message id (the server answers a repeat as a duplicate). A
@@ -20,6 +21,7 @@ import {
 import type { NatsConnection } from '@nats-io/transport-node';
 import { nanoid } from 'nanoid';
 import {
+  decodeJournal,
   encodeJournalRecord,
   errorText,
   JOURNAL_MAGIC,
@@ -34,6 +36,8 @@ export const STREAM_JOURNAL_PREFIX = 'js:';
 /** How long a record may go unstored (the server away) before the journal counts as failed. */
 const GIVE_UP_MS = 30_000;
 const RETRY_MS = 200;
+/** Records sent in one message at most (well under the server's default 1 MB payload). */
+const BATCH_BYTES = 256 * 1024;
 
 export class StreamJournalError extends Error {
   override name = 'StreamJournalError';
@@ -86,7 +90,6 @@ export async function readStreamJournal(
   const lastSequence = info.state.last_seq;
   const parts: Uint8Array[] = [JOURNAL_MAGIC];
   let ended: StoredJournal['ended'];
-  let records = 0;
   if (info.state.messages > 0) {
     const consumer = await jetstream(nc).consumers.get(stream);
     const messages = await consumer.consume();
@@ -95,7 +98,6 @@ export async function readStreamJournal(
       ended = undefined;
       if (message.subject === subject.records) {
         parts.push(message.data);
-        records++;
       } else if (message.subject === subject.ended) {
         ended = JSON.parse(new TextDecoder().decode(message.data)) as StoredJournal['ended'];
       }
@@ -103,7 +105,9 @@ export async function readStreamJournal(
     }
     await messages.close();
   }
-  return { bytes: Buffer.concat(parts), records, lastSequence, ...(ended ? { ended } : {}) };
+  const bytes = Buffer.concat(parts);
+  const records = decodeJournal(bytes).records.length;
+  return { bytes, records, lastSequence, ...(ended ? { ended } : {}) };
 }
 
 /**
@@ -145,7 +149,6 @@ async function manager(nc: NatsConnection) {
 interface Pending {
   subject: string;
   bytes: Uint8Array;
-  id: string;
 }
 
 export class StreamJournal implements JournalSink {
@@ -155,6 +158,8 @@ export class StreamJournal implements JournalSink {
   /** This writer's own prefix for message ids (a repeat is known as one; another writer's is not). */
   readonly #writer = nanoid(12);
   readonly #queue: Pending[] = [];
+  /** The message being stored: sent again as it is (same id) until the server has it. */
+  #inFlight: (Pending & { id: string }) | undefined;
   #chain: JournalChain;
   #lastSequence: number;
   #sent = 0;
@@ -206,7 +211,7 @@ export class StreamJournal implements JournalSink {
 
   #send(subject: string, bytes: Uint8Array): void {
     if (this.#failure) return;
-    this.#queue.push({ subject, bytes, id: `${this.#writer}-${this.#sent++}` });
+    this.#queue.push({ subject, bytes });
     if (this.#busy) return;
     this.#busy = true;
     this.#draining = this.#drain();
@@ -217,18 +222,19 @@ export class StreamJournal implements JournalSink {
     // The loop's last check and the end of `#busy` happen together: a record written after
     // them starts a new drain.
     for (;;) {
-      if (this.#queue.length === 0 || this.#failure) {
+      if ((this.#queue.length === 0 && !this.#inFlight) || this.#failure) {
         this.#busy = false;
         return;
       }
-      const next = this.#queue[0] as Pending;
+      this.#inFlight ??= this.#nextMessage();
+      const next = this.#inFlight;
       try {
         const ack = await this.#js.publish(next.subject, next.bytes, {
           msgID: next.id,
           expect: { lastSequence: this.#lastSequence },
         });
         this.#lastSequence = ack.seq;
-        this.#queue.shift();
+        this.#inFlight = undefined;
         since = performance.now();
       } catch (error) {
         if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence) {
@@ -247,6 +253,23 @@ export class StreamJournal implements JournalSink {
   #fail(reason: string): void {
     this.#failure = reason;
     this.#queue.length = 0;
+    this.#inFlight = undefined;
     this.#onFailed(reason);
+  }
+
+  /** The records queued, as many as go in one message, or the end marker alone. */
+  #nextMessage(): Pending & { id: string } {
+    const first = this.#queue.shift() as Pending;
+    const parts = [first.bytes];
+    let size = first.bytes.length;
+    while (first.subject === this.#subjects.records && this.#queue[0]?.subject === first.subject) {
+      const more = this.#queue[0].bytes;
+      if (size + more.length > BATCH_BYTES) break;
+      parts.push(more);
+      size += more.length;
+      this.#queue.shift();
+    }
+    const bytes = parts.length === 1 ? first.bytes : Buffer.concat(parts);
+    return { subject: first.subject, bytes, id: `${this.#writer}-${this.#sent++}` };
   }
 }
