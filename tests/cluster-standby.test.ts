@@ -228,6 +228,24 @@ describe('standby coordinator', () => {
       expect(code, name).toBe(0);
       expect(stderr, name).toMatch(/its coordinator was not heard for 1500 ms; ended/);
     }
+    // Copied to a file, the journal replays on one machine to the same trace.
+    const copy = join(tempDir(), 'standby.journal');
+    const exported = await troupe(['export', 'js:standby-run', '--nats', nats.url, '--out', copy], { env })
+      .exit;
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toContain(`written to ${copy}; the run ended at tick ${whole?.ticks}`);
+    const replayed = await troupe(['replay', copy, '--root', '/', '--json']).exit;
+    expect(replayed.code, replayed.stderr).toBe(0);
+    expect(parseJsonLines(replayed.stdout).at(-1)).toMatchObject({ trace: whole?.trace });
+    const refusals: Array<[string[], string]> = [
+      [['js:standby-run', '--out', copy], `${copy} already exists`],
+      [['js:nothing-here', '--out', `${copy}.2`], 'there is no stream nothing-here on'],
+    ];
+    for (const [args, message] of refusals) {
+      const refused = await troupe(['export', ...args, '--nats', nats.url], { env }).exit;
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(message);
+    }
     // A new run is refused on the journal of one that exists.
     const again = await troupe(cluster, { env }).exit;
     expect(again.stderr).toContain('journal js:standby-run already holds a run');

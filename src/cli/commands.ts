@@ -162,6 +162,16 @@ export const COMMANDS: Record<string, CommandInfo> = {
       'TROUPE_NATS_CREDS. See docs/cluster.md.',
     ].join('\n'),
   },
+  export: {
+    summary: "copy a cluster's journal kept in JetStream to a file (for replay and inspect)",
+    usage: 'troupe export js:NAME --nats URL --out FILE',
+    flags: [
+      '--nats URL              the NATS server the stream is on',
+      '--out FILE              the journal file to write (it must not exist)',
+    ],
+    options: { nats: { type: 'string' }, out: { type: 'string' } },
+    more: 'Credentials come from the environment, as for troupe cluster. See docs/cluster.md.',
+  },
   models: {
     summary: "list a system's models and whether each loads",
     usage: 'troupe models <system.yaml> [flags]',

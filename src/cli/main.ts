@@ -13,6 +13,7 @@ import {
 import { attach } from './attach-command.js';
 import { clusterCommand } from './cluster-command.js';
 import { COMMANDS, type CommandInfo, commandHelp, overview } from './commands.js';
+import { exportCommand } from './export-command.js';
 import { initCommand } from './init-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { inspectTick } from './inspect-tick.js';
@@ -93,6 +94,9 @@ async function main(argv: string[]): Promise<number> {
       if (!nats) throw new UsageError('troupe node needs --nats URL', command);
       return nodeCommand({ file, name, nats, json: flag('json') });
     }
+    case 'export':
+      if (!file) throw new UsageError('troupe export needs a journal in JetStream (js:NAME)', command);
+      return exportCommand({ journal: file, nats: text('nats'), out: text('out') });
     case 'models':
       if (!file) throw new UsageError('troupe models needs a system file', command);
       return modelsCommand(file, { json: flag('json'), root: text('root') });

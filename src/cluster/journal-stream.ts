@@ -54,6 +54,13 @@ export function streamJournalName(journal: string | undefined): string | undefin
   return name;
 }
 
+/** The system a stream subject is the journal of ("troupe.<system>.journal.<stream>.>"). */
+function systemOf(subject: string, stream: string): string | undefined {
+  const suffix = `.journal.${stream}.>`;
+  if (!subject.startsWith('troupe.') || !subject.endsWith(suffix)) return undefined;
+  return subject.slice('troupe.'.length, -suffix.length) || undefined;
+}
+
 function journalSubjects(system: string, stream: string) {
   const base = `troupe.${system}.journal.${stream}`;
   return { all: `${base}.>`, records: `${base}.records`, ended: `${base}.ended` };
@@ -69,10 +76,13 @@ export interface StoredJournal {
   ended?: { ticks: number; trace: string; ok: boolean };
 }
 
-/** Reads the journal in `stream`; undefined when there is no such stream. */
+/**
+ * Reads the journal in `stream` (of `system`; any system's when undefined: the one its subjects
+ * name); undefined when there is no such stream.
+ */
 export async function readStreamJournal(
   nc: NatsConnection,
-  system: string,
+  system: string | undefined,
   stream: string,
 ): Promise<StoredJournal | undefined> {
   const jsm = await manager(nc);
@@ -82,11 +92,13 @@ export async function readStreamJournal(
     throw error;
   });
   if (!info) return undefined;
-  const subject = journalSubjects(system, stream);
-  if (!info.config.subjects?.includes(subject.all))
+  const named = info.config.subjects?.map((subject) => systemOf(subject, stream));
+  const holder = system ?? named?.find((name) => name !== undefined);
+  if (holder === undefined || !named?.includes(holder))
     throw new StreamJournalError(
-      `stream ${stream} does not hold a journal of "${system}" (its subjects: ${info.config.subjects?.join(', ') || 'none'})`,
+      `stream ${stream} does not hold a journal of ${system === undefined ? 'a Troupe system' : `"${system}"`} (its subjects: ${info.config.subjects?.join(', ') || 'none'})`,
     );
+  const subject = journalSubjects(holder, stream);
   const lastSequence = info.state.last_seq;
   const parts: Uint8Array[] = [JOURNAL_MAGIC];
   let ended: StoredJournal['ended'];
