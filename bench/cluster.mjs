@@ -1,7 +1,8 @@
 // A cluster on this machine (nats-server on 127.0.0.1, node processes), measured against the same
 // system on one machine in the same run: envelopes/s between two nodes at 1,000 envelopes per
 // tick, the tick rate of a relay whose two agents sit on two nodes (one hop a tick), and the time
-// from a node's death (SIGKILL) to its agent running again on another node.
+// from a node's death (SIGKILL) to its agent running again on another node, and the time a standby
+// coordinator takes over a run whose coordinator died.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -220,8 +221,101 @@ export async function run() {
     console.log(
       `cluster, nats-server killed and started again mid-run: the run ticks again ${(await resumedAfter)?.toFixed(0)} ms after the server listens (links resend at reconnect; nothing lost)`,
     );
+    // A standby coordinator: the coordinator SIGKILLed mid-run; time until the standby takes over,
+    // and until its replay of the recording is done and the run is live again.
+    const longRelay = system(work, 'standby', [
+      {
+        name: 'ping',
+        module: wasm('relay'),
+        placement: 'a',
+        init: 'peer=pong;start=1;limit=100000',
+        capabilities: { sendTo: ['*'] },
+      },
+      {
+        name: 'pong',
+        module: wasm('relay'),
+        placement: 'b',
+        init: 'peer=ping;limit=100000',
+        capabilities: { sendTo: ['*'] },
+      },
+    ]);
+    const takeover = await standbyTakeover(longRelay);
+    console.log(
+      `cluster, standby coordinator: coordinator SIGKILLed after ${fmt(takeover.recorded)} ticks: taken over ${takeover.detected.toFixed(0)} ms later (1,500 ms of silence), live again after ${takeover.live.toFixed(0)} ms (replay ${fmt(takeover.recorded / ((takeover.live - takeover.detected) / 1000))} ticks/s)`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Lines of a child's standard output, each to `onLine`. */
+function readLines(child, onLine) {
+  let partial = '';
+  child.stdout.on('data', (chunk) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) onLine(line);
+  });
+}
+
+async function standbyTakeover(file) {
+  const nats = await startLocalNats({ jetstream: true });
+  const env = { ...process.env, TROUPE_NATS_TOKEN: nats.token };
+  const started = [];
+  const start = (args) => {
+    const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    started.push(child);
+    return child;
+  };
+  try {
+    const nodes = ['a', 'b', 'c'].map((name) =>
+      start(['node', file, '--name', name, '--nats', nats.url, '--json']),
+    );
+    await Promise.all(
+      nodes.map(
+        (node) =>
+          new Promise((resolve) => readLines(node, (line) => line.includes('node.ready') && resolve())),
+      ),
+    );
+    const args = [
+      'cluster',
+      file,
+      '--nodes',
+      '3',
+      '--nats',
+      nats.url,
+      '--journal',
+      'js:bench',
+      '--root',
+      '/',
+      '--json',
+    ];
+    const coordinator = start(args);
+    const standby = start([...args, '--standby']);
+    const seen = {};
+    const waitFor = (child, type) =>
+      new Promise((resolve) =>
+        readLines(child, (line) => {
+          if (line.includes(`"type":"${type}"`)) resolve({ at: performance.now(), line: JSON.parse(line) });
+        }),
+      );
+    const takeover = waitFor(standby, 'coordinator.takeover');
+    const live = waitFor(standby, 'run.live');
+    await waitFor(coordinator, 'cluster.ready');
+    // Let the run go for a while (a benchmark, not a test: a wall-clock pause is what is wanted).
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    coordinator.kill('SIGKILL');
+    const killedAt = performance.now();
+    seen.takeover = await takeover;
+    seen.live = await live;
+    return {
+      recorded: seen.live.line.tick - 1,
+      detected: seen.takeover.at - killedAt,
+      live: seen.live.at - killedAt,
+    };
+  } finally {
+    for (const child of started) child.kill('SIGKILL');
+    await nats.stop();
   }
 }
 

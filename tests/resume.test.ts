@@ -66,9 +66,18 @@ describe.each(['process', 'thread', 'shared'] as const)(
       // Simulate a write cut short by the kill: a few bytes of a record that never finished.
       truncateSync(journal, statSync(journal).size - 3);
 
+      const kept = decodeJournal(readFileSync(journal)).records.flatMap((record) =>
+        record.tick ? [Number(record.tick.tick)] : [],
+      );
+
       const resumed = await troupe([...args, '--journal', journal, '--resume']).exit;
       expect(resumed.code).toBe(0);
       expect(resumed.stderr).toMatch(/the last \d+ bytes are a torn record; cut it/);
+      // It says where the replayed part ends and the live run begins: after the last tick kept.
+      const live = resumed.stdout.split('\n').filter((line) => line.includes('"run.live"'));
+      expect(live.map((line) => JSON.parse(line))).toEqual([
+        { type: 'run.live', tick: Math.max(...kept) + 1 },
+      ]);
       expect(lastLine(resumed.stdout)).toMatchObject({
         ok: true,
         ticks: whole.ticks,

@@ -31,6 +31,8 @@ export function formatEvent(event: RuntimeEvent, width: number): string | undefi
       return undefined;
     case 'system.idle':
       return `[t${event.tick}] idle: no agent has mail`;
+    case 'run.live':
+      return `[t${event.tick}] the recorded run is replayed; live from here`;
     case 'system.stopping':
       return `stopping: ${event.reason}`;
     case 'system.warning':

@@ -25,6 +25,8 @@ export type RuntimeEvent =
   /** A tick was handed out: which agents got a batch, and how many envelopes in all. */
   | { type: 'tick'; tick: number; agents: string[]; envelopes: number }
   | { type: 'system.idle'; tick: number }
+  /** Resuming: the recorded ticks are replayed; from `tick` on the run is live (and journaled). */
+  | { type: 'run.live'; tick: number }
   | { type: 'gpu.spawned'; pid: number | undefined; restarts: number; node?: string }
   | { type: 'gpu.crashed'; reason: string; restarts: number; pending: number }
   | { type: 'gpu.log'; level: string; text: string }

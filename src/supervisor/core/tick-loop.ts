@@ -82,6 +82,7 @@ export class TickLoop {
       return;
     }
     this.#s.bridge.syncTick();
+    if (this.#s.bridge.goesLive(next)) this.#s.emit({ type: 'run.live', tick: next });
     const eligible = (agent: string) => (this.#s.slots.get(agent) as AgentSlot).eligible(next);
     let plan = this.#s.scheduler.plan(eligible);
     this.undelivered(plan);

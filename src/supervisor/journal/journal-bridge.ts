@@ -12,6 +12,8 @@ export type KillOutcome = 'killed' | 'wait' | 'gone';
 
 export class JournalBridge {
   readonly #journal: JournalSink | undefined;
+  /** Resuming: the run has gone past the recording. */
+  #live = false;
   readonly #replay: ReplayDriver | undefined;
   readonly #checkpointEvery: number;
   /** Agents the replay killed between ticks whose exit has not been seen yet. */
@@ -80,6 +82,13 @@ export class JournalBridge {
     });
     if (this.#awaitingExit.size > 0 || this.#pendingKills.length > 0) return false;
     replay.stageInputs(next, stage);
+    return true;
+  }
+
+  /** Resuming: true once, for the first tick past the recording (the run goes on live from it). */
+  goesLive(tick: number): boolean {
+    if (!this.#replay || !this.#journal || this.#live || this.#recorded(tick)) return false;
+    this.#live = true;
     return true;
   }
 
