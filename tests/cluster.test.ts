@@ -189,11 +189,21 @@ describe('cluster', () => {
 
   it('serves agents from a GPU host on another node, with the same answers and trace', async () => {
     const inference = join(ROOT, 'examples/inference/inference.system.yaml');
+    // The nodes' caches start empty, and their GPU host may read only its node's model cache:
+    // the model is shipped from the coordinator, or nothing loads.
+    const cache = tempDir();
     const [one, two] = await Promise.all([
       troupe(['run', inference, '--until-idle', '--json']).exit,
-      troupe(['cluster', inference, '--nodes', '2', '--gpu-node', 'node-2', '--until-idle', '--json']).exit,
+      troupe(['cluster', inference, '--nodes', '2', '--gpu-node', 'node-2', '--until-idle', '--json'], {
+        env: { XDG_CACHE_HOME: cache },
+      }).exit,
     ]);
     expect(two.code, two.stderr).toBe(0);
+    const shipped = readdirSync(join(cache, 'troupe', 'models'));
+    expect(shipped).toEqual([expect.stringMatching(/^[0-9a-f]{32}$/)]);
+    expect(readFileSync(join(cache, 'troupe', 'models', shipped[0] as string, 'mlp.onnx'))).toEqual(
+      readFileSync(join(ROOT, 'examples/inference/models/mlp.onnx')),
+    );
     const lines = parseJsonLines(two.stdout);
     expect(lines.find((line) => line.type === 'gpu.spawned')).toMatchObject({ node: 'node-2' });
     expect(lines.find((line) => line.type === 'model.ready')).toMatchObject({

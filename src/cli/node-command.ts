@@ -2,9 +2,12 @@
 // coordinator (`troupe cluster`) places on it, until the coordinator tells it to stop or it is
 // interrupted. Credentials come from the environment (TROUPE_NATS_TOKEN, TROUPE_NATS_NKEY,
 // TROUPE_NATS_CREDS).
+
+import { dirname, join } from 'node:path';
 import {
   CredentialsError,
   connectNats,
+  ModelFetcher,
   ModuleFetcher,
   NodeService,
   watchConnection,
@@ -58,6 +61,7 @@ export async function nodeCommand(flags: NodeFlags): Promise<number> {
     hostEntry: HOST_ENTRY,
     gpuEntry: GPU_ENTRY,
     modules: new ModuleFetcher(nc, system, new ModuleCache(defaultModuleCacheDir(), warn)),
+    models: new ModelFetcher(nc, system, join(dirname(defaultModuleCacheDir()), 'models')),
     log: warn,
   });
   // Interrupts stop it gracefully from before it says it is ready (a signal right after "ready"

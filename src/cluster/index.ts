@@ -8,6 +8,7 @@ export {
   streamJournalName,
 } from './journal-stream.js';
 export { Membership, placeAgent } from './membership.js';
+export { ModelFetcher, type ModelListing, ModelServer, startsWithGpuLoad } from './model-shipping.js';
 export { ModuleFetcher, ModuleServer } from './module-shipping.js';
 export { CredentialsError, connectNats, type NatsConnection, watchConnection } from './nats-connect.js';
 export { type LocalNats, NATS_SERVER, startLocalNats } from './nats-server.js';

@@ -5,6 +5,7 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { nanoid } from 'nanoid';
 import type { Isolation } from '../supervisor/index.js';
+import { ModelServer } from './model-shipping.js';
 import { ModuleServer } from './module-shipping.js';
 import { watchConnection } from './nats-connect.js';
 import { RemoteLauncher } from './remote-launcher.js';
@@ -40,6 +41,8 @@ export class Membership {
   readonly #subscription: Subscription;
   /** Serves nodes the modules of the hosts started on them. */
   readonly #modules: ModuleServer;
+  /** Serves nodes the models of GPU hosts started on them. */
+  readonly #models: ModelServer;
   readonly #timer: NodeJS.Timeout;
   /** This coordinator's heartbeat: nodes end the hosts of a coordinator gone silent. */
   readonly #heartbeat: NodeJS.Timeout;
@@ -60,6 +63,7 @@ export class Membership {
     this.#cluster = cluster;
     this.#onLost = onLost;
     this.#modules = new ModuleServer(nc, cluster);
+    this.#models = new ModelServer(nc, cluster);
     const names = subjects(cluster);
     this.#subscription = nc.subscribe(names.aliveAll, {
       callback: (_error, message) => {
@@ -140,7 +144,7 @@ export class Membership {
         this.#cluster,
         node,
         isolation,
-        (dir) => this.#modules.allow(dir),
+        { modules: (dir) => this.#modules.allow(dir), model: (path) => this.#models.allow(path) },
         this.id,
       );
       this.#launchers.set(key, launcher);
@@ -153,6 +157,7 @@ export class Membership {
     clearInterval(this.#heartbeat);
     this.#subscription.unsubscribe();
     this.#modules.close();
+    this.#models.close();
   }
 
   /**

@@ -8,15 +8,16 @@ import { basename } from 'node:path';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { decodeFrame, encodeFrame, errorText, peekFrame } from '../protocol/index.js';
 import { ModuleCache } from '../supervisor/index.js';
+import {
+  CHUNK_BYTES,
+  chunkReply,
+  decodeRequest,
+  encodeRequest,
+  FETCH_TIMEOUT_MS,
+  failedReply,
+  readChunkReply,
+} from './chunk-wire.js';
 import { subjects } from './subjects.js';
-
-const CHUNK_BYTES = 256 * 1024;
-const FETCH_TIMEOUT_MS = 10_000;
-const OK = 0;
-const FAILED = 1;
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** The coordinator's side: serves the entries of its module caches to nodes. */
 export class ModuleServer {
@@ -28,13 +29,10 @@ export class ModuleServer {
       callback: (_error, message) => {
         let reply: Uint8Array;
         try {
-          const { file, offset } = JSON.parse(decoder.decode(message.data)) as {
-            file: string;
-            offset: number;
-          };
+          const { file, offset } = decodeRequest(message.data);
           reply = this.#chunk(file, offset);
         } catch (error) {
-          reply = failed(`a module request that does not parse: ${errorText(error)}`);
+          reply = failedReply(`a module request that does not parse: ${errorText(error)}`);
         }
         message.respond(reply);
       },
@@ -50,29 +48,16 @@ export class ModuleServer {
     this.#subscription.unsubscribe();
   }
 
-  #chunk(file: string, offset: number): Uint8Array {
-    if (typeof file !== 'string' || !Number.isSafeInteger(offset) || offset < 0)
-      return failed('a module request needs a file name and an offset');
+  #chunk(file: unknown, offset: unknown): Uint8Array {
+    if (typeof file !== 'string' || typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0)
+      return failedReply('a module request needs a file name and an offset');
     for (const cache of this.#caches.values()) {
       const bytes = cache.read(file);
       if (!bytes) continue;
-      const chunk = bytes.subarray(offset, offset + CHUNK_BYTES);
-      const reply = new Uint8Array(5 + chunk.length);
-      reply[0] = OK;
-      new DataView(reply.buffer).setUint32(1, bytes.length, true);
-      reply.set(chunk, 5);
-      return reply;
+      return chunkReply(bytes.length, bytes.subarray(offset, offset + CHUNK_BYTES));
     }
-    return failed(`the coordinator has no module "${file}"`);
+    return failedReply(`the coordinator has no module "${file}"`);
   }
-}
-
-function failed(reason: string): Uint8Array {
-  const text = encoder.encode(reason);
-  const reply = new Uint8Array(1 + text.length);
-  reply[0] = FAILED;
-  reply.set(text, 1);
-  return reply;
 }
 
 /** The node's side: the local path of a coordinator's module, fetched once when missing. */
@@ -125,14 +110,12 @@ export class ModuleFetcher {
     let offset = 0;
     let total = Number.POSITIVE_INFINITY;
     while (offset < total) {
-      const reply = await this.#nc.request(this.#subject, encoder.encode(JSON.stringify({ file, offset })), {
+      const reply = await this.#nc.request(this.#subject, encodeRequest({ file, offset }), {
         timeout: FETCH_TIMEOUT_MS,
       });
-      const data = reply.data;
-      if (data[0] === FAILED) throw new Error(decoder.decode(data.subarray(1)));
-      if (data[0] !== OK || data.length < 5) throw new Error(`a malformed answer for module "${file}"`);
-      total = new DataView(data.buffer, data.byteOffset, data.length).getUint32(1, true);
-      const chunk = data.subarray(5);
+      const answer = readChunkReply(reply.data, `module "${file}"`);
+      total = answer.total;
+      const chunk = answer.chunk;
       if (chunk.length === 0 && offset < total)
         throw new Error(`module "${file}" came short (${offset} of ${total} bytes)`);
       parts.push(chunk.slice());

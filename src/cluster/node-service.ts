@@ -6,6 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { HostProcess, Launcher } from '../launch/index.js';
 import { peekFrame } from '../protocol/index.js';
 import type { Isolation } from '../supervisor/index.js';
+import { type ModelFetcher, startsWithGpuLoad } from './model-shipping.js';
 import type { ModuleFetcher } from './module-shipping.js';
 import { LinkKind, ReliableLink } from './reliable-link.js';
 import { HEARTBEAT_MS, NODE_LOST_MS, type SpawnRequest, subjects } from './subjects.js';
@@ -27,6 +28,8 @@ export interface NodeServiceOptions {
   gpuEntry: string;
   /** Where agent modules come from: this node's cache, filled from the coordinator's. */
   modules: ModuleFetcher;
+  /** Where models come from: this node's model cache, filled from the coordinator's files. */
+  models: ModelFetcher;
   log?: (line: string) => void;
   /** Hears of each host started here. */
   onHost?: (host: { host: string; agent: string; isolation: string }) => void;
@@ -123,16 +126,14 @@ export class NodeService {
   #spawn(request: SpawnRequest): void {
     const id = request.host;
     if (this.#started.has(id)) return;
-    const { modules } = this.#options;
+    const { modules, models } = this.#options;
     const host = this.#options.launcher(request.isolation ?? 'process').spawn({
       entry: request.gpu ? this.#options.gpuEntry : this.#options.hostEntry,
       ...(request.gpu ? { gpu: true } : {}),
       name: request.name,
       ...(request.env ? { env: request.env } : {}),
-      // An agent host reads its modules from this node's cache (the coordinator's paths are its own).
-      ...(request.gpu
-        ? request.readPaths && { readPaths: request.readPaths }
-        : { readPaths: [modules.directory] }),
+      // A host reads its modules or models from this node's caches (the coordinator's paths are its own).
+      readPaths: [request.gpu ? models.directory : modules.directory],
       ...(request.maxFrameBytes ? { maxFrameBytes: request.maxFrameBytes } : {}),
     });
     this.#started.add(id);
@@ -153,21 +154,23 @@ export class NodeService {
         queue.push(frame);
         return;
       }
-      // A GPU host's frames are of another protocol; of an agent host's, only a Load changes.
-      if (request.gpu || peekFrame(frame)?.command !== 'load') {
+      // Only a Load changes: of models for a GPU host, of a module for an agent host.
+      const load = request.gpu ? startsWithGpuLoad(frame) : peekFrame(frame)?.command === 'load';
+      if (!load) {
         host.send(frame);
         return;
       }
       const waiting: Uint8Array[] = [];
       queue = waiting;
-      modules.localizeLoad(frame).then(
+      (request.gpu ? models : modules).localizeLoad(frame).then(
         (localized) => {
           queue = undefined;
           host.send(localized ?? frame);
           for (const next of waiting) forward(next);
         },
         (error: Error) => {
-          failure = `node "${this.#options.name}" could not get the module: ${error.message}`;
+          const what = request.gpu ? 'a model' : 'the module';
+          failure = `node "${this.#options.name}" could not get ${what}: ${error.message}`;
           this.#options.log?.(`host ${id}: ${failure}`);
           host.kill();
         },

@@ -17,6 +17,12 @@ const SPAWN_GIVE_UP_MS = 30_000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** What nodes may fetch from the coordinator: folders of agent modules, and models. */
+export interface Sharing {
+  modules(dir: string): void;
+  model(path: string): void;
+}
+
 export class RemoteLauncher implements Launcher {
   readonly backend = 'node' as const;
   readonly node: string;
@@ -25,14 +31,14 @@ export class RemoteLauncher implements Launcher {
   readonly #hosts = new Set<RemoteHost>();
   #next = 0;
 
-  readonly #shareModules: (dir: string) => void;
+  readonly #share: Sharing;
 
   readonly #isolation: Isolation;
   readonly #coordinator: string;
 
   /**
-   * Hosts started on `node`, in processes or threads there as `isolation` says; `shareModules`
-   * lets nodes fetch from a folder of modules an agent host is given. `coordinator` is the id this
+   * Hosts started on `node`, in processes or threads there as `isolation` says; `share` lets
+   * nodes fetch from a folder of modules an agent host is given, and the models a GPU host is. `coordinator` is the id this
    * coordinator beats with: host ids start with it, so no two coordinators' hosts share one.
    */
   constructor(
@@ -40,7 +46,7 @@ export class RemoteLauncher implements Launcher {
     cluster: string,
     node: string,
     isolation: Isolation,
-    shareModules: (dir: string) => void,
+    share: Sharing,
     coordinator: string,
   ) {
     this.#nc = nc;
@@ -48,14 +54,14 @@ export class RemoteLauncher implements Launcher {
     this.#subjects = subjects(cluster);
     this.node = node;
     this.#isolation = isolation;
-    this.#shareModules = shareModules;
+    this.#share = share;
   }
 
   spawn(options: SpawnOptions): HostProcess {
     const id = `${this.#coordinator}-${this.node}-${this.#isolation}-${options.name.replace(/[^A-Za-z0-9_-]/g, '_')}-${++this.#next}`;
     const host = new RemoteHost(this.#nc, this.#subjects, id, () => this.#hosts.delete(host));
     this.#hosts.add(host);
-    if (!options.gpu) for (const dir of options.readPaths ?? []) this.#shareModules(dir);
+    for (const path of options.readPaths ?? []) (options.gpu ? this.#share.model : this.#share.modules)(path);
     const request: SpawnRequest = {
       host: id,
       coordinator: this.#coordinator,

@@ -15,6 +15,8 @@ export function subjects(cluster: string) {
     spawn: (node: string) => `${base}.node.${node}.spawn`,
     /** Request (JSON { file, offset }): a chunk of a module of the coordinator's cache. */
     module: `${base}.module`,
+    /** Request (JSON { path } for a listing, { path, file, offset } for a chunk): a model of a GPU host. */
+    model: `${base}.model`,
     /** Ask a node to end its hosts and exit. */
     shutdown: (node: string) => `${base}.node.${node}.shutdown`,
     /** The link to the host: frames and a kill, and acknowledgements of what it sent. */
