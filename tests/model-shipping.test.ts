@@ -83,7 +83,7 @@ describe('model shipping', () => {
     expect(await fetcher.localizeLoad(infer)).toBeUndefined();
     const localized = decodeGpuFrame((await fetcher.localizeLoad(load)) as Uint8Array);
     if (!localized.ok) throw new Error(localized.error);
-    const paths = localized.frame.commands[0]?.load?.models.map((spec) => spec.path);
+    const paths = localized.frame.commands[0]?.load?.models?.map((spec) => spec.path);
     expect(paths?.[0]).toBe(here);
     expect(paths?.[1]).toMatch(new RegExp(`^${cache}/[0-9a-f]{32}/mlp\\.onnx$`));
     expect(readFileSync(paths?.[1] as string)).toEqual(Buffer.from([8, 1, 2, 3]));
