@@ -1,19 +1,22 @@
 // Journal and replay: a recorded run with injected input, a kill from outside and a deterministic
 // trap replays to the same trace; damaged journals and other modules are refused with the reason.
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeJournal } from '../src/protocol/index.js';
 import {
   JournalWriter,
   journalHeader,
+  modelHash,
   ReplayDriver,
   ReplayPlan,
   type SystemSpec,
   systemClock,
 } from '../src/supervisor/index.js';
 import { killAllCli, troupe } from './helpers/cli.js';
-import { agentModule } from './helpers/paths.js';
+import { agentModule, ROOT } from './helpers/paths.js';
 import { relaySystem } from './helpers/relay-system.js';
 import { hostPid, killAllHosts, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
 
@@ -182,5 +185,38 @@ describe('journal and replay', () => {
     const forced = await replay(file, '--force');
     expect(forced.code).toBe(2);
     expect(verdict(forced.stdout).reason).toMatch(/^replay diverged at tick \d+: agent "\w+"/);
+  });
+
+  it('journals a run whose model is an LLM folder, and replays it to the same trace', async () => {
+    const chat = join(ROOT, 'examples/chat/chat.system.yaml');
+    const journal = join(tempDir(), 'chat.journal');
+    const run = await troupe(['run', chat, '--until-idle', '--json', '--journal', journal]).exit;
+    expect(run.code, run.stderr).toBe(0);
+    const replayed = await replay(journal);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    expect(verdict(replayed.stdout)).toMatchObject({ ok: true, trace: verdict(run.stdout).trace });
+  }, 60_000);
+});
+
+describe('model hashes', () => {
+  it("hash a file model's bytes, and a folder's every file and name", () => {
+    const dir = tempDir();
+    const file = join(dir, 'm.onnx');
+    writeFileSync(file, 'weights');
+    expect(modelHash(file)).toBe(createHash('sha256').update('weights').digest('hex'));
+    const folder = join(dir, 'llm');
+    mkdirSync(join(folder, 'onnx'), { recursive: true });
+    writeFileSync(join(folder, 'onnx', 'model.onnx'), 'weights');
+    writeFileSync(join(folder, 'tokenizer.json'), '{}');
+    const before = modelHash(folder);
+    expect(modelHash(folder)).toBe(before);
+    writeFileSync(join(folder, 'tokenizer.json'), '{ }');
+    const edited = modelHash(folder);
+    expect(edited).not.toBe(before);
+    renameSync(join(folder, 'tokenizer.json'), join(folder, 'tokenizer2.json'));
+    const renamed = modelHash(folder);
+    expect(renamed).not.toBe(edited);
+    writeFileSync(join(folder, 'extra.txt'), '');
+    expect(modelHash(folder)).not.toBe(renamed);
   });
 });

@@ -12,16 +12,15 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
-  readdirSync,
-  readSync,
   renameSync,
   rmSync,
   statSync,
   writeSync,
 } from 'node:fs';
-import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
+import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { decodeGpuFrame, encodeGpuFrame, errorText } from '../protocol/index.js';
+import { hashFile, modelFiles, readFileAt } from '../supervisor/index.js';
 import {
   CHUNK_BYTES,
   chunkReply,
@@ -91,13 +90,12 @@ export class ModelServer {
     const at = listing.kind === 'file' ? path : join(path, file);
     return chunkReply(
       listed.size,
-      readAt(at, offset, Math.min(CHUNK_BYTES, Math.max(0, listed.size - offset))),
+      readFileAt(at, offset, Math.min(CHUNK_BYTES, Math.max(0, listed.size - offset))),
     );
   }
 
   #listing(path: string): ModelListing {
-    const kind = statSync(path).isDirectory() ? 'folder' : 'file';
-    const files = kind === 'folder' ? walk(path) : [basename(path)];
+    const { kind, files } = modelFiles(path);
     if (files.length === 0) throw new Error(`model folder "${path}" holds no files`);
     const at = (file: string) => (kind === 'file' ? path : join(path, file));
     const stats = files.map((file) => statSync(at(file)));
@@ -111,42 +109,6 @@ export class ModelServer {
     this.#listings.set(path, { signature, listing });
     return listing;
   }
-}
-
-/** A folder's regular files (symbolic links followed), as sorted relative paths with "/". */
-function walk(root: string, prefix = ''): string[] {
-  const files: string[] = [];
-  for (const entry of readdirSync(join(root, prefix)).sort()) {
-    const relative = prefix ? `${prefix}/${entry}` : entry;
-    const stats = statSync(join(root, relative));
-    if (stats.isDirectory()) files.push(...walk(root, relative));
-    else if (stats.isFile()) files.push(relative);
-  }
-  return files;
-}
-
-function readAt(path: string, offset: number, length: number): Uint8Array {
-  const bytes = Buffer.alloc(length);
-  const fd = openSync(path, 'r');
-  try {
-    let read = 0;
-    while (read < length) {
-      const n = readSync(fd, bytes, read, length - read, offset + read);
-      if (n === 0) break;
-      read += n;
-    }
-    return bytes.subarray(0, read);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function hashFile(path: string): string {
-  const hash = createHash('sha256');
-  const size = statSync(path).size;
-  for (let offset = 0; offset < size; offset += CHUNK_BYTES * 4)
-    hash.update(readAt(path, offset, Math.min(CHUNK_BYTES * 4, size - offset)));
-  return hash.digest('hex');
 }
 
 /** A relative path inside a model's folder: no absolute path, no "..", nothing empty. */

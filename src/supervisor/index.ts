@@ -28,7 +28,7 @@ export {
   validateFile,
 } from './config/index.js';
 export * from './core/index.js';
-export { GpuService } from './inference/index.js';
+export { GpuService, hashFile, modelFiles, modelHash, readFileAt } from './inference/index.js';
 export type { JournalSink, Parting, SyncPolicy } from './journal/index.js';
 export {
   compareJournals,

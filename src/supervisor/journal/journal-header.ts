@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { ABI_VERSION } from '../../actors/index.js';
 import type { JournalRecord } from '../../protocol/index.js';
 import type { SystemSpec } from '../config/index.js';
+import { modelHash } from '../inference/model-files.js';
 
 export const JOURNAL_FORMAT = 2;
 
@@ -32,11 +33,11 @@ export function journalHeader(
   };
 }
 
-/** SHA-256 (hex) of each agent's module, by agent name, and of each model, by "@gpu/<model>". */
+/** SHA-256 (hex) of each agent's module, by agent name, and of each model (modelHash), by "@gpu/<model>". */
 export function journalModuleHashes(spec: SystemSpec): Record<string, string> {
   const hashes: Record<string, string> = {};
   for (const agent of spec.agents) hashes[agent.name] = sha256Hex(readFileSync(agent.modulePath));
-  for (const model of spec.models) hashes[`@gpu/${model.name}`] = sha256Hex(readFileSync(model.path));
+  for (const model of spec.models) hashes[`@gpu/${model.name}`] = modelHash(model.path);
   return hashes;
 }
 
