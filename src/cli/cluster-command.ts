@@ -19,6 +19,7 @@ import {
 import { errorText } from '../protocol/index.js';
 import { loadSystem, type Runtime } from '../supervisor/index.js';
 import { type ClusterJournal, journalStream, openFileJournal, openStreamJournal } from './cluster-journal.js';
+import { type Hosting, runDashboard } from './dashboard-command.js';
 import { runSystem } from './run-command.js';
 import { type RunFlags, withFlags } from './run-flags.js';
 import { printLine } from './run-output.js';
@@ -48,6 +49,9 @@ export interface ClusterFlags
   gpuNode?: string;
   /** Wait while the system's coordinator beats; when it falls silent, resume its run (js: journal). */
   standby?: boolean;
+  /** Serve the supervisor window on 127.0.0.1 (port 0 or undefined: any free one). */
+  dashboard?: boolean;
+  port?: number;
 }
 
 /** The node names: the system's placements, then node-1, node-2, … up to `count`. */
@@ -62,6 +66,13 @@ export function nodeNames(placements: readonly string[], count: number): string[
 }
 
 export async function clusterCommand(flags: ClusterFlags): Promise<number> {
+  if (flags.dashboard && (flags.journal || flags.resume || flags.standby))
+    throw new UsageError(
+      '--dashboard does not go with --journal, --resume or --standby (the dashboard has its own controls)',
+      'cluster',
+    );
+  if (!flags.dashboard && flags.port !== undefined)
+    throw new UsageError('--port goes with --dashboard', 'cluster');
   const stream = journalStream(flags.journal);
   if (flags.standby && !stream)
     throw new UsageError(
@@ -82,7 +93,6 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
   // A file journal resumed (the coordinator died mid-run): the system as recorded, replayed on the nodes.
   let run: ClusterJournal | undefined = stream ? undefined : openFileJournal(flags, loaded);
   const spec = run?.spec ?? loaded;
-  const placementOf = new Map(spec.agents.map((agent) => [agent.name, agent.placement]));
   const placed = [...new Set(spec.agents.flatMap((agent) => (agent.placement ? [agent.placement] : [])))];
   let names = nodeNames(placed, flags.nodes);
   if (flags.gpuNode !== undefined && !names.includes(flags.gpuNode))
@@ -204,23 +214,32 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
       `cluster: ${names.length} nodes (${names.join(', ')}) on ${url}`,
     );
     const hosts = membership;
-    const summary = await runSystem(
-      run.spec,
-      {
-        journal: run.journal,
-        replay: run.replay,
-        checkpointEvery: run.checkpointEvery,
-        maxTicks: flags.maxTicks,
-        untilIdle: flags.untilIdle,
-        hostLauncher: (agent, isolation) => hosts.launcherFor(placementOf.get(agent), isolation),
+    /** Each agent on the node its placement names (while it lives), the GPU host on --gpu-node. */
+    const hosting: Hosting = (running) => {
+      const placement = new Map(running.agents.map((agent) => [agent.name, agent.placement]));
+      return {
+        hostLauncher: (agent, isolation) => hosts.launcherFor(placement.get(agent), isolation),
         ...(flags.gpuNode ? { gpuLauncher: () => hosts.launcherFor(flags.gpuNode) } : {}),
-      },
-      flags,
-      (started) => {
-        runtime = started;
-        if (journalFailure) started.requestStop(journalFailure, false);
-      },
-    );
+      };
+    };
+    const summary = flags.dashboard
+      ? await runDashboard(flags, hosting)
+      : await runSystem(
+          run.spec,
+          {
+            journal: run.journal,
+            replay: run.replay,
+            checkpointEvery: run.checkpointEvery,
+            maxTicks: flags.maxTicks,
+            untilIdle: flags.untilIdle,
+            ...hosting(run.spec),
+          },
+          flags,
+          (started) => {
+            runtime = started;
+            if (journalFailure) started.requestStop(journalFailure, false);
+          },
+        );
     await run.finish(summary);
     return summary.ok ? 0 : 2;
   } finally {

@@ -1,23 +1,37 @@
-// `troupe run <system> --dashboard [--port N]`: runs the system behind the supervisor window's UI,
-// served on 127.0.0.1 with a token; the log goes on in the terminal as without the dashboard.
+// `troupe run <system> --dashboard [--port N]` (and `troupe cluster … --dashboard`): runs the
+// system behind the supervisor window's UI, served on 127.0.0.1 with a token; the log goes on in
+// the terminal as without the dashboard. A config reloaded from the window runs on the same nodes.
 import { fileURLToPath } from 'node:url';
 import { DashboardSession, startDashboardServer } from '../dashboard/index.js';
 import { NodeLauncher } from '../launch/index.js';
 import { errorText } from '../protocol/index.js';
-import { loadSystem, type RunSummary, Runtime } from '../supervisor/index.js';
+import {
+  loadSystem,
+  type RunSummary,
+  Runtime,
+  type RuntimeOptions,
+  type SystemSpec,
+} from '../supervisor/index.js';
 import { type RunFlags, withFlags } from './run-flags.js';
 import { eventPrinter, HOST_ENTRY, onSignals } from './run-output.js';
 import { UsageError } from './usage-error.js';
 
 const UI_DIR = fileURLToPath(new URL('../ui/', import.meta.url));
 
-export async function runDashboard(flags: RunFlags): Promise<RunSummary> {
+/** Where a system's hosts run (a cluster's nodes); by default on this machine. */
+export type Hosting = (spec: SystemSpec) => Pick<RuntimeOptions, 'hostLauncher' | 'gpuLauncher'>;
+
+export async function runDashboard(
+  flags: Pick<RunFlags, 'file' | 'root' | 'seed' | 'isolation' | 'maxTicks' | 'untilIdle' | 'json' | 'port'>,
+  hosting: Hosting = () => ({}),
+): Promise<RunSummary> {
   const load = () => withFlags(loadSystem(flags.file, { root: flags.root }), flags);
   const session = new DashboardSession({
     load,
     create: (spec, hooks) => {
       const print = eventPrinter(spec, flags.json);
       return new Runtime(spec, {
+        ...hosting(spec),
         launcher: new NodeLauncher(),
         hostEntry: HOST_ENTRY,
         maxTicks: flags.maxTicks,

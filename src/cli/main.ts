@@ -83,6 +83,8 @@ async function main(argv: string[]): Promise<number> {
         nats: text('nats'),
         gpuNode: text('gpu-node'),
         standby: flag('standby'),
+        dashboard: flag('dashboard'),
+        port: integerFlag('--port', text('port'), 0, 65535),
       });
     }
     case 'node': {
