@@ -109,6 +109,43 @@ describe('cluster', () => {
     expect(membership.live.has('x')).toBe(true);
   }, 60_000);
 
+  it("ends a node's hosts when the coordinator counts the node lost while it still runs", async () => {
+    const nats = await startLocalNats();
+    cleanups.push(() => nats.stop());
+    const file = join(tempDir(), 'x.system.yaml');
+    writeFileSync(file, 'name: lost\nagents:\n  - { name: a, module: ./absent.wasm }\n');
+    const node = troupe(['node', file, '--name', 'x', '--nats', nats.url, '--json'], {
+      env: { TROUPE_NATS_TOKEN: nats.token ?? '' },
+    });
+    let stderr = '';
+    node.child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+    });
+    const nc = await connectNats(nats.url, 'lost test', nats.token);
+    cleanups.push(() => nc.close());
+    const membership = new Membership(nc, 'lost', () => {});
+    cleanups.push(() => membership.close());
+    await membership.waitFor(['x'], 30_000);
+    const launcher = membership.launcherFor('x') as Launcher;
+    const exits: string[] = [];
+    for (const name of ['a', 'b'])
+      launcher.spawn({ entry: HOST_ENTRY, name }).onExit((info) => exits.push(`${name}: ${info.stderrTail}`));
+    await node.waitFor(/"type":"host.started".*"agent":"b"/);
+    // Counted lost (say its heartbeats were late): its agents restart elsewhere, so its hosts of
+    // them must not run on. The node ends them; the node itself goes on.
+    membership.lose('x', 'no heartbeat for 1500 ms');
+    expect(exits).toEqual([
+      'a: node "x" was lost (no heartbeat for 1500 ms)',
+      'b: node "x" was lost (no heartbeat for 1500 ms)',
+    ]);
+    await expect
+      .poll(() => stderr.match(/its coordinator counted this node lost; ended/g)?.length ?? 0, {
+        timeout: 20_000,
+      })
+      .toBe(2);
+    expect(node.child.exitCode).toBeNull();
+  }, 60_000);
+
   it('ships modules to a node in chunks, only cache entries, with errors that name the module', async () => {
     const nats = await startLocalNats();
     cleanups.push(() => nats.stop());

@@ -2,7 +2,7 @@
 // server restart: each message arrives once and in order, both ways, and nothing is left unsent.
 // (The real thing, over a nats-server killed and restarted mid-run, is in cluster.test.ts.)
 import { afterEach, describe, expect, it } from 'vitest';
-import { LinkKind, ReliableLink } from '../src/cluster/index.js';
+import { HostChannel, LinkKind, RecordKind, ReliableLink } from '../src/cluster/index.js';
 import { seededRandom } from './helpers/seed.js';
 
 const links: ReliableLink[] = [];
@@ -102,4 +102,49 @@ describe('reliable link', () => {
     expect(got.a).toEqual([]);
     expect(got.b).toEqual([]);
   }, 30_000);
+});
+
+describe('host channel', () => {
+  it("carries many hosts' records, a turn's worth to a message, each once and in order over a lossy wire", async () => {
+    const next = seededRandom(11);
+    const messages = { down: 0 };
+    const got = new Map<string, string[]>();
+    const unknown: string[] = [];
+    const decoder = new TextDecoder();
+    const loss = 0;
+    const wire = (to: () => HostChannel, count: boolean) => (bytes: Uint8Array) => {
+      if (count) messages.down++;
+      if (next() < loss) return;
+      const copies = loss > 0 && next() < 0.2 ? 2 : 1;
+      for (let i = 0; i < copies; i++) setImmediate(() => to().receive(bytes.slice()));
+    };
+    const coordinator: HostChannel = new HostChannel(wire(() => node, true));
+    const node: HostChannel = new HostChannel(
+      wire(() => coordinator, false),
+      (host) => unknown.push(host),
+    );
+    const hosts = ['east-process-a-1', 'east-thread-b-2', 'east-shared-c-3'];
+    for (const host of hosts) {
+      got.set(host, []);
+      node.attach(host, (kind, payload) =>
+        got.get(host)?.push(kind === RecordKind.End ? 'end' : decoder.decode(payload)),
+      );
+    }
+    // 100 turns, each writing a frame to every host: one message a turn, not one a record.
+    for (let turn = 0; turn < 100; turn++) {
+      for (const host of hosts)
+        coordinator.send(host, RecordKind.Frame, new TextEncoder().encode(`${host}:${turn}`));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (const host of hosts) coordinator.send(host, RecordKind.End, new Uint8Array(0));
+    coordinator.send('gone-host', RecordKind.Frame, new Uint8Array([1]));
+    await expect
+      .poll(() => hosts.every((host) => got.get(host)?.at(-1) === 'end'), { timeout: 30_000 })
+      .toBe(true);
+    for (const host of hosts)
+      expect(got.get(host)).toEqual([...Array.from({ length: 100 }, (_, turn) => `${host}:${turn}`), 'end']);
+    await expect.poll(() => unknown, { timeout: 30_000 }).toEqual(['gone-host']);
+    coordinator.close();
+    node.close();
+  }, 60_000);
 });

@@ -1,4 +1,6 @@
 // Public surface of clustering: nodes joined through NATS, hosts started on them, who is alive.
+
+export { HostChannel, RecordKind } from './host-channel.js';
 export {
   createStreamJournal,
   readStreamJournal,

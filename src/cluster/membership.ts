@@ -5,10 +5,11 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { nanoid } from 'nanoid';
 import type { Isolation } from '../supervisor/index.js';
+import { HostChannel } from './host-channel.js';
 import { ModelServer } from './model-shipping.js';
 import { ModuleServer } from './module-shipping.js';
 import { watchConnection } from './nats-connect.js';
-import { RemoteLauncher } from './remote-launcher.js';
+import { type OpenChannel, RemoteLauncher } from './remote-launcher.js';
 import { HEARTBEAT_MS, NODE_LOST_MS, subjects } from './subjects.js';
 
 /** Pure: the node an agent placed on `placement` runs on, given the live nodes; undefined: here. */
@@ -35,6 +36,8 @@ export class Membership {
   readonly #seen = new Map<string, number>();
   /** By node and isolation. */
   readonly #launchers = new Map<string, RemoteLauncher>();
+  /** The channel to each node its hosts' traffic goes on; a new one after the node was lost. */
+  readonly #channels = new Map<string, OpenChannel & { subscription: Subscription }>();
   readonly #lost = new Set<string>();
   /** The process id each node last beat from. */
   readonly #pids = new Map<string, number | undefined>();
@@ -98,7 +101,7 @@ export class Membership {
         // Every node gets a full NODE_LOST_MS from now to be heard again.
         const now = performance.now();
         for (const node of this.#seen.keys()) this.#seen.set(node, now);
-        for (const launcher of this.#launchers.values()) launcher.reconnected();
+        for (const { channel } of this.#channels.values()) channel.resume();
       },
     });
   }
@@ -146,6 +149,7 @@ export class Membership {
         isolation,
         { modules: (dir) => this.#modules.allow(dir), model: (path) => this.#models.allow(path) },
         this.id,
+        () => this.#channelTo(node),
       );
       this.#launchers.set(key, launcher);
     }
@@ -158,6 +162,7 @@ export class Membership {
     this.#subscription.unsubscribe();
     this.#modules.close();
     this.#models.close();
+    for (const node of [...this.#channels.keys()]) this.#closeChannel(node);
   }
 
   /**
@@ -169,6 +174,8 @@ export class Membership {
     this.#lost.add(node);
     for (const launcher of this.#launchers.values())
       if (launcher.node === node) launcher.nodeLost(`node "${node}" was lost (${why})`);
+    // Its agents restart elsewhere: if the node was only slow, its hosts of them must end there.
+    this.#closeChannel(node, true);
     this.#onLost(node);
   }
 
@@ -179,5 +186,32 @@ export class Membership {
       if (this.#lost.has(node) || now - seen < NODE_LOST_MS) continue;
       this.lose(node, `no heartbeat for ${NODE_LOST_MS} ms`);
     }
+  }
+
+  /** The open channel to `node`, opened with its first host (again after the node was lost). */
+  #channelTo(node: string): OpenChannel {
+    let open = this.#channels.get(node);
+    if (!open) {
+      const names = subjects(this.#cluster);
+      const id = nanoid(10).replace(/[^A-Za-z0-9]/g, 'x');
+      const down = names.channelDown(node, id);
+      const channel = new HostChannel((bytes) => this.#nc.publish(down, bytes));
+      const subscription = this.#nc.subscribe(names.channelUp(node, id), {
+        callback: (_error, message) => channel.receive(message.data),
+      });
+      open = { id, channel, subscription };
+      this.#channels.set(node, open);
+    }
+    return open;
+  }
+
+  /** Closes the channel to `node`; `drop`: the node, if it still runs, ends the channel's hosts. */
+  #closeChannel(node: string, drop = false): void {
+    const open = this.#channels.get(node);
+    if (!open) return;
+    if (drop) this.#nc.publish(subjects(this.#cluster).channelDrop(node), new TextEncoder().encode(open.id));
+    open.channel.close();
+    open.subscription.unsubscribe();
+    this.#channels.delete(node);
   }
 }

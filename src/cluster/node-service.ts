@@ -1,18 +1,16 @@
 // One node of a cluster (`troupe node`): it beats its heart on NATS, starts agent hosts when the
-// coordinator asks, relays their frames both ways and reports their exits, over one reliable link
-// per host (so a nats-server restart loses and doubles nothing). It decides nothing: the
+// coordinator asks, relays their frames both ways and reports their exits, all over one channel
+// per coordinator (host-channel.ts: a reliable link, so a nats-server restart loses and doubles
+// nothing, carrying a turn's frames for all hosts as one message). It decides nothing: the
 // coordinator's supervisor does, exactly as for hosts on its own machine.
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { HostProcess, Launcher } from '../launch/index.js';
 import { peekFrame } from '../protocol/index.js';
 import type { Isolation } from '../supervisor/index.js';
+import { HostChannel, RecordKind } from './host-channel.js';
 import { type ModelFetcher, startsWithGpuLoad } from './model-shipping.js';
 import type { ModuleFetcher } from './module-shipping.js';
-import { LinkKind, ReliableLink } from './reliable-link.js';
 import { HEARTBEAT_MS, NODE_LOST_MS, type SpawnRequest, subjects } from './subjects.js';
-
-/** How long an exited host's link waits for the coordinator to acknowledge the exit. */
-const EXIT_LINGER_MS = 30_000;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -40,8 +38,8 @@ export class NodeService {
   readonly #options: NodeServiceOptions;
   readonly #subjects: ReturnType<typeof subjects>;
   readonly #hosts = new Map<string, HostProcess>();
-  /** Each host's link, kept after its exit until the coordinator has the exit. */
-  readonly #links = new Map<string, ReliableLink>();
+  /** The channel to each coordinator, by the channel's id (one at a time per coordinator). */
+  readonly #channels = new Map<string, { channel: HostChannel; coordinator: string }>();
   /** Every host id started here: a repeated spawn request (its answer was lost) is answered as done. */
   readonly #started = new Set<string>();
   /** The coordinator that asked for each live host. */
@@ -98,6 +96,17 @@ export class NodeService {
       },
     });
     this.#coordinatorCheck = setInterval(() => this.#endOrphans(), NODE_LOST_MS / 5);
+    this.#nc.subscribe(this.#subjects.channelDownAll(name), {
+      callback: (_error, message) => {
+        const id = message.subject.split('.').at(-2) as string;
+        // A channel not opened by a spawn here is of a process that was here before: ignored.
+        this.#channels.get(id)?.channel.receive(message.data);
+      },
+    });
+    this.#nc.subscribe(this.#subjects.channelDrop(name), {
+      callback: (_error, message) =>
+        this.#drop(decoder.decode(message.data), 'its coordinator counted this node lost'),
+    });
   }
 
   /** The connection to NATS went: coordinators' silence proves nothing until it is back. */
@@ -111,7 +120,7 @@ export class NodeService {
     // Every coordinator gets a full NODE_LOST_MS from now to be heard again.
     const now = performance.now();
     for (const id of this.#coordinatorSeen.keys()) this.#coordinatorSeen.set(id, now);
-    for (const link of this.#links.values()) link.resume();
+    for (const { channel } of this.#channels.values()) channel.resume();
   }
 
   /** Ends every host and stops beating; nothing of it keeps the process up after. */
@@ -119,13 +128,15 @@ export class NodeService {
     clearInterval(this.#heartbeat);
     clearInterval(this.#coordinatorCheck);
     for (const host of this.#hosts.values()) host.kill();
-    for (const link of this.#links.values()) link.close();
+    for (const { channel } of this.#channels.values()) channel.close();
     this.#stopped?.();
   }
 
   #spawn(request: SpawnRequest): void {
     const id = request.host;
     if (this.#started.has(id)) return;
+    // Opened before this host is known here: a new channel ends only the hosts of the old one.
+    const channel = this.#channelFor(request.channel, request.coordinator);
     const { modules, models } = this.#options;
     const host = this.#options.launcher(request.isolation ?? 'process').spawn({
       entry: request.gpu ? this.#options.gpuEntry : this.#options.hostEntry,
@@ -176,16 +187,8 @@ export class NodeService {
         },
       );
     };
-    const out = this.#subjects.hostOut(id);
-    const link = new ReliableLink({
-      publish: (bytes) => this.#nc.publish(out, bytes),
-      deliver: (kind, payload) => (kind === LinkKind.Frame ? forward(payload) : host.kill()),
-    });
-    this.#links.set(id, link);
-    const frames = this.#nc.subscribe(this.#subjects.hostIn(id), {
-      callback: (_error, message) => link.receive(message.data),
-    });
-    host.onFrame((frame) => link.send(LinkKind.Frame, frame as Uint8Array));
+    channel.attach(id, (kind, payload) => (kind === RecordKind.Frame ? forward(payload) : host.kill()));
+    host.onFrame((frame) => channel.send(id, RecordKind.Frame, frame as Uint8Array));
     host.onOversize((bytes, limit) => {
       this.#options.log?.(`host ${id} sent a frame of ${bytes} bytes, above ${limit}: ended`);
       host.kill();
@@ -194,16 +197,44 @@ export class NodeService {
       this.#hosts.delete(id);
       this.#coordinatorOf.delete(id);
       const exit = failure ? { ...info, stderrTail: failure } : info;
-      link.send(LinkKind.End, encoder.encode(JSON.stringify(exit)));
-      // The link stays until the coordinator has the exit (or gives up on it: lost, or gone).
-      const linger = setTimeout(() => link.close(), EXIT_LINGER_MS);
-      void link.settled().then(() => {
-        clearTimeout(linger);
-        link.close();
-        frames.unsubscribe();
-        this.#links.delete(id);
-      });
+      channel.send(id, RecordKind.End, encoder.encode(JSON.stringify(exit)));
+      channel.detach(id);
     });
+  }
+
+  /**
+   * The channel `id` of `coordinator`, opened with its first host here. A coordinator opens a new
+   * one only when it counted this node lost: the hosts of its old channel are ended (it has
+   * restarted their agents elsewhere) and the old channel closed.
+   */
+  #channelFor(id: string, coordinator: string): HostChannel {
+    const open = this.#channels.get(id);
+    if (open) return open.channel;
+    for (const [old, { coordinator: owner }] of this.#channels)
+      if (owner === coordinator) this.#drop(old, 'its coordinator opened a new channel to this node');
+    const up = this.#subjects.channelUp(this.#options.name, id);
+    const channel = new HostChannel((bytes) => this.#nc.publish(up, bytes));
+    this.#channels.set(id, { channel, coordinator });
+    return channel;
+  }
+
+  /** Ends the hosts of channel `id` and closes it (their agents run elsewhere now). */
+  #drop(id: string, why: string): void {
+    const open = this.#channels.get(id);
+    if (!open) return;
+    const hosts = new Set(open.channel.hosts);
+    this.#endHosts((host) => hosts.has(host), why);
+    open.channel.close();
+    this.#channels.delete(id);
+  }
+
+  #endHosts(which: (host: string) => boolean, why: string): void {
+    for (const [host, process] of this.#hosts) {
+      if (!which(host)) continue;
+      this.#options.log?.(`host ${host}: ${why}; ended`);
+      this.#coordinatorOf.delete(host);
+      process.kill();
+    }
   }
 
   /**
@@ -216,12 +247,15 @@ export class NodeService {
     const gone = new Set<string>();
     for (const [id, seen] of this.#coordinatorSeen) if (now - seen >= NODE_LOST_MS) gone.add(id);
     if (gone.size === 0) return;
-    for (const [host, coordinator] of this.#coordinatorOf) {
-      if (!gone.has(coordinator)) continue;
-      this.#options.log?.(`host ${host}: its coordinator was not heard for ${NODE_LOST_MS} ms; ended`);
-      this.#coordinatorOf.delete(host);
-      this.#hosts.get(host)?.kill();
-    }
+    this.#endHosts(
+      (host) => gone.has(this.#coordinatorOf.get(host) as string),
+      `its coordinator was not heard for ${NODE_LOST_MS} ms`,
+    );
+    for (const [id, { channel, coordinator }] of this.#channels)
+      if (gone.has(coordinator)) {
+        channel.close();
+        this.#channels.delete(id);
+      }
     for (const id of gone) this.#coordinatorSeen.delete(id);
   }
 }

@@ -41,7 +41,8 @@ export interface LinkOptions {
 interface Pending {
   seq: number;
   kind: LinkKind;
-  payload: Uint8Array;
+  /** The bytes, or their parts (joined only in the message written). */
+  payload: Uint8Array | readonly Uint8Array[];
 }
 
 export class ReliableLink {
@@ -53,7 +54,7 @@ export class ReliableLink {
   #received: number;
   #receivedAny = false;
   /** Received past a gap, by sequence. */
-  readonly #early = new Map<number, Pending>();
+  readonly #early = new Map<number, { seq: number; kind: LinkKind; payload: Uint8Array }>();
   #ackTimer: NodeJS.Timeout | undefined;
   #resendTimer: NodeJS.Timeout | undefined;
   #resendMs = RESEND_MS;
@@ -74,7 +75,8 @@ export class ReliableLink {
     return this.#pending.length;
   }
 
-  send(kind: typeof LinkKind.Frame | typeof LinkKind.End, payload: Uint8Array): void {
+  /** Sends `payload` (or its parts, sent as one message: no copy is made to join them). */
+  send(kind: typeof LinkKind.Frame | typeof LinkKind.End, payload: Uint8Array | readonly Uint8Array[]): void {
     if (this.#closed) return;
     const message = { seq: this.#nextSeq, kind, payload };
     this.#nextSeq = (this.#nextSeq + 1) >>> 0;
@@ -146,12 +148,19 @@ export class ReliableLink {
   #write(message: Pending): void {
     clearTimeout(this.#ackTimer);
     this.#ackTimer = undefined;
-    const bytes = new Uint8Array(HEADER + message.payload.length);
+    const parts = message.payload instanceof Uint8Array ? [message.payload] : message.payload;
+    let length = HEADER;
+    for (const part of parts) length += part.length;
+    const bytes = new Uint8Array(length);
     const view = new DataView(bytes.buffer);
     view.setUint32(0, message.seq, true);
     view.setUint32(4, this.#received, true);
     view.setUint8(8, message.kind);
-    bytes.set(message.payload, HEADER);
+    let at = HEADER;
+    for (const part of parts) {
+      bytes.set(part, at);
+      at += part.length;
+    }
     this.#options.publish(bytes);
   }
 

@@ -1,13 +1,13 @@
 // The coordinator's side of a remote host: a Launcher whose hosts run on a node of the cluster.
-// Frames go out on the host's `in` subject and come back on its `out` subject, over a reliable
-// link (a kill goes the same way, and the node's report of the host's exit comes back on it), so
-// a nats-server restart loses and doubles nothing. A node that stops beating its heart is lost:
+// Frames go to the node and come back on the coordinator's channel to that node (host-channel.ts,
+// one reliable link for all its hosts; a kill goes the same way, and the node's report of the
+// host's exit comes back on it), so a nats-server restart loses and doubles nothing. A node that stops beating its heart is lost:
 // each of its hosts then exits (as a process killed from outside would), so the supervision tree
 // restarts their agents.
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { ExitInfo, HostProcess, Launcher, SpawnOptions } from '../launch/index.js';
 import type { Isolation } from '../supervisor/index.js';
-import { LinkKind, ReliableLink } from './reliable-link.js';
+import { type HostChannel, RecordKind } from './host-channel.js';
 import { type SpawnRequest, subjects } from './subjects.js';
 
 /** How long one spawn request waits for the node's answer, and how long it is asked in all. */
@@ -23,6 +23,12 @@ export interface Sharing {
   model(path: string): void;
 }
 
+/** The coordinator's open channel to a node, and its id. */
+export interface OpenChannel {
+  id: string;
+  channel: HostChannel;
+}
+
 export class RemoteLauncher implements Launcher {
   readonly backend = 'node' as const;
   readonly node: string;
@@ -35,6 +41,7 @@ export class RemoteLauncher implements Launcher {
 
   readonly #isolation: Isolation;
   readonly #coordinator: string;
+  readonly #channel: () => OpenChannel;
 
   /**
    * Hosts started on `node`, in processes or threads there as `isolation` says; `share` lets
@@ -48,7 +55,9 @@ export class RemoteLauncher implements Launcher {
     isolation: Isolation,
     share: Sharing,
     coordinator: string,
+    channel: () => OpenChannel,
   ) {
+    this.#channel = channel;
     this.#nc = nc;
     this.#coordinator = coordinator;
     this.#subjects = subjects(cluster);
@@ -59,12 +68,14 @@ export class RemoteLauncher implements Launcher {
 
   spawn(options: SpawnOptions): HostProcess {
     const id = `${this.#coordinator}-${this.node}-${this.#isolation}-${options.name.replace(/[^A-Za-z0-9_-]/g, '_')}-${++this.#next}`;
-    const host = new RemoteHost(this.#nc, this.#subjects, id, () => this.#hosts.delete(host));
+    const open = this.#channel();
+    const host = new RemoteHost(open.channel, id, () => this.#hosts.delete(host));
     this.#hosts.add(host);
     for (const path of options.readPaths ?? []) (options.gpu ? this.#share.model : this.#share.modules)(path);
     const request: SpawnRequest = {
       host: id,
       coordinator: this.#coordinator,
+      channel: open.id,
       name: options.name,
       ...(options.env ? { env: options.env } : {}),
       ...(options.readPaths ? { readPaths: options.readPaths } : {}),
@@ -79,11 +90,6 @@ export class RemoteLauncher implements Launcher {
   /** The node is gone: every host it ran ends now. */
   nodeLost(reason: string): void {
     for (const host of [...this.#hosts]) host.lost(reason);
-  }
-
-  /** The connection to NATS is back: each host's link sends again what may have been lost. */
-  reconnected(): void {
-    for (const host of this.#hosts) host.reconnected();
   }
 
   /**
@@ -119,8 +125,8 @@ export class RemoteLauncher implements Launcher {
 
 class RemoteHost implements HostProcess {
   readonly pid = undefined;
-  readonly #link: ReliableLink;
-  readonly #subscription: Subscription;
+  readonly #channel: HostChannel;
+  readonly #id: string;
   readonly #frameListeners: Array<(frame: unknown) => void> = [];
   readonly #exitListeners: Array<(info: ExitInfo) => void> = [];
   readonly #gone: () => void;
@@ -129,24 +135,17 @@ class RemoteHost implements HostProcess {
   /** Frames sent before the node has the host (and listens for them): sent once it does. */
   #waiting: Uint8Array[] | undefined = [];
 
-  constructor(nc: NatsConnection, names: ReturnType<typeof subjects>, id: string, gone: () => void) {
+  constructor(channel: HostChannel, id: string, gone: () => void) {
+    this.#channel = channel;
+    this.#id = id;
     this.#gone = gone;
-    const to = names.hostIn(id);
-    this.#link = new ReliableLink({
-      publish: (bytes) => nc.publish(to, bytes),
-      deliver: (kind, payload) => {
-        if (this.#exited) return;
-        if (kind === LinkKind.Frame) for (const listener of this.#frameListeners) listener(payload);
-        else {
-          const info = JSON.parse(decoder.decode(payload)) as ExitInfo;
-          // Acknowledged at once: the node keeps the link until it knows the exit arrived.
-          this.#link.flushAck();
-          this.#exit({ ...info, killed: this.#killed || info.killed });
-        }
-      },
-    });
-    this.#subscription = nc.subscribe(names.hostOut(id), {
-      callback: (_error, message) => this.#link.receive(message.data),
+    channel.attach(id, (kind, payload) => {
+      if (this.#exited) return;
+      if (kind === RecordKind.Frame) for (const listener of this.#frameListeners) listener(payload);
+      else {
+        const info = JSON.parse(decoder.decode(payload)) as ExitInfo;
+        this.#exit({ ...info, killed: this.#killed || info.killed });
+      }
     });
   }
 
@@ -157,7 +156,7 @@ class RemoteHost implements HostProcess {
   send(frame: Uint8Array): void {
     if (this.#exited) return;
     if (this.#waiting) this.#waiting.push(frame);
-    else this.#link.send(LinkKind.Frame, frame);
+    else this.#channel.send(this.#id, RecordKind.Frame, frame);
   }
 
   /** The node started the host and listens for its frames. */
@@ -166,10 +165,6 @@ class RemoteHost implements HostProcess {
     this.#waiting = undefined;
     for (const frame of waiting) this.send(frame);
     if (this.#killed) this.kill();
-  }
-
-  reconnected(): void {
-    this.#link.resume();
   }
 
   onFrame(listener: (frame: unknown) => void): void {
@@ -185,7 +180,7 @@ class RemoteHost implements HostProcess {
 
   kill(): void {
     this.#killed = true;
-    if (!this.#exited && !this.#waiting) this.#link.send(LinkKind.End, new Uint8Array(0));
+    if (!this.#exited && !this.#waiting) this.#channel.send(this.#id, RecordKind.End, new Uint8Array(0));
   }
 
   /** The node is gone or refused the host: it ended, as if killed from outside. */
@@ -196,8 +191,7 @@ class RemoteHost implements HostProcess {
   #exit(info: ExitInfo): void {
     if (this.#exited) return;
     this.#exited = true;
-    this.#link.close();
-    this.#subscription.unsubscribe();
+    this.#channel.detach(this.#id);
     this.#gone();
     for (const listener of this.#exitListeners) listener(info);
   }

@@ -1,6 +1,6 @@
 // The NATS subjects a cluster speaks on, all under `troupe.<cluster>.` (the system's name):
-// nodes announce themselves and take spawn requests; each remote host has a subject each way for
-// a reliable link (frames, a kill one way, its exit the other; see reliable-link.ts). The
+// nodes announce themselves and take spawn requests; the coordinator's hosts on a node share one
+// channel, a subject each way (frames, kills one way, exits the other; see host-channel.ts). The
 // coordinator beats too, so nodes end the hosts of a coordinator that is gone.
 
 export function subjects(cluster: string) {
@@ -19,10 +19,13 @@ export function subjects(cluster: string) {
     model: `${base}.model`,
     /** Ask a node to end its hosts and exit. */
     shutdown: (node: string) => `${base}.node.${node}.shutdown`,
-    /** The link to the host: frames and a kill, and acknowledgements of what it sent. */
-    hostIn: (host: string) => `${base}.host.${host}.in`,
-    /** The link from the host: frames and its exit, and acknowledgements of what it received. */
-    hostOut: (host: string) => `${base}.host.${host}.out`,
+    /** A coordinator's channel to a node's hosts: frames and kills, acknowledgements of what came up. */
+    channelDown: (node: string, channel: string) => `${base}.node.${node}.chan.${channel}.down`,
+    channelDownAll: (node: string) => `${base}.node.${node}.chan.*.down`,
+    /** The coordinator counted the node lost: end the hosts of this channel (payload: its id). */
+    channelDrop: (node: string) => `${base}.node.${node}.drop`,
+    /** From the node's hosts: frames and exits, acknowledgements of what went down. */
+    channelUp: (node: string, channel: string) => `${base}.node.${node}.chan.${channel}.up`,
   };
 }
 
@@ -34,6 +37,8 @@ export interface SpawnRequest {
   host: string;
   /** The coordinator asking (its heartbeat's id): the host ends when that coordinator is gone. */
   coordinator: string;
+  /** The coordinator's channel to this node its frames go on (host-channel.ts). */
+  channel: string;
   name: string;
   env?: Record<string, string>;
   readPaths?: readonly string[];

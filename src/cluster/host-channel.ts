@@ -1,0 +1,125 @@
+// The traffic of every host a coordinator runs on one node, both ways, over one reliable link
+// (reliable-link.ts): the records written in one turn of the event loop (a tick's frames to all
+// the node's hosts, or the frames its hosts answered with) travel as one NATS message, so the
+// cost per tick is per node, not per agent. A record is
+//   [u8 kind][u8 host id length][host id][u32 payload length, little-endian][payload]
+// kinds: a frame, or the end of a host (towards the node: kill it; from it: its exit, as JSON).
+// Records keep their order, each arrives once, and a nats-server restart loses none (the link's
+// resends). A channel has an id of its own, chosen by the coordinator when it first starts a host
+// on the node: a node counted lost and back gets a new channel, never the old one's sequence.
+import { LinkKind, ReliableLink } from './reliable-link.js';
+
+export const RecordKind = { Frame: 0, End: 1 } as const;
+export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
+
+/** Records gathered into one message at most (NATS messages are at most 1 MB by default). */
+const MESSAGE_BYTES = 512 * 1024;
+
+const latin1 = (bytes: Uint8Array) =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+
+export type RecordHandler = (kind: RecordKind, payload: Uint8Array) => void;
+
+export class HostChannel {
+  readonly #link: ReliableLink;
+  readonly #hosts = new Map<string, RecordHandler>();
+  readonly #unknown: (host: string, kind: RecordKind) => void;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #flush = false;
+  #closed = false;
+
+  /** `unknown` hears of a record for a host not attached here (gone, or never started). */
+  constructor(
+    publish: (bytes: Uint8Array) => void,
+    unknown: (host: string, kind: RecordKind) => void = () => {},
+  ) {
+    this.#unknown = unknown;
+    this.#link = new ReliableLink({ publish, deliver: (_kind, payload) => this.#deliver(payload) });
+  }
+
+  /** Records for `host` go to `handler` from now on. */
+  attach(host: string, handler: RecordHandler): void {
+    if (Buffer.byteLength(host, 'latin1') > 255)
+      throw new Error(`host id "${host}" is longer than 255 bytes`);
+    this.#hosts.set(host, handler);
+  }
+
+  detach(host: string): void {
+    this.#hosts.delete(host);
+  }
+
+  /** The hosts attached. */
+  get hosts(): string[] {
+    return [...this.#hosts.keys()];
+  }
+
+  /** Queues a record; what is queued in this turn of the event loop goes as one message. */
+  send(host: string, kind: RecordKind, payload: Uint8Array): void {
+    if (this.#closed) return;
+    const id = Buffer.from(host, 'latin1');
+    const head = Buffer.allocUnsafe(6 + id.length);
+    head[0] = kind;
+    head[1] = id.length;
+    id.copy(head, 2);
+    head.writeUInt32LE(payload.length, 2 + id.length);
+    if (this.#pendingBytes > 0 && this.#pendingBytes + head.length + payload.length > MESSAGE_BYTES)
+      this.#send();
+    this.#pending.push(head, Buffer.from(payload.buffer, payload.byteOffset, payload.length));
+    this.#pendingBytes += head.length + payload.length;
+    if (!this.#flush) {
+      this.#flush = true;
+      queueMicrotask(() => this.#send());
+    }
+  }
+
+  receive(bytes: Uint8Array): void {
+    if (!this.#closed) this.#link.receive(bytes);
+  }
+
+  /** The connection to NATS is back: what may have been lost is sent again. */
+  resume(): void {
+    this.#link.resume();
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#flush = false;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#hosts.clear();
+    this.#link.close();
+  }
+
+  #send(): void {
+    this.#flush = false;
+    if (this.#pendingBytes === 0) return;
+    const message =
+      this.#pending.length === 2
+        ? Buffer.concat(this.#pending)
+        : Buffer.concat(this.#pending, this.#pendingBytes);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#link.send(LinkKind.Frame, message);
+  }
+
+  #deliver(message: Uint8Array): void {
+    const view = Buffer.from(message.buffer, message.byteOffset, message.length);
+    let at = 0;
+    while (at + 6 <= view.length && !this.#closed) {
+      const kind = view[at] as RecordKind;
+      const idLength = view[at + 1] as number;
+      const host = latin1(view.subarray(at + 2, at + 2 + idLength));
+      const length = view.readUInt32LE(at + 2 + idLength);
+      const start = at + 6 + idLength;
+      // The only record is the message itself; others get a copy of their own (a view would carry
+      // the whole message along: a thread's postMessage clones the view's entire buffer).
+      const only = at === 0 && start + length === view.length;
+      const payload = only ? view.subarray(start) : new Uint8Array(view.subarray(start, start + length));
+      at = start + length;
+      const handler = this.#hosts.get(host);
+      if (handler) handler(kind, payload);
+      else this.#unknown(host, kind);
+    }
+  }
+}
