@@ -1,8 +1,3 @@
-// A cluster's journal kept in JetStream (`--journal js:NAME`) on a real nats-server run with -js,
-// and a standby coordinator that resumes the run from it when the coordinator is SIGKILLed: the
-// run ends as an uninterrupted one does (same ticks, deliveries and trace), on the nodes that were
-// up, which end the dead coordinator's hosts by themselves. Every process is ended by the test.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -16,7 +11,7 @@ import {
 } from '../src/cluster/index.js';
 import { decodeJournal, type JournalRecord } from '../src/protocol/index.js';
 import { type CliRun, isAlive, killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
-import { agentModule } from './helpers/paths.js';
+import { longClusterSystem } from './helpers/long-cluster.js';
 import { removeTempDirs, tempDir } from './helpers/system.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -140,31 +135,7 @@ describe('journal in JetStream', () => {
   }, 60_000);
 });
 
-/** ping and pong on east and west, picky (which traps once) on south, the counter here. */
-function longSystem(limit: number): string {
-  const file = join(tempDir(), 'long.system.yaml');
-  const agent = (name: string, module: string, init: string, placement?: string) => ({
-    name,
-    module: agentModule(module),
-    init,
-    ...(placement ? { placement } : {}),
-    capabilities: { sendTo: ['*'] },
-  });
-  writeFileSync(
-    file,
-    JSON.stringify({
-      name: 'standby-cluster',
-      seed: 5,
-      agents: [
-        agent('ping', 'relay', `peer=pong;start=1;limit=${limit};observer=picky;counter=counter`, 'east'),
-        agent('pong', 'relay', `peer=ping;limit=${limit};observer=picky;counter=counter`, 'west'),
-        agent('picky', 'picky', 'counter=counter;trapOn=600', 'south'),
-        agent('counter', 'counter', ''),
-      ],
-    }),
-  );
-  return file;
-}
+const longSystem = (limit: number) => longClusterSystem({ name: 'standby-cluster', seed: 5, limit });
 
 describe('standby coordinator', () => {
   it('takes the run over from JetStream when the coordinator is SIGKILLed, and ends it as an uninterrupted run', async () => {

@@ -27,6 +27,7 @@ import {
   type RuntimeEvent,
 } from '../src/supervisor/index.js';
 import { type CliRun, isAlive, killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
+import { longClusterSystem } from './helpers/long-cluster.js';
 import { agentModule, HOST_ENTRY, ROOT } from './helpers/paths.js';
 import { seededRandom, testSeed } from './helpers/seed.js';
 import { logsOf, removeTempDirs, tempDir } from './helpers/system.js';
@@ -297,28 +298,7 @@ describe('cluster', () => {
   }, 60_000);
 
   it('a coordinator killed mid-run is resumed from its journal, on new nodes, to the same result', async () => {
-    const file = join(tempDir(), 'long.system.yaml');
-    const relay = agentModule('relay');
-    const agent = (name: string, module: string, init: string, placement?: string) => ({
-      name,
-      module,
-      init,
-      ...(placement ? { placement } : {}),
-      capabilities: { sendTo: ['*'] },
-    });
-    writeFileSync(
-      file,
-      JSON.stringify({
-        name: 'long-cluster',
-        seed: 3,
-        agents: [
-          agent('ping', relay, 'peer=pong;start=1;limit=1200;observer=picky;counter=counter', 'east'),
-          agent('pong', relay, 'peer=ping;limit=1200;observer=picky;counter=counter', 'west'),
-          agent('picky', agentModule('picky'), 'counter=counter;trapOn=600', 'south'),
-          agent('counter', agentModule('counter'), ''),
-        ],
-      }),
-    );
+    const file = longClusterSystem({ name: 'long-cluster', seed: 3, limit: 1200 });
     const flags = ['--root', '/', '--until-idle', '--json'];
     const whole = parseJsonLines((await troupe(['run', file, ...flags]).exit).stdout).at(-1);
     const journal = join(tempDir(), 'cluster.journal');

@@ -69,3 +69,17 @@ export function decodeRequest(data: Uint8Array): Record<string, unknown> {
   if (typeof value !== 'object' || value === null) throw new Error('not an object');
   return value as Record<string, unknown>;
 }
+
+/** The fetch of `key` under way, or a new one begun by `start`: asked for twice at once, fetched once. */
+export function fetchOnce(
+  fetching: Map<string, Promise<string>>,
+  key: string,
+  start: () => Promise<string>,
+): Promise<string> {
+  let promise = fetching.get(key);
+  if (!promise) {
+    promise = start().finally(() => fetching.delete(key));
+    fetching.set(key, promise);
+  }
+  return promise;
+}

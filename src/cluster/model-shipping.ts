@@ -28,6 +28,7 @@ import {
   encodeRequest,
   FETCH_TIMEOUT_MS,
   failedReply,
+  fetchOnce,
   jsonReply,
   readChunkReply,
   readJsonReply,
@@ -150,13 +151,8 @@ export class ModelFetcher {
   }
 
   /** The path here of the coordinator's model at `coordinatorPath`; rejects with the reason. */
-  async localPath(coordinatorPath: string): Promise<string> {
-    let fetching = this.#fetching.get(coordinatorPath);
-    if (!fetching) {
-      fetching = this.#fetch(coordinatorPath).finally(() => this.#fetching.delete(coordinatorPath));
-      this.#fetching.set(coordinatorPath, fetching);
-    }
-    return fetching;
+  localPath(coordinatorPath: string): Promise<string> {
+    return fetchOnce(this.#fetching, coordinatorPath, () => this.#fetch(coordinatorPath));
   }
 
   /** A GPU frame whose Load names models at the coordinator's paths, with this node's paths. */

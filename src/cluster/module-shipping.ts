@@ -15,6 +15,7 @@ import {
   encodeRequest,
   FETCH_TIMEOUT_MS,
   failedReply,
+  fetchOnce,
   readChunkReply,
 } from './chunk-wire.js';
 import { subjects } from './subjects.js';
@@ -83,12 +84,7 @@ export class ModuleFetcher {
     const file = basename(coordinatorPath);
     const cached = this.#cache.pathOf(file);
     if (cached) return cached;
-    let fetching = this.#fetching.get(file);
-    if (!fetching) {
-      fetching = this.#fetch(file).finally(() => this.#fetching.delete(file));
-      this.#fetching.set(file, fetching);
-    }
-    return fetching;
+    return fetchOnce(this.#fetching, file, () => this.#fetch(file));
   }
 
   /**
