@@ -52,6 +52,8 @@ export class Membership {
   /** The id this coordinator beats with, and its hosts' ids start with. */
   readonly id = nanoid(8).replace(/[^A-Za-z0-9]/g, 'x');
   readonly #onLost: (node: string) => void;
+  /** Nodes not heard since the connection came back (their channel is resumed again when they are). */
+  readonly #unheard = new Set<string>();
   /** While this process is cut off from NATS, silence proves nothing: no node is counted lost. */
   #disconnected = false;
 
@@ -85,6 +87,9 @@ export class Membership {
         const rejoined = this.#lost.delete(node);
         this.#pids.set(node, pid);
         this.#seen.set(node, performance.now());
+        // Its first beat since the connection came back: it listens again, so what it may have
+        // missed goes now, not at the next resend.
+        if (this.#unheard.delete(node)) this.#channels.get(node)?.channel.resume();
         if (rejoined) onJoined(node);
       },
     });
@@ -101,7 +106,10 @@ export class Membership {
         // Every node gets a full NODE_LOST_MS from now to be heard again.
         const now = performance.now();
         for (const node of this.#seen.keys()) this.#seen.set(node, now);
-        for (const { channel } of this.#channels.values()) channel.resume();
+        for (const [node, { channel }] of this.#channels) {
+          channel.resume();
+          this.#unheard.add(node);
+        }
       },
     });
   }

@@ -46,6 +46,8 @@ export class NodeService {
   readonly #coordinatorOf = new Map<string, string>();
   /** When each coordinator was last heard (or last asked for a host). */
   readonly #coordinatorSeen = new Map<string, number>();
+  /** Coordinators not heard since the connection came back (their channels resume when they are). */
+  readonly #unheard = new Set<string>();
   /** While this node is cut off from NATS, a coordinator's silence proves nothing. */
   #disconnected = false;
   #heartbeat: NodeJS.Timeout | undefined;
@@ -89,7 +91,12 @@ export class NodeService {
       callback: (_error, message) => {
         try {
           const { id } = JSON.parse(decoder.decode(message.data)) as { id?: unknown };
-          if (typeof id === 'string') this.#coordinatorSeen.set(id, performance.now());
+          if (typeof id !== 'string') return;
+          this.#coordinatorSeen.set(id, performance.now());
+          // Its first beat since the connection came back: it listens again, so what it may have
+          // missed goes now, not at the next resend.
+          if (this.#unheard.delete(id))
+            for (const open of this.#channels.values()) if (open.coordinator === id) open.channel.resume();
         } catch {
           // Not a heartbeat: nothing else publishes here, and nothing is decided by it.
         }
@@ -119,7 +126,10 @@ export class NodeService {
     this.#disconnected = false;
     // Every coordinator gets a full NODE_LOST_MS from now to be heard again.
     const now = performance.now();
-    for (const id of this.#coordinatorSeen.keys()) this.#coordinatorSeen.set(id, now);
+    for (const id of this.#coordinatorSeen.keys()) {
+      this.#coordinatorSeen.set(id, now);
+      this.#unheard.add(id);
+    }
     for (const { channel } of this.#channels.values()) channel.resume();
   }
 
