@@ -107,6 +107,34 @@ describe('journal in JetStream', () => {
     expect(after.read.records.map((record) => Number(record.inject?.tick))).toEqual([1, 2, 3]);
   }, 60_000);
 
+  it('loses and doubles nothing when the nats-server is killed and started again while it writes', async () => {
+    const storeDir = tempDir();
+    let nats = await startLocalNats({ jetstream: { storeDir } });
+    cleanups.push(() => nats.stop());
+    const nc = await connectNats(nats.url, 'test', nats.token);
+    cleanups.push(() => nc.close());
+    const failures: string[] = [];
+    const journal = await createStreamJournal(nc, 'sys', 'run-3', (why) => failures.push(why));
+    for (let tick = 1; tick <= 20; tick++) journal.write(inject(tick));
+    await journal.settled();
+    // The server dies with records on their way, and more are written while it is gone.
+    for (let tick = 21; tick <= 30; tick++) journal.write(inject(tick));
+    nats.kill();
+    await nats.exited;
+    for (let tick = 31; tick <= 40; tick++) journal.write(inject(tick));
+    nats = await startLocalNats({
+      jetstream: { storeDir },
+      port: Number(new URL(nats.url).port),
+      token: nats.token,
+    });
+    await journal.settled();
+    expect(failures).toEqual([]);
+    const { read } = await storedRecords(nc, 'sys', 'run-3');
+    expect(read.records.map((record) => Number(record.inject?.tick))).toEqual(
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
+  }, 60_000);
+
   it('refuses bad --journal js: and --standby uses by name', async () => {
     const nats = await startLocalNats();
     cleanups.push(() => nats.stop());

@@ -39,9 +39,13 @@ const GUARD = [
   'exit $code',
 ].join('\n');
 
-/** `nkey`: the public key of the one user the server admits, instead of a token. */
+/**
+ * `nkey`: the public key of the one user the server admits, instead of a token. `jetstream`: with
+ * JetStream, its store in a folder that goes with the server, or in `storeDir` (kept, so a server
+ * started again on it has the streams of the last).
+ */
 export async function startLocalNats(
-  options: { port?: number; token?: string; nkey?: string; jetstream?: boolean } = {},
+  options: { port?: number; token?: string; nkey?: string; jetstream?: boolean | { storeDir: string } } = {},
 ): Promise<LocalNats> {
   if (options.nkey !== undefined && !/^U[A-Z2-7]{55}$/.test(options.nkey))
     throw new Error(`"${options.nkey}" is not the public key of a user nkey (U…, 56 characters)`);
@@ -52,7 +56,8 @@ export async function startLocalNats(
   const authorization = token ? `token: "${token}"` : `users: [ { nkey: "${options.nkey}" } ]`;
   writeFileSync(config, `authorization { ${authorization} }\n`, { mode: 0o600 });
   const args = ['-a', '127.0.0.1', '-p', String(options.port ?? -1), '-c', config];
-  if (options.jetstream) args.push('-js', '-sd', join(dir, 'jetstream'));
+  const { jetstream } = options;
+  if (jetstream) args.push('-js', '-sd', jetstream === true ? join(dir, 'jetstream') : jetstream.storeDir);
   const child = spawn('/bin/sh', ['-c', GUARD, NATS_SERVER, ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
   // The guard shell exits once the server has (see GUARD).
   const exited = new Promise<void>((resolve) =>
