@@ -38,6 +38,36 @@ describe('troupe run --watch', () => {
     expect(exit.stdout).toMatch(/ticker +CRASHED: reloaded: its module changed/);
   }, 60_000);
 
+  it('reloads an agent placed on a node of a cluster: the node fetches the new module', async () => {
+    const dir = tempDir();
+    const agent = join(dir, 'ticker.ts');
+    copyFileSync(join(FIXTURES, 'js', 'ticker.ts'), agent);
+    const system = join(dir, 'watch.system.yaml');
+    writeFileSync(
+      system,
+      JSON.stringify({
+        name: 'watch-cluster',
+        agents: [
+          { name: 'ticker', module: './ticker.ts', placement: 'east', capabilities: { sendTo: ['ticker'] } },
+        ],
+      }),
+    );
+    const run = troupe(['cluster', system, '--nodes', '1', '--watch', '--control', '--root', dir], {
+      stdin: true,
+      // The node's cache starts empty: each version of the module is shipped to it.
+      env: { XDG_CACHE_HOME: tempDir() },
+    });
+    run.child.stdin?.write(`${JSON.stringify({ op: 'inject', to: 'ticker', kind: 'tick', text: '1' })}\n`);
+    await run.waitFor(/ticker +v1 tick 200/);
+    writeFileSync(agent, readFileSync(agent, 'utf8').replace("const VERSION = 'v1'", "const VERSION = 'v2'"));
+    await run.waitFor(/ticker: its source changed; reloading/);
+    const resumed = await run.waitFor(/ticker +v2 tick \d+/);
+    expect(Number(resumed.match(/v2 tick (\d+)/)?.[1])).toBeGreaterThan(200);
+    run.child.kill('SIGINT');
+    const exit = await run.exit;
+    expect(exit.stdout).toMatch(/ticker +host started on node "east"[^]*ticker +host started on node "east"/);
+  }, 60_000);
+
   it('does not go with a journal', async () => {
     const result = await troupe(['run', 'x.yaml', '--watch', '--journal', 'x.journal']).exit;
     expect(result.code).toBe(1);

@@ -52,6 +52,10 @@ export interface ClusterFlags
   /** Serve the supervisor window on 127.0.0.1 (port 0 or undefined: any free one). */
   dashboard?: boolean;
   port?: number;
+  /** Read control commands (JSON lines) from stdin, as `troupe run --control`. */
+  control?: boolean;
+  /** Restart an agent when its module's source changes, as `troupe run --watch`. */
+  watch?: boolean;
 }
 
 /** The node names: the system's placements, then node-1, node-2, … up to `count`. */
@@ -66,11 +70,14 @@ export function nodeNames(placements: readonly string[], count: number): string[
 }
 
 export async function clusterCommand(flags: ClusterFlags): Promise<number> {
-  if (flags.dashboard && (flags.journal || flags.resume || flags.standby))
+  if (flags.dashboard && (flags.journal || flags.resume || flags.standby || flags.control))
     throw new UsageError(
-      '--dashboard does not go with --journal, --resume or --standby (the dashboard has its own controls)',
+      '--dashboard does not go with --journal, --resume, --standby or --control (the dashboard has its own controls)',
       'cluster',
     );
+  // A reload is not an input a journal can replay: the module on disk has changed.
+  if (flags.watch && (flags.journal || flags.resume || flags.standby || flags.dashboard))
+    throw new UsageError('--watch does not go with --journal, --resume, --standby or --dashboard', 'cluster');
   if (!flags.dashboard && flags.port !== undefined)
     throw new UsageError('--port goes with --dashboard', 'cluster');
   const stream = journalStream(flags.journal);

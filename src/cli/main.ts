@@ -85,6 +85,8 @@ async function main(argv: string[]): Promise<number> {
         standby: flag('standby'),
         dashboard: flag('dashboard'),
         port: integerFlag('--port', text('port'), 0, 65535),
+        control: flag('control'),
+        watch: flag('watch'),
       });
     }
     case 'node': {
