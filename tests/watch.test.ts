@@ -65,7 +65,9 @@ describe('troupe run --watch', () => {
     expect(Number(resumed.match(/v2 tick (\d+)/)?.[1])).toBeGreaterThan(200);
     run.child.kill('SIGINT');
     const exit = await run.exit;
-    expect(exit.stdout).toMatch(/ticker +host started on node "east"[^]*ticker +host started on node "east"/);
+    expect(exit.stdout).toMatch(
+      /ticker +host started on node "east"[\s\S]*ticker +host started on node "east"/,
+    );
   }, 60_000);
 
   it('does not go with a journal', async () => {
