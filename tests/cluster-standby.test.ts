@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -160,6 +161,11 @@ describe('journal in JetStream', () => {
       expect(result.code, args.join(' ')).toBe(1);
       expect(result.stderr, args.join(' ')).toContain(message);
     }
+    // A cluster that cannot start leaves no journal file behind (a retry would find it in the way).
+    const journal = join(tempDir(), 'never.journal');
+    const unreachable = await run(['--journal', journal, '--nats', 'nats://127.0.0.1:1']);
+    expect(unreachable.stderr).toContain('cannot reach NATS at nats://127.0.0.1:1');
+    expect(existsSync(journal)).toBe(false);
   }, 60_000);
 });
 

@@ -97,8 +97,9 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
       'cluster',
     );
   const loaded = withFlags(loadSystem(flags.file, { root: flags.root }), flags);
-  // A file journal resumed (the coordinator died mid-run): the system as recorded, replayed on the nodes.
-  let run: ClusterJournal | undefined = stream ? undefined : openFileJournal(flags, loaded);
+  // A file journal resumed (the coordinator died mid-run): the system as recorded, replayed on the
+  // nodes. (A new file is made once the nodes are there: a cluster that fails to start leaves none.)
+  let run: ClusterJournal | undefined = !stream && flags.resume ? openFileJournal(flags, loaded) : undefined;
   const spec = run?.spec ?? loaded;
   const placed = [...new Set(spec.agents.flatMap((agent) => (agent.placement ? [agent.placement] : [])))];
   let names = nodeNames(placed, flags.nodes);
@@ -153,14 +154,15 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
       journalFailure = `journal js:${stream}: ${reason}`;
       runtime?.requestStop(journalFailure, false);
     };
-    run ??= await openStreamJournal(
-      nc,
-      stream as string,
-      flags,
-      spec,
-      journalFailed,
-      stored && 'takeover' in stored ? stored.takeover : undefined,
-    );
+    if (stream)
+      run = await openStreamJournal(
+        nc,
+        stream,
+        flags,
+        spec,
+        journalFailed,
+        stored && 'takeover' in stored ? stored.takeover : undefined,
+      );
     coordinated = true;
     membership = new Membership(
       nc,
@@ -220,6 +222,7 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
       },
       `cluster: ${names.length} nodes (${names.join(', ')}) on ${url}`,
     );
+    run ??= openFileJournal(flags, spec);
     const hosts = membership;
     /** Each agent on the node its placement names (while it lives), the GPU host on --gpu-node. */
     const hosting: Hosting = (running) => {
