@@ -145,6 +145,16 @@ describe('cluster', () => {
       })
       .toBe(2);
     expect(node.child.exitCode).toBeNull();
+    // A spawn request without its channel is refused by name, and the node goes on.
+    const reply = await nc.request(
+      'troupe.lost.node.x.spawn',
+      JSON.stringify({ host: 'h', coordinator: 'c', name: 'a' }),
+    );
+    expect(JSON.parse(new TextDecoder().decode(reply.data))).toEqual({
+      ok: false,
+      error: 'a spawn request needs a "channel" (a non-empty string)',
+    });
+    expect(node.child.exitCode).toBeNull();
   }, 60_000);
 
   it('ships modules to a node in chunks, only cache entries, with errors that name the module', async () => {

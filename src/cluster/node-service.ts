@@ -143,6 +143,9 @@ export class NodeService {
   }
 
   #spawn(request: SpawnRequest): void {
+    for (const field of ['host', 'coordinator', 'channel', 'name'] as const)
+      if (typeof request?.[field] !== 'string' || request[field] === '')
+        throw new Error(`a spawn request needs a "${field}" (a non-empty string)`);
     const id = request.host;
     if (this.#started.has(id)) return;
     // Opened before this host is known here: a new channel ends only the hosts of the old one.
