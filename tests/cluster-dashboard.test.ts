@@ -57,7 +57,10 @@ describe('cluster dashboard and control', () => {
     await run.waitFor(/"type":"agent.state","agent":"pong","state":"running"/);
     run.child.stdin?.write('{"op":"kill","agent":"pong"}\n');
     await run.waitFor(/"type":"agent.crashed","agent":"pong"/);
-    await run.waitFor(/"type":"agent.spawned","agent":"pong","node":"west"/);
+    // Started again on its node (waitFor would find the first start: count them).
+    const starts = () =>
+      run.lines.filter((line) => /"type":"agent.spawned","agent":"pong","node":"west"/.test(line));
+    await expect.poll(() => starts().length, { timeout: 60_000 }).toBe(2);
     run.child.stdin?.write('{"op":"kill","agent":"nobody"}\n{"op":"stop"}\n');
     const { code, stdout } = await run.exit;
     expect(code).toBe(0);
