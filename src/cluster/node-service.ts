@@ -42,8 +42,6 @@ export class NodeService {
   readonly #channels = new Map<string, { channel: HostChannel; coordinator: string }>();
   /** Every host id started here: a repeated spawn request (its answer was lost) is answered as done. */
   readonly #started = new Set<string>();
-  /** The coordinator that asked for each live host. */
-  readonly #coordinatorOf = new Map<string, string>();
   /** When each coordinator was last heard (or last asked for a host). */
   readonly #coordinatorSeen = new Map<string, number>();
   /** Coordinators not heard since the connection came back (their channels resume when they are). */
@@ -162,7 +160,6 @@ export class NodeService {
     });
     this.#started.add(id);
     this.#hosts.set(id, host);
-    this.#coordinatorOf.set(id, request.coordinator);
     if (!this.#coordinatorSeen.has(request.coordinator))
       this.#coordinatorSeen.set(request.coordinator, performance.now());
     this.#options.onHost?.({
@@ -208,7 +205,6 @@ export class NodeService {
     });
     host.onExit((info) => {
       this.#hosts.delete(id);
-      this.#coordinatorOf.delete(id);
       const exit = failure ? { ...info, stderrTail: failure } : info;
       channel.send(id, RecordKind.End, encoder.encode(JSON.stringify(exit)));
       channel.detach(id);
@@ -235,19 +231,12 @@ export class NodeService {
   #drop(id: string, why: string): void {
     const open = this.#channels.get(id);
     if (!open) return;
-    const hosts = new Set(open.channel.hosts);
-    this.#endHosts((host) => hosts.has(host), why);
+    for (const host of open.channel.hosts) {
+      this.#options.log?.(`host ${host}: ${why}; ended`);
+      this.#hosts.get(host)?.kill();
+    }
     open.channel.close();
     this.#channels.delete(id);
-  }
-
-  #endHosts(which: (host: string) => boolean, why: string): void {
-    for (const [host, process] of this.#hosts) {
-      if (!which(host)) continue;
-      this.#options.log?.(`host ${host}: ${why}; ended`);
-      this.#coordinatorOf.delete(host);
-      process.kill();
-    }
   }
 
   /**
@@ -260,15 +249,9 @@ export class NodeService {
     const gone = new Set<string>();
     for (const [id, seen] of this.#coordinatorSeen) if (now - seen >= NODE_LOST_MS) gone.add(id);
     if (gone.size === 0) return;
-    this.#endHosts(
-      (host) => gone.has(this.#coordinatorOf.get(host) as string),
-      `its coordinator was not heard for ${NODE_LOST_MS} ms`,
-    );
-    for (const [id, { channel, coordinator }] of this.#channels)
-      if (gone.has(coordinator)) {
-        channel.close();
-        this.#channels.delete(id);
-      }
+    // A host is on its coordinator's channel: ending the channel's hosts ends the coordinator's.
+    for (const [id, { coordinator }] of this.#channels)
+      if (gone.has(coordinator)) this.#drop(id, `its coordinator was not heard for ${NODE_LOST_MS} ms`);
     for (const id of gone) this.#coordinatorSeen.delete(id);
   }
 }
