@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AgentSandbox, compileAgentModule } from '../src/actors/index.js';
-import type { Envelope } from '../src/protocol/index.js';
+import { messageRandom } from '../src/actors/prng.js';
+import { type Envelope, envelopeId } from '../src/protocol/index.js';
 import { agentModule, FIXTURES } from './helpers/paths.js';
 import { assembleWat } from './helpers/wat.js';
 
@@ -155,6 +156,14 @@ describe('logical time and seeded random', () => {
     dice.init(new Uint8Array(), 0);
     const alone = dice.handle([envelope('p', 'roll', '', 5)], 41);
     expect(alone.ok ? faces(alone.outputs.map((out) => text(out.payload))) : []).toEqual([first[5]]);
+  });
+
+  it("each message draws from its own id's stream (journals made before stay replayable)", () => {
+    const expected = Array.from({ length: 20 }, (_, i) => {
+      const draw = messageRandom(7, envelopeId(envelope('p', 'roll', '', i)));
+      return String(Math.floor(draw() * 6) + 1);
+    });
+    expect(faces(rolls(7, 12))).toEqual(expected);
   });
 
   it('gives other rolls for another seed or other messages', () => {

@@ -83,7 +83,10 @@ export class AgentSandbox implements Sandbox {
   #exports!: AgentExports;
   #memory!: WasmMemory;
   #tick = 0;
-  #random: () => number = () => 0;
+  /** The stream `random` draws from, made on the first draw (most calls draw nothing). */
+  #random: (() => number) | undefined;
+  /** The id of the message being handled, whose stream `random` draws from (else the tick's). */
+  #randomMessage: string | undefined;
   readonly #record = new CallRecord();
   #name = '';
   #nextSeq = 1;
@@ -156,7 +159,8 @@ export class AgentSandbox implements Sandbox {
         const id = envelopeId(envelope);
         const strings = [envelope.from ?? '', envelope.kind ?? '', id];
         const payload = envelope.payload ?? EMPTY;
-        this.#random = messageRandom(this.#seed, id);
+        this.#random = undefined;
+        this.#randomMessage = id;
         this.#correlation = envelope.correlationId ?? '';
         this.#refuel();
         const ptr = this.#place(WasmMemory.blockBound(strings, payload));
@@ -187,7 +191,7 @@ export class AgentSandbox implements Sandbox {
         this.#record.log(level, text);
       },
       now: (): bigint => BigInt(this.#tick),
-      random: (): number => this.#random(),
+      random: (): number => this.#draw(),
       next_seq: (): bigint => BigInt(this.#nextSeq + this.#record.outputs.length),
       self: (ptr: number, capacity: number): number => this.#writeText(this.#name, ptr, capacity),
       correlation: (ptr: number, capacity: number): number =>
@@ -265,8 +269,17 @@ export class AgentSandbox implements Sandbox {
     this.#fuelMost = 0;
     this.#correlation = '';
     this.#tick = tick;
-    this.#random = tickRandom(this.#seed, tick);
+    this.#random = undefined;
+    this.#randomMessage = undefined;
     this.#record.begin();
+  }
+
+  #draw(): number {
+    this.#random ??=
+      this.#randomMessage === undefined
+        ? tickRandom(this.#seed, this.#tick)
+        : messageRandom(this.#seed, this.#randomMessage);
+    return this.#random();
   }
 
   #place(size: number): number {
