@@ -10,6 +10,7 @@ import { ModelServer } from './model-shipping.js';
 import { ModuleServer } from './module-shipping.js';
 import { watchConnection } from './nats-connect.js';
 import { type OpenChannel, RemoteLauncher } from './remote-launcher.js';
+import { Silence } from './silence.js';
 import { HEARTBEAT_MS, NODE_LOST_MS, subjects } from './subjects.js';
 
 /** Pure: the node an agent placed on `placement` runs on, given the live nodes; undefined: here. */
@@ -33,7 +34,8 @@ function heartbeatPid(data: Uint8Array): number | undefined | null {
 export class Membership {
   readonly #nc: NatsConnection;
   readonly #cluster: string;
-  readonly #seen = new Map<string, number>();
+  /** The nodes heard, and how long each has been silent. */
+  readonly #silence = new Silence();
   /** By node and isolation. */
   readonly #launchers = new Map<string, RemoteLauncher>();
   /** The channel to each node its hosts' traffic goes on; a new one after the node was lost. */
@@ -52,10 +54,6 @@ export class Membership {
   /** The id this coordinator beats with, and its hosts' ids start with. */
   readonly id = nanoid(8).replace(/[^A-Za-z0-9]/g, 'x');
   readonly #onLost: (node: string) => void;
-  /** Nodes not heard since the connection came back (their channel is resumed again when they are). */
-  readonly #unheard = new Set<string>();
-  /** While this process is cut off from NATS, silence proves nothing: no node is counted lost. */
-  #disconnected = false;
 
   /** `onJoined` hears of a node that joins after it was lost (a new process under its name). */
   constructor(
@@ -82,14 +80,13 @@ export class Membership {
         if (this.#lost.has(node) && pid === before) return;
         // A new process under a live node's name: the old one died without being noticed, and its
         // hosts with it (the new one never had them).
-        if (this.#seen.has(node) && !this.#lost.has(node) && pid !== before)
+        if (this.#silence.has(node) && !this.#lost.has(node) && pid !== before)
           this.lose(node, `it restarted: process ${before} is gone, ${pid} took its name`);
         const rejoined = this.#lost.delete(node);
         this.#pids.set(node, pid);
-        this.#seen.set(node, performance.now());
         // Its first beat since the connection came back: it listens again, so what it may have
         // missed goes now, not at the next resend.
-        if (this.#unheard.delete(node)) this.#channels.get(node)?.channel.resume();
+        if (this.#silence.heard(node)) this.#channels.get(node)?.channel.resume();
         if (rejoined) onJoined(node);
       },
     });
@@ -97,26 +94,19 @@ export class Membership {
     const beat = new TextEncoder().encode(JSON.stringify({ id: this.id, pid: process.pid }));
     nc.publish(names.coordinator, beat);
     this.#heartbeat = setInterval(() => nc.publish(names.coordinator, beat), HEARTBEAT_MS);
+    // Cut off from NATS, no node is counted lost; back, each gets a full NODE_LOST_MS again.
     watchConnection(nc, {
-      disconnected: () => {
-        this.#disconnected = true;
-      },
+      disconnected: () => this.#silence.disconnected(),
       reconnected: () => {
-        this.#disconnected = false;
-        // Every node gets a full NODE_LOST_MS from now to be heard again.
-        const now = performance.now();
-        for (const node of this.#seen.keys()) this.#seen.set(node, now);
-        for (const [node, { channel }] of this.#channels) {
-          channel.resume();
-          this.#unheard.add(node);
-        }
+        this.#silence.reconnected();
+        for (const { channel } of this.#channels.values()) channel.resume();
       },
     });
   }
 
   /** The nodes heard from lately. */
   get live(): Set<string> {
-    return new Set([...this.#seen.keys()].filter((node) => !this.#lost.has(node)));
+    return new Set(this.#silence.peers.filter((node) => !this.#lost.has(node)));
   }
 
   /** The process id the node last beat from. */
@@ -178,7 +168,7 @@ export class Membership {
    * this process started it): its hosts end now.
    */
   lose(node: string, why: string): void {
-    if (this.#lost.has(node) || !this.#seen.has(node)) return;
+    if (this.#lost.has(node) || !this.#silence.has(node)) return;
     this.#lost.add(node);
     for (const launcher of this.#launchers.values())
       if (launcher.node === node) launcher.nodeLost(`node "${node}" was lost (${why})`);
@@ -188,12 +178,8 @@ export class Membership {
   }
 
   #check(): void {
-    if (this.#disconnected) return;
-    const now = performance.now();
-    for (const [node, seen] of this.#seen) {
-      if (this.#lost.has(node) || now - seen < NODE_LOST_MS) continue;
-      this.lose(node, `no heartbeat for ${NODE_LOST_MS} ms`);
-    }
+    for (const node of this.#silence.silent(NODE_LOST_MS))
+      if (!this.#lost.has(node)) this.lose(node, `no heartbeat for ${NODE_LOST_MS} ms`);
   }
 
   /** The open channel to `node`, opened with its first host (again after the node was lost). */

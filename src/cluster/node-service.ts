@@ -10,6 +10,7 @@ import type { Isolation } from '../supervisor/index.js';
 import { HostChannel, RecordKind } from './host-channel.js';
 import { type ModelFetcher, startsWithGpuLoad } from './model-shipping.js';
 import type { ModuleFetcher } from './module-shipping.js';
+import { Silence } from './silence.js';
 import { HEARTBEAT_MS, NODE_LOST_MS, type SpawnRequest, subjects } from './subjects.js';
 
 const encoder = new TextEncoder();
@@ -42,12 +43,8 @@ export class NodeService {
   readonly #channels = new Map<string, { channel: HostChannel; coordinator: string }>();
   /** Every host id started here: a repeated spawn request (its answer was lost) is answered as done. */
   readonly #started = new Set<string>();
-  /** When each coordinator was last heard (or last asked for a host). */
-  readonly #coordinatorSeen = new Map<string, number>();
-  /** Coordinators not heard since the connection came back (their channels resume when they are). */
-  readonly #unheard = new Set<string>();
-  /** While this node is cut off from NATS, a coordinator's silence proves nothing. */
-  #disconnected = false;
+  /** The coordinators heard, and how long each has been silent (while this node is connected). */
+  readonly #coordinators = new Silence();
   #heartbeat: NodeJS.Timeout | undefined;
   #coordinatorCheck: NodeJS.Timeout | undefined;
   #stopped: (() => void) | undefined;
@@ -90,10 +87,9 @@ export class NodeService {
         try {
           const { id } = JSON.parse(decoder.decode(message.data)) as { id?: unknown };
           if (typeof id !== 'string') return;
-          this.#coordinatorSeen.set(id, performance.now());
           // Its first beat since the connection came back: it listens again, so what it may have
           // missed goes now, not at the next resend.
-          if (this.#unheard.delete(id))
+          if (this.#coordinators.heard(id))
             for (const open of this.#channels.values()) if (open.coordinator === id) open.channel.resume();
         } catch {
           // Not a heartbeat: nothing else publishes here, and nothing is decided by it.
@@ -116,18 +112,13 @@ export class NodeService {
 
   /** The connection to NATS went: coordinators' silence proves nothing until it is back. */
   disconnected(): void {
-    this.#disconnected = true;
+    this.#coordinators.disconnected();
   }
 
   /** The connection to NATS is back: each link sends again what may have been lost. */
   reconnected(): void {
-    this.#disconnected = false;
     // Every coordinator gets a full NODE_LOST_MS from now to be heard again.
-    const now = performance.now();
-    for (const id of this.#coordinatorSeen.keys()) {
-      this.#coordinatorSeen.set(id, now);
-      this.#unheard.add(id);
-    }
+    this.#coordinators.reconnected();
     for (const { channel } of this.#channels.values()) channel.resume();
   }
 
@@ -160,8 +151,8 @@ export class NodeService {
     });
     this.#started.add(id);
     this.#hosts.set(id, host);
-    if (!this.#coordinatorSeen.has(request.coordinator))
-      this.#coordinatorSeen.set(request.coordinator, performance.now());
+    // A coordinator asking for a host is heard, if its beat has not come yet.
+    if (!this.#coordinators.has(request.coordinator)) this.#coordinators.heard(request.coordinator);
     this.#options.onHost?.({
       host: id,
       agent: request.name,
@@ -244,14 +235,11 @@ export class NodeService {
    * and whoever takes over its run starts hosts of its own (their ids never meet these).
    */
   #endOrphans(): void {
-    if (this.#disconnected) return;
-    const now = performance.now();
-    const gone = new Set<string>();
-    for (const [id, seen] of this.#coordinatorSeen) if (now - seen >= NODE_LOST_MS) gone.add(id);
+    const gone = new Set(this.#coordinators.silent(NODE_LOST_MS));
     if (gone.size === 0) return;
     // A host is on its coordinator's channel: ending the channel's hosts ends the coordinator's.
     for (const [id, { coordinator }] of this.#channels)
       if (gone.has(coordinator)) this.#drop(id, `its coordinator was not heard for ${NODE_LOST_MS} ms`);
-    for (const id of gone) this.#coordinatorSeen.delete(id);
+    for (const id of gone) this.#coordinators.forget(id);
   }
 }

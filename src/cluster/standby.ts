@@ -5,6 +5,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { readStreamJournal, type StoredJournal } from './journal-stream.js';
 import { watchConnection } from './nats-connect.js';
+import { Silence } from './silence.js';
 import { NODE_LOST_MS, subjects } from './subjects.js';
 
 export type StandbyOutcome =
@@ -22,31 +23,28 @@ export async function awaitTakeover(
   system: string,
   stream: string,
 ): Promise<StandbyOutcome> {
-  let heard = performance.now();
-  let disconnected = false;
+  const coordinator = new Silence<'coordinator'>();
+  const quiet = () => coordinator.silent(NODE_LOST_MS).length > 0;
+  // Counted from now: a coordinator gets the whole time to be heard first.
+  coordinator.heard('coordinator');
   const beats = nc.subscribe(subjects(system).coordinator, {
     callback: () => {
-      heard = performance.now();
+      coordinator.heard('coordinator');
     },
   });
   const watch = watchConnection(nc, {
-    disconnected: () => {
-      disconnected = true;
-    },
-    reconnected: () => {
-      disconnected = false;
-      heard = performance.now();
-    },
+    disconnected: () => coordinator.disconnected(),
+    reconnected: () => coordinator.reconnected(),
   });
   try {
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, NODE_LOST_MS / 5));
-      if (disconnected || performance.now() - heard < NODE_LOST_MS) continue;
+      if (!quiet()) continue;
       const stored = await readStreamJournal(nc, system, stream);
       // No run yet (or not begun writing): the coordinator may be about to start.
       if (!stored || stored.records === 0) continue;
       // A coordinator may have started while the journal was read.
-      if (performance.now() - heard < NODE_LOST_MS) continue;
+      if (!quiet()) continue;
       return stored.ended ? { ended: stored.ended } : { takeover: stored };
     }
   } finally {

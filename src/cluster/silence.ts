@@ -1,0 +1,56 @@
+// How long each peer (a node, a coordinator) has not been heard, counted only while this process
+// is connected to NATS: cut off, a peer's silence proves nothing; back, every peer gets the whole
+// time again, and its first beat since says it listens again (so what it missed can go at once).
+
+export class Silence<Peer = string> {
+  readonly #now: () => number;
+  /** When each peer was last heard (or when the connection last came back). */
+  readonly #heard = new Map<Peer, number>();
+  /** Peers not heard since the connection came back. */
+  readonly #unheard = new Set<Peer>();
+  #connected = true;
+
+  constructor(now: () => number = () => performance.now()) {
+    this.#now = now;
+  }
+
+  /** A beat of `peer`; true when it is its first since the connection came back. */
+  heard(peer: Peer): boolean {
+    this.#heard.set(peer, this.#now());
+    return this.#unheard.delete(peer);
+  }
+
+  has(peer: Peer): boolean {
+    return this.#heard.has(peer);
+  }
+
+  /** Every peer heard at least once (and not forgotten). */
+  get peers(): Peer[] {
+    return [...this.#heard.keys()];
+  }
+
+  forget(peer: Peer): void {
+    this.#heard.delete(peer);
+    this.#unheard.delete(peer);
+  }
+
+  disconnected(): void {
+    this.#connected = false;
+  }
+
+  reconnected(): void {
+    this.#connected = true;
+    const now = this.#now();
+    for (const peer of this.#heard.keys()) {
+      this.#heard.set(peer, now);
+      this.#unheard.add(peer);
+    }
+  }
+
+  /** The peers not heard for `ms` or more while connected (none while cut off). */
+  silent(ms: number): Peer[] {
+    if (!this.#connected) return [];
+    const now = this.#now();
+    return [...this.#heard].filter(([, heard]) => now - heard >= ms).map(([peer]) => peer);
+  }
+}
