@@ -4,8 +4,8 @@
 // from a node's death (SIGKILL) to its agent running again on another node, and the time a standby
 // coordinator takes over a run whose coordinator died.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectNats, Membership, startLocalNats, stopProcess } from '../dist/cluster/index.js';
@@ -59,6 +59,11 @@ async function startCluster(file, names) {
   return {
     nodes,
     membership,
+    /** The cluster's processes by role (their hosts are found as their children). */
+    roles: () => ({
+      'nats-server': nats.pid,
+      ...Object.fromEntries([...nodes].map(([name, node]) => [`node ${name}`, node.pid])),
+    }),
     /** Kills the nats-server (SIGKILL) and starts it again on its port; resolves once it listens. */
     restartNats: async () => {
       nats.kill();
@@ -75,12 +80,54 @@ async function startCluster(file, names) {
   };
 }
 
-/** Envelopes/s from a blaster to a sink, 1,000 a tick, timed from the second tick. */
-function routedWatch(ticks) {
+/** CPU time (user and system) a process has used, in ms (Linux /proc; undefined elsewhere). */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * (1000 / 100);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The processes started by `pid`, and theirs (agent and GPU hosts), but none in `skip` nor theirs. */
+function descendants(pid, skip = new Set()) {
+  let kids = [];
+  try {
+    kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(' ')
+      .filter(Boolean)
+      .map(Number);
+  } catch {}
+  return kids.filter((kid) => !skip.has(kid)).flatMap((kid) => [kid, ...descendants(kid, skip)]);
+}
+
+/** CPU ms by role: this process, each named process, and the hosts they started. */
+function cpuByRole(roles) {
+  const used = { coordinator: cpuMs(process.pid), hosts: 0 };
+  const own = new Set(Object.values(roles));
+  for (const kid of descendants(process.pid, own)) used.hosts += cpuMs(kid) ?? 0;
+  for (const [role, pid] of Object.entries(roles)) {
+    used[role] = cpuMs(pid);
+    for (const kid of descendants(pid)) used.hosts += cpuMs(kid) ?? 0;
+  }
+  return used;
+}
+
+/**
+ * Envelopes/s from a blaster to a sink, 1,000 a tick, timed from the second tick to the last but
+ * one; with `roles` (the cluster's processes), the CPU each used in that time, per tick.
+ */
+function routedWatch(ticks, roles = {}) {
   const timing = {};
   const watch = (event) => {
     if (event.type !== 'tick') return;
-    if (event.tick === 2) timing.first = performance.now();
+    if (event.tick === 2) {
+      timing.first = performance.now();
+      timing.cpuFirst = cpuByRole(roles);
+    }
+    if (event.tick === ticks - 1) timing.cpuLast = cpuByRole(roles);
     timing.last = performance.now();
   };
   watch.options = { maxTicks: ticks };
@@ -92,7 +139,7 @@ export async function run() {
   const work = mkdtempSync(join(tmpdir(), 'troupe-bench-cluster-'));
   try {
     const perTick = 1000;
-    const ticks = 300;
+    const ticks = 600;
     const routedFile = system(work, 'routed', [
       {
         name: 'blaster',
@@ -145,9 +192,15 @@ export async function run() {
         },
       ]),
     );
+    const cpu = {};
     const rate = async (cluster) => {
-      const watch = routedWatch(ticks);
+      const watch = routedWatch(ticks, cluster?.roles() ?? {});
       const summary = await runOn(routedFile, cluster, watch);
+      const { cpuFirst, cpuLast } = watch.timing;
+      if (cpuFirst?.coordinator !== undefined && cpuLast)
+        cpu[cluster ? 'cluster' : 'local'] = Object.fromEntries(
+          Object.keys(cpuFirst).map((role) => [role, (cpuLast[role] - cpuFirst[role]) / (ticks - 3)]),
+        );
       return (summary.agents.sink.delivered - perTick) / ((watch.timing.last - watch.timing.first) / 1000);
     };
     const tickRate = async (cluster, file = relayFile) => {
@@ -173,6 +226,18 @@ export async function run() {
     console.log(
       `cluster, 16 B envelopes between two nodes, ${fmt(perTick)} a tick: ${fmt(remote.routed)} env/s = ${(remote.routed / local.routed).toFixed(2)}x of one machine (${fmt(local.routed)} env/s; target 200,000)`,
     );
+    if (cpu.cluster && cpu.local) {
+      const total = (used) => Object.values(used).reduce((sum, ms) => sum + ms, 0);
+      const list = (used) =>
+        Object.entries(used)
+          .map(([role, ms]) => `${role} ${ms.toFixed(2)}`)
+          .join(', ');
+      const cores = availableParallelism();
+      const bound = (used) => fmt((perTick * cores * 1000) / total(used));
+      console.log(
+        `cluster, CPU ms a tick of ${fmt(perTick)} envelopes (/proc): ${list(cpu.cluster)}; total ${total(cpu.cluster).toFixed(2)}, so at best ${bound(cpu.cluster)} env/s on ${cores} cores (one machine: ${list(cpu.local)}; total ${total(cpu.local).toFixed(2)}, at best ${bound(cpu.local)} env/s)`,
+      );
+    }
     console.log(
       `cluster, a relay across two nodes (one hop a tick): ${fmt(remote.ticks)} ticks/s = ${(1000 / remote.ticks).toFixed(2)} ms a tick (one machine: ${(1000 / local.ticks).toFixed(2)} ms)`,
     );
