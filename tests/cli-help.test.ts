@@ -45,6 +45,17 @@ describe('troupe help', () => {
     expect(wrongCommand.stderr).toContain('unknown option "--seed" for troupe validate');
   }, 30_000);
 
+  it('a failure outside how troupe was called says why, with no help after it', async () => {
+    const missing = join(tempDir(), 'missing.journal');
+    const replay = await troupe(['replay', missing]).exit;
+    expect(replay.code).toBe(1);
+    expect(replay.stderr).toBe(`troupe: cannot read journal ${missing}: no such file\n`);
+    const unreachable = await troupe(['export', 'js:runs', '--nats', 'nats://127.0.0.1:1', '--out', missing])
+      .exit;
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toBe('troupe: cannot reach NATS at nats://127.0.0.1:1: connection refused\n');
+  }, 30_000);
+
   it('suggests the nearest field of a config file', async () => {
     const file = join(tempDir(), 'typo.system.yaml');
     writeFileSync(file, 'name: typo\nagnets: []\nsupervisor:\n  stratgy: one_for_all\n');

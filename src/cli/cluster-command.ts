@@ -23,7 +23,7 @@ import { type Hosting, runDashboard } from './dashboard-command.js';
 import { runSystem } from './run-command.js';
 import { type RunFlags, withFlags } from './run-flags.js';
 import { printLine } from './run-output.js';
-import { UsageError } from './usage-error.js';
+import { CommandError, UsageError } from './usage-error.js';
 
 const TROUPE_BIN = fileURLToPath(new URL('../../bin/troupe.js', import.meta.url));
 const JOIN_TIMEOUT_MS = 30_000;
@@ -125,8 +125,8 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
     try {
       nc = await connectNats(url, 'troupe cluster', local?.token ?? process.env.TROUPE_NATS_TOKEN);
     } catch (error) {
-      if (error instanceof CredentialsError) throw new UsageError(error.message);
-      throw new UsageError(`cannot reach NATS at ${url}: ${errorText(error)}`);
+      if (error instanceof CredentialsError) throw new CommandError(error.message);
+      throw new CommandError(`cannot reach NATS at ${url}: ${errorText(error)}`);
     }
     let stored: Awaited<ReturnType<typeof awaitTakeover>> | undefined;
     if (flags.standby && stream) {

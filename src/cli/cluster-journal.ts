@@ -22,7 +22,7 @@ import { checkJournal } from './journal-open.js';
 import { openJournal, openResumed, TROUPE_VERSION } from './run-command.js';
 import type { RunFlags } from './run-flags.js';
 import { withFlags } from './run-flags.js';
-import { UsageError } from './usage-error.js';
+import { CommandError, UsageError } from './usage-error.js';
 
 type JournalFlags = Pick<
   RunFlags,
@@ -78,7 +78,7 @@ export async function openStreamJournal(
     }
     const found = stored ?? (await readStreamJournal(nc, spec.name, stream));
     if (!found || found.records === 0)
-      throw new UsageError(`journal ${label} holds no run to resume (no such stream, or it is empty)`);
+      throw new CommandError(`journal ${label} holds no run to resume (no such stream, or it is empty)`);
     const checked = checkJournal(found.bytes, label, {
       system: flags.file,
       root: flags.root,

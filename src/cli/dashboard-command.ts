@@ -14,7 +14,7 @@ import {
 } from '../supervisor/index.js';
 import { type RunFlags, withFlags } from './run-flags.js';
 import { eventPrinter, HOST_ENTRY, onSignals } from './run-output.js';
-import { UsageError } from './usage-error.js';
+import { CommandError } from './usage-error.js';
 
 const UI_DIR = fileURLToPath(new URL('../ui/', import.meta.url));
 
@@ -53,7 +53,7 @@ export async function runDashboard(
     await session.done;
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'EADDRINUSE' ? `port ${flags.port} is in use` : errorText(error);
-    throw new UsageError(`the dashboard cannot listen on 127.0.0.1: ${why}`);
+    throw new CommandError(`the dashboard cannot listen on 127.0.0.1: ${why}`);
   }
   const line = flags.json
     ? JSON.stringify({ type: 'dashboard.ready', url: server.url })

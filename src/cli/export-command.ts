@@ -6,7 +6,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { CredentialsError, connectNats, readStreamJournal, StreamJournalError } from '../cluster/index.js';
 import { decodeJournal, errorText } from '../protocol/index.js';
 import { journalStream } from './cluster-journal.js';
-import { UsageError } from './usage-error.js';
+import { CommandError, UsageError } from './usage-error.js';
 
 export async function exportCommand(flags: {
   journal: string;
@@ -24,12 +24,12 @@ export async function exportCommand(flags: {
   try {
     nc = await connectNats(flags.nats, 'troupe export');
   } catch (error) {
-    if (error instanceof CredentialsError) throw new UsageError(error.message);
-    throw new UsageError(`cannot reach NATS at ${flags.nats}: ${errorText(error)}`);
+    if (error instanceof CredentialsError) throw new CommandError(error.message);
+    throw new CommandError(`cannot reach NATS at ${flags.nats}: ${errorText(error)}`);
   }
   try {
     const stored = await readStreamJournal(nc, undefined, stream);
-    if (!stored) throw new UsageError(`there is no stream ${stream} on ${flags.nats}`);
+    if (!stored) throw new CommandError(`there is no stream ${stream} on ${flags.nats}`);
     const read = decodeJournal(stored.bytes);
     if (read.corrupt)
       throw new UsageError(

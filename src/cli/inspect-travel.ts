@@ -16,7 +16,7 @@ import { decodeJournal, errorText } from '../protocol/index.js';
 import { compareJournals, type Parting, ReplayDriver, ReplayPlan, Runtime } from '../supervisor/index.js';
 import { openJournalFor, readJournalFile } from './journal-open.js';
 import { HOST_ENTRY, onSignals } from './run-output.js';
-import { UsageError } from './usage-error.js';
+import { CommandError, UsageError } from './usage-error.js';
 
 const UI_DIR = fileURLToPath(new URL('../ui/', import.meta.url));
 
@@ -128,7 +128,7 @@ export async function travelCommand(flags: TravelFlags): Promise<number> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'EADDRINUSE' ? `port ${flags.port} is in use` : errorText(error);
-    throw new UsageError(`the dashboard cannot listen on 127.0.0.1: ${why}`);
+    throw new CommandError(`the dashboard cannot listen on 127.0.0.1: ${why}`);
   }
   const line = flags.json
     ? JSON.stringify({

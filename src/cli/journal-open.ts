@@ -4,7 +4,7 @@
 import { readFileSync, truncateSync } from 'node:fs';
 import { decodeJournal, errorText, type JournalChain, type JournalRecord } from '../protocol/index.js';
 import { configHash, journalModuleHashes, loadSystem, type SystemSpec } from '../supervisor/index.js';
-import { UsageError } from './usage-error.js';
+import { CommandError, UsageError } from './usage-error.js';
 
 export interface OpenedJournal {
   records: JournalRecord[];
@@ -21,7 +21,7 @@ export function readJournalFile(journal: string): Buffer {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : errorText(error);
-    throw new UsageError(`cannot read journal ${journal}: ${why}`);
+    throw new CommandError(`cannot read journal ${journal}: ${why}`);
   }
 }
 

@@ -22,7 +22,7 @@ import { modelsCommand } from './models-command.js';
 import { nodeCommand } from './node-command.js';
 import { replayCommand } from './replay-command.js';
 import { runCommand, TROUPE_VERSION } from './run-command.js';
-import { UsageError } from './usage-error.js';
+import { CommandError, UsageError } from './usage-error.js';
 import { validateCommand } from './validate-command.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -237,6 +237,8 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
+    } else if (error instanceof CommandError) {
+      process.stderr.write(`troupe: ${error.message}\n`);
     } else if (error instanceof UsageError) {
       const help = error.command ? commandHelp(error.command) : overview();
       process.stderr.write(`troupe: ${errorText(error)}\n\n${help}\n`);

@@ -16,7 +16,7 @@ import { type Launcher, NodeLauncher, SharedPoolLauncher, ThreadLauncher } from 
 import { errorText } from '../protocol/index.js';
 import { defaultModuleCacheDir, type Isolation, ModuleCache, readSystemName } from '../supervisor/index.js';
 import { GPU_ENTRY, HOST_ENTRY, onSignals, printLine } from './run-output.js';
-import { UsageError } from './usage-error.js';
+import { CommandError } from './usage-error.js';
 
 /** How long a stopping node waits for its last messages to reach the server. */
 const DRAIN_MS = 2000;
@@ -35,8 +35,8 @@ export async function nodeCommand(flags: NodeFlags): Promise<number> {
   try {
     nc = await connectNats(flags.nats, `troupe node ${flags.name}`);
   } catch (error) {
-    if (error instanceof CredentialsError) throw new UsageError(error.message);
-    throw new UsageError(`cannot reach NATS at ${flags.nats}: ${errorText(error)}`);
+    if (error instanceof CredentialsError) throw new CommandError(error.message);
+    throw new CommandError(`cannot reach NATS at ${flags.nats}: ${errorText(error)}`);
   }
   const say = (line: object, text: string) => printLine(flags.json, line, text);
   // Threads and a shared pool are started only for agents placed here with that isolation.
