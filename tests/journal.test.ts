@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeJournal } from '../src/protocol/index.js';
+import { decodeJournal, type JournalRecord } from '../src/protocol/index.js';
 import {
   JournalWriter,
   journalHeader,
@@ -65,6 +65,39 @@ describe('journal and replay', () => {
     );
     expect(stdout).toContain('refusing to handle 13');
   });
+
+  it('follows a run while it is recorded: each tick once the recording is past it, then live', async () => {
+    const spec = system();
+    const { file, trace } = await record(spec);
+    const records = decodeJournal(readFileSync(file)).records.slice(1);
+    // Cut the recording just after the tick in which pong was killed holding its batch: the kill's
+    // record comes after that tick's, so a follower must not replay that tick yet.
+    const kill = records.findIndex((one) => one.kill?.inFlight);
+    const killTick = records[kill]?.kill?.tick ?? 0;
+    const cut = records.findIndex((one) => one.tick?.tick === killTick) + 1;
+    expect(cut).toBeGreaterThan(0);
+    expect(cut).toBeLessThan(kill + 1);
+    const written: JournalRecord[] = [];
+    const journal = { write: (one: JournalRecord) => written.push(one), tickDone: () => {}, close: () => {} };
+    const driver = new ReplayDriver(new ReplayPlan(records.slice(0, cut)), { following: true });
+    const run = startRun(spec, { replay: driver, journal });
+    await expect.poll(() => run.runtime.tick, { timeout: 20_000 }).toBe(killTick - 1);
+    const half = cut + Math.floor((records.length - cut) / 2);
+    const later = records.slice(cut, half);
+    const laterLast = Math.max(...later.map((one) => one.tick?.tick ?? 0));
+    run.runtime.followRecording(later);
+    await expect.poll(() => run.runtime.tick, { timeout: 20_000 }).toBe(laterLast - 1);
+    // Nothing of its own yet: every tick so far was the recorded run's.
+    expect(run.events.some((event) => event.type === 'run.live')).toBe(false);
+    expect(written).toEqual([]);
+    run.runtime.followRecording(records.slice(half));
+    run.runtime.recordingWhole();
+    const summary = await run.done;
+    expect(driver.divergence).toBeUndefined();
+    expect(summary.trace).toBe(trace);
+    const live = run.events.find((event) => event.type === 'run.live');
+    expect(live).toMatchObject({ tick: driver.plan.lastTick + 1 });
+  }, 60_000);
 
   it('records checkpoints of agent state, and journaling does not change the trace', async () => {
     const spec = system();

@@ -9,7 +9,7 @@ import {
   type SpawnOptions,
   ThreadLauncher,
 } from '../launch/index.js';
-import { type Envelope, errorText, type Output } from '../protocol/index.js';
+import { type Envelope, errorText, type JournalRecord, type Output } from '../protocol/index.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Isolation, SystemSpec } from './config/index.js';
 import {
@@ -240,6 +240,19 @@ export class Runtime {
   /** Per agent: lifecycle state, mailbox depth, deliveries, restarts and last crash. */
   agents(): AgentStatus[] {
     return this.#core.agents();
+  }
+
+  /**
+   * Following a run while it is recorded (its replay made `following`): more of its recording,
+   * in order. The run replays each tick once the recording has gone past it.
+   */
+  followRecording(records: JournalRecord[]): void {
+    this.#control({ type: 'recorded', records });
+  }
+
+  /** The recording followed is whole (its coordinator is gone): the rest is replayed, then the run goes on live. */
+  recordingWhole(): void {
+    this.#control({ type: 'recording.whole' });
   }
 
   /** Ends the run after the tick in flight, stopping agents in reverse start order. */

@@ -2,7 +2,7 @@
 // exits, timers, GPU answers, control commands) and the effects the executor performs for it.
 // Hosts and timers are named by numbers the core hands out, so the core holds no process handles.
 import type { ExitInfo } from '../../launch/index.js';
-import type { Answer, Envelope } from '../../protocol/index.js';
+import type { Answer, Envelope, JournalRecord } from '../../protocol/index.js';
 import type { Isolation } from '../config/index.js';
 import type { ModelStatus, RunSummary, RuntimeEvent } from './events.js';
 import type { PendingRequest } from './pending-requests.js';
@@ -24,7 +24,11 @@ export type ControlCommand =
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'step' }
-  | { type: 'stop'; reason: string; ok: boolean };
+  | { type: 'stop'; reason: string; ok: boolean }
+  /** Following a run while it is recorded (a standby): more of its recording. */
+  | { type: 'recorded'; records: JournalRecord[] }
+  /** The recording followed is whole: the rest is replayed, then the run goes on live. */
+  | { type: 'recording.whole' };
 
 export type CoreInput =
   /** The run begins (once). */

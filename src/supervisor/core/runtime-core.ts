@@ -259,6 +259,12 @@ export class RuntimeCore {
       case 'stop':
         this.#p.requestStop(command.reason, command.ok);
         return;
+      case 'recorded':
+        this.#s.options.replay?.extend(command.records);
+        break;
+      case 'recording.whole':
+        this.#s.options.replay?.complete();
+        break;
     }
     this.#p.pump();
   }

@@ -71,6 +71,8 @@ export class JournalBridge {
   ): boolean {
     const replay = this.#replay;
     if (!replay) return true;
+    // Following a recording still being made: wait until it has gone past the next tick.
+    if (!replay.mayPlan(next)) return false;
     this.#pendingKills.push(...replay.killsBetween(tick));
     this.#pendingKills = this.#pendingKills.filter((agent) => {
       const outcome = kill(agent);
@@ -87,7 +89,8 @@ export class JournalBridge {
 
   /** Resuming: true once, for the first tick past the recording (the run goes on live from it). */
   goesLive(tick: number): boolean {
-    if (!this.#replay || !this.#journal || this.#live || this.#recorded(tick)) return false;
+    if (!this.#replay || !this.#journal || this.#live || this.#recorded(tick) || this.#replay.following)
+      return false;
     this.#live = true;
     return true;
   }

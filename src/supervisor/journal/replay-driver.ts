@@ -1,6 +1,6 @@
 // Feeds a recorded run back into the runtime: recorded inputs at their ticks, recorded kills at
 // the same point of the run, and a check of every tick's deliveries against the recording.
-import type { Output } from '../../protocol/index.js';
+import type { JournalRecord, Output } from '../../protocol/index.js';
 import type { ReplayPlan } from './replay-plan.js';
 import type { SentBatches } from './tick-record.js';
 
@@ -12,9 +12,36 @@ export class ReplayDriver {
   divergenceTick: number | undefined;
   #stagedFor = 0;
   #killsDoneFor = -1;
+  #following: boolean;
 
-  constructor(plan: ReplayPlan) {
+  /**
+   * `following`: the recording is still being made (a standby following its coordinator's run):
+   * a tick is replayed only once the recording has gone past it (so everything recorded about it,
+   * such as a host that died holding its batch, is there), and the run waits at the end of the
+   * recording until it grows (`extend`) or is whole (`complete`).
+   */
+  constructor(plan: ReplayPlan, options: { following?: boolean } = {}) {
     this.plan = plan;
+    this.#following = options.following ?? false;
+  }
+
+  get following(): boolean {
+    return this.#following;
+  }
+
+  /** Whether tick `next` may be planned now: always, unless following and it is not past yet. */
+  mayPlan(next: number): boolean {
+    return !this.#following || next < this.plan.lastTick;
+  }
+
+  /** More of the recording being followed. */
+  extend(records: readonly JournalRecord[]): void {
+    this.plan.append(records);
+  }
+
+  /** The recording being followed is whole: once it is replayed, the run goes on live. */
+  complete(): void {
+    this.#following = false;
   }
 
   /** Stages the inputs recorded for tick `next`, once. */

@@ -21,10 +21,19 @@ export class ReplayPlan {
   readonly #checkpoints = new Map<number, Map<string, Uint8Array>>();
   readonly #escalations = new Set<string>();
   /** The last tick the recording handed out. */
-  readonly lastTick: number;
+  #lastTick = 0;
 
   constructor(records: readonly JournalRecord[]) {
-    let last = 0;
+    this.append(records);
+  }
+
+  get lastTick(): number {
+    return this.#lastTick;
+  }
+
+  /** More of the recording (a run followed while it is recorded): records after those given. */
+  append(records: readonly JournalRecord[]): void {
+    let last = this.#lastTick;
     for (const record of records) {
       if (record.inject) {
         const { tick, from, to, kind, payload, correlationId } = record.inject;
@@ -46,7 +55,7 @@ export class ReplayPlan {
         last = Math.max(last, tick);
       }
     }
-    this.lastTick = last;
+    this.#lastTick = last;
   }
 
   /** Whether the recorded run's supervisor gave up on restart intensity at this tick. */
