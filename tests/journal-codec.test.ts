@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   decodeJournal,
+  decodeJournalRecords,
   encodeJournalRecord,
   JOURNAL_MAGIC,
   JOURNAL_START,
@@ -65,6 +66,18 @@ describe('journal framing', () => {
     });
     expect(read.records[3]?.kill).toMatchObject({ tick: 0, agent: 'pong', inFlight: true });
     expect(typeof read.records[3]?.kill?.tick).toBe('number');
+  });
+
+  it('decodes a journal in parts (as a stream holds it), each continuing the chain of the one before', () => {
+    const first = decodeJournal(journal(frames.slice(0, 2)));
+    const rest = decodeJournalRecords(Buffer.concat(frames.slice(2)), first.chain);
+    expect(rest.corrupt).toBeUndefined();
+    expect([...first.records, ...rest.records]).toEqual(decodeJournal(file).records);
+    expect(rest.chain).toEqual(chain);
+    // A part out of place is refused by number.
+    const skipped = decodeJournalRecords(Buffer.concat(frames.slice(3)), first.chain);
+    expect(skipped.records).toEqual([]);
+    expect(skipped.corrupt?.reason).toBe('it is numbered 3 where record 2 belongs');
   });
 
   it('takes a file cut inside its last record for a torn tail, keeping what came before', () => {

@@ -46,4 +46,10 @@ export {
   InferenceErrorCode,
 } from './inference-codec.js';
 export type { JournalChain, JournalRead, JournalRecord } from './journal-codec.js';
-export { decodeJournal, encodeJournalRecord, JOURNAL_MAGIC, JOURNAL_START } from './journal-codec.js';
+export {
+  decodeJournal,
+  decodeJournalRecords,
+  encodeJournalRecord,
+  JOURNAL_MAGIC,
+  JOURNAL_START,
+} from './journal-codec.js';

@@ -54,8 +54,39 @@ export interface JournalRead {
 
 export function decodeJournal(data: Uint8Array): JournalRead {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const magic = bytes.subarray(0, JOURNAL_MAGIC.length);
+  if (!magic.equals(JOURNAL_MAGIC.subarray(0, magic.length)))
+    return {
+      records: [],
+      validLength: 0,
+      chain: JOURNAL_START,
+      corrupt: {
+        index: 0,
+        offset: 0,
+        reason: 'the file does not start with a Troupe journal format 2 marker',
+      },
+    };
+  if (bytes.length < JOURNAL_MAGIC.length)
+    return {
+      records: [],
+      validLength: 0,
+      chain: JOURNAL_START,
+      tornTail: { offset: 0, bytes: bytes.length },
+    };
+  return decodeRecordsFrom(bytes, JOURNAL_MAGIC.length, JOURNAL_START);
+}
+
+/**
+ * Framed records that continue a journal at `chain` (a part of one, as a journal kept in a
+ * stream holds them: no marker); offsets count from the start of `data`.
+ */
+export function decodeJournalRecords(data: Uint8Array, chain: JournalChain): JournalRead {
+  return decodeRecordsFrom(Buffer.from(data.buffer, data.byteOffset, data.byteLength), 0, chain);
+}
+
+function decodeRecordsFrom(bytes: Buffer, start: number, from: JournalChain): JournalRead {
   const records: troupe.v1.JournalRecord[] = [];
-  let chain = JOURNAL_START;
+  let chain = from;
   const damaged = (offset: number, reason: string): JournalRead => ({
     records,
     validLength: offset,
@@ -68,11 +99,7 @@ export function decodeJournal(data: Uint8Array): JournalRead {
     chain,
     tornTail: { offset, bytes: bytes.length - offset },
   });
-  const magic = bytes.subarray(0, JOURNAL_MAGIC.length);
-  if (!magic.equals(JOURNAL_MAGIC.subarray(0, magic.length)))
-    return damaged(0, 'the file does not start with a Troupe journal format 2 marker');
-  if (bytes.length < JOURNAL_MAGIC.length) return torn(0);
-  let offset = JOURNAL_MAGIC.length;
+  let offset = start;
   while (offset < bytes.length) {
     if (offset + HEADER > bytes.length) return torn(offset);
     const length = bytes.readUInt32LE(offset);
