@@ -150,6 +150,7 @@ describe('journal in JetStream', () => {
         'a stream name is 1 to 64 letters, digits, "-" or "_" (got "a.b")',
       ],
       [['--standby'], '--standby takes the run over from its journal in JetStream: give --journal js:NAME'],
+      [['--follow'], '--follow is a way to stand by: give it with --standby'],
       [['--journal', 'js:x'], '--journal js:x keeps the journal on a NATS server that outlives this process'],
       [
         ['--journal', 'js:x', '--nats', nats.url],
@@ -256,4 +257,109 @@ describe('standby coordinator', () => {
     expect(again.stderr).toContain('journal js:standby-run already holds a run');
     for (const node of nodes.values()) expect(isAlive(node.child.pid as number)).toBe(false);
   }, 240_000);
+  it('a standby that follows the run takes it over with only its last tick to replay', async () => {
+    const file = longSystem(800);
+    const flags = ['--root', '/', '--json'];
+    const whole = parseJsonLines((await troupe(['run', file, ...flags, '--until-idle']).exit).stdout).at(-1);
+    expect(whole).toMatchObject({ type: 'run.end', ok: true });
+    const { nats, nc } = await jetStreamServer();
+    const env = { TROUPE_NATS_TOKEN: nats.token ?? '' };
+    const nodes = new Map<string, CliRun>();
+    for (const name of ['east', 'west', 'south']) {
+      const node = troupe(['node', file, '--name', name, '--nats', nats.url, '--json'], { env });
+      nodes.set(name, node);
+      await node.waitFor(/"type":"node.ready"/);
+    }
+    const cluster = [
+      'cluster',
+      file,
+      '--nodes',
+      '3',
+      '--nats',
+      nats.url,
+      '--journal',
+      'js:follow-run',
+      ...flags,
+    ];
+    // The coordinator runs until it is killed: idle once the relay is done, it waits for more.
+    const first = troupe(cluster, { env });
+    const standby = troupe([...cluster, '--standby', '--follow', '--until-idle'], { env });
+    await standby.waitFor(/"type":"standby.waiting".*"follow":true/);
+    await first.waitFor(/"type":"system.idle"/);
+    // The standby replays the run as it is recorded, one tick behind: all but the last tick.
+    const following = () =>
+      parseJsonLines(standby.lines.join('\n')).filter((line) => line.type === 'standby.following');
+    await expect
+      .poll(() => following().some((line) => line.tick === (line.recorded as number) - 1), {
+        timeout: 120_000,
+      })
+      .toBe(true);
+    // Its replay of the coordinator's run is quiet: no agent events of its own yet.
+    expect(standby.lines.some((line) => line.includes('"type":"agent.'))).toBe(false);
+    first.child.kill('SIGKILL');
+    await first.exit;
+    const takeover = JSON.parse(await standby.waitFor(/"type":"coordinator.takeover"/)) as {
+      tick: number;
+      recorded: number;
+    };
+    expect(takeover.tick).toBe(takeover.recorded - 1);
+    const live = JSON.parse(await standby.waitFor(/"type":"run.live"/)) as { tick: number };
+    expect(live.tick).toBeGreaterThan(takeover.recorded);
+    const resumed = await standby.exit;
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(parseJsonLines(resumed.stdout).at(-1)).toMatchObject({
+      type: 'run.end',
+      ok: true,
+      ticks: whole?.ticks,
+      delivered: whole?.delivered,
+      trace: whole?.trace,
+    });
+    const { stored } = await storedRecords(nc, 'standby-cluster', 'follow-run');
+    expect(stored.ended).toEqual({ ticks: whole?.ticks, trace: whole?.trace, ok: true });
+    for (const [name, node] of nodes) {
+      const { code, stderr } = await node.exit;
+      expect(code, name).toBe(0);
+      expect(stderr, name).toMatch(/its coordinator was not heard for 1500 ms; ended/);
+    }
+  }, 240_000);
+  it('a following standby whose coordinator ends the run says so, and leaves the nodes to it', async () => {
+    const file = longSystem(200);
+    const { nats } = await jetStreamServer();
+    const env = { TROUPE_NATS_TOKEN: nats.token ?? '' };
+    const nodes = ['east', 'west', 'south'].map((name) =>
+      troupe(['node', file, '--name', name, '--nats', nats.url, '--json'], { env }),
+    );
+    for (const node of nodes) await node.waitFor(/"type":"node.ready"/);
+    const cluster = [
+      'cluster',
+      file,
+      '--nodes',
+      '3',
+      '--nats',
+      nats.url,
+      '--journal',
+      'js:ends',
+      '--root',
+      '/',
+    ];
+    const standby = troupe([...cluster, '--standby', '--follow', '--json'], { env });
+    await standby.waitFor(/"type":"standby.waiting"/);
+    const first = await troupe([...cluster, '--until-idle', '--json'], { env }).exit;
+    expect(first.code, first.stderr).toBe(0);
+    const end = parseJsonLines(first.stdout).at(-1);
+    const followed = await standby.exit;
+    expect(followed.code, followed.stderr).toBe(0);
+    const lines = parseJsonLines(followed.stdout);
+    expect(lines.at(-1)).toMatchObject({
+      type: 'standby.ended',
+      ticks: end?.ticks,
+      trace: end?.trace,
+      ok: true,
+    });
+    // Nothing of its replay was printed as if it were the run.
+    expect(lines.some((line) => line.type === 'run.end' || String(line.type).startsWith('agent.'))).toBe(
+      false,
+    );
+    for (const node of nodes) expect((await node.exit).code).toBe(0);
+  }, 120_000);
 });

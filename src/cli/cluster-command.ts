@@ -18,6 +18,7 @@ import {
 } from '../cluster/index.js';
 import { errorText } from '../protocol/index.js';
 import { loadSystem, type Runtime } from '../supervisor/index.js';
+import { type Following, startFollowing } from './cluster-follow.js';
 import { type ClusterJournal, journalStream, openFileJournal, openStreamJournal } from './cluster-journal.js';
 import { type Hosting, runDashboard } from './dashboard-command.js';
 import { runSystem } from './run-command.js';
@@ -49,6 +50,8 @@ export interface ClusterFlags
   gpuNode?: string;
   /** Wait while the system's coordinator beats; when it falls silent, resume its run (js: journal). */
   standby?: boolean;
+  /** With `standby`: replay the run as it is recorded, so a takeover replays only its last ticks. */
+  follow?: boolean;
   /** Serve the supervisor window on 127.0.0.1 (port 0 or undefined: any free one). */
   dashboard?: boolean;
   port?: number;
@@ -86,6 +89,8 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
       '--standby takes the run over from its journal in JetStream: give --journal js:NAME',
       'cluster',
     );
+  if (flags.follow && !flags.standby)
+    throw new UsageError('--follow is a way to stand by: give it with --standby', 'cluster');
   if (flags.standby && flags.resume)
     throw new UsageError(
       '--standby resumes the run by itself when its coordinator is gone: leave out --resume',
@@ -129,7 +134,22 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
       throw new CommandError(`cannot reach NATS at ${url}: ${errorText(error)}`);
     }
     let stored: Awaited<ReturnType<typeof awaitTakeover>> | undefined;
-    if (flags.standby && stream) {
+    let following: Following | undefined;
+    if (flags.standby && stream && flags.follow) {
+      say(
+        { type: 'standby.waiting', journal: `js:${stream}`, follow: true },
+        `standby: following the run of "${spec.name}" in js:${stream}`,
+      );
+      following = await startFollowing({
+        nc,
+        system: spec.name,
+        stream,
+        flags,
+        say,
+        promote: () => membership?.promote(),
+      });
+      run = following.run;
+    } else if (flags.standby && stream) {
       say(
         { type: 'standby.waiting', journal: `js:${stream}` },
         `standby: waiting while the coordinator of "${spec.name}" beats`,
@@ -154,7 +174,7 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
       journalFailure = `journal js:${stream}: ${reason}`;
       runtime?.requestStop(journalFailure, false);
     };
-    if (stream)
+    if (stream && !following)
       run = await openStreamJournal(
         nc,
         stream,
@@ -163,7 +183,8 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
         journalFailed,
         stored && 'takeover' in stored ? stored.takeover : undefined,
       );
-    coordinated = true;
+    // A standby following the run coordinates only once it takes over.
+    coordinated = !following;
     membership = new Membership(
       nc,
       spec.name,
@@ -175,6 +196,7 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
       (node) => {
         if (!stopping) say({ type: 'node.joined', node }, `node "${node}" joined again`);
       },
+      { standby: following !== undefined },
     );
     const members = membership;
     /** Starts the node's process; when it dies it is lost, and started again if it had joined. */
@@ -244,12 +266,31 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
             untilIdle: flags.untilIdle,
             ...hosting(run.spec),
           },
-          flags,
+          { ...flags, ...(following ? { muted: following.muted } : {}) },
           (started) => {
             runtime = started;
+            following?.attach(started);
             if (journalFailure) started.requestStop(journalFailure, false);
           },
         );
+    if (following) {
+      const outcome = await following.outcome(summary);
+      if ('ended' in outcome) {
+        say(
+          { type: 'standby.ended', ...outcome.ended },
+          `standby: the run ended on its coordinator (tick ${outcome.ended.ticks}); nothing to take over`,
+        );
+        return outcome.ended.ok ? 0 : 2;
+      }
+      if ('lost' in outcome) {
+        say(
+          { type: 'standby.lost', reason: outcome.lost },
+          `standby: stopped following the run: ${outcome.lost}`,
+        );
+        return 2;
+      }
+      coordinated = true;
+    }
     await run.finish(summary);
     return summary.ok ? 0 : 2;
   } finally {

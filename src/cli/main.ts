@@ -83,6 +83,7 @@ async function main(argv: string[]): Promise<number> {
         nats: text('nats'),
         gpuNode: text('gpu-node'),
         standby: flag('standby'),
+        follow: flag('follow'),
         dashboard: flag('dashboard'),
         port: integerFlag('--port', text('port'), 0, 65535),
         control: flag('control'),

@@ -10,6 +10,7 @@ import {
   ReplayPlan,
   type RunSummary,
   Runtime,
+  type RuntimeEvent,
   type RuntimeOptions,
   type SyncPolicy,
   type SystemSpec,
@@ -63,10 +64,13 @@ export async function runSystem(
     RuntimeOptions,
     'journal' | 'replay' | 'maxTicks' | 'untilIdle' | 'checkpointEvery' | 'hostLauncher' | 'gpuLauncher'
   >,
-  output: { json: boolean; control?: boolean; watch?: boolean },
+  output: { json: boolean; control?: boolean; watch?: boolean; muted?: () => boolean },
   attach?: (runtime: Runtime) => void,
 ): Promise<RunSummary> {
-  const print = eventPrinter(spec, output.json);
+  const printAll = eventPrinter(spec, output.json);
+  // A standby following a run keeps its replay of it quiet until it takes the run over.
+  const { muted } = output;
+  const print = muted ? (event: RuntimeEvent) => muted() || printAll(event) : printAll;
   const runtime = new Runtime(spec, {
     ...options,
     launcher: new NodeLauncher(),

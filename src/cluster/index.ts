@@ -2,6 +2,12 @@
 
 export { HostChannel, RecordKind } from './host-channel.js';
 export {
+  type FollowedJournal,
+  type FollowHandlers,
+  type FollowPosition,
+  followStreamJournal,
+} from './journal-follow.js';
+export {
   createStreamJournal,
   readStreamJournal,
   type StoredJournal,
@@ -17,6 +23,6 @@ export { type LocalNats, NATS_SERVER, startLocalNats } from './nats-server.js';
 export { NodeService } from './node-service.js';
 export { LinkKind, ReliableLink } from './reliable-link.js';
 export { RemoteLauncher } from './remote-launcher.js';
-export { awaitTakeover, type StandbyOutcome } from './standby.js';
+export { awaitTakeover, type StandbyOutcome, watchCoordinator } from './standby.js';
 export { stopProcess } from './stop-process.js';
 export { HEARTBEAT_MS, NODE_LOST_MS, subjects } from './subjects.js';

@@ -14,9 +14,11 @@ import {
   JetStreamApiCodes,
   JetStreamApiError,
   type JetStreamClient,
+  type JetStreamManager,
   jetstream,
   jetstreamManager,
   StorageType,
+  type StreamInfo,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { nanoid } from 'nanoid';
@@ -54,6 +56,24 @@ export function streamJournalName(journal: string | undefined): string | undefin
   return name;
 }
 
+/**
+ * The system whose journal a stream with these subjects holds (`system` itself, when given), or
+ * a StreamJournalError saying the stream holds something else.
+ */
+export function journalHolder(
+  subjects: readonly string[],
+  system: string | undefined,
+  stream: string,
+): string {
+  const named = subjects.map((subject) => systemOf(subject, stream));
+  const holder = system ?? named.find((name) => name !== undefined);
+  if (holder === undefined || !named.includes(holder))
+    throw new StreamJournalError(
+      `stream ${stream} does not hold a journal of ${system === undefined ? 'a Troupe system' : `"${system}"`} (its subjects: ${subjects.join(', ') || 'none'})`,
+    );
+  return holder;
+}
+
 /** The system a stream subject is the journal of ("troupe.<system>.journal.<stream>.>"). */
 function systemOf(subject: string, stream: string): string | undefined {
   const suffix = `.journal.${stream}.>`;
@@ -61,7 +81,7 @@ function systemOf(subject: string, stream: string): string | undefined {
   return subject.slice('troupe.'.length, -suffix.length) || undefined;
 }
 
-function journalSubjects(system: string, stream: string) {
+export function journalSubjects(system: string, stream: string) {
   const base = `troupe.${system}.journal.${stream}`;
   return { all: `${base}.>`, records: `${base}.records`, ended: `${base}.ended` };
 }
@@ -85,19 +105,9 @@ export async function readStreamJournal(
   system: string | undefined,
   stream: string,
 ): Promise<StoredJournal | undefined> {
-  const jsm = await manager(nc);
-  const info = await jsm.streams.info(stream).catch((error: unknown) => {
-    if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)
-      return undefined;
-    throw error;
-  });
+  const info = await streamInfo(await manager(nc), stream);
   if (!info) return undefined;
-  const named = info.config.subjects?.map((subject) => systemOf(subject, stream));
-  const holder = system ?? named?.find((name) => name !== undefined);
-  if (holder === undefined || !named?.includes(holder))
-    throw new StreamJournalError(
-      `stream ${stream} does not hold a journal of ${system === undefined ? 'a Troupe system' : `"${system}"`} (its subjects: ${info.config.subjects?.join(', ') || 'none'})`,
-    );
+  const holder = journalHolder(info.config.subjects ?? [], system, stream);
   const subject = journalSubjects(holder, stream);
   const lastSequence = info.state.last_seq;
   const parts: Uint8Array[] = [JOURNAL_MAGIC];
@@ -148,7 +158,17 @@ export async function createStreamJournal(
   return new StreamJournal(nc, system, stream, { lastSequence: 0, chain: JOURNAL_START, onFailed });
 }
 
-async function manager(nc: NatsConnection) {
+/** What the server says of `stream`, or undefined when there is no such stream. */
+export async function streamInfo(jsm: JetStreamManager, stream: string): Promise<StreamInfo | undefined> {
+  return jsm.streams.info(stream).catch((error: unknown) => {
+    if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)
+      return undefined;
+    throw error;
+  });
+}
+
+/** The JetStream manager, or a StreamJournalError saying the server has no JetStream. */
+export async function manager(nc: NatsConnection) {
   try {
     return await jetstreamManager(nc);
   } catch (error) {

@@ -20,6 +20,20 @@ export function placeAgent(placement: string | undefined, live: ReadonlySet<stri
   return [...live].sort()[0];
 }
 
+function coordinatorBeat(id: string, standby: boolean): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ id, pid: process.pid, ...(standby ? { standby } : {}) }));
+}
+
+/** Whether a coordinator heartbeat is a running coordinator's (not a standby's, nor malformed). */
+export function isCoordinatorBeat(data: Uint8Array): boolean {
+  try {
+    const beat = JSON.parse(new TextDecoder().decode(data)) as { id?: unknown; standby?: unknown } | null;
+    return typeof beat?.id === 'string' && beat.standby !== true;
+  } catch {
+    return false;
+  }
+}
+
 /** The process id a heartbeat names (undefined: none given), or null when it is not one. */
 function heartbeatPid(data: Uint8Array): number | undefined | null {
   try {
@@ -55,12 +69,20 @@ export class Membership {
   readonly id = nanoid(8).replace(/[^A-Za-z0-9]/g, 'x');
   readonly #onLost: (node: string) => void;
 
-  /** `onJoined` hears of a node that joins after it was lost (a new process under its name). */
+  /** What this coordinator's heartbeat says: its id and process, and whether it is a standby. */
+  #beat: Uint8Array;
+
+  /**
+   * `onJoined` hears of a node that joins after it was lost (a new process under its name).
+   * `standby`: this coordinator follows another's run (its beats say so, so a standby waiting for
+   * the coordinator to fall silent does not take them for the coordinator's) until `promote`.
+   */
   constructor(
     nc: NatsConnection,
     cluster: string,
     onLost: (node: string) => void,
     onJoined: (node: string) => void = () => {},
+    options: { standby?: boolean } = {},
   ) {
     this.#nc = nc;
     this.#cluster = cluster;
@@ -91,9 +113,9 @@ export class Membership {
       },
     });
     this.#timer = setInterval(() => this.#check(), NODE_LOST_MS / 5);
-    const beat = new TextEncoder().encode(JSON.stringify({ id: this.id, pid: process.pid }));
-    nc.publish(names.coordinator, beat);
-    this.#heartbeat = setInterval(() => nc.publish(names.coordinator, beat), HEARTBEAT_MS);
+    this.#beat = coordinatorBeat(this.id, options.standby ?? false);
+    nc.publish(names.coordinator, this.#beat);
+    this.#heartbeat = setInterval(() => nc.publish(names.coordinator, this.#beat), HEARTBEAT_MS);
     // Cut off from NATS, no node is counted lost; back, each gets a full NODE_LOST_MS again.
     watchConnection(nc, {
       disconnected: () => this.#silence.disconnected(),
@@ -102,6 +124,12 @@ export class Membership {
         for (const { channel } of this.#channels.values()) channel.resume();
       },
     });
+  }
+
+  /** A standby has taken the run over: its beats are the coordinator's from now on. */
+  promote(): void {
+    this.#beat = coordinatorBeat(this.id, false);
+    this.#nc.publish(subjects(this.#cluster).coordinator, this.#beat);
   }
 
   /** The nodes heard from lately. */

@@ -4,6 +4,7 @@
 // the nodes still up, whose hosts of the old coordinator end by themselves.
 import type { NatsConnection } from '@nats-io/transport-node';
 import { readStreamJournal, type StoredJournal } from './journal-stream.js';
+import { isCoordinatorBeat } from './membership.js';
 import { watchConnection } from './nats-connect.js';
 import { Silence } from './silence.js';
 import { NODE_LOST_MS, subjects } from './subjects.js';
@@ -15,6 +16,33 @@ export type StandbyOutcome =
   | { ended: NonNullable<StoredJournal['ended']> };
 
 /**
+ * Watches the beats of `system`'s running coordinator: `quiet` once none has been heard for
+ * NODE_LOST_MS (counted while this process is connected, from when it starts watching).
+ */
+export function watchCoordinator(nc: NatsConnection, system: string): { quiet(): boolean; stop(): void } {
+  const coordinator = new Silence<'coordinator'>();
+  // Counted from now: a coordinator gets the whole time to be heard first.
+  coordinator.heard('coordinator');
+  // A standby following the run beats too; only a running coordinator's beats count.
+  const beats = nc.subscribe(subjects(system).coordinator, {
+    callback: (_error, message) => {
+      if (isCoordinatorBeat(message.data)) coordinator.heard('coordinator');
+    },
+  });
+  const watch = watchConnection(nc, {
+    disconnected: () => coordinator.disconnected(),
+    reconnected: () => coordinator.reconnected(),
+  });
+  return {
+    quiet: () => coordinator.silent(NODE_LOST_MS).length > 0,
+    stop: () => {
+      beats.unsubscribe();
+      watch.stop();
+    },
+  };
+}
+
+/**
  * Resolves once no coordinator of `system` has been heard for NODE_LOST_MS (counted while this
  * process is connected, from when it starts waiting) and the journal in `stream` holds a run.
  */
@@ -23,32 +51,19 @@ export async function awaitTakeover(
   system: string,
   stream: string,
 ): Promise<StandbyOutcome> {
-  const coordinator = new Silence<'coordinator'>();
-  const quiet = () => coordinator.silent(NODE_LOST_MS).length > 0;
-  // Counted from now: a coordinator gets the whole time to be heard first.
-  coordinator.heard('coordinator');
-  const beats = nc.subscribe(subjects(system).coordinator, {
-    callback: () => {
-      coordinator.heard('coordinator');
-    },
-  });
-  const watch = watchConnection(nc, {
-    disconnected: () => coordinator.disconnected(),
-    reconnected: () => coordinator.reconnected(),
-  });
+  const coordinator = watchCoordinator(nc, system);
   try {
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, NODE_LOST_MS / 5));
-      if (!quiet()) continue;
+      if (!coordinator.quiet()) continue;
       const stored = await readStreamJournal(nc, system, stream);
       // No run yet (or not begun writing): the coordinator may be about to start.
       if (!stored || stored.records === 0) continue;
       // A coordinator may have started while the journal was read.
-      if (!quiet()) continue;
+      if (!coordinator.quiet()) continue;
       return stored.ended ? { ended: stored.ended } : { takeover: stored };
     }
   } finally {
-    beats.unsubscribe();
-    watch.stop();
+    coordinator.stop();
   }
 }
