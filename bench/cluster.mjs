@@ -308,6 +308,10 @@ export async function run() {
     console.log(
       `cluster, standby coordinator: coordinator SIGKILLed after ${fmt(takeover.recorded)} ticks: taken over ${takeover.detected.toFixed(0)} ms later (1,500 ms of silence), live again after ${takeover.live.toFixed(0)} ms (replay ${fmt(takeover.recorded / ((takeover.live - takeover.detected) / 1000))} ticks/s)`,
     );
+    const followed = await standbyTakeover(longRelay, true);
+    console.log(
+      `cluster, standby coordinator following the run (--follow): coordinator SIGKILLed after ${fmt(followed.recorded)} ticks: taken over ${followed.detected.toFixed(0)} ms later with ${fmt(followed.behind)} tick${followed.behind === 1 ? '' : 's'} left to replay, live again after ${followed.live.toFixed(0)} ms`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -323,7 +327,8 @@ function readLines(child, onLine) {
   });
 }
 
-async function standbyTakeover(file) {
+/** A coordinator SIGKILLed mid-run, and a standby (following the run, with `follow`) taking it over. */
+async function standbyTakeover(file, follow = false) {
   const nats = await startLocalNats({ jetstream: true });
   const env = { ...process.env, TROUPE_NATS_TOKEN: nats.token };
   const started = [];
@@ -356,7 +361,7 @@ async function standbyTakeover(file) {
       '--json',
     ];
     const coordinator = start(args);
-    const standby = start([...args, '--standby']);
+    const standby = start([...args, '--standby', ...(follow ? ['--follow'] : [])]);
     const seen = {};
     const waitFor = (child, type) =>
       new Promise((resolve) =>
@@ -377,6 +382,7 @@ async function standbyTakeover(file) {
       recorded: seen.live.line.tick - 1,
       detected: seen.takeover.at - killedAt,
       live: seen.live.at - killedAt,
+      behind: follow ? seen.takeover.line.recorded - seen.takeover.line.tick : undefined,
     };
   } finally {
     for (const child of started) child.kill('SIGKILL');
