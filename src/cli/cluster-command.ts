@@ -12,6 +12,7 @@ import {
   connectNats,
   type LocalNats,
   Membership,
+  type NatsConnection,
   startLocalNats,
   stopProcess,
   subjects,
@@ -60,6 +61,9 @@ export interface ClusterFlags
   /** Restart an agent when its module's source changes, as `troupe run --watch`. */
   watch?: boolean;
 }
+
+/** How many times in a row a following standby that lost step with the run follows it again. */
+const FOLLOW_AGAIN = 3;
 
 /** The node names: the system's placements, then node-1, node-2, … up to `count`. */
 export function nodeNames(placements: readonly string[], count: number): string[] {
@@ -135,19 +139,20 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
     }
     let stored: Awaited<ReturnType<typeof awaitTakeover>> | undefined;
     let following: Following | undefined;
+    const followOptions = (connection: NatsConnection, name: string) => ({
+      nc: connection,
+      system: spec.name,
+      stream: name,
+      flags,
+      say,
+      promote: () => membership?.promote(),
+    });
     if (flags.standby && stream && flags.follow) {
       say(
         { type: 'standby.waiting', journal: `js:${stream}`, follow: true },
         `standby: following the run of "${spec.name}" in js:${stream}`,
       );
-      following = await startFollowing({
-        nc,
-        system: spec.name,
-        stream,
-        flags,
-        say,
-        promote: () => membership?.promote(),
-      });
+      following = await startFollowing(followOptions(nc, stream));
       run = following.run;
     } else if (flags.standby && stream) {
       say(
@@ -254,26 +259,30 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
         ...(flags.gpuNode ? { gpuLauncher: () => hosts.launcherFor(flags.gpuNode) } : {}),
       };
     };
-    const summary = flags.dashboard
-      ? await runDashboard(flags, hosting)
-      : await runSystem(
-          run.spec,
-          {
-            journal: run.journal,
-            replay: run.replay,
-            checkpointEvery: run.checkpointEvery,
-            maxTicks: flags.maxTicks,
-            untilIdle: flags.untilIdle,
-            ...hosting(run.spec),
-          },
-          { ...flags, ...(following ? { muted: following.muted } : {}) },
-          (started) => {
-            runtime = started;
-            following?.attach(started);
-            if (journalFailure) started.requestStop(journalFailure, false);
-          },
-        );
-    if (following) {
+    const runOnce = (journaled: ClusterJournal) =>
+      flags.dashboard
+        ? runDashboard(flags, hosting)
+        : runSystem(
+            journaled.spec,
+            {
+              journal: journaled.journal,
+              replay: journaled.replay,
+              checkpointEvery: journaled.checkpointEvery,
+              maxTicks: flags.maxTicks,
+              untilIdle: flags.untilIdle,
+              ...hosting(journaled.spec),
+            },
+            { ...flags, ...(following ? { muted: following.muted } : {}) },
+            (started) => {
+              runtime = started;
+              following?.attach(started);
+              if (journalFailure) started.requestStop(journalFailure, false);
+            },
+          );
+    let summary = await runOnce(run);
+    // A following standby that lost step with the run (a node lost under its own hosts) follows
+    // it again from the start, a few times at most in a row.
+    for (let again = 1; following; again++) {
       const outcome = await following.outcome(summary);
       if ('ended' in outcome) {
         say(
@@ -282,14 +291,20 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
         );
         return outcome.ended.ok ? 0 : 2;
       }
-      if ('lost' in outcome) {
-        say(
-          { type: 'standby.lost', reason: outcome.lost },
-          `standby: stopped following the run: ${outcome.lost}`,
-        );
-        return 2;
+      if ('stopped' in outcome) return 2;
+      if ('tookOver' in outcome) {
+        coordinated = true;
+        break;
       }
-      coordinated = true;
+      const retry = again <= FOLLOW_AGAIN;
+      say(
+        { type: 'standby.lost', reason: outcome.lost, again: retry },
+        `standby: lost step with the run: ${outcome.lost}${retry ? '; following it again from the start' : ''}`,
+      );
+      if (!retry) return 2;
+      following = await startFollowing(followOptions(nc, stream as string));
+      run = following.run;
+      summary = await runOnce(run);
     }
     await run.finish(summary);
     return summary.ok ? 0 : 2;

@@ -36,7 +36,9 @@ export type FollowOutcome =
   /** The run ended on its coordinator. */
   | { ended: NonNullable<StoredJournal['ended']> }
   /** This standby could not follow the run (its replay departed from it, or the stream failed). */
-  | { lost: string };
+  | { lost: string }
+  /** This standby was stopped (interrupted) before any of that. */
+  | { stopped: string };
 
 export interface Following {
   /** The run as its journal's header says, replayed as it is recorded. */
@@ -189,7 +191,8 @@ export async function startFollowing(options: FollowOptions): Promise<Following>
       await follower.stop();
       if (tookOver) return { tookOver: true };
       if (ended) return { ended };
-      return { lost: lost ?? driver.divergence ?? summary.reason };
+      const departed = lost ?? driver.divergence;
+      return departed ? { lost: departed } : { stopped: summary.reason };
     },
   };
 }
