@@ -172,31 +172,96 @@ describe('journal in JetStream', () => {
 
 const longSystem = (limit: number) => longClusterSystem({ name: 'standby-cluster', seed: 5, limit });
 
+/**
+ * A long run's system, a JetStream server, and the nodes east, west and south (`troupe node`) on
+ * it, each joined; `cluster` starts with the arguments of a coordinator journaling to `stream`.
+ */
+async function standbyCluster(limit: number, stream: string, flags: string[]) {
+  const file = longSystem(limit);
+  const { nats, nc } = await jetStreamServer();
+  const env = { TROUPE_NATS_TOKEN: nats.token ?? '' };
+  const nodes = new Map<string, CliRun>();
+  for (const name of ['east', 'west', 'south']) {
+    const node = troupe(['node', file, '--name', name, '--nats', nats.url, '--json'], { env });
+    nodes.set(name, node);
+    await node.waitFor(/"type":"node.ready"/);
+  }
+  const cluster = [
+    'cluster',
+    file,
+    '--nodes',
+    '3',
+    '--nats',
+    nats.url,
+    '--journal',
+    `js:${stream}`,
+    ...flags,
+  ];
+  return { file, nats, nc, env, nodes, cluster };
+}
+
+/** The standby ends the run as `whole` ended on one machine, and the stream says so. */
+async function endsAsWhole(
+  standby: CliRun,
+  whole: Record<string, unknown> | undefined,
+  nc: NatsConnection,
+  stream: string,
+): Promise<void> {
+  const resumed = await standby.exit;
+  expect(resumed.code, resumed.stderr).toBe(0);
+  const { ticks, delivered, trace } = whole ?? {};
+  expect(parseJsonLines(resumed.stdout).at(-1)).toMatchObject({
+    type: 'run.end',
+    ok: true,
+    ticks,
+    delivered,
+    trace,
+  });
+  const { stored } = await storedRecords(nc, 'standby-cluster', stream);
+  expect(stored.ended).toEqual({ ticks, trace, ok: true });
+}
+
+/** What a following standby said of how far it had replayed, in order. */
+const progress = (standby: CliRun) =>
+  parseJsonLines(standby.lines.join('\n')).filter((line) => line.type === 'standby.following');
+
+/**
+ * Once the standby has replayed all but the last recorded tick (the run is idle), kills the
+ * coordinator (after `beforeKill`); the standby takes over with that one tick left to replay.
+ */
+async function takeOverCaughtUp(first: CliRun, standby: CliRun, beforeKill = () => {}) {
+  await expect
+    .poll(
+      () => {
+        const last = progress(standby).at(-1);
+        return last !== undefined && last.tick === (last.recorded as number) - 1;
+      },
+      { timeout: 120_000 },
+    )
+    .toBe(true);
+  beforeKill();
+  first.child.kill('SIGKILL');
+  await first.exit;
+  const takeover = JSON.parse(await standby.waitFor(/"type":"coordinator.takeover"/)) as {
+    tick: number;
+    recorded: number;
+  };
+  expect(takeover.tick).toBe(takeover.recorded - 1);
+  return takeover;
+}
+
+/** The end of the system's run on one machine. */
+async function wholeRun(file: string, flags: string[]) {
+  const whole = parseJsonLines((await troupe(['run', file, ...flags]).exit).stdout).at(-1);
+  expect(whole).toMatchObject({ type: 'run.end', ok: true });
+  return whole;
+}
+
 describe('standby coordinator', () => {
   it('takes the run over from JetStream when the coordinator is SIGKILLed, and ends it as an uninterrupted run', async () => {
-    const file = longSystem(1500);
     const flags = ['--root', '/', '--until-idle', '--json'];
-    const whole = parseJsonLines((await troupe(['run', file, ...flags]).exit).stdout).at(-1);
-    expect(whole).toMatchObject({ type: 'run.end', ok: true });
-    const { nats, nc } = await jetStreamServer();
-    const env = { TROUPE_NATS_TOKEN: nats.token ?? '' };
-    const nodes = new Map<string, CliRun>();
-    for (const name of ['east', 'west', 'south']) {
-      const node = troupe(['node', file, '--name', name, '--nats', nats.url, '--json'], { env });
-      nodes.set(name, node);
-      await node.waitFor(/"type":"node.ready"/);
-    }
-    const cluster = [
-      'cluster',
-      file,
-      '--nodes',
-      '3',
-      '--nats',
-      nats.url,
-      '--journal',
-      'js:standby-run',
-      ...flags,
-    ];
+    const { file, nats, nc, env, nodes, cluster } = await standbyCluster(1500, 'standby-run', flags);
+    const whole = await wholeRun(file, flags);
     const first = troupe(cluster, { env });
     const standby = troupe([...cluster, '--standby'], { env });
     await standby.waitFor(/"type":"standby.waiting"/);
@@ -212,18 +277,8 @@ describe('standby coordinator', () => {
       records: number;
     };
     expect(takeover.records).toBeGreaterThan(1);
-    const resumed = await standby.exit;
-    expect(resumed.code, resumed.stderr).toBe(0);
-    expect(parseJsonLines(resumed.stdout).at(-1)).toMatchObject({
-      type: 'run.end',
-      ok: true,
-      ticks: whole?.ticks,
-      delivered: whole?.delivered,
-      trace: whole?.trace,
-    });
     // The journal in the stream is whole, and says the run ended: a second standby has nothing to do.
-    const { stored } = await storedRecords(nc, 'standby-cluster', 'standby-run');
-    expect(stored.ended).toEqual({ ticks: whole?.ticks, trace: whole?.trace, ok: true });
+    await endsAsWhole(standby, whole, nc, 'standby-run');
     const late = await troupe([...cluster, '--standby'], { env }).exit;
     expect(late.code, late.stderr).toBe(0);
     expect(parseJsonLines(late.stdout).at(-1)).toMatchObject({ type: 'standby.ended', trace: whole?.trace });
@@ -258,90 +313,28 @@ describe('standby coordinator', () => {
     for (const node of nodes.values()) expect(isAlive(node.child.pid as number)).toBe(false);
   }, 240_000);
   it('a standby that follows the run takes it over with only its last tick to replay', async () => {
-    const file = longSystem(800);
     const flags = ['--root', '/', '--json'];
-    const whole = parseJsonLines((await troupe(['run', file, ...flags, '--until-idle']).exit).stdout).at(-1);
-    expect(whole).toMatchObject({ type: 'run.end', ok: true });
-    const { nats, nc } = await jetStreamServer();
-    const env = { TROUPE_NATS_TOKEN: nats.token ?? '' };
-    const nodes = new Map<string, CliRun>();
-    for (const name of ['east', 'west', 'south']) {
-      const node = troupe(['node', file, '--name', name, '--nats', nats.url, '--json'], { env });
-      nodes.set(name, node);
-      await node.waitFor(/"type":"node.ready"/);
-    }
-    const cluster = [
-      'cluster',
-      file,
-      '--nodes',
-      '3',
-      '--nats',
-      nats.url,
-      '--journal',
-      'js:follow-run',
-      ...flags,
-    ];
+    const { file, nats, nc, env, nodes, cluster } = await standbyCluster(800, 'follow-run', flags);
+    const whole = await wholeRun(file, [...flags, '--until-idle']);
     // The coordinator runs until it is killed: idle once the relay is done, it waits for more.
     const first = troupe(cluster, { env });
     const standby = troupe([...cluster, '--standby', '--follow', '--until-idle'], { env });
     await standby.waitFor(/"type":"standby.waiting".*"follow":true/);
     await first.waitFor(/"type":"system.idle"/);
-    // The standby replays the run as it is recorded, one tick behind: all but the last tick.
-    const following = () =>
-      parseJsonLines(standby.lines.join('\n')).filter((line) => line.type === 'standby.following');
-    await expect
-      .poll(() => following().some((line) => line.tick === (line.recorded as number) - 1), {
-        timeout: 120_000,
-      })
-      .toBe(true);
-    // Its replay of the coordinator's run is quiet: no agent events of its own yet.
-    expect(standby.lines.some((line) => line.includes('"type":"agent.'))).toBe(false);
-    first.child.kill('SIGKILL');
-    await first.exit;
-    const takeover = JSON.parse(await standby.waitFor(/"type":"coordinator.takeover"/)) as {
-      tick: number;
-      recorded: number;
-    };
-    expect(takeover.tick).toBe(takeover.recorded - 1);
+    // The standby replays the run as it is recorded, one tick behind: all but the last tick. Its
+    // replay of the coordinator's run is quiet: no agent events of its own before it takes over.
+    const takeover = await takeOverCaughtUp(first, standby, () =>
+      expect(standby.lines.some((line) => line.includes('"type":"agent.'))).toBe(false),
+    );
     const live = JSON.parse(await standby.waitFor(/"type":"run.live"/)) as { tick: number };
     expect(live.tick).toBeGreaterThan(takeover.recorded);
-    const resumed = await standby.exit;
-    expect(resumed.code, resumed.stderr).toBe(0);
-    expect(parseJsonLines(resumed.stdout).at(-1)).toMatchObject({
-      type: 'run.end',
-      ok: true,
-      ticks: whole?.ticks,
-      delivered: whole?.delivered,
-      trace: whole?.trace,
-    });
-    const { stored } = await storedRecords(nc, 'standby-cluster', 'follow-run');
-    expect(stored.ended).toEqual({ ticks: whole?.ticks, trace: whole?.trace, ok: true });
-    for (const [name, node] of nodes) {
-      const { code, stderr } = await node.exit;
-      expect(code, name).toBe(0);
-      expect(stderr, name).toMatch(/its coordinator was not heard for 1500 ms; ended/);
-    }
+    await endsAsWhole(standby, whole, nc, 'follow-run');
+    // The nodes stop with the run the standby ended (whether they had ended the dead
+    // coordinator's hosts by then or end them as they stop: the takeover is that quick).
+    for (const [name, node] of nodes) expect((await node.exit).code, name).toBe(0);
   }, 240_000);
   it('a following standby whose coordinator ends the run says so, and leaves the nodes to it', async () => {
-    const file = longSystem(200);
-    const { nats } = await jetStreamServer();
-    const env = { TROUPE_NATS_TOKEN: nats.token ?? '' };
-    const nodes = ['east', 'west', 'south'].map((name) =>
-      troupe(['node', file, '--name', name, '--nats', nats.url, '--json'], { env }),
-    );
-    for (const node of nodes) await node.waitFor(/"type":"node.ready"/);
-    const cluster = [
-      'cluster',
-      file,
-      '--nodes',
-      '3',
-      '--nats',
-      nats.url,
-      '--journal',
-      'js:ends',
-      '--root',
-      '/',
-    ];
+    const { nodes, env, cluster } = await standbyCluster(200, 'ends', ['--root', '/']);
     const standby = troupe([...cluster, '--standby', '--follow', '--json'], { env });
     await standby.waitFor(/"type":"standby.waiting"/);
     const first = await troupe([...cluster, '--until-idle', '--json'], { env }).exit;
@@ -360,37 +353,15 @@ describe('standby coordinator', () => {
     expect(lines.some((line) => line.type === 'run.end' || String(line.type).startsWith('agent.'))).toBe(
       false,
     );
-    for (const node of nodes) expect((await node.exit).code).toBe(0);
+    for (const node of nodes.values()) expect((await node.exit).code).toBe(0);
   }, 120_000);
+
   it('a following standby that loses a node under its hosts follows again from the start, and takes over', async () => {
-    const file = longSystem(800);
-    const { nats } = await jetStreamServer();
-    const env = { TROUPE_NATS_TOKEN: nats.token ?? '' };
-    const nodes = new Map<string, CliRun>();
-    for (const name of ['east', 'west', 'south']) {
-      const node = troupe(['node', file, '--name', name, '--nats', nats.url, '--json'], { env });
-      nodes.set(name, node);
-      await node.waitFor(/"type":"node.ready"/);
-    }
-    const cluster = [
-      'cluster',
-      file,
-      '--nodes',
-      '3',
-      '--nats',
-      nats.url,
-      '--journal',
-      'js:lost-node',
-      '--root',
-      '/',
-      '--json',
-    ];
+    const { nats, env, nodes, cluster } = await standbyCluster(800, 'lost-node', ['--root', '/', '--json']);
     const first = troupe(cluster, { env });
     const standby = troupe([...cluster, '--standby', '--follow', '--until-idle'], { env });
-    const following = () =>
-      parseJsonLines(standby.lines.join('\n')).filter((line) => line.type === 'standby.following');
     await expect
-      .poll(() => following().some((line) => (line.tick as number) > 20), { timeout: 120_000 })
+      .poll(() => progress(standby).some((line) => (line.tick as number) > 20), { timeout: 120_000 })
       .toBe(true);
     // picky's node dies: the coordinator restarts picky on another node, and the standby's own
     // host of picky dies too, which the recording does not say: it follows again from the start.
@@ -398,22 +369,7 @@ describe('standby coordinator', () => {
     expect(JSON.parse(await standby.waitFor(/"type":"standby.lost"/))).toMatchObject({ again: true });
     await first.waitFor(/"type":"node.lost","node":"south"/);
     await first.waitFor(/"type":"system.idle"/);
-    await expect
-      .poll(
-        () => {
-          const last = following().at(-1);
-          return last !== undefined && last.tick === (last.recorded as number) - 1;
-        },
-        { timeout: 120_000 },
-      )
-      .toBe(true);
-    first.child.kill('SIGKILL');
-    await first.exit;
-    const takeover = JSON.parse(await standby.waitFor(/"type":"coordinator.takeover"/)) as {
-      tick: number;
-      recorded: number;
-    };
-    expect(takeover.tick).toBe(takeover.recorded - 1);
+    await takeOverCaughtUp(first, standby);
     const resumed = await standby.exit;
     expect(resumed.code, resumed.stderr).toBe(0);
     const end = parseJsonLines(resumed.stdout).at(-1);
