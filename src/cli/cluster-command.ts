@@ -18,8 +18,8 @@ import {
   subjects,
 } from '../cluster/index.js';
 import { errorText } from '../protocol/index.js';
-import { loadSystem, type Runtime } from '../supervisor/index.js';
-import { type Following, startFollowing } from './cluster-follow.js';
+import { loadSystem, type RunSummary, type Runtime } from '../supervisor/index.js';
+import { type Following, followToTakeover, runEnded, startFollowing } from './cluster-follow.js';
 import { type ClusterJournal, journalStream, openFileJournal, openStreamJournal } from './cluster-journal.js';
 import { type Hosting, runDashboard } from './dashboard-command.js';
 import { runSystem } from './run-command.js';
@@ -61,9 +61,6 @@ export interface ClusterFlags
   /** Restart an agent when its module's source changes, as `troupe run --watch`. */
   watch?: boolean;
 }
-
-/** How many times in a row a following standby that lost step with the run follows it again. */
-const FOLLOW_AGAIN = 3;
 
 /** The node names: the system's placements, then node-1, node-2, … up to `count`. */
 export function nodeNames(placements: readonly string[], count: number): string[] {
@@ -160,13 +157,7 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
         `standby: waiting while the coordinator of "${spec.name}" beats`,
       );
       stored = await awaitTakeover(nc, spec.name, stream);
-      if ('ended' in stored) {
-        say(
-          { type: 'standby.ended', ...stored.ended },
-          `standby: the run ended on its coordinator (tick ${stored.ended.ticks}); nothing to take over`,
-        );
-        return stored.ended.ok ? 0 : 2;
-      }
+      if ('ended' in stored) return runEnded(stored.ended, say);
       say(
         { type: 'coordinator.takeover', journal: `js:${stream}`, records: stored.takeover.records },
         `standby: the coordinator is gone; resuming its run from js:${stream} (${stored.takeover.records} records)`,
@@ -279,33 +270,22 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
               if (journalFailure) started.requestStop(journalFailure, false);
             },
           );
-    let summary = await runOnce(run);
-    // A following standby that lost step with the run (a node lost under its own hosts) follows
-    // it again from the start, a few times at most in a row.
-    for (let again = 1; following; again++) {
-      const outcome = await following.outcome(summary);
-      if ('ended' in outcome) {
-        say(
-          { type: 'standby.ended', ...outcome.ended },
-          `standby: the run ended on its coordinator (tick ${outcome.ended.ticks}); nothing to take over`,
-        );
-        return outcome.ended.ok ? 0 : 2;
-      }
-      if ('stopped' in outcome) return 2;
-      if ('tookOver' in outcome) {
-        coordinated = true;
-        break;
-      }
-      const retry = again <= FOLLOW_AGAIN;
-      say(
-        { type: 'standby.lost', reason: outcome.lost, again: retry },
-        `standby: lost step with the run: ${outcome.lost}${retry ? '; following it again from the start' : ''}`,
+    let summary: RunSummary;
+    if (following) {
+      const followed = await followToTakeover(
+        following,
+        (next) => {
+          following = next;
+          run = next.run;
+          return runOnce(next.run);
+        },
+        () => startFollowing(followOptions(nc as NatsConnection, stream as string)),
+        say,
       );
-      if (!retry) return 2;
-      following = await startFollowing(followOptions(nc, stream as string));
-      run = following.run;
-      summary = await runOnce(run);
-    }
+      if ('code' in followed) return followed.code;
+      summary = followed.summary;
+      coordinated = true;
+    } else summary = await runOnce(run);
     await run.finish(summary);
     return summary.ok ? 0 : 2;
   } finally {

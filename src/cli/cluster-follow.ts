@@ -27,6 +27,8 @@ import { type RunFlags, withFlags } from './run-flags.js';
 /** How often the standby looks at the coordinator's silence, and says how far it has followed. */
 const LOOK_MS = 300;
 const PROGRESS_MS = 1000;
+/** How many times a following standby that lost step with the run follows it again. */
+const FOLLOW_AGAIN = 3;
 /** How long the end of the stream is waited for once the run is done. */
 const SETTLE_MS = 5000;
 
@@ -221,5 +223,45 @@ class FollowingSink implements JournalSink {
 
   close(): void {
     this.#journal?.close();
+  }
+}
+
+type Say = (line: object, text: string) => void;
+
+/** Says the run ended on its coordinator; the exit code is the run's. */
+export function runEnded(ended: NonNullable<StoredJournal['ended']>, say: Say): number {
+  say(
+    { type: 'standby.ended', ...ended },
+    `standby: the run ended on its coordinator (tick ${ended.ticks}); nothing to take over`,
+  );
+  return ended.ok ? 0 : 2;
+}
+
+/**
+ * Runs `first` (with `run`) until this standby has taken the run over and ended it (its summary),
+ * or it is done otherwise (the exit code): the run ended on its coordinator, this standby was
+ * interrupted, or it lost step with the run more than FOLLOW_AGAIN times (each time it follows
+ * again from the start, with `again`).
+ */
+export async function followToTakeover(
+  first: Following,
+  run: (following: Following) => Promise<RunSummary>,
+  again: () => Promise<Following>,
+  say: Say,
+): Promise<{ summary: RunSummary } | { code: number }> {
+  let following = first;
+  for (let lost = 1; ; lost++) {
+    const summary = await run(following);
+    const outcome = await following.outcome(summary);
+    if ('tookOver' in outcome) return { summary };
+    if ('ended' in outcome) return { code: runEnded(outcome.ended, say) };
+    if ('stopped' in outcome) return { code: 2 };
+    const retry = lost <= FOLLOW_AGAIN;
+    say(
+      { type: 'standby.lost', reason: outcome.lost, again: retry },
+      `standby: lost step with the run: ${outcome.lost}${retry ? '; following it again from the start' : ''}`,
+    );
+    if (!retry) return { code: 2 };
+    following = await again();
   }
 }
