@@ -18,11 +18,11 @@ import {
   ReplayPlan,
   type RunSummary,
   type Runtime,
-  type SystemSpec,
 } from '../supervisor/index.js';
 import type { ClusterJournal } from './cluster-journal.js';
 import { checkJournal } from './journal-open.js';
 import { type RunFlags, withFlags } from './run-flags.js';
+import { CommandError } from './usage-error.js';
 
 /** How often the standby looks at the coordinator's silence, and says how far it has followed. */
 const LOOK_MS = 300;
@@ -81,7 +81,7 @@ export async function startFollowing(options: FollowOptions): Promise<Following>
   let failedBeforeHeader: ((reason: string) => void) | undefined;
   const first = new Promise<Uint8Array>((resolve, reject) => {
     header = resolve;
-    failedBeforeHeader = (reason) => reject(new Error(reason));
+    failedBeforeHeader = (reason) => reject(new CommandError(reason));
   });
   const lose = (reason: string) => {
     lost ??= reason;
@@ -129,6 +129,11 @@ export async function startFollowing(options: FollowOptions): Promise<Following>
     tookOver = true;
     coordinator.stop();
     const at = await follower.caughtUp();
+    // The run ended on its coordinator just before it went quiet: nothing to take over.
+    if (ended) {
+      tookOver = false;
+      return;
+    }
     await follower.stop();
     journal = new StreamJournal(nc, system, stream, {
       lastSequence: at.lastSequence,
