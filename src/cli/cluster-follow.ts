@@ -24,9 +24,10 @@ import { checkJournal } from './journal-open.js';
 import { type RunFlags, withFlags } from './run-flags.js';
 import { CommandError } from './usage-error.js';
 
-/** How often the standby looks at the coordinator's silence, and says how far it has followed. */
+/** How often the standby looks at the coordinator's silence. */
 const LOOK_MS = 300;
-const PROGRESS_MS = 1000;
+/** How often it says how far it has followed (while that changes): JSON lines, and on a terminal. */
+const PROGRESS_MS = { json: 1000, text: 10_000 };
 /** How many times a following standby that lost step with the run follows it again. */
 const FOLLOW_AGAIN = 3;
 /** How long the end of the stream is waited for once the run is done. */
@@ -61,7 +62,7 @@ interface FollowOptions {
   nc: NatsConnection;
   system: string;
   stream: string;
-  flags: Pick<RunFlags, 'file' | 'root' | 'force' | 'isolation'>;
+  flags: Pick<RunFlags, 'file' | 'root' | 'force' | 'isolation' | 'json'>;
   say: (line: object, text: string) => void;
   /** This standby's heartbeat becomes the coordinator's. */
   promote: () => void;
@@ -172,15 +173,18 @@ export async function startFollowing(options: FollowOptions): Promise<Following>
           if (!tookOver && !ended && !lost && coordinator.quiet())
             takeOver(started).catch((error: unknown) => lose(`standby: taking over failed: ${error}`));
         }, LOOK_MS),
-        setInterval(() => {
-          const now = `${started.tick}/${driver.plan.lastTick}`;
-          if (tookOver || now === said || driver.plan.lastTick === 0) return;
-          said = now;
-          say(
-            { type: 'standby.following', tick: started.tick, recorded: driver.plan.lastTick },
-            `standby: replayed to tick ${started.tick} of ${driver.plan.lastTick} recorded`,
-          );
-        }, PROGRESS_MS),
+        setInterval(
+          () => {
+            const now = `${started.tick}/${driver.plan.lastTick}`;
+            if (tookOver || now === said || driver.plan.lastTick === 0) return;
+            said = now;
+            say(
+              { type: 'standby.following', tick: started.tick, recorded: driver.plan.lastTick },
+              `standby: replayed to tick ${started.tick} of ${driver.plan.lastTick} recorded`,
+            );
+          },
+          PROGRESS_MS[options.flags.json ? 'json' : 'text'],
+        ),
       ];
     },
     muted: () => !tookOver,
