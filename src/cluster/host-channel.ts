@@ -94,13 +94,11 @@ export class HostChannel {
   #send(): void {
     this.#flush = false;
     if (this.#pendingBytes === 0) return;
-    const message =
-      this.#pending.length === 2
-        ? Buffer.concat(this.#pending)
-        : Buffer.concat(this.#pending, this.#pendingBytes);
+    // The link joins the records behind its own header: one copy of a turn's frames, not two.
+    const parts = this.#pending;
     this.#pending = [];
     this.#pendingBytes = 0;
-    this.#link.send(LinkKind.Frame, message);
+    this.#link.send(LinkKind.Frame, parts);
   }
 
   #deliver(message: Uint8Array): void {
