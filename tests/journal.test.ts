@@ -70,9 +70,10 @@ describe('journal and replay', () => {
     const spec = system();
     const { file, trace } = await record(spec);
     const records = decodeJournal(readFileSync(file)).records.slice(1);
-    // Cut the recording just after the tick in which pong was killed holding its batch: the kill's
-    // record comes after that tick's, so a follower must not replay that tick yet.
-    const kill = records.findIndex((one) => one.kill?.inFlight);
+    // Cut the recording just after the tick during which pong was killed (holding its batch or
+    // not, as the kill fell): the kill's record comes after that tick's, so a follower must not
+    // replay that tick yet (a kill in flight is decided at that tick, one between ticks after it).
+    const kill = records.findIndex((one) => one.kill);
     const killTick = records[kill]?.kill?.tick ?? 0;
     const cut = records.findIndex((one) => one.tick?.tick === killTick) + 1;
     expect(cut).toBeGreaterThan(0);
