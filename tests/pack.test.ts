@@ -43,6 +43,7 @@ describe('the npm package', () => {
       'package.json',
       'tsconfig.json',
       'README.md',
+      '.npmrc',
     ]) {
       expect(existsSync(join(app, file)), file).toBe(true);
     }

@@ -27,6 +27,8 @@ export function projectFiles(name: string, troupe: string): ProjectFiles {
       null,
       2,
     )}\n`,
+    // The same for an npm before 11, which reads only this key (npm 11 warns it is deprecated).
+    '.npmrc': 'onnxruntime-node-install=skip\n',
     [system]: `# yaml-language-server: $schema=./node_modules/troupe/schema/system.schema.json
 # Two agents greet each other for a few rounds, then the system is idle and the run ends.
 # Run: npm start   (troupe run ${system} --until-idle)
