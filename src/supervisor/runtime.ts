@@ -2,23 +2,16 @@
 // (processes, threads, the shared pool, a warm spare), moves frames, keeps timers and runs the GPU
 // host; every event from the world goes to the core as a typed input, one at a time.
 import { availableParallelism } from 'node:os';
-import {
-  type HostProcess,
-  type Launcher,
-  SharedPoolLauncher,
-  type SpawnOptions,
-  ThreadLauncher,
-} from '../launch/index.js';
+import type { HostProcess } from '../launch/index.js';
 import { type Envelope, errorText, type JournalRecord, type Output } from '../protocol/index.js';
 import { type Clock, systemClock } from './clock.js';
-import type { Isolation, SystemSpec } from './config/index.js';
+import type { SystemSpec } from './config/index.js';
 import {
   type AgentStatus,
   type CoreInput,
   type DeadLetter,
   type Effect,
   type HostRef,
-  hostFrameLimit,
   MemorySnapshotStore,
   type ModelStatus,
   type RunSummary,
@@ -26,10 +19,10 @@ import {
   type RuntimeEvent,
   type TimerRef,
 } from './core/index.js';
+import { HostStarter } from './host-starter.js';
 import { GpuService } from './inference/index.js';
 import { defaultModuleCacheDir, ModuleCache } from './module-cache.js';
 import type { RuntimeOptions } from './runtime-options.js';
-import { SpareHost } from './spare-host.js';
 
 export type { RuntimeOptions } from './runtime-options.js';
 
@@ -47,11 +40,7 @@ export class Runtime {
   readonly #core: RuntimeCore;
   readonly #clock: Clock;
   readonly #modules: ModuleCache;
-  /** Hosts started ahead of need (spare-host.ts), one per isolation that has its own host. */
-  readonly #spares = new Map<Isolation, SpareHost>();
-  #systemStarted = false;
-  #threads: Launcher | undefined;
-  #pool: Launcher | undefined;
+  readonly #starter: HostStarter;
   /** The GPU host; absent without models, or in a pure replay (answers come from the journal). */
   readonly #gpu: GpuService | undefined;
   readonly #hosts = new Map<HostRef, HostProcess>();
@@ -82,23 +71,16 @@ export class Runtime {
       replay: options.replay,
       checkpointEvery: options.checkpointEvery,
     });
-    // A process or a thread of its own is started ahead of need; the shared pool's threads stay up.
-    for (const isolation of ['process', 'thread'] as const) {
-      if (!(options.warmSpare ?? true) || !spec.agents.some((agent) => agent.isolation === isolation))
-        continue;
-      const maxFrameBytes = Math.max(...spec.agents.map((agent) => hostFrameLimit(agent.limits)));
-      const spare = new SpareHost(() => {
-        const options = { ...this.#hostOptions(), name: 'spare', maxFrameBytes };
-        const host = this.#launcherFor(isolation).spawn(options);
-        this.#emit({ type: 'host.spare', isolation, pid: host.pid });
-        return host;
-      });
-      this.#spares.set(isolation, spare);
-    }
     this.#modules = new ModuleCache(
       options.cacheDir ?? defaultModuleCacheDir(),
       (text) => this.#emit({ type: 'system.warning', text }),
       options.sdkEntry,
+    );
+    this.#starter = new HostStarter(
+      spec,
+      options,
+      () => this.#modules.directory,
+      (isolation, pid) => this.#emit({ type: 'host.spare', isolation, pid }),
     );
     this.#gpu = gpu
       ? new GpuService({
@@ -309,8 +291,7 @@ export class Runtime {
         this.#options.onBatch?.(effect.tick, effect.agent, effect.envelopes);
         return;
       case 'started':
-        this.#systemStarted = true;
-        for (const spare of this.#spares.values()) spare.fill();
+        this.#starter.systemStarted();
         return;
       case 'gpu.start':
         this.#gpu?.start();
@@ -334,24 +315,18 @@ export class Runtime {
         return;
       }
       case 'shutdown':
-        for (const spare of this.#spares.values()) spare.close();
+        this.#starter.shutdown();
         return;
       case 'finished':
-        this.#threads?.close?.();
-        this.#pool?.close?.();
+        this.#starter.close();
         this.#resolve(effect.summary);
         return;
     }
   }
 
-  /** Starts a host for an agent: a warm spare when one waits, else a new one from its launcher. */
+  /** Starts a host for an agent (host-starter.ts) and hands what it says to the core. */
   #spawn({ host: ref, agent, isolation, maxFrameBytes }: Extract<Effect, { type: 'spawn' }>): void {
-    const remote = this.#options.hostLauncher?.(agent, isolation);
-    const spare = remote ? undefined : this.#spares.get(isolation);
-    const warm = spare?.take();
-    const host =
-      warm ??
-      (remote ?? this.#launcherFor(isolation)).spawn({ ...this.#hostOptions(), name: agent, maxFrameBytes });
+    const { host, warm, node } = this.#starter.start(agent, isolation, maxFrameBytes);
     this.#hosts.set(ref, host);
     host.onFrame((bytes) => this.#input({ type: 'frame', host: ref, bytes }));
     host.onOversize((bytes, limit) => this.#input({ type: 'oversize', host: ref, bytes, limit }));
@@ -359,7 +334,6 @@ export class Runtime {
       this.#hosts.delete(ref);
       this.#input({ type: 'exit', host: ref, info });
     });
-    const node = (remote as { node?: string } | undefined)?.node;
     this.#emit({
       type: 'agent.spawned',
       agent,
@@ -367,32 +341,6 @@ export class Runtime {
       ...(warm ? { spare: true } : {}),
       ...(node ? { node } : {}),
     });
-    // The next restart after a host dies takes a spare instead of waiting for a fork; forking one
-    // takes ~10 ms of this thread, so it is done after this agent's load went out.
-    if (spare && this.#systemStarted) setImmediate(() => spare.fill());
-  }
-
-  /** What every agent host is started with (a spare is started before its agent is known). */
-  #hostOptions(): Omit<SpawnOptions, 'name'> {
-    const directory = this.#modules.directory;
-    return {
-      entry: this.#options.hostEntry,
-      env: this.#options.hostEnv,
-      // An agent host reads its own code and the metered modules, nothing else.
-      readPaths: directory ? [directory] : [],
-    };
-  }
-
-  #launcherFor(isolation: Isolation): Launcher {
-    if (isolation === 'thread') {
-      this.#threads ??= this.#options.threadLauncher ?? new ThreadLauncher();
-      return this.#threads;
-    }
-    if (isolation === 'shared') {
-      this.#pool ??= this.#options.sharedLauncher ?? new SharedPoolLauncher();
-      return this.#pool;
-    }
-    return this.#options.launcher;
   }
 
   #emit(event: RuntimeEvent): void {
