@@ -70,7 +70,11 @@ export async function runSystem(
   const printAll = eventPrinter(spec, output.json);
   // A standby following a run keeps its replay of it quiet until it takes the run over.
   const { muted } = output;
-  const print = muted ? (event: RuntimeEvent) => muted() || printAll(event) : printAll;
+  const print = muted
+    ? (event: RuntimeEvent) => {
+        if (!muted()) printAll(event);
+      }
+    : printAll;
   const runtime = new Runtime(spec, {
     ...options,
     launcher: new NodeLauncher(),

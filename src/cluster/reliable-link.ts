@@ -131,11 +131,6 @@ export class ReliableLink {
     return new Promise((resolve) => this.#settledWaiters.push(resolve));
   }
 
-  /** Acknowledges what was received, now (before closing, so the other side stops sending it). */
-  flushAck(): void {
-    if (!this.#closed && this.#receivedAny) this.#ackNow();
-  }
-
   close(): void {
     this.#closed = true;
     clearTimeout(this.#ackTimer);
