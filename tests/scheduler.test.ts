@@ -1,4 +1,6 @@
 // The deterministic scheduler alone: keys, batches, atomic ticks, retries, capabilities.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { envelopeId, type Output } from '../src/protocol/index.js';
 import {
@@ -49,6 +51,38 @@ const out = (to: string, text = '', kind = 'k'): Output => ({
 const all = () => true;
 const ids = (plan: ReturnType<Scheduler['plan']>, who: string) =>
   plan.batches.find((batch) => batch.agent === who)?.envelopes.map(envelopeId);
+
+/** A full garbage collection, now (the flag is set for this test file only). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+describe('memory', () => {
+  it('holds no envelope once its receiver has handled it (a mailbox that runs for long stays small)', async () => {
+    // An agent that sends itself one message a tick, as a ticking agent does. An envelope handed
+    // on must not be kept: its payload may be a view into the whole frame it came in, so each one
+    // kept holds a frame (a mailbox kept the last thousand or so, each with its frame).
+    const scheduler = new Scheduler([agent('a')], { maxBatch: 100, retryLimit: 2 });
+    const sent: WeakRef<Uint8Array>[] = [];
+    const message = (): Output[] => {
+      const payload = new Uint8Array(64);
+      sent.push(new WeakRef(payload));
+      return [{ to: 'a', kind: 'tick', payload }];
+    };
+    scheduler.stage(EXTERNAL, message());
+    for (let tick = 1; tick <= 200; tick++) {
+      expect(scheduler.plan(all).batches[0]?.envelopes).toHaveLength(1);
+      scheduler.complete('a', message());
+    }
+    // A WeakRef keeps its target until the job that made it ends: collect after this one.
+    await new Promise((resolve) => setImmediate(resolve));
+    collectGarbage();
+    const kept = sent.filter((payload) => payload.deref() !== undefined).length;
+    // The last message is still in the mailbox, waiting for the next tick.
+    expect(kept).toBe(1);
+  });
+});
 
 describe('ordering key', () => {
   it('releases outputs by source rank (name order), then send order, whatever the report order', () => {

@@ -1,7 +1,10 @@
 // A FIFO with O(1) push and shift, a way to put a batch back at the front, and ordered insertion.
+// What is taken is let go at once: an envelope's payload may be a view into the whole frame it
+// came in, so a slot kept past its item's turn would hold that frame too.
 
 export class Queue<T> {
-  #items: T[] = [];
+  /** The items from `#head` on; the slots before it are emptied (undefined). */
+  #items: (T | undefined)[] = [];
   #head = 0;
 
   get length(): number {
@@ -23,7 +26,13 @@ export class Queue<T> {
   /** Removes and returns up to `count` items from the front. */
   take(count: number): T[] {
     const end = Math.min(this.#head + count, this.#items.length);
-    const taken = this.#items.slice(this.#head, end);
+    const taken = this.#items.slice(this.#head, end) as T[];
+    if (end === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+      return taken;
+    }
+    this.#items.fill(undefined, this.#head, end);
     this.#head = end;
     if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
@@ -34,13 +43,13 @@ export class Queue<T> {
 
   /** Puts items back before everything else, in their order (after a failed tick). */
   prepend(items: readonly T[]): void {
-    this.#items = [...items, ...this.#items.slice(this.#head)];
+    this.#items = [...items, ...(this.#items.slice(this.#head) as T[])];
     this.#head = 0;
   }
 
   /** The items in order, without removing them. */
   peek(): T[] {
-    return this.#items.slice(this.#head);
+    return this.#items.slice(this.#head) as T[];
   }
 
   drain(): T[] {
