@@ -82,6 +82,24 @@ describe('memory', () => {
     // The last message is still in the mailbox, waiting for the next tick.
     expect(kept).toBe(1);
   });
+
+  it('does not hold the frame a delayed output came in while it waits', async () => {
+    const scheduler = new Scheduler([agent('a')], { maxBatch: 100, retryLimit: 2 });
+    // An output whose bytes are a view into a large frame, as outputs read off a host's frame are.
+    const held = ((): WeakRef<ArrayBuffer> => {
+      const frame = new ArrayBuffer(1 << 20);
+      const payload = new Uint8Array(frame, 1000, 8).fill(7);
+      scheduler.stage('a', [{ to: 'a', kind: 'later', payload, delayTicks: 50 }]);
+      return new WeakRef(frame);
+    })();
+    await new Promise((resolve) => setImmediate(resolve));
+    collectGarbage();
+    expect(held.deref()).toBeUndefined();
+    // The output still comes, with its bytes, when due.
+    scheduler.skipTo(51);
+    const envelope = scheduler.plan(all).batches[0]?.envelopes[0];
+    expect(envelope).toMatchObject({ kind: 'later', payload: new Uint8Array(8).fill(7) });
+  });
 });
 
 describe('ordering key', () => {

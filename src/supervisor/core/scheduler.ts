@@ -34,6 +34,19 @@ export interface Batch {
   envelopes: Envelope[];
 }
 
+/**
+ * An output with bytes of its own: its payload (and encoded fields) may be views into the whole
+ * frame it came in, which an output kept for many ticks (a timer) must not hold on to.
+ */
+function detached(output: Output): Output {
+  const wire = (output as WithWire).wire;
+  return {
+    ...output,
+    ...(output.payload ? { payload: output.payload.slice() } : {}),
+    ...(wire ? { wire: wire.slice() } : {}),
+  };
+}
+
 /** An output with the sequence number it was given when staged. */
 interface Stamped {
   output: Output;
@@ -168,7 +181,12 @@ export class Scheduler {
     for (const output of outputs) {
       const item = { output, seq: ++seq };
       const delay = output.delayTicks ?? 0;
-      if (delay > 0) this.#timers.push({ due: this.#tick + 1 + delay, source, item });
+      if (delay > 0)
+        this.#timers.push({
+          due: this.#tick + 1 + delay,
+          source,
+          item: { ...item, output: detached(output) },
+        });
       else now.push(item);
     }
     this.#seq.set(source, seq);
