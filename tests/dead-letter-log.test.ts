@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DeadLetterLog } from '../src/supervisor/core/dead-letter-log.js';
 import type { DeadLetter } from '../src/supervisor/core/scheduler.js';
+import { collectGarbage } from './helpers/collect-garbage.js';
 
 const letter = (seq: number, bytes: number): DeadLetter => ({
   tick: 1,
@@ -34,5 +35,23 @@ describe('dead letter log', () => {
     expect(log.take('@external#2')?.envelope.seq).toBe(2);
     expect(log.bytes).toBe(0);
     expect(log.take('@external#2')).toBeUndefined();
+  });
+
+  it('counts what it keeps: a letter whose payload is a view into a large frame does not keep the frame', async () => {
+    const log = new DeadLetterLog({ count: 10, bytes: 100 });
+    const frame = ((): WeakRef<ArrayBuffer> => {
+      const bytes = new ArrayBuffer(1 << 20);
+      const payload = new Uint8Array(bytes, 4096, 10).fill(3);
+      log.add({
+        tick: 1,
+        reason: 'r',
+        envelope: { from: 'a', to: 'b', kind: 'k', payload, seq: 1, tick: 1 },
+      });
+      return new WeakRef(bytes);
+    })();
+    await collectGarbage();
+    expect(frame.deref()).toBeUndefined();
+    expect(log.bytes).toBe(10);
+    expect(log.take('a#1')?.envelope.payload).toEqual(new Uint8Array(10).fill(3));
   });
 });

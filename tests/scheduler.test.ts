@@ -1,6 +1,4 @@
 // The deterministic scheduler alone: keys, batches, atomic ticks, retries, capabilities.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { envelopeId, type Output } from '../src/protocol/index.js';
 import {
@@ -11,6 +9,7 @@ import {
   RUNTIME,
   Scheduler,
 } from '../src/supervisor/index.js';
+import { collectGarbage } from './helpers/collect-garbage.js';
 
 const DEFAULT_LIMITS: AgentLimits = {
   maxMessageBytes: 1024,
@@ -52,12 +51,6 @@ const all = () => true;
 const ids = (plan: ReturnType<Scheduler['plan']>, who: string) =>
   plan.batches.find((batch) => batch.agent === who)?.envelopes.map(envelopeId);
 
-/** A full garbage collection, now (the flag is set for this test file only). */
-function collectGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-}
-
 describe('memory', () => {
   it('holds no envelope once its receiver has handled it (a mailbox that runs for long stays small)', async () => {
     // An agent that sends itself one message a tick, as a ticking agent does. An envelope handed
@@ -75,9 +68,7 @@ describe('memory', () => {
       expect(scheduler.plan(all).batches[0]?.envelopes).toHaveLength(1);
       scheduler.complete('a', message());
     }
-    // A WeakRef keeps its target until the job that made it ends: collect after this one.
-    await new Promise((resolve) => setImmediate(resolve));
-    collectGarbage();
+    await collectGarbage();
     const kept = sent.filter((payload) => payload.deref() !== undefined).length;
     // The last message is still in the mailbox, waiting for the next tick.
     expect(kept).toBe(1);
@@ -92,8 +83,7 @@ describe('memory', () => {
       scheduler.stage('a', [{ to: 'a', kind: 'later', payload, delayTicks: 50 }]);
       return new WeakRef(frame);
     })();
-    await new Promise((resolve) => setImmediate(resolve));
-    collectGarbage();
+    await collectGarbage();
     expect(held.deref()).toBeUndefined();
     // The output still comes, with its bytes, when due.
     scheduler.skipTo(51);
