@@ -33,7 +33,11 @@ async function runOn(file, cluster, watch = () => {}) {
     launcher: new NodeLauncher(),
     hostEntry,
     onEvent: (event) => watch(event, runtime),
-    ...(cluster ? { hostLauncher: (agent) => cluster.membership.launcherFor(placement.get(agent)) } : {}),
+    ...(cluster
+      ? {
+          hostLauncher: (agent, isolation) => cluster.membership.launcherFor(placement.get(agent), isolation),
+        }
+      : {}),
   };
   runtime = new Runtime(spec, { ...options, ...watch.options });
   return runtime.start();
@@ -116,21 +120,18 @@ function cpuByRole(roles) {
 }
 
 /**
- * Envelopes/s from a blaster to a sink, 1,000 a tick, timed from the second tick to the last but
- * one; with `roles` (the cluster's processes), the CPU each used in that time, per tick.
+ * When ticks began (`timing.at`, by tick), for the ticks in `marks`; with `roles` (the cluster's
+ * processes), the CPU each had used by then (`timing.cpu`, by tick). `last` is the last tick's.
  */
-function routedWatch(ticks, roles = {}) {
-  const timing = {};
+function tickWatch(marks, roles = {}) {
+  const timing = { at: new Map(), cpu: new Map() };
   const watch = (event) => {
     if (event.type !== 'tick') return;
-    if (event.tick === 2) {
-      timing.first = performance.now();
-      timing.cpuFirst = cpuByRole(roles);
-    }
-    if (event.tick === ticks - 1) timing.cpuLast = cpuByRole(roles);
     timing.last = performance.now();
+    if (!marks.includes(event.tick)) return;
+    timing.at.set(event.tick, timing.last);
+    timing.cpu.set(event.tick, cpuByRole(roles));
   };
-  watch.options = { maxTicks: ticks };
   watch.timing = timing;
   return watch;
 }
@@ -139,7 +140,8 @@ export async function run() {
   const work = mkdtempSync(join(tmpdir(), 'troupe-bench-cluster-'));
   try {
     const perTick = 1000;
-    const ticks = 600;
+    const warm = 600;
+    const measured = 1000;
     const routedFile = system(work, 'routed', [
       {
         name: 'blaster',
@@ -193,21 +195,31 @@ export async function run() {
       ]),
     );
     const cpu = {};
+    // Envelopes/s from the blaster to the sink: while the processes warm up (ticks 2 to `warm`: V8
+    // compiles the hot code and tiers up the agents' WASM), and after (to the last tick but one),
+    // with the CPU each process used per tick after.
     const rate = async (cluster) => {
-      const watch = routedWatch(ticks, cluster?.roles() ?? {});
+      const last = warm + measured;
+      const watch = tickWatch([2, warm, last], cluster?.roles() ?? {});
+      watch.options = { maxTicks: last + 1 };
       const summary = await runOn(routedFile, cluster, watch);
-      const { cpuFirst, cpuLast } = watch.timing;
-      if (cpuFirst?.coordinator !== undefined && cpuLast)
+      // The sink gets the blaster's envelopes of each tick at the next: 1,000 a tick from tick 2 on.
+      if (summary.agents.sink.delivered !== perTick * last)
+        throw new Error(`the sink got ${summary.agents.sink.delivered} envelopes, not ${perTick * last}`);
+      const { at, cpu: used } = watch.timing;
+      const rateOver = (from, to) => (perTick * (to - from)) / ((at.get(to) - at.get(from)) / 1000);
+      const [before, after] = [used.get(warm), used.get(last)];
+      if (before?.coordinator !== undefined)
         cpu[cluster ? 'cluster' : 'local'] = Object.fromEntries(
-          Object.keys(cpuFirst).map((role) => [role, (cpuLast[role] - cpuFirst[role]) / (ticks - 3)]),
+          Object.keys(before).map((role) => [role, (after[role] - before[role]) / measured]),
         );
-      return (summary.agents.sink.delivered - perTick) / ((watch.timing.last - watch.timing.first) / 1000);
+      return { warming: rateOver(2, warm), warm: rateOver(warm, last) };
     };
     const tickRate = async (cluster, file = relayFile) => {
-      const watch = routedWatch(undefined);
+      const watch = tickWatch([2]);
       watch.options = { untilIdle: true };
       const summary = await runOn(file, cluster, watch);
-      return (summary.ticks - 2) / ((watch.timing.last - watch.timing.first) / 1000);
+      return (summary.ticks - 2) / ((watch.timing.last - watch.timing.at.get(2)) / 1000);
     };
     const local = {
       routed: await rate(undefined),
@@ -224,7 +236,7 @@ export async function run() {
     remote.ring = await tickRate(ringCluster, ringFile);
     await ringCluster.stop();
     console.log(
-      `cluster, 16 B envelopes between two nodes, ${fmt(perTick)} a tick: ${fmt(remote.routed)} env/s = ${(remote.routed / local.routed).toFixed(2)}x of one machine (${fmt(local.routed)} env/s; target 200,000)`,
+      `cluster, 16 B envelopes between two nodes, ${fmt(perTick)} a tick, after ${fmt(warm)} ticks of warm-up: ${fmt(remote.routed.warm)} env/s = ${(remote.routed.warm / local.routed.warm).toFixed(2)}x of one machine (${fmt(local.routed.warm)} env/s; target 200,000); while warming up (ticks 2-${warm}): ${fmt(remote.routed.warming)} env/s (one machine: ${fmt(local.routed.warming)})`,
     );
     if (cpu.cluster && cpu.local) {
       const total = (used) => Object.values(used).reduce((sum, ms) => sum + ms, 0);
@@ -235,7 +247,7 @@ export async function run() {
       const cores = availableParallelism();
       const bound = (used) => fmt((perTick * cores * 1000) / total(used));
       console.log(
-        `cluster, CPU ms a tick of ${fmt(perTick)} envelopes (/proc): ${list(cpu.cluster)}; total ${total(cpu.cluster).toFixed(2)}, so at best ${bound(cpu.cluster)} env/s on ${cores} cores (one machine: ${list(cpu.local)}; total ${total(cpu.local).toFixed(2)}, at best ${bound(cpu.local)} env/s)`,
+        `cluster, CPU ms a tick of ${fmt(perTick)} envelopes after warm-up (/proc): ${list(cpu.cluster)}; total ${total(cpu.cluster).toFixed(2)}, so at best ${bound(cpu.cluster)} env/s on ${cores} cores (one machine: ${list(cpu.local)}; total ${total(cpu.local).toFixed(2)}, at best ${bound(cpu.local)} env/s)`,
       );
     }
     console.log(
