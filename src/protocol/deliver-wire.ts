@@ -14,6 +14,19 @@ export interface WithWire {
   wire?: Uint8Array;
 }
 
+/**
+ * The message (an Output or an Envelope) with bytes of its own, for one kept past its tick: a
+ * payload read off a frame is a view into the whole frame, and would keep the frame with it. Its
+ * encoded fields (a view too) are left behind: it is encoded from its fields when it goes out,
+ * to the same bytes.
+ */
+export function ownBytes<T extends { payload?: Uint8Array | null } & WithWire>(message: T): T {
+  const { wire: _view, ...fields } = message;
+  const payload = message.payload;
+  if (payload && payload.byteLength !== payload.buffer.byteLength) fields.payload = payload.slice();
+  return fields as T;
+}
+
 /** An Output as the supervisor reads it off a host's frame: every field set, one shape. */
 export interface DecodedOutput extends WithWire {
   to: string;

@@ -1,7 +1,13 @@
 // Public surface of the wire protocol: message types and frame encoding.
 export type { DecodeResult, Envelope, Frame, HostCommand, HostEvent, Output } from './codec.js';
 export { decodeFrame, encodeCommand, encodeFrame, envelopeId } from './codec.js';
-export { type DeliverFields, decodeOutputAt, encodeDeliverFrame, type WithWire } from './deliver-wire.js';
+export {
+  type DeliverFields,
+  decodeOutputAt,
+  encodeDeliverFrame,
+  ownBytes,
+  type WithWire,
+} from './deliver-wire.js';
 export { errorText } from './error-text.js';
 export { type CommandKind, type FramePeek, isStopCommand, peekFrame } from './frame-peek.js';
 export type {

@@ -1,7 +1,7 @@
 // The dead letters a run keeps for listing and re-injection: the newest ones, by id, bounded in
 // count and in payload bytes (a client injecting large payloads that get dead-lettered cannot
 // grow the supervisor's memory without limit). Every letter is counted, kept or not.
-import { type Envelope, envelopeId, type WithWire } from '../../protocol/index.js';
+import { envelopeId, ownBytes } from '../../protocol/index.js';
 import type { DeadLetter } from './scheduler.js';
 
 export interface DeadLetterLimits {
@@ -9,18 +9,6 @@ export interface DeadLetterLimits {
   count: number;
   /** Most payload bytes kept across the kept letters; the oldest go first. */
   bytes: number;
-}
-
-/**
- * The envelope with a payload of its own: one read off a host's frame is a view into the whole
- * frame, which the byte limit would not count and a kept letter would hold. Its encoded fields
- * (deliver-wire.ts) are left behind for the same reason: a re-injected letter is encoded anew.
- */
-function ownBytes(envelope: Envelope & WithWire): Envelope {
-  const { wire: _views, ...fields } = envelope;
-  const payload = envelope.payload;
-  if (payload && payload.byteLength !== payload.buffer.byteLength) fields.payload = payload.slice();
-  return fields;
 }
 
 export class DeadLetterLog {
@@ -45,6 +33,7 @@ export class DeadLetterLog {
     }
     const id = envelopeId(letter.envelope);
     this.#forget(id);
+    // Its own bytes: a view into the frame it came in would hold that frame, uncounted.
     this.#kept.set(id, { ...letter, envelope: ownBytes(letter.envelope) });
     this.#bytes += size;
     while (this.#kept.size > this.#limits.count || this.#bytes > this.#limits.bytes) {

@@ -7,6 +7,7 @@ import {
   envelopeId,
   INFER_ERROR_KIND,
   type Output,
+  ownBytes,
   type WithWire,
 } from '../../protocol/index.js';
 import type { AgentSpec, MailboxOverflow } from '../config/index.js';
@@ -32,19 +33,6 @@ export interface DeadLetter {
 export interface Batch {
   agent: string;
   envelopes: Envelope[];
-}
-
-/**
- * An output with bytes of its own: its payload (and encoded fields) may be views into the whole
- * frame it came in, which an output kept for many ticks (a timer) must not hold on to.
- */
-function detached(output: Output): Output {
-  const wire = (output as WithWire).wire;
-  return {
-    ...output,
-    ...(output.payload ? { payload: output.payload.slice() } : {}),
-    ...(wire ? { wire: wire.slice() } : {}),
-  };
 }
 
 /** An output with the sequence number it was given when staged. */
@@ -179,15 +167,12 @@ export class Scheduler {
     let seq = this.#seq.get(source) ?? 0;
     const now: Stamped[] = [];
     for (const output of outputs) {
-      const item = { output, seq: ++seq };
+      seq++;
       const delay = output.delayTicks ?? 0;
+      // A timer may wait long: its output keeps bytes of its own, not a view into its frame.
       if (delay > 0)
-        this.#timers.push({
-          due: this.#tick + 1 + delay,
-          source,
-          item: { ...item, output: detached(output) },
-        });
-      else now.push(item);
+        this.#timers.push({ due: this.#tick + 1 + delay, source, item: { output: ownBytes(output), seq } });
+      else now.push({ output, seq });
     }
     this.#seq.set(source, seq);
     if (now.length === 0) return;
