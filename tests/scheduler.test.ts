@@ -74,6 +74,27 @@ describe('memory', () => {
     expect(kept).toBe(1);
   });
 
+  it('holds at most a batch of frames for a backlog: envelopes past it get bytes of their own', async () => {
+    const scheduler = new Scheduler([agent('a'), agent('b')], { maxBatch: 2, retryLimit: 2 });
+    // Five outputs to "b", each read off a frame of its own; "b" takes none yet (not eligible).
+    const frames = Array.from({ length: 5 }, (_, i): WeakRef<ArrayBuffer> => {
+      const frame = new ArrayBuffer(1 << 20);
+      scheduler.stage('a', [{ to: 'b', kind: 'k', payload: new Uint8Array(frame, 64, 4).fill(i) }]);
+      return new WeakRef(frame);
+    });
+    expect(scheduler.plan(() => false).batches).toHaveLength(0);
+    await collectGarbage();
+    expect(frames.filter((frame) => frame.deref() !== undefined)).toHaveLength(2);
+    // All five still come, in order, with their bytes.
+    const delivered: number[] = [];
+    for (let tick = 0; tick < 3; tick++) {
+      for (const envelope of scheduler.plan(all).batches[0]?.envelopes ?? [])
+        delivered.push(envelope.payload?.[0] ?? -1);
+      scheduler.complete('b', []);
+    }
+    expect(delivered).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it('does not hold the frame a delayed output came in while it waits', async () => {
     const scheduler = new Scheduler([agent('a')], { maxBatch: 100, retryLimit: 2 });
     // An output whose bytes are a view into a large frame, as outputs read off a host's frame are.

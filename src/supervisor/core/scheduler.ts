@@ -341,9 +341,12 @@ export class Scheduler {
     const mailbox = this.#mailboxes.get(to) as Queue<Envelope>;
     const receiver = this.#receivers.get(to) as Receiver;
     if (mailbox.length < receiver.mailbox) {
+      // Past a batch's worth it waits a tick more at least: it gets bytes of its own, so a
+      // backlog does not hold the frames its envelopes came in (a batch of views at most).
+      const kept = mailbox.length < this.#maxBatch ? envelope : ownBytes(envelope);
       // In key order: a release without batches leaves the tick as it was, so a later release
       // stamps the same tick, and its envelopes may rank before some already queued.
-      mailbox.insertOrdered(envelope, this.#byKey);
+      mailbox.insertOrdered(kept, this.#byKey);
       return;
     }
     const reason = `the mailbox of "${to}" is full (limits.mailbox ${receiver.mailbox})`;
