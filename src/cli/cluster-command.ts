@@ -185,9 +185,12 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
       nc,
       spec.name,
       // While the cluster stops, its nodes going is no news.
-      (node) => {
+      (node, why) => {
         if (!stopping)
-          say({ type: 'node.lost', node }, `node "${node}" was lost: its agents restart on the others`);
+          say(
+            { type: 'node.lost', node, reason: why },
+            `node "${node}" was lost (${why}): its agents restart on the others`,
+          );
       },
       (node) => {
         if (!stopping) say({ type: 'node.joined', node }, `node "${node}" joined again`);

@@ -6,6 +6,7 @@
 import {
   type FollowedJournal,
   followStreamJournal,
+  judgeEvery,
   type NatsConnection,
   type StoredJournal,
   StreamJournal,
@@ -123,7 +124,7 @@ export async function startFollowing(options: FollowOptions): Promise<Following>
   // Until the takeover the run adds nothing of its own: if it does (a host of its own died), it
   // is no longer the recorded run.
   const sink = new FollowingSink(() => lose(`standby: its replay departed from ${label}`));
-  let timers: NodeJS.Timeout[] = [];
+  let stopTimers = (): void => {};
   const coordinator = watchCoordinator(nc, system);
 
   const takeOver = async (started: Runtime) => {
@@ -168,28 +169,30 @@ export async function startFollowing(options: FollowOptions): Promise<Following>
       if (ended) started.requestStop('the run ended on its coordinator', ended.ok);
       if (lost) started.requestStop(lost, false);
       let said = '';
-      timers = [
-        setInterval(() => {
-          if (!tookOver && !ended && !lost && coordinator.quiet())
-            takeOver(started).catch((error: unknown) => lose(`standby: taking over failed: ${error}`));
-        }, LOOK_MS),
-        setInterval(
-          () => {
-            const now = `${started.tick}/${driver.plan.lastTick}`;
-            if (tookOver || now === said || driver.plan.lastTick === 0) return;
-            said = now;
-            say(
-              { type: 'standby.following', tick: started.tick, recorded: driver.plan.lastTick },
-              `standby: replayed to tick ${started.tick} of ${driver.plan.lastTick} recorded`,
-            );
-          },
-          PROGRESS_MS[options.flags.json ? 'json' : 'text'],
-        ),
-      ];
+      const looks = judgeEvery(LOOK_MS, () => {
+        if (!tookOver && !ended && !lost && coordinator.quiet())
+          takeOver(started).catch((error: unknown) => lose(`standby: taking over failed: ${error}`));
+      });
+      const progress = setInterval(
+        () => {
+          const now = `${started.tick}/${driver.plan.lastTick}`;
+          if (tookOver || now === said || driver.plan.lastTick === 0) return;
+          said = now;
+          say(
+            { type: 'standby.following', tick: started.tick, recorded: driver.plan.lastTick },
+            `standby: replayed to tick ${started.tick} of ${driver.plan.lastTick} recorded`,
+          );
+        },
+        PROGRESS_MS[options.flags.json ? 'json' : 'text'],
+      );
+      stopTimers = () => {
+        looks.stop();
+        clearInterval(progress);
+      };
     },
     muted: () => !tookOver,
     outcome: async (summary) => {
-      for (const timer of timers) clearInterval(timer);
+      stopTimers();
       coordinator.stop();
       if (!tookOver) {
         let waited: NodeJS.Timeout | undefined;

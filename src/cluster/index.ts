@@ -23,6 +23,7 @@ export { type LocalNats, NATS_SERVER, startLocalNats } from './nats-server.js';
 export { NodeService } from './node-service.js';
 export { LinkKind, ReliableLink } from './reliable-link.js';
 export { RemoteLauncher } from './remote-launcher.js';
+export { judgeEvery } from './silence.js';
 export { awaitTakeover, type StandbyOutcome, watchCoordinator } from './standby.js';
 export { stopProcess } from './stop-process.js';
 export { HEARTBEAT_MS, NODE_LOST_MS, subjects } from './subjects.js';

@@ -10,7 +10,7 @@ import { ModelServer } from './model-shipping.js';
 import { ModuleServer } from './module-shipping.js';
 import { watchConnection } from './nats-connect.js';
 import { type OpenChannel, RemoteLauncher } from './remote-launcher.js';
-import { Silence } from './silence.js';
+import { judgeEvery, Silence } from './silence.js';
 import { HEARTBEAT_MS, NODE_LOST_MS, subjects } from './subjects.js';
 
 /** Pure: the node an agent placed on `placement` runs on, given the live nodes; undefined: here. */
@@ -62,12 +62,12 @@ export class Membership {
   readonly #modules: ModuleServer;
   /** Serves nodes the models of GPU hosts started on them. */
   readonly #models: ModelServer;
-  readonly #timer: NodeJS.Timeout;
+  readonly #checks: { stop(): void };
   /** This coordinator's heartbeat: nodes end the hosts of a coordinator gone silent. */
   readonly #heartbeat: NodeJS.Timeout;
   /** The id this coordinator beats with, and its hosts' ids start with. */
   readonly id = nanoid(8).replace(/[^A-Za-z0-9]/g, 'x');
-  readonly #onLost: (node: string) => void;
+  readonly #onLost: (node: string, why: string) => void;
 
   /** What this coordinator's heartbeat says: its id and process, and whether it is a standby. */
   #beat: Uint8Array;
@@ -80,7 +80,7 @@ export class Membership {
   constructor(
     nc: NatsConnection,
     cluster: string,
-    onLost: (node: string) => void,
+    onLost: (node: string, why: string) => void,
     onJoined: (node: string) => void = () => {},
     options: { standby?: boolean } = {},
   ) {
@@ -112,7 +112,7 @@ export class Membership {
         if (rejoined) onJoined(node);
       },
     });
-    this.#timer = setInterval(() => this.#check(), NODE_LOST_MS / 5);
+    this.#checks = judgeEvery(NODE_LOST_MS / 5, () => this.#check());
     this.#beat = coordinatorBeat(this.id, options.standby ?? false);
     nc.publish(names.coordinator, this.#beat);
     this.#heartbeat = setInterval(() => nc.publish(names.coordinator, this.#beat), HEARTBEAT_MS);
@@ -183,7 +183,7 @@ export class Membership {
   }
 
   close(): void {
-    clearInterval(this.#timer);
+    this.#checks.stop();
     clearInterval(this.#heartbeat);
     this.#subscription.unsubscribe();
     this.#modules.close();
@@ -202,7 +202,7 @@ export class Membership {
       if (launcher.node === node) launcher.nodeLost(`node "${node}" was lost (${why})`);
     // Its agents restart elsewhere: if the node was only slow, its hosts of them must end there.
     this.#closeChannel(node, true);
-    this.#onLost(node);
+    this.#onLost(node, why);
   }
 
   #check(): void {

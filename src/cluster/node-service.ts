@@ -10,7 +10,7 @@ import type { Isolation } from '../supervisor/index.js';
 import { HostChannel, RecordKind } from './host-channel.js';
 import { type ModelFetcher, startsWithGpuLoad } from './model-shipping.js';
 import type { ModuleFetcher } from './module-shipping.js';
-import { Silence } from './silence.js';
+import { judgeEvery, Silence } from './silence.js';
 import { HEARTBEAT_MS, NODE_LOST_MS, type SpawnRequest, subjects } from './subjects.js';
 
 const encoder = new TextEncoder();
@@ -46,7 +46,7 @@ export class NodeService {
   /** The coordinators heard, and how long each has been silent (while this node is connected). */
   readonly #coordinators = new Silence();
   #heartbeat: NodeJS.Timeout | undefined;
-  #coordinatorCheck: NodeJS.Timeout | undefined;
+  #coordinatorCheck: { stop(): void } | undefined;
   #stopped: (() => void) | undefined;
   /** Resolves when the coordinator asks this node to stop. */
   readonly done: Promise<void>;
@@ -96,7 +96,7 @@ export class NodeService {
         }
       },
     });
-    this.#coordinatorCheck = setInterval(() => this.#endOrphans(), NODE_LOST_MS / 5);
+    this.#coordinatorCheck = judgeEvery(NODE_LOST_MS / 5, () => this.#endOrphans());
     this.#nc.subscribe(this.#subjects.channelDownAll(name), {
       callback: (_error, message) => {
         const id = message.subject.split('.').at(-2) as string;
@@ -125,7 +125,7 @@ export class NodeService {
   /** Ends every host and stops beating; nothing of it keeps the process up after. */
   stop(): void {
     clearInterval(this.#heartbeat);
-    clearInterval(this.#coordinatorCheck);
+    this.#coordinatorCheck?.stop();
     for (const host of this.#hosts.values()) host.kill();
     for (const { channel } of this.#channels.values()) channel.close();
     this.#stopped?.();

@@ -6,7 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { readStreamJournal, type StoredJournal } from './journal-stream.js';
 import { isCoordinatorBeat } from './membership.js';
 import { watchConnection } from './nats-connect.js';
-import { Silence } from './silence.js';
+import { afterReading, Silence } from './silence.js';
 import { NODE_LOST_MS, subjects } from './subjects.js';
 
 export type StandbyOutcome =
@@ -54,7 +54,7 @@ export async function awaitTakeover(
   const coordinator = watchCoordinator(nc, system);
   try {
     for (;;) {
-      await new Promise((resolve) => setTimeout(resolve, NODE_LOST_MS / 5));
+      await afterReading(NODE_LOST_MS / 5);
       if (!coordinator.quiet()) continue;
       const stored = await readStreamJournal(nc, system, stream);
       // No run yet (or not begun writing): the coordinator may be about to start.
