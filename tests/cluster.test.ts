@@ -194,6 +194,52 @@ describe('cluster', () => {
     expect(node.child.exitCode).toBeNull();
   }, 60_000);
 
+  it('tells a coordinator that was only slow that a node ended its hosts, so it starts them again', async () => {
+    const nats = await startLocalNats();
+    cleanups.push(() => nats.stop());
+    const file = join(tempDir(), 'x.system.yaml');
+    writeFileSync(file, 'name: slow\nagents:\n  - { name: a, module: ./absent.wasm }\n');
+    const node = troupe(['node', file, '--name', 'x', '--nats', nats.url, '--json'], {
+      env: { TROUPE_NATS_TOKEN: nats.token ?? '' },
+    });
+    const nc = await connectNats(nats.url, 'slow test', nats.token);
+    cleanups.push(() => nc.close());
+    const membership = new Membership(nc, 'slow', () => {});
+    cleanups.push(() => membership.close());
+    await membership.waitFor(['x'], 30_000);
+    const launcher = membership.launcherFor('x') as Launcher;
+    const exits: string[] = [];
+    for (const name of ['a', 'b'])
+      launcher.spawn({ entry: HOST_ENTRY, name }).onExit((info) => exits.push(`${name}: ${info.stderrTail}`));
+    await node.waitFor(/"type":"host.started".*"agent":"b"/);
+    // A thread of its own hears the node say it ended a channel's hosts, while this one is blocked.
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const watcher = new Worker(new URL('./fixtures/threads/nats-watch.mjs', import.meta.url), {
+      workerData: { url: nats.url, token: nats.token, subject: 'troupe.slow.node.x.chan.*.ended', flag },
+    });
+    cleanups.push(async () => {
+      watcher.postMessage('stop');
+      await watcher.terminate();
+    });
+    await new Promise((resolve) => watcher.once('message', resolve));
+    // The coordinator blocked (no heartbeat) until the node, hearing none for 1.5 s, has ended
+    // the hosts it ran for it.
+    const woke = await new Promise((resolve) =>
+      setImmediate(() => resolve(Atomics.wait(flag, 0, 0, 30_000))),
+    );
+    expect(woke).toBe('ok');
+    // Back, it hears of it: both hosts count as killed (their agents would restart), the node is
+    // still a member, and a new host starts on it.
+    await expect.poll(() => exits.length, { timeout: 20_000 }).toBe(2);
+    expect(exits).toEqual([
+      'a: node "x" ended its hosts: its coordinator was not heard for 1500 ms',
+      'b: node "x" ended its hosts: its coordinator was not heard for 1500 ms',
+    ]);
+    expect(membership.live.has('x')).toBe(true);
+    launcher.spawn({ entry: HOST_ENTRY, name: 'c' });
+    await node.waitFor(/"type":"host.started".*"agent":"c"/);
+  }, 90_000);
+
   it('ships modules to a node in chunks, only cache entries, with errors that name the module', async () => {
     const nats = await startLocalNats();
     cleanups.push(() => nats.stop());
@@ -328,6 +374,27 @@ describe('cluster', () => {
     for (const pid of [...ready.pids, restarted.pid, ready.natsPid])
       expect(isAlive(pid), `process ${pid}`).toBe(false);
   }, 120_000);
+
+  it('troupe cluster stopped by Ctrl+C (its whole process group) does not start its nodes again', async () => {
+    const run = troupe(['cluster', CLUSTER, '--nodes', '3', '--json'], { ownGroup: true });
+    const ready = JSON.parse(await run.waitFor(/"type":"cluster.ready"/)) as {
+      pids: number[];
+      natsPid: number;
+    };
+    await run.waitFor(/"type":"system.idle"/);
+    // A terminal's Ctrl+C reaches every process of the group at once: the nodes end with it.
+    process.kill(-(run.child.pid as number), 'SIGINT');
+    const { code, stdout, stderr } = await run.exit;
+    expect(code, stderr).toBe(0);
+    const lines = parseJsonLines(stdout);
+    expect(lines.filter((line) => /^node\./.test(String(line.type)))).toEqual([]);
+    expect(lines.at(-1)).toMatchObject({ type: 'run.end', ok: true });
+    expect(stderr).not.toMatch(/cannot reach NATS/);
+    // Each had the signal too, and ends by itself (the nats-server may take a moment).
+    await expect
+      .poll(() => [...ready.pids, ready.natsPid].filter((pid) => isAlive(pid)), { timeout: 20_000 })
+      .toEqual([]);
+  }, 60_000);
 
   it('troupe cluster killed outright (SIGKILL) takes its nodes and nats-server with it', async () => {
     const run = troupe(['cluster', CLUSTER, '--nodes', '3', '--json']);

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import {
   awaitTakeover,
   CredentialsError,
+  closeNats,
   connectNats,
   type LocalNats,
   Membership,
@@ -125,6 +126,13 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
     local?.kill();
   };
   process.once('exit', killAll);
+  // A terminal's Ctrl+C reaches the nodes and the nats-server too (one process group): from then
+  // on their exits are the stop's, not losses to make good.
+  const signalled = () => {
+    stopping = true;
+  };
+  process.on('SIGINT', signalled);
+  process.on('SIGTERM', signalled);
   try {
     if (!flags.nats) local = await startLocalNats();
     const url = flags.nats ?? (local as LocalNats).url;
@@ -216,11 +224,11 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
       );
       nodes[i] = node;
       node.once('exit', (code, signal) => {
-        if (stopping) return;
         const joined = node.pid !== undefined && members.pidOf(name) === node.pid;
+        // Its hosts are gone with it, also while stopping (the run waits for them otherwise).
         members.lose(name, `its process exited (${signal ?? `code ${code}`})`);
         // A node that dies before joining would die again: it stays down (its agents run elsewhere).
-        if (!joined) return;
+        if (stopping || !joined) return;
         startNode(name, i);
         say(
           { type: 'node.restarted', node: name, pid: nodes[i]?.pid },
@@ -297,8 +305,10 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
     // Asked on NATS first; a node that does not end in time is terminated, then killed.
     await Promise.all(nodes.map((node) => stopProcess(node, 3000)));
     membership?.close();
-    await nc?.drain().catch(() => {});
+    if (nc) await closeNats(nc);
     await local?.stop();
     process.off('exit', killAll);
+    process.off('SIGINT', signalled);
+    process.off('SIGTERM', signalled);
   }
 }

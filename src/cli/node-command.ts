@@ -6,6 +6,7 @@
 import { dirname, join } from 'node:path';
 import {
   CredentialsError,
+  closeNats,
   connectNats,
   ModelFetcher,
   ModuleFetcher,
@@ -17,9 +18,6 @@ import { errorText } from '../protocol/index.js';
 import { defaultModuleCacheDir, type Isolation, ModuleCache, readSystemName } from '../supervisor/index.js';
 import { GPU_ENTRY, HOST_ENTRY, onSignals, printLine } from './run-output.js';
 import { CommandError } from './usage-error.js';
-
-/** How long a stopping node waits for its last messages to reach the server. */
-const DRAIN_MS = 2000;
 
 export interface NodeFlags {
   file: string;
@@ -87,13 +85,7 @@ export async function nodeCommand(flags: NodeFlags): Promise<number> {
   // Nothing keeps this process up now: the parent watch, the shared pool's threads.
   process.stdin.destroy();
   for (const launcher of Object.values(launchers)) launcher.close?.();
-  // What is queued goes out if the server is there; a server that is gone is not waited for (its
-  // client would try to reconnect forever, keeping this process up after its coordinator).
-  const drained = nc.drain().catch(() => {});
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([drained, new Promise((resolve) => (timer = setTimeout(resolve, DRAIN_MS)))]);
-  clearTimeout(timer);
-  await nc.close().catch(() => {});
+  await closeNats(nc);
   say({ type: 'node.stopped', node: flags.name }, `node "${flags.name}" stopped`);
   return 0;
 }

@@ -18,7 +18,13 @@ export {
 export { Membership, placeAgent } from './membership.js';
 export { ModelFetcher, type ModelListing, ModelServer, startsWithGpuLoad } from './model-shipping.js';
 export { ModuleFetcher, ModuleServer } from './module-shipping.js';
-export { CredentialsError, connectNats, type NatsConnection, watchConnection } from './nats-connect.js';
+export {
+  CredentialsError,
+  closeNats,
+  connectNats,
+  type NatsConnection,
+  watchConnection,
+} from './nats-connect.js';
 export { type LocalNats, NATS_SERVER, startLocalNats } from './nats-server.js';
 export { NodeService } from './node-service.js';
 export { LinkKind, ReliableLink } from './reliable-link.js';

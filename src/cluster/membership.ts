@@ -53,7 +53,7 @@ export class Membership {
   /** By node and isolation. */
   readonly #launchers = new Map<string, RemoteLauncher>();
   /** The channel to each node its hosts' traffic goes on; a new one after the node was lost. */
-  readonly #channels = new Map<string, OpenChannel & { subscription: Subscription }>();
+  readonly #channels = new Map<string, OpenChannel & { subscriptions: Subscription[] }>();
   readonly #lost = new Set<string>();
   /** The process id each node last beat from. */
   readonly #pids = new Map<string, number | undefined>();
@@ -199,7 +199,7 @@ export class Membership {
     if (this.#lost.has(node) || !this.#silence.has(node)) return;
     this.#lost.add(node);
     for (const launcher of this.#launchers.values())
-      if (launcher.node === node) launcher.nodeLost(`node "${node}" was lost (${why})`);
+      if (launcher.node === node) launcher.hostsGone(`node "${node}" was lost (${why})`);
     // Its agents restart elsewhere: if the node was only slow, its hosts of them must end there.
     this.#closeChannel(node, true);
     this.#onLost(node, why);
@@ -218,10 +218,21 @@ export class Membership {
       const id = nanoid(10).replace(/[^A-Za-z0-9]/g, 'x');
       const down = names.channelDown(node, id);
       const channel = new HostChannel((bytes) => this.#nc.publish(down, bytes));
-      const subscription = this.#nc.subscribe(names.channelUp(node, id), {
+      const up = this.#nc.subscribe(names.channelUp(node, id), {
         callback: (_error, message) => channel.receive(message.data),
       });
-      open = { id, channel, subscription };
+      // The node ended this channel's hosts (it did not hear this coordinator, which was only
+      // slow): they count as killed, and new ones go on a new channel.
+      const ended = this.#nc.subscribe(names.channelEnded(node, id), {
+        callback: (_error, message) => {
+          if (this.#channels.get(node)?.id !== id) return;
+          const why = new TextDecoder().decode(message.data);
+          this.#closeChannel(node);
+          for (const launcher of this.#launchers.values())
+            if (launcher.node === node) launcher.hostsGone(`node "${node}" ended its hosts: ${why}`);
+        },
+      });
+      open = { id, channel, subscriptions: [up, ended] };
       this.#channels.set(node, open);
     }
     return open;
@@ -233,7 +244,7 @@ export class Membership {
     if (!open) return;
     if (drop) this.#nc.publish(subjects(this.#cluster).channelDrop(node), new TextEncoder().encode(open.id));
     open.channel.close();
-    open.subscription.unsubscribe();
+    for (const subscription of open.subscriptions) subscription.unsubscribe();
     this.#channels.delete(node);
   }
 }

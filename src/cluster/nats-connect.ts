@@ -35,6 +35,23 @@ export async function connectNats(
   });
 }
 
+/** How long a closing connection waits for what is queued to reach the server. */
+const DRAIN_MS = 2000;
+
+/**
+ * Ends a connection: what is queued goes out if the server is there, within `ms`; a server that is
+ * gone is not waited for (its client would try to reconnect for ever, keeping the process up).
+ */
+export async function closeNats(nc: NatsConnection, ms = DRAIN_MS): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    nc.drain().catch(() => {}),
+    new Promise((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
+  await nc.close().catch(() => {});
+}
+
 /** The authenticator TROUPE_NATS_CREDS or TROUPE_NATS_NKEY names (one of them), read now. */
 function fileAuthenticator(): Authenticator | undefined {
   const { TROUPE_NATS_CREDS: creds, TROUPE_NATS_NKEY: nkey } = process.env;

@@ -15,6 +15,8 @@ import { HEARTBEAT_MS, NODE_LOST_MS, type SpawnRequest, subjects } from './subje
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+/** Channels ended on their coordinator's silence that this node remembers (the newest). */
+const ENDED_KEPT = 64;
 
 export interface NodeServiceOptions {
   cluster: string;
@@ -41,6 +43,11 @@ export class NodeService {
   readonly #hosts = new Map<string, HostProcess>();
   /** The channel to each coordinator, by the channel's id (one at a time per coordinator). */
   readonly #channels = new Map<string, { channel: HostChannel; coordinator: string }>();
+  /**
+   * Channels this node ended on its own (their coordinator was not heard), and why: a coordinator
+   * that was only slow hears so again whenever it sends on one, and may not start hosts on it.
+   */
+  readonly #ended = new Map<string, string>();
   /** Every host id started here: a repeated spawn request (its answer was lost) is answered as done. */
   readonly #started = new Set<string>();
   /** The coordinators heard, and how long each has been silent (while this node is connected). */
@@ -100,8 +107,11 @@ export class NodeService {
     this.#nc.subscribe(this.#subjects.channelDownAll(name), {
       callback: (_error, message) => {
         const id = message.subject.split('.').at(-2) as string;
-        // A channel not opened by a spawn here is of a process that was here before: ignored.
-        this.#channels.get(id)?.channel.receive(message.data);
+        const open = this.#channels.get(id);
+        if (open) open.channel.receive(message.data);
+        // Its coordinator still sends: it did not hear that its hosts were ended.
+        else if (this.#ended.has(id)) this.#tellEnded(id);
+        // Otherwise a channel not opened by a spawn here, of a process that was here before: ignored.
       },
     });
     this.#nc.subscribe(this.#subjects.channelDrop(name), {
@@ -137,6 +147,8 @@ export class NodeService {
         throw new Error(`a spawn request needs a "${field}" (a non-empty string)`);
     const id = request.host;
     if (this.#started.has(id)) return;
+    const ended = this.#ended.get(request.channel);
+    if (ended !== undefined) throw new Error(`its channel was ended here: ${ended}`);
     // Opened before this host is known here: a new channel ends only the hosts of the old one.
     const channel = this.#channelFor(request.channel, request.coordinator);
     const { modules, models } = this.#options;
@@ -238,8 +250,23 @@ export class NodeService {
     const gone = new Set(this.#coordinators.silent(NODE_LOST_MS));
     if (gone.size === 0) return;
     // A host is on its coordinator's channel: ending the channel's hosts ends the coordinator's.
+    const why = `its coordinator was not heard for ${NODE_LOST_MS} ms`;
     for (const [id, { coordinator }] of this.#channels)
-      if (gone.has(coordinator)) this.#drop(id, `its coordinator was not heard for ${NODE_LOST_MS} ms`);
+      if (gone.has(coordinator)) {
+        this.#drop(id, why);
+        // Gone, or only slow (busy, starved, cut off from NATS alone): if it is still there, it
+        // must know its hosts ended, or it would wait for them for ever.
+        this.#ended.set(id, why);
+        if (this.#ended.size > ENDED_KEPT) this.#ended.delete(this.#ended.keys().next().value as string);
+        this.#tellEnded(id);
+      }
     for (const id of gone) this.#coordinators.forget(id);
+  }
+
+  #tellEnded(id: string): void {
+    this.#nc.publish(
+      this.#subjects.channelEnded(this.#options.name, id),
+      encoder.encode(this.#ended.get(id) ?? ''),
+    );
   }
 }

@@ -87,8 +87,8 @@ export class RemoteLauncher implements Launcher {
     return host;
   }
 
-  /** The node is gone: every host it ran ends now. */
-  nodeLost(reason: string): void {
+  /** The node is gone, or ended the hosts on its own: every host it ran ends now, for `reason`. */
+  hostsGone(reason: string): void {
     for (const host of [...this.#hosts]) host.lost(reason);
   }
 

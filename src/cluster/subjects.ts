@@ -26,6 +26,11 @@ export function subjects(cluster: string) {
     channelDrop: (node: string) => `${base}.node.${node}.drop`,
     /** From the node's hosts: frames and exits, acknowledgements of what went down. */
     channelUp: (node: string, channel: string) => `${base}.node.${node}.chan.${channel}.up`,
+    /**
+     * The node ended this channel's hosts on its own (it did not hear their coordinator): their
+     * coordinator, if it was only slow, starts them again. Payload: the reason, as text.
+     */
+    channelEnded: (node: string, channel: string) => `${base}.node.${node}.chan.${channel}.ended`,
   };
 }
 
