@@ -148,27 +148,7 @@ describe('cluster', () => {
   }, 60_000);
 
   it("ends a node's hosts when the coordinator counts the node lost while it still runs", async () => {
-    const nats = await startLocalNats();
-    cleanups.push(() => nats.stop());
-    const file = join(tempDir(), 'x.system.yaml');
-    writeFileSync(file, 'name: lost\nagents:\n  - { name: a, module: ./absent.wasm }\n');
-    const node = troupe(['node', file, '--name', 'x', '--nats', nats.url, '--json'], {
-      env: { TROUPE_NATS_TOKEN: nats.token ?? '' },
-    });
-    let stderr = '';
-    node.child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    const nc = await connectNats(nats.url, 'lost test', nats.token);
-    cleanups.push(() => nc.close());
-    const membership = new Membership(nc, 'lost', () => {});
-    cleanups.push(() => membership.close());
-    await membership.waitFor(['x'], 30_000);
-    const launcher = membership.launcherFor('x') as Launcher;
-    const exits: string[] = [];
-    for (const name of ['a', 'b'])
-      launcher.spawn({ entry: HOST_ENTRY, name }).onExit((info) => exits.push(`${name}: ${info.stderrTail}`));
-    await node.waitFor(/"type":"host.started".*"agent":"b"/);
+    const { nc, node, membership, exits, stderr } = await nodeWithTwoHosts('lost');
     // Counted lost (say its heartbeats were late): its agents restart elsewhere, so its hosts of
     // them must not run on. The node ends them; the node itself goes on.
     membership.lose('x', 'no heartbeat for 1500 ms');
@@ -177,7 +157,7 @@ describe('cluster', () => {
       'b: node "x" was lost (no heartbeat for 1500 ms)',
     ]);
     await expect
-      .poll(() => stderr.match(/its coordinator counted this node lost; ended/g)?.length ?? 0, {
+      .poll(() => stderr().match(/its coordinator counted this node lost; ended/g)?.length ?? 0, {
         timeout: 20_000,
       })
       .toBe(2);
@@ -195,23 +175,7 @@ describe('cluster', () => {
   }, 60_000);
 
   it('tells a coordinator that was only slow that a node ended its hosts, so it starts them again', async () => {
-    const nats = await startLocalNats();
-    cleanups.push(() => nats.stop());
-    const file = join(tempDir(), 'x.system.yaml');
-    writeFileSync(file, 'name: slow\nagents:\n  - { name: a, module: ./absent.wasm }\n');
-    const node = troupe(['node', file, '--name', 'x', '--nats', nats.url, '--json'], {
-      env: { TROUPE_NATS_TOKEN: nats.token ?? '' },
-    });
-    const nc = await connectNats(nats.url, 'slow test', nats.token);
-    cleanups.push(() => nc.close());
-    const membership = new Membership(nc, 'slow', () => {});
-    cleanups.push(() => membership.close());
-    await membership.waitFor(['x'], 30_000);
-    const launcher = membership.launcherFor('x') as Launcher;
-    const exits: string[] = [];
-    for (const name of ['a', 'b'])
-      launcher.spawn({ entry: HOST_ENTRY, name }).onExit((info) => exits.push(`${name}: ${info.stderrTail}`));
-    await node.waitFor(/"type":"host.started".*"agent":"b"/);
+    const { nats, node, membership, launcher, exits } = await nodeWithTwoHosts('slow');
     // A thread of its own hears the node say it ended a channel's hosts, while this one is blocked.
     const flag = new Int32Array(new SharedArrayBuffer(4));
     const watcher = new Worker(new URL('./fixtures/threads/nats-watch.mjs', import.meta.url), {
@@ -663,6 +627,35 @@ function writeLedger(isolation: { producers?: string; accounts?: string } = {}):
     }),
   );
   return file;
+}
+
+/**
+ * A `troupe node` named x of system `system` on a nats-server of its own, and a coordinator's
+ * membership here that has started hosts a and b on it (their exits, with reasons, in `exits`).
+ */
+async function nodeWithTwoHosts(system: string) {
+  const nats = await startLocalNats();
+  cleanups.push(() => nats.stop());
+  const file = join(tempDir(), 'x.system.yaml');
+  writeFileSync(file, `name: ${system}\nagents:\n  - { name: a, module: ./absent.wasm }\n`);
+  const node = troupe(['node', file, '--name', 'x', '--nats', nats.url, '--json'], {
+    env: { TROUPE_NATS_TOKEN: nats.token ?? '' },
+  });
+  let stderr = '';
+  node.child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk;
+  });
+  const nc = await connectNats(nats.url, `${system} test`, nats.token);
+  cleanups.push(() => nc.close());
+  const membership = new Membership(nc, system, () => {});
+  cleanups.push(() => membership.close());
+  await membership.waitFor(['x'], 30_000);
+  const launcher = membership.launcherFor('x') as Launcher;
+  const exits: string[] = [];
+  for (const name of ['a', 'b'])
+    launcher.spawn({ entry: HOST_ENTRY, name }).onExit((info) => exits.push(`${name}: ${info.stderrTail}`));
+  await node.waitFor(/"type":"host.started".*"agent":"b"/);
+  return { nats, node, nc, membership, launcher, exits, stderr: () => stderr };
 }
 
 /**
