@@ -27,6 +27,8 @@ const KEEP = [
   '/node_modules/quickjs-emscripten-core',
   '/node_modules/@jitl',
   '/dist/sdk',
+  // The metered QuickJS engine (scripts/build-engine.mjs).
+  '/dist/engine',
 ];
 
 const config: ForgeConfig = {

@@ -67,6 +67,18 @@ const STEPS = [
     ],
   },
   {
+    name: 'engine',
+    what: "QuickJS's WebAssembly, metered for JavaScript agents",
+    inputs: [
+      'src/actors/meter.ts',
+      'src/actors/bulk-charge.ts',
+      'src/actors/engine-file.ts',
+      'scripts/build-engine.mjs',
+    ],
+    outputs: ['dist/engine/quickjs-metered.wasm'],
+    run: [node('scripts/build-engine.mjs')],
+  },
+  {
     name: 'agents',
     what: 'AssemblyScript agents in wasm/agents/ (each only when it or the SDK changed)',
     inputs: ['wasm/agents', 'wasm/sdk', 'scripts/build-wasm.mjs'],

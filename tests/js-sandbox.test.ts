@@ -85,8 +85,14 @@ describe('a JavaScript agent in its sandbox', () => {
     ['loop', /^fuel exhausted: the call used more than its budget of 20000000 \(limits\.fuel\)$/],
     [
       'array',
-      /^out of memory handling tester#\d+ \(array\): the JavaScript heap is at its limit \(limits\.memoryPages 512\)$/,
+      /^out of memory handling tester#\d+ \(array\): the JavaScript heap is at its limit \(limits\.memoryPages 1024\)$/,
     ],
+    // One array grown element by element until the heap is full (issue 25): the same named reason.
+    [
+      'push',
+      /^out of memory handling tester#\d+ \(push\): the JavaScript heap is at its limit \(limits\.memoryPages 1024\)$/,
+    ],
+    ['thrownNull', /^uncaught exception handling tester#\d+ \(thrownNull\): null$/],
     ['recurse', /^uncaught InternalError: stack overflow handling .* \(in deeper\)$/],
     ['eval', /^uncaught EvalError: eval is not available in a Troupe agent/],
     ['function', /^uncaught EvalError: the Function constructor is not available in a Troupe agent/],
@@ -105,7 +111,9 @@ describe('a JavaScript agent in its sandbox', () => {
     it(`contains "${attack}" with a named reason, the same on every run`, async () => {
       const outcome = async () => {
         seq = 0;
-        const agent = await sandbox('hostile.ts');
+        // Filling memory takes more work than a loop-stopping budget: give those room to fill it.
+        const fills = attack === 'array' || attack === 'push';
+        const agent = await sandbox('hostile.ts', fills ? { ...LIMITS, fuel: 2_000_000_000, memoryPages: 1024 } : LIMITS);
         agent.init(new Uint8Array(0), 0);
         // The reset attack needs room to move its index in: a batch of three.
         const batch =
@@ -125,6 +133,48 @@ describe('a JavaScript agent in its sandbox', () => {
       }
     }, 60_000);
   }
+
+  // Work the engine does in C, never calling a JavaScript function or closing a JavaScript loop
+  // (issue 25): charged by the meter compiled into the engine itself, so it stops by fuel at one
+  // point (the instance's whole memory the same) on every run, never by the wall-clock watchdog.
+  const engineWork = ['jobs', 'await', 'regex', 'sort', 'repeat', 'fill', 'bigint'];
+  for (const work of engineWork) {
+    it(`charges fuel for "${work}" inside the engine and stops it at the same point on every run`, async () => {
+      const limits = { ...LIMITS, fuel: 100_000_000, memoryPages: 4096 };
+      const outcome = async () => {
+        seq = 0;
+        const agent = await sandbox('engine-work.ts', limits);
+        agent.init(new Uint8Array(0), 0);
+        const result = agent.handle([envelope(work)], 1);
+        return {
+          reason: result.ok ? 'handled' : result.reason,
+          memory: Buffer.from(agent.stateHash()).toString('hex'),
+        };
+      };
+      const first = await outcome();
+      expect(first.reason).toBe(
+        'fuel exhausted: the call used more than its budget of 100000000 (limits.fuel)',
+      );
+      expect(await outcome()).toEqual(first);
+    }, 60_000);
+  }
+
+  it('gives each message of a batch its own budget, and reports the fuel a call used', async () => {
+    seq = 0;
+    const agent = await sandbox('engine-work.ts', { ...LIMITS, fuel: 100_000_000 });
+    const init = agent.init(new Uint8Array(0), 0);
+    expect(init.ok && init.usage.fuelUsed).toBeGreaterThan(0);
+    // Each regex alone costs less than a budget; a batch of three gets three.
+    const one = agent.handle([envelope('small-regex')], 1);
+    const three = agent.handle(
+      [envelope('small-regex'), envelope('small-regex'), envelope('small-regex')],
+      2,
+    );
+    if (!one.ok || !three.ok) throw new Error('the small regex failed');
+    expect(one.usage.fuelUsed).toBeGreaterThan(1_000_000);
+    expect(three.usage.fuelUsed).toBeGreaterThan(2 * one.usage.fuelUsed);
+    expect(three.usage.fuelUsed).toBeLessThan(3 * 100_000_000);
+  }, 60_000);
 
   it('refuses memory below what QuickJS needs, naming the limit', async () => {
     const bundle = await bundleAgent(join(FIXTURES, 'stateful.ts'));

@@ -88,6 +88,7 @@ export function chargeBulkOperations(
   module: binaryen.Module,
   fuel: string,
   names: { bytes: string; elements: string },
+  empty: () => binaryen.ExpressionRef,
 ): string | undefined {
   const found: Charged[] = [];
   for (let i = 0; i < module.getNumFunctions(); i++) {
@@ -97,8 +98,8 @@ export function chargeBulkOperations(
     if (problem) return `function "${info.name}" uses ${problem}`;
   }
   if (found.length === 0) return undefined;
-  addChargeFunction(module, fuel, names.bytes, 6);
-  addChargeFunction(module, fuel, names.elements, 3);
+  addChargeFunction(module, fuel, names.bytes, 6, empty);
+  addChargeFunction(module, fuel, names.elements, 3, empty);
   for (const { expression, per } of found) {
     const call = (length: binaryen.ExpressionRef) =>
       module.call(per === 'bytes' ? names.bytes : names.elements, [length], binaryen.i32);
@@ -152,8 +153,14 @@ function pushChild(stack: binaryen.ExpressionRef[], child: unknown): void {
   if (typeof child === 'number' && child !== 0) stack.push(child);
 }
 
-/** (func $name (param $n i32) (result i32)): fuel -= 1 + (n >>> shift); trap below zero; n. */
-function addChargeFunction(module: binaryen.Module, fuel: string, name: string, shift: number): void {
+/** (func $name (param $n i32) (result i32)): fuel -= 1 + (n >>> shift); `empty()` below zero; n. */
+function addChargeFunction(
+  module: binaryen.Module,
+  fuel: string,
+  name: string,
+  shift: number,
+  empty: () => binaryen.ExpressionRef,
+): void {
   const length = () => module.local.get(0, binaryen.i32);
   const remaining = () => module.global.get(fuel, binaryen.i32);
   const cost = module.i32.add(module.i32.const(1), module.i32.shr_u(length(), module.i32.const(shift)));
@@ -166,7 +173,7 @@ function addChargeFunction(module: binaryen.Module, fuel: string, name: string, 
       null,
       [
         module.global.set(fuel, module.i32.sub(remaining(), cost)),
-        module.if(module.i32.lt_s(remaining(), module.i32.const(0)), module.unreachable()),
+        module.if(module.i32.lt_s(remaining(), module.i32.const(0)), empty()),
         length(),
       ],
       binaryen.i32,

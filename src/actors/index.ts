@@ -13,7 +13,7 @@ export {
 } from './abi.js';
 export type { LogRecord } from './call-record.js';
 export { writeJsBundle } from './js-bundle.js';
-export { FUEL_PER_CHECK, JsSandbox, MS_PER_TICK } from './js-sandbox.js';
+export { JsSandbox, MS_PER_TICK } from './js-sandbox.js';
 export { loadMeter } from './load-meter.js';
 export type { MeterOptions, MeterResult } from './meter.js';
 export type { ModuleCheck } from './module-check.js';

@@ -9,7 +9,14 @@ import { CallRecord, LimitBreach } from './call-record.js';
 import { decodeOutputs, encodeBatch } from './js-blocks.js';
 import { blockAt, findControlBlock, PRELUDE } from './js-prelude.js';
 import { messageRandom, tickRandom } from './prng.js';
-import { createEngine, type EngineClock, QUICKJS_MIN_PAGES, type QuickJsEngine } from './quickjs-engine.js';
+import {
+  createEngine,
+  unmetered,
+  type EngineClock,
+  QUICKJS_MIN_PAGES,
+  type QuickJsEngine,
+  UNMETERED,
+} from './quickjs-engine.js';
 import { failed, type RunResult, type Sandbox, type SandboxLimits, succeeded } from './sandbox.js';
 import {
   type RestoreResult,
@@ -19,8 +26,6 @@ import {
   takeSnapshot,
 } from './snapshot.js';
 
-/** QuickJS checks for an interrupt about every 10,000 function calls and loop iterations. */
-export const FUEL_PER_CHECK = 10_000;
 /** Logical milliseconds per tick, as `Date.now()` reads them. */
 export const MS_PER_TICK = 1000;
 // QuickJS's own stack check must fire before V8's: at 512 KiB a host process's main thread (about
@@ -31,6 +36,9 @@ const RESERVED_BYTES = 6 * 1024 * 1024;
 const PAGE = 65536;
 /** Stands for "handling <id> (<kind>)" in a batch's failure until the failing message is known. */
 const PLACE = '\u0000message\u0000';
+
+/** Thrown through the engine when an agent's fuel is spent: it unwinds QuickJS to the host. */
+class FuelExhausted extends Error {}
 
 /** Where the control block is in every instance set up as JsSandbox does (per thread). */
 let controlOffset: number | undefined;
@@ -45,8 +53,14 @@ export class JsSandbox implements Sandbox {
   readonly #clock: EngineClock;
   readonly #record = new CallRecord();
   #random: () => number = () => 0;
-  #checks = 0;
   #breach: LimitBreach | undefined;
+  /** Whether the agent's code is running (its fuel counts), not Troupe's own work in the engine. */
+  #metering = false;
+  /** Fuel given to the running call so far, and the message that was last given a budget. */
+  #given = 0;
+  #granted = -1;
+  #fuelOut = false;
+  #fuelUsed = 0;
   /** The ids of the batch being handled. */
   #ids: string[] = [];
   /** Byte offset of the running message's index in the SDK's control block (src/sdk/host-bridge.ts). */
@@ -76,11 +90,8 @@ export class JsSandbox implements Sandbox {
     this.#seed = seed;
     this.#limits = limits;
     const heap = limits.memoryPages * PAGE - RESERVED_BYTES;
-    this.#runtime = engine.module.newRuntime({
-      memoryLimitBytes: heap,
-      maxStackSizeBytes: STACK_BYTES,
-      interruptHandler: () => this.#interrupt(),
-    });
+    clock.refuel = () => this.#refuel();
+    this.#runtime = engine.module.newRuntime({ memoryLimitBytes: heap, maxStackSizeBytes: STACK_BYTES });
     this.#context = this.#runtime.newContext();
     this.#installBridge();
   }
@@ -100,7 +111,7 @@ export class JsSandbox implements Sandbox {
         `a JavaScript agent needs limits.memoryPages of at least ${JsSandbox.minPages} (QuickJS itself takes ${QUICKJS_MIN_PAGES} pages); it has ${limits.memoryPages}`,
       );
     }
-    const clock = { nowMs: 0 };
+    const clock = { nowMs: 0, memoryRefused: false, refuel: unmetered };
     const engine = await createEngine(limits.memoryPages, clock);
     const sandbox = new JsSandbox(engine, clock, source, agent, seed, limits);
     sandbox.#indexAt = await JsSandbox.#controlIndexAt(engine.memory, limits);
@@ -115,7 +126,7 @@ export class JsSandbox implements Sandbox {
    */
   static async #controlIndexAt(memory: WebAssembly.Memory, limits: SandboxLimits): Promise<number> {
     if (controlOffset === undefined || !blockAt(memory, controlOffset)) {
-      const clock = { nowMs: 0 };
+      const clock = { nowMs: 0, memoryRefused: false, refuel: unmetered };
       const probe = await createEngine(limits.memoryPages, clock);
       new JsSandbox(probe, clock, { code: '', file: 'probe' }, 'probe', 0, limits);
       controlOffset = findControlBlock(probe.memory);
@@ -173,9 +184,9 @@ export class JsSandbox implements Sandbox {
     return succeeded(this.#record, value % 2 === 1, Math.floor(value / 2), this.#usage());
   }
 
-  /** QuickJS's interrupt counter is not per message, so its fuel use is not reported (0). */
+  /** The fuel the whole call used (one call handles the batch), and the memory after it. */
   #usage(): { fuelUsed: number; memoryPages: number } {
-    return { fuelUsed: 0, memoryPages: this.#engine.memory.buffer.byteLength / 65536 };
+    return { fuelUsed: this.#fuelUsed, memoryPages: this.#engine.memory.buffer.byteLength / 65536 };
   }
 
   snapshot(moduleHash: Uint8Array): Uint8Array {
@@ -209,8 +220,10 @@ export class JsSandbox implements Sandbox {
     this.#fuelIndex = -1;
     this.#sendIndex = -1;
     this.#randomIndex = -1;
-    this.#checks = 0;
     this.#breach = undefined;
+    this.#fuelOut = false;
+    this.#fuelUsed = 0;
+    this.#clock.memoryRefused = false;
   }
 
   /**
@@ -224,15 +237,45 @@ export class JsSandbox implements Sandbox {
     return Math.min(Math.max(index, -1), this.#ids.length - 1);
   }
 
-  #interrupt(): boolean {
-    const running = this.#runningIndex();
-    if (running > this.#fuelIndex) {
-      // A new message: a new budget.
-      this.#fuelIndex = running;
-      this.#checks = 0;
+  /**
+   * The engine's fuel fell below zero. Troupe's own work in the engine (setting up, reading a
+   * result, describing an error) is never stopped. An agent's message gets a fresh budget when the
+   * SDK's index shows it started since the last one was given (fuel a message leaves passes to the
+   * next in its batch): a batch of N messages never gets more than N budgets. Otherwise the call
+   * is stopped where it is, at the same instruction on every run.
+   */
+  #refuel(): void {
+    const fuel = this.#engine.fuel;
+    if (!this.#metering || this.#limits.fuel === 0) {
+      this.#given += UNMETERED - (fuel.value as number);
+      fuel.value = UNMETERED;
+      return;
     }
-    this.#checks++;
-    return this.#limits.fuel > 0 && this.#checks * FUEL_PER_CHECK > this.#limits.fuel;
+    const running = this.#runningIndex();
+    if (!this.#fuelOut && running > this.#granted) {
+      this.#granted = running;
+      this.#given += this.#limits.fuel;
+      fuel.value = (fuel.value as number) + this.#limits.fuel;
+      return;
+    }
+    this.#fuelOut = true;
+    throw new FuelExhausted();
+  }
+
+  /** Gives the agent's code its budget; returns a function that ends its metering. */
+  #meter(): () => void {
+    const fuel = this.#engine.fuel;
+    const budget = this.#limits.fuel > 0 ? this.#limits.fuel : UNMETERED;
+    fuel.value = budget;
+    this.#given = budget;
+    // This budget is the first message's (or init's): only a later message gets another.
+    this.#granted = 0;
+    this.#metering = true;
+    return () => {
+      this.#metering = false;
+      this.#fuelUsed += this.#given - (fuel.value as number);
+      fuel.value = UNMETERED;
+    };
   }
 
   /** Calls an entry function with plain arguments; the failure's reason, or undefined. */
@@ -262,56 +305,71 @@ export class JsSandbox implements Sandbox {
     });
   }
 
-  /** Runs a call into QuickJS; a host-side failure (V8's own stack overflow) fails it too. */
+  /**
+   * Runs a call into QuickJS, then the promise jobs it left, all on the agent's fuel; describes
+   * any failure. A host-side failure (V8's own stack overflow) fails it too.
+   */
   #guard(what: string, call: () => ReturnType<QuickJSContext['evalCode']>): string | undefined {
+    let error: QuickJSHandle | undefined;
+    let where = what;
+    const stopMetering = this.#meter();
     try {
-      return this.#settle(call(), what);
-    } catch (error) {
-      // The instance is unusable now; the caller discards it, as after any failure.
-      const reason =
-        error instanceof RangeError ? 'stack overflow (the host ran out of stack)' : errorText(error);
-      return `${reason} ${what}`;
-    }
-  }
-
-  /** Disposes a call's result, runs the promise jobs it left, and describes any failure. */
-  #settle(result: ReturnType<QuickJSContext['evalCode']>, what: string): string | undefined {
-    let failure: string | undefined;
-    if (result.error) {
-      failure = this.#describe(result.error, what);
-      result.error.dispose();
-    } else {
-      result.value.dispose();
-      const jobs = this.#runtime.executePendingJobs();
-      if (jobs.error) {
-        failure = this.#describe(jobs.error, `${what}, in a promise job`);
-        jobs.error.dispose();
+      const result = call();
+      if (result.error) error = result.error;
+      else {
+        result.value.dispose();
+        const jobs = this.#runtime.executePendingJobs();
+        if (jobs.error) {
+          error = jobs.error;
+          where = `${what}, in a promise job`;
+        }
       }
+    } catch (thrown) {
+      // The instance is unusable now; the caller discards it, as after any failure.
+      if (this.#fuelOut) return this.#fuelReason();
+      const reason =
+        thrown instanceof RangeError ? 'stack overflow (the host ran out of stack)' : errorText(thrown);
+      return `${reason} ${what}`;
+    } finally {
+      stopMetering();
     }
+    const failure = error ? this.#describe(error, where) : undefined;
+    error?.dispose();
     // A breached limit fails the call even when the agent caught the error it threw.
+    if (this.#fuelOut) return this.#fuelReason();
     if (this.#breach) return `limit: ${this.#breach.message}`;
     return failure;
   }
 
+  #fuelReason(): string {
+    return `fuel exhausted: the call used more than its budget of ${this.#limits.fuel} (limits.fuel)`;
+  }
+
   #describe(error: QuickJSHandle, what: string): string {
-    if (this.#limits.fuel > 0 && this.#checks * FUEL_PER_CHECK > this.#limits.fuel) {
-      return `fuel exhausted: the call used more than its budget of ${this.#limits.fuel} (limits.fuel)`;
-    }
+    // Describing the error allocates in the heap, which may be full (an out-of-memory error):
+    // lift the heap's limit while it is read. The instance is discarded after a failure anyway.
+    this.#runtime.setMemoryLimit(-1);
     const dumped = this.#context.dump(error) as { name?: string; message?: string; stack?: string } | unknown;
+    // QuickJS throws null, not its out-of-memory error, when it cannot allocate even that error
+    // (an array of objects grown until the memory is full does this).
+    if ((dumped === null || dumped === undefined) && this.#clock.memoryRefused)
+      return this.#outOfMemory(what);
     if (typeof dumped !== 'object' || dumped === null) return `uncaught exception ${what}: ${String(dumped)}`;
     const {
       name = 'Error',
       message = '',
       stack = '',
     } = dumped as { name?: string; message?: string; stack?: string };
-    if (name === 'InternalError' && message === 'out of memory') {
-      return `out of memory ${what}: the JavaScript heap is at its limit (limits.memoryPages ${this.#limits.memoryPages})`;
-    }
+    if (name === 'InternalError' && message === 'out of memory') return this.#outOfMemory(what);
     // Line numbers are the bundle's, not the source's: name the function only.
     const frame = stack.split('\n').find((line) => line.trim().startsWith('at '));
     const fn = frame?.trim().match(/^at ([^ ]+)/)?.[1];
     const where = fn && fn !== '<anonymous>' && fn !== '<eval>' ? ` (in ${fn})` : '';
     return `uncaught ${name}: ${message} ${what}${where}`;
+  }
+
+  #outOfMemory(what: string): string {
+    return `out of memory ${what}: the JavaScript heap is at its limit (limits.memoryPages ${this.#limits.memoryPages})`;
   }
 
   #installBridge(): void {

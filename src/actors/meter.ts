@@ -18,8 +18,14 @@ const FEATURES =
   binaryen.Features.Multivalue;
 
 export interface MeterOptions {
-  /** Most 64 KiB pages the module's memory may grow to. */
-  maxMemoryPages: number;
+  /** Most 64 KiB pages the module's memory may grow to; absent, the memory is left as declared. */
+  maxMemoryPages?: number;
+  /**
+   * What the meter does when the fuel falls below zero: trap (agent modules), or call this
+   * imported function, which may set the fuel again or throw (the JavaScript engine: the host
+   * decides whether a new message has started). Absent: trap.
+   */
+  refuel?: { module: string; base: string };
 }
 
 export type MeterResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: string };
@@ -38,7 +44,9 @@ export function meterModule(bytes: Uint8Array, label: string, options: MeterOpti
   try {
     module = binaryen.readBinary(bytes);
     module.setFeatures(FEATURES);
-    const problem = limitMemory(module, label, options.maxMemoryPages) ?? addFuelMeter(module, label);
+    const limited =
+      options.maxMemoryPages === undefined ? undefined : limitMemory(module, label, options.maxMemoryPages);
+    const problem = limited ?? addFuelMeter(module, label, options.refuel);
     if (problem) return { ok: false, reason: problem };
     const out = module.emitBinary();
     if (!WebAssembly.validate(out)) {
@@ -52,7 +60,11 @@ export function meterModule(bytes: Uint8Array, label: string, options: MeterOpti
   }
 }
 
-function addFuelMeter(module: binaryen.Module, label: string): string | undefined {
+function addFuelMeter(
+  module: binaryen.Module,
+  label: string,
+  refuel: MeterOptions['refuel'],
+): string | undefined {
   const fuel = freeName(module, FUEL_GLOBAL);
   const start = module.getStart();
   module.runPasses(['log-execution']);
@@ -60,11 +72,12 @@ function addFuelMeter(module: binaryen.Module, label: string): string | undefine
   // Zero until the host sets a budget: nothing in the module runs unmetered, its start included.
   module.addGlobal(fuel, binaryen.i32, true, module.i32.const(0));
   module.addGlobalExport(fuel, FUEL_GLOBAL);
+  const empty = emptyTank(module, refuel);
   const charge = {
     bytes: freeName(module, '__troupe_charge_bytes'),
     elements: freeName(module, '__troupe_charge_elements'),
   };
-  const bulk = chargeBulkOperations(module, fuel, charge);
+  const bulk = chargeBulkOperations(module, fuel, charge, empty);
   if (bulk) return `${label}: ${bulk}`;
   if (logger) {
     module.removeFunction(logger);
@@ -76,7 +89,7 @@ function addFuelMeter(module: binaryen.Module, label: string): string | undefine
       [],
       module.block(null, [
         module.global.set(fuel, module.i32.sub(remaining(), module.i32.const(1))),
-        module.if(module.i32.lt_s(remaining(), module.i32.const(0)), module.unreachable()),
+        module.if(module.i32.lt_s(remaining(), module.i32.const(0)), empty()),
       ]),
     );
   }
@@ -93,6 +106,14 @@ function addFuelMeter(module: binaryen.Module, label: string): string | undefine
     binaryen.setAlwaysInlineMaxSize(previous);
   }
   return undefined;
+}
+
+/** What runs when the fuel is below zero: a trap, or a call of the imported refuel function. */
+function emptyTank(module: binaryen.Module, refuel: MeterOptions['refuel']): () => binaryen.ExpressionRef {
+  if (!refuel) return () => module.unreachable();
+  const name = freeName(module, '__troupe_refuel');
+  module.addFunctionImport(name, refuel.module, refuel.base, binaryen.none, binaryen.none);
+  return () => module.call(name, [], binaryen.none);
 }
 
 /**

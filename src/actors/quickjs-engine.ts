@@ -1,9 +1,9 @@
-// QuickJS compiled to WebAssembly (quickjs-emscripten's release-sync build), instantiated once per
-// JavaScript agent with the few host functions its Emscripten glue asks for replaced, so that
-// nothing outside the sandbox is reachable and nothing real enters it: the clock is the tick, the
-// time zone is UTC, timers and console output go nowhere, and memory stops at the agent's limit.
+// QuickJS compiled to WebAssembly (quickjs-emscripten's release-sync build, metered at build time:
+// engine-file.ts), instantiated once per JavaScript agent with the few host functions its
+// Emscripten glue asks for replaced, so that nothing outside the sandbox is reachable and nothing
+// real enters it: the clock is the tick, the time zone is UTC, timers and console output go
+// nowhere, memory stops at the agent's limit, and every instruction the engine runs costs fuel.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import base from '@jitl/quickjs-wasmfile-release-sync';
 import {
   newQuickJSWASMModuleFromVariant,
@@ -11,6 +11,8 @@ import {
   type QuickJSSyncVariant,
   type QuickJSWASMModule,
 } from 'quickjs-emscripten-core';
+import { FUEL_GLOBAL } from './abi.js';
+import { ENGINE_REFUEL, enginePath } from './engine-file.js';
 import { sha256 } from './snapshot.js';
 
 /** The QuickJS build's own size: its data and stack take this many pages before any JS runs. */
@@ -19,30 +21,41 @@ export const QUICKJS_MIN_PAGES = 256;
 export interface QuickJsEngine {
   module: QuickJSWASMModule;
   memory: WebAssembly.Memory;
+  /** The engine's fuel counter (meter.ts): one unit per function entry and loop header it runs. */
+  fuel: WebAssembly.Global;
   /** Call after growing `memory` from outside (a snapshot restore): the glue's views follow. */
   refreshViews(): void;
 }
 
-/** What the engine's logical clock reads; set by the sandbox before every call. */
+/** What the engine's logical clock reads, set by the sandbox before every call; and its fuel. */
 export interface EngineClock {
   nowMs: number;
+  /** Set when the engine asked for memory past its maximum; the sandbox clears it before a call. */
+  memoryRefused: boolean;
+  /** Called when the engine's fuel falls below zero: set it again, or throw to stop the engine. */
+  refuel(fuel: WebAssembly.Global): void;
 }
 
 let compiled: { module: WebAssembly.Module; hash: Uint8Array } | undefined;
 
-/** The compiled QuickJS module (once per thread) and the hash of its bytes, for snapshots. */
+/** The compiled, metered QuickJS module (once per thread) and the hash of its bytes, for snapshots. */
 export function quickJsBinary(): { module: WebAssembly.Module; hash: Uint8Array } {
   if (!compiled) {
-    // A CommonJS bundle (the desktop app's hosts) has require and no import.meta.url.
-    const resolver = typeof require === 'function' ? require : createRequire(import.meta.url);
-    const path = resolver.resolve('@jitl/quickjs-wasmfile-release-sync/wasm');
-    const bytes = readFileSync(path);
+    const bytes = readFileSync(enginePath());
     compiled = { module: new WebAssembly.Module(bytes), hash: sha256(bytes) };
   }
   return compiled;
 }
 
 type Glue = Record<string, unknown>;
+
+/** The fuel counter at its largest: what Troupe's own work in the engine runs on. */
+export const UNMETERED = 0x7fffffff;
+
+/** The refuel of an engine no sandbox runs yet: Troupe's own set-up is not metered. */
+export function unmetered(fuel: WebAssembly.Global): void {
+  fuel.value = UNMETERED;
+}
 
 /**
  * The glue's imports are minified, so each is recognised by what its source does; a build whose
@@ -65,8 +78,14 @@ function sandboxImports(env: Glue, memory: WebAssembly.Memory, clock: EngineCloc
     } else if (source.includes('setTimeout')) {
       env[name] = () => -1;
     } else if (source.includes('.grow(')) {
-      resize = value as (bytes: number) => unknown;
-      env[name] = value;
+      const grow = value as (bytes: number) => unknown;
+      resize = grow;
+      // Refused past the memory's maximum: the heap is full, whatever QuickJS then throws.
+      env[name] = (bytes: number) => {
+        const grown = grow(bytes);
+        if (!grown) clock.memoryRefused = true;
+        return grown;
+      };
     } else if (source.includes('.decode(') && source.includes('for(')) {
       // fd_write: QuickJS's own prints (none reach it without the std module) go nowhere.
       env[name] = (_fd: number, iov: number, count: number, written: number) =>
@@ -85,20 +104,29 @@ export async function createEngine(maxPages: number, clock: EngineClock): Promis
   const binary = quickJsBinary();
   const memory = new WebAssembly.Memory({ initial: QUICKJS_MIN_PAGES, maximum: maxPages });
   let refreshViews: (() => void) | undefined;
+  let fuel: WebAssembly.Global | undefined;
   const variant = newVariant(baseVariant(), {
     wasmMemory: memory,
     emscriptenModule: {
       instantiateWasm(imports: Record<string, Glue>, done: (instance: WebAssembly.Instance) => void) {
         refreshViews = sandboxImports(imports.a as Glue, memory, clock);
-        const instance = new WebAssembly.Instance(binary.module, imports as WebAssembly.Imports);
+        const all = {
+          ...imports,
+          [ENGINE_REFUEL.module]: { [ENGINE_REFUEL.base]: () => clock.refuel(counter) },
+        };
+        const instance = new WebAssembly.Instance(binary.module, all as WebAssembly.Imports);
+        const counter = instance.exports[FUEL_GLOBAL] as WebAssembly.Global;
+        fuel = counter;
+        // The glue's own set-up runs in the engine too: it is Troupe's, not an agent's.
+        fuel.value = UNMETERED;
         done(instance);
         return instance.exports;
       },
     } as never,
   });
   const module = await newQuickJSWASMModuleFromVariant(variant as QuickJSSyncVariant);
-  if (!refreshViews) throw new Error('QuickJS was not instantiated through the sandbox');
-  return { module, memory, refreshViews };
+  if (!refreshViews || !fuel) throw new Error('QuickJS was not instantiated through the sandbox');
+  return { module, memory, fuel, refreshViews };
 }
 
 /** The release-sync variant, whether loaded as an ES module or through CommonJS interop (a bundle). */
