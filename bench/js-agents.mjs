@@ -12,6 +12,7 @@ import { NodeLauncher } from '../dist/launch/index.js';
 import { Runtime } from '../dist/supervisor/index.js';
 import { bundleAgent } from '../dist/supervisor/js-bundler.js';
 import { hostEntry, routed, script, writeSystem } from './routed.mjs';
+import { unmeteredHostEntry } from './unmetered-engine.mjs';
 
 const root = join(hostEntry, '..', '..', '..');
 
@@ -49,7 +50,7 @@ async function idleRss(work, language, count) {
 
 async function coldStart() {
   const sink = compileAgentModule(readFileSync(join(root, 'wasm', 'build', 'sink.wasm')), 'sink');
-  const bundle = await bundleAgent(script('sink'));
+  const bundle = await bundleAgent(script('sink'), root);
   if (!sink.ok || !bundle.ok) throw new Error('cannot prepare the sinks');
   const limits = { ...NO_LIMITS, memoryPages: 1024 };
   const time = async (make) => {
@@ -86,6 +87,14 @@ export async function run(work, log) {
   const ts = await routed(work, 1000, 200, undefined, 'shared', { language: 'typescript' });
   log(
     `  routed 16 B, shared, 1,000/tick: AssemblyScript ${Math.round(as)}/s, TypeScript ${Math.round(ts)}/s = ${(ts / as).toFixed(2)}× (target ≥ 0.3×)`,
+  );
+  // The engine metered for fuel (every function entry and loop header of QuickJS's own code)
+  // against the same engine without the meter, in the same run.
+  const host = unmeteredHostEntry();
+  const unmetered = await routed(work, 1000, 200, undefined, 'shared', { language: 'typescript', host });
+  const metered = await routed(work, 1000, 200, undefined, 'shared', { language: 'typescript' });
+  log(
+    `  TypeScript routed 16 B, shared, 1,000/tick: metered engine ${Math.round(metered)}/s, unmetered ${Math.round(unmetered)}/s = ${(metered / unmetered).toFixed(2)}× (target ≥ 0.9×)`,
   );
   // Each in a fresh process, so one measure's garbage does not count in the next.
   const count = 200;

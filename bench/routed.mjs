@@ -30,7 +30,7 @@ export async function routed(
   ticks,
   journal = () => undefined,
   isolation = 'process',
-  { pairs = 1, payload = PAYLOAD, language = 'assemblyscript' } = {},
+  { pairs = 1, payload = PAYLOAD, language = 'assemblyscript', host = hostEntry } = {},
 ) {
   const each = Math.ceil(perTick / pairs);
   const js = language === 'typescript';
@@ -59,7 +59,7 @@ export async function routed(
   let lastTick;
   const runtime = new Runtime(spec, {
     launcher: new NodeLauncher(),
-    hostEntry,
+    hostEntry: host,
     maxTicks: ticks,
     journal: journal(spec),
     onEvent: (event) => {

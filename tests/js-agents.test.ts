@@ -117,6 +117,58 @@ describe('TypeScript agents in a system', () => {
     );
   }, 60_000);
 
+  it('stops work inside the engine by fuel, with one trace in every isolation mode and beside two CPU hogs', async () => {
+    // Each kind is work QuickJS does in C (issue 25); before the engine was metered only the
+    // wall-clock watchdog ended it, and on a shared thread it took the thread's other agents along.
+    const works = ['jobs', 'await', 'regex', 'sort', 'repeat', 'fill', 'bigint'];
+    const relay = join(ROOT, 'examples', 'hello-ts', 'agents', 'relay.ts');
+    const run = async (isolation: Isolation) => {
+      const spec = writeSystem({
+        isolation,
+        limits: { fuel: 20_000_000, memoryPages: 4096 },
+        retryLimit: 1,
+        maxRestarts: 100,
+        agents: [
+          { name: 'worker', module: join(FIXTURES, 'js', 'engine-work.ts') },
+          {
+            name: 'boss',
+            module: join(FIXTURES, 'js', 'sender.ts'),
+            init: JSON.stringify({ to: 'worker', kinds: works }),
+            sendTo: ['worker'],
+          },
+          { name: 'ping', module: relay, init: '{"peer":"pong","start":true,"limit":40}' },
+          { name: 'pong', module: relay, init: '{"peer":"ping","limit":40}' },
+        ],
+      });
+      const started = startRun(spec);
+      const summary = await started.done;
+      expect(summary.ok).toBe(true);
+      const dead = started.events.flatMap((event) =>
+        event.type === 'message.dead' ? [`${event.kind}: ${event.reason}`] : [],
+      );
+      expect(dead.sort()).toEqual(
+        [...works]
+          .sort()
+          .map(
+            (work) =>
+              `${work}: crashed "worker" 2 times: fuel exhausted: the call used more than its budget of 20000000 (limits.fuel)`,
+          ),
+      );
+      // Only the worker crashed, twice for each message (once retried).
+      expect(summary.agents.worker?.restarts).toBe(2 * works.length);
+      for (const other of ['boss', 'ping', 'pong']) expect(summary.agents[other]?.restarts).toBe(0);
+      return summary.trace;
+    };
+    const traces = [];
+    for (const mode of MODES) traces.push(await run(mode));
+    for (let i = 0; i < 2; i++) {
+      burners.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+    }
+    traces.push(await run('shared'));
+    traces.push(await run('process'));
+    expect(new Set(traces).size).toBe(1);
+  }, 300_000);
+
   it('names the file and line of an agent that does not compile, and a memory limit too small', async () => {
     const broken = startRun(
       writeSystem({ agents: [{ name: 'broken', module: join(FIXTURES, 'js', 'broken.ts') }] }),

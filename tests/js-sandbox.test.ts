@@ -1,23 +1,27 @@
 // The JavaScript sandbox on its own: QuickJS in WebAssembly running a bundled TypeScript agent,
 // with the limits, determinism and snapshots a WebAssembly agent has.
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { JsSandbox, NO_LIMITS, type RunResult, type SandboxLimits } from '../src/actors/index.js';
 import { sha256 } from '../src/actors/snapshot.js';
 import type { Envelope } from '../src/protocol/index.js';
 import { bundleAgent } from '../src/supervisor/js-bundler.js';
 import { ROOT } from './helpers/paths.js';
+import { removeTempDirs, tempDir } from './helpers/system.js';
 
 const FIXTURES = join(ROOT, 'tests', 'fixtures', 'js');
 const LIMITS: SandboxLimits = { ...NO_LIMITS, fuel: 20_000_000, memoryPages: 512, maxSendsPerMessage: 10 };
 
 async function sandbox(file: string, limits = LIMITS, agent = 'subject'): Promise<JsSandbox> {
-  const bundle = await bundleAgent(join(FIXTURES, file));
+  const bundle = await bundleAgent(join(FIXTURES, file), ROOT);
   if (!bundle.ok) throw new Error(bundle.reason);
   const instance = await JsSandbox.create({ code: bundle.code, file }, agent, 7, limits);
   expect(instance.start(0).ok).toBe(true);
   return instance;
 }
+
+afterEach(() => removeTempDirs());
 
 let seq = 0;
 function envelope(kind: string, payload: unknown = null, from = 'tester'): Envelope {
@@ -113,7 +117,10 @@ describe('a JavaScript agent in its sandbox', () => {
         seq = 0;
         // Filling memory takes more work than a loop-stopping budget: give those room to fill it.
         const fills = attack === 'array' || attack === 'push';
-        const agent = await sandbox('hostile.ts', fills ? { ...LIMITS, fuel: 2_000_000_000, memoryPages: 1024 } : LIMITS);
+        const agent = await sandbox(
+          'hostile.ts',
+          fills ? { ...LIMITS, fuel: 2_000_000_000, memoryPages: 1024 } : LIMITS,
+        );
         agent.init(new Uint8Array(0), 0);
         // The reset attack needs room to move its index in: a batch of three.
         const batch =
@@ -177,7 +184,7 @@ describe('a JavaScript agent in its sandbox', () => {
   }, 60_000);
 
   it('refuses memory below what QuickJS needs, naming the limit', async () => {
-    const bundle = await bundleAgent(join(FIXTURES, 'stateful.ts'));
+    const bundle = await bundleAgent(join(FIXTURES, 'stateful.ts'), ROOT);
     if (!bundle.ok) throw new Error(bundle.reason);
     await expect(
       JsSandbox.create({ code: bundle.code, file: 'x' }, 'a', 1, { ...LIMITS, memoryPages: 64 }),
@@ -202,15 +209,93 @@ describe('a JavaScript agent in its sandbox', () => {
 
 describe('bundling an agent', () => {
   it('names the file, line and column of a syntax error', async () => {
-    const result = await bundleAgent(join(FIXTURES, 'broken.ts'));
+    const result = await bundleAgent(join(FIXTURES, 'broken.ts'), ROOT);
     expect(result.ok).toBe(false);
     expect(!result.ok && result.reason).toMatch(/broken\.ts:3:\d+: /);
   });
 
   it("refuses Node's modules by name", async () => {
-    const result = await bundleAgent(join(FIXTURES, 'imports-fs.ts'));
+    const result = await bundleAgent(join(FIXTURES, 'imports-fs.ts'), ROOT);
     expect(!result.ok && result.reason).toMatch(
       /imports-fs\.ts:2:\d+: imports "node:fs": an agent runs in a sandbox and cannot use Node's modules/,
     );
+  });
+
+  describe('reads nothing outside the system root (issue 25)', () => {
+    /** A project folder with the files given, beside a folder outside it holding a secret. */
+    const project = (files: Record<string, string>) => {
+      const base = tempDir();
+      const root = join(base, 'project');
+      const outside = join(base, 'outside');
+      mkdirSync(root);
+      mkdirSync(outside);
+      writeFileSync(join(outside, 'secret.ts'), 'export const secret = "from outside";\n');
+      writeFileSync(join(outside, 'secret.txt'), 'from outside\n');
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(root, name), text);
+      return { root, outside };
+    };
+    const agent = (imports: string) =>
+      `import { defineAgent } from 'troupe/agent';\n${imports}\nexport default defineAgent({ init(ctx) { ctx.log(String(data)); }, on: {} });\n`;
+    const refusals: Array<[string, (outside: string) => string, RegExp]> = [
+      [
+        'a relative import that climbs out',
+        () => "import { secret as data } from '../outside/secret.ts';",
+        /agent\.ts:2:\d+: imports "\.\.\/outside\/secret\.ts": it resolves to .*outside\/secret\.ts, outside the system's root/,
+      ],
+      [
+        'an absolute path',
+        (outside) => `import { secret as data } from '${join(outside, 'secret.ts')}';`,
+        /agent\.ts:2:\d+: imports ".*secret\.ts": it resolves to .*, outside the system's root/,
+      ],
+      [
+        'a text import attribute',
+        () => "import data from '/proc/self/environ' with { type: 'text' };",
+        /agent\.ts:2:\d+: imports "\/proc\/self\/environ": import attributes \(type: "text"\) are not allowed/,
+      ],
+      [
+        'the default .txt loader, inside the root',
+        () => "import data from './notes.txt';",
+        /agent\.ts:2:\d+: imports "\.\/notes\.txt": an agent may import scripts and JSON only, not "\.txt" files/,
+      ],
+    ];
+    for (const [what, imports, reason] of refusals) {
+      it(`refuses ${what}, naming the file and line`, async () => {
+        const { root, outside } = project({ 'notes.txt': 'inside\n' });
+        writeFileSync(join(root, 'agent.ts'), agent(imports(outside)));
+        const result = await bundleAgent(join(root, 'agent.ts'), root);
+        expect(result.ok).toBe(false);
+        expect(!result.ok && result.reason).toMatch(reason);
+      });
+    }
+
+    it('refuses a symbolic link to a folder outside, checked after the link is followed', async () => {
+      const { root, outside } = project({});
+      symlinkSync(outside, join(root, 'linked'));
+      writeFileSync(join(root, 'agent.ts'), agent("import { secret as data } from './linked/secret.ts';"));
+      const result = await bundleAgent(join(root, 'agent.ts'), root);
+      expect(!result.ok && result.reason).toMatch(
+        /agent\.ts:2:\d+: imports "\.\/linked\/secret\.ts": it resolves to .*outside\/secret\.ts, outside the system's root/,
+      );
+    });
+
+    it('still imports JSON and scripts inside the root, with and without the JSON attribute', async () => {
+      const { root } = project({
+        'data.json': '{"greeting":"hello"}',
+        'more.json': '{"who":"world"}',
+        'helper.ts': 'export const mark = "!";\n',
+      });
+      writeFileSync(
+        join(root, 'agent.ts'),
+        agent(
+          "import first from './data.json';\nimport second from './more.json' with { type: 'json' };\nimport { mark } from './helper.ts';\nconst data = `${first.greeting} ${second.who}${mark}`;",
+        ),
+      );
+      const bundle = await bundleAgent(join(root, 'agent.ts'), root);
+      if (!bundle.ok) throw new Error(bundle.reason);
+      const instance = await JsSandbox.create({ code: bundle.code, file: 'agent.ts' }, 'a', 1, LIMITS);
+      expect(instance.start(0).ok).toBe(true);
+      const init = instance.init(new Uint8Array(0), 0);
+      expect(init.ok && texts(init)).toEqual(['hello world!']);
+    });
   });
 });

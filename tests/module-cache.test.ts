@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentSpec } from '../src/supervisor/index.js';
 import { ModuleCache } from '../src/supervisor/module-cache.js';
-import { agentModule } from './helpers/paths.js';
+import { agentModule, ROOT } from './helpers/paths.js';
 import { removeTempDirs, tempDir, writeSystem } from './helpers/system.js';
 import { watFixture } from './helpers/wat.js';
 
@@ -17,7 +17,7 @@ const agentFor = (module: string): AgentSpec =>
 describe('module cache', () => {
   it('keeps metered modules in a folder only the user can open, each with its digest', async () => {
     const dir = join(tempDir(), 'cache');
-    const prepared = await new ModuleCache(dir).prepare(agentFor(agentModule('echo')));
+    const prepared = await new ModuleCache(dir).prepare(agentFor(agentModule('echo')), ROOT);
     expect(prepared.ok).toBe(true);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     const path = (prepared as { path: string }).path;
@@ -29,7 +29,7 @@ describe('module cache', () => {
   it('rebuilds a cached module whose bytes were swapped on disk', async () => {
     const dir = join(tempDir(), 'cache');
     const agent = agentFor(agentModule('echo'));
-    const first = (await new ModuleCache(dir).prepare(agent)) as { path: string };
+    const first = (await new ModuleCache(dir).prepare(agent, ROOT)) as { path: string };
     const metered = (path: string) =>
       WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(path))).some(
         (entry) => entry.name === '__troupe_fuel',
@@ -38,7 +38,7 @@ describe('module cache', () => {
     // Someone puts the unmetered module in its place.
     writeFileSync(first.path, readFileSync(agentModule('echo')));
     expect(metered(first.path)).toBe(false);
-    const again = (await new ModuleCache(dir).prepare(agent)) as { path: string };
+    const again = (await new ModuleCache(dir).prepare(agent, ROOT)) as { path: string };
     expect(again.path).toBe(first.path);
     expect(metered(again.path)).toBe(true);
   });
@@ -50,6 +50,7 @@ describe('module cache', () => {
     const warnings: string[] = [];
     const prepared = (await new ModuleCache(dir, (line) => warnings.push(line)).prepare(
       agentFor(agentModule('echo')),
+      ROOT,
     )) as { path: string };
     expect(prepared.path.startsWith(dir)).toBe(false);
     expect(warnings).toEqual([
@@ -61,18 +62,18 @@ describe('module cache', () => {
     const dir = tempDir();
     const cache = new ModuleCache(join(dir, 'cache'));
     const forbidden = watFixture('forbidden-import', dir);
-    expect(await cache.prepare(agentFor(forbidden))).toEqual({
+    expect(await cache.prepare(agentFor(forbidden), ROOT)).toEqual({
       ok: false,
       reason: expect.stringMatching(new RegExp(`^module ${forbidden} imports "env\\.fetch"`)),
     });
     const reserved = watFixture('reserved-export', dir);
-    expect(await cache.prepare(agentFor(reserved))).toEqual({
+    expect(await cache.prepare(agentFor(reserved), ROOT)).toEqual({
       ok: false,
       reason: `module ${reserved} exports "__troupe_fuel": names starting with "__troupe_" are reserved for Troupe's meter`,
     });
     const notWasm = join(dir, 'text.wasm');
     writeFileSync(notWasm, 'not a module');
-    expect(await cache.prepare(agentFor(notWasm))).toEqual({
+    expect(await cache.prepare(agentFor(notWasm), ROOT)).toEqual({
       ok: false,
       reason: expect.stringMatching(new RegExp(`^module ${notWasm} is not a valid WebAssembly module`)),
     });

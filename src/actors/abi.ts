@@ -59,7 +59,7 @@ export const START_EXPORT = '__troupe_start';
 export const GLOBAL_EXPORT_PREFIX = '__troupe_g';
 
 /** Version of the instrumentation meter.ts applies; bump it when that changes, so caches rebuild. */
-export const METER_VERSION = 5;
+export const METER_VERSION = 6;
 
 /**
  * What one host may report for one tick; the sandbox keeps within these and the supervisor checks

@@ -1,4 +1,5 @@
-// Bulk operations cost fuel by their length: `memory.fill`, `memory.copy` and `memory.init` one
+// What the meter finds in a module's bodies (loops, bulk operations), and the charge of bulk
+// operations by their length: `memory.fill`, `memory.copy` and `memory.init` one
 // unit plus one per 64 bytes, `table.grow` one plus one per 8 elements. The length operand of
 // each is wrapped in a call to a charge function that counts the fuel down (and traps at zero)
 // and returns the length unchanged, so the operation then runs as written. binaryen.js has no
@@ -74,30 +75,42 @@ const CHILDREN = new Map<number, readonly string[]>([
   [binaryen.TupleExtractId, ['tuple']],
 ]);
 
-interface Charged {
+export interface Charged {
   expression: binaryen.ExpressionRef;
   /** Which charge function: bytes (memory) or elements (tables). */
   per: 'bytes' | 'elements';
 }
 
-/**
- * Wraps the length of every bulk operation in the module's functions in a charge call. `fuel`
- * is the meter's global. Returns why the module cannot be metered, or undefined.
- */
-export function chargeBulkOperations(
-  module: binaryen.Module,
-  fuel: string,
-  names: { bytes: string; elements: string },
-  empty: () => binaryen.ExpressionRef,
-): string | undefined {
-  const found: Charged[] = [];
+/** What a module's function bodies hold that the meter charges: bulk operations and loops. */
+export interface Metered {
+  bulk: Charged[];
+  loops: binaryen.ExpressionRef[];
+}
+
+/** Walks every function body of the module; returns what it found, or why it cannot be metered. */
+export function scanBodies(module: binaryen.Module): Metered | string {
+  const found: Metered = { bulk: [], loops: [] };
   for (let i = 0; i < module.getNumFunctions(); i++) {
     const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));
     if (info.module || !info.body) continue;
     const problem = collect(info.body, found);
     if (problem) return `function "${info.name}" uses ${problem}`;
   }
-  if (found.length === 0) return undefined;
+  return found;
+}
+
+/**
+ * Wraps the length of every bulk operation found in a charge call. `fuel` is the meter's global;
+ * `empty` what runs when it falls below zero.
+ */
+export function chargeBulkOperations(
+  module: binaryen.Module,
+  fuel: string,
+  names: { bytes: string; elements: string },
+  empty: () => binaryen.ExpressionRef,
+  found: readonly Charged[],
+): void {
+  if (found.length === 0) return;
   addChargeFunction(module, fuel, names.bytes, 6, empty);
   addChargeFunction(module, fuel, names.elements, 3, empty);
   for (const { expression, per } of found) {
@@ -115,11 +128,10 @@ export function chargeBulkOperations(
     if (kind) kind.setSize(expression, call(kind.getSize(expression)));
     else accessors.TableGrow.setDelta(expression, call(accessors.TableGrow.getDelta(expression)));
   }
-  return undefined;
 }
 
-/** Walks one body (iteratively: bodies nest deeply), noting bulk operations; returns a refusal. */
-function collect(body: binaryen.ExpressionRef, found: Charged[]): string | undefined {
+/** Walks one body (iteratively: bodies nest deeply), noting bulk operations and loops; returns a refusal. */
+function collect(body: binaryen.ExpressionRef, found: Metered): string | undefined {
   const stack = [body];
   while (stack.length > 0) {
     const expression = stack.pop() as binaryen.ExpressionRef;
@@ -132,8 +144,9 @@ function collect(body: binaryen.ExpressionRef, found: Charged[]): string | undef
     if (fields.length === 0) continue;
     const info = binaryen.getExpressionInfo(expression) as unknown as Walkable;
     if (id === binaryen.MemoryFillId || id === binaryen.MemoryCopyId || id === binaryen.MemoryInitId)
-      found.push({ expression, per: 'bytes' });
-    else if (id === binaryen.TableGrowId) found.push({ expression, per: 'elements' });
+      found.bulk.push({ expression, per: 'bytes' });
+    else if (id === binaryen.TableGrowId) found.bulk.push({ expression, per: 'elements' });
+    else if (id === binaryen.LoopId) found.loops.push(expression);
     for (const field of fields) {
       const value = info[field];
       if (Array.isArray(value)) for (const child of value) pushChild(stack, child);

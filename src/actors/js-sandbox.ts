@@ -11,11 +11,11 @@ import { blockAt, findControlBlock, PRELUDE } from './js-prelude.js';
 import { messageRandom, tickRandom } from './prng.js';
 import {
   createEngine,
-  unmetered,
   type EngineClock,
   QUICKJS_MIN_PAGES,
   type QuickJsEngine,
   UNMETERED,
+  unmetered,
 } from './quickjs-engine.js';
 import { failed, type RunResult, type Sandbox, type SandboxLimits, succeeded } from './sandbox.js';
 import {
@@ -66,7 +66,6 @@ export class JsSandbox implements Sandbox {
   /** Byte offset of the running message's index in the SDK's control block (src/sdk/host-bridge.ts). */
   #indexAt: number | undefined;
   /** The message each per-message count was last started for. */
-  #fuelIndex = -1;
   #sendIndex = -1;
   #randomIndex = -1;
   #init: QuickJSHandle | undefined;
@@ -217,7 +216,6 @@ export class JsSandbox implements Sandbox {
     this.#clock.nowMs = tick * MS_PER_TICK;
     this.#ids = [];
     this.#record.begin();
-    this.#fuelIndex = -1;
     this.#sendIndex = -1;
     this.#randomIndex = -1;
     this.#breach = undefined;

@@ -5,7 +5,7 @@
 import binaryen from 'binaryen';
 import { errorText } from '../protocol/index.js';
 import { FUEL_GLOBAL, GLOBAL_EXPORT_PREFIX, START_EXPORT } from './abi.js';
-import { chargeBulkOperations } from './bulk-charge.js';
+import { chargeBulkOperations, scanBodies } from './bulk-charge.js';
 
 // What V8 in Node 20 runs. Emitting with Features.All produces binaries Node 20 rejects.
 const FEATURES =
@@ -31,8 +31,8 @@ export interface MeterOptions {
 export type MeterResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: string };
 
 /**
- * Instruments a module: every function entry and loop header costs one unit of fuel (binaryen's
- * log-execution pass places the calls; we define the called function to count down a global),
+ * Instruments a module: every function entry and loop header costs one unit of fuel (a call of
+ * a function that counts down a global, inlined),
  * bulk operations cost by their length (bulk-charge.ts), the start function becomes an export
  * the host calls with a budget, and the memory maximum becomes min(declared, maxMemoryPages).
  * Nothing it meets is thrown: a module it cannot meter is refused with the reason.
@@ -46,7 +46,7 @@ export function meterModule(bytes: Uint8Array, label: string, options: MeterOpti
     module.setFeatures(FEATURES);
     const limited =
       options.maxMemoryPages === undefined ? undefined : limitMemory(module, label, options.maxMemoryPages);
-    const problem = limited ?? addFuelMeter(module, label, options.refuel);
+    const problem = limited ?? addFuelMeter(module, label, options);
     if (problem) return { ok: false, reason: problem };
     const out = module.emitBinary();
     if (!WebAssembly.validate(out)) {
@@ -60,39 +60,33 @@ export function meterModule(bytes: Uint8Array, label: string, options: MeterOpti
   }
 }
 
-function addFuelMeter(
-  module: binaryen.Module,
-  label: string,
-  refuel: MeterOptions['refuel'],
-): string | undefined {
+function addFuelMeter(module: binaryen.Module, label: string, options: MeterOptions): string | undefined {
+  const found = scanBodies(module);
+  if (typeof found === 'string') return `${label}: ${found}`;
   const fuel = freeName(module, FUEL_GLOBAL);
   const start = module.getStart();
-  module.runPasses(['log-execution']);
-  const logger = findImport(module, 'log_execution');
   // Zero until the host sets a budget: nothing in the module runs unmetered, its start included.
   module.addGlobal(fuel, binaryen.i32, true, module.i32.const(0));
   module.addGlobalExport(fuel, FUEL_GLOBAL);
-  const empty = emptyTank(module, refuel);
+  const empty = emptyTank(module, options.refuel);
+  const meter = freeName(module, '__troupe_meter');
+  chargeEntriesAndLoops(module, meter, found.loops);
+  const remaining = () => module.global.get(fuel, binaryen.i32);
+  module.addFunction(
+    meter,
+    binaryen.none,
+    binaryen.none,
+    [],
+    module.block(null, [
+      module.global.set(fuel, module.i32.sub(remaining(), module.i32.const(1))),
+      module.if(module.i32.lt_s(remaining(), module.i32.const(0)), empty()),
+    ]),
+  );
   const charge = {
     bytes: freeName(module, '__troupe_charge_bytes'),
     elements: freeName(module, '__troupe_charge_elements'),
   };
-  const bulk = chargeBulkOperations(module, fuel, charge, empty);
-  if (bulk) return `${label}: ${bulk}`;
-  if (logger) {
-    module.removeFunction(logger);
-    const remaining = () => module.global.get(fuel, binaryen.i32);
-    module.addFunction(
-      logger,
-      binaryen.createType([binaryen.i32]),
-      binaryen.none,
-      [],
-      module.block(null, [
-        module.global.set(fuel, module.i32.sub(remaining(), module.i32.const(1))),
-        module.if(module.i32.lt_s(remaining(), module.i32.const(0)), empty()),
-      ]),
-    );
-  }
+  chargeBulkOperations(module, fuel, charge, empty, found.bulk);
   if (start) deferStart(module, start);
   exportGlobals(module, fuel);
   // A call per loop iteration cost more than half the speed of loop-heavy code (bench/fuel.mjs);
@@ -106,6 +100,36 @@ function addFuelMeter(
     binaryen.setAlwaysInlineMaxSize(previous);
   }
   return undefined;
+}
+
+// binaryen.js has these expression and function classes (index.js), but its typings do not declare them.
+const bodies = binaryen as unknown as {
+  Loop: {
+    getBody(loop: binaryen.ExpressionRef): binaryen.ExpressionRef;
+    setBody(loop: binaryen.ExpressionRef, body: binaryen.ExpressionRef): void;
+  };
+  Function: { setBody(fn: binaryen.FunctionRef, body: binaryen.ExpressionRef): void };
+};
+
+/**
+ * A call of the meter at every function's entry and every loop's header: one unit per call and
+ * per iteration. Nothing at exits (binaryen's log-execution pass also logs returns, which doubled
+ * the cost of a call and added no bound).
+ */
+function chargeEntriesAndLoops(
+  module: binaryen.Module,
+  meter: string,
+  loops: readonly binaryen.ExpressionRef[],
+): void {
+  const metered = (body: binaryen.ExpressionRef) =>
+    module.block(null, [module.call(meter, [], binaryen.none), body], binaryen.getExpressionType(body));
+  for (const loop of loops) bodies.Loop.setBody(loop, metered(bodies.Loop.getBody(loop)));
+  for (let i = 0; i < module.getNumFunctions(); i++) {
+    const fn = module.getFunctionByIndex(i);
+    const info = binaryen.getFunctionInfo(fn);
+    if (info.module || !info.body) continue;
+    bodies.Function.setBody(fn, metered(info.body));
+  }
 }
 
 /** What runs when the fuel is below zero: a trap, or a call of the imported refuel function. */
@@ -148,14 +172,6 @@ function exportGlobals(module: binaryen.Module, fuel: string): void {
     if (!info.mutable || info.module || info.name === fuel) continue;
     module.addGlobalExport(info.name, `${GLOBAL_EXPORT_PREFIX}${String(i).padStart(4, '0')}`);
   }
-}
-
-function findImport(module: binaryen.Module, base: string): string | undefined {
-  for (let i = 0; i < module.getNumFunctions(); i++) {
-    const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));
-    if (info.module && info.base === base) return info.name;
-  }
-  return undefined;
 }
 
 // binaryen.js has these (index.js), but its typings do not declare them yet.

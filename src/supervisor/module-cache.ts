@@ -14,7 +14,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { checkAgentModule, JS_MIN_PAGES, loadMeter, METER_VERSION, writeJsBundle } from '../actors/index.js';
 import { errorText } from '../protocol/index.js';
 import type { AgentSpec } from './config/index.js';
@@ -51,17 +51,21 @@ export class ModuleCache {
     return this.#dir;
   }
 
-  /** Never throws: every failure is the agent's, with a reason that names its module. */
-  async prepare(agent: AgentSpec): Promise<PreparedModule> {
+  /**
+   * Never throws: every failure is the agent's, with a reason that names its module. `root` is
+   * the system's: a script agent's bundle reads nothing outside it (and the SDK), and names its
+   * files relative to it, so a project copied elsewhere gives the same bundle.
+   */
+  async prepare(agent: AgentSpec, root: string): Promise<PreparedModule> {
     try {
-      return await this.#prepare(agent);
+      return await this.#prepare(agent, root);
     } catch (error) {
       return { ok: false, reason: `module ${agent.modulePath} could not be prepared: ${errorText(error)}` };
     }
   }
 
-  async #prepare(agent: AgentSpec): Promise<PreparedModule> {
-    if (isScriptModule(agent.modulePath)) return this.#prepareScript(agent);
+  async #prepare(agent: AgentSpec, root: string): Promise<PreparedModule> {
+    if (isScriptModule(agent.modulePath)) return this.#prepareScript(agent, root);
     const label = `module ${agent.modulePath}`;
     let bytes: Uint8Array;
     try {
@@ -97,16 +101,17 @@ export class ModuleCache {
   }
 
   /** A TypeScript or JavaScript agent: bundled (each time, so an edit is picked up) and kept as .js. */
-  async #prepareScript(agent: AgentSpec): Promise<PreparedModule> {
+  async #prepareScript(agent: AgentSpec, root: string): Promise<PreparedModule> {
     if (agent.limits.memoryPages < JS_MIN_PAGES) {
       return {
         ok: false,
         reason: `module ${agent.modulePath}: a TypeScript or JavaScript agent needs limits.memoryPages of at least ${JS_MIN_PAGES} (QuickJS takes 16 MiB itself); it has ${agent.limits.memoryPages}`,
       };
     }
-    const bundle = await bundleAgent(agent.modulePath, this.#sdk ?? defaultSdkEntry());
+    const bundle = await bundleAgent(agent.modulePath, root, this.#sdk ?? defaultSdkEntry());
     if (!bundle.ok) return bundle;
-    const text = writeJsBundle(bundle.code, agent.modulePath);
+    // The name stack traces show: relative to the root, so the trace does not depend on the folder.
+    const text = writeJsBundle(bundle.code, relative(root, agent.modulePath));
     const key = createHash('sha256').update(text).update('js agent v1').digest('hex').slice(0, 32);
     const dir = this.#privateDir();
     const path = join(dir, `${key}.js`);

@@ -109,7 +109,7 @@ export class Runtime {
   /** Prepares (meters) each module and hands it to the core, in declared order. */
   async #boot(): Promise<void> {
     for (const agent of this.#spec.agents) {
-      const result = await this.#modules.prepare(agent);
+      const result = await this.#modules.prepare(agent, this.#spec.root);
       if (this.#core.stopping) break;
       this.#input({ type: 'prepared', agent: agent.name, result });
     }
@@ -213,7 +213,7 @@ export class Runtime {
   async reload(agent: string): Promise<string | undefined> {
     const spec = this.#spec.agents.find((item) => item.name === agent);
     if (!spec) return `no agent named "${agent}"`;
-    const prepared = await this.#modules.prepare(spec);
+    const prepared = await this.#modules.prepare(spec, this.#spec.root);
     if (!prepared.ok) return prepared.reason;
     this.#control({ type: 'reload', agent, path: prepared.path });
     return undefined;
