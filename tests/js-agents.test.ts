@@ -2,6 +2,7 @@
 // AssemblyScript one, gives one trace in every isolation mode, on every run and under CPU load,
 // replays from its journal, and a hostile agent stays contained while the others finish.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Isolation, loadSystem, type SystemSpec } from '../src/supervisor/index.js';
@@ -168,6 +169,30 @@ describe('TypeScript agents in a system', () => {
     traces.push(await run('process'));
     expect(new Set(traces).size).toBe(1);
   }, 300_000);
+
+  it('gives one trace from two folders, stacks included, and no stack names the folder', async () => {
+    const agent = `import { defineAgent } from 'troupe/agent';
+function where(): string { return new Error('here').stack ?? ''; }
+export default defineAgent({
+  init(ctx) { ctx.send(ctx.self, 'stack', where()); },
+  on: { stack(message, ctx) { ctx.log(\`stack: \${message.text()}\`); } },
+});
+`;
+    const runIn = async () => {
+      const root = tempDir();
+      mkdirSync(join(root, 'agents'));
+      writeFileSync(join(root, 'agents', 'teller.ts'), agent);
+      const file = join(root, 'stack.system.yaml');
+      writeFileSync(file, 'name: stack\nagents:\n  - name: teller\n    module: agents/teller.ts\n    capabilities: { sendTo: [teller] }\n');
+      const run = startRun(loadSystem(file, { root }));
+      const summary = await run.done;
+      const stack = logsOf(run.events, 'teller').find((line) => line.startsWith('stack:')) ?? '';
+      expect(stack).toContain('agents/teller.ts');
+      expect(stack).not.toContain(root);
+      return summary.trace;
+    };
+    expect(await runIn()).toBe(await runIn());
+  }, 60_000);
 
   it('names the file and line of an agent that does not compile, and a memory limit too small', async () => {
     const broken = startRun(
