@@ -18,6 +18,9 @@ const lines = [
   'seed: 7',
   'scheduler:',
   `  maxBatch: 16`,
+  '# A thousand members may restart more often than the default 5 in 10 s without the swarm failing.',
+  'supervisor:',
+  `  maxRestarts: ${Math.max(5, Math.ceil(size / 20))}`,
   'agents:',
 ];
 for (let i = 0; i < size; i++) {

@@ -35,6 +35,10 @@ export function serveAgents(options: ServeOptions = {}): void {
         if (command.deliver) await options.beforeDeliver?.(command);
         await host.run(command);
         channel.running(undefined);
+        // On the shared pool the launcher drops what the unloaded instance sent until it hears this.
+        if (command.stop && staysUpWhenIdle()) {
+          channel.send(encodeFrame({ events: [{ agent: command.agent, unloaded: {} }] }));
+        }
       });
     }
   });

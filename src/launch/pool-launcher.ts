@@ -1,12 +1,15 @@
 // Shared backend (`isolation: shared`): many agents, each its own WASM instance, on a pool of
 // worker threads (one per core). Each agent still looks like a host of its own to the supervisor:
 // its frames go to its thread's rings, and frames back are routed by the agent they name (read
-// with peekFrame, not decoded). A stop unloads the agent from its thread; a kill ends the thread
-// (a runaway agent blocks its thread, so nothing less is sure to stop it), and every agent on it
-// exits and is restarted by its supervisor. Threads stay up while empty; close() ends them.
+// with peekFrame, not decoded). A stop or a kill unloads that agent alone from its thread: its
+// host has exited at once for the supervisor, and whatever its old instance still sends (the end
+// of a batch it was running) is dropped until the thread says it is unloaded. Agent work cannot
+// block a thread for long (fuel bounds it, in WebAssembly and in QuickJS alike), so a thread is
+// ended only when Troupe's own host code fails there (a watchdog, a broken frame); then every
+// agent on it exits. Threads stay up while empty; close() ends them.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { isStopCommand, peekFrame } from '../protocol/index.js';
+import { decodeFrame, encodeFrame, isStopCommand, peekFrame } from '../protocol/index.js';
 import type { ThreadChannelData } from './child-channel.js';
 import { HostBase } from './host-base.js';
 import { hostEnvironment } from './host-env.js';
@@ -61,6 +64,8 @@ class PoolThread {
   readonly #running = new RunningAgent(new SharedArrayBuffer(RunningAgent.BYTES));
   #exited = false;
   #endedFor: string | undefined;
+  /** Agents unloaded by a Stop the thread has not yet answered, with how many are pending. */
+  readonly #unloading = new Map<string, number>();
 
   constructor(options: SpawnOptions, heapMb: number, onExit: () => void) {
     const toHost = SharedRing.create(RING_BYTES).buffer;
@@ -81,6 +86,7 @@ class PoolThread {
     this.#channel = new RingChannel(toHost, toSupervisor, this.#worker);
     this.#channel.listen((frame) => {
       const agent = peekFrame(frame)?.agent;
+      if (agent !== undefined && this.#unloading.has(agent)) return this.#drain(agent, frame);
       const host = agent === undefined ? undefined : this.#hosts.get(agent);
       // A frame that names no agent of ours: a broken thread; every agent on it is ended.
       if (host) host.frame(frame);
@@ -124,9 +130,24 @@ class PoolThread {
     if (!this.#exited) this.#channel.send(frame);
   }
 
-  /** The agent was unloaded: it no longer has a host here. */
-  forget(host: PooledHost): void {
+  /**
+   * Unloads the agent from the thread: it no longer has a host here, and what its instance still
+   * sends is dropped until the thread answers the Stop (commands are run in order, so the answer
+   * comes after everything that instance sent, and before a new instance of it says anything).
+   */
+  unload(host: PooledHost, stop: Uint8Array): void {
     if (this.#hosts.get(host.name) === host) this.#hosts.delete(host.name);
+    this.#unloading.set(host.name, (this.#unloading.get(host.name) ?? 0) + 1);
+    this.send(stop);
+  }
+
+  #drain(agent: string, frame: Uint8Array): void {
+    const decoded = decodeFrame(frame);
+    if (!decoded.ok) return this.end(`sent a malformed frame for "${agent}": ${decoded.error}`);
+    if (!decoded.frame.events.some((event) => event.unloaded)) return;
+    const pending = (this.#unloading.get(agent) ?? 1) - 1;
+    if (pending > 0) this.#unloading.set(agent, pending);
+    else this.#unloading.delete(agent);
   }
 
   /** Ends the thread and so every agent on it. */
@@ -160,19 +181,28 @@ class PooledHost extends HostBase {
 
   send(frame: Uint8Array): void {
     if (this.exitReport.settled) return;
-    this.#thread.send(frame);
+    if (!isStopCommand(frame)) return this.#thread.send(frame);
     // A stopped agent's host has exited, as a process would once it has no agent to serve.
-    if (isStopCommand(frame)) {
-      this.#thread.forget(this);
-      setImmediate(() =>
-        this.exitReport.settle({ code: 0, signal: null, stderrTail: '', killed: false, thread: true }),
-      );
-    }
+    this.#thread.unload(this, frame);
+    setImmediate(() =>
+      this.exitReport.settle({ code: 0, signal: null, stderrTail: '', killed: false, thread: true }),
+    );
   }
 
+  /** Ends this agent's instance alone; the thread and its other agents go on. */
   kill(): void {
     if (this.exitReport.settled) return;
     this.killed = true;
-    this.#thread.end(`"${this.name}" was killed`);
+    this.#thread.unload(this, encodeFrame({ commands: [{ agent: this.name, stop: { reason: 'killed' } }] }));
+    setImmediate(() =>
+      this.exitReport.settle({
+        code: null,
+        signal: null,
+        stderrTail: '',
+        killed: true,
+        thread: true,
+        pooled: true,
+      }),
+    );
   }
 }

@@ -33,6 +33,8 @@ export interface ExitInfo {
   killed: boolean;
   /** The host was a worker thread (thread-launcher.ts), not a process. */
   thread?: boolean;
+  /** The host was one agent on a thread of the shared pool, whose other agents went on. */
+  pooled?: boolean;
   /**
    * The host ended by itself while running this agent's code (a worker thread past its heap
    * limit, say), not by a kill: what the agent was handling is to blame, as after a stall.
