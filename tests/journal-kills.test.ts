@@ -9,6 +9,7 @@ import { decodeJournal } from '../src/protocol/index.js';
 import { JournalWriter, journalHeader, type Runtime, type RuntimeEvent } from '../src/supervisor/index.js';
 import { killAllCli, troupe } from './helpers/cli.js';
 import { relaySystem } from './helpers/relay-system.js';
+import { seededRandom, testSeed } from './helpers/seed.js';
 import { killAllHosts, removeTempDirs, startRun, tempDir } from './helpers/system.js';
 
 afterEach(() => {
@@ -25,10 +26,15 @@ interface Killer {
   onBatch?(tick: number, agent: string, runtime: Runtime): boolean;
   /** Start paused and resume when this returns true. */
   resumeWhen?(event: RuntimeEvent): boolean;
+  /** Called once the run has started. */
+  started?(runtime: Runtime): void;
 }
 
-async function record(killer: Killer): Promise<{ file: string; trace: string; system: string }> {
-  const spec = system();
+async function record(
+  killer: Killer,
+  spec = system(),
+  mustKill = true,
+): Promise<{ file: string; trace: string; system: string; killed: boolean }> {
   const file = join(tempDir(), 'run.journal');
   const journal = new JournalWriter(file, 'tick');
   journal.write(journalHeader(spec, 'test'));
@@ -47,9 +53,10 @@ async function record(killer: Killer): Promise<{ file: string; trace: string; sy
   });
   runtime = run.runtime;
   if (killer.resumeWhen) runtime.pause();
+  killer.started?.(runtime);
   const summary = await run.done;
-  expect(killed).toBe(true);
-  return { file, trace: summary.trace, system: spec.file };
+  if (mustKill) expect(killed).toBe(true);
+  return { file, trace: summary.trace, system: spec.file, killed };
 }
 
 const lastLine = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1) as string);
@@ -57,6 +64,7 @@ const lastLine = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)
 async function expectReplayAndResume(
   recorded: { file: string; trace: string; system: string },
   victim: string,
+  reason = 'agent host process killed by SIGKILL',
 ) {
   const kills = decodeJournal(readFileSync(recorded.file)).records.filter((record) => record.kill);
   expect(kills).toHaveLength(1);
@@ -64,9 +72,7 @@ async function expectReplayAndResume(
   expect(lastLine(replayed.stdout)).toMatchObject({ type: 'replay.end', ok: true, trace: recorded.trace });
   expect(replayed.code).toBe(0);
   // The replay really killed the agent (a kill that changes nothing later would hide a lost one).
-  expect(replayed.stdout).toContain(
-    `"type":"agent.crashed","agent":"${victim}","reason":"agent host process killed by SIGKILL"`,
-  );
+  expect(replayed.stdout).toContain(`"type":"agent.crashed","agent":"${victim}","reason":"${reason}"`);
   const resumed = await troupe([
     'run',
     recorded.system,
@@ -115,6 +121,21 @@ describe('a kill from outside, in every phase of an agent, replays and resumes',
     );
   }, 60_000);
 
+  it('as soon as it is running, its init sent, while the others still start (not paused)', async () => {
+    // Issue 25: ping sends its first hop from init; killed before tick 1, the replay killed it at
+    // the boundary, before its init, and pong received one hop where the recording had two.
+    await expectReplayAndResume(
+      await record({
+        onEvent: (event, runtime) => {
+          if (!isState(event, 'ping', 'running')) return false;
+          runtime.kill('ping');
+          return true;
+        },
+      }),
+      'ping',
+    );
+  }, 60_000);
+
   it('while it holds a batch', async () => {
     await expectReplayAndResume(
       await record({
@@ -153,4 +174,41 @@ describe('a kill from outside, in every phase of an agent, replays and resumes',
       'picky',
     );
   }, 60_000);
+});
+
+/** Samples per isolation mode: 3 in the suite; the sweep (tests/sweeps/early-kills.sh) runs 50. */
+const SAMPLES = Number(process.env.TROUPE_TEST_SAMPLES ?? 3);
+
+describe.each([
+  ['process', 'agent host process killed by SIGKILL'],
+  ['thread', 'agent host thread terminated'],
+  ['shared', 'agent host instance killed on its shared thread'],
+] as const)('a kill at a seeded instant in the first 500 ms, in %s isolation', (isolation, reason) => {
+  // Issue 25: nothing waits for the agents to be running (the tests above start paused, which hid
+  // it): a kill after an agent's init ran but before tick 1 was replayed before the init, and the
+  // replay diverged at tick 1. tests/sweeps/early-kills.mjs runs many more instants.
+  it(
+    'replays and resumes to the recorded trace',
+    async () => {
+      const random = seededRandom(testSeed(`early kill (${isolation})`));
+      const agents = ['ping', 'pong', 'picky', 'counter'];
+      let kills = 0;
+      for (let sample = 0; sample < SAMPLES; sample++) {
+        const victim = agents[Math.floor(random() * agents.length)] as string;
+        const delay = Math.floor(random() * 500);
+        const recorded = await record(
+          { started: (runtime) => setTimeout(() => runtime.kill(victim), delay) },
+          relaySystem(400, isolation),
+          false,
+        );
+        const kill = decodeJournal(readFileSync(recorded.file)).records.some((record) => record.kill);
+        process.stdout.write(`sample ${sample}: ${victim} at ${delay} ms, killed ${kill}\n`);
+        if (!kill) continue;
+        kills++;
+        await expectReplayAndResume(recorded, victim, reason);
+      }
+      expect(kills).toBeGreaterThan(0);
+    },
+    120_000 * Math.max(1, SAMPLES / 3),
+  );
 });

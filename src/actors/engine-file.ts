@@ -11,19 +11,30 @@ export const ENGINE_FILE = 'quickjs-metered.wasm';
 /** The function the metered engine imports and calls when its fuel falls below zero. */
 export const ENGINE_REFUEL = { module: 'troupe', base: 'refuel' } as const;
 
-/** The metered engine's path; throws naming the build step when it has not been built. */
+/**
+ * The metered engine's path: the nearest `engine/` or `dist/engine/` folder holding it, from this
+ * code's folder up (dist/actors/ beside dist/engine/; a bundle in .vite/build/ under the app's
+ * root). Throws naming the build step when none does.
+ */
 export function enginePath(): string {
   // A CommonJS bundle (the desktop app's hosts) has __dirname and no import.meta.url.
   const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    join(here, '..', 'engine', ENGINE_FILE),
-    join(here, '..', '..', 'dist', 'engine', ENGINE_FILE),
-  ];
-  const found = candidates.find((candidate) => existsSync(candidate));
-  if (!found) {
-    throw new Error(
-      `the metered QuickJS engine is not built (looked for ${candidates.join(', ')}): run npm run build`,
-    );
+  for (let dir = here; ; dir = dirname(dir)) {
+    for (const candidate of [join(dir, 'engine', ENGINE_FILE), join(dir, 'dist', 'engine', ENGINE_FILE)]) {
+      if (readable(candidate)) return candidate;
+    }
+    if (dirname(dir) === dir) break;
   }
-  return found;
+  throw new Error(
+    `the metered QuickJS engine (${ENGINE_FILE}) is not built beside ${here}: run npm run build`,
+  );
+}
+
+/** Whether the file is there; under Node's permission model a folder outside the host's is not. */
+function readable(path: string): boolean {
+  try {
+    return existsSync(path);
+  } catch {
+    return false;
+  }
 }

@@ -2,11 +2,11 @@
 // with its modules copied into a temporary folder so a test can swap one.
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SystemSpec } from '../../src/supervisor/index.js';
+import type { Isolation, SystemSpec } from '../../src/supervisor/index.js';
 import { agentModule } from './paths.js';
 import { tempDir, writeSystem } from './system.js';
 
-export function relaySystem(limit: number): SystemSpec {
+export function relaySystem(limit: number, isolation?: Isolation): SystemSpec {
   const dir = tempDir();
   const copy = (name: string) => {
     const path = join(dir, `${name}.wasm`);
@@ -16,6 +16,7 @@ export function relaySystem(limit: number): SystemSpec {
   const relay = copy('relay');
   return writeSystem({
     maxRestarts: 20,
+    isolation,
     agents: [
       {
         name: 'ping',

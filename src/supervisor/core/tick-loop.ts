@@ -65,8 +65,13 @@ export class TickLoop {
     if (!this.#s.inference.beforeTick(next)) return;
     for (const slot of this.#s.slots.values()) {
       if (slot.state === 'backoff' && slot.rejoinTick <= next) this.#p.reload(slot);
-      // A (re)starting agent holds the tick it rejoins at, however long its start takes.
-      if (slot.joining && slot.rejoinTick <= next) return;
+    }
+    // A (re)starting agent holds the tick it rejoins at, however long its start takes.
+    for (const slot of this.#s.slots.values()) if (slot.joining && slot.rejoinTick <= next) return;
+    // What init sent is staged only once every agent due is ready, at the boundary itself: an
+    // agent killed while others still start loses its init's sends whether the kill fell before or
+    // after its init ran, so a replay (which kills at the boundary) stages the same (issue 25).
+    for (const slot of this.#s.slots.values()) {
       if (slot.initOutputs && slot.rejoinTick <= next) {
         this.#s.scheduler.stage(slot.name, slot.initOutputs);
         slot.initOutputs = undefined;
