@@ -1,13 +1,15 @@
 // Start storms: time from start to every agent running, and the peak memory of all Troupe
 // processes (supervisor and hosts: summed RSS, which counts shared pages once per process, and
 // summed PSS, which shares them out), for 100 and 500 agents in process isolation and 1,000 and
-// 10,000 in shared isolation (one process: the supervisor and its pool threads).
+// 10,000 in shared isolation (one process: the supervisor and its pool threads), each in
+// AssemblyScript and, in shared isolation, in TypeScript (targets: 1,000 in ≤ 3 s and ≤ 600 MiB,
+// 10,000 in ≤ 30 s and ≤ 4 GiB).
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeLauncher } from '../dist/launch/index.js';
 import { Runtime } from '../dist/supervisor/index.js';
-import { hostEntry, writeSystem } from './routed.mjs';
+import { hostEntry, script, writeSystem } from './routed.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const echo = join(root, 'wasm', 'build', 'echo.wasm');
@@ -23,11 +25,11 @@ function memory(pid) {
   }
 }
 
-export async function startStorm(work, count, isolation = 'process') {
+export async function startStorm(work, count, isolation = 'process', module = echo) {
   const spec = writeSystem(
     work,
     `storm-${count}`,
-    Array.from({ length: count }, (_, i) => ({ name: `echo-${i}`, module: echo, isolation })),
+    Array.from({ length: count }, (_, i) => ({ name: `echo-${i}`, module, isolation })),
   );
   const pids = new Set([process.pid]);
   let running = 0;
@@ -66,15 +68,18 @@ export async function startStorm(work, count, isolation = 'process') {
 
 export async function run(work) {
   const gib = (bytes) => (bytes / 2 ** 30).toFixed(2);
-  for (const [count, isolation] of [
-    [100, 'process'],
-    [500, 'process'],
-    [1000, 'shared'],
-    [10000, 'shared'],
+  for (const [count, isolation, language] of [
+    [100, 'process', 'AssemblyScript'],
+    [500, 'process', 'AssemblyScript'],
+    [1000, 'shared', 'AssemblyScript'],
+    [10000, 'shared', 'AssemblyScript'],
+    [1000, 'shared', 'TypeScript'],
+    [10000, 'shared', 'TypeScript'],
   ]) {
-    const { seconds, peak } = await startStorm(work, count, isolation);
+    const module = language === 'TypeScript' ? script('sink') : echo;
+    const { seconds, peak } = await startStorm(work, count, isolation, module);
     console.log(
-      `start storm, ${count} agents (${isolation} isolation): all running in ${seconds.toFixed(1)} s; peak memory of all processes: RSS ${gib(peak.rss)} GiB, PSS ${gib(peak.pss)} GiB`,
+      `start storm, ${count} ${language} agents (${isolation} isolation): all running in ${seconds.toFixed(1)} s; peak memory of all processes: RSS ${gib(peak.rss)} GiB, PSS ${gib(peak.pss)} GiB`,
     );
   }
 }

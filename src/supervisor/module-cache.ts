@@ -35,6 +35,8 @@ export class ModuleCache {
   readonly #requested: string;
   #dir: string | undefined;
   readonly #prepared = new Map<string, PreparedModule>();
+  /** Script agents' bundles, by module path, root and memory pages. */
+  readonly #bundles = new Map<string, Promise<PreparedModule>>();
   readonly #warn: (line: string) => void;
 
   readonly #sdk: string | undefined;
@@ -54,18 +56,26 @@ export class ModuleCache {
   /**
    * Never throws: every failure is the agent's, with a reason that names its module. `root` is
    * the system's: a script agent's bundle reads nothing outside it (and the SDK), and names its
-   * files relative to it, so a project copied elsewhere gives the same bundle.
+   * files relative to it, so a project copied elsewhere gives the same bundle. A script is
+   * bundled once per cache (a thousand agents of one module, one bundle), and again when
+   * `rebundle` says its files changed.
    */
-  async prepare(agent: AgentSpec, root: string): Promise<PreparedModule> {
+  async prepare(agent: AgentSpec, root: string, { rebundle = false } = {}): Promise<PreparedModule> {
     try {
-      return await this.#prepare(agent, root);
+      if (!isScriptModule(agent.modulePath)) return await this.#prepare(agent, root);
+      const key = `${agent.modulePath}\0${root}\0${agent.limits.memoryPages}`;
+      let bundled = rebundle ? undefined : this.#bundles.get(key);
+      if (!bundled) {
+        bundled = this.#prepareScript(agent, root);
+        this.#bundles.set(key, bundled);
+      }
+      return await bundled;
     } catch (error) {
       return { ok: false, reason: `module ${agent.modulePath} could not be prepared: ${errorText(error)}` };
     }
   }
 
   async #prepare(agent: AgentSpec, root: string): Promise<PreparedModule> {
-    if (isScriptModule(agent.modulePath)) return this.#prepareScript(agent, root);
     const label = `module ${agent.modulePath}`;
     let bytes: Uint8Array;
     try {

@@ -213,7 +213,7 @@ export class Runtime {
   async reload(agent: string): Promise<string | undefined> {
     const spec = this.#spec.agents.find((item) => item.name === agent);
     if (!spec) return `no agent named "${agent}"`;
-    const prepared = await this.#modules.prepare(spec, this.#spec.root);
+    const prepared = await this.#modules.prepare(spec, this.#spec.root, { rebundle: true });
     if (!prepared.ok) return prepared.reason;
     this.#control({ type: 'reload', agent, path: prepared.path });
     return undefined;
