@@ -183,6 +183,38 @@ describe('a JavaScript agent in its sandbox', () => {
     expect(three.usage.fuelUsed).toBeLessThan(3 * 100_000_000);
   }, 60_000);
 
+  it('starts later instances of a bundle from a memory image: the same memory and answers as a real start', async () => {
+    // Issue 25: the first instance on a thread runs the top-level code; the others get the pages
+    // it changed. Different agents and seeds: the top-level code of stateful.ts uses neither.
+    seq = 0;
+    const first = await sandbox('stateful.ts', LIMITS, 'first');
+    const second = await sandbox('stateful.ts', LIMITS, 'second');
+    expect(Buffer.from(second.stateHash())).toEqual(Buffer.from(first.stateHash()));
+    for (const agent of [first, second]) {
+      expect(agent.init(new Uint8Array(0), 0).ok).toBe(true);
+      agent.handle([envelope('add', 4)], 1);
+    }
+    const ask = envelope('report');
+    const answers = [first, second].map((agent) => reportOf(agent.handle([ask], 2)));
+    expect(answers[1]).toEqual(answers[0]);
+  }, 30_000);
+
+  it('runs top-level code that draws random numbers or reads the clock in every instance', async () => {
+    const bundle = await bundleAgent(join(FIXTURES, 'seeded-top.ts'), ROOT);
+    if (!bundle.ok) throw new Error(bundle.reason);
+    const report = async (seed: number, tick: number) => {
+      const agent = await JsSandbox.create({ code: bundle.code, file: 'seeded-top.ts' }, 'a', seed, LIMITS);
+      expect(agent.start(tick).ok).toBe(true);
+      agent.init(new Uint8Array(0), tick);
+      return reportOf(agent.handle([envelope('report')], tick + 1));
+    };
+    const one = await report(1, 0);
+    const other = await report(2, 5);
+    expect(other.drawn).not.toBe(one.drawn);
+    expect(other.started).toBe(5000);
+    expect(await report(1, 0)).toEqual(one);
+  }, 30_000);
+
   it('refuses memory below what QuickJS needs, naming the limit', async () => {
     const bundle = await bundleAgent(join(FIXTURES, 'stateful.ts'), ROOT);
     if (!bundle.ok) throw new Error(bundle.reason);

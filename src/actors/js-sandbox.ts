@@ -7,6 +7,7 @@ import { type Envelope, envelopeId, errorText } from '../protocol/index.js';
 import { CONTROL_INDEX } from '../sdk/host-bridge.js';
 import { CallRecord, LimitBreach } from './call-record.js';
 import { decodeOutputs, encodeBatch } from './js-blocks.js';
+import { applyImage, changedPages, type StartImage } from './js-image.js';
 import { blockAt, findControlBlock, PRELUDE } from './js-prelude.js';
 import { messageRandom, tickRandom } from './prng.js';
 import {
@@ -40,6 +41,12 @@ const PLACE = '\u0000message\u0000';
 /** Thrown through the engine when an agent's fuel is spent: it unwinds QuickJS to the host. */
 class FuelExhausted extends Error {}
 
+/**
+ * Per thread: each bundle's start image, by memory limit, file and code (null: its top-level code
+ * must run in every instance). Kept for the thread's life, like the compiled engine.
+ */
+const images = new Map<string, StartImage | null>();
+
 /** Where the control block is in every instance set up as JsSandbox does (per thread). */
 let controlOffset: number | undefined;
 
@@ -61,6 +68,8 @@ export class JsSandbox implements Sandbox {
   #granted = -1;
   #fuelOut = false;
   #fuelUsed = 0;
+  /** The running call drew from the agent's random stream. */
+  #drewRandom = false;
   /** The ids of the batch being handled. */
   #ids: string[] = [];
   /** Byte offset of the running message's index in the SDK's control block (src/sdk/host-bridge.ts). */
@@ -110,7 +119,7 @@ export class JsSandbox implements Sandbox {
         `a JavaScript agent needs limits.memoryPages of at least ${JsSandbox.minPages} (QuickJS itself takes ${QUICKJS_MIN_PAGES} pages); it has ${limits.memoryPages}`,
       );
     }
-    const clock = { nowMs: 0, memoryRefused: false, refuel: unmetered };
+    const clock = { nowMs: 0, read: false, memoryRefused: false, refuel: unmetered };
     const engine = await createEngine(limits.memoryPages, clock);
     const sandbox = new JsSandbox(engine, clock, source, agent, seed, limits);
     sandbox.#indexAt = await JsSandbox.#controlIndexAt(engine.memory, limits);
@@ -125,7 +134,7 @@ export class JsSandbox implements Sandbox {
    */
   static async #controlIndexAt(memory: WebAssembly.Memory, limits: SandboxLimits): Promise<number> {
     if (controlOffset === undefined || !blockAt(memory, controlOffset)) {
-      const clock = { nowMs: 0, memoryRefused: false, refuel: unmetered };
+      const clock = { nowMs: 0, read: false, memoryRefused: false, refuel: unmetered };
       const probe = await createEngine(limits.memoryPages, clock);
       new JsSandbox(probe, clock, { code: '', file: 'probe' }, 'probe', 0, limits);
       controlOffset = findControlBlock(probe.memory);
@@ -134,14 +143,43 @@ export class JsSandbox implements Sandbox {
     return controlOffset + CONTROL_INDEX * 4;
   }
 
-  /** Runs the module's top-level code, which defines the agent (defineAgent). */
+  /**
+   * Runs the module's top-level code, which defines the agent (defineAgent). The first instance of
+   * a bundle on this thread runs it for real and keeps what it changed as a memory image; later
+   * instances get the image written instead (js-image.ts), ending in the same memory, with the
+   * same logs and fuel. Top-level code that reads the clock or draws random numbers would differ
+   * per agent or per tick: such a bundle always runs for real.
+   */
   start(tick: number): RunResult {
+    const key = `${this.#limits.memoryPages}\u0000${this.#file}\u0000${this.#code}`;
+    const image = images.get(key);
+    if (image) return this.#startFrom(image, tick);
+    // Read once per bundle and thread: a copy of the memory before the code runs, to compare.
+    const before = image === undefined ? new Uint8Array(this.#engine.memory.buffer).slice() : undefined;
     this.#begin(tick);
     this.#random = tickRandom(this.#seed, tick);
     const failure = this.#guard('in its top-level code', () =>
       this.#context.evalCode(this.#code, this.#file),
     );
     if (failure) return failed(this.#record, 0, failure);
+    const imageable = !this.#clock.read && !this.#drewRandom;
+    const memory = before && imageable ? changedPages(before, this.#engine.memory) : undefined;
+    const result = this.#bind();
+    if (before)
+      images.set(key, memory && result.ok ? { memory, logs: result.logs, fuelUsed: this.#fuelUsed } : null);
+    return result;
+  }
+
+  #startFrom(image: StartImage, tick: number): RunResult {
+    this.#begin(tick);
+    applyImage(image.memory, this.#engine.memory, () => this.#engine.refreshViews());
+    for (const log of image.logs) this.#record.log(log.level, log.text);
+    this.#fuelUsed = image.fuelUsed;
+    return this.#bind();
+  }
+
+  /** Takes the agent's entry points from what the top-level code defined. */
+  #bind(): RunResult {
     const entry = this.#context.getProp(this.#context.global, '__troupe_agent');
     const type = this.#context.typeof(entry);
     if (type !== 'object') {
@@ -222,6 +260,8 @@ export class JsSandbox implements Sandbox {
     this.#fuelOut = false;
     this.#fuelUsed = 0;
     this.#clock.memoryRefused = false;
+    this.#clock.read = false;
+    this.#drewRandom = false;
   }
 
   /**
@@ -407,6 +447,7 @@ export class JsSandbox implements Sandbox {
       return undefined;
     });
     define('random', () => {
+      this.#drewRandom = true;
       const running = this.#runningIndex();
       if (running >= 0 && running !== this.#randomIndex) {
         this.#randomIndex = running;

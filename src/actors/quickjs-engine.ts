@@ -30,6 +30,8 @@ export interface QuickJsEngine {
 /** What the engine's logical clock reads, set by the sandbox before every call; and its fuel. */
 export interface EngineClock {
   nowMs: number;
+  /** Set when the engine read the clock; the sandbox clears it before a call. */
+  read: boolean;
   /** Set when the engine asked for memory past its maximum; the sandbox clears it before a call. */
   memoryRefused: boolean;
   /** Called when the engine's fuel falls below zero: set it again, or throw to stop the engine. */
@@ -68,7 +70,10 @@ function sandboxImports(env: Glue, memory: WebAssembly.Memory, clock: EngineCloc
     if (typeof value !== 'function') continue;
     const source = String(value);
     if (/^\(\)=>Date\.now\(\)$/.test(source.replace(/\s/g, ''))) {
-      env[name] = () => clock.nowMs;
+      env[name] = () => {
+        clock.read = true;
+        return clock.nowMs;
+      };
       clockFound = true;
     } else if (source.includes('getSeconds')) {
       env[name] = (seconds: bigint | number, at: number) => writeUtcTime(memory, Number(seconds), at);
