@@ -10,7 +10,7 @@ export abstract class HostBase implements HostProcess {
   readonly #oversizeListeners: Array<(bytes: number, limit: number) => void> = [];
 
   abstract send(frame: Uint8Array): void;
-  abstract kill(): void;
+  abstract kill(stuck?: boolean): void;
 
   onFrame(listener: (frame: unknown) => void): void {
     this.#frameListeners.push(listener);

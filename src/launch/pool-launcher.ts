@@ -189,10 +189,15 @@ class PooledHost extends HostBase {
     );
   }
 
-  /** Ends this agent's instance alone; the thread and its other agents go on. */
-  kill(): void {
+  /**
+   * Ends this agent's instance alone; the thread and its other agents go on. A stuck host (the
+   * watchdog, a broken frame) is Troupe's own code failing on that thread: nothing queued behind
+   * it would run, so the thread ends.
+   */
+  kill(stuck = false): void {
     if (this.exitReport.settled) return;
     this.killed = true;
+    if (stuck) return this.#thread.end(`"${this.name}" stopped answering`);
     this.#thread.unload(this, encodeFrame({ commands: [{ agent: this.name, stop: { reason: 'killed' } }] }));
     setImmediate(() =>
       this.exitReport.settle({

@@ -54,8 +54,12 @@ export interface HostProcess {
   onOversize(listener: (bytes: number, limit: number) => void): void;
   /** Called exactly once, whether the process exited, was killed or never started. */
   onExit(listener: (info: ExitInfo) => void): void;
-  /** Ends the process at once (SIGKILL on the Node backend). */
-  kill(): void;
+  /**
+   * Ends the process at once (SIGKILL on the Node backend). A host sharing its thread with other
+   * agents ends its own agent alone, unless `stuck` says the host stopped answering or broke the
+   * protocol: then its whole thread ends.
+   */
+  kill(stuck?: boolean): void;
 }
 
 export interface Launcher {

@@ -269,7 +269,7 @@ export class Runtime {
         this.#hosts.get(effect.host)?.send(effect.bytes);
         return;
       case 'kill':
-        this.#hosts.get(effect.host)?.kill();
+        this.#hosts.get(effect.host)?.kill(effect.stuck);
         return;
       case 'arm': {
         const { timer } = effect;

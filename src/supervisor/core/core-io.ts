@@ -53,7 +53,11 @@ export type Effect =
   /** Start a host for the agent (or take a warm spare). */
   | { type: 'spawn'; host: HostRef; agent: string; isolation: Isolation; maxFrameBytes: number }
   | { type: 'send'; host: HostRef; bytes: Uint8Array }
-  | { type: 'kill'; host: HostRef }
+  /**
+   * End the host. `stuck`: it stopped answering or broke the protocol, so only ending all of it
+   * is sure (on the shared pool, its whole thread); otherwise the agent alone may be unloaded.
+   */
+  | { type: 'kill'; host: HostRef; stuck?: boolean }
   /** Call back with `{ type: 'timer', timer }` after `ms`, unless disarmed first. */
   | { type: 'arm'; timer: TimerRef; ms: number }
   | { type: 'disarm'; timer: TimerRef }

@@ -79,7 +79,7 @@ export class Hosting {
       timer.slot.faultReason = timer.reason;
       timer.slot.stalled = true;
     }
-    this.#s.effects.push({ type: 'kill', host: timer.host });
+    this.#s.effects.push({ type: 'kill', host: timer.host, stuck: true });
   }
 
   onFrame(host: HostRef, bytes: unknown): void {
@@ -109,7 +109,7 @@ export class Hosting {
     this.#s.rejectedFrames++;
     this.#s.emit({ type: 'frame.rejected', agent: slot.name, reason: what });
     slot.faultReason = `agent host ${what}`;
-    this.#s.effects.push({ type: 'kill', host });
+    this.#s.effects.push({ type: 'kill', host, stuck: true });
   }
 
   onHostEvent(slot: AgentSlot, event: HostEvent): void {
