@@ -8,6 +8,14 @@ import { fileURLToPath } from 'node:url';
 /** The metered engine's file, under dist/engine/. */
 export const ENGINE_FILE = 'quickjs-metered.wasm';
 
+/**
+ * Pages an engine's memory starts with. QuickJS's build declares 256 (16 MiB) but uses about 82 at
+ * start (its data, then a 5 MiB stack); V8 counts every instance's memory as external memory and
+ * collects garbage as it grows, which took half a pool thread's time starting a thousand agents,
+ * so the metered engine declares this many and grows on demand.
+ */
+export const ENGINE_INITIAL_PAGES = 96;
+
 /** The function the metered engine imports and calls when its fuel falls below zero. */
 export const ENGINE_REFUEL = { module: 'troupe', base: 'refuel' } as const;
 

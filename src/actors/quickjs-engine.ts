@@ -12,10 +12,10 @@ import {
   type QuickJSWASMModule,
 } from 'quickjs-emscripten-core';
 import { FUEL_GLOBAL } from './abi.js';
-import { ENGINE_REFUEL, enginePath } from './engine-file.js';
+import { ENGINE_INITIAL_PAGES, ENGINE_REFUEL, enginePath } from './engine-file.js';
 import { sha256 } from './snapshot.js';
 
-/** The QuickJS build's own size: its data and stack take this many pages before any JS runs. */
+/** What QuickJS needs before any JS runs: its data, its stack and room for its own heap (16 MiB). */
 export const QUICKJS_MIN_PAGES = 256;
 
 export interface QuickJsEngine {
@@ -107,7 +107,7 @@ function sandboxImports(env: Glue, memory: WebAssembly.Memory, clock: EngineCloc
 /** A fresh QuickJS instance whose memory may grow to `maxPages` pages. */
 export async function createEngine(maxPages: number, clock: EngineClock): Promise<QuickJsEngine> {
   const binary = quickJsBinary();
-  const memory = new WebAssembly.Memory({ initial: QUICKJS_MIN_PAGES, maximum: maxPages });
+  const memory = new WebAssembly.Memory({ initial: ENGINE_INITIAL_PAGES, maximum: maxPages });
   let refreshViews: (() => void) | undefined;
   let fuel: WebAssembly.Global | undefined;
   const variant = newVariant(baseVariant(), {
