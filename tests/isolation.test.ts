@@ -113,6 +113,42 @@ describe.each(['thread', 'shared'] as const)('faults in %s isolation', (isolatio
     );
   }, 60_000);
 
+  it('a host that stops answering is ended whole: on a shared thread, the thread and what it held', async () => {
+    // A stuck host is Troupe's own code failing, not agent work (fuel bounds that): nothing queued
+    // behind it would run, so the watchdog ends its thread rather than unloading its agent.
+    const dir = tempDir();
+    const spec = writeSystem({
+      isolation,
+      maxRestarts: 10,
+      agents: [
+        { name: 'spinner', module: watFixture('infinite-loop', dir) },
+        { name: 'ping', module: agentModule('relay'), init: 'peer=pong;start=1;limit=20' },
+        { name: 'pong', module: agentModule('relay'), init: 'peer=ping;limit=20' },
+      ],
+      limits: { fuel: 2_000_000_000, watchdogMs: 300 },
+      retryLimit: 0,
+    });
+    const run = startRun(spec);
+    run.runtime.inject('spinner', 'go', new Uint8Array());
+    const summary = await run.done;
+    expect(summary.ok).toBe(true);
+    const crashes = run.events.flatMap((event) =>
+      event.type === 'agent.crashed' ? [`${event.agent}: ${event.reason}`] : [],
+    );
+    expect(crashes).toContain(
+      'spinner: watchdog: no answer to the batch of tick 1 within 300 ms (limits.watchdogMs)',
+    );
+    if (isolation === 'shared') {
+      // The pool's threads take agents in turn: the spinner's thread also held pong.
+      expect(
+        crashes.some((crash) => crash.startsWith('pong: ') && crash.includes('"spinner" stopped answering')),
+      ).toBe(true);
+    }
+    expect([...logsOf(run.events, 'ping'), ...logsOf(run.events, 'pong')]).toContain(
+      'relay: reached hop 20, the last one',
+    );
+  }, 60_000);
+
   it('a runaway loop is stopped by fuel, the same as in a process', async () => {
     const dir = tempDir();
     const reasons: string[] = [];
