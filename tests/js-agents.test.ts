@@ -183,7 +183,10 @@ export default defineAgent({
       mkdirSync(join(root, 'agents'));
       writeFileSync(join(root, 'agents', 'teller.ts'), agent);
       const file = join(root, 'stack.system.yaml');
-      writeFileSync(file, 'name: stack\nagents:\n  - name: teller\n    module: agents/teller.ts\n    capabilities: { sendTo: [teller] }\n');
+      writeFileSync(
+        file,
+        'name: stack\nagents:\n  - name: teller\n    module: agents/teller.ts\n    capabilities: { sendTo: [teller] }\n',
+      );
       const run = startRun(loadSystem(file, { root }));
       const summary = await run.done;
       const stack = logsOf(run.events, 'teller').find((line) => line.startsWith('stack:')) ?? '';

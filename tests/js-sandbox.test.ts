@@ -319,7 +319,7 @@ describe('bundling an agent', () => {
       writeFileSync(
         join(root, 'agent.ts'),
         agent(
-          "import first from './data.json';\nimport second from './more.json' with { type: 'json' };\nimport { mark } from './helper.ts';\nconst data = `${first.greeting} ${second.who}${mark}`;",
+          "import first from './data.json';\nimport second from './more.json' with { type: 'json' };\nimport { mark } from './helper.ts';\nconst data = first.greeting + ' ' + second.who + mark;",
         ),
       );
       const bundle = await bundleAgent(join(root, 'agent.ts'), root);

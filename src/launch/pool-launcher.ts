@@ -64,6 +64,8 @@ class PoolThread {
   readonly #running = new RunningAgent(new SharedArrayBuffer(RunningAgent.BYTES));
   #exited = false;
   #endedFor: string | undefined;
+  /** The agent whose host was stuck, when that is why the thread was ended. */
+  #endedBy: string | undefined;
   /** Agents unloaded by a Stop the thread has not yet answered, with how many are pending. */
   readonly #unloading = new Map<string, number>();
 
@@ -102,15 +104,18 @@ class PoolThread {
       const tail = this.#stderr.lines();
       // Ended by itself (not terminated by us): the agent it was running is to blame, no other.
       const culprit = this.#endedFor === undefined && code !== 0 ? this.#running.read() : undefined;
+      // Every other agent on a thread that failed (ended by us, or by itself) is a bystander.
+      const failed = this.#endedFor !== undefined || code !== 0;
+      const blamed = this.#endedBy ?? culprit;
       for (const host of [...this.#hosts.values()]) {
         const why =
-          this.#endedFor && this.#endedFor !== host.name
+          this.#endedFor && this.#endedBy !== host.name
             ? `its shared thread was ended: ${this.#endedFor}`
             : culprit !== undefined && culprit !== host.name
               ? `its shared thread ended while running "${culprit}": ${tail}`
               : tail;
         const info = { code, signal: null, stderrTail: why, killed: host.killed, thread: true };
-        host.exited({ ...info, culprit: culprit === host.name });
+        host.exited({ ...info, culprit: culprit === host.name, bystander: failed && host.name !== blamed });
       }
       this.#hosts.clear();
     });
@@ -143,16 +148,22 @@ class PoolThread {
 
   #drain(agent: string, frame: Uint8Array): void {
     const decoded = decodeFrame(frame);
-    if (!decoded.ok) return this.end(`sent a malformed frame for "${agent}": ${decoded.error}`);
+    if (!decoded.ok) {
+      this.end(`sent a malformed frame for "${agent}": ${decoded.error}`);
+      return;
+    }
     if (!decoded.frame.events.some((event) => event.unloaded)) return;
     const pending = (this.#unloading.get(agent) ?? 1) - 1;
     if (pending > 0) this.#unloading.set(agent, pending);
     else this.#unloading.delete(agent);
   }
 
-  /** Ends the thread and so every agent on it. */
-  end(why: string): void {
-    this.#endedFor ??= why;
+  /** Ends the thread and so every agent on it; `by`: the agent whose host was stuck, if one was. */
+  end(why: string, by?: string): void {
+    if (this.#endedFor === undefined) {
+      this.#endedFor = why;
+      this.#endedBy = by;
+    }
     void this.#worker.terminate();
   }
 }
@@ -181,7 +192,10 @@ class PooledHost extends HostBase {
 
   send(frame: Uint8Array): void {
     if (this.exitReport.settled) return;
-    if (!isStopCommand(frame)) return this.#thread.send(frame);
+    if (!isStopCommand(frame)) {
+      this.#thread.send(frame);
+      return;
+    }
     // A stopped agent's host has exited, as a process would once it has no agent to serve.
     this.#thread.unload(this, frame);
     setImmediate(() =>
@@ -197,7 +211,10 @@ class PooledHost extends HostBase {
   kill(stuck = false): void {
     if (this.exitReport.settled) return;
     this.killed = true;
-    if (stuck) return this.#thread.end(`"${this.name}" stopped answering`);
+    if (stuck) {
+      this.#thread.end(`"${this.name}" stopped answering`, this.name);
+      return;
+    }
     this.#thread.unload(this, encodeFrame({ commands: [{ agent: this.name, stop: { reason: 'killed' } }] }));
     setImmediate(() =>
       this.exitReport.settle({

@@ -36,6 +36,12 @@ export interface ExitInfo {
   /** The host was one agent on a thread of the shared pool, whose other agents went on. */
   pooled?: boolean;
   /**
+   * The host ended for another agent's fault, or for Troupe's own failure on a thread it shared
+   * (a pool thread ended by the watchdog, past its heap limit while running another agent): the
+   * agent is started again and charged nothing.
+   */
+  bystander?: boolean;
+  /**
    * The host ended by itself while running this agent's code (a worker thread past its heap
    * limit, say), not by a kill: what the agent was handling is to blame, as after a stall.
    */

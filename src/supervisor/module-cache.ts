@@ -62,7 +62,7 @@ export class ModuleCache {
    */
   async prepare(agent: AgentSpec, root: string, { rebundle = false } = {}): Promise<PreparedModule> {
     try {
-      if (!isScriptModule(agent.modulePath)) return await this.#prepare(agent, root);
+      if (!isScriptModule(agent.modulePath)) return await this.#prepare(agent);
       const key = `${agent.modulePath}\0${root}\0${agent.limits.memoryPages}`;
       let bundled = rebundle ? undefined : this.#bundles.get(key);
       if (!bundled) {
@@ -75,7 +75,7 @@ export class ModuleCache {
     }
   }
 
-  async #prepare(agent: AgentSpec, root: string): Promise<PreparedModule> {
+  async #prepare(agent: AgentSpec): Promise<PreparedModule> {
     const label = `module ${agent.modulePath}`;
     let bytes: Uint8Array;
     try {

@@ -43,6 +43,7 @@ export interface CoreParts {
   gpuExited(reason: string): void;
   replayGpuDeath(): void;
   crash(slot: AgentSlot, reason: string, index?: number): void;
+  relaunch(slot: AgentSlot, reason: string): void;
   superviseExits(): void;
   reload(slot: AgentSlot): void;
   startFailed(slot: AgentSlot, reason: string): void;

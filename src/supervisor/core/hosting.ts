@@ -171,6 +171,22 @@ export class Hosting {
     if (this.#s.shuttingDown || slot.state === 'stopping') {
       slot.actor.send({ type: 'STOPPED' });
       if (this.#s.shuttingDown) this.#p.stopNext();
+    } else if (
+      slot.state !== 'stopped' &&
+      slot.state !== 'failed' &&
+      slot.faultReason === undefined &&
+      (info.bystander === true || this.#s.bridge.replayedBystander(slot.name))
+    ) {
+      // Its host ended for another agent's fault: journaled, so a replay starts it again the same.
+      this.#s.bridge.hostExited(
+        slot.name,
+        this.#s.scheduler.tick,
+        this.#s.inflight.has(slot.name),
+        false,
+        false,
+        true,
+      );
+      this.#p.relaunch(slot, describeExit(info));
     } else if (slot.state !== 'stopped' && slot.state !== 'failed') {
       // A death we did not cause (kill -9, OOM killer, a kill command) is an external input.
       const inFlight = this.#s.inflight.has(slot.name);

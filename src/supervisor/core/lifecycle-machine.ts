@@ -17,6 +17,8 @@ export type LifecycleEvent =
   | { type: 'READY' }
   | { type: 'CRASHED'; reason: string }
   | { type: 'RESTART' }
+  /** Started again for another's fault: no restart is counted. */
+  | { type: 'RELAUNCH' }
   | { type: 'BACKOFF' }
   | { type: 'GIVE_UP'; reason: string }
   | { type: 'FINISHED' }
@@ -67,6 +69,7 @@ export const lifecycleMachine = lifecycleSetup.createMachine({
         // A sibling's crash takes it down too (one_for_all, rest_for_one).
         RESTART: { target: 'restarting', actions: 'countRestart' },
         BACKOFF: { target: 'backoff', actions: 'countRestart' },
+        RELAUNCH: 'restarting',
       },
     },
     crashed: {

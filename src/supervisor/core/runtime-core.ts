@@ -38,6 +38,7 @@ export class RuntimeCore {
       gpuExited: (reason) => supervising.gpuExited(reason),
       replayGpuDeath: () => supervising.replayGpuDeath(),
       crash: (slot, reason, index) => supervising.crash(slot, reason, index),
+      relaunch: (slot, reason) => supervising.relaunch(slot, reason),
       superviseExits: () => supervising.superviseExits(),
       reload: (slot) => supervising.reload(slot),
       startFailed: (slot, reason) => supervising.startFailed(slot, reason),

@@ -59,6 +59,20 @@ export class Supervising {
     this.#s.exits.push({ agent: slot.name, exit: 'crash', reason });
   }
 
+  /**
+   * The agent's host ended for another's fault (a shared thread ended by Troupe's own failure):
+   * it starts again at the next tick from its snapshot or init, its batch goes back whole, and its
+   * supervisor counts no restart.
+   */
+  relaunch(slot: AgentSlot, reason: string): void {
+    if (this.#s.inflight.delete(slot.name))
+      this.#s.deadLetter(this.#s.scheduler.fail(slot.name, undefined, reason));
+    const { tick } = this.#s.scheduler;
+    this.#s.emit({ type: 'system.warning', text: `"${slot.name}" starts again, charged nothing: ${reason}` });
+    if (slot.state === 'running') slot.actor.send({ type: 'RELAUNCH' });
+    this.restart(slot, tick + 1);
+  }
+
   /** Hands the exits of the last tick to the supervision tree, in rank order, and applies its decisions. */
   superviseExits(): void {
     const exits = this.#s.exits.sort((a, b) => (a.agent < b.agent ? -1 : 1));

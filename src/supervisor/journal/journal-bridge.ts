@@ -22,7 +22,9 @@ export class JournalBridge {
   readonly #replayKilled = new Set<string>();
   readonly #stateHashes = new Map<string, Uint8Array>();
   /** Recorded kills of agents that have no host to kill yet (their start is queued). */
-  #pendingKills: string[] = [];
+  #pendingKills: Array<{ agent: string; tick: number }> = [];
+  /** Agents whose host the replay killed as a bystander's: their exits start them again, uncharged. */
+  readonly #bystanders = new Set<string>();
   #checkpointTick: number | undefined;
 
   constructor(journal?: JournalSink, replay?: ReplayDriver, checkpointEvery = DEFAULT_CHECKPOINT_EVERY) {
@@ -37,11 +39,27 @@ export class JournalBridge {
     this.#journal?.write({ inject: { tick, from, to, kind, payload, correlationId } });
   }
 
-  /** A host process ended; a death we did not cause (and did not replay) is an external input. */
-  hostExited(agent: string, tick: number, inFlight: boolean, causedByUs: boolean, culprit = false): void {
+  /**
+   * A host process ended; a death we did not cause (and did not replay) is an external input.
+   * `bystander`: it ended for another agent's fault (ExitInfo.bystander).
+   */
+  hostExited(
+    agent: string,
+    tick: number,
+    inFlight: boolean,
+    causedByUs: boolean,
+    culprit = false,
+    bystander = false,
+  ): void {
     this.#awaitingExit.delete(agent);
     const replayed = this.#replayKilled.delete(agent);
-    if (!causedByUs && !replayed) this.#journal?.write({ kill: { tick, agent, inFlight, culprit } });
+    if (!causedByUs && !replayed)
+      this.#journal?.write({ kill: { tick, agent, inFlight, culprit, ...(bystander ? { bystander } : {}) } });
+  }
+
+  /** Replay: whether the agent's host, which the replay just killed, died as a bystander did. */
+  replayedBystander(agent: string): boolean {
+    return this.#bystanders.delete(agent);
   }
 
   /**
@@ -73,12 +91,14 @@ export class JournalBridge {
     if (!replay) return true;
     // Following a recording still being made: wait until it has gone past the next tick.
     if (!replay.mayPlan(next)) return false;
-    this.#pendingKills.push(...replay.killsBetween(tick));
-    this.#pendingKills = this.#pendingKills.filter((agent) => {
+    this.#pendingKills.push(...replay.killsBetween(tick).map((agent) => ({ agent, tick })));
+    this.#pendingKills = this.#pendingKills.filter((pending) => {
+      const { agent } = pending;
       const outcome = kill(agent);
       if (outcome === 'killed') {
         this.#awaitingExit.add(agent);
         this.#replayKilled.add(agent);
+        if (replay.plan.bystanderAt(pending.tick, agent)) this.#bystanders.add(agent);
       }
       return outcome === 'wait';
     });
@@ -121,6 +141,7 @@ export class JournalBridge {
   killedInFlight(tick: number, agent: string): boolean {
     const killed = this.#replay?.killsInFlight(tick).has(agent) ?? false;
     if (killed) this.#replayKilled.add(agent);
+    if (killed && this.#replay?.plan.bystanderAt(tick, agent)) this.#bystanders.add(agent);
     return killed;
   }
 

@@ -12,6 +12,8 @@ export interface RecordedKill {
   inFlight: boolean;
   /** The host died of what the agent was running (launch/types.ts ExitInfo.culprit). */
   culprit: boolean;
+  /** The host died of another agent's fault: the agent was started again, charged nothing. */
+  bystander: boolean;
 }
 
 export class ReplayPlan {
@@ -39,11 +41,12 @@ export class ReplayPlan {
         const { tick, from, to, kind, payload, correlationId } = record.inject;
         push(this.#injects, tick ?? 0, { from: from ?? '', output: { to, kind, payload, correlationId } });
       } else if (record.kill) {
-        const { tick, agent, inFlight, culprit } = record.kill;
+        const { tick, agent, inFlight, culprit, bystander } = record.kill;
         push(this.#kills, tick ?? 0, {
           agent: agent ?? '',
           inFlight: inFlight ?? false,
           culprit: culprit ?? false,
+          bystander: bystander ?? false,
         });
       } else if (record.escalation) {
         this.#escalations.add(`${record.escalation.tick ?? 0}/${record.escalation.supervisor ?? ''}`);
@@ -72,6 +75,11 @@ export class ReplayPlan {
   /** Whether the agent's host died of the batch it held at `tick` (not killed from outside). */
   culpritAt(tick: number, agent: string): boolean {
     return this.killsAt(tick).some((kill) => kill.agent === agent && kill.inFlight && kill.culprit);
+  }
+
+  /** Whether the agent's host, dead at `tick`, died of another agent's fault. */
+  bystanderAt(tick: number, agent: string): boolean {
+    return this.killsAt(tick).some((kill) => kill.agent === agent && kill.bystander);
   }
 
   killsAt(tick: number): RecordedKill[] {
