@@ -1,7 +1,8 @@
 // The JavaScript sandbox on its own: QuickJS in WebAssembly running a bundled TypeScript agent,
 // with the limits, determinism and snapshots a WebAssembly agent has.
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stop } from 'esbuild';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JsSandbox, NO_LIMITS, type RunResult, type SandboxLimits } from '../src/actors/index.js';
 import { sha256 } from '../src/actors/snapshot.js';
@@ -299,6 +300,37 @@ describe('bundling an agent', () => {
         expect(!result.ok && result.reason).toMatch(reason);
       });
     }
+
+    it("gives esbuild's own process none of the supervisor's environment but what it needs", async () => {
+      process.env.TROUPE_CANARY_SECRET = 'do not pass on';
+      try {
+        // A new esbuild process, started by the next build with the environment of that moment.
+        await stop();
+        const result = await bundleAgent(join(FIXTURES, 'stateful.ts'), ROOT);
+        expect(result.ok).toBe(true);
+        const children = readdirSync('/proc').filter((entry) => {
+          if (!/^\d+$/.test(entry)) return false;
+          try {
+            const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+            const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+            return (
+              parent === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('esbuild')
+            );
+          } catch {
+            return false;
+          }
+        });
+        expect(children.length).toBeGreaterThan(0);
+        for (const pid of children) {
+          const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
+          expect(environ.map((entry) => entry.split('=')[0]).sort()).toEqual(
+            expect.not.arrayContaining(['TROUPE_CANARY_SECRET', 'HOME']),
+          );
+        }
+      } finally {
+        delete process.env.TROUPE_CANARY_SECRET;
+      }
+    });
 
     it('refuses a symbolic link to a folder outside, checked after the link is followed', async () => {
       const { root, outside } = project({});

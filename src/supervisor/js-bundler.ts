@@ -104,28 +104,51 @@ function within(folder: string, path: string): boolean {
  */
 export async function bundleAgent(path: string, root: string, sdk = defaultSdkEntry()): Promise<Bundle> {
   try {
-    const result = await build({
-      absWorkingDir: root,
-      // NODE_PATH is the supervisor's environment, not the project: no folder outside it is searched.
-      nodePaths: [],
-      entryPoints: [path],
-      bundle: true,
-      write: false,
-      format: 'iife',
-      platform: 'neutral',
-      mainFields: ['module', 'main'],
-      target: 'es2022',
-      charset: 'utf8',
-      legalComments: 'none',
-      logLevel: 'silent',
-      plugins: [sandboxImports(sdk, root)],
-    });
+    const result = await withBundlerEnvironment(() =>
+      build({
+        absWorkingDir: root,
+        // NODE_PATH is the supervisor's environment, not the project: no folder outside it is searched.
+        nodePaths: [],
+        entryPoints: [path],
+        bundle: true,
+        write: false,
+        format: 'iife',
+        platform: 'neutral',
+        mainFields: ['module', 'main'],
+        target: 'es2022',
+        charset: 'utf8',
+        legalComments: 'none',
+        logLevel: 'silent',
+        plugins: [sandboxImports(sdk, root)],
+      }),
+    );
     return { ok: true, code: result.outputFiles[0]?.text ?? '' };
   } catch (error) {
     const errors = (error as { errors?: Message[] }).errors;
     if (!errors?.length)
       return { ok: false, reason: `module ${path} could not be bundled: ${errorText(error)}` };
     return { ok: false, reason: errors.map(describe).join('; ') };
+  }
+}
+
+/** What esbuild's own process may know of the supervisor's environment (a platform's start needs). */
+const BUNDLER_ENVIRONMENT = ['PATH', 'SYSTEMROOT', 'WINDIR', 'TMPDIR', 'TEMP', 'TMP'];
+
+/**
+ * Runs `start` with an allow-listed environment. esbuild starts its native process at the first
+ * build, synchronously inside the call, with the environment of the moment (it passes none of its
+ * own), and keeps it for the builds after: the supervisor's is put back as soon as the call has
+ * returned, before anything else runs, so no secret of the supervisor's reaches that process.
+ */
+function withBundlerEnvironment<T>(start: () => Promise<T>): Promise<T> {
+  const saved = process.env;
+  const allowed: NodeJS.ProcessEnv = {};
+  for (const key of BUNDLER_ENVIRONMENT) if (saved[key] !== undefined) allowed[key] = saved[key];
+  process.env = allowed;
+  try {
+    return start();
+  } finally {
+    process.env = saved;
   }
 }
 
