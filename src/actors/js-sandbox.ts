@@ -7,16 +7,17 @@ import { type Envelope, envelopeId, errorText } from '../protocol/index.js';
 import { CONTROL_INDEX } from '../sdk/host-bridge.js';
 import { CallRecord, LimitBreach } from './call-record.js';
 import { decodeOutputs, encodeBatch } from './js-blocks.js';
+import { describeFailure } from './js-failure.js';
+import { EngineFuel } from './js-fuel.js';
 import { applyImage, changedPages, type StartImage } from './js-image.js';
 import { blockAt, findControlBlock, PRELUDE } from './js-prelude.js';
 import { messageRandom, tickRandom } from './prng.js';
 import {
   createEngine,
   type EngineClock,
+  engineClock,
   QUICKJS_MIN_PAGES,
   type QuickJsEngine,
-  UNMETERED,
-  unmetered,
 } from './quickjs-engine.js';
 import { failed, type RunResult, type Sandbox, type SandboxLimits, succeeded } from './sandbox.js';
 import {
@@ -38,9 +39,6 @@ const PAGE = 65536;
 /** Stands for "handling <id> (<kind>)" in a batch's failure until the failing message is known. */
 const PLACE = '\u0000message\u0000';
 
-/** Thrown through the engine when an agent's fuel is spent: it unwinds QuickJS to the host. */
-class FuelExhausted extends Error {}
-
 /**
  * Per thread: each bundle's start image, by memory limit, file and code (null: its top-level code
  * must run in every instance). Kept for the thread's life, like the compiled engine.
@@ -61,13 +59,7 @@ export class JsSandbox implements Sandbox {
   readonly #record = new CallRecord();
   #random: () => number = () => 0;
   #breach: LimitBreach | undefined;
-  /** Whether the agent's code is running (its fuel counts), not Troupe's own work in the engine. */
-  #metering = false;
-  /** Fuel given to the running call so far, and the message that was last given a budget. */
-  #given = 0;
-  #granted = -1;
-  #fuelOut = false;
-  #fuelUsed = 0;
+  readonly #fuel: EngineFuel;
   /** The running call drew from the agent's random stream. */
   #drewRandom = false;
   /** The ids of the batch being handled. */
@@ -98,7 +90,8 @@ export class JsSandbox implements Sandbox {
     this.#seed = seed;
     this.#limits = limits;
     const heap = limits.memoryPages * PAGE - RESERVED_BYTES;
-    clock.refuel = () => this.#refuel();
+    this.#fuel = new EngineFuel(engine.fuel, limits.fuel, () => this.#runningIndex());
+    clock.refuel = () => this.#fuel.refuel();
     this.#runtime = engine.module.newRuntime({ memoryLimitBytes: heap, maxStackSizeBytes: STACK_BYTES });
     this.#context = this.#runtime.newContext();
     this.#installBridge();
@@ -119,7 +112,7 @@ export class JsSandbox implements Sandbox {
         `a JavaScript agent needs limits.memoryPages of at least ${JsSandbox.minPages} (QuickJS itself takes ${QUICKJS_MIN_PAGES} pages); it has ${limits.memoryPages}`,
       );
     }
-    const clock = { nowMs: 0, read: false, memoryRefused: false, refuel: unmetered };
+    const clock = engineClock();
     const engine = await createEngine(limits.memoryPages, clock);
     const sandbox = new JsSandbox(engine, clock, source, agent, seed, limits);
     sandbox.#indexAt = await JsSandbox.#controlIndexAt(engine.memory, limits);
@@ -134,7 +127,7 @@ export class JsSandbox implements Sandbox {
    */
   static async #controlIndexAt(memory: WebAssembly.Memory, limits: SandboxLimits): Promise<number> {
     if (controlOffset === undefined || !blockAt(memory, controlOffset)) {
-      const clock = { nowMs: 0, read: false, memoryRefused: false, refuel: unmetered };
+      const clock = engineClock();
       const probe = await createEngine(limits.memoryPages, clock);
       new JsSandbox(probe, clock, { code: '', file: 'probe' }, 'probe', 0, limits);
       controlOffset = findControlBlock(probe.memory);
@@ -166,7 +159,7 @@ export class JsSandbox implements Sandbox {
     const memory = before && imageable ? changedPages(before, this.#engine.memory) : undefined;
     const result = this.#bind();
     if (before)
-      images.set(key, memory && result.ok ? { memory, logs: result.logs, fuelUsed: this.#fuelUsed } : null);
+      images.set(key, memory && result.ok ? { memory, logs: result.logs, fuelUsed: this.#fuel.used } : null);
     return result;
   }
 
@@ -174,7 +167,7 @@ export class JsSandbox implements Sandbox {
     this.#begin(tick);
     applyImage(image.memory, this.#engine.memory, () => this.#engine.refreshViews());
     for (const log of image.logs) this.#record.log(log.level, log.text);
-    this.#fuelUsed = image.fuelUsed;
+    this.#fuel.used = image.fuelUsed;
     return this.#bind();
   }
 
@@ -223,7 +216,7 @@ export class JsSandbox implements Sandbox {
 
   /** The fuel the whole call used (one call handles the batch), and the memory after it. */
   #usage(): { fuelUsed: number; memoryPages: number } {
-    return { fuelUsed: this.#fuelUsed, memoryPages: this.#engine.memory.buffer.byteLength / 65536 };
+    return { fuelUsed: this.#fuel.used, memoryPages: this.#engine.memory.buffer.byteLength / 65536 };
   }
 
   snapshot(moduleHash: Uint8Array): Uint8Array {
@@ -257,8 +250,7 @@ export class JsSandbox implements Sandbox {
     this.#sendIndex = -1;
     this.#randomIndex = -1;
     this.#breach = undefined;
-    this.#fuelOut = false;
-    this.#fuelUsed = 0;
+    this.#fuel.reset();
     this.#clock.memoryRefused = false;
     this.#clock.read = false;
     this.#drewRandom = false;
@@ -273,47 +265,6 @@ export class JsSandbox implements Sandbox {
     if (this.#indexAt === undefined) return -1;
     const index = new DataView(this.#engine.memory.buffer).getInt32(this.#indexAt, true);
     return Math.min(Math.max(index, -1), this.#ids.length - 1);
-  }
-
-  /**
-   * The engine's fuel fell below zero. Troupe's own work in the engine (setting up, reading a
-   * result, describing an error) is never stopped. An agent's message gets a fresh budget when the
-   * SDK's index shows it started since the last one was given (fuel a message leaves passes to the
-   * next in its batch): a batch of N messages never gets more than N budgets. Otherwise the call
-   * is stopped where it is, at the same instruction on every run.
-   */
-  #refuel(): void {
-    const fuel = this.#engine.fuel;
-    if (!this.#metering || this.#limits.fuel === 0) {
-      this.#given += UNMETERED - (fuel.value as number);
-      fuel.value = UNMETERED;
-      return;
-    }
-    const running = this.#runningIndex();
-    if (!this.#fuelOut && running > this.#granted) {
-      this.#granted = running;
-      this.#given += this.#limits.fuel;
-      fuel.value = (fuel.value as number) + this.#limits.fuel;
-      return;
-    }
-    this.#fuelOut = true;
-    throw new FuelExhausted();
-  }
-
-  /** Gives the agent's code its budget; returns a function that ends its metering. */
-  #meter(): () => void {
-    const fuel = this.#engine.fuel;
-    const budget = this.#limits.fuel > 0 ? this.#limits.fuel : UNMETERED;
-    fuel.value = budget;
-    this.#given = budget;
-    // This budget is the first message's (or init's): only a later message gets another.
-    this.#granted = 0;
-    this.#metering = true;
-    return () => {
-      this.#metering = false;
-      this.#fuelUsed += this.#given - (fuel.value as number);
-      fuel.value = UNMETERED;
-    };
   }
 
   /** Calls an entry function with plain arguments; the failure's reason, or undefined. */
@@ -350,7 +301,7 @@ export class JsSandbox implements Sandbox {
   #guard(what: string, call: () => ReturnType<QuickJSContext['evalCode']>): string | undefined {
     let error: QuickJSHandle | undefined;
     let where = what;
-    const stopMetering = this.#meter();
+    const stopMetering = this.#fuel.start();
     try {
       const result = call();
       if (result.error) error = result.error;
@@ -364,7 +315,7 @@ export class JsSandbox implements Sandbox {
       }
     } catch (thrown) {
       // The instance is unusable now; the caller discards it, as after any failure.
-      if (this.#fuelOut) return this.#fuelReason();
+      if (this.#fuel.out) return this.#fuel.reason();
       const reason =
         thrown instanceof RangeError ? 'stack overflow (the host ran out of stack)' : errorText(thrown);
       return `${reason} ${what}`;
@@ -374,40 +325,17 @@ export class JsSandbox implements Sandbox {
     const failure = error ? this.#describe(error, where) : undefined;
     error?.dispose();
     // A breached limit fails the call even when the agent caught the error it threw.
-    if (this.#fuelOut) return this.#fuelReason();
+    if (this.#fuel.out) return this.#fuel.reason();
     if (this.#breach) return `limit: ${this.#breach.message}`;
     return failure;
-  }
-
-  #fuelReason(): string {
-    return `fuel exhausted: the call used more than its budget of ${this.#limits.fuel} (limits.fuel)`;
   }
 
   #describe(error: QuickJSHandle, what: string): string {
     // Describing the error allocates in the heap, which may be full (an out-of-memory error):
     // lift the heap's limit while it is read. The instance is discarded after a failure anyway.
     this.#runtime.setMemoryLimit(-1);
-    const dumped = this.#context.dump(error) as { name?: string; message?: string; stack?: string } | unknown;
-    // QuickJS throws null, not its out-of-memory error, when it cannot allocate even that error
-    // (an array of objects grown until the memory is full does this).
-    if ((dumped === null || dumped === undefined) && this.#clock.memoryRefused)
-      return this.#outOfMemory(what);
-    if (typeof dumped !== 'object' || dumped === null) return `uncaught exception ${what}: ${String(dumped)}`;
-    const {
-      name = 'Error',
-      message = '',
-      stack = '',
-    } = dumped as { name?: string; message?: string; stack?: string };
-    if (name === 'InternalError' && message === 'out of memory') return this.#outOfMemory(what);
-    // Line numbers are the bundle's, not the source's: name the function only.
-    const frame = stack.split('\n').find((line) => line.trim().startsWith('at '));
-    const fn = frame?.trim().match(/^at ([^ ]+)/)?.[1];
-    const where = fn && fn !== '<anonymous>' && fn !== '<eval>' ? ` (in ${fn})` : '';
-    return `uncaught ${name}: ${message} ${what}${where}`;
-  }
-
-  #outOfMemory(what: string): string {
-    return `out of memory ${what}: the JavaScript heap is at its limit (limits.memoryPages ${this.#limits.memoryPages})`;
+    const thrown = this.#context.dump(error);
+    return describeFailure(thrown, what, this.#clock.memoryRefused, this.#limits.memoryPages);
   }
 
   #installBridge(): void {

@@ -54,9 +54,16 @@ type Glue = Record<string, unknown>;
 /** The fuel counter at its largest: what Troupe's own work in the engine runs on. */
 export const UNMETERED = 0x7fffffff;
 
-/** The refuel of an engine no sandbox runs yet: Troupe's own set-up is not metered. */
-export function unmetered(fuel: WebAssembly.Global): void {
-  fuel.value = UNMETERED;
+/** A clock at 0 whose refuel keeps Troupe's own set-up unmetered until a sandbox takes it over. */
+export function engineClock(): EngineClock {
+  return {
+    nowMs: 0,
+    read: false,
+    memoryRefused: false,
+    refuel: (fuel) => {
+      fuel.value = UNMETERED;
+    },
+  };
 }
 
 /**
