@@ -10,6 +10,7 @@ const plan = new ReplayPlan([
   { tick: { tick: 2, agents: ['a', 'b'], hashes: [h(1), h(2)] } },
   { kill: { tick: 2, agent: 'b', inFlight: true } },
   { tick: { tick: 3, agents: ['a'], hashes: [h(3)] } },
+  { kill: { tick: 3, agent: 'c', bystander: true } },
   { checkpoint: { tick: 3, agents: ['a'], hashes: [h(7)] } },
 ]);
 
@@ -20,7 +21,10 @@ describe('replay plan', () => {
       { from: '@external', output: expect.objectContaining({ to: 'a', kind: 'k' }) },
     ]);
     expect(plan.injectsAt(3)).toEqual([]);
-    expect(plan.killsAt(2)).toEqual([{ agent: 'b', inFlight: true, culprit: false }]);
+    expect(plan.killsAt(2)).toEqual([{ agent: 'b', inFlight: true, culprit: false, bystander: false }]);
+    // A host that ended for another agent's fault: the agent is started again, charged nothing.
+    expect(plan.bystanderAt(3, 'c')).toBe(true);
+    expect(plan.bystanderAt(2, 'b')).toBe(false);
   });
 
   it('accepts a tick that matches and names the agent when one does not', () => {
