@@ -5,8 +5,9 @@
 // host has exited at once for the supervisor, and whatever its old instance still sends (the end
 // of a batch it was running) is dropped until the thread says it is unloaded. Agent work cannot
 // block a thread for long (fuel bounds it, in WebAssembly and in QuickJS alike), so a thread is
-// ended only when Troupe's own host code fails there (a watchdog, a broken frame); then every
-// agent on it exits. Threads stay up while empty; close() ends them.
+// ended only when Troupe's own host code fails there (a stuck host, a broken frame, its heap):
+// then every agent on it exits, and all but the one to blame exit as bystanders (ExitInfo), which
+// the supervisor starts again uncharged. Threads stay up while empty; close() ends them.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { decodeFrame, encodeFrame, isStopCommand, peekFrame } from '../protocol/index.js';
