@@ -3,7 +3,7 @@
 // killed mid-run (SIGKILL) is detected, its agents
 // restart on the surviving nodes from their snapshots, and the ledger loses and doubles nothing.
 // Every process a test starts is ended by it, also when it fails.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { nkeys } from '@nats-io/transport-node';
@@ -215,6 +215,30 @@ describe('cluster', () => {
       ok: false,
       error: 'a spawn request needs a "channel" (a non-empty string)',
     });
+    expect(node.child.exitCode).toBeNull();
+  }, 60_000);
+
+  it('builds a host only from what the node has: an environment in a spawn request is dropped and named', async () => {
+    // Issue 26: the request's env reached the host process, so NODE_OPTIONS could run any code
+    // there before the agent host started (and lift the permission model's write ban).
+    const { nc, node, stderr } = await nodeWithTwoHosts('env');
+    const marker = join(tempDir(), 'ran-outside-the-sandbox');
+    const code = `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'yes');`;
+    const env = {
+      NODE_OPTIONS: `--allow-fs-write=* --import=data:text/javascript,${encodeURIComponent(code)}`,
+    };
+    const reply = await nc.request(
+      'troupe.env.node.x.spawn',
+      JSON.stringify({ host: 'forged', coordinator: 'c', channel: 'forged-channel', name: 'c', env }),
+    );
+    expect(JSON.parse(new TextDecoder().decode(reply.data))).toEqual({ ok: true });
+    await node.waitFor(/"type":"host.started".*"agent":"c"/);
+    // The forged host's coordinator never beats, so the node ends it: by then it has started.
+    await expect.poll(() => stderr(), { timeout: 20_000 }).toMatch(/host forged: its coordinator/);
+    expect(existsSync(marker)).toBe(false);
+    expect(stderr()).toMatch(
+      /host forged: its spawn request carried an environment \(NODE_OPTIONS\); ignored/,
+    );
     expect(node.child.exitCode).toBeNull();
   }, 60_000);
 

@@ -147,6 +147,25 @@ export class NodeService {
         throw new Error(`a spawn request needs a "${field}" (a non-empty string)`);
     const id = request.host;
     if (this.#started.has(id)) return;
+    if (request.isolation !== undefined && request.isolation !== 'thread' && request.isolation !== 'shared')
+      throw new Error(
+        `a spawn request's "isolation" is "thread" or "shared" when given (got ${JSON.stringify(request.isolation)})`,
+      );
+    if (
+      request.maxFrameBytes !== undefined &&
+      !(Number.isSafeInteger(request.maxFrameBytes) && request.maxFrameBytes > 0)
+    )
+      throw new Error(
+        `a spawn request's "maxFrameBytes" is a positive integer (got ${JSON.stringify(request.maxFrameBytes)})`,
+      );
+    // A host's environment and arguments are this node's own (an allow-list, launch/host-env.ts):
+    // what a request carries beside the fields above is dropped, and said (issue 26).
+    const carried = Object.keys((request as { env?: unknown }).env ?? {});
+    if (carried.length > 0) {
+      this.#options.log?.(
+        `host ${id}: its spawn request carried an environment (${carried.join(', ')}); ignored: a node builds its hosts' environment from its own allow-list`,
+      );
+    }
     const ended = this.#ended.get(request.channel);
     if (ended !== undefined) throw new Error(`its channel was ended here: ${ended}`);
     // Opened before this host is known here: a new channel ends only the hosts of the old one.
@@ -156,7 +175,6 @@ export class NodeService {
       entry: request.gpu ? this.#options.gpuEntry : this.#options.hostEntry,
       ...(request.gpu ? { gpu: true } : {}),
       name: request.name,
-      ...(request.env ? { env: request.env } : {}),
       // A host reads its modules or models from this node's caches (the coordinator's paths are its own).
       readPaths: [request.gpu ? models.directory : modules.directory],
       ...(request.maxFrameBytes ? { maxFrameBytes: request.maxFrameBytes } : {}),

@@ -77,7 +77,6 @@ export class RemoteLauncher implements Launcher {
       coordinator: this.#coordinator,
       channel: open.id,
       name: options.name,
-      ...(options.env ? { env: options.env } : {}),
       ...(options.readPaths ? { readPaths: options.readPaths } : {}),
       ...(options.maxFrameBytes ? { maxFrameBytes: options.maxFrameBytes } : {}),
       ...(options.gpu ? { gpu: true } : {}),

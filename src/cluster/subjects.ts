@@ -45,7 +45,6 @@ export interface SpawnRequest {
   /** The coordinator's channel to this node its frames go on (host-channel.ts). */
   channel: string;
   name: string;
-  env?: Record<string, string>;
   readPaths?: readonly string[];
   maxFrameBytes?: number;
   /** The GPU host (the node starts its own GPU host entry, with the GPU's wider environment). */
