@@ -175,6 +175,8 @@ class PooledHost extends HostBase {
   readonly #thread: PoolThread;
   readonly #maxFrameBytes: number;
   killed = false;
+  /** Its agent was unloaded from the thread (a Stop was sent): it sends nothing more. */
+  #unloaded = false;
 
   constructor(name: string, thread: PoolThread, maxFrameBytes: number) {
     super();
@@ -192,12 +194,15 @@ class PooledHost extends HostBase {
   }
 
   send(frame: Uint8Array): void {
-    if (this.exitReport.settled) return;
+    // Once unloaded (stopped or killed), its exit is on its way: nothing more goes to the thread,
+    // where a command after the Stop would name an agent the thread no longer has.
+    if (this.exitReport.settled || this.#unloaded) return;
     if (!isStopCommand(frame)) {
       this.#thread.send(frame);
       return;
     }
     // A stopped agent's host has exited, as a process would once it has no agent to serve.
+    this.#unloaded = true;
     this.#thread.unload(this, frame);
     setImmediate(() =>
       this.exitReport.settle({ code: 0, signal: null, stderrTail: '', killed: false, thread: true }),
@@ -210,8 +215,9 @@ class PooledHost extends HostBase {
    * it would run, so the thread ends.
    */
   kill(stuck = false): void {
-    if (this.exitReport.settled) return;
+    if (this.exitReport.settled || this.#unloaded) return;
     this.killed = true;
+    this.#unloaded = true;
     if (stuck) {
       this.#thread.end(`"${this.name}" stopped answering`, this.name);
       return;
