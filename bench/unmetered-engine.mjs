@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import binaryen from 'binaryen';
 import { FUEL_GLOBAL } from '../dist/actors/abi.js';
 import { ENGINE_FILE, ENGINE_REFUEL } from '../dist/actors/engine-file.js';
-import { startSmaller } from '../scripts/engine-memory.mjs';
+import { smallerMemory } from '../scripts/engine-memory.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -32,7 +32,7 @@ function unmeteredEngine() {
       binaryen.none,
       binaryen.none,
     );
-    return startSmaller(module.emitBinary());
+    return smallerMemory(module.emitBinary());
   } finally {
     module.dispose();
   }

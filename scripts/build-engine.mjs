@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENGINE_FILE, ENGINE_REFUEL } from '../dist/actors/engine-file.js';
 import { meterModule } from '../dist/actors/meter.js';
-import { startSmaller } from './engine-memory.mjs';
+import { smallerMemory } from './engine-memory.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = createRequire(import.meta.url).resolve('@jitl/quickjs-wasmfile-release-sync/wasm');
@@ -18,7 +18,7 @@ if (!metered.ok) {
 }
 mkdirSync(join(root, 'dist', 'engine'), { recursive: true });
 try {
-  writeFileSync(join(root, 'dist', 'engine', ENGINE_FILE), startSmaller(metered.bytes));
+  writeFileSync(join(root, 'dist', 'engine', ENGINE_FILE), smallerMemory(metered.bytes));
 } catch (error) {
   process.stderr.write(`build-engine: ${error.message}\n`);
   process.exit(1);

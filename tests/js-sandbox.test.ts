@@ -4,6 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from
 import { join } from 'node:path';
 import { stop } from 'esbuild';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ENGINE_INITIAL_PAGES } from '../src/actors/engine-file.js';
 import { JsSandbox, NO_LIMITS, type RunResult, type SandboxLimits } from '../src/actors/index.js';
 import { sha256 } from '../src/actors/snapshot.js';
 import type { Envelope } from '../src/protocol/index.js';
@@ -198,6 +199,16 @@ describe('a JavaScript agent in its sandbox', () => {
     const ask = envelope('report');
     const answers = [first, second].map((agent) => reportOf(agent.handle([ask], 2)));
     expect(answers[1]).toEqual(answers[0]);
+  }, 30_000);
+
+  it('keeps a small agent in the 1 MiB its engine starts with (hostile recursion: its stack holds)', async () => {
+    // Issue 25: the build's 5 MiB stack put the heap at 82 pages, and V8 collected garbage for
+    // every few agents started; the engine's stack is made smaller and its heap starts low.
+    seq = 0;
+    const agent = await sandbox('stateful.ts', LIMITS, 'small');
+    expect(agent.init(new Uint8Array(0), 0).ok).toBe(true);
+    const result = agent.handle([envelope('add', 4)], 1);
+    expect(result.ok && result.usage.memoryPages).toBe(ENGINE_INITIAL_PAGES);
   }, 30_000);
 
   it('runs top-level code that draws random numbers or reads the clock in every instance', async () => {

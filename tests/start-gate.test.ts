@@ -31,6 +31,17 @@ describe('start gate', () => {
     expect(gate.pending).toBe(0);
   });
 
+  it('keeps request order with thousands waiting, and forgets a waiting item released', () => {
+    const gate = new StartGate<number>(1);
+    const started: number[] = [];
+    for (let i = 0; i < 5000; i++) gate.request(i, (item) => started.push(item));
+    gate.request(3, () => started.push(-1));
+    gate.release(2);
+    for (let i = 0; i < 5000; i++) gate.release(i);
+    expect(started).toEqual(Array.from({ length: 5000 }, (_, i) => i).filter((i) => i !== 2));
+    expect(gate.pending).toBe(0);
+  });
+
   it('refuses a limit that is not a positive integer', () => {
     expect(() => new StartGate(0)).toThrow('limit must be a positive integer (got 0)');
   });
@@ -51,6 +62,23 @@ describe('starting many agents', () => {
     expect(summary.ok).toBe(true);
     expect(Object.values(summary.agents).every((agent) => agent.state === 'stopped')).toBe(true);
     expect(most).toBeLessThanOrEqual(Math.max(2, availableParallelism()));
+  }, 60_000);
+
+  it('starts agents of the shared pool many at a time: nothing is forked for them', async () => {
+    const agents = Array.from({ length: 40 }, (_, i) => ({ name: `echo-${i}`, module: agentModule('echo') }));
+    let starting = 0;
+    let most = 0;
+    const run = startRun(writeSystem({ isolation: 'shared', agents }), {
+      startConcurrency: 2,
+      onEvent: (event) => {
+        if (event.type === 'agent.spawned') most = Math.max(most, ++starting);
+        if (event.type === 'agent.state' && event.state === 'running') starting--;
+      },
+    });
+    const summary = await run.done;
+    expect(summary.ok).toBe(true);
+    expect(most).toBeGreaterThan(2);
+    expect(most).toBeLessThanOrEqual(2 * 32);
   }, 60_000);
 
   it('a start that passes its timeout fails the system start, naming the agent', async () => {

@@ -9,12 +9,19 @@ import { fileURLToPath } from 'node:url';
 export const ENGINE_FILE = 'quickjs-metered.wasm';
 
 /**
- * Pages an engine's memory starts with. QuickJS's build declares 256 (16 MiB) but uses about 82 at
- * start (its data, then a 5 MiB stack); V8 counts every instance's memory as external memory and
- * collects garbage as it grows, which took half a pool thread's time starting a thousand agents,
- * so the metered engine declares this many and grows on demand.
+ * Pages an engine's memory starts with. QuickJS's build declares 256 (16 MiB) and uses about 82
+ * at start (its data, then a 5 MiB stack). V8 counts every instance's memory as external memory
+ * and collects garbage as it grows, which took half a pool thread's time starting a thousand
+ * agents, so the engine build lowers its stack to ENGINE_STACK_BYTES (the heap starts above it, at
+ * about 9.4 pages) and declares this many pages, growing on demand (scripts/engine-memory.mjs).
  */
-export const ENGINE_INITIAL_PAGES = 96;
+export const ENGINE_INITIAL_PAGES = 16;
+
+/**
+ * The engine's C stack: twice the JavaScript stack QuickJS allows an agent (js-sandbox.ts), whose
+ * own check fires first, so the C code below it has room to unwind.
+ */
+export const ENGINE_STACK_BYTES = 512 * 1024;
 
 /** The function the metered engine imports and calls when its fuel falls below zero. */
 export const ENGINE_REFUEL = { module: 'troupe', base: 'refuel' } as const;

@@ -5,7 +5,9 @@
 // instance's untouched memory stays untouched (not resident).
 import type { LogRecord } from './call-record.js';
 
-const PAGE = 65536;
+const PAGE = 4096;
+const WASM_PAGE = 65536;
+const ZEROS = new Uint8Array(PAGE);
 
 export interface MemoryImage {
   /** The memory's size after the top-level code ran. */
@@ -27,8 +29,9 @@ export function changedPages(before: Uint8Array, memory: WebAssembly.Memory): Me
   const pages: Array<readonly [number, Uint8Array]> = [];
   for (let at = 0; at < after.length; at += PAGE) {
     const page = after.subarray(at, at + PAGE);
-    const old = at < before.length ? before.subarray(at, at + PAGE) : undefined;
-    if (!old || Buffer.compare(page, old) !== 0) pages.push([at / PAGE, page.slice()]);
+    // Memory grown while the code ran starts as zeros, as it will in every later instance.
+    const old = at < before.length ? before.subarray(at, at + PAGE) : ZEROS;
+    if (Buffer.compare(page, old) !== 0) pages.push([at / PAGE, page.slice()]);
   }
   return { byteLength: after.length, pages };
 }
@@ -37,7 +40,7 @@ export function changedPages(before: Uint8Array, memory: WebAssembly.Memory): Me
 export function applyImage(image: MemoryImage, memory: WebAssembly.Memory, grown: () => void): void {
   const current = memory.buffer.byteLength;
   if (image.byteLength > current) {
-    memory.grow((image.byteLength - current) / PAGE);
+    memory.grow((image.byteLength - current) / WASM_PAGE);
     grown();
   }
   const bytes = new Uint8Array(memory.buffer);

@@ -33,7 +33,10 @@ export const MS_PER_TICK = 1000;
 // QuickJS's own stack check must fire before V8's: at 512 KiB a host process's main thread (about
 // 1 MiB of native stack) overflows first, at 256 KiB (some 1,300 plain JS calls deep) it never did.
 const STACK_BYTES = 256 * 1024;
-/** Room left under the page limit for QuickJS's own data and stack, outside the JS heap. */
+/**
+ * Room left under the page limit outside the JS heap: QuickJS's own data and stack (about 0.6 MiB,
+ * engine-file.ts) and its allocator's overhead, with a wide margin.
+ */
 const RESERVED_BYTES = 6 * 1024 * 1024;
 const PAGE = 65536;
 /** Stands for "handling <id> (<kind>)" in a batch's failure until the failing message is known. */

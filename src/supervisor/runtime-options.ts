@@ -32,7 +32,10 @@ export interface RuntimeOptions {
   untilIdle?: boolean;
   /** Keep one agent host process started ahead of need, for fast restarts. Default true. */
   warmSpare?: boolean;
-  /** Host starts (fork to ready) in flight at once. Default: one per core, at least 2. */
+  /**
+   * Host starts (fork to ready) in flight at once. Default: one per core, at least 2. Agents of the
+   * shared pool (nothing forked) have 32 times as many.
+   */
   startConcurrency?: number;
   /** How long a host start (fork to ready) may take, counted from its own fork. Default 60 s. */
   startTimeoutMs?: number;

@@ -7,6 +7,8 @@ import { type LifecycleState, lifecycleMachine } from './lifecycle-machine.js';
 
 export class AgentSlot {
   readonly spec: AgentSpec;
+  /** Its place in the system's agent list: the order the core treats agents in. */
+  readonly rank: number;
   readonly actor: Actor<typeof lifecycleMachine>;
   host: HostRef | undefined;
   /** Bumped on every (re)load; reports from an older generation are ignored. */
@@ -33,8 +35,9 @@ export class AgentSlot {
   /** What its last batch used of its limits, as its host reported it (for the window only). */
   usage: { fuelUsed: number; memoryPages: number } | undefined;
 
-  constructor(spec: AgentSpec, onState: (state: LifecycleState) => void) {
+  constructor(spec: AgentSpec, rank: number, onState: (state: LifecycleState) => void) {
     this.spec = spec;
+    this.rank = rank;
     this.actor = createActor(lifecycleMachine, { id: `agent:${spec.name}`, input: { agent: spec.name } });
     let last: LifecycleState | undefined;
     this.actor.subscribe((snapshot) => {

@@ -55,6 +55,9 @@ export interface CoreParts {
   finishIfAllExited(): void;
 }
 
+/** Pooled starts in flight per place of the start gate. */
+const POOLED_STARTS_PER_PLACE = 32;
+
 /** Dead letters kept for re-injection; all are counted, the oldest beyond these are forgotten. */
 const DEAD_LETTERS_KEPT = { count: 10_000, bytes: 64 * 1024 * 1024 };
 
@@ -71,11 +74,25 @@ export class CoreState {
   /** Children that ended during the tick in flight; decided at the tick boundary, in rank order. */
   exits: ChildExit[] = [];
   readonly slots = new Map<string, AgentSlot>();
+  /**
+   * The slots starting or restarting, and those in backoff, kept as their states change: the tick
+   * loop asks about them at every host event, and walking ten thousand slots each time made a
+   * start storm quadratic.
+   */
+  readonly joining = new Set<AgentSlot>();
+  readonly backingOff = new Set<AgentSlot>();
   readonly hosts = new Map<HostRef, AgentSlot>();
   nextHost = 0;
   readonly timers = new Map<TimerRef, Timer>();
   nextTimer = 0;
+  /** Starts of agents with a process or thread of their own. */
   readonly gate: StartGate<AgentSlot>;
+  /**
+   * Starts of agents in the shared pool: nothing is forked or spawned for them, a pool thread loads
+   * one after another, so more are in flight at once (with two, a thread waited for the
+   * supervisor's answer between every two agents).
+   */
+  readonly poolGate: StartGate<AgentSlot>;
   readonly inflight = new Set<string>();
   readonly trace: Hash = createHash('sha256');
   delivered = 0;
@@ -107,6 +124,7 @@ export class CoreState {
     this.options = options;
     this.scheduler = new Scheduler(spec.agents, { ...spec.scheduler, models: spec.models });
     this.gate = new StartGate(options.startConcurrency);
+    this.poolGate = new StartGate(options.startConcurrency * POOLED_STARTS_PER_PLACE);
     // The GPU host is a child of the tree whenever there are models, also in a pure replay (no
     // host runs, but its recorded deaths are decided again, restarting whom they restarted).
     this.tree = new SupervisionTree(spec.supervisor, spec.agents, { gpuHost: spec.models.length > 0 });
@@ -125,12 +143,21 @@ export class CoreState {
       replaying: (tick) => this.bridge.replaying(tick),
       wake,
     });
-    for (const agent of spec.agents) {
-      const slot = new AgentSlot(agent, (state) =>
-        this.emit({ type: 'agent.state', agent: agent.name, state, tick: this.scheduler.tick }),
-      );
+    spec.agents.forEach((agent, rank) => {
+      const slot: AgentSlot = new AgentSlot(agent, rank, (state) => {
+        if (state === 'starting' || state === 'restarting') this.joining.add(slot);
+        else this.joining.delete(slot);
+        if (state === 'backoff') this.backingOff.add(slot);
+        else this.backingOff.delete(slot);
+        this.emit({ type: 'agent.state', agent: agent.name, state, tick: this.scheduler.tick });
+      });
       this.slots.set(agent.name, slot);
-    }
+    });
+  }
+
+  /** The gate the agent's host starts through. */
+  gateFor(slot: AgentSlot): StartGate<AgentSlot> {
+    return slot.spec.isolation === 'shared' ? this.poolGate : this.gate;
   }
 
   emit(event: RuntimeEvent): void {

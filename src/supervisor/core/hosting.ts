@@ -20,13 +20,13 @@ export class Hosting {
 
   /** Starts a host for the agent as soon as the start gate has room (its timeout starts then). */
   spawn(slot: AgentSlot): void {
-    this.#s.gate.request(slot, (next) => this.fork(next));
+    this.#s.gateFor(slot).request(slot, (next) => this.fork(next));
   }
 
   fork(slot: AgentSlot): void {
     // Queued while the system began to stop, or the agent was retired meanwhile.
     if (this.#s.stop || !slot.joining || slot.host !== undefined) {
-      this.#s.gate.release(slot);
+      this.#s.gateFor(slot).release(slot);
       this.#p.pump();
       return;
     }
@@ -130,9 +130,9 @@ export class Hosting {
       slot.initOutputs = event.ready.outputs ?? [];
       slot.actor.send({ type: 'READY' });
       // After READY, so the next start is seen after this agent runs (one start per core at a time).
-      this.#s.gate.release(slot);
+      this.#s.gateFor(slot).release(slot);
       // Once every agent has started, hosts can be started ahead of need without slowing anyone.
-      if (!this.#s.systemStarted && ![...this.#s.slots.values()].some((other) => other.joining)) {
+      if (!this.#s.systemStarted && this.#s.joining.size === 0) {
         this.#s.systemStarted = true;
         this.#s.effects.push({ type: 'started' });
       }
@@ -153,7 +153,7 @@ export class Hosting {
     } else if (event.failed && event.failed.tick === tick && this.#s.inflight.has(slot.name)) {
       this.#p.crash(slot, event.failed.reason ?? 'unknown failure', event.failed.index ?? 0);
     } else if (event.loadFailed && event.loadFailed.generation === slot.generation) {
-      this.#s.gate.release(slot);
+      this.#s.gateFor(slot).release(slot);
       const reason = event.loadFailed.reason ?? 'load failed';
       if (event.loadFailed.permanent) this.#p.giveUp(slot, reason);
       else if (!slot.started) this.#p.startFailed(slot, reason);
@@ -165,7 +165,7 @@ export class Hosting {
     const slot = this.#s.hosts.get(host);
     this.#s.hosts.delete(host);
     if (!slot || slot.host !== host) return;
-    this.#s.gate.release(slot);
+    this.#s.gateFor(slot).release(slot);
     slot.host = undefined;
     this.#s.disarm(slot);
     if (this.#s.shuttingDown || slot.state === 'stopping') {

@@ -5,7 +5,8 @@
 export class StartGate<T> {
   readonly #limit: number;
   readonly #running = new Set<T>();
-  readonly #queue: Array<{ item: T; start: (item: T) => void }> = [];
+  /** Waiting starts in request order (a Map keeps insertion order; ten thousand may wait). */
+  readonly #queue = new Map<T, (item: T) => void>();
 
   constructor(limit: number) {
     if (!Number.isInteger(limit) || limit < 1)
@@ -15,28 +16,28 @@ export class StartGate<T> {
 
   /** Starts `item` now when a place is free, else when one frees up (in request order). */
   request(item: T, start: (item: T) => void): void {
-    if (this.#running.has(item) || this.#queue.some((entry) => entry.item === item)) return;
+    if (this.#running.has(item) || this.#queue.has(item)) return;
     if (this.#running.size < this.#limit) {
       this.#running.add(item);
       start(item);
     } else {
-      this.#queue.push({ item, start });
+      this.#queue.set(item, start);
     }
   }
 
   /** The item's start is over (ready, failed, or its process ended), or it is no longer wanted. */
   release(item: T): void {
-    const queued = this.#queue.findIndex((entry) => entry.item === item);
-    if (queued >= 0) this.#queue.splice(queued, 1);
-    if (!this.#running.delete(item)) return;
-    const next = this.#queue.shift();
-    if (!next) return;
-    this.#running.add(next.item);
-    next.start(next.item);
+    if (this.#queue.delete(item) || !this.#running.delete(item)) return;
+    const next = this.#queue.entries().next();
+    if (next.done) return;
+    const [waiting, start] = next.value;
+    this.#queue.delete(waiting);
+    this.#running.add(waiting);
+    start(waiting);
   }
 
   /** Starts running or waiting. */
   get pending(): number {
-    return this.#running.size + this.#queue.length;
+    return this.#running.size + this.#queue.size;
   }
 }

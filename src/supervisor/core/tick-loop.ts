@@ -63,11 +63,10 @@ export class TickLoop {
     // A replayed death of the GPU host is decided at this boundary, as it was when recorded.
     if (!this.#decideExits()) return;
     if (!this.#s.inference.beforeTick(next)) return;
-    for (const slot of this.#s.slots.values()) {
-      if (slot.state === 'backoff' && slot.rejoinTick <= next) this.#p.reload(slot);
-    }
+    const due = [...this.#s.backingOff].filter((slot) => slot.rejoinTick <= next);
+    for (const slot of due.sort((a, b) => a.rank - b.rank)) this.#p.reload(slot);
     // A (re)starting agent holds the tick it rejoins at, however long its start takes.
-    for (const slot of this.#s.slots.values()) if (slot.joining && slot.rejoinTick <= next) return;
+    for (const slot of this.#s.joining) if (slot.rejoinTick <= next) return;
     // What init sent is staged only once every agent due is ready, at the boundary itself: an
     // agent killed while others still start loses its init's sends whether the kill fell before or
     // after its init ran, so a replay (which kills at the boundary) stages the same (issue 25).
