@@ -26,7 +26,7 @@ afterEach(async () => {
 async function jetStreamServer(): Promise<{ nats: LocalNats; nc: NatsConnection }> {
   const nats = await startLocalNats({ jetstream: true });
   cleanups.push(() => nats.stop());
-  const nc = await connectNats(nats.url, 'test', nats.token);
+  const nc = await connectNats(nats.url, 'test', { token: nats.token });
   cleanups.push(() => nc.close());
   return { nats, nc };
 }
@@ -112,7 +112,7 @@ describe('journal in JetStream', () => {
     const storeDir = tempDir();
     let nats = await startLocalNats({ jetstream: { storeDir } });
     cleanups.push(() => nats.stop());
-    const nc = await connectNats(nats.url, 'test', nats.token);
+    const nc = await connectNats(nats.url, 'test', { token: nats.token });
     cleanups.push(() => nc.close());
     const failures: string[] = [];
     const journal = await createStreamJournal(nc, 'sys', 'run-3', (why) => failures.push(why));

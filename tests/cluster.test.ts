@@ -119,19 +119,29 @@ describe('cluster', () => {
     }
   }, 180_000);
 
-  it('counts a node lost when it stops beating or is lost, and back only when a new process beats', async () => {
+  it('counts a node lost when it stops beating or is lost, back only when a new process beats, and believes one process per name', async () => {
     const nats = await startLocalNats();
     cleanups.push(() => nats.stop());
     process.env.TROUPE_NATS_TOKEN = nats.token;
     const nc = await connectNats(nats.url, 'membership test');
     cleanups.push(() => nc.close());
     const lost: string[] = [];
-    const membership = new Membership(nc, 'm', (node) => lost.push(node));
+    const doubles: string[] = [];
+    const membership = new Membership(nc, 'm', (node) => lost.push(node), undefined, {
+      onDuplicate: (node, live, other) =>
+        doubles.push(`${node}: ${live.incarnation} live, ${other.incarnation} not`),
+    });
     cleanups.push(() => membership.close());
-    const beat = (pid: number) => nc.publish('troupe.m.node.x.alive', JSON.stringify({ name: 'x', pid }));
+    const beat = (pid: number) =>
+      nc.publish(
+        'troupe.m.node.x.alive',
+        JSON.stringify({ name: 'x', pid, incarnation: `i${pid}`, since: pid }),
+      );
     // Bytes that are not a heartbeat are ignored (the coordinator does not fall over).
     nc.publish('troupe.m.node.x.alive', 'not json');
     nc.publish('troupe.m.node.x.alive', '42');
+    nc.publish('troupe.m.node.x.alive', JSON.stringify({ name: 'x', pid: 9 }));
+    nc.publish('troupe.m.node.x.alive', JSON.stringify({ name: 'y', pid: 9, incarnation: 'y', since: 1 }));
     beat(1);
     await membership.waitFor(['x'], 10_000);
     expect(membership.launcherFor('x')?.node).toBe('x');
@@ -148,18 +158,22 @@ describe('cluster', () => {
     beat(2);
     await membership.waitFor(['x'], 10_000);
     expect(membership.live.has('x')).toBe(true);
-    // A new process under a live node's name: the old one is lost (its hosts with it), the new joins.
+    // A second process under a live node's name (issue 26: it made the node flap) is not believed:
+    // no loss, and it is reported once however often it beats.
+    beat(3);
     beat(3);
     await nc.flush();
     await nc.request('troupe.m.node.none.spawn', undefined, { timeout: 200 }).catch(() => undefined);
-    expect(lost).toEqual(['x', 'x']);
+    expect(lost).toEqual(['x']);
     expect(membership.live.has('x')).toBe(true);
+    expect(membership.pidOf('x')).toBe(2);
+    expect(doubles).toEqual(['x: i2 live, i3 not']);
   }, 60_000);
 
   it('does not count a node lost for its own stall: the beats that came meanwhile are read first', async () => {
     const nats = await startLocalNats();
     cleanups.push(() => nats.stop());
-    const nc = await connectNats(nats.url, 'stall test', nats.token);
+    const nc = await connectNats(nats.url, 'stall test', { token: nats.token });
     cleanups.push(() => nc.close());
     const lost: string[] = [];
     const membership = new Membership(nc, 's', (node) => lost.push(node));
@@ -192,7 +206,7 @@ describe('cluster', () => {
   }, 60_000);
 
   it("ends a node's hosts when the coordinator counts the node lost while it still runs", async () => {
-    const { nc, node, membership, exits, stderr } = await nodeWithTwoHosts('lost');
+    const { nc, node, membership, exits, stderr, incarnation } = await nodeWithTwoHosts('lost');
     // Counted lost (say its heartbeats were late): its agents restart elsewhere, so its hosts of
     // them must not run on. The node ends them; the node itself goes on.
     membership.lose('x', 'no heartbeat for 1500 ms');
@@ -209,7 +223,7 @@ describe('cluster', () => {
     // A spawn request without its channel is refused by name, and the node goes on.
     const reply = await nc.request(
       'troupe.lost.node.x.spawn',
-      JSON.stringify({ host: 'h', coordinator: 'c', name: 'a' }),
+      JSON.stringify({ host: 'h', incarnation, coordinator: 'c', name: 'a' }),
     );
     expect(JSON.parse(new TextDecoder().decode(reply.data))).toEqual({
       ok: false,
@@ -221,7 +235,7 @@ describe('cluster', () => {
   it('builds a host only from what the node has: an environment in a spawn request is dropped and named', async () => {
     // Issue 26: the request's env reached the host process, so NODE_OPTIONS could run any code
     // there before the agent host started (and lift the permission model's write ban).
-    const { nc, node, stderr } = await nodeWithTwoHosts('env');
+    const { nc, node, stderr, incarnation } = await nodeWithTwoHosts('env');
     const marker = join(tempDir(), 'ran-outside-the-sandbox');
     const code = `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'yes');`;
     const env = {
@@ -229,7 +243,14 @@ describe('cluster', () => {
     };
     const reply = await nc.request(
       'troupe.env.node.x.spawn',
-      JSON.stringify({ host: 'forged', coordinator: 'c', channel: 'forged-channel', name: 'c', env }),
+      JSON.stringify({
+        host: 'forged',
+        incarnation,
+        coordinator: 'c',
+        channel: 'forged-channel',
+        name: 'c',
+        env,
+      }),
     );
     expect(JSON.parse(new TextDecoder().decode(reply.data))).toEqual({ ok: true });
     await node.waitFor(/"type":"host.started".*"agent":"c"/);
@@ -275,7 +296,7 @@ describe('cluster', () => {
   it('ships modules to a node in chunks, only cache entries, with errors that name the module', async () => {
     const nats = await startLocalNats();
     cleanups.push(() => nats.stop());
-    const nc = await connectNats(nats.url, 'module test', nats.token);
+    const nc = await connectNats(nats.url, 'module test', { token: nats.token });
     cleanups.push(() => nc.close());
     const coordinator = new ModuleCache(tempDir());
     const server = new ModuleServer(nc, 'm');
@@ -713,7 +734,7 @@ async function nodeWithTwoHosts(system: string) {
   node.child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk;
   });
-  const nc = await connectNats(nats.url, `${system} test`, nats.token);
+  const nc = await connectNats(nats.url, `${system} test`, { token: nats.token });
   cleanups.push(() => nc.close());
   const membership = new Membership(nc, system, () => {});
   cleanups.push(() => membership.close());
@@ -723,7 +744,8 @@ async function nodeWithTwoHosts(system: string) {
   for (const name of ['a', 'b'])
     launcher.spawn({ entry: HOST_ENTRY, name }).onExit((info) => exits.push(`${name}: ${info.stderrTail}`));
   await node.waitFor(/"type":"host.started".*"agent":"b"/);
-  return { nats, node, nc, membership, launcher, exits, stderr: () => stderr };
+  const { incarnation } = JSON.parse(await node.waitFor(/"type":"node.ready"/)) as { incarnation: string };
+  return { nats, node, nc, membership, launcher, exits, stderr: () => stderr, incarnation };
 }
 
 /**
@@ -738,7 +760,7 @@ async function startNodes(file: string, nats: LocalNats) {
   /** Why each was lost, in order: what a failing check on `lost` shows. */
   const why: string[] = [];
   const spec = loadSystem(file, { root: '/' });
-  const nc: NatsConnection = await connectNats(nats.url, 'test coordinator', nats.token);
+  const nc: NatsConnection = await connectNats(nats.url, 'test coordinator', { token: nats.token });
   cleanups.push(() => nc.close());
   const membership = new Membership(nc, spec.name, (node, reason) => {
     lost.push(node);

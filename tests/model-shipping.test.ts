@@ -27,7 +27,7 @@ afterEach(async () => {
 async function connected(): Promise<NatsConnection> {
   const nats = await startLocalNats();
   cleanups.push(() => nats.stop());
-  const nc = await connectNats(nats.url, 'model test', nats.token);
+  const nc = await connectNats(nats.url, 'model test', { token: nats.token });
   cleanups.push(() => nc.close());
   return nc;
 }

@@ -8,15 +8,19 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
   awaitTakeover,
+  COORDINATOR,
   CredentialsError,
   closeNats,
+  clusterKeys,
   connectNats,
+  inboxPrefix,
   type LocalNats,
   Membership,
   type NatsConnection,
-  startLocalNats,
+  startSupervisedNats,
   stopProcess,
   subjects,
+  withoutCredentials,
 } from '../cluster/index.js';
 import { errorText } from '../protocol/index.js';
 import { loadSystem, type RunSummary, type Runtime } from '../supervisor/index.js';
@@ -134,10 +138,37 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
   process.on('SIGINT', signalled);
   process.on('SIGTERM', signalled);
   try {
-    if (!flags.nats) local = await startLocalNats();
+    // On a server of its own, every party gets an nkey of its own, allowed only its own subjects.
+    const keys = flags.nats ? undefined : clusterKeys(spec.name, names);
+    // Supervised: a server that dies is started again on its port, with the same keys; one that
+    // cannot be ends the run at once, the journal as it stands (for --resume).
+    if (keys)
+      local = await startSupervisedNats(
+        { authorization: keys.authorization },
+        {
+          wanted: () => !stopping,
+          restarted: (pid) =>
+            say(
+              { type: 'nats.restarted', pid },
+              `the cluster's nats-server exited; started again on the same port (process ${pid})`,
+            ),
+          failed: (reason) => {
+            if (stopping) return;
+            say({ type: 'nats.failed', reason }, `troupe cluster: ${reason}; stopping`);
+            process.stderr.write(
+              `troupe: ${reason}. The run stopped here; its journal, if it keeps one, resumes with --resume.\n`,
+            );
+            killAll();
+            process.exit(2);
+          },
+        },
+      );
     const url = flags.nats ?? (local as LocalNats).url;
     try {
-      nc = await connectNats(url, 'troupe cluster', local?.token ?? process.env.TROUPE_NATS_TOKEN);
+      nc = await connectNats(url, 'troupe cluster', {
+        ...(keys ? { seed: keys.seed(COORDINATOR) } : {}),
+        inboxPrefix: inboxPrefix(spec.name, COORDINATOR),
+      });
     } catch (error) {
       if (error instanceof CredentialsError) throw new CommandError(error.message);
       throw new CommandError(`cannot reach NATS at ${url}: ${errorText(error)}`);
@@ -203,7 +234,20 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
       (node) => {
         if (!stopping) say({ type: 'node.joined', node }, `node "${node}" joined again`);
       },
-      { standby: following !== undefined },
+      {
+        standby: following !== undefined,
+        onDuplicate: (node, live, other) =>
+          say(
+            {
+              type: 'node.duplicate',
+              node,
+              live: live.pid,
+              other: other.pid,
+              incarnation: other.incarnation,
+            },
+            `node "${node}": a second process (${other.pid}) beats under its name; ignored, the live one is process ${live.pid}`,
+          ),
+      },
     );
     const members = membership;
     /** Starts the node's process; when it dies it is lost, and started again if it had joined. */
@@ -212,11 +256,11 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
         process.execPath,
         [TROUPE_BIN, 'node', flags.file, '--name', name, '--nats', url, '--json'],
         {
-          // The token goes by the environment, never argv (where `ps` shows it). A node started
+          // Its seed goes by the environment, never argv (where `ps` shows it). A node started
           // here ends when its standard input closes: when this process is gone, however it went.
           env: {
-            ...process.env,
-            ...(local?.token ? { TROUPE_NATS_TOKEN: local.token } : {}),
+            ...withoutCredentials(process.env),
+            ...(keys ? { TROUPE_NATS_SEED: keys.seed({ role: 'node', name }) } : {}),
             TROUPE_NODE_STDIN_PARENT: '1',
           },
           stdio: ['pipe', 'ignore', 'inherit'],

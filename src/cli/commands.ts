@@ -173,6 +173,24 @@ export const COMMANDS: Record<string, CommandInfo> = {
       'TROUPE_NATS_CREDS. See docs/cluster.md.',
     ].join('\n'),
   },
+  'nats-config': {
+    summary: 'write credentials for a cluster on your own NATS server: one nkey per node and coordinator',
+    usage: 'troupe nats-config <system.yaml> --nodes NAME,NAME,… --out DIR [--jetstream]',
+    flags: [
+      '--nodes NAMES           the nodes, comma-separated (their --name)',
+      '--out DIR               a new folder for authorization.conf and one seed file per party',
+      '--jetstream             let the coordinator keep its journal in JetStream (--journal js:)',
+    ],
+    options: {
+      nodes: { type: 'string' },
+      out: { type: 'string' },
+      jetstream: { type: 'boolean', default: false },
+    },
+    more: [
+      "Each party may publish and subscribe only on its own subjects: a node's credentials cannot act",
+      'as another node or as the coordinator. See docs/cluster.md (Security).',
+    ].join('\n'),
+  },
   export: {
     summary: "copy a cluster's journal kept in JetStream to a file (for replay and inspect)",
     usage: 'troupe export js:NAME --nats URL --out FILE',

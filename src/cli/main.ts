@@ -1,5 +1,6 @@
 // The `troupe` command: argument parsing and dispatch only.
 import { parseArgs } from 'node:util';
+import { NAME_PATTERN } from '../cluster/index.js';
 import { errorText } from '../protocol/index.js';
 import {
   actorSchema,
@@ -19,6 +20,7 @@ import { inspectCommand } from './inspect-command.js';
 import { inspectTick } from './inspect-tick.js';
 import { compareCommand, travelCommand } from './inspect-travel.js';
 import { modelsCommand } from './models-command.js';
+import { natsConfigCommand } from './nats-config-command.js';
 import { nodeCommand } from './node-command.js';
 import { replayCommand } from './replay-command.js';
 import { runCommand, TROUPE_VERSION } from './run-command.js';
@@ -94,11 +96,19 @@ async function main(argv: string[]): Promise<number> {
       if (!file) throw new UsageError('troupe node needs a system file', command);
       const name = text('name');
       const nats = text('nats');
-      if (!name || !/^[A-Za-z0-9_-]{1,64}$/.test(name))
+      if (!name || !NAME_PATTERN.test(name))
         throw new UsageError('troupe node needs --name NAME (letters, digits, _ and -)', command);
       if (!nats) throw new UsageError('troupe node needs --nats URL', command);
       return nodeCommand({ file, name, nats, json: flag('json') });
     }
+    case 'nats-config':
+      if (!file) throw new UsageError('troupe nats-config needs a system file', command);
+      return natsConfigCommand({
+        file,
+        nodes: text('nodes'),
+        out: text('out'),
+        jetstream: flag('jetstream'),
+      });
     case 'export':
       if (!file) throw new UsageError('troupe export needs a journal in JetStream (js:NAME)', command);
       return exportCommand({ journal: file, nats: text('nats'), out: text('out') });

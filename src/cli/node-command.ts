@@ -1,13 +1,14 @@
 // `troupe node <system> --name N --nats URL`: one node of a cluster. It runs the agent hosts the
 // coordinator (`troupe cluster`) places on it, until the coordinator tells it to stop or it is
 // interrupted. Credentials come from the environment (TROUPE_NATS_TOKEN, TROUPE_NATS_NKEY,
-// TROUPE_NATS_CREDS).
+// TROUPE_NATS_SEED, TROUPE_NATS_CREDS).
 
 import { dirname, join } from 'node:path';
 import {
   CredentialsError,
   closeNats,
   connectNats,
+  inboxPrefix,
   ModelFetcher,
   ModuleFetcher,
   NodeService,
@@ -31,7 +32,9 @@ export async function nodeCommand(flags: NodeFlags): Promise<number> {
   const system = readSystemName(flags.file);
   let nc: Awaited<ReturnType<typeof connectNats>>;
   try {
-    nc = await connectNats(flags.nats, `troupe node ${flags.name}`);
+    nc = await connectNats(flags.nats, `troupe node ${flags.name}`, {
+      inboxPrefix: inboxPrefix(system, { role: 'node', name: flags.name }),
+    });
   } catch (error) {
     if (error instanceof CredentialsError) throw new CommandError(error.message);
     throw new CommandError(`cannot reach NATS at ${flags.nats}: ${errorText(error)}`);
@@ -65,27 +68,37 @@ export async function nodeCommand(flags: NodeFlags): Promise<number> {
   // Interrupts stop it gracefully from before it says it is ready (a signal right after "ready"
   // must not find the default handler, which kills).
   const stopOnSignals = onSignals(() => service.stop());
-  service.start();
-  watchConnection(nc, {
-    disconnected: () => service.disconnected(),
-    reconnected: () => service.reconnected(),
-  });
-  say(
-    { type: 'node.ready', node: flags.name, system, pid: process.pid },
-    `node "${flags.name}" of "${system}" is ready`,
-  );
-  // Started by `troupe cluster`: its end closes our standard input, and this node ends too.
-  if (process.env.TROUPE_NODE_STDIN_PARENT === '1') {
-    process.stdin.on('close', () => service.stop());
-    process.stdin.on('end', () => service.stop());
-    process.stdin.resume();
+  // A name already live is refused to this process (also later, to the younger of two started
+  // at once), naming the live one.
+  if (await service.join()) {
+    watchConnection(nc, {
+      disconnected: () => service.disconnected(),
+      reconnected: () => service.reconnected(),
+    });
+    say(
+      {
+        type: 'node.ready',
+        node: flags.name,
+        system,
+        pid: process.pid,
+        incarnation: service.beat.incarnation,
+      },
+      `node "${flags.name}" of "${system}" is ready`,
+    );
+    // Started by `troupe cluster`: its end closes our standard input, and this node ends too.
+    if (process.env.TROUPE_NODE_STDIN_PARENT === '1') {
+      process.stdin.on('close', () => service.stop());
+      process.stdin.on('end', () => service.stop());
+      process.stdin.resume();
+    }
+    await service.done;
   }
-  await service.done;
   stopOnSignals();
   // Nothing keeps this process up now: the parent watch, the shared pool's threads.
   process.stdin.destroy();
   for (const launcher of Object.values(launchers)) launcher.close?.();
   await closeNats(nc);
+  if (service.refused !== undefined) throw new CommandError(service.refused);
   say({ type: 'node.stopped', node: flags.name }, `node "${flags.name}" stopped`);
   return 0;
 }

@@ -1,5 +1,6 @@
 // Public surface of clustering: nodes joined through NATS, hosts started on them, who is alive.
 
+export { type ClusterKeys, clusterKeys, withoutCredentials } from './cluster-keys.js';
 export { HostChannel, RecordKind } from './host-channel.js';
 export {
   type FollowedJournal,
@@ -25,8 +26,23 @@ export {
   type NatsConnection,
   watchConnection,
 } from './nats-connect.js';
-export { type LocalNats, NATS_SERVER, startLocalNats } from './nats-server.js';
+export {
+  type LocalNats,
+  NATS_RESTART_MS,
+  NATS_SERVER,
+  type NatsSupervision,
+  startLocalNats,
+  startSupervisedNats,
+} from './nats-server.js';
 export { NodeService } from './node-service.js';
+export {
+  authorizationBlock,
+  type ClusterIdentity,
+  COORDINATOR,
+  inboxPrefix,
+  NAME_PATTERN,
+  permissionsOf,
+} from './permissions.js';
 export { LinkKind, ReliableLink } from './reliable-link.js';
 export { RemoteLauncher } from './remote-launcher.js';
 export { judgeEvery } from './silence.js';

@@ -11,7 +11,7 @@ import { ModuleServer } from './module-shipping.js';
 import { watchConnection } from './nats-connect.js';
 import { type OpenChannel, RemoteLauncher } from './remote-launcher.js';
 import { judgeEvery, Silence } from './silence.js';
-import { HEARTBEAT_MS, NODE_LOST_MS, subjects } from './subjects.js';
+import { HEARTBEAT_MS, NODE_LOST_MS, type NodeBeat, readBeat, subjects } from './subjects.js';
 
 /** Pure: the node an agent placed on `placement` runs on, given the live nodes; undefined: here. */
 export function placeAgent(placement: string | undefined, live: ReadonlySet<string>): string | undefined {
@@ -34,17 +34,6 @@ export function isCoordinatorBeat(data: Uint8Array): boolean {
   }
 }
 
-/** The process id a heartbeat names (undefined: none given), or null when it is not one. */
-function heartbeatPid(data: Uint8Array): number | undefined | null {
-  try {
-    const beat = JSON.parse(new TextDecoder().decode(data)) as { pid?: unknown } | null;
-    if (typeof beat !== 'object' || beat === null) return null;
-    return typeof beat.pid === 'number' ? beat.pid : undefined;
-  } catch {
-    return null;
-  }
-}
-
 export class Membership {
   readonly #nc: NatsConnection;
   readonly #cluster: string;
@@ -55,8 +44,10 @@ export class Membership {
   /** The channel to each node its hosts' traffic goes on; a new one after the node was lost. */
   readonly #channels = new Map<string, OpenChannel & { subscriptions: Subscription[] }>();
   readonly #lost = new Set<string>();
-  /** The process id each node last beat from. */
-  readonly #pids = new Map<string, number | undefined>();
+  /** The beat of each node's believed incarnation (the first heard while it lives). */
+  readonly #beats = new Map<string, NodeBeat>();
+  /** Incarnations not believed, already reported (each once). */
+  readonly #doubles = new Set<string>();
   readonly #subscription: Subscription;
   /** Serves nodes the modules of the hosts started on them. */
   readonly #modules: ModuleServer;
@@ -73,7 +64,8 @@ export class Membership {
   #beat: Uint8Array;
 
   /**
-   * `onJoined` hears of a node that joins after it was lost (a new process under its name).
+   * `onJoined` hears of a node that joins after it was lost (a new process under its name);
+   * `onDuplicate` of a second process beating under a live node's name (not believed).
    * `standby`: this coordinator follows another's run (its beats say so, so a standby waiting for
    * the coordinator to fall silent does not take them for the coordinator's) until `promote`.
    */
@@ -82,7 +74,10 @@ export class Membership {
     cluster: string,
     onLost: (node: string, why: string) => void,
     onJoined: (node: string) => void = () => {},
-    options: { standby?: boolean } = {},
+    options: {
+      standby?: boolean;
+      onDuplicate?: (node: string, live: NodeBeat, other: NodeBeat) => void;
+    } = {},
   ) {
     this.#nc = nc;
     this.#cluster = cluster;
@@ -93,19 +88,27 @@ export class Membership {
     this.#subscription = nc.subscribe(names.aliveAll, {
       callback: (_error, message) => {
         const node = message.subject.split('.').at(-2) as string;
-        const pid = heartbeatPid(message.data);
-        // Not a heartbeat of ours (nothing else publishes here): ignored, never a crash.
-        if (pid === null) return;
-        // A late beat of the process that was lost changes nothing; a new process under the same
-        // name has rejoined, and takes new hosts again.
-        const before = this.#pids.get(node);
-        if (this.#lost.has(node) && pid === before) return;
-        // A new process under a live node's name: the old one died without being noticed, and its
-        // hosts with it (the new one never had them).
-        if (this.#silence.has(node) && !this.#lost.has(node) && pid !== before)
-          this.lose(node, `it restarted: process ${before} is gone, ${pid} took its name`);
+        const beat = readBeat(message.data);
+        // Not a heartbeat of this node (nothing else publishes here): ignored, never a crash.
+        if (!beat || beat.name !== node) return;
+        const believed = this.#beats.get(node);
+        const lost = this.#lost.has(node);
+        if (believed?.incarnation === beat.incarnation) {
+          // A late beat of the process that was lost changes nothing.
+          if (lost) return;
+        } else if (believed && !lost) {
+          // Another process under a live node's name (started by mistake, or forged): not
+          // believed, so the node does not flap. Once the live one falls silent and is counted
+          // lost, a new process under the name joins.
+          if (!this.#doubles.has(beat.incarnation)) {
+            this.#doubles.add(beat.incarnation);
+            options.onDuplicate?.(node, believed, beat);
+          }
+          return;
+        }
+        // A new process under the name of a lost node has rejoined, and takes new hosts again.
         const rejoined = this.#lost.delete(node);
-        this.#pids.set(node, pid);
+        this.#beats.set(node, beat);
         // Its first beat since the connection came back: it listens again, so what it may have
         // missed goes now, not at the next resend.
         if (this.#silence.heard(node)) this.#channels.get(node)?.channel.resume();
@@ -137,9 +140,9 @@ export class Membership {
     return new Set(this.#silence.peers.filter((node) => !this.#lost.has(node)));
   }
 
-  /** The process id the node last beat from. */
+  /** The process id of the node's believed incarnation. */
   pidOf(node: string): number | undefined {
-    return this.#pids.get(node);
+    return this.#beats.get(node)?.pid;
   }
 
   /**
@@ -232,7 +235,8 @@ export class Membership {
             if (launcher.node === node) launcher.hostsGone(`node "${node}" ended its hosts: ${why}`);
         },
       });
-      open = { id, channel, subscriptions: [up, ended] };
+      const incarnation = this.#beats.get(node)?.incarnation ?? '';
+      open = { id, channel, incarnation, subscriptions: [up, ended] };
       this.#channels.set(node, open);
     }
     return open;

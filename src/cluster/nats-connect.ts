@@ -1,6 +1,7 @@
 // Connecting to NATS as a Troupe process: the server URL, and credentials from the environment
 // (never from the command line, where other users could read them): TROUPE_NATS_TOKEN for a
-// token, TROUPE_NATS_NKEY for a file holding an nkey seed, TROUPE_NATS_CREDS for a credentials
+// token, TROUPE_NATS_NKEY for a file holding an nkey seed, TROUPE_NATS_SEED for the seed itself
+// (how `troupe cluster` hands each node it starts its own), TROUPE_NATS_CREDS for a credentials
 // (JWT and nkey) file, or a user and password in the URL.
 import { readFileSync } from 'node:fs';
 import {
@@ -16,18 +17,30 @@ export type { NatsConnection };
 /** The credentials the environment names are missing or malformed (the server was not reached). */
 export class CredentialsError extends Error {}
 
-/** `token` overrides TROUPE_NATS_TOKEN (a server this process started has its own). */
+export interface NatsIdentity {
+  /** Overrides TROUPE_NATS_TOKEN. */
+  token?: string;
+  /** A user nkey seed, overriding the environment's credentials (a server this process started). */
+  seed?: string;
+  /** Where replies to this process's requests come (permissions.ts): its own, in a cluster. */
+  inboxPrefix?: string;
+}
+
 export async function connectNats(
   url: string,
   name: string,
-  token = process.env.TROUPE_NATS_TOKEN,
+  identity: NatsIdentity = {},
 ): Promise<NatsConnection> {
-  const authenticator = fileAuthenticator();
+  const token = identity.seed ? undefined : (identity.token ?? process.env.TROUPE_NATS_TOKEN);
+  const authenticator = identity.seed
+    ? seedAuthenticator('the seed given', identity.seed)
+    : fileAuthenticator();
   return connect({
     servers: url,
     name,
     ...(token ? { token } : {}),
     ...(authenticator ? { authenticator } : {}),
+    ...(identity.inboxPrefix ? { inboxPrefix: identity.inboxPrefix } : {}),
     // A server restart is waited out: the client reconnects (what was in flight, and what was
     // published while disconnected, is lost: the links send it again, see reliable-link.ts).
     maxReconnectAttempts: -1,
@@ -52,10 +65,14 @@ export async function closeNats(nc: NatsConnection, ms = DRAIN_MS): Promise<void
   await nc.close().catch(() => {});
 }
 
-/** The authenticator TROUPE_NATS_CREDS or TROUPE_NATS_NKEY names (one of them), read now. */
+/** The authenticator TROUPE_NATS_CREDS, TROUPE_NATS_NKEY or TROUPE_NATS_SEED gives (one of them), read now. */
 function fileAuthenticator(): Authenticator | undefined {
-  const { TROUPE_NATS_CREDS: creds, TROUPE_NATS_NKEY: nkey } = process.env;
-  if (creds && nkey) throw new CredentialsError('set TROUPE_NATS_CREDS or TROUPE_NATS_NKEY, not both');
+  const { TROUPE_NATS_CREDS: creds, TROUPE_NATS_NKEY: nkey, TROUPE_NATS_SEED: seed } = process.env;
+  if ([creds, nkey, seed].filter(Boolean).length > 1)
+    throw new CredentialsError(
+      'set one of TROUPE_NATS_CREDS, TROUPE_NATS_NKEY and TROUPE_NATS_SEED, not more',
+    );
+  if (seed) return seedAuthenticator('TROUPE_NATS_SEED', seed);
   const read = (variable: string, path: string) => {
     try {
       return readFileSync(path);
@@ -65,11 +82,14 @@ function fileAuthenticator(): Authenticator | undefined {
   };
   if (creds) return credsAuthenticator(read('TROUPE_NATS_CREDS', creds));
   if (!nkey) return undefined;
-  const seed = read('TROUPE_NATS_NKEY', nkey).toString('utf8').trim();
+  return seedAuthenticator(`TROUPE_NATS_NKEY: ${nkey}`, read('TROUPE_NATS_NKEY', nkey).toString('utf8'));
+}
+
+/** An authenticator for a user nkey seed; `where` names where it came from in the error. */
+function seedAuthenticator(where: string, text: string): Authenticator {
+  const seed = text.trim();
   if (!/^SU[A-Z2-7]{56}$/.test(seed))
-    throw new CredentialsError(
-      `TROUPE_NATS_NKEY: ${nkey} does not hold a user nkey seed (SU… , 58 characters)`,
-    );
+    throw new CredentialsError(`${where} does not hold a user nkey seed (SU… , 58 characters)`);
   return nkeyAuthenticator(new TextEncoder().encode(seed));
 }
 

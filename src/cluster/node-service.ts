@@ -4,6 +4,7 @@
 // nothing, carrying a turn's frames for all hosts as one message). It decides nothing: the
 // coordinator's supervisor does, exactly as for hosts on its own machine.
 import type { NatsConnection } from '@nats-io/transport-node';
+import { nanoid } from 'nanoid';
 import type { HostProcess, Launcher } from '../launch/index.js';
 import { peekFrame } from '../protocol/index.js';
 import type { Isolation } from '../supervisor/index.js';
@@ -11,12 +12,25 @@ import { HostChannel, RecordKind } from './host-channel.js';
 import { type ModelFetcher, startsWithGpuLoad } from './model-shipping.js';
 import type { ModuleFetcher } from './module-shipping.js';
 import { judgeEvery, Silence } from './silence.js';
-import { HEARTBEAT_MS, NODE_LOST_MS, type SpawnRequest, subjects } from './subjects.js';
+import {
+  elder,
+  HEARTBEAT_MS,
+  NODE_LOST_MS,
+  type NodeBeat,
+  readBeat,
+  type SpawnRequest,
+  subjects,
+} from './subjects.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 /** Channels ended on their coordinator's silence that this node remembers (the newest). */
 const ENDED_KEPT = 64;
+/**
+ * How long a node listens for another process under its name before it beats: two of a live
+ * node's beats, and a margin. A name already live is refused to the newcomer.
+ */
+export const DUPLICATE_LISTEN_MS = 2 * HEARTBEAT_MS + 100;
 
 export interface NodeServiceOptions {
   cluster: string;
@@ -53,25 +67,58 @@ export class NodeService {
   /** The coordinators heard, and how long each has been silent (while this node is connected). */
   readonly #coordinators = new Silence();
   #heartbeat: NodeJS.Timeout | undefined;
+  /** Stopped: it never starts (again). */
+  #over = false;
   #coordinatorCheck: { stop(): void } | undefined;
   #stopped: (() => void) | undefined;
-  /** Resolves when the coordinator asks this node to stop. */
+  /** This process's beat: its name, pid and incarnation. */
+  readonly beat: NodeBeat;
+  /** Why this node gave way to another process under its name (then it stopped), if it did. */
+  refused: string | undefined;
+  /** Resolves when the coordinator asks this node to stop (or it gave way). */
   readonly done: Promise<void>;
 
   constructor(nc: NatsConnection, options: NodeServiceOptions) {
     this.#nc = nc;
     this.#options = options;
     this.#subjects = subjects(options.cluster);
+    this.beat = { name: options.name, pid: process.pid, incarnation: nanoid(12), since: Date.now() };
     this.done = new Promise((resolve) => {
       this.#stopped = resolve;
     });
   }
 
-  start(): void {
+  /**
+   * Listens for another process under this node's name (DUPLICATE_LISTEN_MS), then starts. False,
+   * with `refused` saying why, when the name is taken: this process must not serve.
+   */
+  async join(): Promise<boolean> {
+    this.#nc.subscribe(this.#subjects.alive(this.#options.name), {
+      callback: (_error, message) => {
+        const other = readBeat(message.data);
+        if (!other || other.incarnation === this.beat.incarnation || !elder(other, this.beat)) return;
+        if (this.refused !== undefined) return;
+        // Another process had the name first (two started at once end here too: the younger goes).
+        this.refused = `a node named "${other.name}" is already live (process ${other.pid}, incarnation ${other.incarnation}, up since ${new Date(other.since).toISOString()}); this one (process ${this.beat.pid}) exits`;
+        this.stop();
+      },
+    });
+    await this.#nc.flush();
+    await new Promise((resolve) => setTimeout(resolve, DUPLICATE_LISTEN_MS));
+    if (this.refused !== undefined) return false;
+    // Stopped while it listened (interrupted): it never serves.
+    if (!this.#over) this.#start();
+    return true;
+  }
+
+  #start(): void {
     const { name } = this.#options;
     this.#nc.subscribe(this.#subjects.spawn(name), {
       callback: (_error, message) => {
         let answer: { ok: boolean; error?: string };
+        // For another process under this name (the one the coordinator believes): not answered,
+        // so its answer is the one the coordinator gets.
+        if (this.#forAnother(message.data)) return;
         try {
           this.#spawn(JSON.parse(decoder.decode(message.data)) as SpawnRequest);
           answer = { ok: true };
@@ -82,11 +129,8 @@ export class NodeService {
       },
     });
     this.#nc.subscribe(this.#subjects.shutdown(name), { callback: () => this.stop() });
-    const beat = () =>
-      this.#nc.publish(
-        this.#subjects.alive(name),
-        encoder.encode(JSON.stringify({ name, pid: process.pid })),
-      );
+    const beating = encoder.encode(JSON.stringify(this.beat));
+    const beat = () => this.#nc.publish(this.#subjects.alive(name), beating);
     beat();
     this.#heartbeat = setInterval(beat, HEARTBEAT_MS);
     this.#nc.subscribe(this.#subjects.coordinator, {
@@ -120,6 +164,16 @@ export class NodeService {
     });
   }
 
+  /** Whether a spawn request names another incarnation of this node. */
+  #forAnother(data: Uint8Array): boolean {
+    try {
+      const { incarnation } = JSON.parse(decoder.decode(data)) as { incarnation?: unknown };
+      return typeof incarnation === 'string' && incarnation !== this.beat.incarnation;
+    } catch {
+      return false;
+    }
+  }
+
   /** The connection to NATS went: coordinators' silence proves nothing until it is back. */
   disconnected(): void {
     this.#coordinators.disconnected();
@@ -134,6 +188,7 @@ export class NodeService {
 
   /** Ends every host and stops beating; nothing of it keeps the process up after. */
   stop(): void {
+    this.#over = true;
     clearInterval(this.#heartbeat);
     this.#coordinatorCheck?.stop();
     for (const host of this.#hosts.values()) host.kill();
@@ -142,7 +197,7 @@ export class NodeService {
   }
 
   #spawn(request: SpawnRequest): void {
-    for (const field of ['host', 'coordinator', 'channel', 'name'] as const)
+    for (const field of ['host', 'incarnation', 'coordinator', 'channel', 'name'] as const)
       if (typeof request?.[field] !== 'string' || request[field] === '')
         throw new Error(`a spawn request needs a "${field}" (a non-empty string)`);
     const id = request.host;

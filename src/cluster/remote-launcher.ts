@@ -27,6 +27,8 @@ export interface Sharing {
 export interface OpenChannel {
   id: string;
   channel: HostChannel;
+  /** The node process it goes to (its incarnation): spawn requests name it. */
+  incarnation: string;
 }
 
 export class RemoteLauncher implements Launcher {
@@ -74,6 +76,7 @@ export class RemoteLauncher implements Launcher {
     for (const path of options.readPaths ?? []) (options.gpu ? this.#share.model : this.#share.modules)(path);
     const request: SpawnRequest = {
       host: id,
+      incarnation: open.incarnation,
       coordinator: this.#coordinator,
       channel: open.id,
       name: options.name,

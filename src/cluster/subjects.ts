@@ -6,7 +6,7 @@
 export function subjects(cluster: string) {
   const base = `troupe.${cluster}`;
   return {
-    /** A node's heartbeat (JSON { name, pid }), every HEARTBEAT_MS. */
+    /** A node's heartbeat (JSON NodeBeat), every HEARTBEAT_MS. */
     alive: (node: string) => `${base}.node.${node}.alive`,
     aliveAll: `${base}.node.*.alive`,
     /** The coordinator's heartbeat (JSON { id, pid }), every HEARTBEAT_MS: nodes end the hosts of one gone silent. */
@@ -38,8 +38,42 @@ export function subjects(cluster: string) {
 export const HEARTBEAT_MS = 200;
 export const NODE_LOST_MS = 1500;
 
+/**
+ * A node's heartbeat. `incarnation` is the node process's own id (a nanoid made at its start):
+ * the coordinator believes one incarnation per name while it lives, and a node hearing another
+ * under its name gives way if it is the younger (`since`, then the id).
+ */
+export interface NodeBeat {
+  name: string;
+  pid: number;
+  incarnation: string;
+  /** When the process began (ms since the epoch, its own clock). */
+  since: number;
+}
+
+/** The beat in `data`, or undefined when it is not one (nothing is decided by a malformed beat). */
+export function readBeat(data: Uint8Array): NodeBeat | undefined {
+  try {
+    const beat = JSON.parse(new TextDecoder().decode(data)) as Partial<NodeBeat> | null;
+    if (typeof beat !== 'object' || beat === null) return undefined;
+    const { name, pid, incarnation, since } = beat;
+    if (typeof name !== 'string' || typeof incarnation !== 'string' || incarnation === '') return undefined;
+    if (!Number.isSafeInteger(pid) || !Number.isFinite(since)) return undefined;
+    return { name, pid: pid as number, incarnation, since: since as number };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Of two incarnations of one node name, whether `a` is the elder (the one that stays). */
+export function elder(a: NodeBeat, b: NodeBeat): boolean {
+  return a.since !== b.since ? a.since < b.since : a.incarnation < b.incarnation;
+}
+
 export interface SpawnRequest {
   host: string;
+  /** The incarnation of the node it is for: another process under the node's name ignores it. */
+  incarnation: string;
   /** The coordinator asking (its heartbeat's id): the host ends when that coordinator is gone. */
   coordinator: string;
   /** The coordinator's channel to this node its frames go on (host-channel.ts). */

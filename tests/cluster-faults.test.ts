@@ -1,0 +1,89 @@
+// A cluster keeps running through its own faults (issue 26): the nats-server `troupe cluster`
+// started dies and is started again on its port with its keys; if it cannot be, the run stops at
+// once with the reason, and its journal resumes. Real nats-server and node processes; every
+// process a test starts is ended by it.
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NATS_SERVER } from '../src/cluster/index.js';
+import { isAlive, killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
+import { longClusterSystem } from './helpers/long-cluster.js';
+import { removeTempDirs, tempDir } from './helpers/system.js';
+
+afterEach(() => {
+  killAllCli();
+  removeTempDirs();
+});
+
+const FLAGS = ['--root', '/', '--until-idle', '--json'];
+const endOf = (stdout: string) => parseJsonLines(stdout).find((line) => line.type === 'run.end');
+
+describe("the cluster's own nats-server", () => {
+  it('SIGKILLed mid-run, it is started again on its port with its keys; the run ends as an undisturbed one', async () => {
+    const file = longClusterSystem({ name: 'nats-restart', seed: 4, limit: 1200 });
+    const whole = troupe(['run', file, ...FLAGS]).exit;
+    const run = troupe(['cluster', file, '--nodes', '3', ...FLAGS]);
+    const ready = JSON.parse(await run.waitFor(/"type":"cluster.ready"/)) as {
+      pids: number[];
+      natsPid: number;
+    };
+    await run.waitFor(/"type":"agent.crashed","agent":"picky"/);
+    process.kill(ready.natsPid, 'SIGKILL');
+    const restarted = JSON.parse(await run.waitFor(/"type":"nats.restarted"/)) as { pid: number };
+    expect(restarted.pid).not.toBe(ready.natsPid);
+    const [alone, cluster] = await Promise.all([whole, run.exit]);
+    expect(cluster.code, cluster.stderr).toBe(0);
+    expect(endOf(cluster.stdout)).toMatchObject({
+      ok: true,
+      trace: endOf(alone.stdout)?.trace,
+      delivered: endOf(alone.stdout)?.delivered,
+    });
+    expect(parseJsonLines(cluster.stdout).filter((line) => line.type === 'node.lost')).toEqual([]);
+    await expect
+      .poll(() => [...ready.pids, restarted.pid].filter((pid) => isAlive(pid)), { timeout: 20_000 })
+      .toEqual([]);
+  }, 120_000);
+
+  it('one that cannot be started again stops the run with the reason; its journal resumes to the same end', async () => {
+    // A server that starts once: started again, it exits at once (as a missing binary would).
+    const dir = tempDir();
+    const server = join(dir, 'nats-once.sh');
+    writeFileSync(
+      server,
+      `#!/bin/sh\nif [ -e "${dir}/started" ]; then echo "refusing to start again" >&2; exit 3; fi\ntouch "${dir}/started"\nexec ${NATS_SERVER} "$@"\n`,
+    );
+    chmodSync(server, 0o755);
+    const file = longClusterSystem({ name: 'nats-gone', seed: 4, limit: 1200 });
+    const journal = join(dir, 'run.journal');
+    const whole = troupe(['run', file, ...FLAGS]).exit;
+    const run = troupe(['cluster', file, '--nodes', '3', '--journal', journal, ...FLAGS], {
+      env: { TROUPE_NATS_SERVER: server },
+    });
+    const ready = JSON.parse(await run.waitFor(/"type":"cluster.ready"/)) as {
+      pids: number[];
+      natsPid: number;
+    };
+    await run.waitFor(/"type":"agent.crashed","agent":"picky"/);
+    process.kill(ready.natsPid, 'SIGKILL');
+    const stopped = await run.exit;
+    expect(stopped.code).toBe(2);
+    expect(stopped.stderr).toMatch(
+      /troupe: the cluster's nats-server exited and could not be started again on port \d+ within 4000 ms: nats-server did not start: it exited with code 3\nrefusing to start again\. The run stopped here; its journal, if it keeps one, resumes with --resume\./,
+    );
+    await expect.poll(() => ready.pids.filter((pid) => isAlive(pid)), { timeout: 20_000 }).toEqual([]);
+    expect(readFileSync(journal).length).toBeGreaterThan(0);
+    const resumed = await troupe([
+      'cluster',
+      file,
+      '--nodes',
+      '3',
+      '--journal',
+      journal,
+      '--resume',
+      ...FLAGS,
+    ]).exit;
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const alone = await whole;
+    expect(endOf(resumed.stdout)).toMatchObject({ ok: true, trace: endOf(alone.stdout)?.trace });
+  }, 180_000);
+});
