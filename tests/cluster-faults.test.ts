@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { NATS_SERVER } from '../src/cluster/index.js';
 import { isAlive, killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
 import { longClusterSystem } from './helpers/long-cluster.js';
+import { agentModule } from './helpers/paths.js';
 import { removeTempDirs, tempDir } from './helpers/system.js';
 
 afterEach(() => {
@@ -17,6 +18,81 @@ afterEach(() => {
 
 const FLAGS = ['--root', '/', '--until-idle', '--json'];
 const endOf = (stdout: string) => parseJsonLines(stdout).find((line) => line.type === 'run.end');
+
+describe('nodes troupe cluster started', () => {
+  it('a node that dies again before it rejoined is started again, with backoff, until it rejoins', async () => {
+    // Before: a node that died before rejoining stayed down for good.
+    const file = longClusterSystem({ name: 'nodes-down', seed: 4, limit: 1200 });
+    const whole = troupe(['run', file, ...FLAGS]).exit;
+    const run = troupe(['cluster', file, '--nodes', '3', ...FLAGS]);
+    const ready = JSON.parse(await run.waitFor(/"type":"cluster.ready"/)) as {
+      nodes: string[];
+      pids: number[];
+    };
+    process.kill(ready.pids[ready.nodes.indexOf('west')] as number, 'SIGKILL');
+    // Started again, and killed before it could rejoin (a new node listens 500 ms before it beats).
+    const again = JSON.parse(await run.waitFor(/"type":"node.restarted","node":"west"/)) as { pid: number };
+    process.kill(again.pid, 'SIGKILL');
+    const down = JSON.parse(await run.waitFor(/"type":"node.down","node":"west"/)) as { retryMs: number };
+    expect(down.retryMs).toBeGreaterThan(0);
+    await run.waitFor(/"type":"node.joined","node":"west"/);
+    const [alone, cluster] = await Promise.all([whole, run.exit]);
+    expect(cluster.code, cluster.stderr).toBe(0);
+    const lines = parseJsonLines(cluster.stdout);
+    expect(lines.filter((line) => line.type === 'node.restarted' && line.node === 'west')).toHaveLength(2);
+    expect(lines.find((line) => line.type === 'cluster.end')).toEqual({
+      type: 'cluster.end',
+      nodes: ['east', 'south', 'west'],
+      down: [],
+    });
+    expect(endOf(cluster.stdout)).toMatchObject({ ok: true, trace: endOf(alone.stdout)?.trace });
+  }, 120_000);
+});
+
+describe('large frames between nodes', () => {
+  it('a tick of 2 MB to one agent crosses as several NATS messages, with the trace of one machine', async () => {
+    // Before: a node's channel put a turn's frames in one NATS message, and the node crashed
+    // ("'payload' max_payload size exceeded") when they passed the server's 1 MB.
+    const file = join(tempDir(), 'blast.system.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'blast',
+        seed: 1,
+        agents: [
+          {
+            name: 'blaster',
+            module: agentModule('blaster'),
+            init: 'to=sink;count=20;size=100000;self=blaster',
+            placement: 'east',
+            capabilities: { sendTo: ['*'] },
+            limits: { maxSendsPerMessage: 100, maxMessageBytes: 200000 },
+          },
+          {
+            name: 'sink',
+            module: agentModule('sink'),
+            placement: 'west',
+            limits: { maxMessageBytes: 200000 },
+          },
+        ],
+      }),
+    );
+    const flags = ['--root', '/', '--max-ticks', '12', '--json'];
+    const [alone, cluster] = await Promise.all([
+      troupe(['run', file, ...flags]).exit,
+      troupe(['cluster', file, '--nodes', '2', ...flags]).exit,
+    ]);
+    expect(cluster.code, cluster.stderr).toBe(0);
+    const lines = parseJsonLines(cluster.stdout);
+    expect(lines.filter((line) => line.type === 'node.lost' || line.type === 'agent.crashed')).toEqual([]);
+    expect(endOf(cluster.stdout)).toMatchObject({
+      ok: true,
+      ticks: 12,
+      trace: endOf(alone.stdout)?.trace,
+      delivered: endOf(alone.stdout)?.delivered,
+    });
+  }, 120_000);
+});
 
 describe("the cluster's own nats-server", () => {
   it('SIGKILLed mid-run, it is started again on its port with its keys; the run ends as an undisturbed one', async () => {

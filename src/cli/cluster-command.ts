@@ -34,6 +34,14 @@ import { CommandError, UsageError } from './usage-error.js';
 
 const TROUPE_BIN = fileURLToPath(new URL('../../bin/troupe.js', import.meta.url));
 const JOIN_TIMEOUT_MS = 30_000;
+/** A node that died before it rejoined is started again after this, doubling each time up to 5 s. */
+const NODE_RESTART_MS = 250;
+const NODE_RESTART_MAX_MS = 5000;
+
+/** How long to wait before starting a node again after its `failures`-th death before joining. */
+export function nodeRestartDelay(failures: number): number {
+  return failures === 0 ? 0 : Math.min(NODE_RESTART_MS * 2 ** (failures - 1), NODE_RESTART_MAX_MS);
+}
 
 export interface ClusterFlags
   extends Pick<
@@ -122,6 +130,10 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
   let membership: Membership | undefined;
   let nc: Awaited<ReturnType<typeof connectNats>> | undefined;
   let stopping = false;
+  /** The nodes down now, and why; how often each died since it last joined; restarts waiting. */
+  const down = new Map<string, string>();
+  const deathsBeforeJoining = new Map<string, number>();
+  const restarts = new Set<NodeJS.Timeout>();
   /** Whether this process coordinated a run (a standby that found the run ended did not). */
   let coordinated = false;
   // Whatever ends this process (an error, a closed output pipe), what it started ends with it.
@@ -232,6 +244,8 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
           );
       },
       (node) => {
+        down.delete(node);
+        deathsBeforeJoining.delete(node);
         if (!stopping) say({ type: 'node.joined', node }, `node "${node}" joined again`);
       },
       {
@@ -250,7 +264,11 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
       },
     );
     const members = membership;
-    /** Starts the node's process; when it dies it is lost, and started again if it had joined. */
+    /**
+     * Starts the node's process; when it dies it is lost and started again, at once if it had
+     * joined, else after a backoff that grows with each death before joining (issue 26: a node
+     * that died again before it rejoined stayed down for good).
+     */
     const startNode = (name: string, i: number) => {
       const node = spawn(
         process.execPath,
@@ -269,15 +287,29 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
       nodes[i] = node;
       node.once('exit', (code, signal) => {
         const joined = node.pid !== undefined && members.pidOf(name) === node.pid;
+        const why = `its process exited (${signal ?? `code ${code}`})`;
         // Its hosts are gone with it, also while stopping (the run waits for them otherwise).
-        members.lose(name, `its process exited (${signal ?? `code ${code}`})`);
-        // A node that dies before joining would die again: it stays down (its agents run elsewhere).
-        if (stopping || !joined) return;
-        startNode(name, i);
-        say(
-          { type: 'node.restarted', node: name, pid: nodes[i]?.pid },
-          `node "${name}" started again; it rejoins when it beats`,
-        );
+        members.lose(name, why);
+        if (stopping) return;
+        down.set(name, why);
+        const failures = joined ? 0 : (deathsBeforeJoining.get(name) ?? 0) + 1;
+        deathsBeforeJoining.set(name, failures);
+        const wait = nodeRestartDelay(failures);
+        if (!joined)
+          say(
+            { type: 'node.down', node: name, reason: why, retryMs: wait },
+            `node "${name}" died before it rejoined (${why}); started again in ${wait} ms`,
+          );
+        const timer = setTimeout(() => {
+          restarts.delete(timer);
+          if (stopping) return;
+          startNode(name, i);
+          say(
+            { type: 'node.restarted', node: name, pid: nodes[i]?.pid },
+            `node "${name}" started again; it rejoins when it beats`,
+          );
+        }, wait);
+        restarts.add(timer);
       });
     };
     // On a server of its own it starts the nodes; on one named by --nats they are started there
@@ -342,9 +374,20 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
       coordinated = true;
     } else summary = await runOnce(run);
     await run.finish(summary);
+    // Which nodes are down as the run ends (lost ones of another machine come back by themselves).
+    const lost = [
+      ...new Set([...down.keys(), ...names.filter((name) => !membership?.live.has(name))]),
+    ].sort();
+    say(
+      { type: 'cluster.end', nodes: names, down: lost },
+      lost.length === 0
+        ? `cluster: all ${names.length} nodes up at the end`
+        : `cluster: ${lost.length} of ${names.length} nodes down at the end: ${lost.map((name) => `${name}${down.has(name) ? ` (${down.get(name)})` : ''}`).join(', ')}`,
+    );
     return summary.ok ? 0 : 2;
   } finally {
     stopping = true;
+    for (const timer of restarts) clearTimeout(timer);
     if (coordinated) for (const name of names) nc?.publish(subjects(spec.name).shutdown(name));
     // Asked on NATS first; a node that does not end in time is terminated, then killed.
     await Promise.all(nodes.map((node) => stopProcess(node, 3000)));

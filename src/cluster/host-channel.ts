@@ -1,22 +1,24 @@
 // The traffic of every host a coordinator runs on one node, both ways, over one reliable link
 // (reliable-link.ts): the records written in one turn of the event loop (a tick's frames to all
-// the node's hosts, or the frames its hosts answered with) travel as one NATS message, so the
-// cost per tick is per node, not per agent. A record is
+// the node's hosts, or the frames its hosts answered with) travel as one NATS message (several
+// of at most 512 KiB each when they are more: record-stream.ts), so the cost per tick is per
+// node, not per agent. A record is
 //   [u8 kind][u8 host id length][host id][u32 payload length, little-endian][payload]
 // kinds: a frame, or the end of a host (towards the node: kill it; from it: its exit, as JSON).
 // Records keep their order, each arrives once, and a nats-server restart loses none (the link's
 // resends). A channel has an id of its own, chosen by the coordinator when it first starts a host
 // on the node: a node counted lost and back gets a new channel, never the old one's sequence.
+import { cutMessages, RecordReader } from './record-stream.js';
 import { LinkKind, ReliableLink } from './reliable-link.js';
 
 export const RecordKind = { Frame: 0, End: 1 } as const;
 export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
 
-/** Records gathered into one message at most (NATS messages are at most 1 MB by default). */
-const MESSAGE_BYTES = 512 * 1024;
-
-const latin1 = (bytes: Uint8Array) =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+/**
+ * Bytes of records in one message at most (NATS refuses messages over the server's max_payload,
+ * 1 MB by default): more, and a record larger than this, go in several (record-stream.ts).
+ */
+export const MESSAGE_BYTES = 512 * 1024;
 
 export type RecordHandler = (kind: RecordKind, payload: Uint8Array) => void;
 
@@ -26,6 +28,7 @@ export class HostChannel {
   readonly #unknown: (host: string, kind: RecordKind) => void;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
+  readonly #reader = new RecordReader();
   #flush = false;
   #closed = false;
 
@@ -63,8 +66,6 @@ export class HostChannel {
     head[1] = id.length;
     id.copy(head, 2);
     head.writeUInt32LE(payload.length, 2 + id.length);
-    if (this.#pendingBytes > 0 && this.#pendingBytes + head.length + payload.length > MESSAGE_BYTES)
-      this.#send();
     this.#pending.push(head, Buffer.from(payload.buffer, payload.byteOffset, payload.length));
     this.#pendingBytes += head.length + payload.length;
     if (!this.#flush) {
@@ -98,26 +99,15 @@ export class HostChannel {
     const parts = this.#pending;
     this.#pending = [];
     this.#pendingBytes = 0;
-    this.#link.send(LinkKind.Frame, parts);
+    for (const message of cutMessages(parts, MESSAGE_BYTES)) this.#link.send(LinkKind.Frame, message);
   }
 
   #deliver(message: Uint8Array): void {
-    const view = Buffer.from(message.buffer, message.byteOffset, message.length);
-    let at = 0;
-    while (at + 6 <= view.length && !this.#closed) {
-      const kind = view[at] as RecordKind;
-      const idLength = view[at + 1] as number;
-      const host = latin1(view.subarray(at + 2, at + 2 + idLength));
-      const length = view.readUInt32LE(at + 2 + idLength);
-      const start = at + 6 + idLength;
-      // The only record is the message itself; others get a copy of their own (a view would carry
-      // the whole message along: a thread's postMessage clones the view's entire buffer).
-      const only = at === 0 && start + length === view.length;
-      const payload = only ? view.subarray(start) : new Uint8Array(view.subarray(start, start + length));
-      at = start + length;
+    for (const { kind, host, payload } of this.#reader.push(message)) {
+      if (this.#closed) return;
       const handler = this.#hosts.get(host);
-      if (handler) handler(kind, payload);
-      else this.#unknown(host, kind);
+      if (handler) handler(kind as RecordKind, payload);
+      else this.#unknown(host, kind as RecordKind);
     }
   }
 }
