@@ -13,7 +13,7 @@ import {
 import { decodeJournal, type JournalRecord } from '../src/protocol/index.js';
 import { type CliRun, isAlive, killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
 import { longClusterSystem } from './helpers/long-cluster.js';
-import { removeTempDirs, tempDir } from './helpers/system.js';
+import { removeTempDirs, TEMP_ROOT, tempDir } from './helpers/system.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 
@@ -295,7 +295,7 @@ describe('standby coordinator', () => {
       .exit;
     expect(exported.code, exported.stderr).toBe(0);
     expect(exported.stdout).toContain(`written to ${copy}; the run ended at tick ${whole?.ticks}`);
-    const replayed = await troupe(['replay', copy, '--root', '/', '--json']).exit;
+    const replayed = await troupe(['replay', copy, '--root', '/', '--json'], { cwd: TEMP_ROOT }).exit;
     expect(replayed.code, replayed.stderr).toBe(0);
     expect(parseJsonLines(replayed.stdout).at(-1)).toMatchObject({ trace: whole?.trace });
     const refusals: Array<[string[], string]> = [
@@ -379,7 +379,7 @@ describe('standby coordinator', () => {
     expect(
       (await troupe(['export', 'js:lost-node', '--nats', nats.url, '--out', copy], { env }).exit).code,
     ).toBe(0);
-    const replayed = await troupe(['replay', copy, '--root', '/', '--json']).exit;
+    const replayed = await troupe(['replay', copy, '--root', '/', '--json'], { cwd: TEMP_ROOT }).exit;
     expect(replayed.code, replayed.stderr).toBe(0);
     expect(parseJsonLines(replayed.stdout).at(-1)).toMatchObject({ trace: end?.trace });
   }, 240_000);

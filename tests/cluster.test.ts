@@ -29,6 +29,7 @@ import {
   type RuntimeEvent,
 } from '../src/supervisor/index.js';
 import { type CliRun, isAlive, killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
+import { ACCOUNTS, PRODUCERS, TRANSFERS, writeLedger } from './helpers/ledger-cluster.js';
 import { longClusterSystem } from './helpers/long-cluster.js';
 import { agentModule, HOST_ENTRY, ROOT } from './helpers/paths.js';
 import { seededRandom, testSeed } from './helpers/seed.js';
@@ -672,51 +673,6 @@ describe('cluster', () => {
     expect(run.summary.delivered).toBe(alone.summary.delivered);
   }, 120_000);
 });
-
-const ACCOUNTS = ['acct-1', 'acct-2', 'acct-3', 'acct-4'];
-const PRODUCERS = ['prod-1', 'prod-2'];
-const TRANSFERS = 400;
-
-/** The ledger: producers and accounts spread over east, west and south; the auditor here. */
-function writeLedger(isolation: { producers?: string; accounts?: string } = {}): string {
-  const file = join(tempDir(), 'ledger.system.yaml');
-  const place = (i: number) => ['east', 'west', 'south'][i % 3];
-  writeFileSync(
-    file,
-    JSON.stringify({
-      name: 'cluster-ledger',
-      seed: 3,
-      supervisor: { maxRestarts: 100, periodMs: 600_000, backoff: { initialTicks: 1, multiplier: 1 } },
-      agents: [
-        ...PRODUCERS.map((name, i) => ({
-          name,
-          module: agentModule('ledger-producer'),
-          init: `id=${name};accounts=${ACCOUNTS.join(',')};count=${TRANSFERS};perTick=4`,
-          placement: place(i),
-          ...(isolation.producers ? { isolation: isolation.producers } : {}),
-          snapshot: { everyTicks: 1 },
-          capabilities: { sendTo: ['*'] },
-        })),
-        ...ACCOUNTS.map((name, i) => ({
-          name,
-          module: agentModule('ledger-account'),
-          init: '10000',
-          placement: place(i),
-          ...(isolation.accounts ? { isolation: isolation.accounts } : {}),
-          snapshot: { everyTicks: 1 },
-          capabilities: { sendTo: ['*'] },
-        })),
-        {
-          name: 'auditor',
-          module: agentModule('ledger-auditor'),
-          init: `accounts=${ACCOUNTS.join(',')}`,
-          capabilities: { sendTo: ['*'] },
-        },
-      ],
-    }),
-  );
-  return file;
-}
 
 /**
  * A `troupe node` named x of system `system` on a nats-server of its own, and a coordinator's

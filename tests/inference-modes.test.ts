@@ -8,7 +8,7 @@ import { buildMlp } from '../scripts/onnx-builder/index.js';
 import { JournalWriter, journalHeader, loadSystem } from '../src/supervisor/index.js';
 import { killAllCli, parseJsonLines as parse, troupe } from './helpers/cli.js';
 import { agentModule, DELAYED_GPU_HOST, DELAYED_HOST, ROOT } from './helpers/paths.js';
-import { killAllHosts, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
+import { killAllHosts, removeTempDirs, startRun, TEMP_ROOT, tempDir, writeSystem } from './helpers/system.js';
 
 afterEach(() => {
   killAllCli();
@@ -96,7 +96,7 @@ describe('resume with inference', () => {
       delivered: whole?.delivered,
       trace: whole?.trace,
     });
-    const replayed = await troupe(['replay', journal, '--root', '/', '--json']).exit;
+    const replayed = await troupe(['replay', journal, '--root', '/', '--json'], { cwd: TEMP_ROOT }).exit;
     expect(last(replayed.stdout)).toMatchObject({ type: 'replay.end', ok: true, trace: whole?.trace });
   }, 120_000);
 });
@@ -109,12 +109,12 @@ describe('live inference mode', () => {
     journal.write(journalHeader(spec, 'test'));
     const summary = await startRun(spec, { journal }).done;
     expect(summary.ok).toBe(true);
-    const { code, stdout } = await troupe(['replay', file, '--root', '/', '--json']).exit;
+    const { code, stdout } = await troupe(['replay', file, '--root', '/', '--json'], { cwd: TEMP_ROOT }).exit;
     const events = parse(stdout);
     expect(events.at(-1)).toMatchObject({ type: 'replay.end', ok: true, trace: summary.trace });
     expect(code).toBe(0);
     expect(events.some((event) => event.type === 'gpu.spawned')).toBe(false);
-    const inspect = await troupe(['inspect', file, '--json']).exit;
+    const inspect = await troupe(['inspect', file, '--json'], { cwd: TEMP_ROOT }).exit;
     const answers = parse(inspect.stdout).filter(
       (line) => line.type === 'journal.inject' && line.from === '@gpu/mlp',
     );
@@ -128,7 +128,7 @@ describe('live inference mode', () => {
     journal.write(journalHeader(spec, 'test'));
     await startRun(spec, { journal }).done;
     writeFileSync(spec.models[0]?.path as string, buildMlp({ inputs: 8, hidden: [16], outputs: 3, seed: 5 }));
-    const { code, stderr, stdout } = await troupe(['replay', file, '--root', '/']).exit;
+    const { code, stderr, stdout } = await troupe(['replay', file, '--root', '/'], { cwd: TEMP_ROOT }).exit;
     expect(code).not.toBe(0);
     expect(`${stdout}${stderr}`).toMatch(/@gpu\/mlp/);
   });

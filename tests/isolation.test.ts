@@ -13,7 +13,15 @@ import {
 import { killAllCli, troupe } from './helpers/cli.js';
 import { agentModule, ROOT } from './helpers/paths.js';
 import { relaySystem } from './helpers/relay-system.js';
-import { killAllHosts, logsOf, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
+import {
+  killAllHosts,
+  logsOf,
+  removeTempDirs,
+  startRun,
+  TEMP_ROOT,
+  tempDir,
+  writeSystem,
+} from './helpers/system.js';
 import { watFixture } from './helpers/wat.js';
 
 afterEach(() => {
@@ -189,7 +197,9 @@ describe('journals across isolation modes', () => {
     });
     const { trace } = await run.done;
     for (const isolation of ['thread', 'shared']) {
-      const replayed = await troupe(['replay', file, '--root', '/', '--json', '--isolation', isolation]).exit;
+      const replayed = await troupe(['replay', file, '--root', '/', '--json', '--isolation', isolation], {
+        cwd: TEMP_ROOT,
+      }).exit;
       expect(lastLine(replayed.stdout), isolation).toMatchObject({ type: 'replay.end', ok: true, trace });
     }
     const resumed = await troupe([

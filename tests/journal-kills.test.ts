@@ -10,7 +10,7 @@ import { JournalWriter, journalHeader, type Runtime, type RuntimeEvent } from '.
 import { killAllCli, troupe } from './helpers/cli.js';
 import { relaySystem } from './helpers/relay-system.js';
 import { seededRandom, testSeed } from './helpers/seed.js';
-import { killAllHosts, removeTempDirs, startRun, tempDir } from './helpers/system.js';
+import { killAllHosts, removeTempDirs, startRun, TEMP_ROOT, tempDir } from './helpers/system.js';
 
 afterEach(() => {
   killAllCli();
@@ -68,7 +68,7 @@ async function expectReplayAndResume(
 ) {
   const kills = decodeJournal(readFileSync(recorded.file)).records.filter((record) => record.kill);
   expect(kills).toHaveLength(1);
-  const replayed = await troupe(['replay', recorded.file, '--root', '/', '--json']).exit;
+  const replayed = await troupe(['replay', recorded.file, '--root', '/', '--json'], { cwd: TEMP_ROOT }).exit;
   expect(lastLine(replayed.stdout)).toMatchObject({ type: 'replay.end', ok: true, trace: recorded.trace });
   expect(replayed.code).toBe(0);
   // The replay really killed the agent (a kill that changes nothing later would hide a lost one).

@@ -18,7 +18,15 @@ import {
 import { killAllCli, troupe } from './helpers/cli.js';
 import { agentModule, ROOT } from './helpers/paths.js';
 import { relaySystem } from './helpers/relay-system.js';
-import { hostPid, killAllHosts, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
+import {
+  hostPid,
+  killAllHosts,
+  removeTempDirs,
+  startRun,
+  TEMP_ROOT,
+  tempDir,
+  writeSystem,
+} from './helpers/system.js';
 
 afterEach(() => {
   killAllCli();
@@ -49,7 +57,7 @@ async function record(spec: SystemSpec): Promise<{ file: string; trace: string }
 }
 
 const replay = (file: string, ...extra: string[]) =>
-  troupe(['replay', file, '--root', '/', '--json', ...extra]).exit;
+  troupe(['replay', file, '--root', '/', '--json', ...extra], { cwd: TEMP_ROOT }).exit;
 const verdict = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1) as string);
 
 describe('journal and replay', () => {
@@ -120,7 +128,7 @@ describe('journal and replay', () => {
 
   it('inspect into a reader that has gone (`| head`) stops quietly, without a stack trace', async () => {
     const { file } = await record(system());
-    const run = troupe(['inspect', file]);
+    const run = troupe(['inspect', file], { cwd: TEMP_ROOT });
     // The read end is closed before the command writes anything: its first write meets EPIPE.
     run.child.stdout?.destroy();
     const { code, stderr } = await run.exit;
@@ -130,7 +138,7 @@ describe('journal and replay', () => {
 
   it('inspect lists inputs, kills and crashes, and shows one tick: what arrived and what waits', async () => {
     const { file } = await record(system());
-    const listing = await troupe(['inspect', file, '--json']).exit;
+    const listing = await troupe(['inspect', file, '--json'], { cwd: TEMP_ROOT }).exit;
     const lines = listing.stdout
       .trim()
       .split('\n')

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killAllCli, troupe } from './helpers/cli.js';
 import { FIXTURES } from './helpers/paths.js';
-import { killAllHosts, logsOf, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
+import {
+  killAllHosts,
+  logsOf,
+  removeTempDirs,
+  startRun,
+  TEMP_ROOT,
+  tempDir,
+  writeSystem,
+} from './helpers/system.js';
 
 afterEach(() => {
   killAllCli();
@@ -47,7 +55,7 @@ describe('tick timers', () => {
     ]).exit;
     expect(ran.code, ran.stderr).toBe(0);
     const trace = ran.stdout.match(/trace ([0-9a-f]{64})/)?.[1];
-    const replay = await troupe(['replay', journal, '--root', '/']).exit;
+    const replay = await troupe(['replay', journal, '--root', '/'], { cwd: TEMP_ROOT }).exit;
     expect(replay.code, replay.stderr).toBe(0);
     expect(replay.stdout).toContain(`trace ${trace}`);
   }, 60_000);

@@ -98,7 +98,7 @@ export async function openStreamJournal(
       finish: (summary) => finished(journal, summary),
     };
   } catch (error) {
-    if (error instanceof StreamJournalError) throw new UsageError(error.message, 'cluster');
+    if (error instanceof StreamJournalError) throw new CommandError(error.message);
     throw error;
   }
 }

@@ -32,7 +32,7 @@ export async function exportCommand(flags: {
     if (!stored) throw new CommandError(`there is no stream ${stream} on ${flags.nats}`);
     const read = decodeJournal(stored.bytes);
     if (read.corrupt)
-      throw new UsageError(
+      throw new CommandError(
         `js:${stream}: record ${read.corrupt.index} is damaged: ${read.corrupt.reason}; nothing written`,
       );
     writeFileSync(flags.out, stored.bytes, { flag: 'wx' });
@@ -40,7 +40,7 @@ export async function exportCommand(flags: {
     process.stdout.write(`js:${stream}: ${stored.records} records written to ${flags.out}${end}\n`);
     return 0;
   } catch (error) {
-    if (error instanceof StreamJournalError) throw new UsageError(error.message, 'export');
+    if (error instanceof StreamJournalError) throw new CommandError(error.message);
     throw error;
   } finally {
     await nc.close();

@@ -41,7 +41,8 @@ export interface TravelFlags {
 export function journalParting(first: string, second: string): Parting | undefined {
   const read = (file: string) => {
     const journal = decodeJournal(readJournalFile(file));
-    if (!journal.records[0]?.header) throw new UsageError(`${file}: not a Troupe journal (no header record)`);
+    if (!journal.records[0]?.header)
+      throw new CommandError(`${file}: not a Troupe journal (no header record)`);
     return journal.records;
   };
   return compareJournals(read(first), read(second));

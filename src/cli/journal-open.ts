@@ -1,10 +1,17 @@
 // Opening an existing journal for replay or resume: damaged records are refused by name, a torn
 // tail is reported (and cut when resuming), and the journal must match the system's config and
 // modules unless the user forces it.
-import { readFileSync, truncateSync } from 'node:fs';
+import { readFileSync, realpathSync, truncateSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { decodeJournal, errorText, type JournalChain, type JournalRecord } from '../protocol/index.js';
-import { configHash, journalModuleHashes, loadSystem, type SystemSpec } from '../supervisor/index.js';
-import { CommandError, UsageError } from './usage-error.js';
+import {
+  ConfigError,
+  configHash,
+  journalModuleHashes,
+  loadSystem,
+  type SystemSpec,
+} from '../supervisor/index.js';
+import { CommandError } from './usage-error.js';
 
 export interface OpenedJournal {
   records: JournalRecord[];
@@ -53,25 +60,29 @@ export function checkJournal(
   if (read.corrupt) {
     const { index, offset, reason } = read.corrupt;
     // Nothing is cut: a damaged journal is the user's to inspect or repair, never ours to shorten.
-    throw new UsageError(
+    throw new CommandError(
       `${journal}: record ${index} (at byte ${offset}) is damaged: ${reason}; the journal was left as it is`,
     );
   }
   const header = read.records[0]?.header;
-  if (!header) throw new UsageError(`${journal}: not a Troupe journal (no header record)`);
+  if (!header) throw new CommandError(`${journal}: not a Troupe journal (no header record)`);
   if (read.tornTail) {
     const what = `${journal}: the last ${read.tornTail.bytes} bytes are a torn record`;
     options.cut?.(read.validLength);
     process.stderr.write(`${what}; ${options.cut ? 'cut it' : 'using what precedes it'}\n`);
   }
   const file = options.system ?? header.systemFile;
-  if (!file) throw new UsageError(`${journal} names no system file; give one with --system`);
-  const spec: SystemSpec = { ...loadSystem(file, { root: options.root }), seed: header.seed ?? 0 };
+  if (!file) throw new CommandError(`${journal} names no system file; give one with --system`);
+  const loaded =
+    options.system === undefined
+      ? loadNamedSystem(journal, file, options.root)
+      : loadSystem(file, { root: options.root });
+  const spec: SystemSpec = { ...loaded, seed: header.seed ?? 0 };
   const mismatches = compare(spec, header.configHash ?? '', header.moduleHashes ?? {});
   if (mismatches.length > 0) {
     const list = mismatches.map((line) => `  ${line}`).join('\n');
     if (!options.force)
-      throw new UsageError(`${journal} was not made with this system:\n${list}\n(--force goes on anyway)`);
+      throw new CommandError(`${journal} was not made with this system:\n${list}\n(--force goes on anyway)`);
     process.stderr.write(`going on anyway (--force):\n${list}\n`);
   }
   return {
@@ -105,4 +116,35 @@ function compare(
 
 function short(hash: string): string {
   return hash.slice(0, 12);
+}
+
+/**
+ * The system file a journal names (its header is data: issue 26): used only inside the current
+ * folder, said on standard error, and a file that does not load as a system is refused without
+ * quoting it (a header naming /etc/passwd made the error quote its first line).
+ */
+function loadNamedSystem(journal: string, file: string, root: string | undefined) {
+  const here = process.cwd();
+  let real: string;
+  try {
+    real = realpathSync(resolve(file));
+  } catch {
+    throw new CommandError(
+      `${journal} names the system file ${file}, which cannot be read; give one with --system`,
+    );
+  }
+  const inside = relative(realpathSync(here), real);
+  if (inside.startsWith('..') || isAbsolute(inside))
+    throw new CommandError(
+      `${journal} names the system file ${file}, outside this folder (${here}); give it with --system to use it`,
+    );
+  process.stderr.write(`troupe: using the system file ${file}, as ${journal} names it\n`);
+  try {
+    return loadSystem(file, { root });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new CommandError(
+      `${journal} names the system file ${file}, which is not a valid Troupe system (troupe validate ${file} says why); give one with --system`,
+    );
+  }
 }

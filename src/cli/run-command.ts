@@ -21,7 +21,7 @@ import { formatControl } from './format.js';
 import { openJournalFor } from './journal-open.js';
 import { type RunFlags, withFlags } from './run-flags.js';
 import { eventPrinter, HOST_ENTRY, onSignals, printLine } from './run-output.js';
-import { UsageError } from './usage-error.js';
+import { CommandError, UsageError } from './usage-error.js';
 import { watchModules } from './watch.js';
 
 export const TROUPE_VERSION = (
@@ -134,14 +134,14 @@ export function openResumed(
 
 export function openJournal(path: string, sync: SyncPolicy, spec: SystemSpec): JournalWriter {
   if (existsSync(path))
-    throw new UsageError(`journal ${path} already exists; remove it or choose another file`);
+    throw new CommandError(`journal ${path} already exists; remove it or choose another file`);
   let writer: JournalWriter;
   try {
     writer = new JournalWriter(path, sync);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'its folder does not exist' : errorText(error);
-    throw new UsageError(`cannot create journal ${path}: ${why}`);
+    throw new CommandError(`cannot create journal ${path}: ${why}`);
   }
   writer.write(journalHeader(spec, TROUPE_VERSION));
   return writer;

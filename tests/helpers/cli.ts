@@ -14,16 +14,17 @@ const running = new Set<ChildProcess>();
 
 /**
  * With `ownGroup`, the command leads its own process group, as in a terminal (for Ctrl+C tests);
- * with `stdin`, the test can write to its standard input.
+ * with `stdin`, the test can write to its standard input; `cwd` is the folder it runs in.
  */
 export function troupe(
   args: string[],
-  options: { ownGroup?: boolean; stdin?: boolean; env?: Record<string, string> } = {},
+  options: { ownGroup?: boolean; stdin?: boolean; env?: Record<string, string>; cwd?: string } = {},
 ): CliRun {
   const child = spawn(process.execPath, [TROUPE_BIN, ...args], {
     env: { ...process.env, ...options.env },
     stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     detached: options.ownGroup ?? false,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
   });
   running.add(child);
   let stdout = '';

@@ -51,6 +51,9 @@ export interface SystemDecl {
 
 const dirs: string[] = [];
 
+/** The folder every tempDir() is in: run from there, a command uses the systems tests write. */
+export const TEMP_ROOT = tmpdir();
+
 export function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'troupe-test-'));
   dirs.push(dir);
