@@ -18,15 +18,7 @@ import {
 import { killAllCli, troupe } from './helpers/cli.js';
 import { agentModule, ROOT } from './helpers/paths.js';
 import { relaySystem } from './helpers/relay-system.js';
-import {
-  hostPid,
-  killAllHosts,
-  removeTempDirs,
-  startRun,
-  TEMP_ROOT,
-  tempDir,
-  writeSystem,
-} from './helpers/system.js';
+import { hostPid, killAllHosts, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
 
 afterEach(() => {
   killAllCli();
@@ -57,7 +49,7 @@ async function record(spec: SystemSpec): Promise<{ file: string; trace: string }
 }
 
 const replay = (file: string, ...extra: string[]) =>
-  troupe(['replay', file, '--root', '/', '--json', ...extra], { cwd: TEMP_ROOT }).exit;
+  troupe(['replay', file, '--root', '/', '--json', ...extra], { cwd: '/' }).exit;
 const verdict = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1) as string);
 
 describe('journal and replay', () => {
@@ -128,7 +120,7 @@ describe('journal and replay', () => {
 
   it('inspect into a reader that has gone (`| head`) stops quietly, without a stack trace', async () => {
     const { file } = await record(system());
-    const run = troupe(['inspect', file], { cwd: TEMP_ROOT });
+    const run = troupe(['inspect', file], { cwd: '/' });
     // The read end is closed before the command writes anything: its first write meets EPIPE.
     run.child.stdout?.destroy();
     const { code, stderr } = await run.exit;
@@ -138,7 +130,7 @@ describe('journal and replay', () => {
 
   it('inspect lists inputs, kills and crashes, and shows one tick: what arrived and what waits', async () => {
     const { file } = await record(system());
-    const listing = await troupe(['inspect', file, '--json'], { cwd: TEMP_ROOT }).exit;
+    const listing = await troupe(['inspect', file, '--json'], { cwd: '/' }).exit;
     const lines = listing.stdout
       .trim()
       .split('\n')
@@ -152,17 +144,10 @@ describe('journal and replay', () => {
     expect(lines).toContainEqual(expect.objectContaining({ type: 'journal.kill', agent: 'pong' }));
     const crash = lines.find((line) => line.type === 'journal.crash' && line.agent === 'picky');
     expect(crash.reason).toContain('refusing to handle 13');
-    const shown = await troupe([
-      'inspect',
-      file,
-      '--root',
-      '/',
-      '--tick',
-      String(crash.tick),
-      '--agent',
-      'picky',
-      '--json',
-    ]).exit;
+    const shown = await troupe(
+      ['inspect', file, '--root', '/', '--tick', String(crash.tick), '--agent', 'picky', '--json'],
+      { cwd: '/' },
+    ).exit;
     expect(shown.code).toBe(0);
     const view = JSON.parse(shown.stdout.trim());
     // The message that trapped picky was handed to it at this tick and is back in its mailbox.

@@ -12,7 +12,7 @@ import type { ServerMessage } from '../src/dashboard/wire.js';
 import { compareJournals } from '../src/supervisor/index.js';
 import { killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
 import { agentModule, HOST_ENTRY, ROOT } from './helpers/paths.js';
-import { removeTempDirs, TEMP_ROOT, writeSystem } from './helpers/system.js';
+import { removeTempDirs, writeSystem } from './helpers/system.js';
 
 const HELLO = join(ROOT, 'examples/hello/hello.system.yaml');
 let work: string;
@@ -59,7 +59,7 @@ describe('time travel', () => {
     const sessions = [new TravelSession(close.index, info), new TravelSession(far.index, info)];
     // Before, at and after picky's crashes on hop 13, and the last tick.
     for (const tick of [1, 5, 13, 14, 16, lastTick]) {
-      const run = troupe(['inspect', journal, '--tick', String(tick), '--json'], { cwd: TEMP_ROOT });
+      const run = troupe(['inspect', journal, '--tick', String(tick), '--json'], { cwd: '/' });
       const { code, stdout } = await run.exit;
       expect(code).toBe(0);
       const expected = parseJsonLines(stdout) as unknown as Array<{
@@ -99,10 +99,10 @@ describe('time travel', () => {
       tick: 11,
       reason: expect.stringMatching(/^the second journal ends at tick 10; the first goes on to tick \d+$/),
     });
-    const cli = await troupe(['inspect', journal, '--compare', shorter], { cwd: TEMP_ROOT }).exit;
+    const cli = await troupe(['inspect', journal, '--compare', shorter], { cwd: '/' }).exit;
     expect(cli.code).toBe(1);
     expect(cli.stdout).toMatch(/^the journals part at tick 11: the second journal ends at tick 10/);
-    expect((await troupe(['inspect', journal, '--compare', again], { cwd: TEMP_ROOT }).exit).stdout).toBe(
+    expect((await troupe(['inspect', journal, '--compare', again], { cwd: '/' }).exit).stdout).toBe(
       'the journals agree on every tick\n',
     );
     // A batch that differs names the tick and the agent.
@@ -132,7 +132,7 @@ describe('time travel', () => {
     // The recorded system's pong now runs another module: its answers differ from the recording.
     copyFileSync(agentModule('echo'), pong);
     const run = troupe(['inspect', file, '--dashboard', '--force', '--json', '--root', '/'], {
-      cwd: TEMP_ROOT,
+      cwd: '/',
     });
     const ready = JSON.parse(await run.waitFor(/"type":"dashboard.ready"/)) as {
       url: string;

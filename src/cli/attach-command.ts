@@ -2,9 +2,16 @@
 // dashboard endpoint (the URL `troupe run --dashboard` prints, token included), with the commands
 // the window sends. The protocol is docs/dashboard-protocol.md.
 import WebSocket from 'ws';
-import type { Command, ServerMessage, Snapshot } from '../dashboard/index.js';
+import type { Command } from '../dashboard/index.js';
 import { errorText } from '../protocol/index.js';
+import { type AttachSnapshot, readAttachMessage } from './attach-messages.js';
+import { oneLine } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
+
+/** How long attach waits for the dashboard to do what it was asked, all told. */
+export const ATTACH_TIMEOUT_MS = 10_000;
+/** The largest message attach reads from a dashboard (a snapshot of thousands of agents fits). */
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 export const ATTACH_COMMANDS = [
   'agents',
@@ -69,15 +76,22 @@ export function endpoint(address: string): { ws: string; origin: string } {
 export async function attach(address: string, words: readonly string[], json: boolean): Promise<number> {
   const command = attachCommand(words);
   const { ws: target, origin } = endpoint(address);
-  const socket = new WebSocket(target, { origin });
+  const socket = new WebSocket(target, { origin, maxPayload: MAX_MESSAGE_BYTES });
   const out = (line: string) => process.stdout.write(`${line}\n`);
   return new Promise<number>((resolve) => {
     let settled = false;
+    // A server that accepts and then says nothing useful is not waited for for ever.
+    const timer = setTimeout(
+      () => finish(1, `the dashboard at ${address} did not answer within ${ATTACH_TIMEOUT_MS / 1000} s`),
+      ATTACH_TIMEOUT_MS,
+    );
     const finish = (code: number, error?: string) => {
       if (settled) return;
       settled = true;
-      if (error) process.stderr.write(`troupe attach: ${error}\n`);
-      socket.close();
+      clearTimeout(timer);
+      // What the server said is escaped: it reaches a terminal.
+      if (error) process.stderr.write(`troupe attach: ${oneLine(error)}\n`);
+      socket.terminate();
       resolve(code);
     };
     socket.on('unexpected-response', (_request, response) => {
@@ -85,13 +99,20 @@ export async function attach(address: string, words: readonly string[], json: bo
       response.on('data', (chunk: Buffer) => {
         body += chunk;
       });
-      response.on('end', () => finish(1, `the dashboard refused: ${body.trim() || response.statusCode}`));
+      response.on('end', () =>
+        finish(1, `the dashboard refused: ${body.trim().slice(0, 500) || response.statusCode}`),
+      );
     });
     socket.on('error', (error) => finish(1, `cannot reach the dashboard at ${address}: ${errorText(error)}`));
     socket.on('close', () => finish(1, 'the dashboard closed the connection'));
     socket.on('message', (data) => {
       if (settled) return;
-      const message = JSON.parse(String(data)) as ServerMessage;
+      const read = readAttachMessage(String(data));
+      if (!read.ok) {
+        finish(1, `the dashboard at ${address} sent ${read.reason}`);
+        return;
+      }
+      const message = read.message;
       if (message.type === 'snapshot' && command === 'agents') {
         out(json ? JSON.stringify(agentsOf(message.snapshot)) : agentTable(message.snapshot));
         finish(0);
@@ -110,7 +131,7 @@ export async function attach(address: string, words: readonly string[], json: bo
   });
 }
 
-function agentsOf(snapshot: Snapshot) {
+function agentsOf(snapshot: AttachSnapshot) {
   return {
     system: snapshot.system,
     tick: snapshot.tick,
@@ -128,7 +149,8 @@ function agentsOf(snapshot: Snapshot) {
   };
 }
 
-function agentTable(snapshot: Snapshot): string {
+/** The agents as a table for a terminal; what the server said in it is escaped. */
+function agentTable(snapshot: AttachSnapshot): string {
   const { system, tick, paused, agents } = agentsOf(snapshot);
   const status = snapshot.ended
     ? `ended: ${snapshot.ended.reason}`
@@ -142,7 +164,9 @@ function agentTable(snapshot: Snapshot): string {
     `${system}: tick ${tick}, ${status}`,
     `  ${'agent'.padEnd(width)}  ${'state'.padEnd(10)} ${'mailbox'.padStart(7)} ${'delivered'.padStart(10)} ${'restarts'.padStart(8)}`,
     ...rows,
-  ].join('\n');
+  ]
+    .map(oneLine)
+    .join('\n');
 }
 
 function describe(command: Command): string {

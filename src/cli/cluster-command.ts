@@ -337,9 +337,21 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
         ...(flags.gpuNode ? { gpuLauncher: () => hosts.launcherFor(flags.gpuNode) } : {}),
       };
     };
+    /** Which nodes are down as the run ends, said just before its summary. */
+    const sayNodes = () => {
+      const out = [
+        ...new Set([...down.keys(), ...names.filter((name) => !membership?.live.has(name))]),
+      ].sort();
+      say(
+        { type: 'cluster.end', nodes: names, down: out },
+        out.length === 0
+          ? `cluster: all ${names.length} nodes up at the end`
+          : `cluster: ${out.length} of ${names.length} nodes down at the end: ${out.map((name) => `${name}${down.has(name) ? ` (${down.get(name)})` : ''}`).join(', ')}`,
+      );
+    };
     const runOnce = (journaled: ClusterJournal) =>
       flags.dashboard
-        ? runDashboard(flags, hosting)
+        ? runDashboard(flags, hosting, sayNodes)
         : runSystem(
             journaled.spec,
             {
@@ -350,7 +362,7 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
               untilIdle: flags.untilIdle,
               ...hosting(journaled.spec),
             },
-            { ...flags, ...(following ? { muted: following.muted } : {}) },
+            { ...flags, ...(following ? { muted: following.muted } : {}), beforeEnd: sayNodes },
             (started) => {
               runtime = started;
               following?.attach(started);
@@ -374,16 +386,6 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
       coordinated = true;
     } else summary = await runOnce(run);
     await run.finish(summary);
-    // Which nodes are down as the run ends (lost ones of another machine come back by themselves).
-    const lost = [
-      ...new Set([...down.keys(), ...names.filter((name) => !membership?.live.has(name))]),
-    ].sort();
-    say(
-      { type: 'cluster.end', nodes: names, down: lost },
-      lost.length === 0
-        ? `cluster: all ${names.length} nodes up at the end`
-        : `cluster: ${lost.length} of ${names.length} nodes down at the end: ${lost.map((name) => `${name}${down.has(name) ? ` (${down.get(name)})` : ''}`).join(', ')}`,
-    );
     return summary.ok ? 0 : 2;
   } finally {
     stopping = true;

@@ -24,12 +24,13 @@ export type Hosting = (spec: SystemSpec) => Pick<RuntimeOptions, 'hostLauncher' 
 export async function runDashboard(
   flags: Pick<RunFlags, 'file' | 'root' | 'seed' | 'isolation' | 'maxTicks' | 'untilIdle' | 'json' | 'port'>,
   hosting: Hosting = () => ({}),
+  beforeEnd?: () => void,
 ): Promise<RunSummary> {
   const load = () => withFlags(loadSystem(flags.file, { root: flags.root }), flags);
   const session = new DashboardSession({
     load,
     create: (spec, hooks) => {
-      const print = eventPrinter(spec, flags.json);
+      const print = eventPrinter(spec, flags.json, beforeEnd);
       return new Runtime(spec, {
         ...hosting(spec),
         launcher: new NodeLauncher(),

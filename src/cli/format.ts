@@ -1,8 +1,22 @@
 // Human-readable lines for runtime events, and the end-of-run summary table.
 import type { ModelStatus, RunSummary, RuntimeEvent } from '../supervisor/index.js';
 import type { ControlOutput } from './control-stdin.js';
+import { oneLine } from './terminal-text.js';
 
+/**
+ * The event as text for a terminal: what agents, models and journals said is escaped (issue 26:
+ * a log line holding `\x1b]2;…\x07` set the terminal's title), and an event is one line, but for
+ * the summary and a model's skipped providers, whose own lines are escaped one by one.
+ */
 export function formatEvent(event: RuntimeEvent, width: number): string | undefined {
+  const text = eventText(event, width);
+  if (text === undefined) return undefined;
+  return event.type === 'run.end' || event.type === 'model.ready' || event.type === 'model.failed'
+    ? text
+    : oneLine(text);
+}
+
+function eventText(event: RuntimeEvent, width: number): string | undefined {
   const who = (agent: string, tick: number) => `[t${tick}] ${agent.padEnd(width)}`;
   switch (event.type) {
     case 'run.start':
@@ -48,16 +62,18 @@ export function formatEvent(event: RuntimeEvent, width: number): string | undefi
     case 'gpu.log':
       return `       gpu-host ${event.level === 'info' ? '' : `${event.level}: `}${event.text}`;
     case 'model.ready':
-      return `       model ${event.model} ready on ${event.provider} in ${event.loadMs} ms${formatSkipped(event.skipped)}`;
+      return `       model ${oneLine(event.model)} ready on ${oneLine(event.provider)} in ${event.loadMs} ms${formatSkipped(event.skipped)}`;
     case 'model.failed':
-      return `       model ${event.model} FAILED to load: ${event.reason}${formatSkipped(event.skipped)}`;
+      return `       model ${oneLine(event.model)} FAILED to load: ${oneLine(event.reason)}${formatSkipped(event.skipped)}`;
     case 'run.end':
       return formatSummary(event.summary);
   }
 }
 
 function formatSkipped(skipped: ReadonlyArray<{ provider: string; reason: string }>): string {
-  return skipped.map((skip) => `\n         skipped ${skip.provider}: ${skip.reason}`).join('');
+  return skipped
+    .map((skip) => `\n         skipped ${oneLine(skip.provider)}: ${oneLine(skip.reason)}`)
+    .join('');
 }
 
 /** One line per model: where it runs and what it did. */
@@ -65,7 +81,7 @@ export function formatModels(models: readonly ModelStatus[]): string[] {
   return models.map((model) => {
     const where = model.state === 'ready' ? `on ${model.provider}` : model.state;
     const work = `${model.answered} answered, ${model.errors} errors, ${model.runs} runs, largest batch ${model.largestBatch}`;
-    return `  model ${model.name} ${where}: ${work}${model.failure ? ` (${model.failure})` : ''}`;
+    return oneLine(`  model ${model.name} ${where}: ${work}${model.failure ? ` (${model.failure})` : ''}`);
   });
 }
 
@@ -92,12 +108,12 @@ function formatSummary(summary: RunSummary): string {
   const rows = names.map((name) => {
     const agent = summary.agents[name];
     if (!agent) return '';
-    const crash = agent.lastCrash ? `  last crash: ${agent.lastCrash}` : '';
+    const crash = agent.lastCrash ? `  last crash: ${oneLine(agent.lastCrash)}` : '';
     return `  ${name.padEnd(width)}  ${agent.state.padEnd(10)} ${String(agent.delivered).padStart(9)}  ${String(agent.restarts).padStart(8)}${crash}`;
   });
   return [
     '',
-    `${summary.ok ? 'run ended' : 'run FAILED'}: ${summary.reason}`,
+    `${summary.ok ? 'run ended' : 'run FAILED'}: ${oneLine(summary.reason)}`,
     ...large,
     ...(names.length === 0
       ? []
@@ -114,10 +130,10 @@ function formatSummary(summary: RunSummary): string {
 export function formatControl(output: ControlOutput): string {
   if (output.type === 'control.ready') return `control: reading commands from standard input\n${output.help}`;
   if (output.type === 'control.ok') return `control: ok ${output.command}`;
-  if (output.type === 'control.error') return `control: refused ${output.line}: ${output.reason}`;
+  if (output.type === 'control.error') return oneLine(`control: refused ${output.line}: ${output.reason}`);
   if (output.letters.length === 0) return 'dead letters: none';
-  const rows = output.letters.map(
-    (l) => `  ${l.id} (${l.from} -> ${l.to}, ${l.kind}) at tick ${l.tick}: ${l.reason}`,
+  const rows = output.letters.map((l) =>
+    oneLine(`  ${l.id} (${l.from} -> ${l.to}, ${l.kind}) at tick ${l.tick}: ${l.reason}`),
   );
   return [`dead letters (${output.letters.length}):`, ...rows].join('\n');
 }

@@ -2,6 +2,7 @@
 // and kills.
 import { decodeJournal } from '../protocol/index.js';
 import { readJournalFile } from './journal-open.js';
+import { oneLine } from './terminal-text.js';
 
 export function inspectCommand(file: string, json: boolean): number {
   const read = decodeJournal(readJournalFile(file));
@@ -23,7 +24,8 @@ export function inspectCommand(file: string, json: boolean): number {
     } else if (record.kill) lines.push({ type: 'journal.kill', ...record.kill });
   }
   lines.push({ type: 'journal.end', records: read.records.length, ticks, checkpoints, ...problems(read) });
-  for (const line of lines) process.stdout.write(`${json ? JSON.stringify(line) : describe(line)}\n`);
+  for (const line of lines)
+    process.stdout.write(`${json ? JSON.stringify(line) : oneLine(describe(line))}\n`);
   return read.corrupt ? 1 : 0;
 }
 

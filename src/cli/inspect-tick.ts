@@ -5,6 +5,7 @@ import { type Envelope, envelopeId, type Output } from '../protocol/index.js';
 import { ReplayDriver, ReplayPlan, Runtime } from '../supervisor/index.js';
 import { openJournalFor } from './journal-open.js';
 import { HOST_ENTRY } from './run-output.js';
+import { oneLine } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
 
 export interface InspectTickFlags {
@@ -99,9 +100,10 @@ function describe(view: {
 }): string {
   const list = (title: string, items: Shown[]) => [
     `  ${title} (${items.length})`,
-    ...items.map(
-      (item) =>
+    ...items.map((item) =>
+      oneLine(
         `    ${item.id ? `${item.id.padEnd(14)} ` : ''}from ${item.from.padEnd(10)} ${item.kind.padEnd(12)} ${item.bytes} bytes${item.text === undefined ? '' : ` ${JSON.stringify(item.text)}`}`,
+      ),
     ),
   ];
   return [

@@ -16,6 +16,7 @@ import { decodeJournal, errorText } from '../protocol/index.js';
 import { compareJournals, type Parting, ReplayDriver, ReplayPlan, Runtime } from '../supervisor/index.js';
 import { openJournalFor, readJournalFile } from './journal-open.js';
 import { HOST_ENTRY, onSignals } from './run-output.js';
+import { oneLine } from './terminal-text.js';
 import { CommandError, UsageError } from './usage-error.js';
 
 const UI_DIR = fileURLToPath(new URL('../ui/', import.meta.url));
@@ -54,7 +55,7 @@ export function compareCommand(flags: TravelFlags): number {
   const line = flags.json
     ? JSON.stringify({ type: 'journal.compare', same: !parting, ...(parting ?? {}) })
     : parting
-      ? `the journals part at tick ${parting.tick}: ${parting.reason}`
+      ? `the journals part at tick ${parting.tick}: ${oneLine(parting.reason)}`
       : 'the journals agree on every tick';
   process.stdout.write(`${line}\n`);
   return parting ? 1 : 0;

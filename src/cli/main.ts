@@ -24,6 +24,7 @@ import { natsConfigCommand } from './nats-config-command.js';
 import { nodeCommand } from './node-command.js';
 import { replayCommand } from './replay-command.js';
 import { runCommand, TROUPE_VERSION } from './run-command.js';
+import { terminalText } from './terminal-text.js';
 import { CommandError, UsageError } from './usage-error.js';
 import { validateCommand } from './validate-command.js';
 
@@ -246,13 +247,14 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
+    // Errors can quote what an agent, a journal or a file said: escaped for the terminal.
     if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(`${terminalText(error.message)}\n`);
     } else if (error instanceof CommandError) {
-      process.stderr.write(`troupe: ${error.message}\n`);
+      process.stderr.write(`troupe: ${terminalText(error.message)}\n`);
     } else if (error instanceof UsageError) {
       const help = error.command ? commandHelp(error.command) : overview();
-      process.stderr.write(`troupe: ${errorText(error)}\n\n${help}\n`);
+      process.stderr.write(`troupe: ${terminalText(errorText(error))}\n\n${help}\n`);
     } else {
       process.stderr.write(`troupe: ${(error as Error).stack ?? String(error)}\n`);
     }

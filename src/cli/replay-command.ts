@@ -3,6 +3,7 @@ import { type Isolation, ReplayDriver, ReplayPlan } from '../supervisor/index.js
 import { openJournalFor } from './journal-open.js';
 import { runSystem } from './run-command.js';
 import { withFlags } from './run-flags.js';
+import { oneLine } from './terminal-text.js';
 
 export interface ReplayFlags {
   journal: string;
@@ -30,7 +31,7 @@ export async function replayCommand(flags: ReplayFlags): Promise<number> {
     ? JSON.stringify({ type: 'replay.end', ok, ticks, trace, reason })
     : ok
       ? `replay ok: ${ticks} ticks, trace ${trace}`
-      : `replay FAILED: ${reason}`;
+      : `replay FAILED: ${oneLine(reason)}`;
   process.stdout.write(`${line}\n`);
   return ok ? 0 : 2;
 }

@@ -64,10 +64,16 @@ export async function runSystem(
     RuntimeOptions,
     'journal' | 'replay' | 'maxTicks' | 'untilIdle' | 'checkpointEvery' | 'hostLauncher' | 'gpuLauncher'
   >,
-  output: { json: boolean; control?: boolean; watch?: boolean; muted?: () => boolean },
+  output: {
+    json: boolean;
+    control?: boolean;
+    watch?: boolean;
+    muted?: () => boolean;
+    beforeEnd?: () => void;
+  },
   attach?: (runtime: Runtime) => void,
 ): Promise<RunSummary> {
-  const printAll = eventPrinter(spec, output.json);
+  const printAll = eventPrinter(spec, output.json, output.beforeEnd);
   // A standby following a run keeps its replay of it quiet until it takes the run over.
   const { muted } = output;
   const print = muted

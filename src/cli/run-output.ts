@@ -2,13 +2,21 @@
 import { fileURLToPath } from 'node:url';
 import type { RuntimeEvent, SystemSpec } from '../supervisor/index.js';
 import { formatEvent, LARGE_SYSTEM } from './format.js';
+import { terminalText } from './terminal-text.js';
 
 export const HOST_ENTRY = fileURLToPath(new URL('../actors/host-main.js', import.meta.url));
 /** The built GPU host entry, for a node that hosts a cluster's GPU host. */
 export const GPU_ENTRY = fileURLToPath(new URL('../gpu-host/gpu-host-main.js', import.meta.url));
 
-/** Prints runtime events, as readable lines or JSON objects. */
-export function eventPrinter(spec: SystemSpec, json: boolean): (event: RuntimeEvent) => void {
+/**
+ * Prints runtime events, as readable lines or JSON objects; `beforeEnd` runs just before the run's
+ * summary is printed (a cluster says which nodes are down there, so the summary stays last).
+ */
+export function eventPrinter(
+  spec: SystemSpec,
+  json: boolean,
+  beforeEnd?: () => void,
+): (event: RuntimeEvent) => void {
   const width = Math.max(...spec.agents.map((agent) => agent.name.length));
   // In a large system the lifecycle of every agent would drown the rest on a terminal; crashes,
   // logs and the summary still show (and --json has everything).
@@ -17,6 +25,7 @@ export function eventPrinter(spec: SystemSpec, json: boolean): (event: RuntimeEv
     // Per-tick events feed the dashboard; on a terminal they would drown everything else.
     if (event.type === 'tick') return;
     if (quiet && (event.type === 'agent.state' || event.type === 'agent.spawned')) return;
+    if (event.type === 'run.end') beforeEnd?.();
     const line = json ? JSON.stringify(jsonEvent(event)) : formatEvent(event, width);
     if (line !== undefined) process.stdout.write(`${line}\n`);
   };
@@ -56,5 +65,5 @@ function jsonEvent(event: RuntimeEvent): object {
 
 /** One line for the user: the event as JSON with --json, else the text. */
 export function printLine(json: boolean, event: object, text: string): void {
-  process.stdout.write(`${json ? JSON.stringify(event) : text}\n`);
+  process.stdout.write(`${json ? JSON.stringify(event) : terminalText(text)}\n`);
 }
