@@ -123,6 +123,13 @@ describe('headless dashboard in Chromium', () => {
     await expect.poll(() => number('restarts-picky')).toBe(3);
   });
 
+  it('takes the token out of the address bar once its cookie is set', async () => {
+    expect(page.url()).toBe(`${url.origin}/`);
+    expect(await page.evaluate(() => location.search)).toBe('');
+    // The window got its data over the socket with the cookie alone.
+    expect(Number(await page.getAttribute('body', 'data-seq'))).toBeGreaterThan(0);
+  });
+
   it('refuses a page, a socket or a host without the right token or origin', async () => {
     const noToken = await browser.newPage();
     const response = await noToken.goto(`${url.origin}/`);
@@ -141,7 +148,8 @@ describe('headless dashboard in Chromium', () => {
         req.on('error', reject);
         req.end();
       });
-    expect(await status({})).toBe(200);
+    // The token in the URL is traded for a cookie and taken out of the address (issue 26).
+    expect(await status({})).toBe(303);
     expect(await status({ Host: 'evil.example' })).toBe(403);
     expect(await status({ Origin: 'http://evil.example' })).toBe(403);
     const socket = (origin: string, query = `?token=${token}`) =>

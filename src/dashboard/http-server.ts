@@ -99,6 +99,12 @@ export async function startDashboardServer(
     };
     if (check.fromQuery) headers['Set-Cookie'] = `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
     const path = new URL(request.url ?? '/', `http://${HOST}:${port}`).pathname;
+    // The token goes into the cookie and out of the address bar (and the browser's history):
+    // the page is asked for again without it (issue 26).
+    if (check.fromQuery && (path === '/' || path === '/index.html')) {
+      response.writeHead(303, { ...headers, Location: path }).end();
+      return;
+    }
     void serveFile(uiDir, path === '/' ? '/index.html' : path).then((file) => {
       if (!file) {
         response.writeHead(404, headers).end('not found');
