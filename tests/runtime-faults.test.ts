@@ -266,6 +266,30 @@ describe('external input and limits', () => {
     expect(summary.agents.counter?.delivered).toBe(1);
   });
 
+  it('injections waiting for the next tick hold at most 64 MiB; past that they are refused by name', async () => {
+    // Issue 26: 300 injections of 1 MiB while paused took the supervisor from 109 to 649 MiB.
+    const spec = writeSystem({
+      limits: { maxMessageBytes: 2 * 2 ** 20, mailbox: 1000 },
+      agents: [{ name: 'sink', module: agentModule('sink') }],
+    });
+    const run = startRun(spec, { untilIdle: false });
+    run.runtime.pause();
+    const mib = new Uint8Array(2 ** 20);
+    for (let i = 0; i < 64; i++)
+      expect(run.runtime.inject('sink', 'data', mib), `injection ${i}`).toBeUndefined();
+    expect(run.runtime.inject('sink', 'data', mib)).toBe(
+      `injected messages waiting for the next tick already hold ${64 * 2 ** 20} bytes; with these ${2 ** 20} they would pass the 64 MiB that may wait (is the system paused?)`,
+    );
+    expect(run.runtime.mailbox('sink').inTransit).toHaveLength(64);
+    // Once a tick has taken them in, injections wait again.
+    run.runtime.step();
+    await expect.poll(() => run.runtime.mailbox('sink').inTransit.length, { timeout: 20_000 }).toBe(0);
+    expect(run.runtime.inject('sink', 'data', mib)).toBeUndefined();
+    run.runtime.requestStop('test over');
+    const summary = await run.done;
+    expect(summary.agents.sink?.delivered).toBeGreaterThanOrEqual(64);
+  }, 60_000);
+
   it('--max-ticks stops a system that would run forever', async () => {
     const spec = writeSystem({
       agents: [

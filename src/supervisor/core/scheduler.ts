@@ -74,6 +74,8 @@ export class Scheduler {
   /** Outputs waiting for the next tick boundary, per source. */
   /** Outputs to release at the next tick, by source, each with the sequence number it was given. */
   readonly #staged = new Map<string, Stamped[]>();
+  /** The payload bytes each source has staged (what waits for the next tick, by sender). */
+  readonly #stagedBytes = new Map<string, number>();
   /** Delayed outputs (timers), in the order sent, with the tick they are released at. */
   readonly #timers: Array<{ due: number; source: string; item: Stamped }> = [];
   readonly #inflight = new Map<string, Envelope[]>();
@@ -176,6 +178,7 @@ export class Scheduler {
     }
     this.#seq.set(source, seq);
     if (now.length === 0) return;
+    this.#countStaged(source, now);
     const staged = this.#staged.get(source);
     if (staged) staged.push(...now);
     else this.#staged.set(source, now);
@@ -197,8 +200,21 @@ export class Scheduler {
     for (const { source, item } of due.sort((a, b) => a.due - b.due || a.item.seq - b.item.seq)) {
       bySource.set(source, [...(bySource.get(source) ?? []), item]);
     }
-    for (const [source, items] of bySource)
+    for (const [source, items] of bySource) {
+      this.#countStaged(source, items);
       this.#staged.set(source, [...items, ...(this.#staged.get(source) ?? [])]);
+    }
+  }
+
+  #countStaged(source: string, items: readonly Stamped[]): void {
+    let bytes = this.#stagedBytes.get(source) ?? 0;
+    for (const { output } of items) bytes += output.payload?.length ?? 0;
+    this.#stagedBytes.set(source, bytes);
+  }
+
+  /** The payload bytes `source` has staged for the next tick (EXTERNAL: injections waiting). */
+  stagedBytes(source: string): number {
+    return this.#stagedBytes.get(source) ?? 0;
   }
 
   /**
@@ -307,6 +323,7 @@ export class Scheduler {
     // Notices of rejection are staged while releasing, and go out with the next release.
     const staged = new Map(this.#staged);
     this.#staged.clear();
+    this.#stagedBytes.clear();
     for (const source of sources) {
       for (const { output, seq } of staged.get(source) as Stamped[]) {
         const envelope = this.#stamp(source, output, tick, seq);
