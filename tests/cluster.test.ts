@@ -450,19 +450,25 @@ describe('cluster', () => {
       .toEqual([]);
   }, 60_000);
 
-  it('troupe cluster killed outright (SIGKILL) takes its nodes and nats-server with it', async () => {
-    const run = troupe(['cluster', CLUSTER, '--nodes', '3', '--json']);
+  it('troupe cluster killed outright (SIGKILL) takes its nodes and nats-server with it, and leaves no files', async () => {
+    // Its own temporary folder, to see what it leaves there (issue 26: nats.conf, with its token).
+    const tmp = tempDir();
+    const run = troupe(['cluster', CLUSTER, '--nodes', '3', '--json'], { env: { TMPDIR: tmp } });
     const ready = JSON.parse(await run.waitFor(/"type":"cluster.ready"/)) as {
       pids: number[];
       natsPid: number;
     };
     expect(ready.natsPid).toEqual(expect.any(Number));
+    // The server's configuration is gone once the server has read it.
+    const natsDirs = () => readdirSync(tmp).filter((entry) => entry.startsWith('troupe-nats-'));
+    expect(natsDirs().flatMap((dir) => readdirSync(join(tmp, dir)))).toEqual([]);
     await run.waitFor(/"type":"system.idle"/);
     run.child.kill('SIGKILL');
     await run.exit;
     await expect
       .poll(() => [...ready.pids, ready.natsPid].filter((pid) => isAlive(pid)), { timeout: 20_000 })
       .toEqual([]);
+    await expect.poll(natsDirs, { timeout: 20_000 }).toEqual([]);
   }, 60_000);
 
   it('a coordinator killed mid-run is resumed from its journal, on new nodes, to the same result', async () => {

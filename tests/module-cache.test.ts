@@ -1,7 +1,7 @@
 // The module cache: private to the user, verified before use, and refusals that name the agent's
 // own module. A cached file swapped on disk is rebuilt, never run unmetered.
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentSpec } from '../src/supervisor/index.js';
 import { ModuleCache } from '../src/supervisor/module-cache.js';
@@ -48,14 +48,17 @@ describe('module cache', () => {
     mkdirSync(dir);
     chmodSync(dir, 0o777);
     const warnings: string[] = [];
-    const prepared = (await new ModuleCache(dir, (line) => warnings.push(line)).prepare(
-      agentFor(agentModule('echo')),
-      ROOT,
-    )) as { path: string };
+    const cache = new ModuleCache(dir, (line) => warnings.push(line));
+    const prepared = (await cache.prepare(agentFor(agentModule('echo')), ROOT)) as { path: string };
     expect(prepared.path.startsWith(dir)).toBe(false);
     expect(warnings).toEqual([
       expect.stringMatching(/module cache .*shared is writable by others \(mode 777\)/),
     ]);
+    // The folder it used instead is its own for the run, and goes with it (issue 26: they stayed).
+    const own = dirname(prepared.path);
+    expect(existsSync(own)).toBe(true);
+    cache.close();
+    expect(existsSync(own)).toBe(false);
   });
 
   it("names the agent's own module, not a cache file, when refusing it", async () => {

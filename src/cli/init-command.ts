@@ -40,7 +40,7 @@ export function initCommand(folder: string, name?: string): number {
   }
   process.stdout.write(
     [
-      `created ${folder}: ${system}.system.yaml, agents/greeter.ts, package.json, tsconfig.json, README.md, .npmrc`,
+      `created ${folder}: ${system}.system.yaml, agents/greeter.ts, package.json, tsconfig.json, README.md`,
       '',
       'next:',
       `  cd ${folder}`,

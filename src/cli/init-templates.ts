@@ -20,15 +20,14 @@ export function projectFiles(name: string, troupe: string): ProjectFiles {
           check: 'tsc -p .',
         },
         devDependencies: { troupe, typescript: '^5.9.0' },
-        // onnxruntime-node's install script would fetch CUDA libraries; Troupe runs models on the
-        // CPU without them (npm 11 reads this field; see Troupe's docs/operations.md for CUDA).
-        allowScripts: { 'onnxruntime-node': false },
+        // npm 11 runs only the install scripts this field allows, and warns of those it does not
+        // name: onnxruntime-node's would fetch CUDA libraries (Troupe runs models on the CPU
+        // without them; docs/inference.md says how to enable a GPU), esbuild's checks its binary.
+        allowScripts: { 'onnxruntime-node': false, esbuild: true },
       },
       null,
       2,
     )}\n`,
-    // The same for an npm before 11, which reads only this key (npm 11 warns it is deprecated).
-    '.npmrc': 'onnxruntime-node-install=skip\n',
     [system]: `# yaml-language-server: $schema=./node_modules/troupe/schema/system.schema.json
 # Two agents greet each other for a few rounds, then the system is idle and the run ends.
 # Run: npm start   (troupe run ${system} --until-idle)

@@ -9,6 +9,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  rmSync,
   readFileSync,
   renameSync,
   writeFileSync,
@@ -34,6 +35,8 @@ export function defaultModuleCacheDir(): string {
 export class ModuleCache {
   readonly #requested: string;
   #dir: string | undefined;
+  /** A folder of its own for this run, when the user's could not be used. */
+  #fallback: string | undefined;
   readonly #prepared = new Map<string, PreparedModule>();
   /** Script agents' bundles, by module path, root and memory pages. */
   readonly #bundles = new Map<string, Promise<PreparedModule>>();
@@ -47,6 +50,20 @@ export class ModuleCache {
     this.#warn = warn;
     this.#sdk = sdk;
   }
+
+  /**
+   * Ends its use: a folder of its own made for this run (the user's cache could not be trusted)
+   * is removed, so none is left in the temporary folder (issue 26). Also done when the process
+   * exits, if it exits first.
+   */
+  close(): void {
+    if (!this.#fallback) return;
+    rmSync(this.#fallback, { recursive: true, force: true });
+    process.off('exit', this.#removeOnExit);
+    this.#fallback = undefined;
+  }
+
+  readonly #removeOnExit = () => this.close();
 
   /** The folder in use, once a module was prepared (a host must be able to read it). */
   get directory(): string | undefined {
@@ -163,6 +180,13 @@ export class ModuleCache {
     return path;
   }
 
+  /** A private folder for this run alone, removed by close() or when the process exits. */
+  #ownFolder(): string {
+    this.#fallback = mkdtempSync(join(tmpdir(), 'troupe-modules-'));
+    process.on('exit', this.#removeOnExit);
+    return this.#fallback;
+  }
+
   /** The cache folder, made private; a folder of another user's or others can write to is not used. */
   #privateDir(): string {
     if (this.#dir) return this.#dir;
@@ -171,7 +195,7 @@ export class ModuleCache {
     const stat = lstatSync(dir);
     const uid = process.getuid?.();
     if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) {
-      this.#dir = mkdtempSync(join(tmpdir(), 'troupe-modules-'));
+      this.#dir = this.#ownFolder();
       this.#warn(
         `module cache ${dir} is not a folder of this user's; using ${this.#dir} for this run (remove ${dir} or fix its owner)`,
       );
@@ -179,7 +203,7 @@ export class ModuleCache {
     }
     if ((stat.mode & 0o022) !== 0) {
       // Others could have written entries (with matching digests): nothing in it is trusted.
-      this.#dir = mkdtempSync(join(tmpdir(), 'troupe-modules-'));
+      this.#dir = this.#ownFolder();
       const mode = (stat.mode & 0o777).toString(8);
       this.#warn(`module cache ${dir} is writable by others (mode ${mode}); using ${this.#dir} for this run`);
       return this.#dir;

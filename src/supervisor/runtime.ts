@@ -319,6 +319,7 @@ export class Runtime {
         return;
       case 'finished':
         this.#starter.close();
+        this.#modules.close();
         this.#resolve(effect.summary);
         return;
     }
