@@ -9,9 +9,9 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
-  rmSync,
   readFileSync,
   renameSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
