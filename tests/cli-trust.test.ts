@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JournalWriter, journalHeader } from '../src/supervisor/index.js';
-import { killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
+import { killAllCli, troupe } from './helpers/cli.js';
 import { agentModule } from './helpers/paths.js';
 import { removeTempDirs, TEMP_ROOT, tempDir, writeSystem } from './helpers/system.js';
 

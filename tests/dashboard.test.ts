@@ -125,7 +125,9 @@ describe('headless dashboard in Chromium', () => {
 
   it('takes the token out of the address bar once its cookie is set', async () => {
     expect(page.url()).toBe(`${url.origin}/`);
-    expect(await page.evaluate(() => location.search)).toBe('');
+    expect(
+      await page.evaluate(() => (globalThis as unknown as { location: { search: string } }).location.search),
+    ).toBe('');
     // The window got its data over the socket with the cookie alone.
     expect(Number(await page.getAttribute('body', 'data-seq'))).toBeGreaterThan(0);
   });
