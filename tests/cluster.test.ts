@@ -33,7 +33,7 @@ import { ACCOUNTS, PRODUCERS, TRANSFERS, writeLedger } from './helpers/ledger-cl
 import { longClusterSystem } from './helpers/long-cluster.js';
 import { agentModule, HOST_ENTRY, ROOT } from './helpers/paths.js';
 import { seededRandom, testSeed } from './helpers/seed.js';
-import { logsOf, removeTempDirs, tempDir } from './helpers/system.js';
+import { logsOf, removeTempDirs, TEMP_ROOT, tempDir } from './helpers/system.js';
 
 const CLUSTER = join(ROOT, 'examples/cluster/cluster.system.yaml');
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -80,12 +80,16 @@ describe('cluster', () => {
     // Issue 25: a node lost before tick 1 (its agents' inits run, others still starting) made the
     // journal diverge at tick 1 on replay, as a kill did on one machine.
     const random = seededRandom(testSeed('cluster early node loss'));
+    // Long enough that a kill in the first 500 ms always falls in the run.
+    const file = longClusterSystem({ name: 'early-loss', seed: 3, limit: 300 });
     for (let sample = 0; sample < 2; sample++) {
       const journal = join(tempDir(), `early-${sample}.journal`);
       const delay = Math.floor(random() * 500);
       const run = troupe([
         'cluster',
-        CLUSTER,
+        file,
+        '--root',
+        '/',
         '--nodes',
         '3',
         '--until-idle',
@@ -104,11 +108,13 @@ describe('cluster', () => {
       expect(ran.stdout).toContain('"type":"node.lost"');
       const trace = traceOf(ran.stdout);
       process.stdout.write(`sample ${sample}: node pid ${victim} killed after ${delay} ms, trace ${trace}\n`);
-      const replayed = await troupe(['replay', journal, '--json']).exit;
+      const replayed = await troupe(['replay', journal, '--root', '/', '--json'], { cwd: TEMP_ROOT }).exit;
       expect(parseJsonLines(replayed.stdout).at(-1)).toMatchObject({ type: 'replay.end', ok: true, trace });
       const resumed = await troupe([
         'run',
-        CLUSTER,
+        file,
+        '--root',
+        '/',
         '--journal',
         journal,
         '--resume',
