@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isAlive, killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
+import { expectAllEnded, killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
 import { balanced, writeLedger } from './helpers/ledger-cluster.js';
 import { seededRandom, testSeed } from './helpers/seed.js';
 import { removeTempDirs, TEMP_ROOT, tempDir } from './helpers/system.js';
@@ -172,6 +172,6 @@ describe('cluster chaos', () => {
       trace: end?.trace,
     });
     // Nothing it started is left: nodes (first and restarted), the duplicate, the servers.
-    await expect.poll(() => [...pids].filter((pid) => isAlive(pid)), { timeout: 20_000 }).toEqual([]);
+    await expectAllEnded([...pids]);
   }, 240_000);
 });

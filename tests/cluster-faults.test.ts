@@ -6,7 +6,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NATS_SERVER } from '../src/cluster/index.js';
-import { isAlive, killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
+import { expectAllEnded, killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
 import { longClusterSystem } from './helpers/long-cluster.js';
 import { agentModule } from './helpers/paths.js';
 import { removeTempDirs, tempDir } from './helpers/system.js';
@@ -115,9 +115,7 @@ describe("the cluster's own nats-server", () => {
       delivered: endOf(alone.stdout)?.delivered,
     });
     expect(parseJsonLines(cluster.stdout).filter((line) => line.type === 'node.lost')).toEqual([]);
-    await expect
-      .poll(() => [...ready.pids, restarted.pid].filter((pid) => isAlive(pid)), { timeout: 20_000 })
-      .toEqual([]);
+    await expectAllEnded([...ready.pids, restarted.pid]);
   }, 120_000);
 
   it('one that cannot be started again stops the run with the reason; its journal resumes to the same end', async () => {
@@ -146,7 +144,7 @@ describe("the cluster's own nats-server", () => {
     expect(stopped.stderr).toMatch(
       /troupe: the cluster's nats-server exited and could not be started again on port \d+ within 4000 ms: nats-server did not start: it exited with code 3\nrefusing to start again\. The run stopped here; its journal, if it keeps one, resumes with --resume\./,
     );
-    await expect.poll(() => ready.pids.filter((pid) => isAlive(pid)), { timeout: 20_000 }).toEqual([]);
+    await expectAllEnded(ready.pids);
     expect(readFileSync(journal).length).toBeGreaterThan(0);
     const resumed = await troupe([
       'cluster',

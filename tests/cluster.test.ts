@@ -28,7 +28,7 @@ import {
   Runtime,
   type RuntimeEvent,
 } from '../src/supervisor/index.js';
-import { type CliRun, isAlive, killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
+import { type CliRun, expectAllEnded, isAlive, killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
 import { ACCOUNTS, PRODUCERS, TRANSFERS, writeLedger } from './helpers/ledger-cluster.js';
 import { longClusterSystem } from './helpers/long-cluster.js';
 import { agentModule, HOST_ENTRY, ROOT } from './helpers/paths.js';
@@ -451,9 +451,7 @@ describe('cluster', () => {
     expect(lines.at(-1)).toMatchObject({ type: 'run.end', ok: true });
     expect(stderr).not.toMatch(/cannot reach NATS/);
     // Each had the signal too, and ends by itself (the nats-server may take a moment).
-    await expect
-      .poll(() => [...ready.pids, ready.natsPid].filter((pid) => isAlive(pid)), { timeout: 20_000 })
-      .toEqual([]);
+    await expectAllEnded([...ready.pids, ready.natsPid]);
   }, 60_000);
 
   it('troupe cluster killed outright (SIGKILL) takes its nodes and nats-server with it, and leaves no files', async () => {
@@ -471,9 +469,7 @@ describe('cluster', () => {
     await run.waitFor(/"type":"system.idle"/);
     run.child.kill('SIGKILL');
     await run.exit;
-    await expect
-      .poll(() => [...ready.pids, ready.natsPid].filter((pid) => isAlive(pid)), { timeout: 20_000 })
-      .toEqual([]);
+    await expectAllEnded([...ready.pids, ready.natsPid]);
     await expect.poll(natsDirs, { timeout: 20_000 }).toEqual([]);
   }, 60_000);
 
@@ -491,9 +487,7 @@ describe('cluster', () => {
     first.child.kill('SIGKILL');
     await first.exit;
     // Its nodes and nats-server went with it.
-    await expect
-      .poll(() => [...ready.pids, ready.natsPid].filter((pid) => isAlive(pid)), { timeout: 20_000 })
-      .toEqual([]);
+    await expectAllEnded([...ready.pids, ready.natsPid]);
     // Killed mid-run: the journal holds part of it.
     const recorded = decodeJournal(readFileSync(journal)).records.filter((record) => record.tick).length;
     expect(recorded).toBeGreaterThan(0);

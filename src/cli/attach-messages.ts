@@ -1,6 +1,7 @@
 // What `troupe attach` takes from a dashboard server, checked before use (issue 26): the server
 // is another process, perhaps broken or hostile, so a message that is not JSON, is `null`, or
 // holds a malformed snapshot is refused by name, never a crash (pure).
+import type { AgentStatus } from '../supervisor/index.js';
 
 /** The parts of a snapshot attach shows. */
 export interface AttachSnapshot {
@@ -9,14 +10,8 @@ export interface AttachSnapshot {
   paused: boolean;
   idle: boolean;
   ended?: { ok: boolean; reason: string };
-  agents: Array<{
-    name: string;
-    state: string;
-    mailbox: number;
-    delivered: number;
-    restarts: number;
-    lastCrash?: string;
-  }>;
+  /** The agents' status as the dashboard shows it (their use of limits is not shown here). */
+  agents: Array<Omit<AgentStatus, 'usage'>>;
 }
 
 export type AttachMessage =

@@ -4,8 +4,6 @@
 // the system as `troupe run` does, its agents' hosts on the nodes they are placed on. This
 // process is the coordinator: the one supervisor, scheduler and journal, so the run (and its
 // trace hash) is the one `troupe run` gives. Every process it started is ended with it.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import {
   awaitTakeover,
   COORDINATOR,
@@ -17,31 +15,20 @@ import {
   type LocalNats,
   Membership,
   type NatsConnection,
-  startSupervisedNats,
-  stopProcess,
   subjects,
-  withoutCredentials,
 } from '../cluster/index.js';
 import { errorText } from '../protocol/index.js';
 import { loadSystem, type RunSummary, type Runtime } from '../supervisor/index.js';
 import { type Following, followToTakeover, runEnded, startFollowing } from './cluster-follow.js';
 import { type ClusterJournal, journalStream, openFileJournal, openStreamJournal } from './cluster-journal.js';
+import { LocalNodes, startClusterNats } from './cluster-nodes.js';
 import { type Hosting, runDashboard } from './dashboard-command.js';
 import { runSystem } from './run-command.js';
 import { type RunFlags, withFlags } from './run-flags.js';
 import { printLine } from './run-output.js';
 import { CommandError, UsageError } from './usage-error.js';
 
-const TROUPE_BIN = fileURLToPath(new URL('../../bin/troupe.js', import.meta.url));
 const JOIN_TIMEOUT_MS = 30_000;
-/** A node that died before it rejoined is started again after this, doubling each time up to 5 s. */
-const NODE_RESTART_MS = 250;
-const NODE_RESTART_MAX_MS = 5000;
-
-/** How long to wait before starting a node again after its `failures`-th death before joining. */
-export function nodeRestartDelay(failures: number): number {
-  return failures === 0 ? 0 : Math.min(NODE_RESTART_MS * 2 ** (failures - 1), NODE_RESTART_MAX_MS);
-}
 
 export interface ClusterFlags
   extends Pick<
@@ -126,19 +113,15 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
     throw new UsageError(`--gpu-node "${flags.gpuNode}" is not one of the nodes (${names.join(', ')})`);
   const say = (line: object, text: string) => printLine(flags.json, line, text);
   let local: LocalNats | undefined;
-  const nodes: ChildProcess[] = [];
   let membership: Membership | undefined;
   let nc: Awaited<ReturnType<typeof connectNats>> | undefined;
   let stopping = false;
-  /** The nodes down now, and why; how often each died since it last joined; restarts waiting. */
-  const down = new Map<string, string>();
-  const deathsBeforeJoining = new Map<string, number>();
-  const restarts = new Set<NodeJS.Timeout>();
+  const nodes = new LocalNodes(flags.file, { say, stopping: () => stopping });
   /** Whether this process coordinated a run (a standby that found the run ended did not). */
   let coordinated = false;
   // Whatever ends this process (an error, a closed output pipe), what it started ends with it.
   const killAll = () => {
-    for (const node of nodes) node.kill('SIGKILL');
+    nodes.kill();
     local?.kill();
   };
   process.once('exit', killAll);
@@ -152,29 +135,20 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
   try {
     // On a server of its own, every party gets an nkey of its own, allowed only its own subjects.
     const keys = flags.nats ? undefined : clusterKeys(spec.name, names);
-    // Supervised: a server that dies is started again on its port, with the same keys; one that
-    // cannot be ends the run at once, the journal as it stands (for --resume).
+    // A server that dies is started again; one that cannot be ends the run at once, the journal
+    // as it stands (for --resume).
     if (keys)
-      local = await startSupervisedNats(
-        { authorization: keys.authorization },
-        {
-          wanted: () => !stopping,
-          restarted: (pid) =>
-            say(
-              { type: 'nats.restarted', pid },
-              `the cluster's nats-server exited; started again on the same port (process ${pid})`,
-            ),
-          failed: (reason) => {
-            if (stopping) return;
-            say({ type: 'nats.failed', reason }, `troupe cluster: ${reason}; stopping`);
-            process.stderr.write(
-              `troupe: ${reason}. The run stopped here; its journal, if it keeps one, resumes with --resume.\n`,
-            );
-            killAll();
-            process.exit(2);
-          },
+      local = await startClusterNats(keys, {
+        say,
+        stopping: () => stopping,
+        gone: (reason) => {
+          process.stderr.write(
+            `troupe: ${reason}. The run stopped here; its journal, if it keeps one, resumes with --resume.\n`,
+          );
+          killAll();
+          process.exit(2);
         },
-      );
+      });
     const url = flags.nats ?? (local as LocalNats).url;
     try {
       nc = await connectNats(url, 'troupe cluster', {
@@ -244,8 +218,7 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
           );
       },
       (node) => {
-        down.delete(node);
-        deathsBeforeJoining.delete(node);
+        nodes.joined(node);
         if (!stopping) say({ type: 'node.joined', node }, `node "${node}" joined again`);
       },
       {
@@ -263,58 +236,9 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
           ),
       },
     );
-    const members = membership;
-    /**
-     * Starts the node's process; when it dies it is lost and started again, at once if it had
-     * joined, else after a backoff that grows with each death before joining (issue 26: a node
-     * that died again before it rejoined stayed down for good).
-     */
-    const startNode = (name: string, i: number) => {
-      const node = spawn(
-        process.execPath,
-        [TROUPE_BIN, 'node', flags.file, '--name', name, '--nats', url, '--json'],
-        {
-          // Its seed goes by the environment, never argv (where `ps` shows it). A node started
-          // here ends when its standard input closes: when this process is gone, however it went.
-          env: {
-            ...withoutCredentials(process.env),
-            ...(keys ? { TROUPE_NATS_SEED: keys.seed({ role: 'node', name }) } : {}),
-            TROUPE_NODE_STDIN_PARENT: '1',
-          },
-          stdio: ['pipe', 'ignore', 'inherit'],
-        },
-      );
-      nodes[i] = node;
-      node.once('exit', (code, signal) => {
-        const joined = node.pid !== undefined && members.pidOf(name) === node.pid;
-        const why = `its process exited (${signal ?? `code ${code}`})`;
-        // Its hosts are gone with it, also while stopping (the run waits for them otherwise).
-        members.lose(name, why);
-        if (stopping) return;
-        down.set(name, why);
-        const failures = joined ? 0 : (deathsBeforeJoining.get(name) ?? 0) + 1;
-        deathsBeforeJoining.set(name, failures);
-        const wait = nodeRestartDelay(failures);
-        if (!joined)
-          say(
-            { type: 'node.down', node: name, reason: why, retryMs: wait },
-            `node "${name}" died before it rejoined (${why}); started again in ${wait} ms`,
-          );
-        const timer = setTimeout(() => {
-          restarts.delete(timer);
-          if (stopping) return;
-          startNode(name, i);
-          say(
-            { type: 'node.restarted', node: name, pid: nodes[i]?.pid },
-            `node "${name}" started again; it rejoins when it beats`,
-          );
-        }, wait);
-        restarts.add(timer);
-      });
-    };
     // On a server of its own it starts the nodes; on one named by --nats they are started there
     // (`troupe node`), and it waits for the ones its agents are placed on and for --nodes in all.
-    if (local) for (const [i, name] of names.entries()) startNode(name, i);
+    if (local) nodes.start(names, url, keys, membership);
     await membership.waitFor(local ? names : placed, JOIN_TIMEOUT_MS, flags.nodes);
     if (!local) names = [...membership.live].sort();
     say(
@@ -322,7 +246,7 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
         type: 'cluster.ready',
         nodes: names,
         nats: url,
-        pids: nodes.map((node) => node.pid),
+        pids: nodes.pids,
         ...(local ? { natsPid: local.pid } : {}),
       },
       `cluster: ${names.length} nodes (${names.join(', ')}) on ${url}`,
@@ -339,14 +263,12 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
     };
     /** Which nodes are down as the run ends, said just before its summary. */
     const sayNodes = () => {
-      const out = [
-        ...new Set([...down.keys(), ...names.filter((name) => !membership?.live.has(name))]),
-      ].sort();
+      const down = nodes.downOf(names, membership);
       say(
-        { type: 'cluster.end', nodes: names, down: out },
-        out.length === 0
+        { type: 'cluster.end', nodes: names, down: down.map(({ node }) => node) },
+        down.length === 0
           ? `cluster: all ${names.length} nodes up at the end`
-          : `cluster: ${out.length} of ${names.length} nodes down at the end: ${out.map((name) => `${name}${down.has(name) ? ` (${down.get(name)})` : ''}`).join(', ')}`,
+          : `cluster: ${down.length} of ${names.length} nodes down at the end: ${down.map(({ node, why }) => (why ? `${node} (${why})` : node)).join(', ')}`,
       );
     };
     const runOnce = (journaled: ClusterJournal) =>
@@ -389,10 +311,9 @@ export async function clusterCommand(flags: ClusterFlags): Promise<number> {
     return summary.ok ? 0 : 2;
   } finally {
     stopping = true;
-    for (const timer of restarts) clearTimeout(timer);
-    if (coordinated) for (const name of names) nc?.publish(subjects(spec.name).shutdown(name));
     // Asked on NATS first; a node that does not end in time is terminated, then killed.
-    await Promise.all(nodes.map((node) => stopProcess(node, 3000)));
+    if (coordinated) for (const name of names) nc?.publish(subjects(spec.name).shutdown(name));
+    await nodes.stop();
     membership?.close();
     if (nc) await closeNats(nc);
     await local?.stop();

@@ -17,7 +17,7 @@ import { compareJournals, type Parting, ReplayDriver, ReplayPlan, Runtime } from
 import { openJournalFor, readJournalFile } from './journal-open.js';
 import { HOST_ENTRY, onSignals } from './run-output.js';
 import { oneLine } from './terminal-text.js';
-import { CommandError, UsageError } from './usage-error.js';
+import { CommandError } from './usage-error.js';
 
 const UI_DIR = fileURLToPath(new URL('../ui/', import.meta.url));
 

@@ -1,5 +1,6 @@
 // Runs the real `troupe` command as a child process and reads what it prints.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { expect } from 'vitest';
 import { TROUPE_BIN } from './paths.js';
 
 export interface CliRun {
@@ -78,6 +79,12 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Waits (up to 20 s) until none of these processes is left: a test's end leaves no orphans. */
+export async function expectAllEnded(pids: Iterable<number | undefined>): Promise<void> {
+  const all = [...pids].filter((pid): pid is number => pid !== undefined);
+  await expect.poll(() => all.filter((pid) => isAlive(pid)), { timeout: 20_000 }).toEqual([]);
 }
 
 function killGroup(pid: number): void {
