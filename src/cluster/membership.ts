@@ -46,8 +46,8 @@ export class Membership {
   readonly #lost = new Set<string>();
   /** The beat of each node's believed incarnation (the first heard while it lives). */
   readonly #beats = new Map<string, NodeBeat>();
-  /** Incarnations not believed, already reported (each once). */
-  readonly #doubles = new Set<string>();
+  /** By node, the last incarnation not believed that was reported (each is reported once). */
+  readonly #doubles = new Map<string, string>();
   readonly #subscription: Subscription;
   /** Serves nodes the modules of the hosts started on them. */
   readonly #modules: ModuleServer;
@@ -100,8 +100,8 @@ export class Membership {
           // Another process under a live node's name (started by mistake, or forged): not
           // believed, so the node does not flap. Once the live one falls silent and is counted
           // lost, a new process under the name joins.
-          if (!this.#doubles.has(beat.incarnation)) {
-            this.#doubles.add(beat.incarnation);
+          if (this.#doubles.get(node) !== beat.incarnation) {
+            this.#doubles.set(node, beat.incarnation);
             options.onDuplicate?.(node, believed, beat);
           }
           return;
