@@ -47,6 +47,43 @@ describe('nodes troupe cluster started', () => {
     });
     expect(endOf(cluster.stdout)).toMatchObject({ ok: true, trace: endOf(alone.stdout)?.trace });
   }, 120_000);
+
+  it("a paused node's agents move, the others' are untouched, and once it runs again it rejoins", async () => {
+    // Before: the node, counted lost while paused, was never believed again (its beats were a
+    // lost incarnation's), and it stayed down for the rest of the run.
+    const file = longClusterSystem({ name: 'nodes-paused', seed: 5, limit: 1_000_000 });
+    const run = troupe(['cluster', file, '--nodes', '3', '--root', '/', '--control', '--json'], {
+      stdin: true,
+    });
+    const ready = JSON.parse(await run.waitFor(/"type":"cluster.ready"/)) as {
+      nodes: string[];
+      pids: number[];
+    };
+    const east = ready.pids[ready.nodes.indexOf('east')] as number;
+    // Paused once every agent runs (ping on east, pong on west, picky on south).
+    await run.waitFor(/"agent":"picky","state":"running"/);
+    process.kill(east, 'SIGSTOP');
+    try {
+      await run.waitFor(/"type":"node.lost","node":"east"/);
+    } finally {
+      process.kill(east, 'SIGCONT');
+    }
+    await run.waitFor(/"type":"node.joined","node":"east"/);
+    run.child.stdin?.write('{"op":"stop"}\n');
+    const { code, stdout, stderr } = await run.exit;
+    expect(code, stderr).toBe(0);
+    const lines = parseJsonLines(stdout);
+    // Only east's agent was moved: no agent of west, south or the coordinator's machine crashed
+    // but for picky's own trap, and no node ended its hosts for want of the coordinator.
+    const moved = lines.filter(
+      (line) => line.type === 'agent.crashed' && !String(line.reason).startsWith('trap'),
+    );
+    expect(moved.map((line) => line.agent)).toEqual(['ping']);
+    expect(stderr).not.toMatch(/coordinator was not heard/);
+    expect(lines.filter((line) => line.type === 'node.lost').map((line) => line.node)).toEqual(['east']);
+    expect(lines.find((line) => line.type === 'cluster.end')).toMatchObject({ down: [] });
+    await expectAllEnded([...ready.pids]);
+  }, 120_000);
 });
 
 describe('large frames between nodes', () => {

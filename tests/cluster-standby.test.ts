@@ -314,7 +314,7 @@ describe('standby coordinator', () => {
   }, 240_000);
   it('a standby that follows the run takes it over with only its last tick to replay', async () => {
     const flags = ['--root', '/', '--json'];
-    const { file, nats, nc, env, nodes, cluster } = await standbyCluster(800, 'follow-run', flags);
+    const { file, nc, env, nodes, cluster } = await standbyCluster(800, 'follow-run', flags);
     const whole = await wholeRun(file, [...flags, '--until-idle']);
     // The coordinator runs until it is killed: idle once the relay is done, it waits for more.
     const first = troupe(cluster, { env });

@@ -227,10 +227,17 @@ describe('cluster', () => {
       })
       .toBe(2);
     expect(node.child.exitCode).toBeNull();
+    // It joins again as a new incarnation: the coordinator believes none of the lost one's beats.
+    await expect
+      .poll(() => stderr().match(/joins again as incarnation (\S+)/)?.[1], { timeout: 20_000 })
+      .toBeTruthy();
+    const again = stderr().match(/joins again as incarnation (\S+)/)?.[1] as string;
+    expect(stderr()).toContain(`its coordinator counted it lost (incarnation ${incarnation})`);
+    await membership.waitFor(['x'], 20_000);
     // A spawn request without its channel is refused by name, and the node goes on.
     const reply = await nc.request(
       'troupe.lost.node.x.spawn',
-      JSON.stringify({ host: 'h', incarnation, coordinator: 'c', name: 'a' }),
+      JSON.stringify({ host: 'h', incarnation: again, coordinator: 'c', name: 'a' }),
     );
     expect(JSON.parse(new TextDecoder().decode(reply.data))).toEqual({
       ok: false,

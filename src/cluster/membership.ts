@@ -11,7 +11,14 @@ import { ModuleServer } from './module-shipping.js';
 import { watchConnection } from './nats-connect.js';
 import { type OpenChannel, RemoteLauncher } from './remote-launcher.js';
 import { judgeEvery, Silence } from './silence.js';
-import { HEARTBEAT_MS, NODE_LOST_MS, type NodeBeat, readBeat, subjects } from './subjects.js';
+import {
+  HEARTBEAT_MS,
+  type LostNotice,
+  NODE_LOST_MS,
+  type NodeBeat,
+  readBeat,
+  subjects,
+} from './subjects.js';
 
 /** Pure: the node an agent placed on `placement` runs on, given the live nodes; undefined: here. */
 export function placeAgent(placement: string | undefined, live: ReadonlySet<string>): string | undefined {
@@ -48,6 +55,8 @@ export class Membership {
   readonly #beats = new Map<string, NodeBeat>();
   /** By node, the last incarnation not believed that was reported (each is reported once). */
   readonly #doubles = new Map<string, string>();
+  /** By node, the last lost incarnation heard beating again and told it was lost (told once). */
+  readonly #toldLost = new Map<string, string>();
   readonly #subscription: Subscription;
   /** Serves nodes the modules of the hosts started on them. */
   readonly #modules: ModuleServer;
@@ -62,6 +71,8 @@ export class Membership {
 
   /** What this coordinator's heartbeat says: its id and process, and whether it is a standby. */
   #beat: Uint8Array;
+  /** Closed: it counts no node lost and tells none. */
+  #closed = false;
 
   /**
    * `onJoined` hears of a node that joins after it was lost (a new process under its name);
@@ -94,7 +105,14 @@ export class Membership {
         const believed = this.#beats.get(node);
         const lost = this.#lost.has(node);
         if (believed?.incarnation === beat.incarnation) {
-          // A late beat of the process that was lost changes nothing.
+          // The process counted lost still beats (it was paused, or its beats were late): it is
+          // not believed again, but told (once) that it was lost, so it ends the hosts it ran for
+          // this coordinator and joins again as a new incarnation. A notice sent at the loss may
+          // have gone while it could not hear it.
+          if (lost && this.#toldLost.get(node) !== beat.incarnation) {
+            this.#toldLost.set(node, beat.incarnation);
+            this.#tellLost(node, { incarnation: beat.incarnation });
+          }
           if (lost) return;
         } else if (believed && !lost) {
           // Another process under a live node's name (started by mistake, or forged): not
@@ -186,6 +204,7 @@ export class Membership {
   }
 
   close(): void {
+    this.#closed = true;
     this.#checks.stop();
     clearInterval(this.#heartbeat);
     this.#subscription.unsubscribe();
@@ -199,12 +218,16 @@ export class Membership {
    * this process started it): its hosts end now.
    */
   lose(node: string, why: string): void {
-    if (this.#lost.has(node) || !this.#silence.has(node)) return;
+    if (this.#closed || this.#lost.has(node) || !this.#silence.has(node)) return;
     this.#lost.add(node);
     for (const launcher of this.#launchers.values())
       if (launcher.node === node) launcher.hostsGone(`node "${node}" was lost (${why})`);
-    // Its agents restart elsewhere: if the node was only slow, its hosts of them must end there.
-    this.#closeChannel(node, true);
+    // Its agents restart elsewhere: if the node was only slow, its hosts of them must end there,
+    // and it joins again as a new incarnation.
+    const channel = this.#channels.get(node)?.id;
+    this.#closeChannel(node);
+    const incarnation = this.#beats.get(node)?.incarnation;
+    if (incarnation !== undefined) this.#tellLost(node, { incarnation, ...(channel ? { channel } : {}) });
     this.#onLost(node, why);
   }
 
@@ -242,11 +265,19 @@ export class Membership {
     return open;
   }
 
-  /** Closes the channel to `node`; `drop`: the node, if it still runs, ends the channel's hosts. */
-  #closeChannel(node: string, drop = false): void {
+  /** Tells `node` it was counted lost: if it still runs, it ends the channel's hosts and rejoins. */
+  #tellLost(node: string, notice: LostNotice): void {
+    // Its connection closed (this process is ending): the node hears this coordinator no more.
+    if (this.#nc.isClosed()) return;
+    this.#nc.publish(
+      subjects(this.#cluster).channelDrop(node),
+      new TextEncoder().encode(JSON.stringify(notice)),
+    );
+  }
+
+  #closeChannel(node: string): void {
     const open = this.#channels.get(node);
     if (!open) return;
-    if (drop) this.#nc.publish(subjects(this.#cluster).channelDrop(node), new TextEncoder().encode(open.id));
     open.channel.close();
     for (const subscription of open.subscriptions) subscription.unsubscribe();
     this.#channels.delete(node);

@@ -18,6 +18,7 @@ import {
   NODE_LOST_MS,
   type NodeBeat,
   readBeat,
+  readLostNotice,
   type SpawnRequest,
   subjects,
 } from './subjects.js';
@@ -26,6 +27,8 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 /** Channels ended on their coordinator's silence that this node remembers (the newest). */
 const ENDED_KEPT = 64;
+/** This process's own incarnations it remembers (the newest): its late beats are its own. */
+const INCARNATIONS_KEPT = 16;
 /**
  * How long a node listens for another process under its name before it beats: two of a live
  * node's beats, and a margin. A name already live is refused to the newcomer.
@@ -71,8 +74,13 @@ export class NodeService {
   #over = false;
   #coordinatorCheck: { stop(): void } | undefined;
   #stopped: (() => void) | undefined;
-  /** This process's beat: its name, pid and incarnation. */
-  readonly beat: NodeBeat;
+  /**
+   * This process's beat: its name, pid and incarnation. A new incarnation each time a coordinator
+   * counted it lost (it was paused, or its beats were late), so it joins again.
+   */
+  beat: NodeBeat;
+  /** The incarnations this process has beaten with lately: its own late beats are never another's. */
+  readonly #incarnations = new Set<string>();
   /** Why this node gave way to another process under its name (then it stopped), if it did. */
   refused: string | undefined;
   /** Resolves when the coordinator asks this node to stop (or it gave way). */
@@ -83,6 +91,7 @@ export class NodeService {
     this.#options = options;
     this.#subjects = subjects(options.cluster);
     this.beat = { name: options.name, pid: process.pid, incarnation: nanoid(12), since: Date.now() };
+    this.#incarnations.add(this.beat.incarnation);
     this.done = new Promise((resolve) => {
       this.#stopped = resolve;
     });
@@ -96,7 +105,7 @@ export class NodeService {
     this.#nc.subscribe(this.#subjects.alive(this.#options.name), {
       callback: (_error, message) => {
         const other = readBeat(message.data);
-        if (!other || other.incarnation === this.beat.incarnation || !elder(other, this.beat)) return;
+        if (!other || this.#incarnations.has(other.incarnation) || !elder(other, this.beat)) return;
         if (this.refused !== undefined) return;
         // Another process had the name first (two started at once end here too: the younger goes).
         this.refused = `a node named "${other.name}" is already live (process ${other.pid}, incarnation ${other.incarnation}, up since ${new Date(other.since).toISOString()}); this one (process ${this.beat.pid}) exits`;
@@ -129,10 +138,8 @@ export class NodeService {
       },
     });
     this.#nc.subscribe(this.#subjects.shutdown(name), { callback: () => this.stop() });
-    const beating = encoder.encode(JSON.stringify(this.beat));
-    const beat = () => this.#nc.publish(this.#subjects.alive(name), beating);
-    beat();
-    this.#heartbeat = setInterval(beat, HEARTBEAT_MS);
+    this.#beatNow();
+    this.#heartbeat = setInterval(() => this.#beatNow(), HEARTBEAT_MS);
     this.#nc.subscribe(this.#subjects.coordinator, {
       callback: (_error, message) => {
         try {
@@ -159,9 +166,37 @@ export class NodeService {
       },
     });
     this.#nc.subscribe(this.#subjects.channelDrop(name), {
-      callback: (_error, message) =>
-        this.#drop(decoder.decode(message.data), 'its coordinator counted this node lost'),
+      callback: (_error, message) => {
+        const notice = readLostNotice(message.data);
+        if (!notice) return;
+        if (notice.channel !== undefined)
+          this.#drop(notice.channel, 'its coordinator counted this node lost');
+        // Told late, or again: only a notice about this incarnation makes a new one.
+        if (notice.incarnation === this.beat.incarnation) this.#rejoin();
+      },
     });
+  }
+
+  #beatNow(): void {
+    this.#nc.publish(this.#subjects.alive(this.#options.name), encoder.encode(JSON.stringify(this.beat)));
+  }
+
+  /**
+   * Counted lost while it still runs: the coordinator believes no beat of this incarnation again,
+   * so this process beats as a new one, and joins as a node that came back.
+   */
+  #rejoin(): void {
+    if (this.#over) return;
+    const lost = this.beat.incarnation;
+    this.beat = { ...this.beat, incarnation: nanoid(12) };
+    this.#incarnations.add(this.beat.incarnation);
+    // Only recent ones can still be in flight.
+    if (this.#incarnations.size > INCARNATIONS_KEPT)
+      this.#incarnations.delete(this.#incarnations.values().next().value as string);
+    this.#options.log?.(
+      `node "${this.#options.name}": its coordinator counted it lost (incarnation ${lost}); it joins again as incarnation ${this.beat.incarnation}`,
+    );
+    this.#beatNow();
   }
 
   /** Whether a spawn request names another incarnation of this node. */

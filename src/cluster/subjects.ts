@@ -22,7 +22,10 @@ export function subjects(cluster: string) {
     /** A coordinator's channel to a node's hosts: frames and kills, acknowledgements of what came up. */
     channelDown: (node: string, channel: string) => `${base}.node.${node}.chan.${channel}.down`,
     channelDownAll: (node: string) => `${base}.node.${node}.chan.*.down`,
-    /** The coordinator counted the node lost: end the hosts of this channel (payload: its id). */
+    /**
+     * The coordinator counted the node lost (JSON LostNotice): end the hosts of that channel, and
+     * join again as a new incarnation.
+     */
     channelDrop: (node: string) => `${base}.node.${node}.drop`,
     /** From the node's hosts: frames and exits, acknowledgements of what went down. */
     channelUp: (node: string, channel: string) => `${base}.node.${node}.chan.${channel}.up`,
@@ -68,6 +71,31 @@ export function readBeat(data: Uint8Array): NodeBeat | undefined {
 /** Of two incarnations of one node name, whether `a` is the elder (the one that stays). */
 export function elder(a: NodeBeat, b: NodeBeat): boolean {
   return a.since !== b.since ? a.since < b.since : a.incarnation < b.incarnation;
+}
+
+/**
+ * What a coordinator tells a node it counted lost (its beats were late, or it was paused): the
+ * incarnation it counted lost, and the channel whose hosts now run elsewhere, if one was open.
+ */
+export interface LostNotice {
+  incarnation: string;
+  channel?: string;
+}
+
+/** The notice in `data`, or undefined when it is not one. */
+export function readLostNotice(data: Uint8Array): LostNotice | undefined {
+  try {
+    const notice = JSON.parse(new TextDecoder().decode(data)) as Partial<LostNotice> | null;
+    if (typeof notice !== 'object' || notice === null || typeof notice.incarnation !== 'string')
+      return undefined;
+    if (notice.channel !== undefined && typeof notice.channel !== 'string') return undefined;
+    return {
+      incarnation: notice.incarnation,
+      ...(notice.channel === undefined ? {} : { channel: notice.channel }),
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 export interface SpawnRequest {
