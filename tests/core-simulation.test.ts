@@ -122,4 +122,41 @@ describe('the runtime core under simulation', () => {
     }
     expect(digests[1]).toBe(digests[0]);
   });
+
+  it('records as effects: a journaled core writes nothing itself, and says when a tick is done', {
+    timeout: 60_000,
+  }, () => {
+    const seed = testSeed('core journal effects');
+    const random = seededRandom(seed);
+    const simulation = new CoreSimulation(randomSystem(random), random, { journaled: true });
+    simulation.start();
+    while (simulation.steps < 3_000 && simulation.step()) {}
+    if (!simulation.summary) simulation.finish(100_000);
+    const { journal } = simulation;
+    const ticks = journal.flatMap((effect) =>
+      effect.type === 'record' && effect.record.tick ? [effect.record.tick.tick] : [],
+    );
+    expect(ticks.length, `seed ${seed}`).toBeGreaterThan(10);
+    // Tick records in order, and each tick's records closed by a tickDone before the next tick's.
+    expect(ticks).toEqual([...ticks].sort((a, b) => a - b));
+    let open = false;
+    for (const effect of journal) {
+      if (effect.type === 'record' && effect.record.tick) {
+        expect(open, `seed ${seed}: tick ${effect.record.tick.tick} began before the last one was done`).toBe(
+          false,
+        );
+        open = true;
+      } else if (effect.type === 'tickDone') open = false;
+    }
+    // The journal is closed once, last.
+    expect(journal.filter((effect) => effect.type === 'closeJournal')).toHaveLength(1);
+    expect(journal.at(-1)?.type).toBe('closeJournal');
+    // An unjournaled core gives none of these.
+    const plain = seededRandom(seed);
+    const unjournaled = new CoreSimulation(randomSystem(plain), plain);
+    unjournaled.start();
+    while (unjournaled.steps < 3_000 && unjournaled.step()) {}
+    if (!unjournaled.summary) unjournaled.finish(100_000);
+    expect(unjournaled.journal).toEqual([]);
+  });
 });

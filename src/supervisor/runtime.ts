@@ -67,7 +67,7 @@ export class Runtime {
       startTimeoutMs: options.startTimeoutMs ?? START_TIMEOUT_MS,
       shutdownMs: options.shutdownMs ?? 5000,
       snapshots: options.snapshots ?? new MemorySnapshotStore(),
-      journal: options.journal,
+      journaled: options.journal !== undefined,
       replay: options.replay,
       checkpointEvery: options.checkpointEvery,
     });
@@ -314,6 +314,15 @@ export class Runtime {
         else void gpu.stop().then(() => this.#input({ type: 'gpu.stopped', models: gpu.models() }));
         return;
       }
+      case 'record':
+        this.#options.journal?.write(effect.record);
+        return;
+      case 'tickDone':
+        this.#options.journal?.tickDone();
+        return;
+      case 'closeJournal':
+        this.#options.journal?.close();
+        return;
       case 'shutdown':
         this.#starter.shutdown();
         return;

@@ -84,8 +84,10 @@ export class CoreSimulation {
   readonly tokensLeft = { applied: 0, dead: 0, rejected: 0, asked: 0, discarded: 0 };
   /** Agents restarted or retired by the input being handled. */
   readonly #restarted = new Set<string>();
+  /** A journaled run's journal effects, in order (records as they would be written). */
+  readonly journal: Array<Extract<Effect, { type: 'record' | 'tickDone' | 'closeJournal' }>> = [];
 
-  constructor(spec: SystemSpec, random: () => number) {
+  constructor(spec: SystemSpec, random: () => number, options: { journaled?: boolean } = {}) {
     this.#spec = spec;
     this.#random = random;
     this.core = new RuntimeCore(spec, {
@@ -95,6 +97,7 @@ export class CoreSimulation {
       startTimeoutMs: 5_000,
       shutdownMs: 1_000,
       snapshots: new MemorySnapshotStore(),
+      journaled: options.journaled ?? false,
     });
     const agents = spec.agents.map((agent) => agent.name).sort();
     const models = spec.models.map((model) => model.name).sort();
@@ -455,6 +458,12 @@ export class CoreSimulation {
         return;
       case 'finished':
         this.summary = effect.summary;
+        return;
+      case 'record':
+      case 'tickDone':
+      case 'closeJournal':
+        if (this.summary) this.#fail(`a journal effect (${effect.type}) after the run finished`);
+        this.journal.push(effect);
         return;
       default:
         return;

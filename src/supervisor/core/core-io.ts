@@ -75,6 +75,12 @@ export type Effect =
   | { type: 'gpu.restart' }
   /** End the GPU host; answer with `gpu.stopped`. */
   | { type: 'gpu.stop' }
+  /** Append a record to the run's journal (only a journaled run is given these). */
+  | { type: 'record'; record: JournalRecord }
+  /** The tick's records are complete: the journal's write policy may sync them now. */
+  | { type: 'tickDone' }
+  /** The run's last record is written: close the journal. */
+  | { type: 'closeJournal' }
   /** The system is stopping: no more hosts ahead of need. */
   | { type: 'shutdown' }
   /** The run is over: every host has exited. */

@@ -4,7 +4,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { ExitInfo } from '../../launch/index.js';
 import type { Output } from '../../protocol/index.js';
 import type { SystemSpec } from '../config/index.js';
-import { JournalBridge, type JournalSink, type ReplayDriver } from '../journal/index.js';
+import { JournalBridge, type ReplayDriver } from '../journal/index.js';
 import { AgentSlot } from './agent-slot.js';
 import type { Effect, HostRef, TimerRef } from './core-io.js';
 import { DeadLetterLog } from './dead-letter-log.js';
@@ -27,7 +27,8 @@ export interface CoreOptions {
   startTimeoutMs: number;
   shutdownMs: number;
   snapshots: SnapshotStore;
-  journal?: JournalSink;
+  /** The run keeps a journal: what to record comes out as effects (the executor holds the journal). */
+  journaled?: boolean;
   replay?: ReplayDriver;
   checkpointEvery?: number;
 }
@@ -128,7 +129,11 @@ export class CoreState {
     // The GPU host is a child of the tree whenever there are models, also in a pure replay (no
     // host runs, but its recorded deaths are decided again, restarting whom they restarted).
     this.tree = new SupervisionTree(spec.supervisor, spec.agents, { gpuHost: spec.models.length > 0 });
-    this.bridge = new JournalBridge(options.journal, options.replay, options.checkpointEvery);
+    this.bridge = new JournalBridge(
+      options.journaled ? (effect) => this.effects.push(effect) : undefined,
+      options.replay,
+      options.checkpointEvery,
+    );
     const gpu = spec.models.length > 0 && options.gpu;
     this.gpuState = gpu ? 'running' : 'none';
     const port = gpu

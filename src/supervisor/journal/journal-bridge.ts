@@ -1,17 +1,25 @@
 // Everything the tick loop does for the journal and for replay, in one place: what to record,
 // what to feed back, and what to check. The runtime calls it at a few points and stays unaware
-// of the details; with neither a journal nor a replay every call is a no-op.
-import type { Output } from '../../protocol/index.js';
+// of the details; with neither a journal nor a replay every call is a no-op. It writes nothing
+// itself: what to record goes out as effects (`record`, `tickDone`, `closeJournal`), which the
+// executor performs on the journal it holds, in order with the run's other effects.
+import type { JournalRecord, Output } from '../../protocol/index.js';
 import { DEFAULT_CHECKPOINT_EVERY } from './journal-header.js';
-import type { JournalSink } from './journal-writer.js';
 import type { ReplayDriver } from './replay-driver.js';
 import { type SentBatches, tickRecord } from './tick-record.js';
 
 /** What replaying a kill did: killed a host, must wait for the agent's host, or cannot (gone). */
 export type KillOutcome = 'killed' | 'wait' | 'gone';
 
+/** What the bridge asks the executor to do with the journal. */
+export type JournalEffect =
+  | { type: 'record'; record: JournalRecord }
+  | { type: 'tickDone' }
+  | { type: 'closeJournal' };
+
 export class JournalBridge {
-  readonly #journal: JournalSink | undefined;
+  /** Where effects go; undefined: the run keeps no journal. */
+  readonly #out: ((effect: JournalEffect) => void) | undefined;
   /** Resuming: the run has gone past the recording. */
   #live = false;
   readonly #replay: ReplayDriver | undefined;
@@ -27,8 +35,13 @@ export class JournalBridge {
   readonly #bystanders = new Set<string>();
   #checkpointTick: number | undefined;
 
-  constructor(journal?: JournalSink, replay?: ReplayDriver, checkpointEvery = DEFAULT_CHECKPOINT_EVERY) {
-    this.#journal = journal;
+  /** `out`: where the effects of a journaled run go (none: the run keeps no journal). */
+  constructor(
+    out?: (effect: JournalEffect) => void,
+    replay?: ReplayDriver,
+    checkpointEvery = DEFAULT_CHECKPOINT_EVERY,
+  ) {
+    this.#out = out;
     this.#replay = replay;
     this.#checkpointEvery = checkpointEvery;
   }
@@ -36,7 +49,7 @@ export class JournalBridge {
   /** An input from outside, released at the boundary of `tick`. */
   entered(tick: number, from: string, output: Output): void {
     const { to, kind, payload, correlationId } = output;
-    this.#journal?.write({ inject: { tick, from, to, kind, payload, correlationId } });
+    this.#write({ inject: { tick, from, to, kind, payload, correlationId } });
   }
 
   /**
@@ -54,7 +67,7 @@ export class JournalBridge {
     this.#awaitingExit.delete(agent);
     const replayed = this.#replayKilled.delete(agent);
     if (!causedByUs && !replayed)
-      this.#journal?.write({ kill: { tick, agent, inFlight, culprit, ...(bystander ? { bystander } : {}) } });
+      this.#write({ kill: { tick, agent, inFlight, culprit, ...(bystander ? { bystander } : {}) } });
   }
 
   /** Replay: whether the agent's host, which the replay just killed, died as a bystander did. */
@@ -68,12 +81,12 @@ export class JournalBridge {
    */
   intensityExceeded(tick: number, supervisor: string, byClock: boolean): boolean {
     if (this.#recorded(tick)) return this.#replay?.plan.escalatedAt(tick, supervisor) ?? byClock;
-    if (byClock) this.#journal?.write({ escalation: { tick, supervisor } });
+    if (byClock) this.#write({ escalation: { tick, supervisor } });
     return byClock;
   }
 
   crashed(tick: number, agent: string, reason: string): void {
-    if (!this.#recorded(tick)) this.#journal?.write({ crash: { tick, agent, reason } });
+    if (!this.#recorded(tick)) this.#write({ crash: { tick, agent, reason } });
   }
 
   /**
@@ -109,7 +122,7 @@ export class JournalBridge {
 
   /** Resuming: true once, for the first tick past the recording (the run goes on live from it). */
   goesLive(tick: number): boolean {
-    if (!this.#replay || !this.#journal || this.#live || this.#recorded(tick) || this.#replay.following)
+    if (!this.#replay || !this.#out || this.#live || this.#recorded(tick) || this.#replay.following)
       return false;
     this.#live = true;
     return true;
@@ -117,7 +130,7 @@ export class JournalBridge {
 
   /** The last tick's records are complete: the journal's write policy may sync them now. */
   syncTick(): void {
-    this.#journal?.tickDone();
+    this.#out?.({ type: 'tickDone' });
   }
 
   /** Why stopping idle at `tick` is a divergence from the recording, if it is one. */
@@ -131,8 +144,7 @@ export class JournalBridge {
 
   /** Whether agents report a state hash after `tick` (a checkpoint). */
   checkpointAt(tick: number): boolean {
-    const due =
-      (this.#journal !== undefined || this.#replay !== undefined) && tick % this.#checkpointEvery === 0;
+    const due = (this.#out !== undefined || this.#replay !== undefined) && tick % this.#checkpointEvery === 0;
     if (due) this.#checkpointTick = tick;
     return due;
   }
@@ -154,7 +166,7 @@ export class JournalBridge {
   dispatched(tick: number, sent: SentBatches): string | undefined {
     // When resuming, recorded ticks are checked, not written again; new ticks are journaled.
     if (this.#recorded(tick)) return this.#replay?.check(tick, sent);
-    this.#journal?.write(tickRecord(tick, sent));
+    this.#write(tickRecord(tick, sent));
     return undefined;
   }
 
@@ -170,18 +182,22 @@ export class JournalBridge {
     const hashes = new Map([...this.#stateHashes].sort(([a], [b]) => (a < b ? -1 : 1)));
     this.#stateHashes.clear();
     if (this.#recorded(tick)) return this.#replay?.checkState(tick, hashes);
-    this.#journal?.write({ checkpoint: { tick, agents: [...hashes.keys()], hashes: [...hashes.values()] } });
+    this.#write({ checkpoint: { tick, agents: [...hashes.keys()], hashes: [...hashes.values()] } });
     return undefined;
   }
 
   close(): void {
-    this.#journal?.close();
+    this.#out?.({ type: 'closeJournal' });
   }
 
   /** The tick belongs to the run being replayed (its records exist already). */
   /** True while the tick is part of the recording being replayed. */
   replaying(tick: number): boolean {
     return this.#recorded(tick);
+  }
+
+  #write(record: JournalRecord): void {
+    this.#out?.({ type: 'record', record });
   }
 
   #recorded(tick: number): boolean {
