@@ -134,7 +134,7 @@ describe('the runtime core under simulation', () => {
     if (!simulation.summary) simulation.finish(100_000);
     const { journal } = simulation;
     const ticks = journal.flatMap((effect) =>
-      effect.type === 'record' && effect.record.tick ? [effect.record.tick.tick] : [],
+      effect.type === 'record' && effect.record.tick ? [effect.record.tick.tick ?? 0] : [],
     );
     expect(ticks.length, `seed ${seed}`).toBeGreaterThan(10);
     // Tick records in order, and each tick's records closed by a tickDone before the next tick's.

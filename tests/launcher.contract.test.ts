@@ -1,4 +1,8 @@
-// The launcher contract, run against every backend that can run here (Node; Electron needs its binary).
+// The launcher contract, run against every backend that can run here: Node child processes and
+// worker threads (Electron needs its binary). The shared pool multiplexes many agents on a thread
+// and routes frames by the agent they name, so raw frames are not its contract: isolation.test.ts
+// and pool-unload.test.ts hold it to the same promises (start, frames, exits, kills) with real
+// agents.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -7,14 +11,18 @@ import {
   type Launcher,
   NodeLauncher,
   type SpawnOptions,
+  ThreadLauncher,
 } from '../src/launch/index.js';
 import { FIXTURES } from './helpers/paths.js';
 
-const backends: Array<[string, () => Launcher]> = [['node', () => new NodeLauncher()]];
+const backends: Array<[string, () => Launcher]> = [
+  ['node', () => new NodeLauncher()],
+  ['thread', () => new ThreadLauncher()],
+];
 const host = (name: string) => join(FIXTURES, 'hosts', name);
 const text = (frame: unknown) => new TextDecoder().decode(frame as Uint8Array);
 
-describe.each(backends)('launcher contract: %s backend', (_name, makeLauncher) => {
+describe.each(backends)('launcher contract: %s backend', (name, makeLauncher) => {
   const started: HostProcess[] = [];
   const spawn = (entry: string) => {
     const child = makeLauncher().spawn({ entry, name: 'contract' });
@@ -30,7 +38,9 @@ describe.each(backends)('launcher contract: %s backend', (_name, makeLauncher) =
 
   it('spawns a process that speaks first, with its name in the environment', async () => {
     const child = spawn(host('echo-frames.mjs'));
-    expect(child.pid).toBeGreaterThan(0);
+    // A thread has no process id of its own.
+    if (name === 'thread') expect(child.pid).toBeUndefined();
+    else expect(child.pid).toBeGreaterThan(0);
     expect(text(await nextFrame(child))).toBe('hello from contract');
   });
 

@@ -1,4 +1,6 @@
 // Time as the supervisor sees it: injected, so restart and timeout logic runs on a fake clock in tests.
+// Monotonic: only spans are measured with it (restart intensity, timeouts, sync intervals), never
+// dates, so a wall clock set back or forward changes no decision.
 
 export interface Clock {
   now(): number;
@@ -6,7 +8,7 @@ export interface Clock {
 }
 
 export const systemClock: Clock = {
-  now: () => Date.now(),
+  now: () => performance.now(),
   setTimeout: (callback, ms) => {
     const timer = setTimeout(callback, ms);
     return () => clearTimeout(timer);

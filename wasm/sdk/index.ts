@@ -1,5 +1,7 @@
-// Troupe AssemblyScript SDK (ABI v1): send, log, logical time, seeded random, and the exports
-// every agent module must have. An agent re-exports `troupe_*` from here and registers handlers.
+// Troupe AssemblyScript SDK (ABI v1): send, timers, log, logical time, seeded random, model
+// requests and generation (inference.ts, generate.ts), and the `troupe_*` exports every agent
+// module must have, which the build adds to each agent itself (exports.ts): an agent only
+// registers its handlers.
 import { abiLog, abiNextSeq, abiNow, abiRandom, abiSelf, abiSend, abiSendDelayed } from "./abi";
 import { Message, readMessage, readText } from "./message";
 

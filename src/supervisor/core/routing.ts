@@ -1,6 +1,7 @@
 // Where an envelope goes: an agent's mailbox here, a model of the GPU host ("@gpu/<model>"), or
 // nowhere (with why). Pure, and the one place addresses and capabilities are read; the scheduler
-// only orders mailboxes. A cluster puts a remote node behind this same interface.
+// only orders mailboxes. A cluster changes nothing here: an agent on another node is still an
+// agent of this scheduler, its host reached through the node's launcher (docs/cluster.md).
 import {
   type Envelope,
   GENERATE_CANCEL_KIND,

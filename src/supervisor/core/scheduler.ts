@@ -71,7 +71,6 @@ export class Scheduler {
   readonly #attempts = new WeakMap<Envelope, number>();
   readonly #closed = new Map<string, string>();
   readonly #seq = new Map<string, number>();
-  /** Outputs waiting for the next tick boundary, per source. */
   /** Outputs to release at the next tick, by source, each with the sequence number it was given. */
   readonly #staged = new Map<string, Stamped[]>();
   /** The payload bytes each source has staged (what waits for the next tick, by sender). */

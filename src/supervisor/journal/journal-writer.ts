@@ -15,6 +15,7 @@ import {
   type JournalChain,
   type JournalRecord,
 } from '../../protocol/index.js';
+import { type Clock, systemClock } from '../clock.js';
 
 export type SyncPolicy = 'tick' | 'interval' | 'none';
 export const SYNC_POLICIES: readonly SyncPolicy[] = ['tick', 'interval', 'none'];
@@ -30,18 +31,26 @@ export class JournalWriter implements JournalSink {
   readonly #fd: number;
   readonly #policy: SyncPolicy;
   readonly #intervalMs: number;
-  #lastSync = Date.now();
+  readonly #clock: Pick<Clock, 'now'>;
+  #lastSync: number;
   #dirty = false;
   #chain: JournalChain;
 
   /**
    * Opens `path` for appending: a new file, or a journal being resumed, whose records end with
-   * `options.chain` (from reading it; required when the file is not empty).
+   * `options.chain` (from reading it; required when the file is not empty). The `interval`
+   * policy measures its interval on `options.clock` (monotonic by default).
    */
-  constructor(path: string, policy: SyncPolicy, options: { intervalMs?: number; chain?: JournalChain } = {}) {
+  constructor(
+    path: string,
+    policy: SyncPolicy,
+    options: { intervalMs?: number; chain?: JournalChain; clock?: Pick<Clock, 'now'> } = {},
+  ) {
     this.#fd = openSync(path, 'a');
     this.#policy = policy;
     this.#intervalMs = options.intervalMs ?? 1000;
+    this.#clock = options.clock ?? systemClock;
+    this.#lastSync = this.#clock.now();
     if (fstatSync(this.#fd).size === 0) {
       writeSync(this.#fd, JOURNAL_MAGIC);
       this.#chain = JOURNAL_START;
@@ -64,10 +73,10 @@ export class JournalWriter implements JournalSink {
     if (!this.#dirty) return;
     if (
       this.#policy === 'tick' ||
-      (this.#policy === 'interval' && Date.now() - this.#lastSync >= this.#intervalMs)
+      (this.#policy === 'interval' && this.#clock.now() - this.#lastSync >= this.#intervalMs)
     ) {
       fsyncSync(this.#fd);
-      this.#lastSync = Date.now();
+      this.#lastSync = this.#clock.now();
       this.#dirty = false;
     }
   }
