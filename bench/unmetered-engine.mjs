@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import binaryen from 'binaryen';
-import { FUEL_GLOBAL } from '../dist/actors/abi.js';
+import { FUEL_GLOBAL } from '../dist/abi/index.js';
 import { ENGINE_FILE, ENGINE_REFUEL } from '../dist/actors/engine-file.js';
 import { smallerMemory } from '../scripts/engine-memory.mjs';
 

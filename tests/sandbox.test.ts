@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { messageRandom } from '../src/abi/index.js';
 import { AgentSandbox, compileAgentModule } from '../src/actors/index.js';
-import { messageRandom } from '../src/actors/prng.js';
 import { type Envelope, envelopeId } from '../src/protocol/index.js';
 import { agentModule, FIXTURES } from './helpers/paths.js';
 import { assembleWat } from './helpers/wat.js';

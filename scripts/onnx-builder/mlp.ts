@@ -38,7 +38,7 @@ export function buildMlp(shape: MlpShape): Uint8Array {
   });
 }
 
-/** A small seeded generator (weights only; agents use actors/prng). */
+/** A small seeded generator (weights only; agents use src/abi/prng.ts). */
 export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {

@@ -1,7 +1,8 @@
 // Runs the agents a host process serves: turns host commands into host events.
+
+import { ABI_VERSION, HOST_LIMITS } from '../abi/index.js';
 import type { HostCommand, HostEvent } from '../protocol/index.js';
 import { errorText } from '../protocol/index.js';
-import { ABI_VERSION, HOST_LIMITS } from './abi.js';
 import { cutText, type LogRecord } from './call-record.js';
 import { isJsBundle, readJsBundle } from './js-bundle.js';
 import { JsSandbox } from './js-sandbox.js';

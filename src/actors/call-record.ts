@@ -1,7 +1,8 @@
 // What one call into an agent produced (its outputs and log lines), kept within the limits of
 // docs/abi.md whatever the agent's language: both sandboxes record through this.
+
+import { FATAL, HOST_LIMITS, OUTPUT_OVERHEAD } from '../abi/index.js';
 import type { Output } from '../protocol/index.js';
-import { FATAL, HOST_LIMITS, OUTPUT_OVERHEAD } from './abi.js';
 
 export interface LogRecord {
   level: number;

@@ -1,16 +1,6 @@
-// Public surface of the agent side: ABI facts, module checks and the deterministic seed.
+// Public surface of the agent side: the sandboxes, module checks and the meter. The ABI's facts and
+// the deterministic seeds are in src/abi (both sides import them from there).
 
-export type { LogLevel } from './abi.js';
-export {
-  ABI_IMPORTS,
-  ABI_MODULE,
-  ABI_VERSION,
-  HOST_LIMITS,
-  LOG_LEVELS,
-  METER_VERSION,
-  OUTPUT_OVERHEAD,
-  REQUIRED_EXPORTS,
-} from './abi.js';
 export type { LogRecord } from './call-record.js';
 export { writeJsBundle } from './js-bundle.js';
 export { JsSandbox, MS_PER_TICK } from './js-sandbox.js';
@@ -18,7 +8,6 @@ export { loadMeter } from './load-meter.js';
 export type { MeterOptions, MeterResult } from './meter.js';
 export type { ModuleCheck } from './module-check.js';
 export { checkAgentModule, compileAgentModule } from './module-check.js';
-export { agentSeed, tickRandom } from './prng.js';
 export type { RunResult, Sandbox, SandboxLimits } from './sandbox.js';
 export { AgentSandbox, NO_LIMITS } from './sandbox.js';
 

@@ -3,6 +3,7 @@
 // sandbox: fuel per call, a memory cap, seeded randomness and logical time, snapshots and state
 // hashes of the instance's whole memory, failures returned as data.
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
+import { messageRandom, tickRandom } from '../abi/index.js';
 import { type Envelope, envelopeId, errorText } from '../protocol/index.js';
 import { CONTROL_INDEX } from '../sdk/host-bridge.js';
 import { CallRecord, LimitBreach } from './call-record.js';
@@ -11,7 +12,6 @@ import { describeFailure } from './js-failure.js';
 import { EngineFuel } from './js-fuel.js';
 import { applyImage, changedPages, type StartImage } from './js-image.js';
 import { blockAt, findControlBlock, PRELUDE } from './js-prelude.js';
-import { messageRandom, tickRandom } from './prng.js';
 import {
   createEngine,
   type EngineClock,

@@ -1,6 +1,7 @@
 // Compiles an agent module and refuses it, by name, when it steps outside ABI v1.
+
+import { ABI_IMPORTS, ABI_MODULE, REQUIRED_EXPORTS, RESERVED_PREFIX } from '../abi/index.js';
 import { errorText } from '../protocol/index.js';
-import { ABI_IMPORTS, ABI_MODULE, REQUIRED_EXPORTS, RESERVED_PREFIX } from './abi.js';
 
 export type ModuleCheck = { ok: true; module: WebAssembly.Module } | { ok: false; reason: string };
 

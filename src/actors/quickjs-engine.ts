@@ -11,7 +11,7 @@ import {
   type QuickJSSyncVariant,
   type QuickJSWASMModule,
 } from 'quickjs-emscripten-core';
-import { FUEL_GLOBAL } from './abi.js';
+import { FUEL_GLOBAL } from '../abi/index.js';
 import { ENGINE_INITIAL_PAGES, ENGINE_REFUEL, enginePath } from './engine-file.js';
 import { sha256 } from './snapshot.js';
 

@@ -1,16 +1,18 @@
 // One agent's WASM instance: the ABI v1 imports, and init/handle with failures returned as data.
-import { type Envelope, envelopeId, errorText, type Output } from '../protocol/index.js';
+
 import {
   ABI_MODULE,
   GLOBAL_EXPORT_PREFIX,
   HANDLE_CONTINUE,
   HANDLE_FINISHED,
   HOST_LIMITS,
+  messageRandom,
   SEND_MALFORMED,
   SEND_OK,
-} from './abi.js';
+  tickRandom,
+} from '../abi/index.js';
+import { type Envelope, envelopeId, errorText, type Output } from '../protocol/index.js';
 import { CallRecord, cutText, LimitBreach, type LogRecord } from './call-record.js';
-import { messageRandom, tickRandom } from './prng.js';
 import {
   type RestoreResult,
   restoreSnapshot,

@@ -1,7 +1,7 @@
 // Fast reads and writes of ABI message blocks in an agent's linear memory. The views are cached
 // and renewed only when memory.grow detached them; short ASCII strings skip TextEncoder/Decoder,
 // whose per-call cost dominated small messages (see bench/).
-import { BLOCK_FIELDS } from './abi.js';
+import { BLOCK_FIELDS } from '../abi/index.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

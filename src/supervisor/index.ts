@@ -89,10 +89,9 @@ export {
   JournalWriter,
   journalHeader,
   journalModuleHashes,
-  ReplayDriver,
-  ReplayPlan,
   SYNC_POLICIES,
 } from './journal/index.js';
 export { defaultModuleCacheDir, ModuleCache } from './module-cache.js';
+export { ReplayDriver, ReplayPlan } from './replay/index.js';
 export type { RuntimeOptions } from './runtime.js';
 export { Runtime } from './runtime.js';

@@ -16,7 +16,8 @@ import {
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { checkAgentModule, JS_MIN_PAGES, loadMeter, METER_VERSION, writeJsBundle } from '../actors/index.js';
+import { METER_VERSION } from '../abi/index.js';
+import { checkAgentModule, JS_MIN_PAGES, loadMeter, writeJsBundle } from '../actors/index.js';
 import { errorText } from '../protocol/index.js';
 import type { AgentSpec } from './config/index.js';
 import { bundleAgent, defaultSdkEntry, isScriptModule } from './js-bundler.js';

@@ -5,7 +5,8 @@ import type { Envelope } from '../protocol/index.js';
 import type { Clock } from './clock.js';
 import type { Isolation } from './config/index.js';
 import type { RuntimeEvent, SnapshotStore } from './core/index.js';
-import type { JournalSink, ReplayDriver } from './journal/index.js';
+import type { JournalSink } from './journal/index.js';
+import type { ReplayDriver } from './replay/index.js';
 
 export interface RuntimeOptions {
   /** Starts agent hosts in processes (and the GPU host). */

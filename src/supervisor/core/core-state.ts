@@ -4,7 +4,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { ExitInfo } from '../../launch/index.js';
 import type { Output } from '../../protocol/index.js';
 import type { SystemSpec } from '../config/index.js';
-import { JournalBridge, type ReplayDriver } from '../journal/index.js';
+import { JournalBridge, type ReplayDriver } from '../replay/index.js';
 import { AgentSlot } from './agent-slot.js';
 import type { Effect, HostRef, TimerRef } from './core-io.js';
 import { DeadLetterLog } from './dead-letter-log.js';

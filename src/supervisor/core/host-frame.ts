@@ -2,7 +2,7 @@
 // events, speak only for the agent that host serves, and stay within what the agent's sandbox
 // allows (log lines, outputs, reasons, snapshots). A host that sends more than its sandbox would
 // have let through was compromised or is broken: the frame is refused and the host is at fault.
-import { HOST_LIMITS } from '../../actors/index.js';
+import { HOST_LIMITS } from '../../abi/index.js';
 import { decodeFrame, type HostEvent, type Output } from '../../protocol/index.js';
 import type { AgentLimits } from '../config/index.js';
 

@@ -1,6 +1,6 @@
 // The core's side of the host protocol: starting a host for an agent (through the start gate),
 // loading its module, watchdogs, checking every frame a host sends, and its exit.
-import { agentSeed, LOG_LEVELS } from '../../actors/index.js';
+import { agentSeed, LOG_LEVELS } from '../../abi/index.js';
 import type { ExitInfo } from '../../launch/index.js';
 import { encodeCommand, type HostEvent } from '../../protocol/index.js';
 import type { AgentSlot } from './agent-slot.js';

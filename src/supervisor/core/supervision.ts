@@ -3,7 +3,7 @@
 // Intensity is counted per supervisor (OTP's add_restart); past it the supervisor stops its
 // children and its parent treats it as a crashed child. Backoff is counted in ticks, with jitter
 // drawn from the seed, so restarts rejoin at the same tick on every run.
-import { agentSeed, tickRandom } from '../../actors/index.js';
+import { agentSeed, tickRandom } from '../../abi/index.js';
 import type { AgentSpec, Backoff, ChildSpec, SupervisorSpec } from '../config/index.js';
 import { addRestart, type ExitKind, shouldRestart } from './restart-policy.js';
 

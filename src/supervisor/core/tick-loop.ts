@@ -1,7 +1,7 @@
 // The lockstep tick loop: at each boundary, decide the exits, replay what the journal recorded,
 // hold for agents (re)joining, then plan the next tick and hand its batches out.
 import { encodeDeliverFrame, type Output } from '../../protocol/index.js';
-import { deliveryHash, type KillOutcome } from '../journal/index.js';
+import { deliveryHash, type KillOutcome } from '../replay/index.js';
 import type { AgentSlot } from './agent-slot.js';
 import type { CoreParts, CoreState } from './core-state.js';
 import { undeliveredReport } from './run-report.js';

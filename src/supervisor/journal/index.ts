@@ -1,15 +1,7 @@
-// Public surface of the journal: records, the writer and its write policies.
+// Public surface of the journal's files: the header, the writer and its write policies, and
+// comparing two journals. Replaying one is the core's (supervisor/replay).
 
 export { compareJournals, type Parting } from './compare.js';
-export { JournalBridge, type KillOutcome } from './journal-bridge.js';
-export {
-  configHash,
-  DEFAULT_CHECKPOINT_EVERY,
-  journalHeader,
-  journalModuleHashes,
-} from './journal-header.js';
+export { configHash, journalHeader, journalModuleHashes } from './journal-header.js';
 export type { JournalSink, SyncPolicy } from './journal-writer.js';
 export { JournalWriter, SYNC_POLICIES } from './journal-writer.js';
-export { ReplayDriver } from './replay-driver.js';
-export { type RecordedInput, type RecordedKill, ReplayPlan } from './replay-plan.js';
-export { deliveryHash, type SentBatches, tickRecord } from './tick-record.js';

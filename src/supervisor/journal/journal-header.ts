@@ -3,14 +3,13 @@
 // another machine.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ABI_VERSION } from '../../actors/index.js';
+import { ABI_VERSION } from '../../abi/index.js';
 import type { JournalRecord } from '../../protocol/index.js';
 import type { SystemSpec } from '../config/index.js';
 import { modelHash } from '../inference/model-files.js';
+import { DEFAULT_CHECKPOINT_EVERY } from '../replay/index.js';
 
 export const JOURNAL_FORMAT = 2;
-
-export const DEFAULT_CHECKPOINT_EVERY = 100;
 
 export function journalHeader(
   spec: SystemSpec,

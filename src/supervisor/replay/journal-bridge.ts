@@ -4,12 +4,14 @@
 // itself: what to record goes out as effects (`record`, `tickDone`, `closeJournal`), which the
 // executor performs on the journal it holds, in order with the run's other effects.
 import type { JournalRecord, Output } from '../../protocol/index.js';
-import { DEFAULT_CHECKPOINT_EVERY } from './journal-header.js';
 import type { ReplayDriver } from './replay-driver.js';
 import { type SentBatches, tickRecord } from './tick-record.js';
 
 /** What replaying a kill did: killed a host, must wait for the agent's host, or cannot (gone). */
 export type KillOutcome = 'killed' | 'wait' | 'gone';
+
+/** Every how many ticks agents report a state hash (a checkpoint), unless the system says. */
+export const DEFAULT_CHECKPOINT_EVERY = 100;
 
 /** What the bridge asks the executor to do with the journal. */
 export type JournalEffect =
