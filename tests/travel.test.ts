@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { indexJournal, journalParting } from '../src/cli/inspect-travel.js';
-import { TravelSession, treeRows } from '../src/dashboard/index.js';
+import { indexJournal, journalParting, TravelSession, treeRows } from '../src/dashboard/index.js';
 import type { ServerMessage } from '../src/dashboard/wire.js';
 import { compareJournals } from '../src/supervisor/index.js';
 import { killAllCli, parseJsonLines, troupe } from './helpers/cli.js';
@@ -43,8 +42,8 @@ const shapes = (views: ReadonlyArray<{ from: string; kind: string; bytes: number
 describe('time travel', () => {
   it('shows at every tick what troupe inspect --tick shows, whatever the keyframe spacing', async () => {
     const [close, far] = await Promise.all([
-      indexJournal({ journal, dashboard: true, json: false, keyframeEvery: 3, hostEntry: HOST_ENTRY }),
-      indexJournal({ journal, dashboard: true, json: false, keyframeEvery: 1000, hostEntry: HOST_ENTRY }),
+      indexJournal({ journal, keyframeEvery: 3, hostEntry: HOST_ENTRY }),
+      indexJournal({ journal, keyframeEvery: 1000, hostEntry: HOST_ENTRY }),
     ]);
     const lastTick = close.index.lastTick;
     expect(lastTick).toBeGreaterThan(15);

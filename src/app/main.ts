@@ -2,8 +2,7 @@
 // backend and the dashboard session are the same code the CLI runs on Node.
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, utilityProcess } from 'electron';
-import { openTravel } from '../cli/inspect-travel.js';
-import { type DashboardEndpoint, DashboardSession } from '../dashboard/index.js';
+import { type DashboardEndpoint, DashboardSession, openTravel } from '../dashboard/index.js';
 import { ElectronLauncher } from '../launch/electron-launcher.js';
 import { errorText } from '../protocol/index.js';
 import { loadSystem, Runtime } from '../supervisor/index.js';
@@ -95,8 +94,6 @@ async function openJournal(): Promise<void> {
   try {
     const { session: travel } = await openTravel({
       journal,
-      dashboard: true,
-      json: false,
       launcher: new ElectronLauncher(utilityProcess),
       hostEntry: join(BUILD, 'agent-host.cjs'),
     });

@@ -14,6 +14,7 @@ import {
 } from '../cluster/index.js';
 import { JOURNAL_MAGIC, type JournalRecord } from '../protocol/index.js';
 import {
+  checkJournal,
   type JournalSink,
   ReplayDriver,
   ReplayPlan,
@@ -21,7 +22,6 @@ import {
   type Runtime,
 } from '../supervisor/index.js';
 import type { ClusterJournal } from './cluster-journal.js';
-import { checkJournal } from './journal-open.js';
 import { type RunFlags, withFlags } from './run-flags.js';
 import { CommandError } from './usage-error.js';
 

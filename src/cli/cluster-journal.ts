@@ -11,6 +11,7 @@ import {
   streamJournalName,
 } from '../cluster/index.js';
 import {
+  checkJournal,
   type JournalSink,
   journalHeader,
   ReplayDriver,
@@ -18,7 +19,6 @@ import {
   type RunSummary,
   type SystemSpec,
 } from '../supervisor/index.js';
-import { checkJournal } from './journal-open.js';
 import { openJournal, openResumed, TROUPE_VERSION } from './run-command.js';
 import type { RunFlags } from './run-flags.js';
 import { withFlags } from './run-flags.js';

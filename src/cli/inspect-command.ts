@@ -1,7 +1,7 @@
 // `troupe inspect <journal>`: what a journal holds — its header, ticks, crashes, external inputs
 // and kills.
 import { decodeJournal } from '../protocol/index.js';
-import { readJournalFile } from './journal-open.js';
+import { readJournalFile } from '../supervisor/index.js';
 import { oneLine } from './terminal-text.js';
 
 export function inspectCommand(file: string, json: boolean): number {

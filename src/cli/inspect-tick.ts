@@ -2,8 +2,7 @@
 // each agent received at that tick, what waits in its mailbox after it, and what is on its way.
 import { NodeLauncher } from '../launch/index.js';
 import { type Envelope, envelopeId, type Output } from '../protocol/index.js';
-import { ReplayDriver, ReplayPlan, Runtime } from '../supervisor/index.js';
-import { openJournalFor } from './journal-open.js';
+import { openJournalFor, ReplayDriver, ReplayPlan, Runtime } from '../supervisor/index.js';
 import { HOST_ENTRY } from './run-output.js';
 import { oneLine } from './terminal-text.js';
 import { UsageError } from './usage-error.js';

@@ -6,6 +6,7 @@ import {
   actorSchema,
   ConfigError,
   type Isolation,
+  JournalOpenError,
   SYNC_POLICIES,
   type SyncPolicy,
   suggestion,
@@ -250,7 +251,7 @@ main(process.argv.slice(2)).then(
     // Errors can quote what an agent, a journal or a file said: escaped for the terminal.
     if (error instanceof ConfigError) {
       process.stderr.write(`${terminalText(error.message)}\n`);
-    } else if (error instanceof CommandError) {
+    } else if (error instanceof CommandError || error instanceof JournalOpenError) {
       process.stderr.write(`troupe: ${terminalText(error.message)}\n`);
     } else if (error instanceof UsageError) {
       const help = error.command ? commandHelp(error.command) : overview();

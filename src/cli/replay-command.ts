@@ -1,6 +1,5 @@
 // `troupe replay <journal>`: re-executes a recorded run and checks every tick against it.
-import { type Isolation, ReplayDriver, ReplayPlan } from '../supervisor/index.js';
-import { openJournalFor } from './journal-open.js';
+import { type Isolation, openJournalFor, ReplayDriver, ReplayPlan } from '../supervisor/index.js';
 import { runSystem } from './run-command.js';
 import { withFlags } from './run-flags.js';
 import { oneLine } from './terminal-text.js';

@@ -6,6 +6,7 @@ import {
   JournalWriter,
   journalHeader,
   loadSystem,
+  openJournalFor,
   ReplayDriver,
   ReplayPlan,
   type RunSummary,
@@ -18,7 +19,6 @@ import {
 import { listenForCommands } from './control-stdin.js';
 import { runDashboard } from './dashboard-command.js';
 import { formatControl } from './format.js';
-import { openJournalFor } from './journal-open.js';
 import { type RunFlags, withFlags } from './run-flags.js';
 import { eventPrinter, HOST_ENTRY, onSignals, printLine } from './run-output.js';
 import { CommandError, UsageError } from './usage-error.js';

@@ -9,6 +9,7 @@ export {
   type SessionOptions,
 } from './session.js';
 export { TravelIndex } from './travel-index.js';
+export { indexJournal, journalParting, openTravel, type TravelOptions } from './travel-open.js';
 export { TravelSession } from './travel-session.js';
 export { DashboardModel, type RuntimeView, treeRows } from './view-model.js';
 export type {

@@ -82,13 +82,17 @@ export {
   shouldRestart,
 } from './core/index.js';
 export { GpuService, hashFile, modelFiles, modelHash, readFileAt } from './inference/index.js';
-export type { JournalSink, Parting, SyncPolicy } from './journal/index.js';
+export type { JournalCheck, JournalSink, OpenedJournal, Parting, SyncPolicy } from './journal/index.js';
 export {
+  checkJournal,
   compareJournals,
   configHash,
+  JournalOpenError,
   JournalWriter,
   journalHeader,
   journalModuleHashes,
+  openJournalFor,
+  readJournalFile,
   SYNC_POLICIES,
 } from './journal/index.js';
 export { defaultModuleCacheDir, ModuleCache } from './module-cache.js';

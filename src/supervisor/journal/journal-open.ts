@@ -1,17 +1,15 @@
 // Opening an existing journal for replay or resume: damaged records are refused by name, a torn
 // tail is reported (and cut when resuming), and the journal must match the system's config and
-// modules unless the user forces it.
+// modules unless the user forces it. Used by the CLI, the cluster's coordinator and standby, and
+// the desktop app's time travel.
 import { readFileSync, realpathSync, truncateSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { decodeJournal, errorText, type JournalChain, type JournalRecord } from '../protocol/index.js';
-import {
-  ConfigError,
-  configHash,
-  journalModuleHashes,
-  loadSystem,
-  type SystemSpec,
-} from '../supervisor/index.js';
-import { CommandError } from './usage-error.js';
+import { decodeJournal, errorText, type JournalChain, type JournalRecord } from '../../protocol/index.js';
+import { ConfigError, loadSystem, type SystemSpec } from '../config/index.js';
+import { configHash, journalModuleHashes } from './journal-header.js';
+
+/** A journal that cannot be opened for this use: the message says why (no stack is needed). */
+export class JournalOpenError extends Error {}
 
 export interface OpenedJournal {
   records: JournalRecord[];
@@ -21,14 +19,14 @@ export interface OpenedJournal {
   checkpointEvery: number | undefined;
 }
 
-/** The journal's bytes, or a usage error that says why they cannot be read. */
+/** The journal's bytes, or an error that says why they cannot be read. */
 export function readJournalFile(journal: string): Buffer {
   try {
     return readFileSync(journal);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : errorText(error);
-    throw new CommandError(`cannot read journal ${journal}: ${why}`);
+    throw new JournalOpenError(`cannot read journal ${journal}: ${why}`);
   }
 }
 
@@ -60,19 +58,19 @@ export function checkJournal(
   if (read.corrupt) {
     const { index, offset, reason } = read.corrupt;
     // Nothing is cut: a damaged journal is the user's to inspect or repair, never ours to shorten.
-    throw new CommandError(
+    throw new JournalOpenError(
       `${journal}: record ${index} (at byte ${offset}) is damaged: ${reason}; the journal was left as it is`,
     );
   }
   const header = read.records[0]?.header;
-  if (!header) throw new CommandError(`${journal}: not a Troupe journal (no header record)`);
+  if (!header) throw new JournalOpenError(`${journal}: not a Troupe journal (no header record)`);
   if (read.tornTail) {
     const what = `${journal}: the last ${read.tornTail.bytes} bytes are a torn record`;
     options.cut?.(read.validLength);
     process.stderr.write(`${what}; ${options.cut ? 'cut it' : 'using what precedes it'}\n`);
   }
   const file = options.system ?? header.systemFile;
-  if (!file) throw new CommandError(`${journal} names no system file; give one with --system`);
+  if (!file) throw new JournalOpenError(`${journal} names no system file; give one with --system`);
   const loaded =
     options.system === undefined
       ? loadNamedSystem(journal, file, options.root)
@@ -82,7 +80,9 @@ export function checkJournal(
   if (mismatches.length > 0) {
     const list = mismatches.map((line) => `  ${line}`).join('\n');
     if (!options.force)
-      throw new CommandError(`${journal} was not made with this system:\n${list}\n(--force goes on anyway)`);
+      throw new JournalOpenError(
+        `${journal} was not made with this system:\n${list}\n(--force goes on anyway)`,
+      );
     process.stderr.write(`going on anyway (--force):\n${list}\n`);
   }
   return {
@@ -129,13 +129,13 @@ function loadNamedSystem(journal: string, file: string, root: string | undefined
   try {
     real = realpathSync(resolve(file));
   } catch {
-    throw new CommandError(
+    throw new JournalOpenError(
       `${journal} names the system file ${file}, which cannot be read; give one with --system`,
     );
   }
   const inside = relative(realpathSync(here), real);
   if (inside.startsWith('..') || isAbsolute(inside))
-    throw new CommandError(
+    throw new JournalOpenError(
       `${journal} names the system file ${file}, outside this folder (${here}); give it with --system to use it`,
     );
   process.stderr.write(`troupe: using the system file ${file}, as ${journal} names it\n`);
@@ -143,7 +143,7 @@ function loadNamedSystem(journal: string, file: string, root: string | undefined
     return loadSystem(file, { root });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    throw new CommandError(
+    throw new JournalOpenError(
       `${journal} names the system file ${file}, which is not a valid Troupe system (troupe validate ${file} says why); give one with --system`,
     );
   }
