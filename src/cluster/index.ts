@@ -1,6 +1,12 @@
 // Public surface of clustering: nodes joined through NATS, hosts started on them, who is alive.
 
 export { type ClusterKeys, clusterKeys, withoutCredentials } from './cluster-keys.js';
+export {
+  type ClusterHosting,
+  Coordinator,
+  CoordinatorError,
+  type CoordinatorOptions,
+} from './coordinator.js';
 export { HostChannel, RecordKind } from './host-channel.js';
 export {
   type FollowedJournal,
@@ -16,6 +22,7 @@ export {
   StreamJournalError,
   streamJournalName,
 } from './journal-stream.js';
+export { nodeRestartDelay, type Say } from './local-nodes.js';
 export { Membership, placeAgent } from './membership.js';
 export { ModelFetcher, type ModelListing, ModelServer, startsWithGpuLoad } from './model-shipping.js';
 export { ModuleFetcher, ModuleServer } from './module-shipping.js';

@@ -4,14 +4,10 @@
 // good before). It knows which nodes are down, for the events and the run's end.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import {
-  type ClusterKeys,
-  type LocalNats,
-  type Membership,
-  startSupervisedNats,
-  stopProcess,
-  withoutCredentials,
-} from '../cluster/index.js';
+import { type ClusterKeys, withoutCredentials } from './cluster-keys.js';
+import type { Membership } from './membership.js';
+import { type LocalNats, startSupervisedNats } from './nats-server.js';
+import { stopProcess } from './stop-process.js';
 
 const TROUPE_BIN = fileURLToPath(new URL('../../bin/troupe.js', import.meta.url));
 /** A node that died before it rejoined is started again after this, doubling each time up to 5 s. */
@@ -23,7 +19,8 @@ export function nodeRestartDelay(failures: number): number {
   return failures === 0 ? 0 : Math.min(NODE_RESTART_MS * 2 ** (failures - 1), NODE_RESTART_MAX_MS);
 }
 
-type Say = (line: object, text: string) => void;
+/** Reports what happened: a JSON line's fields, and the same as a sentence for a terminal. */
+export type Say = (line: object, text: string) => void;
 
 /**
  * The cluster's own nats-server, on the parties' keys: one that dies is started again on its
