@@ -10,12 +10,15 @@ import {
   awaitTakeover,
   Coordinator,
   CoordinatorError,
-  type NatsConnection,
+  type Following,
+  type FollowOptions,
+  followToTakeover,
+  runEnded,
   type Say,
   type StoredJournal,
+  startFollowing,
 } from '../cluster/index.js';
 import { loadSystem, type RunSummary, type Runtime, type SystemSpec } from '../supervisor/index.js';
-import { type Following, followToTakeover, runEnded, startFollowing } from './cluster-follow.js';
 import { type ClusterJournal, journalStream, openFileJournal, openStreamJournal } from './cluster-journal.js';
 import { runDashboard } from './dashboard-command.js';
 import { runSystem } from './run-command.js';
@@ -198,7 +201,7 @@ async function coordinate(flags: ClusterFlags, context: Coordinating): Promise<n
   run ??= openFileJournal(flags, spec);
   const hosting = coordinator.hosting(flags.gpuNode);
   const sayEnd = () => coordinator.sayEnd();
-  const runOnce = (journaled: ClusterJournal): Promise<RunSummary> =>
+  const runOnce = (journaled: ClusterJournal, current = following): Promise<RunSummary> =>
     flags.dashboard
       ? runDashboard(flags, hosting, sayEnd)
       : runSystem(
@@ -211,7 +214,7 @@ async function coordinate(flags: ClusterFlags, context: Coordinating): Promise<n
             untilIdle: flags.untilIdle,
             ...hosting(journaled.spec),
           },
-          { ...flags, ...(following ? { muted: following.muted } : {}), beforeEnd: sayEnd },
+          { ...flags, ...(current ? { muted: () => current.muted() } : {}), beforeEnd: sayEnd },
           (started) => {
             runtime = started;
             following?.attach(started);
@@ -226,7 +229,7 @@ async function coordinate(flags: ClusterFlags, context: Coordinating): Promise<n
       run = next.run;
       return runOnce(next.run);
     },
-    () => startFollowing(followOptions(flags, context, stream as string)),
+    () => follow(flags, context, stream as string),
     say,
   );
   if ('code' in followed) return followed.code;
@@ -257,7 +260,7 @@ async function standBy(
       { type: 'standby.waiting', journal: `js:${stream}`, follow: true },
       `standby: following the run of "${spec.name}" in js:${stream}`,
     );
-    return { following: await startFollowing(followOptions(flags, context, stream)) };
+    return { following: await follow(flags, context, stream) };
   }
   say(
     { type: 'standby.waiting', journal: `js:${stream}` },
@@ -272,14 +275,28 @@ async function standBy(
   return { takeover: stored.takeover };
 }
 
-function followOptions(flags: ClusterFlags, context: Coordinating, stream: string) {
+function followOptions(flags: ClusterFlags, context: Coordinating, stream: string): FollowOptions {
   const { coordinator } = context;
   return {
-    nc: coordinator.nc as NatsConnection,
+    nc: coordinator.nc,
     system: context.spec.name,
     stream,
-    flags,
+    file: flags.file,
+    ...(flags.root === undefined ? {} : { root: flags.root }),
+    force: flags.force ?? false,
+    ...(flags.isolation === undefined ? {} : { isolation: flags.isolation }),
+    json: flags.json,
     say: context.say,
     promote: () => coordinator.promote(),
   };
+}
+
+/** Starts following the run (a stream that failed before its header is the command's error). */
+async function follow(flags: ClusterFlags, context: Coordinating, stream: string): Promise<Following> {
+  try {
+    return await startFollowing(followOptions(flags, context, stream));
+  } catch (error) {
+    if (error instanceof CoordinatorError) throw new CommandError(error.message);
+    throw error;
+  }
 }

@@ -4,6 +4,7 @@
 import {
   createStreamJournal,
   type NatsConnection,
+  type RunJournal,
   readStreamJournal,
   type StoredJournal,
   StreamJournal,
@@ -12,7 +13,6 @@ import {
 } from '../cluster/index.js';
 import {
   checkJournal,
-  type JournalSink,
   journalHeader,
   ReplayDriver,
   ReplayPlan,
@@ -29,15 +29,8 @@ type JournalFlags = Pick<
   'file' | 'root' | 'force' | 'journal' | 'journalSync' | 'isolation' | 'resume'
 >;
 
-export interface ClusterJournal {
-  /** The system to run: as loaded, or as its journal recorded it when resuming. */
-  spec: SystemSpec;
-  journal?: JournalSink;
-  replay?: ReplayDriver;
-  checkpointEvery?: number;
-  /** Stores the run's end (in a stream: a standby then has nothing to take over). */
-  finish(summary: RunSummary): Promise<void>;
-}
+/** A run to start on the cluster: its system, its journal (and replay), how its end is stored. */
+export type ClusterJournal = RunJournal;
 
 /** The stream named by `--journal js:NAME`, or undefined for a file (or no journal). */
 export function journalStream(journal: string | undefined): string | undefined {

@@ -54,5 +54,14 @@ export { LinkKind, ReliableLink } from './reliable-link.js';
 export { RemoteLauncher } from './remote-launcher.js';
 export { judgeEvery } from './silence.js';
 export { awaitTakeover, type StandbyOutcome, watchCoordinator } from './standby.js';
+export {
+  Following,
+  type FollowOptions,
+  type FollowOutcome,
+  followToTakeover,
+  type RunJournal,
+  runEnded,
+  startFollowing,
+} from './standby-follow.js';
 export { stopProcess } from './stop-process.js';
 export { HEARTBEAT_MS, NODE_LOST_MS, subjects } from './subjects.js';
