@@ -161,24 +161,23 @@ describe('restart intensity', () => {
 });
 
 describe('intensity decided by the journal', () => {
-  it('an exceeded override escalates or holds regardless of what the clock says', () => {
+  it('a replayed verdict is data: it escalates or holds whatever the clock says; a live one is returned', () => {
     const tree = new SupervisionTree(supervisor('root', 'one_for_one', children('a'), 0), [agent('a')]);
     const context = { now: 0, tick: 4, seed: 1, alive: () => true };
     const exit = { agent: 'a', exit: 'crash' as const, reason: 'boom' };
     // maxRestarts 0: the clock says "exceeded"; the recording says it was not.
-    expect(decideExit(tree, NO_HISTORY, exit, { ...context, exceeded: () => false }).decisions).toMatchObject(
-      [{ type: 'restart' }],
-    );
-    const seen: Array<[string, boolean]> = [];
-    const decided = decideExit(tree, NO_HISTORY, exit, {
-      ...context,
-      exceeded: (name, byClock) => {
-        seen.push([name, byClock]);
-        return byClock;
-      },
-    });
-    expect(seen).toEqual([['root', true]]);
-    expect(decided.decisions.at(-1)).toMatchObject({ type: 'shutdown' });
+    const held = decideExit(tree, NO_HISTORY, exit, { ...context, recordedEscalations: new Set() });
+    expect(held.decisions).toMatchObject([{ type: 'restart' }]);
+    expect(held.escalated).toEqual([]);
+    // maxRestarts 5: the clock says "not exceeded"; the recording says root gave up.
+    const roomy = new SupervisionTree(supervisor('root', 'one_for_one', children('a'), 5), [agent('a')]);
+    const replayed = decideExit(roomy, NO_HISTORY, exit, { ...context, recordedEscalations: new Set(['root']) });
+    expect(replayed.decisions.at(-1)).toMatchObject({ type: 'shutdown' });
+    expect(replayed.escalated).toEqual([]);
+    // Live: the clock decides, and what it decided comes back to be recorded.
+    const live = decideExit(tree, NO_HISTORY, exit, context);
+    expect(live.decisions.at(-1)).toMatchObject({ type: 'shutdown' });
+    expect(live.escalated).toEqual(['root']);
   });
 });
 

@@ -77,16 +77,18 @@ export class Supervising {
   superviseExits(): void {
     const exits = this.#s.exits.sort((a, b) => (a.agent < b.agent ? -1 : 1));
     this.#s.exits = [];
+    const { tick } = this.#s.scheduler;
+    const recordedEscalations = this.#s.bridge.recordedEscalations(tick);
     for (const exit of exits) {
       const context = {
         now: this.#s.now,
-        tick: this.#s.scheduler.tick,
+        tick,
         seed: this.#s.spec.seed,
         alive: (agent: string) => !this.#s.scheduler.isClosed(agent),
-        exceeded: (supervisor: string, byClock: boolean) =>
-          this.#s.bridge.intensityExceeded(this.#s.scheduler.tick, supervisor, byClock),
+        ...(recordedEscalations ? { recordedEscalations } : {}),
       };
       const result = decideExit(this.#s.tree, this.#s.history, exit, context);
+      for (const supervisor of result.escalated) this.#s.bridge.escalated(tick, supervisor);
       this.#s.history = result.history;
       for (const decision of result.decisions) this.apply(decision);
     }

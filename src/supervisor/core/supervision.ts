@@ -30,10 +30,11 @@ export interface SupervisionContext {
   /** Whether an agent can still run (not retired); retired agents are never restarted. */
   alive(agent: string): boolean;
   /**
-   * The intensity decision, given what the clock says. Intensity is the one decision that reads
-   * the wall clock; a replay answers from the journal instead, and a recording journals it.
+   * Intensity is the one decision that reads the clock. In a replayed tick it is data instead:
+   * the supervisors the recording says gave up at this tick (the clock is not read). Undefined: a
+   * live tick, where the clock decides (and what it decided comes back as `escalated`, to record).
    */
-  exceeded?(supervisor: string, byClock: boolean): boolean;
+  recordedEscalations?: ReadonlySet<string>;
 }
 
 export interface RestartHistory {
@@ -103,18 +104,22 @@ export function decideExit(
   history: RestartHistory,
   exit: ChildExit,
   context: SupervisionContext,
-): { history: RestartHistory; decisions: Decision[] } {
+): { history: RestartHistory; decisions: Decision[]; escalated: string[] } {
   const spec = tree.agent(exit.agent);
   const parent = tree.parentOf(exit.agent);
-  if (!spec || !parent) return { history, decisions: [] };
+  if (!spec || !parent) return { history, decisions: [], escalated: [] };
   if (!shouldRestart(spec.restart, exit.exit)) {
     const failed = exit.exit === 'crash';
     const reason = failed ? exit.reason : `finished normally (restart: ${spec.restart})`;
-    return { history, decisions: [{ type: 'retire', agents: [exit.agent], failed, reason }] };
+    return { history, decisions: [{ type: 'retire', agents: [exit.agent], failed, reason }], escalated: [] };
   }
   const next = { restarts: new Map(history.restarts), streaks: new Map(history.streaks) };
-  const decisions = restartChild(tree, next, parent, exit.agent, `"${exit.agent}" ${exit.reason}`, context);
-  return { history: next, decisions };
+  const escalated: string[] = [];
+  const decisions = restartChild(tree, next, parent, exit.agent, `"${exit.agent}" ${exit.reason}`, {
+    ...context,
+    escalated,
+  });
+  return { history: next, decisions, escalated };
 }
 
 function restartChild(
@@ -123,10 +128,13 @@ function restartChild(
   node: SupervisorSpec,
   failing: string,
   reason: string,
-  context: SupervisionContext,
+  context: SupervisionContext & { escalated: string[] },
 ): Decision[] {
   const check = addRestart(history.restarts.get(node.name) ?? [], context.now, node);
-  if (context.exceeded ? context.exceeded(node.name, check.exceeded) : check.exceeded) {
+  const exceeded = context.recordedEscalations ? context.recordedEscalations.has(node.name) : check.exceeded;
+  if (exceeded) {
+    // Decided by the clock: an input the caller records (a replay gives it back as data).
+    if (!context.recordedEscalations) context.escalated.push(node.name);
     history.restarts.delete(node.name);
     const why = `supervisor "${node.name}" needed more than ${node.maxRestarts} restarts within ${node.periodMs} ms; last: ${reason}`;
     const parent = tree.parentOf(node.name);

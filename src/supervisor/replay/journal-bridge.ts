@@ -78,13 +78,16 @@ export class JournalBridge {
   }
 
   /**
-   * The restart-intensity decision: from the recording for a replayed tick, else from the clock
-   * (and journaled when a supervisor gives up).
+   * The restart-intensity verdicts of a replayed tick, as recorded: the supervisors that gave up
+   * at `tick` (the clock is not read then). Undefined for a live tick: the clock decides.
    */
-  intensityExceeded(tick: number, supervisor: string, byClock: boolean): boolean {
-    if (this.#recorded(tick)) return this.#replay?.plan.escalatedAt(tick, supervisor) ?? byClock;
-    if (byClock) this.#write({ escalation: { tick, supervisor } });
-    return byClock;
+  recordedEscalations(tick: number): ReadonlySet<string> | undefined {
+    return this.#recorded(tick) ? this.#replay?.plan.escalationsAt(tick) : undefined;
+  }
+
+  /** A supervisor gave up on restart intensity at `tick`, by the clock: an input, journaled. */
+  escalated(tick: number, supervisor: string): void {
+    if (!this.#recorded(tick)) this.#write({ escalation: { tick, supervisor } });
   }
 
   crashed(tick: number, agent: string, reason: string): void {

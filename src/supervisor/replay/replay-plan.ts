@@ -16,12 +16,15 @@ export interface RecordedKill {
   bystander: boolean;
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
 export class ReplayPlan {
   readonly #injects = new Map<number, RecordedInput[]>();
   readonly #kills = new Map<number, RecordedKill[]>();
   readonly #ticks = new Map<number, Map<string, Uint8Array>>();
   readonly #checkpoints = new Map<number, Map<string, Uint8Array>>();
-  readonly #escalations = new Set<string>();
+  /** The supervisors that gave up on restart intensity, by the tick they did. */
+  readonly #escalations = new Map<number, Set<string>>();
   /** The last tick the recording handed out. */
   #lastTick = 0;
 
@@ -49,7 +52,10 @@ export class ReplayPlan {
           bystander: bystander ?? false,
         });
       } else if (record.escalation) {
-        this.#escalations.add(`${record.escalation.tick ?? 0}/${record.escalation.supervisor ?? ''}`);
+        const tick = Number(record.escalation.tick ?? 0);
+        let at = this.#escalations.get(tick);
+        if (!at) this.#escalations.set(tick, (at = new Set()));
+        at.add(record.escalation.supervisor ?? '');
       } else if (record.checkpoint) {
         this.#checkpoints.set(record.checkpoint.tick ?? 0, byAgent(record.checkpoint));
       } else if (record.tick) {
@@ -61,9 +67,9 @@ export class ReplayPlan {
     this.#lastTick = last;
   }
 
-  /** Whether the recorded run's supervisor gave up on restart intensity at this tick. */
-  escalatedAt(tick: number, supervisor: string): boolean {
-    return this.#escalations.has(`${tick}/${supervisor}`);
+  /** The supervisors of the recorded run that gave up on restart intensity at this tick. */
+  escalationsAt(tick: number): ReadonlySet<string> {
+    return this.#escalations.get(tick) ?? NONE;
   }
 
   /** Inputs released at the boundary of `tick`. */
