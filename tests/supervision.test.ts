@@ -171,7 +171,10 @@ describe('intensity decided by the journal', () => {
     expect(held.escalated).toEqual([]);
     // maxRestarts 5: the clock says "not exceeded"; the recording says root gave up.
     const roomy = new SupervisionTree(supervisor('root', 'one_for_one', children('a'), 5), [agent('a')]);
-    const replayed = decideExit(roomy, NO_HISTORY, exit, { ...context, recordedEscalations: new Set(['root']) });
+    const replayed = decideExit(roomy, NO_HISTORY, exit, {
+      ...context,
+      recordedEscalations: new Set(['root']),
+    });
     expect(replayed.decisions.at(-1)).toMatchObject({ type: 'shutdown' });
     expect(replayed.escalated).toEqual([]);
     // Live: the clock decides, and what it decided comes back to be recorded.

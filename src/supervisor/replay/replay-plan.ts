@@ -53,9 +53,9 @@ export class ReplayPlan {
         });
       } else if (record.escalation) {
         const tick = Number(record.escalation.tick ?? 0);
-        let at = this.#escalations.get(tick);
-        if (!at) this.#escalations.set(tick, (at = new Set()));
+        const at = this.#escalations.get(tick) ?? new Set<string>();
         at.add(record.escalation.supervisor ?? '');
+        this.#escalations.set(tick, at);
       } else if (record.checkpoint) {
         this.#checkpoints.set(record.checkpoint.tick ?? 0, byAgent(record.checkpoint));
       } else if (record.tick) {
