@@ -11,6 +11,7 @@ import {
   inboxPrefix,
   ModelFetcher,
   ModuleFetcher,
+  type NatsConnection,
   NodeService,
   watchConnection,
 } from '../cluster/index.js';
@@ -30,15 +31,7 @@ export interface NodeFlags {
 export async function nodeCommand(flags: NodeFlags): Promise<number> {
   // Only the system's name: modules come from the coordinator, actor files are its business.
   const system = readSystemName(flags.file);
-  let nc: Awaited<ReturnType<typeof connectNats>>;
-  try {
-    nc = await connectNats(flags.nats, `troupe node ${flags.name}`, {
-      inboxPrefix: inboxPrefix(system, { role: 'node', name: flags.name }),
-    });
-  } catch (error) {
-    if (error instanceof CredentialsError) throw new CommandError(error.message);
-    throw new CommandError(`cannot reach NATS at ${flags.nats}: ${errorText(error)}`);
-  }
+  const nc = await connect(flags, system);
   const say = (line: object, text: string) => printLine(flags.json, line, text);
   // Threads and a shared pool are started only for agents placed here with that isolation.
   const launchers: Partial<Record<Isolation, Launcher>> = {};
@@ -70,29 +63,7 @@ export async function nodeCommand(flags: NodeFlags): Promise<number> {
   const stopOnSignals = onSignals(() => service.stop());
   // A name already live is refused to this process (also later, to the younger of two started
   // at once), naming the live one.
-  if (await service.join()) {
-    watchConnection(nc, {
-      disconnected: () => service.disconnected(),
-      reconnected: () => service.reconnected(),
-    });
-    say(
-      {
-        type: 'node.ready',
-        node: flags.name,
-        system,
-        pid: process.pid,
-        incarnation: service.beat.incarnation,
-      },
-      `node "${flags.name}" of "${system}" is ready`,
-    );
-    // Started by `troupe cluster`: its end closes our standard input, and this node ends too.
-    if (process.env.TROUPE_NODE_STDIN_PARENT === '1') {
-      process.stdin.on('close', () => service.stop());
-      process.stdin.on('end', () => service.stop());
-      process.stdin.resume();
-    }
-    await service.done;
-  }
+  if (await service.join()) await serve(nc, service, { name: flags.name, system, say });
   stopOnSignals();
   // Nothing keeps this process up now: the parent watch, the shared pool's threads.
   process.stdin.destroy();
@@ -101,4 +72,45 @@ export async function nodeCommand(flags: NodeFlags): Promise<number> {
   if (service.refused !== undefined) throw new CommandError(service.refused);
   say({ type: 'node.stopped', node: flags.name }, `node "${flags.name}" stopped`);
   return 0;
+}
+
+/** This node's connection to NATS, as its own user; a failure is said without a stack. */
+async function connect(flags: NodeFlags, system: string): Promise<NatsConnection> {
+  try {
+    return await connectNats(flags.nats, `troupe node ${flags.name}`, {
+      inboxPrefix: inboxPrefix(system, { role: 'node', name: flags.name }),
+    });
+  } catch (error) {
+    if (error instanceof CredentialsError) throw new CommandError(error.message);
+    throw new CommandError(`cannot reach NATS at ${flags.nats}: ${errorText(error)}`);
+  }
+}
+
+/** Serves as the node it joined as, until it is stopped (by the coordinator, a signal, its parent). */
+async function serve(
+  nc: NatsConnection,
+  service: NodeService,
+  node: { name: string; system: string; say: (line: object, text: string) => void },
+): Promise<void> {
+  watchConnection(nc, {
+    disconnected: () => service.disconnected(),
+    reconnected: () => service.reconnected(),
+  });
+  node.say(
+    {
+      type: 'node.ready',
+      node: node.name,
+      system: node.system,
+      pid: process.pid,
+      incarnation: service.beat.incarnation,
+    },
+    `node "${node.name}" of "${node.system}" is ready`,
+  );
+  // Started by `troupe cluster`: its end closes our standard input, and this node ends too.
+  if (process.env.TROUPE_NODE_STDIN_PARENT === '1') {
+    process.stdin.on('close', () => service.stop());
+    process.stdin.on('end', () => service.stop());
+    process.stdin.resume();
+  }
+  await service.done;
 }

@@ -72,16 +72,7 @@ export function followStreamJournal(
   };
 
   const follow = async () => {
-    const jsm = await manager(nc);
-    for (;;) {
-      if (stopped) return;
-      const info = await streamInfo(jsm, stream);
-      if (info) {
-        journalHolder(info.config.subjects ?? [], system, stream);
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, LOOK_MS));
-    }
+    if (!(await streamReady(nc, system, stream, () => stopped))) return;
     // An ordered consumer from the first message: it delivers each once, in order, and is made
     // again by the client after a reconnect.
     const messages = await (await jetstream(nc).consumers.get(stream)).consume();
@@ -111,4 +102,26 @@ export function followStreamJournal(
       await close?.();
     },
   };
+}
+
+/**
+ * Waits until `stream` exists, and checks it holds the journal of `system`; false when stopped
+ * while waiting.
+ */
+async function streamReady(
+  nc: NatsConnection,
+  system: string,
+  stream: string,
+  stopped: () => boolean,
+): Promise<boolean> {
+  const jsm = await manager(nc);
+  for (;;) {
+    if (stopped()) return false;
+    const info = await streamInfo(jsm, stream);
+    if (info) {
+      journalHolder(info.config.subjects ?? [], system, stream);
+      return true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, LOOK_MS));
+  }
 }

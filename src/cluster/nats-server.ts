@@ -3,7 +3,7 @@
 // users an authorization block admits). Ended with the process that started it, also when that
 // process is killed; its configuration, which holds the token, is deleted once the server has
 // read it, and its folder when it exits.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,8 +81,17 @@ export async function startLocalNats(options: LocalNatsOptions = {}): Promise<Lo
       resolve();
     }),
   );
+  const { url, pid } = await listening(child, config);
+  return running(child, { url, token, pid, exited });
+}
+
+/**
+ * The server's address once it listens (and the server's own pid, which the guard shell says),
+ * or why it did not start. The config file, token and all, is deleted once read.
+ */
+function listening(child: ChildProcess, config: string): Promise<{ url: string; pid: number | undefined }> {
   let pid: number | undefined;
-  const url = await new Promise<string>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     let log = '';
     const fail = (why: string) => {
       const said = log.replace(/troupe-nats-pid \d+\n/, '').trim();
@@ -104,9 +113,17 @@ export async function startLocalNats(options: LocalNatsOptions = {}): Promise<Lo
       if (!match) return;
       // Read by now: the token in it is not left on disk while the server runs.
       rmSync(config, { force: true });
-      resolve(`nats://${match[1]}:${match[2]}`);
+      resolve({ url: `nats://${match[1]}:${match[2]}`, pid });
     });
   });
+}
+
+/** The running server: stopped by signals to its own pid (the guard shell ends with it). */
+function running(
+  child: ChildProcess,
+  server: { url: string; token: string | undefined; pid: number | undefined; exited: Promise<void> },
+): LocalNats {
+  const { pid } = server;
   const signal = (name: NodeJS.Signals) => {
     try {
       if (pid !== undefined) process.kill(pid, name);
@@ -115,10 +132,7 @@ export async function startLocalNats(options: LocalNatsOptions = {}): Promise<Lo
     }
   };
   return {
-    url,
-    token,
-    pid,
-    exited,
+    ...server,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -232,22 +232,9 @@ export class NodeService {
   }
 
   #spawn(request: SpawnRequest): void {
-    for (const field of ['host', 'incarnation', 'coordinator', 'channel', 'name'] as const)
-      if (typeof request?.[field] !== 'string' || request[field] === '')
-        throw new Error(`a spawn request needs a "${field}" (a non-empty string)`);
+    checkSpawnRequest(request);
     const id = request.host;
     if (this.#started.has(id)) return;
-    if (request.isolation !== undefined && request.isolation !== 'thread' && request.isolation !== 'shared')
-      throw new Error(
-        `a spawn request's "isolation" is "thread" or "shared" when given (got ${JSON.stringify(request.isolation)})`,
-      );
-    if (
-      request.maxFrameBytes !== undefined &&
-      !(Number.isSafeInteger(request.maxFrameBytes) && request.maxFrameBytes > 0)
-    )
-      throw new Error(
-        `a spawn request's "maxFrameBytes" is a positive integer (got ${JSON.stringify(request.maxFrameBytes)})`,
-      );
     // A host's environment and arguments are this node's own (an allow-list, launch/host-env.ts):
     // what a request carries beside the fields above is dropped, and said (issue 26).
     const carried = Object.keys((request as { env?: unknown }).env ?? {});
@@ -278,6 +265,15 @@ export class NodeService {
       agent: request.name,
       isolation: request.gpu ? 'gpu' : (request.isolation ?? 'process'),
     });
+    this.#connect(id, request, host, channel);
+  }
+
+  /**
+   * Joins the host to its channel: frames down (a Load's module or models fetched into this
+   * node's cache first), frames up, and its exit, with why when this node could not feed it.
+   */
+  #connect(id: string, request: SpawnRequest, host: HostProcess, channel: HostChannel): void {
+    const { modules, models } = this.#options;
     let failure: string | undefined;
     /** Frames behind a Load whose module is being fetched: they go, in order, once it has gone. */
     let queue: Uint8Array[] | undefined;
@@ -377,4 +373,20 @@ export class NodeService {
       encoder.encode(this.#ended.get(id) ?? ''),
     );
   }
+}
+
+/** Refuses a malformed spawn request by naming the field (nothing from the wire is trusted). */
+function checkSpawnRequest(request: SpawnRequest): void {
+  for (const field of ['host', 'incarnation', 'coordinator', 'channel', 'name'] as const)
+    if (typeof request?.[field] !== 'string' || request[field] === '')
+      throw new Error(`a spawn request needs a "${field}" (a non-empty string)`);
+  if (request.isolation !== undefined && request.isolation !== 'thread' && request.isolation !== 'shared')
+    throw new Error(
+      `a spawn request's "isolation" is "thread" or "shared" when given (got ${JSON.stringify(request.isolation)})`,
+    );
+  const { maxFrameBytes } = request;
+  if (maxFrameBytes !== undefined && !(Number.isSafeInteger(maxFrameBytes) && maxFrameBytes > 0))
+    throw new Error(
+      `a spawn request's "maxFrameBytes" is a positive integer (got ${JSON.stringify(maxFrameBytes)})`,
+    );
 }
