@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AgentSandbox, compileAgentModule, loadMeter, NO_LIMITS } from '../dist/actors/index.js';
+import { AgentSandbox, compileAgentModule, NO_LIMITS } from '../dist/actors/index.js';
+import { loadMeter } from '../dist/supervisor/modules/index.js';
 
 const meterModule = await loadMeter();
 

@@ -6,11 +6,12 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENGINE_FILE, ENGINE_REFUEL } from '../dist/actors/engine-file.js';
-import { meterModule } from '../dist/actors/meter.js';
+import { loadMeter } from '../dist/supervisor/modules/index.js';
 import { smallerMemory } from './engine-memory.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = createRequire(import.meta.url).resolve('@jitl/quickjs-wasmfile-release-sync/wasm');
+const meterModule = await loadMeter();
 const metered = meterModule(readFileSync(source), 'QuickJS', { refuel: ENGINE_REFUEL });
 if (!metered.ok) {
   process.stderr.write(`build-engine: ${metered.reason}\n`);

@@ -70,8 +70,8 @@ const STEPS = [
     name: 'engine',
     what: "QuickJS's WebAssembly, metered for JavaScript agents",
     inputs: [
-      'src/actors/meter.ts',
-      'src/actors/bulk-charge.ts',
+      'src/supervisor/modules/meter.ts',
+      'src/supervisor/modules/bulk-charge.ts',
       'src/actors/engine-file.ts',
       'scripts/build-engine.mjs',
     ],

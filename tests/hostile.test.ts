@@ -3,8 +3,9 @@
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentSandbox, compileAgentModule, loadMeter } from '../src/actors/index.js';
+import { AgentSandbox, compileAgentModule } from '../src/actors/index.js';
 import type { RuntimeEvent } from '../src/supervisor/index.js';
+import { loadMeter } from '../src/supervisor/modules/index.js';
 import { agentModule, FIXTURES } from './helpers/paths.js';
 import { killAllHosts, logsOf, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
 import { assembleWat, watFixture } from './helpers/wat.js';

@@ -4,13 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  AgentSandbox,
-  checkAgentModule,
-  compileAgentModule,
-  loadMeter,
-  type RunResult,
-} from '../src/actors/index.js';
+import { AgentSandbox, checkAgentModule, compileAgentModule, type RunResult } from '../src/actors/index.js';
+import { loadMeter } from '../src/supervisor/modules/index.js';
 import { FIXTURES } from './helpers/paths.js';
 import { assembleWat } from './helpers/wat.js';
 

@@ -1,11 +1,10 @@
-// Public surface of the agent side: the sandboxes, module checks and the meter. The ABI's facts and
-// the deterministic seeds are in src/abi (both sides import them from there).
+// Public surface of the agent side: the sandboxes and module checks. The ABI's facts and the
+// deterministic seeds are in src/abi (both sides import them from there); the fuel meter, which
+// only the supervisor applies, is in src/supervisor/modules.
 
 export type { LogRecord } from './call-record.js';
 export { writeJsBundle } from './js-bundle.js';
 export { JsSandbox, MS_PER_TICK } from './js-sandbox.js';
-export { loadMeter } from './load-meter.js';
-export type { MeterOptions, MeterResult } from './meter.js';
 export type { ModuleCheck } from './module-check.js';
 export { checkAgentModule, compileAgentModule } from './module-check.js';
 export type { RunResult, Sandbox, SandboxLimits } from './sandbox.js';

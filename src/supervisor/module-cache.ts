@@ -17,10 +17,11 @@ import {
 import { homedir, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { METER_VERSION } from '../abi/index.js';
-import { checkAgentModule, JS_MIN_PAGES, loadMeter, writeJsBundle } from '../actors/index.js';
+import { checkAgentModule, JS_MIN_PAGES, writeJsBundle } from '../actors/index.js';
 import { errorText } from '../protocol/index.js';
 import type { AgentSpec } from './config/index.js';
 import { bundleAgent, defaultSdkEntry, isScriptModule } from './js-bundler.js';
+import { loadMeter } from './modules/index.js';
 
 /** A cache entry's file name: its key (32 hex digits) and its kind. */
 const ENTRY_NAME = /^([0-9a-f]{32})\.(?:wasm|js)$/;

@@ -3,8 +3,8 @@
 // own memory. Runs once per module in the supervisor; hosts get the instrumented bytes and never
 // load binaryen (it would add about a second to every host start).
 import binaryen from 'binaryen';
-import { FUEL_GLOBAL, GLOBAL_EXPORT_PREFIX, START_EXPORT } from '../abi/index.js';
-import { errorText } from '../protocol/index.js';
+import { FUEL_GLOBAL, GLOBAL_EXPORT_PREFIX, START_EXPORT } from '../../abi/index.js';
+import { errorText } from '../../protocol/index.js';
 import { chargeBulkOperations, scanBodies } from './bulk-charge.js';
 
 // What V8 in Node 20 runs. Emitting with Features.All produces binaries Node 20 rejects.
