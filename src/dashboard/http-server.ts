@@ -36,8 +36,6 @@ export async function startDashboardServer(
   session: DashboardEndpoint,
   options: DashboardServerOptions,
 ): Promise<DashboardServer> {
-  // 32 characters of nanoid's URL-safe alphabet: 192 bits from the system's secure random source.
-  const token = nanoid(32);
   const uiDir = resolve(options.uiDir);
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const server = createServer();
@@ -51,122 +49,25 @@ export async function startDashboardServer(
   server.on('error', (error) => log(`dashboard: server error: ${error.message}`));
   sockets.on('error', (error) => log(`dashboard: WebSocket server error: ${error.message}`));
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  const origins = new Set([`http://${HOST}:${port}`, `http://localhost:${port}`]);
-  const hosts = new Set([`${HOST}:${port}`, `localhost:${port}`]);
-  const csp = [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    `connect-src 'self' ws://${HOST}:${port} ws://localhost:${port}`,
-    "object-src 'none'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-    "form-action 'none'",
-  ].join('; ');
-
-  /** Why the request may not go on, or undefined. Sets `fromQuery` when the token came in the URL. */
-  const refusal = (request: IncomingMessage): { why: string } | { fromQuery: boolean } => {
-    if (!hosts.has(request.headers.host ?? ''))
-      return { why: `host "${request.headers.host}" is not this dashboard` };
-    const origin = request.headers.origin;
-    if (origin !== undefined && !origins.has(origin))
-      return { why: `origin "${origin}" may not use this dashboard` };
-    const url = new URL(request.url ?? '/', `http://${HOST}:${port}`);
-    const given = url.searchParams.get('token');
-    if (given !== null) return same(given, token) ? { fromQuery: true } : { why: 'wrong token' };
-    return same(cookie(request, COOKIE) ?? '', token) ? { fromQuery: false } : { why: 'a token is required' };
-  };
-
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    const check = refusal(request);
-    if ('why' in check) {
-      refuse(response, check.why);
-      return;
-    }
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { Allow: 'GET, HEAD' }).end();
-      return;
-    }
-    const headers: Record<string, string> = {
-      'Content-Security-Policy': csp,
-      'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': 'no-referrer',
-      'Cache-Control': 'no-store',
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Resource-Policy': 'same-origin',
-    };
-    if (check.fromQuery) headers['Set-Cookie'] = `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
-    const path = new URL(request.url ?? '/', `http://${HOST}:${port}`).pathname;
-    // The token goes into the cookie and out of the address bar (and the browser's history):
-    // the page is asked for again without it (issue 26).
-    if (check.fromQuery && (path === '/' || path === '/index.html')) {
-      response.writeHead(303, { ...headers, Location: path }).end();
-      return;
-    }
-    void serveFile(uiDir, path === '/' ? '/index.html' : path).then((file) => {
-      if (!file) {
-        response.writeHead(404, headers).end('not found');
-        return;
-      }
-      headers['Content-Type'] = CONTENT_TYPES[extname(file.path)] ?? 'application/octet-stream';
-      response.writeHead(200, headers).end(request.method === 'HEAD' ? undefined : file.bytes);
-    });
-  });
-
+  const gate = new Gate(typeof address === 'object' && address ? address.port : 0);
+  server.on('request', (request: IncomingMessage, response: ServerResponse) =>
+    serveRequest(gate, uiDir, request, response),
+  );
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (error) => log(`dashboard: connection error before upgrade: ${error.message}`));
-    const check = refusal(request);
-    const path = new URL(request.url ?? '/', `http://${HOST}:${port}`).pathname;
+    const check = gate.refusal(request);
+    const path = gate.path(request);
     // Browsers always send Origin on a WebSocket; a missing one is not a page of this dashboard.
     if ('why' in check || path !== '/ws' || request.headers.origin === undefined) {
       const why = 'why' in check ? check.why : path !== '/ws' ? 'no such endpoint' : 'an origin is required';
       socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${why}\n`);
       return;
     }
-    sockets.handleUpgrade(request, socket, head, (ws) => connect(ws));
+    sockets.handleUpgrade(request, socket, head, (ws) => connectClient(ws, session, log));
   });
-
-  const connect = (ws: WebSocket) => {
-    // ws closes the connection itself after an error (1009 too large, 1007 invalid UTF-8, 1002
-    // protocol error); the listener only has to exist and say why.
-    ws.on('error', (error: Error & { code?: string }) => {
-      log(`dashboard: closed a client: ${error.message}${error.code ? ` (${error.code})` : ''}`);
-    });
-    const unsubscribe = session.subscribe((message) => {
-      if (ws.readyState !== ws.OPEN) return;
-      if (message.type === 'snapshot' && ws.bufferedAmount > MAX_BUFFERED) return;
-      ws.send(JSON.stringify(message));
-    });
-    ws.on('message', (data) => {
-      let message: ClientMessage;
-      try {
-        message = JSON.parse(String(data)) as ClientMessage;
-      } catch {
-        ws.send(
-          JSON.stringify({
-            type: 'command.result',
-            id: -1,
-            error: 'a message is JSON: {"id":1,"command":{...}}',
-          }),
-        );
-        return;
-      }
-      void session
-        .request(message?.command)
-        .catch((error: unknown) => ({ error: `the command failed: ${errorText(error)}` }))
-        .then((result) => {
-          if (ws.readyState !== ws.OPEN) return;
-          ws.send(JSON.stringify({ type: 'command.result', id: Number(message?.id) || 0, ...result }));
-        });
-    });
-    ws.on('close', unsubscribe);
-  };
-
   return {
-    url: `http://${HOST}:${port}/?token=${token}`,
-    port,
+    url: `http://${HOST}:${gate.port}/?token=${gate.token}`,
+    port: gate.port,
     close: async () => {
       for (const client of sockets.clients) client.terminate();
       await new Promise<void>((done) => sockets.close(() => done()));
@@ -174,6 +75,126 @@ export async function startDashboardServer(
       await new Promise<void>((done) => server.close(() => done()));
     },
   };
+}
+
+/** Who may use the dashboard on `port`: this host name, this origin, the token (or its cookie). */
+class Gate {
+  readonly port: number;
+  /** 32 characters of nanoid's URL-safe alphabet: 192 bits from the system's secure random source. */
+  readonly token = nanoid(32);
+  readonly #origins: Set<string>;
+  readonly #hosts: Set<string>;
+  readonly csp: string;
+
+  constructor(port: number) {
+    this.port = port;
+    this.#origins = new Set([`http://${HOST}:${port}`, `http://localhost:${port}`]);
+    this.#hosts = new Set([`${HOST}:${port}`, `localhost:${port}`]);
+    this.csp = [
+      "default-src 'self'",
+      "script-src 'self'",
+      "style-src 'self'",
+      "img-src 'self' data:",
+      `connect-src 'self' ws://${HOST}:${port} ws://localhost:${port}`,
+      "object-src 'none'",
+      "base-uri 'none'",
+      "frame-ancestors 'none'",
+      "form-action 'none'",
+    ].join('; ');
+  }
+
+  path(request: IncomingMessage): string {
+    return new URL(request.url ?? '/', `http://${HOST}:${this.port}`).pathname;
+  }
+
+  /** Why the request may not go on, or whether the token came in the URL (not in the cookie). */
+  refusal(request: IncomingMessage): { why: string } | { fromQuery: boolean } {
+    if (!this.#hosts.has(request.headers.host ?? ''))
+      return { why: `host "${request.headers.host}" is not this dashboard` };
+    const origin = request.headers.origin;
+    if (origin !== undefined && !this.#origins.has(origin))
+      return { why: `origin "${origin}" may not use this dashboard` };
+    const url = new URL(request.url ?? '/', `http://${HOST}:${this.port}`);
+    const given = url.searchParams.get('token');
+    if (given !== null) return same(given, this.token) ? { fromQuery: true } : { why: 'wrong token' };
+    return same(cookie(request, COOKIE) ?? '', this.token)
+      ? { fromQuery: false }
+      : { why: 'a token is required' };
+  }
+}
+
+/** A GET or HEAD of the UI's files, behind the gate. */
+function serveRequest(gate: Gate, uiDir: string, request: IncomingMessage, response: ServerResponse): void {
+  const check = gate.refusal(request);
+  if ('why' in check) {
+    refuse(response, check.why);
+    return;
+  }
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    response.writeHead(405, { Allow: 'GET, HEAD' }).end();
+    return;
+  }
+  const headers: Record<string, string> = {
+    'Content-Security-Policy': gate.csp,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'no-store',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+  };
+  if (check.fromQuery) headers['Set-Cookie'] = `${COOKIE}=${gate.token}; HttpOnly; SameSite=Strict; Path=/`;
+  const path = gate.path(request);
+  // The token goes into the cookie and out of the address bar (and the browser's history):
+  // the page is asked for again without it (issue 26).
+  if (check.fromQuery && (path === '/' || path === '/index.html')) {
+    response.writeHead(303, { ...headers, Location: path }).end();
+    return;
+  }
+  void serveFile(uiDir, path === '/' ? '/index.html' : path).then((file) => {
+    if (!file) {
+      response.writeHead(404, headers).end('not found');
+      return;
+    }
+    headers['Content-Type'] = CONTENT_TYPES[extname(file.path)] ?? 'application/octet-stream';
+    response.writeHead(200, headers).end(request.method === 'HEAD' ? undefined : file.bytes);
+  });
+}
+
+/** A client on the WebSocket: the session's messages out, its commands in, each answered. */
+function connectClient(ws: WebSocket, session: DashboardEndpoint, log: (line: string) => void): void {
+  // ws closes the connection itself after an error (1009 too large, 1007 invalid UTF-8, 1002
+  // protocol error); the listener only has to exist and say why.
+  ws.on('error', (error: Error & { code?: string }) => {
+    log(`dashboard: closed a client: ${error.message}${error.code ? ` (${error.code})` : ''}`);
+  });
+  const unsubscribe = session.subscribe((message) => {
+    if (ws.readyState !== ws.OPEN) return;
+    if (message.type === 'snapshot' && ws.bufferedAmount > MAX_BUFFERED) return;
+    ws.send(JSON.stringify(message));
+  });
+  ws.on('message', (data) => {
+    let message: ClientMessage;
+    try {
+      message = JSON.parse(String(data)) as ClientMessage;
+    } catch {
+      ws.send(
+        JSON.stringify({
+          type: 'command.result',
+          id: -1,
+          error: 'a message is JSON: {"id":1,"command":{...}}',
+        }),
+      );
+      return;
+    }
+    void session
+      .request(message?.command)
+      .catch((error: unknown) => ({ error: `the command failed: ${errorText(error)}` }))
+      .then((result) => {
+        if (ws.readyState !== ws.OPEN) return;
+        ws.send(JSON.stringify({ type: 'command.result', id: Number(message?.id) || 0, ...result }));
+      });
+  });
+  ws.on('close', unsubscribe);
 }
 
 function refuse(response: ServerResponse, why: string): void {
