@@ -1,15 +1,20 @@
-// Book-keeping for one supervised agent: its spec, lifecycle actor, host and counters (runtime core).
-import { type Actor, createActor } from 'xstate';
+// Book-keeping for one supervised agent: its spec, lifecycle, host and counters (runtime core).
+// The lifecycle is a value, advanced by XState's pure transition(): no running actor per agent.
+import { initialTransition, type SnapshotFrom, transition } from 'xstate';
 import type { Output } from '../../protocol/index.js';
 import type { AgentSpec } from '../config/index.js';
 import type { HostRef, TimerRef } from './core-io.js';
-import { type LifecycleState, lifecycleMachine } from './lifecycle-machine.js';
+import { type LifecycleEvent, type LifecycleState, lifecycleMachine } from './lifecycle-machine.js';
 
 export class AgentSlot {
   readonly spec: AgentSpec;
   /** Its place in the system's agent list: the order the core treats agents in. */
   readonly rank: number;
-  readonly actor: Actor<typeof lifecycleMachine>;
+  /** Where its lifecycle stands (the machine's snapshot, a value). */
+  #lifecycle: SnapshotFrom<typeof lifecycleMachine>;
+  readonly #onState: (state: LifecycleState) => void;
+  /** The run is over: its lifecycle takes no more events. */
+  #stopped = false;
   host: HostRef | undefined;
   /** Bumped on every (re)load; reports from an older generation are ignored. */
   generation = 0;
@@ -38,13 +43,26 @@ export class AgentSlot {
   constructor(spec: AgentSpec, rank: number, onState: (state: LifecycleState) => void) {
     this.spec = spec;
     this.rank = rank;
-    this.actor = createActor(lifecycleMachine, { id: `agent:${spec.name}`, input: { agent: spec.name } });
-    let last: LifecycleState | undefined;
-    this.actor.subscribe((snapshot) => {
-      const state = snapshot.value as LifecycleState;
-      if (state !== last) onState(state);
-      last = state;
-    });
+    [this.#lifecycle] = initialTransition(lifecycleMachine, { agent: spec.name });
+    this.#onState = onState;
+  }
+
+  /** The run has started: its first state is reported. */
+  start(): void {
+    this.#onState(this.state);
+  }
+
+  /** Advances its lifecycle by `event` (XState's pure transition); a new state is reported. */
+  send(event: LifecycleEvent): void {
+    if (this.#stopped) return;
+    const before = this.state;
+    [this.#lifecycle] = transition(lifecycleMachine, this.#lifecycle, event);
+    if (this.state !== before) this.#onState(this.state);
+  }
+
+  /** The run is over: later events change nothing. */
+  stop(): void {
+    this.#stopped = true;
   }
 
   get name(): string {
@@ -52,15 +70,15 @@ export class AgentSlot {
   }
 
   get state(): LifecycleState {
-    return this.actor.getSnapshot().value as LifecycleState;
+    return this.#lifecycle.value as LifecycleState;
   }
 
   get restarts(): number {
-    return this.actor.getSnapshot().context.restarts;
+    return this.#lifecycle.context.restarts;
   }
 
   get lastCrash(): string | undefined {
-    return this.actor.getSnapshot().context.lastCrash;
+    return this.#lifecycle.context.lastCrash;
   }
 
   /** Starting or restarting: the scheduler holds the rejoin tick until this agent is ready. */

@@ -128,7 +128,7 @@ export class Hosting {
     } else if (event.ready && event.ready.generation === slot.generation && slot.joining) {
       slot.started = true;
       slot.initOutputs = event.ready.outputs ?? [];
-      slot.actor.send({ type: 'READY' });
+      slot.send({ type: 'READY' });
       // After READY, so the next start is seen after this agent runs (one start per core at a time).
       this.#s.gateFor(slot).release(slot);
       // Once every agent has started, hosts can be started ahead of need without slowing anyone.
@@ -147,7 +147,7 @@ export class Hosting {
       if (event.done.finished) {
         // An agent that finished starts over from init if it is restarted.
         this.#s.options.snapshots.drop(slot.name);
-        slot.actor.send({ type: 'FINISHED' });
+        slot.send({ type: 'FINISHED' });
         this.#s.exits.push({ agent: slot.name, exit: 'normal', reason: 'finished normally' });
       }
     } else if (event.failed && event.failed.tick === tick && this.#s.inflight.has(slot.name)) {
@@ -169,7 +169,7 @@ export class Hosting {
     slot.host = undefined;
     this.#s.disarm(slot);
     if (this.#s.shuttingDown || slot.state === 'stopping') {
-      slot.actor.send({ type: 'STOPPED' });
+      slot.send({ type: 'STOPPED' });
       if (this.#s.shuttingDown) this.#p.stopNext();
     } else if (
       slot.state !== 'stopped' &&

@@ -195,7 +195,7 @@ export class RuntimeCore {
     const { name, seed, agents } = this.#s.spec;
     const { backend } = this.#s.options;
     this.#s.emit({ type: 'run.start', system: name, agents: agents.map((a) => a.name), seed, backend });
-    for (const slot of this.#s.slots.values()) slot.actor.start();
+    for (const slot of this.#s.slots.values()) slot.start();
     // Models load while the agents start.
     if (this.#s.gpuState === 'running') this.#s.effects.push({ type: 'gpu.start' });
   }

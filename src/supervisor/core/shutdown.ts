@@ -24,14 +24,14 @@ export class Shutdown {
       const host = slot.host;
       if (host === undefined) {
         if (slot.state !== 'stopped' && slot.state !== 'failed') {
-          slot.actor.send({ type: 'STOP' });
-          slot.actor.send({ type: 'STOPPED' });
+          slot.send({ type: 'STOP' });
+          slot.send({ type: 'STOPPED' });
         }
         continue;
       }
       if (slot.stopping) return;
       slot.stopping = true;
-      slot.actor.send({ type: 'STOP' });
+      slot.send({ type: 'STOP' });
       const reason = this.#s.stop?.reason ?? '';
       this.#s.effects.push({
         type: 'send',
@@ -71,7 +71,7 @@ export class Shutdown {
       trace: this.#s.trace.digest('hex'),
     });
     if (this.#s.models) summary.models = this.#s.models;
-    for (const slot of this.#s.slots.values()) slot.actor.stop();
+    for (const slot of this.#s.slots.values()) slot.stop();
     this.#s.bridge.close();
     this.#s.finished = true;
     const { ticks, delivered, trace } = summary;

@@ -52,7 +52,7 @@ export class Supervising {
         stalled ? scheduler.stalled(slot.name, reason) : scheduler.fail(slot.name, index, reason),
       );
     }
-    slot.actor.send({ type: 'CRASHED', reason });
+    slot.send({ type: 'CRASHED', reason });
     const { tick } = this.#s.scheduler;
     this.#s.bridge.crashed(tick, slot.name, reason);
     this.#s.emit({ type: 'agent.crashed', agent: slot.name, reason, tick, restarts: slot.restarts });
@@ -69,7 +69,7 @@ export class Supervising {
       this.#s.deadLetter(this.#s.scheduler.fail(slot.name, undefined, reason));
     const { tick } = this.#s.scheduler;
     this.#s.emit({ type: 'system.warning', text: `"${slot.name}" starts again, charged nothing: ${reason}` });
-    if (slot.state === 'running') slot.actor.send({ type: 'RELAUNCH' });
+    if (slot.state === 'running') slot.send({ type: 'RELAUNCH' });
     this.restart(slot, tick + 1);
   }
 
@@ -123,21 +123,21 @@ export class Supervising {
     slot.rejoinTick = rejoinTick;
     slot.initOutputs = undefined;
     this.#s.scheduler.reopen(slot.name);
-    if (rejoinTick > this.#s.scheduler.tick + 1) slot.actor.send({ type: 'BACKOFF' });
+    if (rejoinTick > this.#s.scheduler.tick + 1) slot.send({ type: 'BACKOFF' });
     else this.reload(slot);
   }
 
   /** Starts a fresh instance of the agent: in its host if it is alive, else in a new one. */
   reload(slot: AgentSlot): void {
     slot.generation++;
-    slot.actor.send({ type: 'RESTART' });
+    slot.send({ type: 'RESTART' });
     if (slot.host !== undefined) this.#p.load(slot);
     else this.#p.spawn(slot);
   }
 
   retire(slot: AgentSlot, how: { failed: boolean; reason: string }): void {
-    if (how.failed) slot.actor.send({ type: 'GIVE_UP', reason: how.reason });
-    else if (slot.state === 'running' || slot.joining) slot.actor.send({ type: 'STOP' });
+    if (how.failed) slot.send({ type: 'GIVE_UP', reason: how.reason });
+    else if (slot.state === 'running' || slot.joining) slot.send({ type: 'STOP' });
     const why = how.failed ? `failed: ${how.reason}` : how.reason;
     this.#s.deadLetter(this.#s.scheduler.close(slot.name, why));
     if (slot.host !== undefined)
@@ -146,7 +146,7 @@ export class Supervising {
         host: slot.host,
         bytes: encodeCommand({ agent: slot.name, stop: { reason: why } }),
       });
-    else if (slot.state === 'stopping') slot.actor.send({ type: 'STOPPED' });
+    else if (slot.state === 'stopping') slot.send({ type: 'STOPPED' });
   }
 
   /**
