@@ -294,26 +294,13 @@ export class Runtime {
         this.#starter.systemStarted();
         return;
       case 'gpu.start':
-        this.#gpu?.start();
-        return;
       case 'gpu.submit':
-        this.#gpu?.submit(effect.requests);
-        return;
       case 'gpu.restart':
-        this.#gpu?.restart();
-        return;
       case 'gpu.kill':
-        this.#gpu?.kill();
-        return;
       case 'gpu.cancel':
-        this.#gpu?.cancel(effect.model, effect.id);
+      case 'gpu.stop':
+        this.#performGpu(effect);
         return;
-      case 'gpu.stop': {
-        const gpu = this.#gpu;
-        if (!gpu) this.#input({ type: 'gpu.stopped', models: [] });
-        else void gpu.stop().then(() => this.#input({ type: 'gpu.stopped', models: gpu.models() }));
-        return;
-      }
       case 'record':
         this.#options.journal?.write(effect.record);
         return;
@@ -330,6 +317,32 @@ export class Runtime {
         this.#starter.close();
         this.#modules.close();
         this.#resolve(effect.summary);
+        return;
+    }
+  }
+
+  /** What the core asks of the GPU host (none in a pure replay: it answers nothing, stops at once). */
+  #performGpu(effect: Extract<Effect, { type: `gpu.${string}` }>): void {
+    const gpu = this.#gpu;
+    switch (effect.type) {
+      case 'gpu.start':
+        gpu?.start();
+        return;
+      case 'gpu.submit':
+        gpu?.submit(effect.requests);
+        return;
+      case 'gpu.restart':
+        gpu?.restart();
+        return;
+      case 'gpu.kill':
+        gpu?.kill();
+        return;
+      case 'gpu.cancel':
+        gpu?.cancel(effect.model, effect.id);
+        return;
+      case 'gpu.stop':
+        if (!gpu) this.#input({ type: 'gpu.stopped', models: [] });
+        else void gpu.stop().then(() => this.#input({ type: 'gpu.stopped', models: gpu.models() }));
         return;
     }
   }

@@ -39,43 +39,17 @@ export class TickLoop {
     if (stateDivergence) this.requestStop(stateDivergence, false);
     if (!this.#decideExits()) return;
     const next = this.#s.scheduler.tick + 1;
-    const kill = (agent: string): KillOutcome => {
-      if (agent === GPU_HOST) {
-        this.#p.replayGpuDeath();
-        return 'gone';
-      }
-      const slot = this.#s.slots.get(agent);
-      if (slot?.host !== undefined) {
-        this.#s.effects.push({ type: 'kill', host: slot.host });
-        return 'killed';
-      }
-      // A start still queued at the gate, or a restart due at this boundary: its host comes.
-      const coming = slot && (slot.joining || (slot.state === 'backoff' && slot.rejoinTick <= next));
-      if (coming && slot.state === 'backoff') this.#p.reload(slot);
-      return coming ? 'wait' : 'gone';
-    };
+    // Replay: kills recorded between ticks happen (and their exits are awaited) before the next.
+    const kill = (agent: string) => this.#killRecorded(agent, next);
     const stage = (from: string, output: Output) => {
       this.#s.inference.replayed(from, output);
       this.#s.scheduler.stage(from, [output]);
     };
-    // Replay: kills recorded between ticks happen (and their exits are awaited) before the next.
     if (!this.#s.bridge.beforePlan(this.#s.scheduler.tick, next, kill, stage)) return;
     // A replayed death of the GPU host is decided at this boundary, as it was when recorded.
     if (!this.#decideExits()) return;
     if (!this.#s.inference.beforeTick(next)) return;
-    const due = [...this.#s.backingOff].filter((slot) => slot.rejoinTick <= next);
-    for (const slot of due.sort((a, b) => a.rank - b.rank)) this.#p.reload(slot);
-    // A (re)starting agent holds the tick it rejoins at, however long its start takes.
-    for (const slot of this.#s.joining) if (slot.rejoinTick <= next) return;
-    // What init sent is staged only once every agent due is ready, at the boundary itself: an
-    // agent killed while others still start loses its init's sends whether the kill fell before or
-    // after its init ran, so a replay (which kills at the boundary) stages the same (issue 25).
-    for (const slot of this.#s.slots.values()) {
-      if (slot.initOutputs && slot.rejoinTick <= next) {
-        this.#s.scheduler.stage(slot.name, slot.initOutputs);
-        slot.initOutputs = undefined;
-      }
-    }
+    if (!this.#joined(next)) return;
     if (this.#s.paused) {
       if (this.#s.steps === 0) return;
       this.#s.steps--;
@@ -103,6 +77,45 @@ export class TickLoop {
     }
     this.#s.idle = false;
     this.dispatch(plan);
+  }
+
+  /**
+   * A kill the recording holds between ticks: its host is killed (its exit awaited), or it comes
+   * (a start still queued at the gate, a restart due at this boundary: waited for), or it is gone.
+   */
+  #killRecorded(agent: string, next: number): KillOutcome {
+    if (agent === GPU_HOST) {
+      this.#p.replayGpuDeath();
+      return 'gone';
+    }
+    const slot = this.#s.slots.get(agent);
+    if (slot?.host !== undefined) {
+      this.#s.effects.push({ type: 'kill', host: slot.host });
+      return 'killed';
+    }
+    const coming = slot && (slot.joining || (slot.state === 'backoff' && slot.rejoinTick <= next));
+    if (coming && slot.state === 'backoff') this.#p.reload(slot);
+    return coming ? 'wait' : 'gone';
+  }
+
+  /**
+   * Restarts due at tick `next` begin; false while an agent due then is still starting (it holds
+   * the tick it rejoins at, however long its start takes). Once all are ready, what their init
+   * sent is staged, at the boundary itself: an agent killed while others still start loses its
+   * init's sends whether the kill fell before or after its init ran, so a replay (which kills at
+   * the boundary) stages the same (issue 25).
+   */
+  #joined(next: number): boolean {
+    const due = [...this.#s.backingOff].filter((slot) => slot.rejoinTick <= next);
+    for (const slot of due.sort((a, b) => a.rank - b.rank)) this.#p.reload(slot);
+    for (const slot of this.#s.joining) if (slot.rejoinTick <= next) return false;
+    for (const slot of this.#s.slots.values()) {
+      if (slot.initOutputs && slot.rejoinTick <= next) {
+        this.#s.scheduler.stage(slot.name, slot.initOutputs);
+        slot.initOutputs = undefined;
+      }
+    }
+    return true;
   }
 
   /** A boundary with nothing to hand out: skip to a waiting restart or timer, wait for a model, or idle. */
