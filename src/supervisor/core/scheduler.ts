@@ -13,6 +13,7 @@ import {
 import type { AgentSpec, MailboxOverflow } from '../config/index.js';
 import { Queue } from './queue.js';
 import { LocalRouting, MODEL_PREFIX, type Route, type Routing } from './routing.js';
+import { Staging, type Stamped } from './staging.js';
 
 /** The source name of messages that enter from outside (UI, CLI, API); it ranks before every agent. */
 export const EXTERNAL = '@external';
@@ -33,12 +34,6 @@ export interface DeadLetter {
 export interface Batch {
   agent: string;
   envelopes: Envelope[];
-}
-
-/** An output with the sequence number it was given when staged. */
-interface Stamped {
-  output: Output;
-  seq: number;
 }
 
 export interface TickPlan {
@@ -70,13 +65,8 @@ export class Scheduler {
   /** Failed attempts, kept only for envelopes whose handling crashed their agent. */
   readonly #attempts = new WeakMap<Envelope, number>();
   readonly #closed = new Map<string, string>();
-  readonly #seq = new Map<string, number>();
-  /** Outputs to release at the next tick, by source, each with the sequence number it was given. */
-  readonly #staged = new Map<string, Stamped[]>();
-  /** The payload bytes each source has staged (what waits for the next tick, by sender). */
-  readonly #stagedBytes = new Map<string, number>();
-  /** Delayed outputs (timers), in the order sent, with the tick they are released at. */
-  readonly #timers: Array<{ due: number; source: string; item: Stamped }> = [];
+  /** Outputs waiting for a tick boundary (staging.ts): now or delayed. */
+  readonly #staging = new Staging();
   readonly #inflight = new Map<string, Envelope[]>();
   /** Agents handed one envelope per tick since a batch of several stalled (see stalled()). */
   readonly #singles = new Set<string>();
@@ -117,7 +107,7 @@ export class Scheduler {
 
   /** Outputs waiting for the next release. */
   get staged(): boolean {
-    return this.#staged.size > 0;
+    return this.#staging.any;
   }
 
   /**
@@ -125,7 +115,7 @@ export class Scheduler {
    * outputs already staged take theirs first, in order.
    */
   nextSeq(agent: string): number {
-    return (this.#seq.get(agent) ?? 0) + 1;
+    return this.#staging.nextSeq(agent);
   }
 
   /** The envelopes waiting in the agent's mailbox, in delivery order. */
@@ -145,10 +135,7 @@ export class Scheduler {
 
   /** Every output waiting for the next tick boundary, by sender, whatever its address. */
   staging(): Array<{ from: string; output: Output }> {
-    const staged = [...this.#staged].flatMap(([from, items]) =>
-      items.map(({ output }) => ({ from, output })),
-    );
-    return [...staged, ...this.#timers.map(({ source, item }) => ({ from: source, output: item.output }))];
+    return this.#staging.all();
   }
 
   /** Envelopes in the agent's batch in flight (0 when it holds none). */
@@ -160,60 +147,23 @@ export class Scheduler {
     return this.#mailboxes.get(agent)?.length ?? 0;
   }
 
-  /** Outputs of `source` (an agent's init or tick, or EXTERNAL) to release at the next tick. */
+  /**
+   * Outputs of `source` (an agent's init or tick, or EXTERNAL) to release at the next tick (or
+   * later, when delayed). Sequence numbers are given now, in send order, so the ids an SDK
+   * reports are the ids the envelopes get, delayed ones included.
+   */
   stage(source: string, outputs: readonly Output[]): void {
-    if (outputs.length === 0) return;
-    // Sequence numbers are given now, in send order, so the ids an SDK reports are the ids the
-    // envelopes get, delayed ones included.
-    let seq = this.#seq.get(source) ?? 0;
-    const now: Stamped[] = [];
-    for (const output of outputs) {
-      seq++;
-      const delay = output.delayTicks ?? 0;
-      // A timer may wait long: its output keeps bytes of its own, not a view into its frame.
-      if (delay > 0)
-        this.#timers.push({ due: this.#tick + 1 + delay, source, item: { output: ownBytes(output), seq } });
-      else now.push({ output, seq });
-    }
-    this.#seq.set(source, seq);
-    if (now.length === 0) return;
-    this.#countStaged(source, now);
-    const staged = this.#staged.get(source);
-    if (staged) staged.push(...now);
-    else this.#staged.set(source, now);
+    if (outputs.length > 0) this.#staging.add(source, outputs, this.#tick);
   }
 
   /** The tick the earliest timer is due at, if any waits. */
   get nextTimer(): number | undefined {
-    let due: number | undefined;
-    for (const timer of this.#timers) if (due === undefined || timer.due < due) due = timer.due;
-    return due;
-  }
-
-  /** Due timers join the staged outputs, ahead of their source's newer ones (sent earlier). */
-  #releaseTimers(tick: number): void {
-    const due = this.#timers.filter((timer) => timer.due <= tick);
-    if (due.length === 0) return;
-    this.#timers.splice(0, this.#timers.length, ...this.#timers.filter((timer) => timer.due > tick));
-    const bySource = new Map<string, Stamped[]>();
-    for (const { source, item } of due.sort((a, b) => a.due - b.due || a.item.seq - b.item.seq)) {
-      bySource.set(source, [...(bySource.get(source) ?? []), item]);
-    }
-    for (const [source, items] of bySource) {
-      this.#countStaged(source, items);
-      this.#staged.set(source, [...items, ...(this.#staged.get(source) ?? [])]);
-    }
-  }
-
-  #countStaged(source: string, items: readonly Stamped[]): void {
-    let bytes = this.#stagedBytes.get(source) ?? 0;
-    for (const { output } of items) bytes += output.payload?.length ?? 0;
-    this.#stagedBytes.set(source, bytes);
+    return this.#staging.nextTimer;
   }
 
   /** The payload bytes `source` has staged for the next tick (EXTERNAL: injections waiting). */
   stagedBytes(source: string): number {
-    return this.#stagedBytes.get(source) ?? 0;
+    return this.#staging.bytes(source);
   }
 
   /**
@@ -223,7 +173,7 @@ export class Scheduler {
   plan(eligible: (agent: string) => boolean): TickPlan {
     if (this.#inflight.size > 0) throw new Error(`tick ${this.#tick} is still running`);
     const next = this.#tick + 1;
-    this.#releaseTimers(next);
+    this.#staging.releaseTimers(next);
     const { deadLetters, rejected, requests } = this.#release(next);
     const batches: Batch[] = [];
     for (const agent of this.#ranked) {
@@ -318,11 +268,9 @@ export class Scheduler {
     const deadLetters: DeadLetter[] = [];
     const rejected: DeadLetter[] = [];
     const requests: Envelope[] = [];
-    const sources = [...this.#staged.keys()].sort((a, b) => this.#rank(a) - this.#rank(b));
     // Notices of rejection are staged while releasing, and go out with the next release.
-    const staged = new Map(this.#staged);
-    this.#staged.clear();
-    this.#stagedBytes.clear();
+    const staged = this.#staging.take();
+    const sources = [...staged.keys()].sort((a, b) => this.#rank(a) - this.#rank(b));
     for (const source of sources) {
       for (const { output, seq } of staged.get(source) as Stamped[]) {
         const envelope = this.#stamp(source, output, tick, seq);
