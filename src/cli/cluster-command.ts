@@ -13,13 +13,14 @@ import {
   type Following,
   type FollowOptions,
   followToTakeover,
+  type RunJournal,
   runEnded,
   type Say,
   type StoredJournal,
   startFollowing,
 } from '../cluster/index.js';
 import { loadSystem, type RunSummary, type Runtime, type SystemSpec } from '../supervisor/index.js';
-import { type ClusterJournal, journalStream, openFileJournal, openStreamJournal } from './cluster-journal.js';
+import { journalStream, openFileJournal, openStreamJournal } from './cluster-journal.js';
 import { runDashboard } from './dashboard-command.js';
 import { runSystem } from './run-command.js';
 import { type RunFlags, withFlags } from './run-flags.js';
@@ -165,7 +166,7 @@ interface Coordinating {
   /** The JetStream stream of `--journal js:NAME`. */
   stream: string | undefined;
   /** The file journal `--resume` opened. */
-  resumed: ClusterJournal | undefined;
+  resumed: RunJournal | undefined;
   say: Say;
 }
 
@@ -201,7 +202,7 @@ async function coordinate(flags: ClusterFlags, context: Coordinating): Promise<n
   run ??= openFileJournal(flags, spec);
   const hosting = coordinator.hosting(flags.gpuNode);
   const sayEnd = () => coordinator.sayEnd();
-  const runOnce = (journaled: ClusterJournal, current = following): Promise<RunSummary> =>
+  const runOnce = (journaled: RunJournal, current = following): Promise<RunSummary> =>
     flags.dashboard
       ? runDashboard(flags, hosting, sayEnd)
       : runSystem(
@@ -236,7 +237,7 @@ async function coordinate(flags: ClusterFlags, context: Coordinating): Promise<n
   return finish(run, followed.summary);
 }
 
-async function finish(run: ClusterJournal, summary: RunSummary): Promise<number> {
+async function finish(run: RunJournal, summary: RunSummary): Promise<number> {
   await run.finish(summary);
   return summary.ok ? 0 : 2;
 }

@@ -29,9 +29,6 @@ type JournalFlags = Pick<
   'file' | 'root' | 'force' | 'journal' | 'journalSync' | 'isolation' | 'resume'
 >;
 
-/** A run to start on the cluster: its system, its journal (and replay), how its end is stored. */
-export type ClusterJournal = RunJournal;
-
 /** The stream named by `--journal js:NAME`, or undefined for a file (or no journal). */
 export function journalStream(journal: string | undefined): string | undefined {
   try {
@@ -44,7 +41,7 @@ export function journalStream(journal: string | undefined): string | undefined {
 const nothingToFinish = async () => {};
 
 /** A file journal, new or resumed: decided before connecting to anything. */
-export function openFileJournal(flags: JournalFlags, spec: SystemSpec): ClusterJournal {
+export function openFileJournal(flags: JournalFlags, spec: SystemSpec): RunJournal {
   if (flags.resume) return { ...openResumed(flags), finish: nothingToFinish };
   const journal = flags.journal ? openJournal(flags.journal, flags.journalSync, spec) : undefined;
   return { spec, journal, finish: nothingToFinish };
@@ -61,7 +58,7 @@ export async function openStreamJournal(
   spec: SystemSpec,
   onFailed: (reason: string) => void,
   stored?: StoredJournal,
-): Promise<ClusterJournal> {
+): Promise<RunJournal> {
   const label = `js:${stream}`;
   try {
     if (!flags.resume && !stored) {

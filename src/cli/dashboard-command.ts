@@ -2,16 +2,11 @@
 // system behind the supervisor window's UI, served on 127.0.0.1 with a token; the log goes on in
 // the terminal as without the dashboard. A config reloaded from the window runs on the same nodes.
 import { fileURLToPath } from 'node:url';
+import type { ClusterHosting } from '../cluster/index.js';
 import { DashboardSession, startDashboardServer } from '../dashboard/index.js';
 import { NodeLauncher } from '../launch/index.js';
 import { errorText } from '../protocol/index.js';
-import {
-  loadSystem,
-  type RunSummary,
-  Runtime,
-  type RuntimeOptions,
-  type SystemSpec,
-} from '../supervisor/index.js';
+import { loadSystem, type RunSummary, Runtime } from '../supervisor/index.js';
 import { type RunFlags, withFlags } from './run-flags.js';
 import { eventPrinter, HOST_ENTRY, onSignals } from './run-output.js';
 import { CommandError } from './usage-error.js';
@@ -19,11 +14,10 @@ import { CommandError } from './usage-error.js';
 const UI_DIR = fileURLToPath(new URL('../ui/', import.meta.url));
 
 /** Where a system's hosts run (a cluster's nodes); by default on this machine. */
-export type Hosting = (spec: SystemSpec) => Pick<RuntimeOptions, 'hostLauncher' | 'gpuLauncher'>;
 
 export async function runDashboard(
   flags: Pick<RunFlags, 'file' | 'root' | 'seed' | 'isolation' | 'maxTicks' | 'untilIdle' | 'json' | 'port'>,
-  hosting: Hosting = () => ({}),
+  hosting: ClusterHosting = () => ({}),
   beforeEnd?: () => void,
 ): Promise<RunSummary> {
   const load = () => withFlags(loadSystem(flags.file, { root: flags.root }), flags);

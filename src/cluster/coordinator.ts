@@ -99,11 +99,6 @@ export class Coordinator {
     return this.#options.nats ?? (this.#local as LocalNats).url;
   }
 
-  /** The nodes of the cluster (on a given server: those that joined). */
-  get names(): readonly string[] {
-    return this.#names;
-  }
-
   /** From now on nodes going is the cluster stopping, not losses to make good. */
   stopping(): void {
     this.#stopping = true;

@@ -109,11 +109,13 @@ export class Membership {
           // not believed again, but told (once) that it was lost, so it ends the hosts it ran for
           // this coordinator and joins again as a new incarnation. A notice sent at the loss may
           // have gone while it could not hear it.
-          if (lost && this.#toldLost.get(node) !== beat.incarnation) {
-            this.#toldLost.set(node, beat.incarnation);
-            this.#tellLost(node, { incarnation: beat.incarnation });
+          if (lost) {
+            if (this.#toldLost.get(node) !== beat.incarnation) {
+              this.#toldLost.set(node, beat.incarnation);
+              this.#tellLost(node, { incarnation: beat.incarnation });
+            }
+            return;
           }
-          if (lost) return;
         } else if (believed && !lost) {
           // Another process under a live node's name (started by mistake, or forged): not
           // believed, so the node does not flap. Once the live one falls silent and is counted
