@@ -162,6 +162,21 @@ describe('a kill from outside, in every phase of an agent, replays and resumes',
     );
   }, 60_000);
 
+  it('by hand (troupe restart), between its batches', async () => {
+    // Issue 27 (found by the core simulation's replay check): a restart by hand was not journaled,
+    // so the replay never restarted the agent and parted from the recording.
+    await expectReplayAndResume(
+      await record({
+        onEvent: (event, runtime) => {
+          if (event.type !== 'tick' || event.tick < 5 || event.agents.includes('pong')) return false;
+          return runtime.restart('pong') === undefined;
+        },
+      }),
+      'pong',
+      'restarted by hand',
+    );
+  }, 60_000);
+
   it('while it is restarting after a crash', async () => {
     await expectReplayAndResume(
       await record({

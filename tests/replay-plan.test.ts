@@ -11,6 +11,11 @@ const plan = new ReplayPlan([
   { kill: { tick: 2, agent: 'b', inFlight: true } },
   { tick: { tick: 3, agents: ['a'], hashes: [h(3)] } },
   { kill: { tick: 3, agent: 'c', bystander: true } },
+  { kill: { tick: 3, agent: 'a', reason: 'restarted by hand' } },
+  { kill: { tick: 3, agent: 'd', duringTick: true } },
+  { kill: { tick: 3, agent: 'e', release: 1 } },
+  { escalation: { tick: 3, supervisor: 'root', check: 1 } },
+  { inject: { tick: 4, from: '@external', to: 'a', kind: 'late', payload: h(1), release: 2 } },
   { checkpoint: { tick: 3, agents: ['a'], hashes: [h(7)] } },
 ]);
 
@@ -18,13 +23,25 @@ describe('replay plan', () => {
   it('knows the last tick, the inputs and the kills by tick', () => {
     expect(plan.lastTick).toBe(3);
     expect(plan.injectsAt(2)).toEqual([
-      { from: '@external', output: expect.objectContaining({ to: 'a', kind: 'k' }) },
+      { from: '@external', output: expect.objectContaining({ to: 'a', kind: 'k' }), release: 0 },
+    ]);
+    // An input that came after the boundary had released waiting mail twice with no tick to start.
+    expect(plan.injectsAt(4)).toEqual([
+      { from: '@external', output: expect.objectContaining({ to: 'a', kind: 'late' }), release: 2 },
     ]);
     expect(plan.injectsAt(3)).toEqual([]);
-    expect(plan.killsAt(2)).toEqual([{ agent: 'b', inFlight: true, culprit: false, bystander: false }]);
+    const kill = { inFlight: false, culprit: false, bystander: false, reason: undefined, duringTick: false };
+    expect(plan.killsAt(2)).toEqual([{ ...kill, agent: 'b', inFlight: true, release: 0 }]);
     // A host that ended for another agent's fault: the agent is started again, charged nothing.
-    expect(plan.bystanderAt(3, 'c')).toBe(true);
-    expect(plan.bystanderAt(2, 'b')).toBe(false);
+    // One the operator ended (a restart by hand) keeps the reason it was ended for; one that
+    // died while a tick ran, holding no batch of it, is marked so; one after a release says so.
+    expect(plan.killsAt(3)).toEqual([
+      { ...kill, agent: 'c', bystander: true, release: 0 },
+      { ...kill, agent: 'a', reason: 'restarted by hand', release: 0 },
+      { ...kill, agent: 'd', duringTick: true, release: 0 },
+      { ...kill, agent: 'e', release: 1 },
+    ]);
+    expect(plan.escalationsAt(3)).toEqual([{ supervisor: 'root', check: 1 }]);
   });
 
   it('accepts a tick that matches and names the agent when one does not', () => {

@@ -166,21 +166,43 @@ describe('intensity decided by the journal', () => {
     const context = { now: 0, tick: 4, seed: 1, alive: () => true };
     const exit = { agent: 'a', exit: 'crash' as const, reason: 'boom' };
     // maxRestarts 0: the clock says "exceeded"; the recording says it was not.
-    const held = decideExit(tree, NO_HISTORY, exit, { ...context, recordedEscalations: new Set() });
+    const held = decideExit(tree, NO_HISTORY, exit, { ...context, recordedEscalations: [] });
     expect(held.decisions).toMatchObject([{ type: 'restart' }]);
     expect(held.escalated).toEqual([]);
     // maxRestarts 5: the clock says "not exceeded"; the recording says root gave up.
     const roomy = new SupervisionTree(supervisor('root', 'one_for_one', children('a'), 5), [agent('a')]);
     const replayed = decideExit(roomy, NO_HISTORY, exit, {
       ...context,
-      recordedEscalations: new Set(['root']),
+      recordedEscalations: [{ supervisor: 'root', check: 0 }],
     });
     expect(replayed.decisions.at(-1)).toMatchObject({ type: 'shutdown' });
     expect(replayed.escalated).toEqual([]);
     // Live: the clock decides, and what it decided comes back to be recorded.
     const live = decideExit(tree, NO_HISTORY, exit, context);
     expect(live.decisions.at(-1)).toMatchObject({ type: 'shutdown' });
-    expect(live.escalated).toEqual(['root']);
+    expect(live.escalated).toEqual([{ supervisor: 'root', check: 0 }]);
+  });
+
+  it("a recorded verdict names which of the tick's restart checks gave up", () => {
+    const tree = new SupervisionTree(supervisor('root', 'one_for_one', children('a', 'b'), 5), [
+      agent('a'),
+      agent('b'),
+    ]);
+    const context = { now: 0, tick: 4, seed: 1, alive: () => true };
+    const crash = (name: string) => ({ agent: name, exit: 'crash' as const, reason: 'boom' });
+    // Two exits decided at tick 4; the recording says the second check gave up, not the first.
+    const recordedEscalations = [{ supervisor: 'root', check: 1 }];
+    const first = decideExit(tree, NO_HISTORY, crash('a'), { ...context, recordedEscalations });
+    expect(first.decisions).toMatchObject([{ type: 'restart', agents: ['a'] }]);
+    const second = decideExit(tree, first.history, crash('b'), { ...context, recordedEscalations });
+    expect(second.decisions.at(-1)).toMatchObject({ type: 'shutdown' });
+    // At the next tick the checks count from the first again.
+    const later = decideExit(tree, second.history, crash('a'), {
+      ...context,
+      tick: 5,
+      recordedEscalations: [{ supervisor: 'root', check: 0 }],
+    });
+    expect(later.decisions.at(-1)).toMatchObject({ type: 'shutdown' });
   });
 });
 

@@ -2,6 +2,7 @@
 // spirit): hosts, timers, a GPU and an operator, all driven by one seeded generator, with an
 // oracle that checks the core's invariants after every step. No processes, no clock, no IO.
 import { createHash } from 'node:crypto';
+import type { ExitInfo } from '../../src/launch/index.js';
 import {
   type Answer,
   decodeFrame,
@@ -9,8 +10,6 @@ import {
   encodeFrame,
   envelopeId,
   type HostCommand,
-  INFER_KIND,
-  type Output,
 } from '../../src/protocol/index.js';
 import type { SystemSpec } from '../../src/supervisor/config/index.js';
 import type {
@@ -21,8 +20,9 @@ import type {
   TimerRef,
 } from '../../src/supervisor/core/index.js';
 import { RuntimeCore } from '../../src/supervisor/core/index.js';
-import type { RunSummary, RuntimeEvent } from '../../src/supervisor/index.js';
+import type { ReplayDriver, RunSummary, RuntimeEvent } from '../../src/supervisor/index.js';
 import { EXTERNAL, MemorySnapshotStore, MODEL_PREFIX, RUNTIME } from '../../src/supervisor/index.js';
+import { SimAgents } from './sim-agents.js';
 
 interface SimHost {
   agent: string;
@@ -32,7 +32,45 @@ interface SimHost {
   dying: boolean;
   /** The generation of the last load it was sent: an older one's ready is stale. */
   generation: number;
+  /** How it ends, once it is dying (a chaos world rolls it when it ends). */
+  exit?: ExitInfo;
 }
+
+/**
+ * What the world does.
+ * - `chaos`: anything, a host sending garbage and a watchdog firing on a host that is only slow
+ *   included (both are Troupe's own failures, not inputs a journal records).
+ * - `recorded`: only what a journal records comes from outside: kills (one host, or several at
+ *   once as when a node is lost), injections and re-sends, GPU answers and deaths, operator
+ *   commands. A watchdog fires only on a host that hangs.
+ * - `replay`: nothing comes from outside but pause, resume and step; hosts answer in the world's
+ *   own order, and the watchdog fires only on a host that hangs.
+ */
+export type World = 'chaos' | 'recorded' | 'replay';
+
+export interface SimOptions {
+  journaled?: boolean;
+  world?: World;
+  /** Replays a recording: no GPU host, and the run stops at the recording's last tick. */
+  replay?: ReplayDriver;
+  /** The agents' salt (SimAgents): a replay's agents must be those of the recorded run. */
+  salt?: number;
+  /** Keep every event in `log`, and every command sent to a host in `hostLog`. */
+  log?: boolean;
+}
+
+const KILLED: ExitInfo = { code: null, signal: 'SIGKILL', stderrTail: '', killed: true };
+const KILLED_OUTSIDE: ExitInfo = { code: null, signal: 'SIGKILL', stderrTail: '', killed: false };
+const NODE_LOST: ExitInfo = { code: null, signal: null, stderrTail: 'node lost', killed: false };
+const STOPPED: ExitInfo = { code: 0, signal: null, stderrTail: '', killed: false };
+const OUT_OF_MEMORY: ExitInfo = {
+  code: 1,
+  signal: null,
+  stderrTail: 'out of memory',
+  killed: false,
+  thread: true,
+  culprit: true,
+};
 
 /** How often each kind of thing happens, per step (relative weights). */
 const WEIGHTS = {
@@ -49,6 +87,7 @@ const WEIGHTS = {
   step: 1,
   reinject: 1,
   gpuDeath: 0.3,
+  nodeLoss: 0.3,
 };
 
 export class Violation extends Error {}
@@ -63,8 +102,21 @@ export class CoreSimulation {
   readonly #gpu: PendingRequest[] = [];
   #gpuOrder = 0;
   #nextToken = 0;
+  readonly #world: World;
+  /**
+   * Whether the oracle keeps its books of messages in and out. Not in a replay: what enters from
+   * the recording is staged by the core itself (the recorded run kept the books, and the replay
+   * is checked against it).
+   */
+  readonly #books: boolean;
+  readonly agents: SimAgents;
   summary: RunSummary | undefined;
+  /** The last 200 events. */
   readonly events: RuntimeEvent[] = [];
+  /** Every event, when the options ask for it (to look into a failure). */
+  readonly log: RuntimeEvent[] | undefined;
+  /** Every command sent to a host, as a line (with the log): where two runs part, look here. */
+  readonly hostLog: string[] | undefined;
   steps = 0;
   readonly #digest = createHash('sha256');
   gpuDeaths = 0;
@@ -82,17 +134,29 @@ export class CoreSimulation {
   readonly #temporary = new Set<string>();
   readonly #mailboxLimit = new Map<string, number>();
   readonly tokensLeft = { applied: 0, dead: 0, rejected: 0, asked: 0, discarded: 0 };
-  /** Agents restarted or retired by the input being handled. */
+  /** Agents restarted or retired by the input being handled: what their init sent is dropped. */
   readonly #restarted = new Set<string>();
   /** A journaled run's journal effects, in order (records as they would be written). */
   readonly journal: Array<Extract<Effect, { type: 'record' | 'tickDone' | 'closeJournal' }>> = [];
 
-  constructor(spec: SystemSpec, random: () => number, options: { journaled?: boolean } = {}) {
+  constructor(spec: SystemSpec, random: () => number, options: SimOptions = {}) {
     this.#spec = spec;
     this.#random = random;
+    this.#world = options.world ?? 'chaos';
+    this.#books = this.#world !== 'replay';
+    this.log = options.log ? [] : undefined;
+    this.hostLog = options.log ? [] : undefined;
+    const names = spec.agents.map((agent) => agent.name);
+    const salt = options.salt ?? Math.floor(random() * 2 ** 31);
+    this.agents = new SimAgents(
+      salt,
+      names,
+      spec.models.map((model) => model.name),
+    );
     this.core = new RuntimeCore(spec, {
       backend: 'sim',
-      gpu: true,
+      gpu: options.replay === undefined,
+      ...(options.replay ? { replay: options.replay, maxTicks: options.replay.plan.lastTick } : {}),
       startConcurrency: 2,
       startTimeoutMs: 5_000,
       shutdownMs: 1_000,
@@ -122,7 +186,7 @@ export class CoreSimulation {
   start(): void {
     this.#feed({ type: 'start' });
     for (const agent of this.#spec.agents) {
-      const refused = this.#random() < 0.02;
+      const refused = this.agents.refused(agent.name);
       this.#feed({
         type: 'prepared',
         agent: agent.name,
@@ -167,23 +231,28 @@ export class CoreSimulation {
     const busy = hosts.filter(([, host]) => host.inbox.length > 0 || host.dying);
     const live = hosts.filter(([, host]) => !host.dying);
     const names = this.#spec.agents.map((agent) => agent.name);
+    const chaos = this.#world === 'chaos';
+    // Outside a chaos world, anything from outside but pause, resume and step is what a journal
+    // records: a replay gets it from the recording, never from the world.
+    const outside = this.#world !== 'replay';
+    const quiet = busy.length === 0 && this.#gpu.length === 0;
+    // A timer fires when nothing else can happen; in chaos, also while hosts are only slow.
+    const timer = this.#timers.size === 0 ? 0 : quiet ? 50 : chaos ? WEIGHTS.timer : 0;
     const options: Array<[number, () => void]> = [
       [busy.length > 0 ? WEIGHTS.answer : 0, () => this.#answer(...this.#one(busy))],
-      [
-        this.#timers.size > 0 ? (busy.length === 0 && this.#gpu.length === 0 ? 50 : WEIGHTS.timer) : 0,
-        () => this.#fireTimer(),
-      ],
+      [timer, () => this.#fireTimer()],
       [this.#gpu.length > 0 ? WEIGHTS.gpu : 0, () => this.#gpuAnswer()],
-      [WEIGHTS.inject, () => this.#inject()],
-      [live.length > 0 ? WEIGHTS.kill : 0, () => this.#kill(this.#one(live)[0])],
-      [WEIGHTS.restart, () => this.#control({ type: 'restart', agent: this.#one(names) })],
-      [live.length > 0 ? WEIGHTS.garbage : 0, () => this.#garbage(this.#one(live)[0])],
+      [outside ? WEIGHTS.inject : 0, () => this.#inject()],
+      [outside && live.length > 0 ? WEIGHTS.kill : 0, () => this.#kill(this.#one(live)[0], KILLED_OUTSIDE)],
+      [outside && live.length > 0 ? WEIGHTS.nodeLoss : 0, () => this.#nodeLoss(live)],
+      [outside ? WEIGHTS.restart : 0, () => this.#control({ type: 'restart', agent: this.#one(names) })],
+      [chaos && live.length > 0 ? WEIGHTS.garbage : 0, () => this.#garbage(this.#one(live)[0])],
       [WEIGHTS.pause, () => this.#control({ type: 'pause' })],
       [WEIGHTS.resume, () => this.#control({ type: 'resume' })],
       [WEIGHTS.step, () => this.#control({ type: 'step' })],
-      [WEIGHTS.reinject, () => this.#reinject()],
+      [outside ? WEIGHTS.reinject : 0, () => this.#reinject()],
       [
-        this.#spec.models.length > 0 ? WEIGHTS.gpuDeath : 0,
+        outside && this.#spec.models.length > 0 ? WEIGHTS.gpuDeath : 0,
         () => this.#gpuDeath('GPU host process killed by SIGKILL'),
       ],
     ];
@@ -193,7 +262,7 @@ export class CoreSimulation {
       if (at < weight) return run;
       at -= weight;
     }
-    return () => this.#inject();
+    return () => this.#control({ type: 'resume' });
   }
 
   #one<T>(items: readonly T[]): T {
@@ -206,62 +275,46 @@ export class CoreSimulation {
   #answer(ref: HostRef, host: SimHost): void {
     if (host.dying) {
       this.#hosts.delete(ref);
-      const roll = this.#random();
-      // Killed, exited, or ended by itself while running its agent (a thread past its heap limit).
-      const info =
-        roll < 0.4
-          ? { code: null, signal: 'SIGKILL', stderrTail: '', killed: true }
-          : roll < 0.6
-            ? {
-                code: 1,
-                signal: null,
-                stderrTail: 'out of memory',
-                killed: false,
-                thread: true,
-                culprit: true,
-              }
-            : { code: 0, signal: null, stderrTail: '', killed: false };
-      this.#feed({ type: 'exit', host: ref, info });
+      this.#feed({ type: 'exit', host: ref, info: this.#exitOf(host) });
       return;
     }
     const command = host.inbox.shift() as HostCommand;
     const agent = host.agent;
     if (command.load) {
-      const roll = this.#random();
-      if (roll < 0.01) {
-        this.#frame(ref, {
-          agent,
-          loadFailed: { generation: command.load.generation ?? 0, reason: 'sim: load failed' },
-        });
+      const generation = command.load.generation ?? 0;
+      const init = this.agents.init(agent, command.load.snapshot ?? undefined);
+      if (init.failed) {
+        this.#frame(ref, { agent, loadFailed: { generation, reason: 'sim: load failed' } });
       } else {
-        this.#frame(ref, {
-          agent,
-          ready: {
-            generation: command.load.generation ?? 0,
-            abi: 'troupe/1',
-            outputs: this.#outputs(2),
-          },
-        });
+        this.#frame(ref, { agent, ready: { generation, abi: 'troupe/1', outputs: init.outputs } });
       }
     } else if (command.deliver) {
       this.#deliver(ref, agent, command.deliver.tick ?? 0, command.deliver.envelopes ?? []);
     } else if (command.stop) {
-      host.dying = true;
+      this.#kill(ref, STOPPED);
     }
   }
 
-  #deliver(ref: HostRef, agent: string, tick: number, envelopes: readonly Envelope[]): void {
+  /** How a dying host ends: as it was ended, or in chaos at random. */
+  #exitOf(host: SimHost): ExitInfo {
+    if (this.#world !== 'chaos') return host.exit ?? STOPPED;
     const roll = this.#random();
-    if (roll < 0.03) {
-      const index = Math.floor(this.#random() * envelopes.length);
-      this.#frame(ref, { agent, failed: { tick, reason: 'sim: trap', index } });
+    // Killed, exited, or ended by itself while running its agent (a thread past its heap limit).
+    return roll < 0.4 ? KILLED : roll < 0.6 ? OUT_OF_MEMORY : STOPPED;
+  }
+
+  #deliver(ref: HostRef, agent: string, tick: number, envelopes: readonly Envelope[]): void {
+    const outcome = this.agents.handle(agent, envelopes);
+    if (outcome.type === 'trap') {
+      this.#frame(ref, { agent, failed: { tick, reason: 'sim: trap', index: outcome.index } });
       return;
     }
-    if (roll < 0.035) return; // the handler hangs: only the watchdog ends it
-    const finished = roll < 0.04;
-    const handled = finished ? Math.floor(this.#random() * (envelopes.length + 1)) : envelopes.length;
-    const outputs = envelopes.slice(0, handled).flatMap(() => this.#outputs(1.2));
-    const snapshot = this.#random() < 0.2 ? new Uint8Array([1, 2, 3]) : undefined;
+    if (outcome.type === 'hang') return; // only the watchdog ends it
+    if (outcome.type === 'oom') {
+      this.#kill(ref, OUT_OF_MEMORY);
+      return;
+    }
+    const { outputs, finished, handled, snapshot } = outcome;
     const inflight = this.core.inflight(agent);
     const accepted = inflight.length > 0 && this.core.tick === tick && this.core.agentOf(ref) === agent;
     this.#frame(
@@ -272,30 +325,6 @@ export class CoreSimulation {
         for (const envelope of envelopes.slice(0, handled)) this.#apply(agent, envelope);
       },
     );
-  }
-
-  /** Random outputs of an agent: messages to agents (and to a name that is none) and model requests. */
-  #outputs(mean: number): Output[] {
-    const outputs: Output[] = [];
-    const names = this.#spec.agents.map((spec) => spec.name);
-    const models = this.#spec.models.map((model) => model.name);
-    let count = 0;
-    while (this.#random() < mean / (mean + 1) && count < 4) {
-      count++;
-      const token = `sim:${this.#nextToken++}`;
-      const roll = this.#random();
-      if (roll < 0.1 && models.length > 0) {
-        outputs.push({
-          to: `${MODEL_PREFIX}${this.#one(models)}`,
-          kind: INFER_KIND,
-          payload: new TextEncoder().encode(token),
-        });
-      } else {
-        const to = roll < 0.13 ? 'nobody' : this.#one(names);
-        outputs.push({ to, kind: token, payload: new Uint8Array(Math.floor(this.#random() * 8)) });
-      }
-    }
-    return outputs;
   }
 
   #inject(): void {
@@ -318,9 +347,17 @@ export class CoreSimulation {
     this.#feed({ type: 'control', command: { type: 'reinject', id: envelopeId(letter.envelope) } });
   }
 
-  #kill(ref: HostRef): void {
+  /** The host is ending (its exit comes when the world picks it), as `exit` says. */
+  #kill(ref: HostRef, exit: ExitInfo): void {
     const host = this.#hosts.get(ref);
-    if (host) host.dying = true;
+    if (!host || host.dying) return;
+    host.dying = true;
+    host.exit = exit;
+  }
+
+  /** Several hosts end at once, as when the node they ran on is lost. */
+  #nodeLoss(live: ReadonlyArray<[HostRef, SimHost]>): void {
+    for (const [ref] of live) if (this.#random() < 0.5) this.#kill(ref, NODE_LOST);
   }
 
   #garbage(ref: HostRef): void {
@@ -395,7 +432,22 @@ export class CoreSimulation {
 
   // ---- effects, and the oracle watching them ----
 
+  /** Inputs an effect caused, fed once the input being handled is done (as an executor queues them). */
+  readonly #queued: CoreInput[] = [];
+  #feeding = false;
+
   #feed(input: CoreInput): void {
+    this.#queued.push(input);
+    if (this.#feeding) return;
+    this.#feeding = true;
+    try {
+      for (let next = this.#queued.shift(); next; next = this.#queued.shift()) this.#handle(next);
+    } finally {
+      this.#feeding = false;
+    }
+  }
+
+  #handle(input: CoreInput): void {
     const init = new Map(this.#spec.agents.map(({ name }) => [name, this.core.initOutputs(name)]));
     this.#restarted.clear();
     for (const effect of this.core.handle(input, this.#now)) this.#perform(effect);
@@ -423,13 +475,14 @@ export class CoreSimulation {
         if (!decoded.ok) this.#fail(`the core sent a malformed frame: ${decoded.error}`);
         if (!host || host.dying || !decoded.ok) return;
         for (const command of decoded.frame.commands) {
+          this.hostLog?.push(describeCommand(host.agent, this.core.tick, command));
           if (command.load) host.generation = command.load.generation ?? 0;
           host.inbox.push(command);
         }
         return;
       }
       case 'kill':
-        this.#kill(effect.host);
+        this.#kill(effect.host, KILLED);
         return;
       case 'arm':
         this.#timers.set(effect.timer, this.#now + effect.ms);
@@ -473,9 +526,12 @@ export class CoreSimulation {
   #observe(event: RuntimeEvent): void {
     this.events.push(event);
     if (this.events.length > 200) this.events.shift();
+    this.log?.push(event);
     if (event.type === 'message.dead') this.#leave(event.kind, 'dead');
     else if (event.type === 'message.rejected') this.#leave(event.kind, 'rejected');
     else if (event.type === 'system.stopping') this.#stopping = true;
+    else if (event.type === 'supervisor.decided' && event.decision === 'retire')
+      for (const agent of event.agents) this.#restarted.add(agent);
     else if (event.type === 'agent.state') {
       if (this.#temporary.has(event.agent) && (event.state === 'restarting' || event.state === 'backoff'))
         this.#fail(`temporary agent "${event.agent}" was restarted`);
@@ -522,7 +578,7 @@ export class CoreSimulation {
   }
 
   #leave(token: string, how: keyof CoreSimulation['tokensLeft']): void {
-    if (!token.startsWith('sim:')) return;
+    if (!token.startsWith('sim:') || !this.#books) return;
     const balance = (this.#balance.get(token) ?? 0) - 1;
     if (balance < 0) this.#fail(`message ${token} left the core (${how}) more often than it entered`);
     if (balance === 0) this.#balance.delete(token);
@@ -532,6 +588,7 @@ export class CoreSimulation {
 
   /** After every input: every message that entered is held exactly once, and mailboxes are in bounds. */
   #check(input: CoreInput): void {
+    if (!this.#books) return;
     const held = new Map<string, number>();
     const hold = (token: string | undefined) => {
       if (token) held.set(token, (held.get(token) ?? 0) + 1);
@@ -572,6 +629,23 @@ function describeEffect(effect: Effect): string {
   return JSON.stringify(effect, (_key, value) =>
     value instanceof Uint8Array ? Buffer.from(value).toString('hex') : value,
   );
+}
+
+/** A command to a host as one line: what it loads from, or the envelopes of its batch. */
+function describeCommand(agent: string, tick: number, command: HostCommand): string {
+  const { load, deliver } = command;
+  if (load) {
+    const snapshot = Buffer.from(load.snapshot ?? []).toString('hex');
+    return `${agent} at ${tick}: load generation ${load.generation} snapshot ${snapshot} nextSeq ${load.nextSeq}`;
+  }
+  if (deliver) {
+    const envelopes = (deliver.envelopes ?? []).map(
+      (envelope) =>
+        `${envelopeId(envelope)}@${envelope.tick} ${envelope.kind} ${Buffer.from(envelope.payload ?? []).toString('hex')}`,
+    );
+    return `${agent} tick ${deliver.tick}: [${envelopes.join(', ')}] nextSeq ${deliver.nextSeq}`;
+  }
+  return `${agent} at ${tick}: stop`;
 }
 
 function tokenOf(message: {

@@ -25,6 +25,11 @@ export class AgentSlot {
   delivered = 0;
   /** Why we killed the host ourselves, reported when its exit arrives. */
   faultReason: string | undefined;
+  /**
+   * The operator asked for the host's end (a restart or reload by hand): an input from outside,
+   * journaled like a kill, though the core ended the host.
+   */
+  byHand = false;
   /** The watchdog killed the host: it stopped answering (see Scheduler.stalled). */
   stalled = false;
   /** The agent has been ready at least once: later start failures are crashes, not start failures. */

@@ -192,6 +192,16 @@ export class CoreState {
     this.effects.push({ type: 'send', host, bytes });
   }
 
+  /** Replay: ends the agent's host as the recording says, by hand (with its reason) or from outside. */
+  endHost(slot: AgentSlot, reason: string | undefined): void {
+    if (slot.host === undefined) return;
+    if (reason !== undefined) {
+      slot.faultReason = reason;
+      slot.byHand = true;
+    }
+    this.effects.push({ type: 'kill', host: slot.host });
+  }
+
   deadLetter(letters: readonly DeadLetter[]): void {
     for (const letter of letters) {
       this.deadLetters.add(letter);
@@ -201,7 +211,7 @@ export class CoreState {
 
   /** An input from outside: staged for the next tick boundary, and journaled with that tick. */
   enter(from: string, output: Output): void {
-    this.scheduler.stage(from, [output]);
+    this.scheduler.enter(from, output);
     this.bridge.entered(this.scheduler.tick + 1, from, output);
   }
 }

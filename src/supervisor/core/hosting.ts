@@ -34,6 +34,7 @@ export class Hosting {
     this.#s.hosts.set(host, slot);
     slot.host = host;
     slot.faultReason = undefined;
+    slot.byHand = false;
     slot.stalled = false;
     const { isolation, limits } = slot.spec;
     this.#s.effects.push({
@@ -150,8 +151,10 @@ export class Hosting {
         slot.send({ type: 'FINISHED' });
         this.#s.exits.push({ agent: slot.name, exit: 'normal', reason: 'finished normally' });
       }
+      this.#afterBatch(slot);
     } else if (event.failed && event.failed.tick === tick && this.#s.inflight.has(slot.name)) {
       this.#p.crash(slot, event.failed.reason ?? 'unknown failure', event.failed.index ?? 0);
+      this.#afterBatch(slot);
     } else if (event.loadFailed && event.loadFailed.generation === slot.generation) {
       this.#s.gateFor(slot).release(slot);
       const reason = event.loadFailed.reason ?? 'load failed';
@@ -159,6 +162,14 @@ export class Hosting {
       else if (!slot.started) this.#p.startFailed(slot, reason);
       else this.#p.crash(slot, reason);
     }
+  }
+
+  /** Replay: the recording saw the agent's host die after it handed its batch back, in this tick. */
+  #afterBatch(slot: AgentSlot): void {
+    const kill = this.#s.bridge.batchHandedBack(slot.name);
+    if (!kill) return;
+    this.#s.bridge.replayKilling(kill);
+    this.#s.endHost(slot, kill.reason);
   }
 
   onExit(host: HostRef, info: ExitInfo): void {
@@ -178,34 +189,34 @@ export class Hosting {
       (info.bystander === true || this.#s.bridge.replayedBystander(slot.name))
     ) {
       // Its host ended for another agent's fault: journaled, so a replay starts it again the same.
-      this.#s.bridge.hostExited(
-        slot.name,
-        this.#s.scheduler.tick,
-        this.#s.inflight.has(slot.name),
-        false,
-        false,
-        true,
-      );
+      const inFlight = this.#s.inflight.has(slot.name);
+      this.#s.bridge.hostExited(slot.name, this.#s.scheduler.tick, {
+        inFlight,
+        causedByUs: false,
+        bystander: true,
+        duringTick: !inFlight && this.#s.inflight.size > 0,
+      });
       this.#p.relaunch(slot, describeExit(info));
     } else if (slot.state !== 'stopped' && slot.state !== 'failed') {
-      // A death we did not cause (kill -9, OOM killer, a kill command) is an external input.
+      // A death we did not cause (kill -9, OOM killer, a kill command) is an external input, and
+      // so is one the operator asked for (a restart by hand).
       const inFlight = this.#s.inflight.has(slot.name);
       // A host that ended by itself while running this agent: its batch is to blame, as a stall's.
       const culprit = info.culprit === true && slot.faultReason === undefined;
       if (culprit) slot.stalled = true;
-      this.#s.bridge.hostExited(
-        slot.name,
-        this.#s.scheduler.tick,
+      this.#s.bridge.hostExited(slot.name, this.#s.scheduler.tick, {
         inFlight,
-        slot.faultReason !== undefined,
+        causedByUs: slot.faultReason !== undefined && !slot.byHand,
         culprit,
-      );
+        duringTick: !inFlight && this.#s.inflight.size > 0,
+        ...(slot.byHand && slot.faultReason ? { reason: slot.faultReason } : {}),
+      });
       // A first start that passed its start timeout means the agent could not start; a death
       // from outside, or a host we ended for breaking the protocol, is a crash like any other.
       if (!slot.started && slot.stalled && slot.faultReason) this.#p.startFailed(slot, slot.faultReason);
       else this.#p.crash(slot, slot.faultReason ?? describeExit(info));
     } else {
-      this.#s.bridge.hostExited(slot.name, this.#s.scheduler.tick, false, true);
+      this.#s.bridge.hostExited(slot.name, this.#s.scheduler.tick, { inFlight: false, causedByUs: true });
     }
     this.#p.pump();
   }

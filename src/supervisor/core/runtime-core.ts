@@ -235,8 +235,11 @@ export class RuntimeCore {
       }
       case 'restart': {
         const slot = this.#s.slots.get(command.agent);
+        // Already being ended (its watchdog fired, say): that end stands.
         if (!slot || this.restartRefusal(command.agent) || slot.host === undefined) return;
+        if (slot.faultReason !== undefined) return;
         slot.faultReason = 'restarted by hand';
+        slot.byHand = true;
         this.#s.effects.push({ type: 'kill', host: slot.host });
         return;
       }
@@ -246,7 +249,9 @@ export class RuntimeCore {
         // Not running now: the next start loads the new module.
         slot.modulePath = command.path;
         if (this.restartRefusal(command.agent) || slot.host === undefined) return;
+        if (slot.faultReason !== undefined) return;
         slot.faultReason = 'reloaded: its module changed';
+        slot.byHand = true;
         this.#s.effects.push({ type: 'kill', host: slot.host });
         return;
       }

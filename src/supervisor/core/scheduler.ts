@@ -156,6 +156,14 @@ export class Scheduler {
     if (outputs.length > 0) this.#staging.add(source, outputs, this.#tick);
   }
 
+  /**
+   * An input from outside (an injection, a model's answer, a re-sent dead letter) from `source`,
+   * for the next tick: numbered at the release, after what the source itself sent by then.
+   */
+  enter(source: string, output: Output): void {
+    this.#staging.enter(source, output);
+  }
+
   /** The tick the earliest timer is due at, if any waits. */
   get nextTimer(): number | undefined {
     return this.#staging.nextTimer;

@@ -21,7 +21,10 @@ export class Supervising {
       this.#s.gpuDeathReplayed = false;
       return;
     }
-    this.#s.bridge.hostExited(GPU_HOST, this.#s.scheduler.tick, this.#s.inflight.size > 0, false);
+    this.#s.bridge.hostExited(GPU_HOST, this.#s.scheduler.tick, {
+      inFlight: this.#s.inflight.size > 0,
+      causedByUs: false,
+    });
     this.#s.exits.push({ agent: GPU_HOST, exit: 'crash', reason });
     this.#p.pump();
   }
@@ -31,7 +34,7 @@ export class Supervising {
    * it; a live GPU host (a resumed run) is killed too, and its real exit is then not decided again.
    */
   replayGpuDeath(): void {
-    this.#s.bridge.hostExited(GPU_HOST, this.#s.scheduler.tick, false, true);
+    this.#s.bridge.hostExited(GPU_HOST, this.#s.scheduler.tick, { inFlight: false, causedByUs: true });
     if (this.#s.gpuState === 'running') {
       this.#s.gpuDeathReplayed = true;
       this.#s.effects.push({ type: 'gpu.kill' });
@@ -88,7 +91,7 @@ export class Supervising {
         ...(recordedEscalations ? { recordedEscalations } : {}),
       };
       const result = decideExit(this.#s.tree, this.#s.history, exit, context);
-      for (const supervisor of result.escalated) this.#s.bridge.escalated(tick, supervisor);
+      for (const escalation of result.escalated) this.#s.bridge.escalated(tick, escalation);
       this.#s.history = result.history;
       for (const decision of result.decisions) this.apply(decision);
     }
@@ -137,8 +140,15 @@ export class Supervising {
 
   retire(slot: AgentSlot, how: { failed: boolean; reason: string }): void {
     if (how.failed) slot.send({ type: 'GIVE_UP', reason: how.reason });
-    else if (slot.state === 'running' || slot.joining) slot.send({ type: 'STOP' });
+    // Waiting to restart (backoff) or just crashed, it is stopped too: else its restart would
+    // still come, and run it with its mailbox closed.
+    else if (['running', 'backoff', 'crashed'].includes(slot.state) || slot.joining)
+      slot.send({ type: 'STOP' });
     const why = how.failed ? `failed: ${how.reason}` : how.reason;
+    // What its init sent waits for the tick it would have joined at: it never joins, so it is
+    // dropped, whether its init ran before the retirement or not (a replay decides it at another
+    // moment of the start).
+    slot.initOutputs = undefined;
     this.#s.deadLetter(this.#s.scheduler.close(slot.name, why));
     if (slot.host !== undefined)
       this.#s.effects.push({

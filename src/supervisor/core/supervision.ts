@@ -31,10 +31,17 @@ export interface SupervisionContext {
   alive(agent: string): boolean;
   /**
    * Intensity is the one decision that reads the clock. In a replayed tick it is data instead:
-   * the supervisors the recording says gave up at this tick (the clock is not read). Undefined: a
-   * live tick, where the clock decides (and what it decided comes back as `escalated`, to record).
+   * the restart checks the recording says gave up at this tick (the clock is not read).
+   * Undefined: a live tick, where the clock decides (and what it decided comes back as
+   * `escalated`, to record).
    */
-  recordedEscalations?: ReadonlySet<string>;
+  recordedEscalations?: readonly Escalation[];
+}
+
+/** A supervisor gave up on restart intensity, at its `check`-th restart check of a tick (0: first). */
+export interface Escalation {
+  supervisor: string;
+  check: number;
 }
 
 export interface RestartHistory {
@@ -42,6 +49,13 @@ export interface RestartHistory {
   readonly restarts: ReadonlyMap<string, readonly number[]>;
   /** Per child: its consecutive restarts and the tick it last rejoined at: for backoff. */
   readonly streaks: ReadonlyMap<string, Streak>;
+  /** Per supervisor: the restart checks it made at its latest tick (names an escalation). */
+  readonly checks: ReadonlyMap<string, Checks>;
+}
+
+interface Checks {
+  tick: number;
+  count: number;
 }
 
 interface Streak {
@@ -49,11 +63,12 @@ interface Streak {
   rejoinTick: number;
 }
 
-export const NO_HISTORY: RestartHistory = { restarts: new Map(), streaks: new Map() };
+export const NO_HISTORY: RestartHistory = { restarts: new Map(), streaks: new Map(), checks: new Map() };
 
 interface MutableHistory {
   restarts: Map<string, readonly number[]>;
   streaks: Map<string, Streak>;
+  checks: Map<string, Checks>;
 }
 
 /** The GPU host's name in the tree: a permanent child of the root supervisor, started first. */
@@ -104,7 +119,7 @@ export function decideExit(
   history: RestartHistory,
   exit: ChildExit,
   context: SupervisionContext,
-): { history: RestartHistory; decisions: Decision[]; escalated: string[] } {
+): { history: RestartHistory; decisions: Decision[]; escalated: Escalation[] } {
   const spec = tree.agent(exit.agent);
   const parent = tree.parentOf(exit.agent);
   if (!spec || !parent) return { history, decisions: [], escalated: [] };
@@ -113,8 +128,12 @@ export function decideExit(
     const reason = failed ? exit.reason : `finished normally (restart: ${spec.restart})`;
     return { history, decisions: [{ type: 'retire', agents: [exit.agent], failed, reason }], escalated: [] };
   }
-  const next = { restarts: new Map(history.restarts), streaks: new Map(history.streaks) };
-  const escalated: string[] = [];
+  const next = {
+    restarts: new Map(history.restarts),
+    streaks: new Map(history.streaks),
+    checks: new Map(history.checks),
+  };
+  const escalated: Escalation[] = [];
   const decisions = restartChild(tree, next, parent, exit.agent, `"${exit.agent}" ${exit.reason}`, {
     ...context,
     escalated,
@@ -128,13 +147,19 @@ function restartChild(
   node: SupervisorSpec,
   failing: string,
   reason: string,
-  context: SupervisionContext & { escalated: string[] },
+  context: SupervisionContext & { escalated: Escalation[] },
 ): Decision[] {
   const check = addRestart(history.restarts.get(node.name) ?? [], context.now, node);
-  const exceeded = context.recordedEscalations ? context.recordedEscalations.has(node.name) : check.exceeded;
+  const checks = history.checks.get(node.name);
+  const nth = checks?.tick === context.tick ? checks.count : 0;
+  history.checks.set(node.name, { tick: context.tick, count: nth + 1 });
+  const recorded = context.recordedEscalations;
+  const exceeded = recorded
+    ? recorded.some((escalation) => escalation.supervisor === node.name && escalation.check === nth)
+    : check.exceeded;
   if (exceeded) {
     // Decided by the clock: an input the caller records (a replay gives it back as data).
-    if (!context.recordedEscalations) context.escalated.push(node.name);
+    if (!recorded) context.escalated.push({ supervisor: node.name, check: nth });
     history.restarts.delete(node.name);
     const why = `supervisor "${node.name}" needed more than ${node.maxRestarts} restarts within ${node.periodMs} ms; last: ${reason}`;
     const parent = tree.parentOf(node.name);

@@ -1,7 +1,7 @@
 // The lockstep tick loop: at each boundary, decide the exits, replay what the journal recorded,
 // hold for agents (re)joining, then plan the next tick and hand its batches out.
 import { encodeDeliverFrame, type Output } from '../../protocol/index.js';
-import { deliveryHash, type KillOutcome } from '../replay/index.js';
+import { deliveryHash, type KillOutcome, type RecordedKill } from '../replay/index.js';
 import type { AgentSlot } from './agent-slot.js';
 import type { CoreParts, CoreState } from './core-state.js';
 import { undeliveredReport } from './run-report.js';
@@ -34,31 +34,49 @@ export class TickLoop {
   }
 
   pump(): void {
-    if (this.#s.finished || this.#s.inflight.size > 0) return;
+    // Replay: the exits of hosts it killed are decided with the rest, once they have come.
+    if (this.#s.finished || this.#s.inflight.size > 0 || this.#s.bridge.awaitingExits) return;
     const stateDivergence = this.#s.bridge.tickOver();
     if (stateDivergence) this.requestStop(stateDivergence, false);
-    if (!this.#decideExits()) return;
     const next = this.#s.scheduler.tick + 1;
     // Replay: kills recorded between ticks happen (and their exits are awaited) before the next.
-    const kill = (agent: string) => this.#killRecorded(agent, next);
+    const kill = (recorded: RecordedKill) => this.#killRecorded(recorded, next);
     const stage = (from: string, output: Output) => {
       this.#s.inference.replayed(from, output);
-      this.#s.scheduler.stage(from, [output]);
+      this.#s.scheduler.enter(from, output);
     };
-    if (!this.#s.bridge.beforePlan(this.#s.scheduler.tick, next, kill, stage)) return;
-    // A replayed death of the GPU host is decided at this boundary, as it was when recorded.
-    if (!this.#decideExits()) return;
-    if (!this.#s.inference.beforeTick(next)) return;
-    if (!this.#joined(next)) return;
+    for (;;) {
+      if (!this.#decideExits()) return;
+      // As soon as the boundary is reached (the first pump after a tick's last report), so a death
+      // between ticks always comes after it, live or replayed.
+      this.#rejoin(next);
+      const replay = this.#s.bridge.beforePlan(this.#s.scheduler.tick, next, kill, stage);
+      if (replay === 'wait') return;
+      // A replayed death of the GPU host is decided where it was recorded: before the next kill.
+      if (replay === 'decide') continue;
+      // A release the recording made before its next input or kill here is made first.
+      if (this.#plan(next, replay === 'release') !== 'released') return;
+    }
+  }
+
+  /**
+   * Plans tick `next` once everything it waits for is there: hands its batches out, or releases
+   * what waits for a boundary with nothing to hand out (then the system may idle; a replay
+   * `releasing` as its recording did goes on instead).
+   */
+  #plan(next: number, releasing: boolean): 'waiting' | 'stopped' | 'dispatched' | 'released' | 'idle' {
+    if (!this.#s.inference.beforeTick(next)) return 'waiting';
+    if (!this.#joined(next)) return 'waiting';
     if (this.#s.paused) {
-      if (this.#s.steps === 0) return;
+      if (this.#s.steps === 0) return 'waiting';
       this.#s.steps--;
     }
     const { maxTicks } = this.#s.options;
     if (maxTicks !== undefined && this.#s.scheduler.tick >= maxTicks) {
       this.requestStop(`reached --max-ticks ${maxTicks}`, true);
-      return;
+      return 'stopped';
     }
+    this.#stageInits(next);
     this.#s.bridge.syncTick();
     if (this.#s.bridge.goesLive(next)) this.#s.emit({ type: 'run.live', tick: next });
     const eligible = (agent: string) => (this.#s.slots.get(agent) as AgentSlot).eligible(next);
@@ -71,26 +89,30 @@ export class TickLoop {
       this.undelivered(plan);
       this.#s.inference.route(plan.tick, plan.requests);
     }
-    if (plan.batches.length === 0) {
-      this.noBatches(plan.tick, next);
-      return;
+    if (plan.batches.length > 0) {
+      this.#s.idle = false;
+      this.dispatch(plan);
+      return 'dispatched';
     }
-    this.#s.idle = false;
-    this.dispatch(plan);
+    // Released with no tick begun: inputs and kills that come now are journaled after it.
+    this.#s.bridge.released(plan.tick);
+    if (releasing) return 'released';
+    this.noBatches(plan.tick, next);
+    return 'idle';
   }
 
   /**
    * A kill the recording holds between ticks: its host is killed (its exit awaited), or it comes
    * (a start still queued at the gate, a restart due at this boundary: waited for), or it is gone.
    */
-  #killRecorded(agent: string, next: number): KillOutcome {
+  #killRecorded({ agent, reason }: RecordedKill, next: number): KillOutcome {
     if (agent === GPU_HOST) {
       this.#p.replayGpuDeath();
-      return 'gone';
+      return 'died';
     }
     const slot = this.#s.slots.get(agent);
     if (slot?.host !== undefined) {
-      this.#s.effects.push({ type: 'kill', host: slot.host });
+      this.#s.endHost(slot, reason);
       return 'killed';
     }
     const coming = slot && (slot.joining || (slot.state === 'backoff' && slot.rejoinTick <= next));
@@ -98,24 +120,31 @@ export class TickLoop {
     return coming ? 'wait' : 'gone';
   }
 
-  /**
-   * Restarts due at tick `next` begin; false while an agent due then is still starting (it holds
-   * the tick it rejoins at, however long its start takes). Once all are ready, what their init
-   * sent is staged, at the boundary itself: an agent killed while others still start loses its
-   * init's sends whether the kill fell before or after its init ran, so a replay (which kills at
-   * the boundary) stages the same (issue 25).
-   */
-  #joined(next: number): boolean {
+  /** Restarts due at tick `next` begin. */
+  #rejoin(next: number): void {
     const due = [...this.#s.backingOff].filter((slot) => slot.rejoinTick <= next);
     for (const slot of due.sort((a, b) => a.rank - b.rank)) this.#p.reload(slot);
+  }
+
+  /** False while an agent due at tick `next` is still starting (it holds the tick it rejoins at). */
+  #joined(next: number): boolean {
     for (const slot of this.#s.joining) if (slot.rejoinTick <= next) return false;
+    return true;
+  }
+
+  /**
+   * What the agents joining at tick `next` sent from init is staged as the tick begins, not
+   * before: an agent killed at the boundary (while others still start, or while the system is
+   * paused there) loses its init's sends whether the kill fell before or after its init ran, so a
+   * replay (which kills at the boundary) stages the same (issue 25, issue 27).
+   */
+  #stageInits(next: number): void {
     for (const slot of this.#s.slots.values()) {
       if (slot.initOutputs && slot.rejoinTick <= next) {
         this.#s.scheduler.stage(slot.name, slot.initOutputs);
         slot.initOutputs = undefined;
       }
     }
-    return true;
   }
 
   /** A boundary with nothing to hand out: skip to a waiting restart or timer, wait for a model, or idle. */
@@ -169,22 +198,42 @@ export class TickLoop {
       this.#s.delivered += batch.envelopes.length;
       slot.delivered += batch.envelopes.length;
       // Replaying a kill that hit this agent while it held this batch: the host dies instead.
-      if (this.#s.bridge.killedInFlight(plan.tick, batch.agent)) {
+      const killed = this.#s.bridge.killedInFlight(plan.tick, batch.agent);
+      if (killed) {
         // It died of this batch when recorded: the batch is charged again (see Hosting.onExit).
-        if (this.#s.bridge.culpritInFlight(plan.tick, batch.agent)) slot.stalled = true;
-        if (slot.host !== undefined) this.#s.effects.push({ type: 'kill', host: slot.host });
+        if (killed.culprit) slot.stalled = true;
+        this.#s.endHost(slot, killed.reason);
       } else {
         const ms = slot.spec.limits.watchdogMs;
         this.#s.send(slot, wire, `to the batch of tick ${plan.tick} within ${ms} ms (limits.watchdogMs)`, ms);
       }
     }
-    // The GPU host died during this tick when recorded: its exit is decided with the tick's.
-    if (this.#s.bridge.killedInFlight(plan.tick, GPU_HOST)) this.#p.replayGpuDeath();
+    // The GPU host died during this tick when recorded (maybe more than once: it is restarted at
+    // once): each exit is decided with the tick's.
+    for (let n = this.#s.bridge.deathsInFlight(plan.tick, GPU_HOST); n > 0; n--) this.#p.replayGpuDeath();
+    this.#killDuring(plan.tick);
     const divergence = this.#s.bridge.dispatched(plan.tick, sent);
     if (divergence) this.requestStop(divergence, false);
     const agents = plan.batches.map((batch) => batch.agent);
     const envelopes = plan.batches.reduce((sum, batch) => sum + batch.envelopes.length, 0);
     this.#s.emit({ type: 'tick', tick: plan.tick, agents, envelopes });
+  }
+
+  /**
+   * Replay: agents whose host died while this tick ran though they held no batch of it die now,
+   * or once they hand their batch back (Hosting), so their exits are decided with the tick's.
+   */
+  #killDuring(tick: number): void {
+    const holding = (agent: string) => this.#s.inflight.has(agent);
+    for (const kill of this.#s.bridge.killsDuring(tick, holding)) {
+      const slot = this.#s.slots.get(kill.agent);
+      if (slot?.host === undefined) {
+        this.#s.bridge.killLater(tick, kill);
+        continue;
+      }
+      this.#s.bridge.replayKilling(kill);
+      this.#s.endHost(slot, kill.reason);
+    }
   }
 
   undelivered(plan: TickPlan): void {

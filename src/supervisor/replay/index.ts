@@ -3,6 +3,7 @@
 // stages its inputs and checks the run against it). Pure: no file system here (journal/ reads and
 // writes the files).
 export {
+  type BeforePlan,
   DEFAULT_CHECKPOINT_EVERY,
   JournalBridge,
   type JournalEffect,

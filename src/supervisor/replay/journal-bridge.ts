@@ -4,14 +4,42 @@
 // itself: what to record goes out as effects (`record`, `tickDone`, `closeJournal`), which the
 // executor performs on the journal it holds, in order with the run's other effects.
 import type { JournalRecord, Output } from '../../protocol/index.js';
+import type { Escalation } from '../core/supervision.js';
 import type { ReplayDriver } from './replay-driver.js';
+import type { RecordedKill } from './replay-plan.js';
 import { type SentBatches, tickRecord } from './tick-record.js';
 
-/** What replaying a kill did: killed a host, must wait for the agent's host, or cannot (gone). */
-export type KillOutcome = 'killed' | 'wait' | 'gone';
+/**
+ * What replaying a kill did: killed a host (its exit is awaited), must wait for the agent's host,
+ * cannot (gone), or ended the GPU host, whose death is decided before the next kill (died).
+ */
+export type KillOutcome = 'killed' | 'wait' | 'gone' | 'died';
+
+/**
+ * Whether the next tick may be planned: not yet (wait for exits, a host, or the recording),
+ * after deciding the exits a replayed kill caused (decide, then ask again), not before releasing
+ * what waits with no tick begun, as the recording did (release, then ask again), or now (ready).
+ */
+export type BeforePlan = 'wait' | 'decide' | 'release' | 'ready';
 
 /** Every how many ticks agents report a state hash (a checkpoint), unless the system says. */
 export const DEFAULT_CHECKPOINT_EVERY = 100;
+
+/** How a host ended, as the journal records it. */
+export interface HostExit {
+  /** The agent held a batch of the tick. */
+  inFlight: boolean;
+  /** The core ended it for a reason of its own (a watchdog, a broken protocol): not an input. */
+  causedByUs: boolean;
+  /** It ended by itself while running the agent (ExitInfo.culprit). */
+  culprit?: boolean;
+  /** It ended for another agent's fault (ExitInfo.bystander). */
+  bystander?: boolean;
+  /** The operator ended it (a restart by hand), for this reason. */
+  reason?: string;
+  /** The tick was running, though the agent held no batch of it (or had handed it back). */
+  duringTick?: boolean;
+}
 
 /** What the bridge asks the executor to do with the journal. */
 export type JournalEffect =
@@ -32,10 +60,18 @@ export class JournalBridge {
   readonly #replayKilled = new Set<string>();
   readonly #stateHashes = new Map<string, Uint8Array>();
   /** Recorded kills of agents that have no host to kill yet (their start is queued). */
-  #pendingKills: Array<{ agent: string; tick: number }> = [];
+  #pendingKills: Array<RecordedKill & { tick: number }> = [];
   /** Agents whose host the replay killed as a bystander's: their exits start them again, uncharged. */
   readonly #bystanders = new Set<string>();
   #checkpointTick: number | undefined;
+  /** Recorded kills during a tick of agents that had handed their batch back first. */
+  readonly #afterBatch = new Map<string, RecordedKill>();
+  /**
+   * The releases the boundary after `tick` made with no batch to hand out (the system idle, or
+   * all it released dead-lettered): inputs and deaths between ticks are journaled with how many
+   * came before them, so a replay puts them on the same side of each release.
+   */
+  #releases = { tick: -1, count: 0 };
 
   /** `out`: where the effects of a journaled run go (none: the run keeps no journal). */
   constructor(
@@ -51,25 +87,73 @@ export class JournalBridge {
   /** An input from outside, released at the boundary of `tick`. */
   entered(tick: number, from: string, output: Output): void {
     const { to, kind, payload, correlationId } = output;
-    this.#write({ inject: { tick, from, to, kind, payload, correlationId } });
+    const release = this.#releasesAt(tick - 1);
+    this.#write({
+      inject: { tick, from, to, kind, payload, correlationId, ...(release > 0 ? { release } : {}) },
+    });
+  }
+
+  /** The boundary after `tick` released what waited for it, and no tick began. */
+  released(tick: number): void {
+    if (this.#releases.tick === tick) this.#releases.count++;
+    else this.#releases = { tick, count: 1 };
+  }
+
+  #releasesAt(tick: number): number {
+    return this.#releases.tick === tick ? this.#releases.count : 0;
+  }
+
+  /** A host process ended; a death we did not cause (and did not replay) is an external input. */
+  hostExited(agent: string, tick: number, exit: HostExit): void {
+    this.#awaitingExit.delete(agent);
+    const replayed = this.#replayKilled.delete(agent);
+    if (exit.causedByUs || replayed) return;
+    const { inFlight, culprit = false, bystander, reason, duringTick } = exit;
+    const release = inFlight || duringTick ? 0 : this.#releasesAt(tick);
+    this.#write({
+      kill: {
+        tick,
+        agent,
+        inFlight,
+        culprit,
+        ...(bystander ? { bystander } : {}),
+        ...(reason ? { reason } : {}),
+        ...(duringTick ? { duringTick } : {}),
+        ...(release > 0 ? { release } : {}),
+      },
+    });
+  }
+
+  /** Replay: exits of hosts the replay killed are still to come (they are decided first). */
+  get awaitingExits(): boolean {
+    return this.#awaitingExit.size > 0;
+  }
+
+  /** Replay: the host of `kill.agent` is being ended as recorded; its exit is awaited. */
+  replayKilling(kill: RecordedKill): void {
+    this.#awaitingExit.add(kill.agent);
+    this.#replayKilled.add(kill.agent);
+    if (kill.bystander) this.#bystanders.add(kill.agent);
   }
 
   /**
-   * A host process ended; a death we did not cause (and did not replay) is an external input.
-   * `bystander`: it ended for another agent's fault (ExitInfo.bystander).
+   * Replay: the kills recorded during `tick` of agents holding no batch of it. Those that hold
+   * one now (`holding`) are returned when it is handed back (`batchHandedBack`); the rest now.
    */
-  hostExited(
-    agent: string,
-    tick: number,
-    inFlight: boolean,
-    causedByUs: boolean,
-    culprit = false,
-    bystander = false,
-  ): void {
-    this.#awaitingExit.delete(agent);
-    const replayed = this.#replayKilled.delete(agent);
-    if (!causedByUs && !replayed)
-      this.#write({ kill: { tick, agent, inFlight, culprit, ...(bystander ? { bystander } : {}) } });
+  killsDuring(tick: number, holding: (agent: string) => boolean): RecordedKill[] {
+    const now: RecordedKill[] = [];
+    for (const kill of this.#replay?.killsDuring(tick) ?? []) {
+      if (holding(kill.agent)) this.#afterBatch.set(kill.agent, kill);
+      else now.push(kill);
+    }
+    return now;
+  }
+
+  /** Replay: the agent handed its batch back; the recorded kill that followed, if any. */
+  batchHandedBack(agent: string): RecordedKill | undefined {
+    const kill = this.#afterBatch.get(agent);
+    this.#afterBatch.delete(agent);
+    return kill;
   }
 
   /** Replay: whether the agent's host, which the replay just killed, died as a bystander did. */
@@ -81,13 +165,14 @@ export class JournalBridge {
    * The restart-intensity verdicts of a replayed tick, as recorded: the supervisors that gave up
    * at `tick` (the clock is not read then). Undefined for a live tick: the clock decides.
    */
-  recordedEscalations(tick: number): ReadonlySet<string> | undefined {
+  recordedEscalations(tick: number): readonly Escalation[] | undefined {
     return this.#recorded(tick) ? this.#replay?.plan.escalationsAt(tick) : undefined;
   }
 
   /** A supervisor gave up on restart intensity at `tick`, by the clock: an input, journaled. */
-  escalated(tick: number, supervisor: string): void {
-    if (!this.#recorded(tick)) this.#write({ escalation: { tick, supervisor } });
+  escalated(tick: number, { supervisor, check }: Escalation): void {
+    if (!this.#recorded(tick))
+      this.#write({ escalation: { tick, supervisor, ...(check > 0 ? { check } : {}) } });
   }
 
   crashed(tick: number, agent: string, reason: string): void {
@@ -95,34 +180,38 @@ export class JournalBridge {
   }
 
   /**
-   * Before planning tick `next`: replays the kills recorded between ticks (false: wait for their
-   * exits, or for a host to kill: an agent still waiting for its start has none yet), then stages
-   * the inputs recorded for `next`.
+   * Before planning tick `next`: replays the kills recorded between ticks (wait for their exits,
+   * or for a host to kill: an agent still waiting for its start has none yet), then stages the
+   * inputs recorded for `next`.
    */
   beforePlan(
     tick: number,
     next: number,
-    kill: (agent: string) => KillOutcome,
+    kill: (kill: RecordedKill) => KillOutcome,
     stage: (from: string, output: Output) => void,
-  ): boolean {
+  ): BeforePlan {
     const replay = this.#replay;
-    if (!replay) return true;
+    if (!replay) return 'ready';
     // Following a recording still being made: wait until it has gone past the next tick.
-    if (!replay.mayPlan(next)) return false;
-    this.#pendingKills.push(...replay.killsBetween(tick).map((agent) => ({ agent, tick })));
-    this.#pendingKills = this.#pendingKills.filter((pending) => {
-      const { agent } = pending;
-      const outcome = kill(agent);
-      if (outcome === 'killed') {
-        this.#awaitingExit.add(agent);
-        this.#replayKilled.add(agent);
-        if (replay.plan.bystanderAt(pending.tick, agent)) this.#bystanders.add(agent);
-      }
-      return outcome === 'wait';
-    });
-    if (this.#awaitingExit.size > 0 || this.#pendingKills.length > 0) return false;
-    replay.stageInputs(next, stage);
-    return true;
+    if (!replay.mayPlan(next)) return 'wait';
+    this.#pendingKills.push(...replay.killsBetween(tick).map((recorded) => ({ ...recorded, tick })));
+    // Deaths between ticks are decided as their exits arrive, so their order is part of the run:
+    // the replay kills one host at a time, in recorded order, each exit seen before the next kill
+    // (two hosts killed at once would exit in any order, and one killed twice would die once).
+    // Each comes after as many releases of this boundary as when it was recorded.
+    const released = this.#releasesAt(tick);
+    while (this.#awaitingExit.size === 0 && this.#pendingKills.length > 0) {
+      const pending = this.#pendingKills[0] as RecordedKill & { tick: number };
+      if (pending.tick === tick && pending.release > released) break;
+      const outcome = kill(pending);
+      if (outcome === 'wait') return 'wait';
+      this.#pendingKills.shift();
+      if (outcome === 'killed') this.replayKilling(pending);
+      if (outcome === 'died') return 'decide';
+    }
+    if (this.#awaitingExit.size > 0) return 'wait';
+    const laterInputs = replay.stageInputs(next, released, stage);
+    return laterInputs || this.#pendingKills.length > 0 ? 'release' : 'ready';
   }
 
   /** Resuming: true once, for the first tick past the recording (the run goes on live from it). */
@@ -154,17 +243,24 @@ export class JournalBridge {
     return due;
   }
 
-  /** Replay: whether this agent died while holding its batch of `tick` (it is killed instead). */
-  killedInFlight(tick: number, agent: string): boolean {
-    const killed = this.#replay?.killsInFlight(tick).has(agent) ?? false;
-    if (killed) this.#replayKilled.add(agent);
-    if (killed && this.#replay?.plan.bystanderAt(tick, agent)) this.#bystanders.add(agent);
-    return killed;
+  /** Replay: the recorded death of this agent's host while it held its batch of `tick`, if any. */
+  killedInFlight(tick: number, agent: string): RecordedKill | undefined {
+    const kill = this.#replay?.killInFlight(tick, agent);
+    if (kill) this.#replayKilled.add(agent);
+    if (kill?.bystander) this.#bystanders.add(agent);
+    return kill;
   }
 
-  /** Replay: whether the host that died holding this agent's batch of `tick` died of that batch. */
-  culpritInFlight(tick: number, agent: string): boolean {
-    return this.#replay?.plan.culpritAt(tick, agent) ?? false;
+  /** Replay: how many times the host (the GPU host's) died while `tick` ran, when recorded. */
+  deathsInFlight(tick: number, host: string): number {
+    return (
+      this.#replay?.plan.killsAt(tick).filter((kill) => kill.inFlight && kill.agent === host).length ?? 0
+    );
+  }
+
+  /** Replay: a recorded kill comes back to wait for a host (it had none when it was due). */
+  killLater(tick: number, kill: RecordedKill): void {
+    this.#pendingKills.push({ ...kill, tick });
   }
 
   /** A batch was handed out; returns a divergence from the recording, if any. */

@@ -1,7 +1,7 @@
 // Feeds a recorded run back into the runtime: recorded inputs at their ticks, recorded kills at
 // the same point of the run, and a check of every tick's deliveries against the recording.
 import type { JournalRecord, Output } from '../../protocol/index.js';
-import type { ReplayPlan } from './replay-plan.js';
+import type { RecordedInput, RecordedKill, ReplayPlan } from './replay-plan.js';
 import type { SentBatches } from './tick-record.js';
 
 export class ReplayDriver {
@@ -10,7 +10,8 @@ export class ReplayDriver {
   divergence: string | undefined;
   /** The tick of the first divergence, when there was one. */
   divergenceTick: number | undefined;
-  #stagedFor = 0;
+  /** The tick whose recorded inputs are being staged, and how many of them are. */
+  #staging = { next: 0, count: 0 };
   #killsDoneFor = -1;
   #following: boolean;
 
@@ -44,31 +45,36 @@ export class ReplayDriver {
     this.#following = false;
   }
 
-  /** Stages the inputs recorded for tick `next`, once. */
-  stageInputs(next: number, stage: (from: string, output: Output) => void): void {
-    if (this.#stagedFor >= next) return;
-    this.#stagedFor = next;
-    for (const input of this.plan.injectsAt(next)) stage(input.from, input.output);
+  /**
+   * Stages the inputs recorded for tick `next` that arrived after at most `released` releases of
+   * its boundary, each once; true while later ones wait for another release.
+   */
+  stageInputs(next: number, released: number, stage: (from: string, output: Output) => void): boolean {
+    if (this.#staging.next !== next) this.#staging = { next, count: 0 };
+    const inputs = this.plan.injectsAt(next);
+    for (; this.#staging.count < inputs.length; this.#staging.count++) {
+      const input = inputs[this.#staging.count] as RecordedInput;
+      if (input.release > released) return true;
+      stage(input.from, input.output);
+    }
+    return false;
   }
 
-  /** Agents killed while `tick` was the last tick and they held no batch; each returned once. */
-  killsBetween(tick: number): string[] {
+  /** Kills of agents after `tick` was over, before the next began; each returned once. */
+  killsBetween(tick: number): RecordedKill[] {
     if (this.#killsDoneFor >= tick) return [];
     this.#killsDoneFor = tick;
-    return this.plan
-      .killsAt(tick)
-      .filter((kill) => !kill.inFlight)
-      .map((kill) => kill.agent);
+    return this.plan.killsAt(tick).filter((kill) => !kill.inFlight && !kill.duringTick);
   }
 
-  /** Agents killed while holding their batch of `tick`: the batch is not sent, the host dies. */
-  killsInFlight(tick: number): Set<string> {
-    return new Set(
-      this.plan
-        .killsAt(tick)
-        .filter((kill) => kill.inFlight)
-        .map((kill) => kill.agent),
-    );
+  /** Kills of agents while `tick` ran, of agents that held no batch of it or had handed it back. */
+  killsDuring(tick: number): RecordedKill[] {
+    return this.plan.killsAt(tick).filter((kill) => kill.duringTick);
+  }
+
+  /** The kill of an agent while it held its batch of `tick` (the batch is not sent, the host dies). */
+  killInFlight(tick: number, agent: string): RecordedKill | undefined {
+    return this.plan.killsAt(tick).find((kill) => kill.inFlight && kill.agent === agent);
   }
 
   /** Undefined when the tick matches the recording, else what differs. */

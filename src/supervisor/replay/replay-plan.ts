@@ -1,10 +1,13 @@
 // What a replay feeds the runtime: the recorded external inputs by tick, and the recorded tick
 // hashes to check against. Built from decoded journal records; pure.
 import type { JournalRecord, Output } from '../../protocol/index.js';
+import type { Escalation } from '../core/supervision.js';
 
 export interface RecordedInput {
   from: string;
   output: Output;
+  /** The releases its boundary had made (with nothing to hand out) before it arrived. */
+  release: number;
 }
 
 export interface RecordedKill {
@@ -14,9 +17,13 @@ export interface RecordedKill {
   culprit: boolean;
   /** The host died of another agent's fault: the agent was started again, charged nothing. */
   bystander: boolean;
+  /** The operator ended it (a restart by hand), for this reason; undefined: a death from outside. */
+  reason: string | undefined;
+  /** It died while the tick ran, not holding a batch of it: decided with the tick's exits. */
+  duringTick: boolean;
+  /** Between ticks: the releases the boundary had made (with nothing to hand out) before it. */
+  release: number;
 }
-
-const NONE: ReadonlySet<string> = new Set();
 
 export class ReplayPlan {
   readonly #injects = new Map<number, RecordedInput[]>();
@@ -24,7 +31,7 @@ export class ReplayPlan {
   readonly #ticks = new Map<number, Map<string, Uint8Array>>();
   readonly #checkpoints = new Map<number, Map<string, Uint8Array>>();
   /** The supervisors that gave up on restart intensity, by the tick they did. */
-  readonly #escalations = new Map<number, Set<string>>();
+  readonly #escalations = new Map<number, Escalation[]>();
   /** The last tick the recording handed out. */
   #lastTick = 0;
 
@@ -41,21 +48,23 @@ export class ReplayPlan {
     let last = this.#lastTick;
     for (const record of records) {
       if (record.inject) {
-        const { tick, from, to, kind, payload, correlationId } = record.inject;
-        push(this.#injects, tick ?? 0, { from: from ?? '', output: { to, kind, payload, correlationId } });
+        const { tick, from, to, kind, payload, correlationId, release } = record.inject;
+        const output = { to, kind, payload, correlationId };
+        push(this.#injects, tick ?? 0, { from: from ?? '', output, release: release ?? 0 });
       } else if (record.kill) {
-        const { tick, agent, inFlight, culprit, bystander } = record.kill;
+        const { tick, agent, inFlight, culprit, bystander, reason, duringTick, release } = record.kill;
         push(this.#kills, tick ?? 0, {
           agent: agent ?? '',
           inFlight: inFlight ?? false,
           culprit: culprit ?? false,
           bystander: bystander ?? false,
+          reason: reason || undefined,
+          duringTick: duringTick ?? false,
+          release: release ?? 0,
         });
       } else if (record.escalation) {
-        const tick = Number(record.escalation.tick ?? 0);
-        const at = this.#escalations.get(tick) ?? new Set<string>();
-        at.add(record.escalation.supervisor ?? '');
-        this.#escalations.set(tick, at);
+        const { tick, supervisor, check } = record.escalation;
+        push(this.#escalations, Number(tick ?? 0), { supervisor: supervisor ?? '', check: check ?? 0 });
       } else if (record.checkpoint) {
         this.#checkpoints.set(record.checkpoint.tick ?? 0, byAgent(record.checkpoint));
       } else if (record.tick) {
@@ -67,9 +76,9 @@ export class ReplayPlan {
     this.#lastTick = last;
   }
 
-  /** The supervisors of the recorded run that gave up on restart intensity at this tick. */
-  escalationsAt(tick: number): ReadonlySet<string> {
-    return this.#escalations.get(tick) ?? NONE;
+  /** The restart checks of the recorded run that gave up on restart intensity at this tick. */
+  escalationsAt(tick: number): readonly Escalation[] {
+    return this.#escalations.get(tick) ?? [];
   }
 
   /** Inputs released at the boundary of `tick`. */
@@ -78,16 +87,6 @@ export class ReplayPlan {
   }
 
   /** Kills observed while `tick` was the last tick handed out. */
-  /** Whether the agent's host died of the batch it held at `tick` (not killed from outside). */
-  culpritAt(tick: number, agent: string): boolean {
-    return this.killsAt(tick).some((kill) => kill.agent === agent && kill.inFlight && kill.culprit);
-  }
-
-  /** Whether the agent's host, dead at `tick`, died of another agent's fault. */
-  bystanderAt(tick: number, agent: string): boolean {
-    return this.killsAt(tick).some((kill) => kill.agent === agent && kill.bystander);
-  }
-
   killsAt(tick: number): RecordedKill[] {
     return this.#kills.get(tick) ?? [];
   }
