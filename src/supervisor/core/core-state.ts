@@ -50,7 +50,6 @@ export interface CoreParts {
   startFailed(slot: AgentSlot, reason: string): void;
   giveUp(slot: AgentSlot, reason: string): void;
   requestStop(reason: string, ok: boolean): void;
-  pump(): void;
   shutdown(): void;
   stopNext(): void;
   finishIfAllExited(): void;
@@ -119,8 +118,7 @@ export class CoreState {
   models: ModelStatus[] | undefined;
   effects: Effect[] = [];
 
-  /** `wake` runs the tick loop (a model answered). */
-  constructor(spec: SystemSpec, options: CoreOptions, wake: () => void) {
+  constructor(spec: SystemSpec, options: CoreOptions) {
     this.spec = spec;
     this.options = options;
     this.scheduler = new Scheduler(spec.agents, { ...spec.scheduler, models: spec.models });
@@ -146,7 +144,6 @@ export class CoreState {
     this.inference = new InferenceRouter(port, spec.scheduler.inference, {
       enter: (from, output) => this.enter(from, output),
       replaying: (tick) => this.bridge.replaying(tick),
-      wake,
     });
     spec.agents.forEach((agent, rank) => {
       const slot: AgentSlot = new AgentSlot(agent, rank, (state) => {

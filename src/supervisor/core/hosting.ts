@@ -27,7 +27,6 @@ export class Hosting {
     // Queued while the system began to stop, or the agent was retired meanwhile.
     if (this.#s.stop || !slot.joining || slot.host !== undefined) {
       this.#s.gateFor(slot).release(slot);
-      this.#p.pump();
       return;
     }
     const host = this.#s.nextHost++;
@@ -45,6 +44,12 @@ export class Hosting {
       maxFrameBytes: hostFrameLimit(limits),
     });
     this.load(slot);
+    // Replay: the recording saw this host die in the tick that runs now.
+    const kill = this.#s.bridge.hosted(slot.name);
+    if (kill) {
+      this.#s.bridge.replayKilling(kill);
+      this.#s.endHost(slot, kill.reason);
+    }
   }
 
   load(slot: AgentSlot): void {
@@ -97,7 +102,6 @@ export class Hosting {
       return;
     }
     for (const event of check.events) this.onHostEvent(slot, event);
-    this.#p.pump();
   }
 
   /**
@@ -218,6 +222,5 @@ export class Hosting {
     } else {
       this.#s.bridge.hostExited(slot.name, this.#s.scheduler.tick, { inFlight: false, causedByUs: true });
     }
-    this.#p.pump();
   }
 }

@@ -27,8 +27,6 @@ export interface RouterHooks {
   enter(from: string, output: Output): void;
   /** Whether the tick is part of a recording being replayed. */
   replaying(tick: number): boolean;
-  /** Something arrived: the tick loop may go on. */
-  wake(): void;
 }
 
 export class InferenceRouter {
@@ -113,7 +111,6 @@ export class InferenceRouter {
     const from = `${MODEL_PREFIX}${request.model}`;
     if (this.#mode === 'strict') this.#answers.push({ order: request.order, from, output });
     else this.#hooks.enter(from, output);
-    this.#hooks.wake();
   }
 
   #submit(envelopes: readonly Envelope[]): void {

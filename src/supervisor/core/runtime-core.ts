@@ -22,14 +22,16 @@ export const INJECTED_WAITING_BYTES = 64 * 2 ** 20;
 export class RuntimeCore {
   readonly #s: CoreState;
   readonly #p: CoreParts;
+  readonly #loop: TickLoop;
 
   constructor(spec: SystemSpec, options: CoreOptions) {
     const parts = {} as CoreParts;
-    this.#s = new CoreState(spec, options, () => parts.pump());
+    this.#s = new CoreState(spec, options);
     this.#p = parts;
     const hosting = new Hosting(this.#s, parts);
     const supervising = new Supervising(this.#s, parts);
     const loop = new TickLoop(this.#s, parts);
+    this.#loop = loop;
     const shutdown = new Shutdown(this.#s);
     Object.assign(parts, {
       spawn: (slot) => hosting.spawn(slot),
@@ -47,17 +49,21 @@ export class RuntimeCore {
       startFailed: (slot, reason) => supervising.startFailed(slot, reason),
       giveUp: (slot, reason) => supervising.giveUp(slot, reason),
       requestStop: (reason, ok) => loop.requestStop(reason, ok),
-      pump: () => loop.pump(),
       shutdown: () => shutdown.shutdown(),
       stopNext: () => shutdown.stopNext(),
       finishIfAllExited: () => shutdown.finishIfAllExited(),
     } satisfies CoreParts);
   }
 
-  /** Takes one input at wall-clock time `now`; returns the effects to perform, in order. */
+  /**
+   * Takes one input at wall-clock time `now`; returns the effects to perform, in order. After
+   * each input the tick loop runs (the one place it is run from): whatever the input changed, the
+   * loop decides what follows at the tick boundary.
+   */
   handle(input: CoreInput, now: number): Effect[] {
     this.#s.now = now;
     this.#take(input);
+    this.#loop.pump();
     const effects = this.#s.effects;
     this.#s.effects = [];
     return effects;
@@ -209,7 +215,6 @@ export class RuntimeCore {
     } else {
       this.#p.giveUp(slot, prepared.reason);
     }
-    this.#p.pump();
   }
 
   #control(command: ControlCommand): void {
@@ -280,6 +285,5 @@ export class RuntimeCore {
         this.#s.options.replay?.complete();
         break;
     }
-    this.#p.pump();
   }
 }

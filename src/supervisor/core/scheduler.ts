@@ -110,6 +110,12 @@ export class Scheduler {
     return this.#staging.any;
   }
 
+  /** Whether planning tick `next` would release anything: outputs staged, or timers due. */
+  waiting(next: number): boolean {
+    const timer = this.#staging.nextTimer;
+    return this.#staging.any || (timer !== undefined && timer <= next);
+  }
+
   /**
    * The sequence number the agent's next output will be stamped with (its id is "<agent>#<n>"):
    * outputs already staged take theirs first, in order.

@@ -26,7 +26,6 @@ export class Supervising {
       causedByUs: false,
     });
     this.#s.exits.push({ agent: GPU_HOST, exit: 'crash', reason });
-    this.#p.pump();
   }
 
   /**

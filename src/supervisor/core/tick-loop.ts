@@ -80,6 +80,7 @@ export class TickLoop {
     this.#s.bridge.syncTick();
     if (this.#s.bridge.goesLive(next)) this.#s.emit({ type: 'run.live', tick: next });
     const eligible = (agent: string) => (this.#s.slots.get(agent) as AgentSlot).eligible(next);
+    const waiting = this.#s.scheduler.waiting(next);
     let plan = this.#s.scheduler.plan(eligible);
     this.undelivered(plan);
     this.#s.inference.route(plan.tick, plan.requests);
@@ -94,8 +95,9 @@ export class TickLoop {
       this.dispatch(plan);
       return 'dispatched';
     }
-    // Released with no tick begun: inputs and kills that come now are journaled after it.
-    this.#s.bridge.released(plan.tick);
+    // Released with no tick begun: inputs and kills that come now are journaled after it (a
+    // release of nothing changes nothing, and is not counted).
+    if (waiting) this.#s.bridge.released(plan.tick);
     if (releasing) return 'released';
     this.noBatches(plan.tick, next);
     return 'idle';
@@ -227,6 +229,12 @@ export class TickLoop {
     const holding = (agent: string) => this.#s.inflight.has(agent);
     for (const kill of this.#s.bridge.killsDuring(tick, holding)) {
       const slot = this.#s.slots.get(kill.agent);
+      // Its start still waits at the start gate (it had begun when recorded): it dies once it
+      // has a host (Hosting.fork), and the tick's exits wait for it.
+      if (slot?.host === undefined && slot?.joining) {
+        this.#s.bridge.killWhenHosted(kill);
+        continue;
+      }
       if (slot?.host === undefined) {
         this.#s.bridge.killLater(tick, kill);
         continue;

@@ -64,6 +64,8 @@ export class JournalBridge {
   /** Agents whose host the replay killed as a bystander's: their exits start them again, uncharged. */
   readonly #bystanders = new Set<string>();
   #checkpointTick: number | undefined;
+  /** Recorded kills during a tick of agents whose start was still queued at the replay's tick. */
+  readonly #whenHosted = new Map<string, RecordedKill>();
   /** Recorded kills during a tick of agents that had handed their batch back first. */
   readonly #afterBatch = new Map<string, RecordedKill>();
   /**
@@ -124,9 +126,21 @@ export class JournalBridge {
     });
   }
 
-  /** Replay: exits of hosts the replay killed are still to come (they are decided first). */
+  /** Replay: exits of hosts the replay killed (or will, once started) are still to come. */
   get awaitingExits(): boolean {
-    return this.#awaitingExit.size > 0;
+    return this.#awaitingExit.size > 0 || this.#whenHosted.size > 0;
+  }
+
+  /** Replay: the agent's host, still to be started, died in this tick when recorded. */
+  killWhenHosted(kill: RecordedKill): void {
+    this.#whenHosted.set(kill.agent, kill);
+  }
+
+  /** Replay: the agent has a host now; the recorded kill waiting for it, if any. */
+  hosted(agent: string): RecordedKill | undefined {
+    const kill = this.#whenHosted.get(agent);
+    this.#whenHosted.delete(agent);
+    return kill;
   }
 
   /** Replay: the host of `kill.agent` is being ended as recorded; its exit is awaited. */
