@@ -1,7 +1,6 @@
 // The runtime core's state, shared by its parts (hosting, supervising, the tick loop, shutdown),
 // and the few helpers every part uses to emit effects. No IO: effects are collected, not performed.
 import { createHash, type Hash } from 'node:crypto';
-import type { ExitInfo } from '../../launch/index.js';
 import type { Output } from '../../protocol/index.js';
 import type { SystemSpec } from '../config/index.js';
 import { JournalBridge, type ReplayDriver } from '../replay/index.js';
@@ -33,26 +32,18 @@ export interface CoreOptions {
   checkpointEvery?: number;
 }
 
-/** What the parts ask of each other (runtime-core.ts wires them). */
+/**
+ * What the supervision parts ask of each other (runtime-core.ts wires them): starting and loading
+ * hosts, deciding exits, stopping. Hosting asks nothing: it returns what happened (HostOutcome).
+ */
 export interface CoreParts {
   spawn(slot: AgentSlot): void;
   load(slot: AgentSlot): void;
-  onTimer(ref: TimerRef): void;
-  onFrame(host: HostRef, bytes: unknown): void;
-  hostFault(host: HostRef, what: string): void;
-  onExit(host: HostRef, info: ExitInfo): void;
-  gpuExited(reason: string): void;
   replayGpuDeath(): void;
-  crash(slot: AgentSlot, reason: string, index?: number): void;
-  relaunch(slot: AgentSlot, reason: string): void;
   superviseExits(): void;
   reload(slot: AgentSlot): void;
-  startFailed(slot: AgentSlot, reason: string): void;
-  giveUp(slot: AgentSlot, reason: string): void;
   requestStop(reason: string, ok: boolean): void;
   shutdown(): void;
-  stopNext(): void;
-  finishIfAllExited(): void;
 }
 
 /** Pooled starts in flight per place of the start gate. */

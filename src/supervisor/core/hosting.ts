@@ -1,21 +1,34 @@
 // The core's side of the host protocol: starting a host for an agent (through the start gate),
-// loading its module, watchdogs, checking every frame a host sends, and its exit.
+// loading its module, watchdogs, checking every frame a host sends, and its exit. What a report
+// or an exit comes to for supervision is returned (HostOutcome), not acted on here: the core
+// applies it (runtime-core.ts).
 import { agentSeed, LOG_LEVELS } from '../../abi/index.js';
 import type { ExitInfo } from '../../launch/index.js';
 import { encodeCommand, type HostEvent } from '../../protocol/index.js';
 import type { AgentSlot } from './agent-slot.js';
 import type { HostRef, TimerRef } from './core-io.js';
-import type { CoreParts, CoreState } from './core-state.js';
+import type { CoreState } from './core-state.js';
 import { describeExit } from './exit-reason.js';
 import { checkHostFrame, hostFrameLimit } from './host-frame.js';
 
+/** What a host's report or exit came to, for supervision (the core applies it). */
+export type HostOutcome =
+  /** The agent crashed (`index`: the envelope of its batch it trapped on, when known). */
+  | { type: 'crashed'; slot: AgentSlot; reason: string; index?: number }
+  /** Its first start failed: the system cannot start. */
+  | { type: 'startFailed'; slot: AgentSlot; reason: string }
+  /** Its module can never load: no restart can help. */
+  | { type: 'givenUp'; slot: AgentSlot; reason: string }
+  /** Its host ended for another's fault: it starts again, charged nothing. */
+  | { type: 'relaunch'; slot: AgentSlot; reason: string }
+  /** It stopped while the system shuts down: the next one is asked to. */
+  | { type: 'stopped' };
+
 export class Hosting {
   readonly #s: CoreState;
-  readonly #p: CoreParts;
 
-  constructor(state: CoreState, parts: CoreParts) {
+  constructor(state: CoreState) {
     this.#s = state;
-    this.#p = parts;
   }
 
   /** Starts a host for the agent as soon as the start gate has room (its timeout starts then). */
@@ -88,9 +101,10 @@ export class Hosting {
     this.#s.effects.push({ type: 'kill', host: timer.host, stuck: true });
   }
 
-  onFrame(host: HostRef, bytes: unknown): void {
+  /** A frame from a host: each of its events, and what each came to. */
+  onFrame(host: HostRef, bytes: unknown): HostOutcome[] {
     const slot = this.#s.hosts.get(host);
-    if (!slot || slot.host !== host) return;
+    if (!slot || slot.host !== host) return [];
     const check = checkHostFrame(bytes, {
       agent: slot.name,
       limits: slot.spec.limits,
@@ -99,9 +113,9 @@ export class Hosting {
     });
     if (!check.ok) {
       this.hostFault(host, `sent a malformed frame: ${check.error}`);
-      return;
+      return [];
     }
-    for (const event of check.events) this.onHostEvent(slot, event);
+    return check.events.flatMap((event) => this.#onHostEvent(slot, event) ?? []);
   }
 
   /**
@@ -117,7 +131,7 @@ export class Hosting {
     this.#s.effects.push({ type: 'kill', host, stuck: true });
   }
 
-  onHostEvent(slot: AgentSlot, event: HostEvent): void {
+  #onHostEvent(slot: AgentSlot, event: HostEvent): HostOutcome | undefined {
     const tick = this.#s.scheduler.tick;
     if (!event.log) this.#s.disarm(slot);
     if (event.log) {
@@ -157,15 +171,16 @@ export class Hosting {
       }
       this.#afterBatch(slot);
     } else if (event.failed && event.failed.tick === tick && this.#s.inflight.has(slot.name)) {
-      this.#p.crash(slot, event.failed.reason ?? 'unknown failure', event.failed.index ?? 0);
       this.#afterBatch(slot);
+      const reason = event.failed.reason ?? 'unknown failure';
+      return { type: 'crashed', slot, reason, index: event.failed.index ?? 0 };
     } else if (event.loadFailed && event.loadFailed.generation === slot.generation) {
       this.#s.gateFor(slot).release(slot);
       const reason = event.loadFailed.reason ?? 'load failed';
-      if (event.loadFailed.permanent) this.#p.giveUp(slot, reason);
-      else if (!slot.started) this.#p.startFailed(slot, reason);
-      else this.#p.crash(slot, reason);
+      if (event.loadFailed.permanent) return { type: 'givenUp', slot, reason };
+      return { type: slot.started ? 'crashed' : 'startFailed', slot, reason };
     }
+    return undefined;
   }
 
   /** Replay: the recording saw the agent's host die after it handed its batch back, in this tick. */
@@ -176,17 +191,19 @@ export class Hosting {
     this.#s.endHost(slot, kill.reason);
   }
 
-  onExit(host: HostRef, info: ExitInfo): void {
+  /** A host ended: what that came to for its agent, if it was still that agent's host. */
+  onExit(host: HostRef, info: ExitInfo): HostOutcome | undefined {
     const slot = this.#s.hosts.get(host);
     this.#s.hosts.delete(host);
-    if (!slot || slot.host !== host) return;
+    if (!slot || slot.host !== host) return undefined;
     this.#s.gateFor(slot).release(slot);
     slot.host = undefined;
     this.#s.disarm(slot);
     if (this.#s.shuttingDown || slot.state === 'stopping') {
       slot.send({ type: 'STOPPED' });
-      if (this.#s.shuttingDown) this.#p.stopNext();
-    } else if (
+      return this.#s.shuttingDown ? { type: 'stopped' } : undefined;
+    }
+    if (
       slot.state !== 'stopped' &&
       slot.state !== 'failed' &&
       slot.faultReason === undefined &&
@@ -200,8 +217,9 @@ export class Hosting {
         bystander: true,
         duringTick: !inFlight && this.#s.inflight.size > 0,
       });
-      this.#p.relaunch(slot, describeExit(info));
-    } else if (slot.state !== 'stopped' && slot.state !== 'failed') {
+      return { type: 'relaunch', slot, reason: describeExit(info) };
+    }
+    if (slot.state !== 'stopped' && slot.state !== 'failed') {
       // A death we did not cause (kill -9, OOM killer, a kill command) is an external input, and
       // so is one the operator asked for (a restart by hand).
       const inFlight = this.#s.inflight.has(slot.name);
@@ -217,10 +235,11 @@ export class Hosting {
       });
       // A first start that passed its start timeout means the agent could not start; a death
       // from outside, or a host we ended for breaking the protocol, is a crash like any other.
-      if (!slot.started && slot.stalled && slot.faultReason) this.#p.startFailed(slot, slot.faultReason);
-      else this.#p.crash(slot, slot.faultReason ?? describeExit(info));
-    } else {
-      this.#s.bridge.hostExited(slot.name, this.#s.scheduler.tick, { inFlight: false, causedByUs: true });
+      if (!slot.started && slot.stalled && slot.faultReason)
+        return { type: 'startFailed', slot, reason: slot.faultReason };
+      return { type: 'crashed', slot, reason: slot.faultReason ?? describeExit(info) };
     }
+    this.#s.bridge.hostExited(slot.name, this.#s.scheduler.tick, { inFlight: false, causedByUs: true });
+    return undefined;
   }
 }

@@ -8,7 +8,7 @@ import type { SystemSpec } from '../config/index.js';
 import type { ControlCommand, CoreInput, Effect, HostRef, Prepared } from './core-io.js';
 import { type CoreOptions, type CoreParts, CoreState } from './core-state.js';
 import type { AgentStatus } from './events.js';
-import { Hosting } from './hosting.js';
+import { Hosting, type HostOutcome } from './hosting.js';
 import { type DeadLetter, EXTERNAL } from './scheduler.js';
 import { Shutdown } from './shutdown.js';
 import { Supervising } from './supervising.js';
@@ -21,37 +21,31 @@ export const INJECTED_WAITING_BYTES = 64 * 2 ** 20;
 
 export class RuntimeCore {
   readonly #s: CoreState;
-  readonly #p: CoreParts;
+  readonly #hosting: Hosting;
+  readonly #supervising: Supervising;
   readonly #loop: TickLoop;
+  readonly #shutdown: Shutdown;
 
   constructor(spec: SystemSpec, options: CoreOptions) {
     const parts = {} as CoreParts;
     this.#s = new CoreState(spec, options);
-    this.#p = parts;
-    const hosting = new Hosting(this.#s, parts);
+    const hosting = new Hosting(this.#s);
     const supervising = new Supervising(this.#s, parts);
     const loop = new TickLoop(this.#s, parts);
-    this.#loop = loop;
     const shutdown = new Shutdown(this.#s);
+    this.#hosting = hosting;
+    this.#supervising = supervising;
+    this.#loop = loop;
+    this.#shutdown = shutdown;
+    // What the supervision parts ask of each other; hosting asks nothing (it returns outcomes).
     Object.assign(parts, {
       spawn: (slot) => hosting.spawn(slot),
       load: (slot) => hosting.load(slot),
-      onTimer: (ref) => hosting.onTimer(ref),
-      onFrame: (host, bytes) => hosting.onFrame(host, bytes),
-      hostFault: (host, what) => hosting.hostFault(host, what),
-      onExit: (host, info) => hosting.onExit(host, info),
-      gpuExited: (reason) => supervising.gpuExited(reason),
       replayGpuDeath: () => supervising.replayGpuDeath(),
-      crash: (slot, reason, index) => supervising.crash(slot, reason, index),
-      relaunch: (slot, reason) => supervising.relaunch(slot, reason),
       superviseExits: () => supervising.superviseExits(),
       reload: (slot) => supervising.reload(slot),
-      startFailed: (slot, reason) => supervising.startFailed(slot, reason),
-      giveUp: (slot, reason) => supervising.giveUp(slot, reason),
       requestStop: (reason, ok) => loop.requestStop(reason, ok),
       shutdown: () => shutdown.shutdown(),
-      stopNext: () => shutdown.stopNext(),
-      finishIfAllExited: () => shutdown.finishIfAllExited(),
     } satisfies CoreParts);
   }
 
@@ -78,33 +72,33 @@ export class RuntimeCore {
         this.#prepared(input.agent, input.result);
         return;
       case 'boot.failed':
-        this.#p.requestStop(`start failed: ${input.reason}`, false);
+        this.#loop.requestStop(`start failed: ${input.reason}`, false);
         return;
       case 'frame':
-        this.#p.onFrame(input.host, input.bytes);
+        for (const outcome of this.#hosting.onFrame(input.host, input.bytes)) this.#supervise(outcome);
         return;
       case 'oversize':
-        this.#p.hostFault(
+        this.#hosting.hostFault(
           input.host,
           `sent a frame of ${input.bytes} bytes, above its limit of ${input.limit}`,
         );
         return;
       case 'exit':
-        this.#p.onExit(input.host, input.info);
+        this.#supervise(this.#hosting.onExit(input.host, input.info));
         return;
       case 'timer':
-        this.#p.onTimer(input.timer);
+        this.#hosting.onTimer(input.timer);
         return;
       case 'answer':
         this.#s.inference.answer(input.request, input.answer);
         return;
       case 'gpu.exit':
-        this.#p.gpuExited(input.reason);
+        this.#supervising.gpuExited(input.reason);
         return;
       case 'gpu.stopped':
         this.#s.gpuState = 'stopped';
         this.#s.models = input.models;
-        this.#p.finishIfAllExited();
+        this.#shutdown.finishIfAllExited();
         return;
       case 'control':
         this.#control(input.command);
@@ -211,9 +205,32 @@ export class RuntimeCore {
     if (!slot || this.#s.stop) return;
     if (prepared.ok) {
       slot.modulePath = prepared.path;
-      this.#p.spawn(slot);
+      this.#hosting.spawn(slot);
     } else {
-      this.#p.giveUp(slot, prepared.reason);
+      this.#supervising.giveUp(slot, prepared.reason);
+    }
+  }
+
+  /** Applies what a host's report or exit came to. */
+  #supervise(outcome: HostOutcome | undefined): void {
+    if (!outcome) return;
+    const supervising = this.#supervising;
+    switch (outcome.type) {
+      case 'crashed':
+        supervising.crash(outcome.slot, outcome.reason, outcome.index);
+        return;
+      case 'startFailed':
+        supervising.startFailed(outcome.slot, outcome.reason);
+        return;
+      case 'givenUp':
+        supervising.giveUp(outcome.slot, outcome.reason);
+        return;
+      case 'relaunch':
+        supervising.relaunch(outcome.slot, outcome.reason);
+        return;
+      case 'stopped':
+        this.#shutdown.stopNext();
+        return;
     }
   }
 
@@ -276,7 +293,7 @@ export class RuntimeCore {
         this.#s.steps++;
         break;
       case 'stop':
-        this.#p.requestStop(command.reason, command.ok);
+        this.#loop.requestStop(command.reason, command.ok);
         return;
       case 'recorded':
         this.#s.options.replay?.extend(command.records);
