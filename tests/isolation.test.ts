@@ -114,8 +114,11 @@ describe.each(['thread', 'shared'] as const)('faults in %s isolation', (isolatio
         reason: 'agent host thread terminated',
       }),
     );
-    // The batch pong held when it was killed is handed out again: one more delivery, same end.
-    expect(summary.delivered).toBe(plain.delivered + 1);
+    // Killed while it held its batch, the batch is handed out again (one more delivery); the
+    // thread may also have answered just before the kill landed (a race the kill command cannot
+    // avoid: the answer can be on its way already), and then nothing is delivered twice. Either
+    // way the run ends as the run without the kill.
+    expect([plain.delivered, plain.delivered + 1]).toContain(summary.delivered);
     expect([...logsOf(run.events, 'ping'), ...logsOf(run.events, 'pong')]).toContain(
       'relay: reached hop 40, the last one',
     );

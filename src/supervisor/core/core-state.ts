@@ -91,7 +91,10 @@ export class CoreState {
   rejectedFrames = 0;
   systemStarted = false;
   idle = false;
-  /** Paused: no tick starts; `steps` ticks may still run (step one tick at a time). */
+  /**
+   * Paused: no tick starts; `steps` ticks may still run (step one tick at a time). Written by the
+   * tick loop alone (pause, resume, step).
+   */
   paused = false;
   steps = 0;
   stop: { reason: string; ok: boolean } | undefined;

@@ -278,20 +278,14 @@ export class RuntimeCore {
         return;
       }
       case 'pause':
-        if (this.#s.paused) return;
-        this.#s.paused = true;
-        this.#s.steps = 0;
-        this.#s.emit({ type: 'system.paused', tick: this.#s.scheduler.tick });
+        this.#loop.pause();
         return;
       case 'resume':
-        if (!this.#s.paused) return;
-        this.#s.paused = false;
-        this.#s.emit({ type: 'system.resumed', tick: this.#s.scheduler.tick });
-        break;
+        this.#loop.resume();
+        return;
       case 'step':
-        if (!this.#s.paused) return;
-        this.#s.steps++;
-        break;
+        this.#loop.step();
+        return;
       case 'stop':
         this.#loop.requestStop(command.reason, command.ok);
         return;

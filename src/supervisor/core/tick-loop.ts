@@ -17,6 +17,25 @@ export class TickLoop {
     this.#p = parts;
   }
 
+  /** No tick starts until resumed (or stepped); the tick in flight finishes. */
+  pause(): void {
+    if (this.#s.paused) return;
+    this.#s.paused = true;
+    this.#s.steps = 0;
+    this.#s.emit({ type: 'system.paused', tick: this.#s.scheduler.tick });
+  }
+
+  resume(): void {
+    if (!this.#s.paused) return;
+    this.#s.paused = false;
+    this.#s.emit({ type: 'system.resumed', tick: this.#s.scheduler.tick });
+  }
+
+  /** Paused: one more tick may run. */
+  step(): void {
+    if (this.#s.paused) this.#s.steps++;
+  }
+
   /** Ends the run after the tick in flight, stopping agents in reverse start order. */
   requestStop(reason: string, ok: boolean): void {
     if (this.#s.stop) return;
@@ -96,8 +115,9 @@ export class TickLoop {
       return 'dispatched';
     }
     // Released with no tick begun: inputs and kills that come now are journaled after it (a
-    // release of nothing changes nothing, and is not counted).
-    if (waiting) this.#s.bridge.released(plan.tick);
+    // release of nothing changes nothing, and is not counted; one the replay makes because its
+    // recording did always is, so the replay goes on whatever it released).
+    if (waiting || releasing) this.#s.bridge.released(plan.tick);
     if (releasing) return 'released';
     this.noBatches(plan.tick, next);
     return 'idle';

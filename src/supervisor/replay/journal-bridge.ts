@@ -176,8 +176,8 @@ export class JournalBridge {
   }
 
   /**
-   * The restart-intensity verdicts of a replayed tick, as recorded: the supervisors that gave up
-   * at `tick` (the clock is not read then). Undefined for a live tick: the clock decides.
+   * The restart-intensity verdicts of a replayed tick, as recorded: the restart checks that gave
+   * up at `tick` (the clock is not read then). Undefined for a live tick: the clock decides.
    */
   recordedEscalations(tick: number): readonly Escalation[] | undefined {
     return this.#recorded(tick) ? this.#replay?.plan.escalationsAt(tick) : undefined;
