@@ -13,7 +13,7 @@ import { undeliveredReport } from './run-report.js';
 import { type DeadLetter, Scheduler } from './scheduler.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { StartGate } from './start-gate.js';
-import { type ChildExit, NO_HISTORY, type RestartHistory, SupervisionTree } from './supervision.js';
+import { SupervisionTree } from './supervision.js';
 
 export interface CoreOptions {
   /** Which launcher backend hosts process agents (reported in run.start). */
@@ -61,9 +61,6 @@ export class CoreState {
   readonly options: CoreOptions;
   readonly scheduler: Scheduler;
   readonly tree: SupervisionTree;
-  history: RestartHistory = NO_HISTORY;
-  /** Children that ended during the tick in flight; decided at the tick boundary, in rank order. */
-  exits: ChildExit[] = [];
   readonly slots = new Map<string, AgentSlot>();
   /**
    * The slots starting or restarting, and those in backoff, kept as their states change: the tick
@@ -106,8 +103,6 @@ export class CoreState {
   /** Agents whose module was refused before they ever ran, with why: the run cannot end ok. */
   readonly neverStarted = new Map<string, string>();
   now = 0;
-  /** A recorded death of the live GPU host was replayed: its coming exit is already decided. */
-  gpuDeathReplayed = false;
   /** The models' final state, reported by the GPU host's shutdown: for the summary. */
   models: ModelStatus[] | undefined;
   effects: Effect[] = [];

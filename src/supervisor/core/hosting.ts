@@ -21,6 +21,8 @@ export type HostOutcome =
   | { type: 'givenUp'; slot: AgentSlot; reason: string }
   /** Its host ended for another's fault: it starts again, charged nothing. */
   | { type: 'relaunch'; slot: AgentSlot; reason: string }
+  /** It finished normally (its handler said so): an exit for its supervisor to decide. */
+  | { type: 'finished'; slot: AgentSlot }
   /** It stopped while the system shuts down: the next one is asked to. */
   | { type: 'stopped' };
 
@@ -167,9 +169,9 @@ export class Hosting {
         // An agent that finished starts over from init if it is restarted.
         this.#s.options.snapshots.drop(slot.name);
         slot.send({ type: 'FINISHED' });
-        this.#s.exits.push({ agent: slot.name, exit: 'normal', reason: 'finished normally' });
       }
       this.#afterBatch(slot);
+      if (event.done.finished) return { type: 'finished', slot };
     } else if (event.failed && event.failed.tick === tick && this.#s.inflight.has(slot.name)) {
       this.#afterBatch(slot);
       const reason = event.failed.reason ?? 'unknown failure';

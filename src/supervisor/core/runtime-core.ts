@@ -228,6 +228,9 @@ export class RuntimeCore {
       case 'relaunch':
         supervising.relaunch(outcome.slot, outcome.reason);
         return;
+      case 'finished':
+        supervising.finished(outcome.slot);
+        return;
       case 'stopped':
         this.#shutdown.stopNext();
         return;

@@ -3,11 +3,24 @@
 import { encodeCommand } from '../../protocol/index.js';
 import type { AgentSlot } from './agent-slot.js';
 import type { CoreParts, CoreState } from './core-state.js';
-import { type Decision, decideExit, GPU_HOST } from './supervision.js';
+import {
+  type ChildExit,
+  type Decision,
+  decideExit,
+  GPU_HOST,
+  NO_HISTORY,
+  type RestartHistory,
+} from './supervision.js';
 
 export class Supervising {
   readonly #s: CoreState;
   readonly #p: CoreParts;
+  /** Restart times per supervisor and restart streaks per child (supervision.ts decides over them). */
+  #history: RestartHistory = NO_HISTORY;
+  /** Children that ended during the tick in flight; decided at the tick boundary, in rank order. */
+  #exits: ChildExit[] = [];
+  /** A recorded death of the live GPU host was replayed: its coming exit is already decided. */
+  #gpuDeathReplayed = false;
 
   constructor(state: CoreState, parts: CoreParts) {
     this.#s = state;
@@ -17,15 +30,15 @@ export class Supervising {
   /** The GPU host died: journaled like an agent's death from outside, decided at the tick boundary. */
   gpuExited(reason: string): void {
     if (this.#s.stop) return;
-    if (this.#s.gpuDeathReplayed) {
-      this.#s.gpuDeathReplayed = false;
+    if (this.#gpuDeathReplayed) {
+      this.#gpuDeathReplayed = false;
       return;
     }
     this.#s.bridge.hostExited(GPU_HOST, this.#s.scheduler.tick, {
       inFlight: this.#s.inflight.size > 0,
       causedByUs: false,
     });
-    this.#s.exits.push({ agent: GPU_HOST, exit: 'crash', reason });
+    this.#exits.push({ agent: GPU_HOST, exit: 'crash', reason });
   }
 
   /**
@@ -35,10 +48,10 @@ export class Supervising {
   replayGpuDeath(): void {
     this.#s.bridge.hostExited(GPU_HOST, this.#s.scheduler.tick, { inFlight: false, causedByUs: true });
     if (this.#s.gpuState === 'running') {
-      this.#s.gpuDeathReplayed = true;
+      this.#gpuDeathReplayed = true;
       this.#s.effects.push({ type: 'gpu.kill' });
     }
-    this.#s.exits.push({
+    this.#exits.push({
       agent: GPU_HOST,
       exit: 'crash',
       reason: 'GPU host killed (replayed from the journal)',
@@ -58,7 +71,7 @@ export class Supervising {
     const { tick } = this.#s.scheduler;
     this.#s.bridge.crashed(tick, slot.name, reason);
     this.#s.emit({ type: 'agent.crashed', agent: slot.name, reason, tick, restarts: slot.restarts });
-    this.#s.exits.push({ agent: slot.name, exit: 'crash', reason });
+    this.#exits.push({ agent: slot.name, exit: 'crash', reason });
   }
 
   /**
@@ -75,10 +88,16 @@ export class Supervising {
     this.restart(slot, tick + 1);
   }
 
+  /** The agent finished normally: its exit is decided at the tick boundary, with the others. */
+  finished(slot: AgentSlot): void {
+    this.#exits.push({ agent: slot.name, exit: 'normal', reason: 'finished normally' });
+  }
+
   /** Hands the exits of the last tick to the supervision tree, in rank order, and applies its decisions. */
   superviseExits(): void {
-    const exits = this.#s.exits.sort((a, b) => (a.agent < b.agent ? -1 : 1));
-    this.#s.exits = [];
+    if (this.#exits.length === 0) return;
+    const exits = this.#exits.sort((a, b) => (a.agent < b.agent ? -1 : 1));
+    this.#exits = [];
     const { tick } = this.#s.scheduler;
     const recordedEscalations = this.#s.bridge.recordedEscalations(tick);
     for (const exit of exits) {
@@ -89,9 +108,9 @@ export class Supervising {
         alive: (agent: string) => !this.#s.scheduler.isClosed(agent),
         ...(recordedEscalations ? { recordedEscalations } : {}),
       };
-      const result = decideExit(this.#s.tree, this.#s.history, exit, context);
+      const result = decideExit(this.#s.tree, this.#history, exit, context);
       for (const escalation of result.escalated) this.#s.bridge.escalated(tick, escalation);
-      this.#s.history = result.history;
+      this.#history = result.history;
       for (const decision of result.decisions) this.apply(decision);
     }
   }

@@ -46,7 +46,7 @@ export class TickLoop {
 
   /** Decides the exits waiting for this boundary; false (and the shutdown begun) once stopping. */
   #decideExits(): boolean {
-    if (!this.#s.stop && this.#s.exits.length > 0) this.#p.superviseExits();
+    if (!this.#s.stop) this.#p.superviseExits();
     if (!this.#s.stop) return true;
     this.#p.shutdown();
     return false;
