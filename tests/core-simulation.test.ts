@@ -29,16 +29,7 @@ describe('the runtime core under simulation', () => {
       const spec = randomSystem(random);
       const simulation = new CoreSimulation(spec, random);
       const budget = 2_000 + Math.floor(random() * 8_000);
-      try {
-        simulation.start();
-        while (simulation.steps < budget && simulation.step()) {}
-        if (!simulation.summary) simulation.finish(100_000);
-      } catch (error) {
-        const recent = simulation.events.slice(-15).map((event) => JSON.stringify(event));
-        throw new Error(
-          `seed ${seed}, run ${runs}: ${(error as Error).message}\nlast events:\n${recent.join('\n')}`,
-        );
-      }
+      runToEnd(simulation, budget, `seed ${seed}, run ${runs}`);
       steps += simulation.steps;
       gpu.deaths += simulation.gpuDeaths;
       gpu.restarts += simulation.gpuRestarts;
@@ -132,7 +123,8 @@ describe('the runtime core under simulation', () => {
       const spec = randomSystem(random);
       const where = `seed ${seed}, run ${seen.runs}`;
       const recorded = new CoreSimulation(spec, random, { journaled: true, world: 'recorded' });
-      const records = runToEnd(recorded, 2_000 + Math.floor(random() * 4_000), where);
+      runToEnd(recorded, 2_000 + Math.floor(random() * 4_000), where);
+      const records = recordsOf(recorded);
       const plan = new ReplayPlan(records);
       const driver = new ReplayDriver(plan);
       const replay = new CoreSimulation(spec, random, {
@@ -169,8 +161,8 @@ describe('the runtime core under simulation', () => {
   });
 });
 
-/** Runs a journaled simulation for `steps`, then stops it; returns what it recorded. */
-function runToEnd(simulation: CoreSimulation, steps: number, where: string): JournalRecord[] {
+/** Runs a simulation for `steps`, then stops it; a violation names `where` and the last events. */
+function runToEnd(simulation: CoreSimulation, steps: number, where: string): void {
   try {
     simulation.start();
     while (simulation.steps < steps && simulation.step()) {}
@@ -179,5 +171,9 @@ function runToEnd(simulation: CoreSimulation, steps: number, where: string): Jou
     const recent = simulation.events.slice(-15).map((event) => JSON.stringify(event));
     throw new Error(`${where}: ${(error as Error).message}\nlast events:\n${recent.join('\n')}`);
   }
+}
+
+/** What a journaled simulation recorded. */
+function recordsOf(simulation: CoreSimulation): JournalRecord[] {
   return simulation.journal.flatMap((effect) => (effect.type === 'record' ? [effect.record] : []));
 }

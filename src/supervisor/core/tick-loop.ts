@@ -59,7 +59,7 @@ export class TickLoop {
     if (stateDivergence) this.requestStop(stateDivergence, false);
     const next = this.#s.scheduler.tick + 1;
     // Replay: kills recorded between ticks happen (and their exits are awaited) before the next.
-    const kill = (recorded: RecordedKill) => this.#killRecorded(recorded, next);
+    const kill = (recorded: RecordedKill) => this.#killRecorded(recorded);
     const stage = (from: string, output: Output) => {
       this.#s.inference.replayed(from, output);
       this.#s.scheduler.enter(from, output);
@@ -127,7 +127,7 @@ export class TickLoop {
    * A kill the recording holds between ticks: its host is killed (its exit awaited), or it comes
    * (a start still queued at the gate, a restart due at this boundary: waited for), or it is gone.
    */
-  #killRecorded({ agent, reason }: RecordedKill, next: number): KillOutcome {
+  #killRecorded({ agent, reason }: RecordedKill): KillOutcome {
     if (agent === GPU_HOST) {
       this.#p.replayGpuDeath();
       return 'died';
@@ -137,9 +137,8 @@ export class TickLoop {
       this.#s.endHost(slot, reason);
       return 'killed';
     }
-    const coming = slot && (slot.joining || (slot.state === 'backoff' && slot.rejoinTick <= next));
-    if (coming && slot.state === 'backoff') this.#p.reload(slot);
-    return coming ? 'wait' : 'gone';
+    // A restart due at this boundary has begun already (#rejoin runs first): it is joining.
+    return slot?.joining ? 'wait' : 'gone';
   }
 
   /** Restarts due at tick `next` begin. */
