@@ -1,7 +1,7 @@
 // A GPU host with one model loaded, for the benchmarks: `send(request, onAnswer)` submits a
 // request and hands every answer to it (streamed parts too) to `onAnswer`.
 import { NodeLauncher } from '../dist/launch/index.js';
-import { GpuService, systemClock } from '../dist/supervisor/index.js';
+import { GpuAlone, systemClock } from '../dist/supervisor/index.js';
 
 export async function startGpuHost(model) {
   const listeners = new Map();
@@ -9,7 +9,7 @@ export async function startGpuHost(model) {
   const loaded = new Promise((resolve) => {
     ready = resolve;
   });
-  const gpu = new GpuService({
+  const gpu = new GpuAlone({
     launcher: new NodeLauncher(),
     models: [
       {
@@ -24,7 +24,7 @@ export async function startGpuHost(model) {
       },
     ],
     clock: systemClock,
-    onAnswer: (request, answer) => listeners.get(request.id)?.(answer),
+    onAnswer: (id, answer) => listeners.get(id)?.(answer),
     onEvent: (event) => {
       if (event.type === 'model.ready') ready();
     },

@@ -1,7 +1,7 @@
 // `troupe models <system>`: starts the GPU host alone, loads every declared model and lists where
 // each runs (the provider probe's outcome, with the reason each preferred provider was passed over).
 import { NodeLauncher } from '../launch/index.js';
-import { GpuService, loadSystem, type RuntimeEvent, systemClock } from '../supervisor/index.js';
+import { GpuAlone, loadSystem, type RuntimeEvent, systemClock } from '../supervisor/index.js';
 
 export async function modelsCommand(
   file: string,
@@ -17,11 +17,10 @@ export async function modelsCommand(
   const loaded = new Promise<void>((resolve) => {
     finished = resolve;
   });
-  const gpu = new GpuService({
+  const gpu = new GpuAlone({
     launcher: new NodeLauncher(),
     models: spec.models,
     clock: systemClock,
-    onAnswer: () => {},
     // Alone, with no tree above it: a GPU host that dies is reported, not restarted.
     onExit: (reason) => {
       process.stderr.write(`troupe: ${reason}\n`);

@@ -39,7 +39,9 @@ export type {
   Decision,
   Effect,
   ExitKind,
+  GpuLatencies,
   GpuPort,
+  GpuState,
   HostRef,
   Intensity,
   IntensityCheck,
@@ -66,6 +68,7 @@ export {
   describeExit,
   EXTERNAL,
   GPU_HOST,
+  GpuHosting,
   hostFrameLimit,
   InferenceRouter,
   LocalRouting,
@@ -81,7 +84,15 @@ export {
   SupervisionTree,
   shouldRestart,
 } from './core/index.js';
-export { GpuService, hashFile, modelFiles, modelHash, readFileAt } from './inference/index.js';
+export {
+  GpuAlone,
+  type GpuAloneOptions,
+  hashFile,
+  launchGpuHost,
+  modelFiles,
+  modelHash,
+  readFileAt,
+} from './inference/index.js';
 export type { JournalCheck, JournalSink, OpenedJournal, Parting, SyncPolicy } from './journal/index.js';
 export {
   checkJournal,

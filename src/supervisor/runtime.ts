@@ -1,6 +1,6 @@
 // The supervisor's executor: performs what the runtime core (core/) decides. It starts agent hosts
-// (processes, threads, the shared pool, a warm spare), moves frames, keeps timers and runs the GPU
-// host; every event from the world goes to the core as a typed input, one at a time.
+// (processes, threads, the shared pool, a warm spare) and the GPU host, moves frames and keeps
+// timers; every event from the world goes to the core as a typed input, one at a time.
 import { availableParallelism } from 'node:os';
 import type { HostProcess } from '../launch/index.js';
 import { type Envelope, errorText, type JournalRecord, type Output } from '../protocol/index.js';
@@ -11,6 +11,7 @@ import {
   type CoreInput,
   type DeadLetter,
   type Effect,
+  type GpuLatencies,
   type HostRef,
   MemorySnapshotStore,
   type ModelStatus,
@@ -20,7 +21,7 @@ import {
   type TimerRef,
 } from './core/index.js';
 import { HostStarter } from './host-starter.js';
-import { GpuService } from './inference/index.js';
+import { launchGpuHost } from './inference/index.js';
 import { defaultModuleCacheDir, ModuleCache } from './module-cache.js';
 import type { RuntimeOptions } from './runtime-options.js';
 
@@ -41,10 +42,10 @@ export class Runtime {
   readonly #clock: Clock;
   readonly #modules: ModuleCache;
   readonly #starter: HostStarter;
-  /** The GPU host; absent without models, or in a pure replay (answers come from the journal). */
-  readonly #gpu: GpuService | undefined;
   readonly #hosts = new Map<HostRef, HostProcess>();
   readonly #timers = new Map<TimerRef, () => void>();
+  /** The GPU latencies as last taken (gpuLatencies reports what came since). */
+  #latenciesTaken: GpuLatencies = new Map();
   /** Inputs waiting for the core: an effect (an event handler, say) may cause further inputs. */
   readonly #queue: CoreInput[] = [];
   #busy = false;
@@ -82,19 +83,6 @@ export class Runtime {
       () => this.#modules.directory,
       (isolation, pid) => this.#emit({ type: 'host.spare', isolation, pid }),
     );
-    this.#gpu = gpu
-      ? new GpuService({
-          launcher: options.launcher,
-          ...(options.gpuLauncher ? { remote: options.gpuLauncher } : {}),
-          entry: options.gpuEntry,
-          models: spec.models,
-          clock: this.#clock,
-          env: options.hostEnv,
-          onAnswer: (request, answer) => this.#input({ type: 'answer', request, answer }),
-          onExit: (reason) => this.#input({ type: 'gpu.exit', reason }),
-          onEvent: (event) => this.#emit(event),
-        })
-      : undefined;
     this.done = new Promise((resolve) => {
       this.#resolve = resolve;
     });
@@ -156,19 +144,28 @@ export class Runtime {
 
   /** The GPU host's state, pid and requests waiting, when the system has models. */
   gpuStatus(): { state: string; pid?: number; pending: number } | undefined {
-    const gpu = this.#gpu;
-    if (!gpu) return undefined;
-    return { state: gpu.state, ...(gpu.pid ? { pid: gpu.pid } : {}), pending: gpu.pending };
+    const status = this.#core.gpuStatus();
+    if (!status) return undefined;
+    const pid = status.host === undefined ? undefined : this.#hosts.get(status.host)?.pid;
+    return { state: status.state, ...(pid ? { pid } : {}), pending: status.pending };
   }
 
-  /** Per model, answers since the last call and their total latency (wall clock; for charts). */
-  gpuLatencies(): Map<string, { answers: number; totalMs: number }> {
-    return this.#gpu?.takeLatencies() ?? new Map();
+  /** Per model, answers since the last call and their total latency (for charts). */
+  gpuLatencies(): GpuLatencies {
+    const now = this.#core.gpuLatencies();
+    const since = new Map<string, { answers: number; totalMs: number }>();
+    for (const [model, { answers, totalMs }] of now) {
+      const before = this.#latenciesTaken.get(model) ?? { answers: 0, totalMs: 0 };
+      const latency = { answers: answers - before.answers, totalMs: totalMs - before.totalMs };
+      if (latency.answers > 0) since.set(model, latency);
+    }
+    this.#latenciesTaken = now;
+    return since;
   }
 
   /** The declared models: state, provider and counters. Empty without models. */
   models(): ModelStatus[] {
-    return this.#gpu?.models() ?? [];
+    return this.#core.models();
   }
 
   get paused(): boolean {
@@ -293,13 +290,8 @@ export class Runtime {
       case 'started':
         this.#starter.systemStarted();
         return;
-      case 'gpu.start':
-      case 'gpu.submit':
-      case 'gpu.restart':
-      case 'gpu.kill':
-      case 'gpu.cancel':
-      case 'gpu.stop':
-        this.#performGpu(effect);
+      case 'spawnGpu':
+        this.#spawnGpu(effect.host, effect.restarts);
         return;
       case 'record':
         this.#options.journal?.write(effect.record);
@@ -321,48 +313,40 @@ export class Runtime {
     }
   }
 
-  /** What the core asks of the GPU host (none in a pure replay: it answers nothing, stops at once). */
-  #performGpu(effect: Extract<Effect, { type: `gpu.${string}` }>): void {
-    const gpu = this.#gpu;
-    switch (effect.type) {
-      case 'gpu.start':
-        gpu?.start();
-        return;
-      case 'gpu.submit':
-        gpu?.submit(effect.requests);
-        return;
-      case 'gpu.restart':
-        gpu?.restart();
-        return;
-      case 'gpu.kill':
-        gpu?.kill();
-        return;
-      case 'gpu.cancel':
-        gpu?.cancel(effect.model, effect.id);
-        return;
-      case 'gpu.stop':
-        if (!gpu) this.#input({ type: 'gpu.stopped', models: [] });
-        else void gpu.stop().then(() => this.#input({ type: 'gpu.stopped', models: gpu.models() }));
-        return;
-    }
+  /** Starts the GPU host (gpu-launch.ts): on this machine, or on a cluster node when one is asked for. */
+  #spawnGpu(ref: HostRef, restarts: number): void {
+    const { host, node } = launchGpuHost({
+      launcher: this.#options.launcher,
+      remote: this.#options.gpuLauncher,
+      entry: this.#options.gpuEntry,
+      models: this.#spec.models,
+      env: this.#options.hostEnv,
+    });
+    this.#attach(ref, host);
+    this.#emit({ type: 'gpu.spawned', pid: host.pid, restarts, ...(node ? { node } : {}) });
   }
 
   /** Starts a host for an agent (host-starter.ts) and hands what it says to the core. */
   #spawn({ host: ref, agent, isolation, maxFrameBytes }: Extract<Effect, { type: 'spawn' }>): void {
     const { host, warm, node } = this.#starter.start(agent, isolation, maxFrameBytes);
-    this.#hosts.set(ref, host);
-    host.onFrame((bytes) => this.#input({ type: 'frame', host: ref, bytes }));
-    host.onOversize((bytes, limit) => this.#input({ type: 'oversize', host: ref, bytes, limit }));
-    host.onExit((info) => {
-      this.#hosts.delete(ref);
-      this.#input({ type: 'exit', host: ref, info });
-    });
+    this.#attach(ref, host);
     this.#emit({
       type: 'agent.spawned',
       agent,
       pid: host.pid,
       ...(warm ? { spare: true } : {}),
       ...(node ? { node } : {}),
+    });
+  }
+
+  /** What the host says goes to the core, named by the core's number for it. */
+  #attach(ref: HostRef, host: HostProcess): void {
+    this.#hosts.set(ref, host);
+    host.onFrame((bytes) => this.#input({ type: 'frame', host: ref, bytes }));
+    host.onOversize((bytes, limit) => this.#input({ type: 'oversize', host: ref, bytes, limit }));
+    host.onExit((info) => {
+      this.#hosts.delete(ref);
+      this.#input({ type: 'exit', host: ref, info });
     });
   }
 

@@ -2,23 +2,24 @@
 // spirit): hosts, timers, a GPU and an operator, all driven by one seeded generator, with an
 // oracle that checks the core's invariants after every step. No processes, no clock, no IO.
 import { createHash } from 'node:crypto';
+import { dirname } from 'node:path';
 import type { ExitInfo } from '../../src/launch/index.js';
 import {
   type Answer,
   decodeFrame,
+  decodeGpuFrame,
   type Envelope,
   encodeFrame,
+  encodeGpuFrame,
   envelopeId,
+  GENERATE_DONE_KIND,
+  GENERATE_TOKEN_KIND,
   type HostCommand,
+  INFER_ERROR_KIND,
+  INFER_RESULT_KIND,
 } from '../../src/protocol/index.js';
 import type { SystemSpec } from '../../src/supervisor/config/index.js';
-import type {
-  CoreInput,
-  Effect,
-  HostRef,
-  PendingRequest,
-  TimerRef,
-} from '../../src/supervisor/core/index.js';
+import type { CoreInput, Effect, HostRef, TimerRef } from '../../src/supervisor/core/index.js';
 import { RuntimeCore } from '../../src/supervisor/core/index.js';
 import type { ReplayDriver, RunSummary, RuntimeEvent } from '../../src/supervisor/index.js';
 import { EXTERNAL, MemorySnapshotStore, MODEL_PREFIX, RUNTIME } from '../../src/supervisor/index.js';
@@ -35,6 +36,18 @@ interface SimHost {
   /** How it ends, once it is dying (a chaos world rolls it when it ends). */
   exit?: ExitInfo;
 }
+
+/** The GPU host: requests it was sent and has not finally answered, and those it has. */
+interface SimGpu {
+  ref: HostRef;
+  requests: Array<{ id: string; model: string; streamed: number }>;
+  answered: Array<{ id: string; model: string }>;
+  dying: boolean;
+  exit?: ExitInfo;
+}
+
+/** The kinds of a model's final answer to a request. */
+const FINAL_ANSWERS = new Set([INFER_RESULT_KIND, INFER_ERROR_KIND, GENERATE_DONE_KIND]);
 
 /**
  * What the world does.
@@ -87,6 +100,7 @@ const WEIGHTS = {
   step: 1,
   reinject: 1,
   gpuDeath: 0.3,
+  gpuRepeat: 0.5,
   nodeLoss: 0.3,
 };
 
@@ -99,8 +113,15 @@ export class CoreSimulation {
   #now = 0;
   readonly #hosts = new Map<HostRef, SimHost>();
   readonly #timers = new Map<TimerRef, number>();
-  readonly #gpu: PendingRequest[] = [];
-  #gpuOrder = 0;
+  #gpu: SimGpu | undefined;
+  /** Every GPU host the core started. */
+  readonly #gpuRefs = new Set<HostRef>();
+  /** Request ids the GPU host was ever sent (a request sent again after a restart is asked once). */
+  readonly #asked = new Set<string>();
+  /** Per request id, the envelope its final answer came in: a request is answered once. */
+  readonly #finalAnswers = new Map<string, string>();
+  /** Per final answer's envelope id, the request it answers. */
+  readonly #answerTo = new Map<string, string>();
   #nextToken = 0;
   readonly #world: World;
   /**
@@ -151,7 +172,7 @@ export class CoreSimulation {
     this.agents = new SimAgents(
       salt,
       names,
-      spec.models.map((model) => model.name),
+      spec.models.map(({ name, type }) => ({ name, type })),
     );
     this.core = new RuntimeCore(spec, {
       backend: 'sim',
@@ -219,7 +240,7 @@ export class CoreSimulation {
       this.steps++;
       const host = [...this.#hosts.entries()].find(([, h]) => h.inbox.length > 0 || h.dying);
       if (host) this.#answer(host[0], host[1]);
-      else if (this.#gpu.length > 0) this.#gpuAnswer();
+      else if (this.#gpuBusy()) this.#gpuStep();
       else if (this.#timers.size > 0) this.#fireTimer();
       else break;
     }
@@ -235,13 +256,16 @@ export class CoreSimulation {
     // Outside a chaos world, anything from outside but pause, resume and step is what a journal
     // records: a replay gets it from the recording, never from the world.
     const outside = this.#world !== 'replay';
-    const quiet = busy.length === 0 && this.#gpu.length === 0;
+    const gpu = this.#gpu;
+    const quiet = busy.length === 0 && !this.#gpuBusy();
     // A timer fires when nothing else can happen; in chaos, also while hosts are only slow.
     const timer = this.#timers.size === 0 ? 0 : quiet ? 50 : chaos ? WEIGHTS.timer : 0;
     const options: Array<[number, () => void]> = [
       [busy.length > 0 ? WEIGHTS.answer : 0, () => this.#answer(...this.#one(busy))],
       [timer, () => this.#fireTimer()],
-      [this.#gpu.length > 0 ? WEIGHTS.gpu : 0, () => this.#gpuAnswer()],
+      [this.#gpuBusy() ? WEIGHTS.gpu : 0, () => this.#gpuStep()],
+      [chaos && (gpu?.answered.length ?? 0) > 0 ? WEIGHTS.gpuRepeat : 0, () => this.#gpuRepeat()],
+      [chaos && gpu && !gpu.dying ? WEIGHTS.garbage : 0, () => this.#garbage(gpu?.ref ?? -1)],
       [outside ? WEIGHTS.inject : 0, () => this.#inject()],
       [outside && live.length > 0 ? WEIGHTS.kill : 0, () => this.#kill(this.#one(live)[0], KILLED_OUTSIDE)],
       [outside && live.length > 0 ? WEIGHTS.nodeLoss : 0, () => this.#nodeLoss(live)],
@@ -252,8 +276,11 @@ export class CoreSimulation {
       [WEIGHTS.step, () => this.#control({ type: 'step' })],
       [outside ? WEIGHTS.reinject : 0, () => this.#reinject()],
       [
-        outside && this.#spec.models.length > 0 ? WEIGHTS.gpuDeath : 0,
-        () => this.#gpuDeath('GPU host process killed by SIGKILL'),
+        outside && gpu && !gpu.dying ? WEIGHTS.gpuDeath : 0,
+        () => {
+          this.gpuDeaths++;
+          this.#gpuKill(KILLED_OUTSIDE);
+        },
       ],
     ];
     const total = options.reduce((sum, [weight]) => sum + weight, 0);
@@ -374,23 +401,72 @@ export class CoreSimulation {
     this.#feed({ type: 'timer', timer });
   }
 
-  #gpuAnswer(): void {
-    const index = Math.floor(this.#random() * this.#gpu.length);
-    const [request] = this.#gpu.splice(index, 1) as [PendingRequest];
-    const answer: Answer = {
-      id: request.id,
-      model: request.model,
-      kind: '',
-      result: new Uint8Array([7]),
-      partial: false,
-    };
-    this.#feed({ type: 'answer', request, answer });
+  #gpuBusy(): boolean {
+    return this.#gpu !== undefined && (this.#gpu.requests.length > 0 || this.#gpu.dying);
   }
 
-  /** The GPU host dies: generations in flight are answered with an error; the rest wait for it. */
-  #gpuDeath(reason: string): void {
-    this.gpuDeaths++;
-    this.#feed({ type: 'gpu.exit', reason });
+  /**
+   * The GPU host answers a request (an LLM's with a streamed token now and then first), or its
+   * exit arrives: a dying host may still answer what it held before it ends.
+   */
+  #gpuStep(): void {
+    const gpu = this.#gpu as SimGpu;
+    if (gpu.dying && (gpu.requests.length === 0 || this.#random() < 0.5)) {
+      this.#gpu = undefined;
+      this.#feed({ type: 'exit', host: gpu.ref, info: gpu.exit ?? STOPPED });
+      return;
+    }
+    const index = Math.floor(this.#random() * gpu.requests.length);
+    const request = gpu.requests[index] as SimGpu['requests'][number];
+    const llm = this.#spec.models.some((model) => model.name === request.model && model.type === 'llm');
+    if (llm && request.streamed < 3 && this.#random() < 0.5) {
+      request.streamed++;
+      this.#gpuAnswer(gpu, { ...request, kind: GENERATE_TOKEN_KIND, partial: true });
+      return;
+    }
+    gpu.requests.splice(index, 1);
+    gpu.answered.push(request);
+    this.#gpuAnswer(gpu, { ...request, kind: llm ? GENERATE_DONE_KIND : '', partial: false });
+  }
+
+  /** In chaos, the GPU host answers a request it answered before: the core must drop it. */
+  #gpuRepeat(): void {
+    const gpu = this.#gpu as SimGpu;
+    this.#gpuAnswer(gpu, { ...this.#one(gpu.answered), kind: '', partial: false });
+  }
+
+  #gpuAnswer(gpu: SimGpu, answer: { id: string; model: string; kind: string; partial: boolean }): void {
+    const { id, model, kind, partial } = answer;
+    const event: Answer = { id, model, kind, result: new Uint8Array([7]), partial };
+    this.#feed({ type: 'frame', host: gpu.ref, bytes: encodeGpuFrame({ events: [{ answer: event }] }) });
+  }
+
+  /** The GPU host is ending (its exit comes when the world picks it). */
+  #gpuKill(exit: ExitInfo): void {
+    const gpu = this.#gpu;
+    if (!gpu || gpu.dying) return;
+    gpu.dying = true;
+    gpu.exit = exit;
+  }
+
+  /** What the core sends the GPU host: requests (each asked once, however often sent), and its stop. */
+  #gpuCommands(gpu: SimGpu, bytes: Uint8Array): void {
+    const decoded = decodeGpuFrame(bytes);
+    if (!decoded.ok) this.#fail(`the core sent the GPU host a malformed frame: ${decoded.error}`);
+    if (!decoded.ok) return;
+    for (const command of decoded.frame.commands) {
+      if (command.infer) {
+        const { id = '', model = '', request } = command.infer;
+        this.hostLog?.push(`gpu@${this.core.tick} infer ${id}`);
+        if (!this.#asked.has(id ?? '')) {
+          this.#asked.add(id ?? '');
+          this.#leave(new TextDecoder().decode(request ?? new Uint8Array(0)), 'asked');
+        }
+        if (!gpu.dying) gpu.requests.push({ id: id ?? '', model: model ?? '', streamed: 0 });
+      } else if (command.stop) {
+        this.#gpuKill(STOPPED);
+      }
+    }
   }
 
   #control(command: Extract<CoreInput, { type: 'control' }>['command']): void {
@@ -464,12 +540,26 @@ export class CoreSimulation {
   }
 
   #perform(effect: Effect): void {
-    this.#digest.update(describeEffect(effect));
+    // The models' folder is a new temporary one each time: the GPU host is sent their paths.
+    const folder = Buffer.from(dirname(this.#spec.models[0]?.path ?? '/')).toString('hex');
+    this.#digest.update(describeEffect(effect).replaceAll(folder, 'folder'));
     switch (effect.type) {
       case 'spawn':
         this.#hosts.set(effect.host, { agent: effect.agent, inbox: [], dying: false, generation: -1 });
         return;
+      case 'spawnGpu':
+        if (this.#gpu) this.#fail(`a GPU host was started while host ${this.#gpu.ref} had not exited`);
+        this.#gpu = { ref: effect.host, requests: [], answered: [], dying: false };
+        this.#gpuRefs.add(effect.host);
+        if (effect.restarts > 0) this.gpuRestarts++;
+        return;
       case 'send': {
+        if (this.#gpu?.ref === effect.host) {
+          this.#gpuCommands(this.#gpu, effect.bytes);
+          return;
+        }
+        if (this.#gpuRefs.has(effect.host))
+          this.#fail(`the core sent to GPU host ${effect.host} after its exit`);
         const host = this.#hosts.get(effect.host);
         const decoded = decodeFrame(effect.bytes);
         if (!decoded.ok) this.#fail(`the core sent a malformed frame: ${decoded.error}`);
@@ -482,7 +572,8 @@ export class CoreSimulation {
         return;
       }
       case 'kill':
-        this.#kill(effect.host, KILLED);
+        if (this.#gpu?.ref === effect.host) this.#gpuKill(KILLED);
+        else this.#kill(effect.host, KILLED);
         return;
       case 'arm':
         this.#timers.set(effect.timer, this.#now + effect.ms);
@@ -495,19 +586,6 @@ export class CoreSimulation {
         return;
       case 'batch':
         this.#batch(effect.agent, effect.envelopes);
-        return;
-      case 'gpu.submit':
-        for (const request of effect.requests) {
-          this.#leave(new TextDecoder().decode(request.request), 'asked');
-          this.#gpu.push({ ...request, order: this.#gpuOrder++ });
-        }
-        return;
-      case 'gpu.restart':
-        this.gpuRestarts++;
-        return;
-      case 'gpu.stop':
-        this.#gpu.length = 0;
-        this.#feed({ type: 'gpu.stopped', models: [] });
         return;
       case 'finished':
         this.summary = effect.summary;
@@ -530,6 +608,10 @@ export class CoreSimulation {
     if (event.type === 'message.dead') this.#leave(event.kind, 'dead');
     else if (event.type === 'message.rejected') this.#leave(event.kind, 'rejected');
     else if (event.type === 'system.stopping') this.#stopping = true;
+    // A model's answer that died and is sent again (by the world, or the recording replayed) comes
+    // as a new envelope.
+    else if (event.type === 'message.reinjected')
+      this.#finalAnswers.delete(this.#answerTo.get(event.id) ?? '');
     else if (event.type === 'supervisor.decided' && event.decision === 'retire')
       for (const agent of event.agents) this.#restarted.add(agent);
     else if (event.type === 'agent.state') {
@@ -552,7 +634,22 @@ export class CoreSimulation {
       if (envelope.to !== agent) this.#fail(`"${agent}" got an envelope for "${envelope.to}"`);
       if (this.#applied.has(envelopeId(envelope)))
         this.#fail(`envelope ${envelopeId(envelope)} went to "${agent}" again after it was applied`);
+      this.#finalAnswer(envelope);
     }
+  }
+
+  /** A model's final answer to a request comes in one envelope, whatever the GPU host sent (and sent again). */
+  #finalAnswer(envelope: Envelope): void {
+    // A replay gets answers from the recording, a re-sent one as a plain input: the recorded run
+    // checked them.
+    if (!this.#books || !envelope.from?.startsWith(MODEL_PREFIX) || !FINAL_ANSWERS.has(envelope.kind ?? ''))
+      return;
+    const request = envelope.correlationId ?? '';
+    this.#answerTo.set(envelopeId(envelope), request);
+    const first = this.#finalAnswers.get(request);
+    if (first === undefined) this.#finalAnswers.set(request, envelopeId(envelope));
+    else if (first !== envelopeId(envelope))
+      this.#fail(`request ${request} was answered twice (${first}, then ${envelopeId(envelope)})`);
   }
 
   /** An agent applied an envelope (its batch completed with it handled). */
@@ -626,8 +723,13 @@ export class CoreSimulation {
 
 /** An effect as text, bytes in hex: two runs with the same inputs must produce the same text. */
 function describeEffect(effect: Effect): string {
+  // A Buffer has turned itself into { type: 'Buffer', data } before the replacer sees it.
   return JSON.stringify(effect, (_key, value) =>
-    value instanceof Uint8Array ? Buffer.from(value).toString('hex') : value,
+    value instanceof Uint8Array
+      ? Buffer.from(value).toString('hex')
+      : value?.type === 'Buffer' && Array.isArray(value.data)
+        ? Buffer.from(value.data).toString('hex')
+        : value,
   );
 }
 

@@ -3,7 +3,13 @@
 // and what it is given, never of the world's random stream, so a recorded run can be replayed with
 // the world doing things in another order.
 import { createHash } from 'node:crypto';
-import { type Envelope, envelopeId, INFER_KIND, type Output } from '../../src/protocol/index.js';
+import {
+  type Envelope,
+  envelopeId,
+  GENERATE_KIND,
+  INFER_KIND,
+  type Output,
+} from '../../src/protocol/index.js';
 import { MODEL_PREFIX } from '../../src/supervisor/index.js';
 import { seededRandom } from './seed.js';
 
@@ -23,9 +29,13 @@ const FATES = { trap: 0.015, hang: 0.0175, oom: 0.0225, finished: 0.025 };
 export class SimAgents {
   readonly salt: number;
   readonly #agents: readonly string[];
-  readonly #models: readonly string[];
+  readonly #models: ReadonlyArray<{ name: string; type: 'onnx' | 'llm' }>;
 
-  constructor(salt: number, agents: readonly string[], models: readonly string[]) {
+  constructor(
+    salt: number,
+    agents: readonly string[],
+    models: ReadonlyArray<{ name: string; type: 'onnx' | 'llm' }>,
+  ) {
     this.salt = salt;
     this.#agents = agents;
     this.#models = models;
@@ -71,7 +81,7 @@ export class SimAgents {
     };
   }
 
-  /** Messages to agents (and to a name that is none) and model requests, `mean` of them. */
+  /** Messages to agents (and to a name that is none) and model and LLM requests, `mean` of them. */
   #outputs(random: () => number, mean: number): Output[] {
     const outputs: Output[] = [];
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
@@ -80,7 +90,9 @@ export class SimAgents {
       const roll = random();
       if (roll < 0.1 && this.#models.length > 0) {
         const payload = new TextEncoder().encode(token);
-        outputs.push({ to: `${MODEL_PREFIX}${pick(this.#models)}`, kind: INFER_KIND, payload });
+        const model = pick(this.#models);
+        const kind = model.type === 'llm' ? GENERATE_KIND : INFER_KIND;
+        outputs.push({ to: `${MODEL_PREFIX}${model.name}`, kind, payload });
       } else {
         const to = roll < 0.13 ? 'nobody' : pick(this.#agents);
         outputs.push({ to, kind: token, payload: new Uint8Array(Math.floor(random() * 8)) });

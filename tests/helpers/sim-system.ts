@@ -1,6 +1,6 @@
 // Random systems for the core simulation: a few agents (some under a nested supervisor), random
-// restart types, strategies, limits and scheduling, and one model.
-import { writeFileSync } from 'node:fs';
+// restart types, strategies, limits and scheduling, a model and an LLM.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ActorDecl, type SupervisorDecl, tempDir, writeSystem } from './system.js';
 
@@ -15,7 +15,7 @@ export function randomSystem(random: () => number) {
     name: `a${i}`,
     module: MODULE,
     restart: restart(),
-    models: ['m'],
+    models: ['m', 'g'],
   }));
   // Some agents under a nested supervisor, the rest under the root.
   const nested = Math.floor(random() * count);
@@ -28,6 +28,7 @@ export function randomSystem(random: () => number) {
       : actors;
   const dir = tempDir();
   writeFileSync(join(dir, 'm.onnx'), '');
+  mkdirSync(join(dir, 'g'));
   return writeSystem(
     {
       seed: Math.floor(random() * 1000),
@@ -42,7 +43,10 @@ export function randomSystem(random: () => number) {
         overflow: pick(['dead-letter', 'reject']),
         watchdogMs: 2000,
       },
-      models: [{ name: 'm', path: join(dir, 'm.onnx') }],
+      models: [
+        { name: 'm', path: join(dir, 'm.onnx') },
+        { name: 'g', type: 'llm', path: join(dir, 'g') },
+      ],
       inference: pick(['live', 'strict'] as const),
       agents,
     },

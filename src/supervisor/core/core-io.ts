@@ -1,11 +1,10 @@
 // What goes into the runtime core and what comes out: typed inputs from the world (host frames and
-// exits, timers, GPU answers, control commands) and the effects the executor performs for it.
+// exits, the GPU host's included, timers, control commands) and the effects the executor performs for it.
 // Hosts and timers are named by numbers the core hands out, so the core holds no process handles.
 import type { ExitInfo } from '../../launch/index.js';
-import type { Answer, Envelope, JournalRecord } from '../../protocol/index.js';
+import type { Envelope, JournalRecord } from '../../protocol/index.js';
 import type { Isolation } from '../config/index.js';
-import type { ModelStatus, RunSummary, RuntimeEvent } from './events.js';
-import type { PendingRequest } from './pending-requests.js';
+import type { RunSummary, RuntimeEvent } from './events.js';
 
 /** A host the core asked for (a process, a thread or a place in the shared pool). */
 export type HostRef = number;
@@ -41,12 +40,6 @@ export type CoreInput =
   | { type: 'oversize'; host: HostRef; bytes: number; limit: number }
   | { type: 'exit'; host: HostRef; info: ExitInfo }
   | { type: 'timer'; timer: TimerRef }
-  /** A model answered a request (a streamed part, or its one final answer). */
-  | { type: 'answer'; request: PendingRequest; answer: Answer }
-  /** The GPU host died (it was not stopped): the supervision tree decides, as for an agent. */
-  | { type: 'gpu.exit'; reason: string }
-  /** The GPU host ended at shutdown; the models' final state goes into the summary. */
-  | { type: 'gpu.stopped'; models: ModelStatus[] }
   | { type: 'control'; command: ControlCommand };
 
 export type Effect =
@@ -66,15 +59,11 @@ export type Effect =
   | { type: 'batch'; tick: number; agent: string; envelopes: readonly Envelope[] }
   /** Every agent has started once: hosts can be started ahead of need now. */
   | { type: 'started' }
-  | { type: 'gpu.start' }
-  | { type: 'gpu.submit'; requests: Array<{ id: string; model: string; request: Uint8Array }> }
-  | { type: 'gpu.cancel'; model: string; id: string }
-  /** Kill the GPU host (replaying its recorded death); its exit comes back as `gpu.exit`. */
-  | { type: 'gpu.kill' }
-  /** Start the GPU host again (killing it first if it is still up); it re-sends what it held. */
-  | { type: 'gpu.restart' }
-  /** End the GPU host; answer with `gpu.stopped`. */
-  | { type: 'gpu.stop' }
+  /**
+   * Start the GPU host (its `restarts`-th restart); its frames and exit come back as for any
+   * host, and what it is sent goes by `send`.
+   */
+  | { type: 'spawnGpu'; host: HostRef; restarts: number }
   /** Append a record to the run's journal (only a journaled run is given these). */
   | { type: 'record'; record: JournalRecord }
   /** The tick's records are complete: the journal's write policy may sync them now. */

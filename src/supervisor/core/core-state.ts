@@ -7,7 +7,8 @@ import { JournalBridge, type ReplayDriver } from '../replay/index.js';
 import { AgentSlot } from './agent-slot.js';
 import type { Effect, HostRef, TimerRef } from './core-io.js';
 import { DeadLetterLog } from './dead-letter-log.js';
-import type { ModelStatus, RuntimeEvent } from './events.js';
+import type { RuntimeEvent } from './events.js';
+import { GpuHosting } from './gpu-hosting.js';
 import { InferenceRouter } from './inference-router.js';
 import { undeliveredReport } from './run-report.js';
 import { type DeadLetter, Scheduler } from './scheduler.js';
@@ -96,15 +97,14 @@ export class CoreState {
   steps = 0;
   stop: { reason: string; ok: boolean } | undefined;
   shuttingDown = false;
-  gpuState: 'none' | 'running' | 'stopping' | 'stopped';
   finished = false;
   readonly bridge: JournalBridge;
   readonly inference: InferenceRouter;
+  /** The GPU host, driven like an agent host (none without models, or in a pure replay). */
+  readonly gpu: GpuHosting;
   /** Agents whose module was refused before they ever ran, with why: the run cannot end ok. */
   readonly neverStarted = new Map<string, string>();
   now = 0;
-  /** The models' final state, reported by the GPU host's shutdown: for the summary. */
-  models: ModelStatus[] | undefined;
   effects: Effect[] = [];
 
   constructor(spec: SystemSpec, options: CoreOptions) {
@@ -121,13 +121,23 @@ export class CoreState {
       options.replay,
       options.checkpointEvery,
     );
-    const gpu = spec.models.length > 0 && options.gpu;
-    this.gpuState = gpu ? 'running' : 'none';
-    const port = gpu
+    this.gpu = new GpuHosting(spec.models, options.gpu, {
+      push: (effect) => this.effects.push(effect),
+      emit: (event) => this.emit(event),
+      newHost: () => this.nextHost++,
+      arm: (ms) => {
+        const timer = this.nextTimer++;
+        this.effects.push({ type: 'arm', timer, ms });
+        return timer;
+      },
+      disarm: (timer) => this.effects.push({ type: 'disarm', timer }),
+    });
+    const gpu = this.gpu;
+    const port = gpu.enabled
       ? {
           submit: (requests: Array<{ id: string; model: string; request: Uint8Array }>) =>
-            this.effects.push({ type: 'gpu.submit', requests }),
-          cancel: (model: string, id: string) => this.effects.push({ type: 'gpu.cancel', model, id }),
+            gpu.submit(requests, this.now),
+          cancel: (model: string, id: string) => gpu.cancel(model, id),
         }
       : undefined;
     this.inference = new InferenceRouter(port, spec.scheduler.inference, {

@@ -10,6 +10,14 @@ export type {
   RuntimeEvent,
 } from './events.js';
 export { describeExit } from './exit-reason.js';
+export {
+  type GpuAnswer,
+  GpuHosting,
+  type GpuIo,
+  type GpuLatencies,
+  type GpuOutcome,
+  type GpuState,
+} from './gpu-hosting.js';
 export { hostFrameLimit } from './host-frame.js';
 export { type GpuPort, InferenceRouter, type RouterHooks } from './inference-router.js';
 export { type LifecycleState, lifecycleMachine } from './lifecycle-machine.js';

@@ -1,13 +1,15 @@
 // The supervisor's decisions, without IO: typed inputs in (core-io.ts), effects out. It runs the
-// lockstep ticks, supervises agents and the GPU host's requests, and applies OTP decisions; the
-// executor (runtime.ts) starts hosts, moves bytes and keeps time. Same inputs, same effects. Its
-// parts share one CoreState: Hosting (hosts and frames), Supervising (OTP decisions), TickLoop,
-// Shutdown.
+// lockstep ticks, supervises agents and the GPU host, and applies OTP decisions; the executor
+// (runtime.ts) starts hosts, moves bytes and keeps time. Same inputs, same effects. Its parts share
+// one CoreState: Hosting (agent hosts and frames), GpuHosting (the GPU host, its requests in flight
+// and models), Supervising (OTP decisions), TickLoop, Shutdown.
+import type { ExitInfo } from '../../launch/index.js';
 import type { Envelope, Output } from '../../protocol/index.js';
 import type { SystemSpec } from '../config/index.js';
 import type { ControlCommand, CoreInput, Effect, HostRef, Prepared } from './core-io.js';
 import { type CoreOptions, type CoreParts, CoreState } from './core-state.js';
-import type { AgentStatus } from './events.js';
+import type { AgentStatus, ModelStatus } from './events.js';
+import type { GpuLatencies, GpuState } from './gpu-hosting.js';
 import { Hosting, type HostOutcome } from './hosting.js';
 import { type DeadLetter, EXTERNAL } from './scheduler.js';
 import { Shutdown } from './shutdown.js';
@@ -75,30 +77,27 @@ export class RuntimeCore {
         this.#loop.requestStop(`start failed: ${input.reason}`, false);
         return;
       case 'frame':
+        if (this.#s.gpu.owns(input.host)) {
+          for (const { request, answer } of this.#s.gpu.onFrame(input.host, input.bytes, this.#s.now))
+            this.#s.inference.answer(request, answer);
+          return;
+        }
         for (const outcome of this.#hosting.onFrame(input.host, input.bytes)) this.#supervise(outcome);
         return;
       case 'oversize':
-        this.#hosting.hostFault(
-          input.host,
-          `sent a frame of ${input.bytes} bytes, above its limit of ${input.limit}`,
-        );
+        if (this.#s.gpu.owns(input.host)) this.#s.gpu.onOversize(input.host, input.bytes, input.limit);
+        else
+          this.#hosting.hostFault(
+            input.host,
+            `sent a frame of ${input.bytes} bytes, above its limit of ${input.limit}`,
+          );
         return;
       case 'exit':
-        this.#supervise(this.#hosting.onExit(input.host, input.info));
+        if (this.#s.gpu.owns(input.host)) this.#gpuExited(input.host, input.info);
+        else this.#supervise(this.#hosting.onExit(input.host, input.info));
         return;
       case 'timer':
-        this.#hosting.onTimer(input.timer);
-        return;
-      case 'answer':
-        this.#s.inference.answer(input.request, input.answer);
-        return;
-      case 'gpu.exit':
-        this.#supervising.gpuExited(input.reason);
-        return;
-      case 'gpu.stopped':
-        this.#s.gpuState = 'stopped';
-        this.#s.models = input.models;
-        this.#shutdown.finishIfAllExited();
+        if (!this.#s.gpu.onTimer(input.timer)) this.#hosting.onTimer(input.timer);
         return;
       case 'control':
         this.#control(input.command);
@@ -178,6 +177,23 @@ export class RuntimeCore {
     return this.#s.hosts.get(host)?.name;
   }
 
+  /** The GPU host's state, its host and the requests waiting; undefined when the system runs none. */
+  gpuStatus(): { state: GpuState; host?: HostRef; pending: number } | undefined {
+    const gpu = this.#s.gpu;
+    if (!gpu.enabled) return undefined;
+    return { state: gpu.state, ...(gpu.host !== undefined ? { host: gpu.host } : {}), pending: gpu.pending };
+  }
+
+  /** The declared models: state, provider and counters (empty when no GPU host runs). */
+  models(): ModelStatus[] {
+    return this.#s.gpu.enabled ? this.#s.gpu.models() : [];
+  }
+
+  /** Per model, final answers so far and their summed latency on the core's clock (for charts). */
+  gpuLatencies(): GpuLatencies {
+    return this.#s.gpu.latencies();
+  }
+
   get paused(): boolean {
     return this.#s.paused;
   }
@@ -197,7 +213,18 @@ export class RuntimeCore {
     this.#s.emit({ type: 'run.start', system: name, agents: agents.map((a) => a.name), seed, backend });
     for (const slot of this.#s.slots.values()) slot.start();
     // Models load while the agents start.
-    if (this.#s.gpuState === 'running') this.#s.effects.push({ type: 'gpu.start' });
+    this.#s.gpu.start();
+  }
+
+  /**
+   * The GPU host exited: generations it cut short are answered with an error; a death goes to the
+   * supervision tree, an end at shutdown lets the run finish.
+   */
+  #gpuExited(host: HostRef, info: ExitInfo): void {
+    const { outcome, interrupted } = this.#s.gpu.onExit(host, info, this.#s.now);
+    for (const { request, answer } of interrupted) this.#s.inference.answer(request, answer);
+    if (outcome?.type === 'died') this.#supervising.gpuExited(outcome.reason);
+    else if (outcome?.type === 'stopped') this.#shutdown.finishIfAllExited();
   }
 
   #prepared(agent: string, prepared: Prepared): void {

@@ -49,11 +49,8 @@ export class Shutdown {
   finishIfAllExited(): void {
     if (this.#s.finished) return;
     for (const slot of this.#s.slots.values()) if (slot.host !== undefined) return;
-    if (this.#s.gpuState === 'running') {
-      this.#s.gpuState = 'stopping';
-      this.#s.effects.push({ type: 'gpu.stop' });
-    }
-    if (this.#s.gpuState === 'stopping') return;
+    // The GPU host goes last: agents may wait on its answers until they stop.
+    if (this.#s.gpu.stop()) return;
     const stop = this.#s.stop ?? { reason: 'stopped', ok: true };
     const unstarted = [...this.#s.neverStarted.keys()].map((agent) => `"${agent}"`);
     const ok = stop.ok && unstarted.length === 0;
@@ -70,7 +67,7 @@ export class Shutdown {
       rejectedFrames: this.#s.rejectedFrames,
       trace: this.#s.trace.digest('hex'),
     });
-    if (this.#s.models) summary.models = this.#s.models;
+    if (this.#s.gpu.enabled) summary.models = this.#s.gpu.models();
     for (const slot of this.#s.slots.values()) slot.stop();
     this.#s.bridge.close();
     this.#s.finished = true;

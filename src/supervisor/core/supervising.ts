@@ -47,10 +47,7 @@ export class Supervising {
    */
   replayGpuDeath(): void {
     this.#s.bridge.hostExited(GPU_HOST, this.#s.scheduler.tick, { inFlight: false, causedByUs: true });
-    if (this.#s.gpuState === 'running') {
-      this.#gpuDeathReplayed = true;
-      this.#s.effects.push({ type: 'gpu.kill' });
-    }
+    if (this.#s.gpu.kill()) this.#gpuDeathReplayed = true;
     this.#exits.push({
       agent: GPU_HOST,
       exit: 'crash',
@@ -135,7 +132,7 @@ export class Supervising {
     } else {
       for (const agent of decision.agents) {
         if (agent !== GPU_HOST) this.restart(this.#s.slots.get(agent) as AgentSlot, decision.rejoinTick);
-        else if (this.#s.gpuState === 'running') this.#s.effects.push({ type: 'gpu.restart' });
+        else this.#s.gpu.restart();
       }
     }
   }

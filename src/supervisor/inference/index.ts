@@ -1,3 +1,5 @@
-// The GPU host as the supervisor runs it (GpuService); routing requests and answers is the core's.
-export { GpuService, type GpuServiceOptions, type GpuState } from './gpu-service.js';
+// Running the GPU host: starting its process (for the executor), and driving it alone, with no
+// system around it (`troupe models`, benchmarks). What it is asked and answers is the core's.
+export { GpuAlone, type GpuAloneOptions } from './gpu-alone.js';
+export { type GpuLaunchOptions, launchGpuHost } from './gpu-launch.js';
 export { hashFile, modelFiles, modelHash, readFileAt } from './model-files.js';
