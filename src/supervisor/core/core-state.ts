@@ -13,7 +13,6 @@ import { InferenceRouter } from './inference-router.js';
 import { undeliveredReport } from './run-report.js';
 import { type DeadLetter, Scheduler } from './scheduler.js';
 import type { SnapshotStore } from './snapshot-store.js';
-import { StartGate } from './start-gate.js';
 import { SupervisionTree } from './supervision.js';
 
 export interface CoreOptions {
@@ -47,9 +46,6 @@ export interface CoreParts {
   shutdown(): void;
 }
 
-/** Pooled starts in flight per place of the start gate. */
-const POOLED_STARTS_PER_PLACE = 32;
-
 /** Dead letters kept for re-injection; all are counted, the oldest beyond these are forgotten. */
 const DEAD_LETTERS_KEPT = { count: 10_000, bytes: 64 * 1024 * 1024 };
 
@@ -70,31 +66,15 @@ export class CoreState {
    */
   readonly joining = new Set<AgentSlot>();
   readonly backingOff = new Set<AgentSlot>();
-  readonly hosts = new Map<HostRef, AgentSlot>();
-  nextHost = 0;
+  /** Host numbers handed out: agent hosts and the GPU host share them. */
+  #nextHost = 0;
   readonly timers = new Map<TimerRef, Timer>();
-  nextTimer = 0;
-  /** Starts of agents with a process or thread of their own. */
-  readonly gate: StartGate<AgentSlot>;
-  /**
-   * Starts of agents in the shared pool: nothing is forked or spawned for them, a pool thread loads
-   * one after another, so more are in flight at once (with two, a thread waited for the
-   * supervisor's answer between every two agents).
-   */
-  readonly poolGate: StartGate<AgentSlot>;
+  #nextTimer = 0;
   readonly inflight = new Set<string>();
   readonly trace: Hash = createHash('sha256');
   delivered = 0;
   readonly deadLetters = new DeadLetterLog(DEAD_LETTERS_KEPT);
   rejectedFrames = 0;
-  systemStarted = false;
-  idle = false;
-  /**
-   * Paused: no tick starts; `steps` ticks may still run (step one tick at a time). Written by the
-   * tick loop alone (pause, resume, step).
-   */
-  paused = false;
-  steps = 0;
   stop: { reason: string; ok: boolean } | undefined;
   shuttingDown = false;
   finished = false;
@@ -111,8 +91,6 @@ export class CoreState {
     this.spec = spec;
     this.options = options;
     this.scheduler = new Scheduler(spec.agents, { ...spec.scheduler, models: spec.models });
-    this.gate = new StartGate(options.startConcurrency);
-    this.poolGate = new StartGate(options.startConcurrency * POOLED_STARTS_PER_PLACE);
     // The GPU host is a child of the tree whenever there are models, also in a pure replay (no
     // host runs, but its recorded deaths are decided again, restarting whom they restarted).
     this.tree = new SupervisionTree(spec.supervisor, spec.agents, { gpuHost: spec.models.length > 0 });
@@ -124,9 +102,9 @@ export class CoreState {
     this.gpu = new GpuHosting(spec.models, options.gpu, {
       push: (effect) => this.effects.push(effect),
       emit: (event) => this.emit(event),
-      newHost: () => this.nextHost++,
+      newHost: () => this.newHost(),
       arm: (ms) => {
-        const timer = this.nextTimer++;
+        const timer = this.#nextTimer++;
         this.effects.push({ type: 'arm', timer, ms });
         return timer;
       },
@@ -156,9 +134,9 @@ export class CoreState {
     });
   }
 
-  /** The gate the agent's host starts through. */
-  gateFor(slot: AgentSlot): StartGate<AgentSlot> {
-    return slot.spec.isolation === 'shared' ? this.poolGate : this.gate;
+  /** A number for a new host (the core names hosts by number; it holds no handles). */
+  newHost(): HostRef {
+    return this.#nextHost++;
   }
 
   emit(event: RuntimeEvent): void {
@@ -166,7 +144,7 @@ export class CoreState {
   }
 
   arm(timer: Timer, ms: number): TimerRef {
-    const ref = this.nextTimer++;
+    const ref = this.#nextTimer++;
     this.timers.set(ref, timer);
     this.effects.push({ type: 'arm', timer: ref, ms });
     return ref;

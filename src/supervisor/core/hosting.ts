@@ -10,6 +10,7 @@ import type { HostRef, TimerRef } from './core-io.js';
 import type { CoreState } from './core-state.js';
 import { describeExit } from './exit-reason.js';
 import { checkHostFrame, hostFrameLimit } from './host-frame.js';
+import { StartGate } from './start-gate.js';
 
 /** What a host's report or exit came to, for supervision (the core applies it). */
 export type HostOutcome =
@@ -26,26 +27,54 @@ export type HostOutcome =
   /** It stopped while the system shuts down: the next one is asked to. */
   | { type: 'stopped' };
 
+/** Pooled starts in flight per place of the start gate. */
+const POOLED_STARTS_PER_PLACE = 32;
+
 export class Hosting {
   readonly #s: CoreState;
+  /** Each agent host by the number the core gave it. */
+  readonly #hosts = new Map<HostRef, AgentSlot>();
+  /** Starts of agents with a process or thread of their own. */
+  readonly #gate: StartGate<AgentSlot>;
+  /**
+   * Starts of agents in the shared pool: nothing is forked or spawned for them, a pool thread loads
+   * one after another, so more are in flight at once (with two, a thread waited for the
+   * supervisor's answer between every two agents).
+   */
+  readonly #poolGate: StartGate<AgentSlot>;
+  /** Every agent has started once (hosts may be started ahead of need since). */
+  #systemStarted = false;
 
   constructor(state: CoreState) {
     this.#s = state;
+    const { startConcurrency } = state.options;
+    this.#gate = new StartGate(startConcurrency);
+    this.#poolGate = new StartGate(startConcurrency * POOLED_STARTS_PER_PLACE);
+  }
+
+  /** The agent a host belongs to, while it is that agent's host. */
+  agentOf(host: HostRef): string | undefined {
+    return this.#hosts.get(host)?.name;
+  }
+
+  /** The gate the agent's host starts through. */
+  #gateFor(slot: AgentSlot): StartGate<AgentSlot> {
+    return slot.spec.isolation === 'shared' ? this.#poolGate : this.#gate;
   }
 
   /** Starts a host for the agent as soon as the start gate has room (its timeout starts then). */
   spawn(slot: AgentSlot): void {
-    this.#s.gateFor(slot).request(slot, (next) => this.fork(next));
+    this.#gateFor(slot).request(slot, (next) => this.fork(next));
   }
 
   fork(slot: AgentSlot): void {
     // Queued while the system began to stop, or the agent was retired meanwhile.
     if (this.#s.stop || !slot.joining || slot.host !== undefined) {
-      this.#s.gateFor(slot).release(slot);
+      this.#gateFor(slot).release(slot);
       return;
     }
-    const host = this.#s.nextHost++;
-    this.#s.hosts.set(host, slot);
+    const host = this.#s.newHost();
+    this.#hosts.set(host, slot);
     slot.host = host;
     slot.faultReason = undefined;
     slot.byHand = false;
@@ -105,7 +134,7 @@ export class Hosting {
 
   /** A frame from a host: each of its events, and what each came to. */
   onFrame(host: HostRef, bytes: unknown): HostOutcome[] {
-    const slot = this.#s.hosts.get(host);
+    const slot = this.#hosts.get(host);
     if (!slot || slot.host !== host) return [];
     const check = checkHostFrame(bytes, {
       agent: slot.name,
@@ -125,7 +154,7 @@ export class Hosting {
    * The frame is counted and refused, the host killed; its exit is the agent's crash.
    */
   hostFault(host: HostRef, what: string): void {
-    const slot = this.#s.hosts.get(host);
+    const slot = this.#hosts.get(host);
     if (!slot || slot.host !== host) return;
     this.#s.rejectedFrames++;
     this.#s.emit({ type: 'frame.rejected', agent: slot.name, reason: what });
@@ -151,10 +180,10 @@ export class Hosting {
       slot.initOutputs = event.ready.outputs ?? [];
       slot.send({ type: 'READY' });
       // After READY, so the next start is seen after this agent runs (one start per core at a time).
-      this.#s.gateFor(slot).release(slot);
+      this.#gateFor(slot).release(slot);
       // Once every agent has started, hosts can be started ahead of need without slowing anyone.
-      if (!this.#s.systemStarted && this.#s.joining.size === 0) {
-        this.#s.systemStarted = true;
+      if (!this.#systemStarted && this.#s.joining.size === 0) {
+        this.#systemStarted = true;
         this.#s.effects.push({ type: 'started' });
       }
     } else if (event.done && event.done.tick === tick && this.#s.inflight.delete(slot.name)) {
@@ -177,7 +206,7 @@ export class Hosting {
       const reason = event.failed.reason ?? 'unknown failure';
       return { type: 'crashed', slot, reason, index: event.failed.index ?? 0 };
     } else if (event.loadFailed && event.loadFailed.generation === slot.generation) {
-      this.#s.gateFor(slot).release(slot);
+      this.#gateFor(slot).release(slot);
       const reason = event.loadFailed.reason ?? 'load failed';
       if (event.loadFailed.permanent) return { type: 'givenUp', slot, reason };
       return { type: slot.started ? 'crashed' : 'startFailed', slot, reason };
@@ -195,10 +224,10 @@ export class Hosting {
 
   /** A host ended: what that came to for its agent, if it was still that agent's host. */
   onExit(host: HostRef, info: ExitInfo): HostOutcome | undefined {
-    const slot = this.#s.hosts.get(host);
-    this.#s.hosts.delete(host);
+    const slot = this.#hosts.get(host);
+    this.#hosts.delete(host);
     if (!slot || slot.host !== host) return undefined;
-    this.#s.gateFor(slot).release(slot);
+    this.#gateFor(slot).release(slot);
     slot.host = undefined;
     this.#s.disarm(slot);
     if (this.#s.shuttingDown || slot.state === 'stopping') {

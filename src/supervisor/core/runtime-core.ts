@@ -174,7 +174,7 @@ export class RuntimeCore {
 
   /** The agent a host belongs to, while it is that agent's host. */
   agentOf(host: HostRef): string | undefined {
-    return this.#s.hosts.get(host)?.name;
+    return this.#hosting.agentOf(host);
   }
 
   /** The GPU host's state, its host and the requests waiting; undefined when the system runs none. */
@@ -195,7 +195,7 @@ export class RuntimeCore {
   }
 
   get paused(): boolean {
-    return this.#s.paused;
+    return this.#loop.paused;
   }
 
   /** The system was asked to stop (or decided to). */

@@ -11,29 +11,38 @@ import { GPU_HOST } from './supervision.js';
 export class TickLoop {
   readonly #s: CoreState;
   readonly #p: CoreParts;
+  /** Paused: no tick starts; `#steps` ticks may still run (step one tick at a time). */
+  #paused = false;
+  #steps = 0;
+  /** The last boundary had nothing to hand out and nothing to wait for (reported once). */
+  #idle = false;
 
   constructor(state: CoreState, parts: CoreParts) {
     this.#s = state;
     this.#p = parts;
   }
 
+  get paused(): boolean {
+    return this.#paused;
+  }
+
   /** No tick starts until resumed (or stepped); the tick in flight finishes. */
   pause(): void {
-    if (this.#s.paused) return;
-    this.#s.paused = true;
-    this.#s.steps = 0;
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#steps = 0;
     this.#s.emit({ type: 'system.paused', tick: this.#s.scheduler.tick });
   }
 
   resume(): void {
-    if (!this.#s.paused) return;
-    this.#s.paused = false;
+    if (!this.#paused) return;
+    this.#paused = false;
     this.#s.emit({ type: 'system.resumed', tick: this.#s.scheduler.tick });
   }
 
   /** Paused: one more tick may run. */
   step(): void {
-    if (this.#s.paused) this.#s.steps++;
+    if (this.#paused) this.#steps++;
   }
 
   /** Ends the run after the tick in flight, stopping agents in reverse start order. */
@@ -86,9 +95,9 @@ export class TickLoop {
   #plan(next: number, releasing: boolean): 'waiting' | 'stopped' | 'dispatched' | 'released' | 'idle' {
     if (!this.#s.inference.beforeTick(next)) return 'waiting';
     if (!this.#joined(next)) return 'waiting';
-    if (this.#s.paused) {
-      if (this.#s.steps === 0) return 'waiting';
-      this.#s.steps--;
+    if (this.#paused) {
+      if (this.#steps === 0) return 'waiting';
+      this.#steps--;
     }
     const { maxTicks } = this.#s.options;
     if (maxTicks !== undefined && this.#s.scheduler.tick >= maxTicks) {
@@ -110,7 +119,7 @@ export class TickLoop {
       this.#s.inference.route(plan.tick, plan.requests);
     }
     if (plan.batches.length > 0) {
-      this.#s.idle = false;
+      this.#idle = false;
       this.dispatch(plan);
       return 'dispatched';
     }
@@ -188,8 +197,8 @@ export class TickLoop {
       this.requestStop(divergence, false);
       return;
     }
-    if (!this.#s.idle) this.#s.emit({ type: 'system.idle', tick });
-    this.#s.idle = true;
+    if (!this.#idle) this.#s.emit({ type: 'system.idle', tick });
+    this.#idle = true;
     if (this.#s.options.untilIdle) this.requestStop('idle: no agent has mail', true);
   }
 
