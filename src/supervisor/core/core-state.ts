@@ -32,20 +32,6 @@ export interface CoreOptions {
   checkpointEvery?: number;
 }
 
-/**
- * What the supervision parts ask of each other (runtime-core.ts wires them): starting and loading
- * hosts, deciding exits, stopping. Hosting asks nothing: it returns what happened (HostOutcome).
- */
-export interface CoreParts {
-  spawn(slot: AgentSlot): void;
-  load(slot: AgentSlot): void;
-  replayGpuDeath(): void;
-  superviseExits(): void;
-  reload(slot: AgentSlot): void;
-  requestStop(reason: string, ok: boolean): void;
-  shutdown(): void;
-}
-
 /** Dead letters kept for re-injection; all are counted, the oldest beyond these are forgotten. */
 const DEAD_LETTERS_KEPT = { count: 10_000, bytes: 64 * 1024 * 1024 };
 

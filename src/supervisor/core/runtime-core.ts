@@ -2,19 +2,24 @@
 // lockstep ticks, supervises agents and the GPU host, and applies OTP decisions; the executor
 // (runtime.ts) starts hosts, moves bytes and keeps time. Same inputs, same effects. Its parts share
 // one CoreState: Hosting (agent hosts and frames), GpuHosting (the GPU host, its requests in flight
-// and models), Supervising (OTP decisions), TickLoop, Shutdown.
+// and models), Supervising (OTP decisions), TickLoop (planning ticks), Shutdown. No part calls
+// another: each returns what happened, and the control flow between them is here (the tick
+// boundary: #pump).
 import type { ExitInfo } from '../../launch/index.js';
 import type { Envelope, Output } from '../../protocol/index.js';
 import type { SystemSpec } from '../config/index.js';
+import type { KillOutcome, RecordedKill } from '../replay/index.js';
+import type { AgentSlot } from './agent-slot.js';
 import type { ControlCommand, CoreInput, Effect, HostRef, Prepared } from './core-io.js';
-import { type CoreOptions, type CoreParts, CoreState } from './core-state.js';
+import { type CoreOptions, CoreState } from './core-state.js';
 import type { AgentStatus, ModelStatus } from './events.js';
 import type { GpuLatencies, GpuState } from './gpu-hosting.js';
 import { Hosting, type HostOutcome } from './hosting.js';
 import { type DeadLetter, EXTERNAL } from './scheduler.js';
 import { Shutdown } from './shutdown.js';
 import { Supervising } from './supervising.js';
-import { TickLoop } from './tick-loop.js';
+import { GPU_HOST } from './supervision.js';
+import { type Planned, TickLoop } from './tick-loop.js';
 
 export type { CoreOptions } from './core-state.js';
 
@@ -29,26 +34,11 @@ export class RuntimeCore {
   readonly #shutdown: Shutdown;
 
   constructor(spec: SystemSpec, options: CoreOptions) {
-    const parts = {} as CoreParts;
     this.#s = new CoreState(spec, options);
-    const hosting = new Hosting(this.#s);
-    const supervising = new Supervising(this.#s, parts);
-    const loop = new TickLoop(this.#s, parts);
-    const shutdown = new Shutdown(this.#s);
-    this.#hosting = hosting;
-    this.#supervising = supervising;
-    this.#loop = loop;
-    this.#shutdown = shutdown;
-    // What the supervision parts ask of each other; hosting asks nothing (it returns outcomes).
-    Object.assign(parts, {
-      spawn: (slot) => hosting.spawn(slot),
-      load: (slot) => hosting.load(slot),
-      replayGpuDeath: () => supervising.replayGpuDeath(),
-      superviseExits: () => supervising.superviseExits(),
-      reload: (slot) => supervising.reload(slot),
-      requestStop: (reason, ok) => loop.requestStop(reason, ok),
-      shutdown: () => shutdown.shutdown(),
-    } satisfies CoreParts);
+    this.#hosting = new Hosting(this.#s);
+    this.#supervising = new Supervising(this.#s);
+    this.#loop = new TickLoop(this.#s);
+    this.#shutdown = new Shutdown(this.#s);
   }
 
   /**
@@ -59,10 +49,117 @@ export class RuntimeCore {
   handle(input: CoreInput, now: number): Effect[] {
     this.#s.now = now;
     this.#take(input);
-    this.#loop.pump();
+    this.#pump();
     const effects = this.#s.effects;
     this.#s.effects = [];
     return effects;
+  }
+
+  // ---- the tick boundary: the one place the parts' results are put together ----
+
+  /**
+   * At a tick boundary (no batch in flight, no replayed exit awaited): the exits are decided, the
+   * restarts due begin, the replay does what its recording did here, and the next tick is planned.
+   */
+  #pump(): void {
+    const s = this.#s;
+    if (s.finished || s.inflight.size > 0 || s.bridge.awaitingExits) return;
+    const stateDivergence = s.bridge.tickOver();
+    if (stateDivergence) this.#requestStop(stateDivergence, false);
+    const next = s.scheduler.tick + 1;
+    // Replay: kills recorded between ticks happen (and their exits are awaited) before the next.
+    const kill = (recorded: RecordedKill) => this.#killRecorded(recorded);
+    const stage = (from: string, output: Output) => {
+      s.inference.replayed(from, output);
+      s.scheduler.enter(from, output);
+    };
+    for (;;) {
+      if (!this.#decideExits()) return;
+      // As soon as the boundary is reached (the first pump after a tick's last report), so a death
+      // between ticks always comes after it, live or replayed.
+      for (const slot of this.#loop.dueToRejoin(next)) this.#startHost(this.#supervising.reload(slot));
+      const replay = s.bridge.beforePlan(s.scheduler.tick, next, kill, stage);
+      if (replay === 'wait') return;
+      // A replayed death of the GPU host is decided where it was recorded: before the next kill.
+      if (replay === 'decide') continue;
+      // A release the recording made before its next input or kill here is made first.
+      const planned = this.#loop.plan(next, replay === 'release');
+      if (planned.type !== 'released') {
+        this.#planned(planned);
+        return;
+      }
+    }
+  }
+
+  /** Decides the exits waiting for this boundary; false (and the shutdown begun) once stopping. */
+  #decideExits(): boolean {
+    if (!this.#s.stop) {
+      for (const decision of this.#supervising.exitDecisions()) {
+        const { start, stop } = this.#supervising.apply(decision);
+        for (const slot of start) this.#startHost(slot);
+        if (stop) this.#requestStop(stop, false);
+      }
+    }
+    if (!this.#s.stop) return true;
+    this.#shutdown.shutdown();
+    return false;
+  }
+
+  /** What planning the next tick came to. */
+  #planned(planned: Planned): void {
+    switch (planned.type) {
+      case 'dispatched': {
+        const { plan, sent } = planned;
+        // The GPU host died during this tick when recorded (maybe more than once: it is restarted
+        // at once): each exit is decided with the tick's.
+        for (let n = this.#s.bridge.deathsInFlight(plan.tick, GPU_HOST); n > 0; n--)
+          this.#supervising.replayGpuDeath();
+        const divergence = this.#loop.dispatched(plan, sent);
+        if (divergence) this.#requestStop(divergence, false);
+        this.#loop.reportTick(plan);
+        return;
+      }
+      case 'skipped':
+        this.#pump();
+        return;
+      case 'stop':
+        this.#requestStop(planned.reason, planned.ok);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /**
+   * A kill the recording holds between ticks: its host is killed (its exit awaited), or it comes
+   * (a start still queued at the gate, a restart due at this boundary: waited for), or it is gone.
+   */
+  #killRecorded({ agent, reason }: RecordedKill): KillOutcome {
+    if (agent === GPU_HOST) {
+      this.#supervising.replayGpuDeath();
+      return 'died';
+    }
+    const slot = this.#s.slots.get(agent);
+    if (slot?.host !== undefined) {
+      this.#s.endHost(slot, reason);
+      return 'killed';
+    }
+    // A restart due at this boundary has begun already (its rejoin runs first): it is joining.
+    return slot?.joining ? 'wait' : 'gone';
+  }
+
+  /** A fresh instance of the agent starts: in its host if it is alive, else in a new one. */
+  #startHost(slot: AgentSlot): void {
+    if (slot.host !== undefined) this.#hosting.load(slot);
+    else this.#hosting.spawn(slot);
+  }
+
+  /** Ends the run after the tick in flight, stopping agents in reverse start order. */
+  #requestStop(reason: string, ok: boolean): void {
+    if (this.#s.stop) return;
+    this.#s.stop = { reason, ok };
+    this.#s.emit({ type: 'system.stopping', reason });
+    this.#pump();
   }
 
   #take(input: CoreInput): void {
@@ -74,7 +171,7 @@ export class RuntimeCore {
         this.#prepared(input.agent, input.result);
         return;
       case 'boot.failed':
-        this.#loop.requestStop(`start failed: ${input.reason}`, false);
+        this.#requestStop(`start failed: ${input.reason}`, false);
         return;
       case 'frame':
         if (this.#s.gpu.owns(input.host)) {
@@ -247,13 +344,13 @@ export class RuntimeCore {
         supervising.crash(outcome.slot, outcome.reason, outcome.index);
         return;
       case 'startFailed':
-        supervising.startFailed(outcome.slot, outcome.reason);
+        this.#requestStop(supervising.startFailed(outcome.slot, outcome.reason), false);
         return;
       case 'givenUp':
         supervising.giveUp(outcome.slot, outcome.reason);
         return;
       case 'relaunch':
-        supervising.relaunch(outcome.slot, outcome.reason);
+        for (const slot of supervising.relaunch(outcome.slot, outcome.reason)) this.#startHost(slot);
         return;
       case 'finished':
         supervising.finished(outcome.slot);
@@ -317,7 +414,7 @@ export class RuntimeCore {
         this.#loop.step();
         return;
       case 'stop':
-        this.#loop.requestStop(command.reason, command.ok);
+        this.#requestStop(command.reason, command.ok);
         return;
       case 'recorded':
         this.#s.options.replay?.extend(command.records);

@@ -1,8 +1,9 @@
 // Applying OTP decisions: a crash is recorded and its exit decided at the tick boundary by the
-// supervision tree (supervision.ts); restarts, retirements and the GPU host's deaths follow.
+// supervision tree (supervision.ts); restarts, retirements and the GPU host's deaths follow. What
+// a decision needs of other parts (a host started, the system stopped) is returned to the core.
 import { encodeCommand } from '../../protocol/index.js';
 import type { AgentSlot } from './agent-slot.js';
-import type { CoreParts, CoreState } from './core-state.js';
+import type { CoreState } from './core-state.js';
 import {
   type ChildExit,
   type Decision,
@@ -12,9 +13,16 @@ import {
   type RestartHistory,
 } from './supervision.js';
 
+/** What applying a decision needs of the rest of the core: hosts to (re)start, the system to stop. */
+export interface Applied {
+  /** Agents to start a fresh instance of, in order: in their host if it is alive, else in a new one. */
+  start: AgentSlot[];
+  /** The system stops, for this reason. */
+  stop?: string;
+}
+
 export class Supervising {
   readonly #s: CoreState;
-  readonly #p: CoreParts;
   /** Restart times per supervisor and restart streaks per child (supervision.ts decides over them). */
   #history: RestartHistory = NO_HISTORY;
   /** Children that ended during the tick in flight; decided at the tick boundary, in rank order. */
@@ -22,9 +30,8 @@ export class Supervising {
   /** A recorded death of the live GPU host was replayed: its coming exit is already decided. */
   #gpuDeathReplayed = false;
 
-  constructor(state: CoreState, parts: CoreParts) {
+  constructor(state: CoreState) {
     this.#s = state;
-    this.#p = parts;
   }
 
   /** The GPU host died: journaled like an agent's death from outside, decided at the tick boundary. */
@@ -76,13 +83,13 @@ export class Supervising {
    * it starts again at the next tick from its snapshot or init, its batch goes back whole, and its
    * supervisor counts no restart.
    */
-  relaunch(slot: AgentSlot, reason: string): void {
+  relaunch(slot: AgentSlot, reason: string): AgentSlot[] {
     if (this.#s.inflight.delete(slot.name))
       this.#s.deadLetter(this.#s.scheduler.fail(slot.name, undefined, reason));
     const { tick } = this.#s.scheduler;
     this.#s.emit({ type: 'system.warning', text: `"${slot.name}" starts again, charged nothing: ${reason}` });
     if (slot.state === 'running') slot.send({ type: 'RELAUNCH' });
-    this.restart(slot, tick + 1);
+    return this.#restart(slot, tick + 1);
   }
 
   /** The agent finished normally: its exit is decided at the tick boundary, with the others. */
@@ -90,8 +97,12 @@ export class Supervising {
     this.#exits.push({ agent: slot.name, exit: 'normal', reason: 'finished normally' });
   }
 
-  /** Hands the exits of the last tick to the supervision tree, in rank order, and applies its decisions. */
-  superviseExits(): void {
+  /**
+   * Hands the exits of the last tick to the supervision tree, in rank order, and yields its
+   * decisions one by one: each is applied (`apply`) before the next exit is decided, since a
+   * decision reads which agents are still alive.
+   */
+  *exitDecisions(): Generator<Decision> {
     if (this.#exits.length === 0) return;
     const exits = this.#exits.sort((a, b) => (a.agent < b.agent ? -1 : 1));
     this.#exits = [];
@@ -108,11 +119,11 @@ export class Supervising {
       const result = decideExit(this.#s.tree, this.#history, exit, context);
       for (const escalation of result.escalated) this.#s.bridge.escalated(tick, escalation);
       this.#history = result.history;
-      for (const decision of result.decisions) this.apply(decision);
+      yield* result.decisions;
     }
   }
 
-  apply(decision: Decision): void {
+  apply(decision: Decision): Applied {
     this.#s.emit({
       type: 'supervisor.decided',
       decision: decision.type,
@@ -123,34 +134,39 @@ export class Supervising {
           : decision.reason,
       tick: this.#s.scheduler.tick,
     });
-    if (decision.type === 'shutdown') {
-      this.#p.requestStop(decision.reason, false);
-    } else if (decision.type === 'retire') {
+    if (decision.type === 'shutdown') return { start: [], stop: decision.reason };
+    const start: AgentSlot[] = [];
+    if (decision.type === 'retire') {
       // The GPU host is retired only with the whole tree: the shutdown stops it after the agents.
       for (const agent of decision.agents)
         if (agent !== GPU_HOST) this.retire(this.#s.slots.get(agent) as AgentSlot, decision);
     } else {
       for (const agent of decision.agents) {
-        if (agent !== GPU_HOST) this.restart(this.#s.slots.get(agent) as AgentSlot, decision.rejoinTick);
+        if (agent !== GPU_HOST)
+          start.push(...this.#restart(this.#s.slots.get(agent) as AgentSlot, decision.rejoinTick));
         else this.#s.gpu.restart();
       }
     }
+    return { start };
   }
 
-  restart(slot: AgentSlot, rejoinTick: number): void {
+  /** Its restart: now (the agent is returned, to be started) or after a backoff. */
+  #restart(slot: AgentSlot, rejoinTick: number): AgentSlot[] {
     slot.rejoinTick = rejoinTick;
     slot.initOutputs = undefined;
     this.#s.scheduler.reopen(slot.name);
-    if (rejoinTick > this.#s.scheduler.tick + 1) slot.send({ type: 'BACKOFF' });
-    else this.reload(slot);
+    if (rejoinTick > this.#s.scheduler.tick + 1) {
+      slot.send({ type: 'BACKOFF' });
+      return [];
+    }
+    return [this.reload(slot)];
   }
 
-  /** Starts a fresh instance of the agent: in its host if it is alive, else in a new one. */
-  reload(slot: AgentSlot): void {
+  /** A fresh instance of the agent is due (its restart): returned, to be started. */
+  reload(slot: AgentSlot): AgentSlot {
     slot.generation++;
     slot.send({ type: 'RESTART' });
-    if (slot.host !== undefined) this.#p.load(slot);
-    else this.#p.spawn(slot);
+    return slot;
   }
 
   retire(slot: AgentSlot, how: { failed: boolean; reason: string }): void {
@@ -177,9 +193,9 @@ export class Supervising {
   /**
    * The agent's first start failed (its start function or init trapped or ran out of fuel, or it
    * passed its start timeout). As in OTP, a child that cannot start fails its supervisor's start,
-   * and so the system's: it stops, with the agent and the reason.
+   * and so the system's: it stops, with the agent and the reason (returned).
    */
-  startFailed(slot: AgentSlot, reason: string): void {
+  startFailed(slot: AgentSlot, reason: string): string {
     this.retire(slot, { failed: true, reason });
     this.#s.emit({
       type: 'agent.crashed',
@@ -188,7 +204,7 @@ export class Supervising {
       tick: this.#s.scheduler.tick,
       restarts: 0,
     });
-    this.#p.requestStop(`start failed: agent "${slot.name}" could not start: ${reason}`, false);
+    return `start failed: agent "${slot.name}" could not start: ${reason}`;
   }
 
   /** A module that can never load (refused by the ABI check or the meter): no restart can help. */

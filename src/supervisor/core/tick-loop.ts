@@ -1,25 +1,42 @@
-// The lockstep tick loop: at each boundary, decide the exits, replay what the journal recorded,
-// hold for agents (re)joining, then plan the next tick and hand its batches out.
-import { encodeDeliverFrame, type Output } from '../../protocol/index.js';
-import { deliveryHash, type KillOutcome, type RecordedKill } from '../replay/index.js';
+// The lockstep tick's own decisions: pause and step, whether the next tick can begin (answers
+// owed, agents joining), planning it and handing its batches out, and what a boundary with nothing
+// to hand out comes to. The order of a boundary (exits, replay, rejoins, plan) is the core's
+// (runtime-core.ts): what this part decides it returns.
+import { encodeDeliverFrame } from '../../protocol/index.js';
+import { deliveryHash } from '../replay/index.js';
 import type { AgentSlot } from './agent-slot.js';
-import type { CoreParts, CoreState } from './core-state.js';
+import type { CoreState } from './core-state.js';
 import { undeliveredReport } from './run-report.js';
 import type { TickPlan } from './scheduler.js';
-import { GPU_HOST } from './supervision.js';
+
+/** What one delivery of a tick was, for the journal and the trace. */
+export type Sent = Array<{ agent: string; hash: Uint8Array }>;
+
+/** What planning a tick came to. */
+export type Planned =
+  /** Something it waits for is not there yet (answers, agents joining, a step while paused). */
+  | { type: 'waiting' }
+  /** Its batches were handed out. */
+  | { type: 'dispatched'; plan: TickPlan; sent: Sent }
+  /** What waited was released with no tick begun; the replay, releasing as recorded, goes on. */
+  | { type: 'released' }
+  /** Nothing to run now, but a restart or timer waits for a later tick: skipped there. */
+  | { type: 'skipped' }
+  /** The system is idle (or waits for a model's answers). */
+  | { type: 'idle' }
+  /** The run must end (a tick bound, an idle run that should end, a replay's divergence). */
+  | { type: 'stop'; reason: string; ok: boolean };
 
 export class TickLoop {
   readonly #s: CoreState;
-  readonly #p: CoreParts;
   /** Paused: no tick starts; `#steps` ticks may still run (step one tick at a time). */
   #paused = false;
   #steps = 0;
   /** The last boundary had nothing to hand out and nothing to wait for (reported once). */
   #idle = false;
 
-  constructor(state: CoreState, parts: CoreParts) {
+  constructor(state: CoreState) {
     this.#s = state;
-    this.#p = parts;
   }
 
   get paused(): boolean {
@@ -45,65 +62,21 @@ export class TickLoop {
     if (this.#paused) this.#steps++;
   }
 
-  /** Ends the run after the tick in flight, stopping agents in reverse start order. */
-  requestStop(reason: string, ok: boolean): void {
-    if (this.#s.stop) return;
-    this.#s.stop = { reason, ok };
-    this.#s.emit({ type: 'system.stopping', reason });
-    this.pump();
-  }
-
-  /** Decides the exits waiting for this boundary; false (and the shutdown begun) once stopping. */
-  #decideExits(): boolean {
-    if (!this.#s.stop) this.#p.superviseExits();
-    if (!this.#s.stop) return true;
-    this.#p.shutdown();
-    return false;
-  }
-
-  pump(): void {
-    // Replay: the exits of hosts it killed are decided with the rest, once they have come.
-    if (this.#s.finished || this.#s.inflight.size > 0 || this.#s.bridge.awaitingExits) return;
-    const stateDivergence = this.#s.bridge.tickOver();
-    if (stateDivergence) this.requestStop(stateDivergence, false);
-    const next = this.#s.scheduler.tick + 1;
-    // Replay: kills recorded between ticks happen (and their exits are awaited) before the next.
-    const kill = (recorded: RecordedKill) => this.#killRecorded(recorded);
-    const stage = (from: string, output: Output) => {
-      this.#s.inference.replayed(from, output);
-      this.#s.scheduler.enter(from, output);
-    };
-    for (;;) {
-      if (!this.#decideExits()) return;
-      // As soon as the boundary is reached (the first pump after a tick's last report), so a death
-      // between ticks always comes after it, live or replayed.
-      this.#rejoin(next);
-      const replay = this.#s.bridge.beforePlan(this.#s.scheduler.tick, next, kill, stage);
-      if (replay === 'wait') return;
-      // A replayed death of the GPU host is decided where it was recorded: before the next kill.
-      if (replay === 'decide') continue;
-      // A release the recording made before its next input or kill here is made first.
-      if (this.#plan(next, replay === 'release') !== 'released') return;
-    }
-  }
-
   /**
    * Plans tick `next` once everything it waits for is there: hands its batches out, or releases
    * what waits for a boundary with nothing to hand out (then the system may idle; a replay
    * `releasing` as its recording did goes on instead).
    */
-  #plan(next: number, releasing: boolean): 'waiting' | 'stopped' | 'dispatched' | 'released' | 'idle' {
-    if (!this.#s.inference.beforeTick(next)) return 'waiting';
-    if (!this.#joined(next)) return 'waiting';
+  plan(next: number, releasing: boolean): Planned {
+    if (!this.#s.inference.beforeTick(next)) return { type: 'waiting' };
+    if (!this.#joined(next)) return { type: 'waiting' };
     if (this.#paused) {
-      if (this.#steps === 0) return 'waiting';
+      if (this.#steps === 0) return { type: 'waiting' };
       this.#steps--;
     }
     const { maxTicks } = this.#s.options;
-    if (maxTicks !== undefined && this.#s.scheduler.tick >= maxTicks) {
-      this.requestStop(`reached --max-ticks ${maxTicks}`, true);
-      return 'stopped';
-    }
+    if (maxTicks !== undefined && this.#s.scheduler.tick >= maxTicks)
+      return { type: 'stop', reason: `reached --max-ticks ${maxTicks}`, ok: true };
     this.#stageInits(next);
     this.#s.bridge.syncTick();
     if (this.#s.bridge.goesLive(next)) this.#s.emit({ type: 'run.live', tick: next });
@@ -120,40 +93,20 @@ export class TickLoop {
     }
     if (plan.batches.length > 0) {
       this.#idle = false;
-      this.dispatch(plan);
-      return 'dispatched';
+      return { type: 'dispatched', plan, sent: this.#dispatch(plan) };
     }
     // Released with no tick begun: inputs and kills that come now are journaled after it (a
     // release of nothing changes nothing, and is not counted; one the replay makes because its
     // recording did always is, so the replay goes on whatever it released).
     if (waiting || releasing) this.#s.bridge.released(plan.tick);
-    if (releasing) return 'released';
-    this.noBatches(plan.tick, next);
-    return 'idle';
+    if (releasing) return { type: 'released' };
+    return this.#noBatches(plan.tick, next);
   }
 
-  /**
-   * A kill the recording holds between ticks: its host is killed (its exit awaited), or it comes
-   * (a start still queued at the gate, a restart due at this boundary: waited for), or it is gone.
-   */
-  #killRecorded({ agent, reason }: RecordedKill): KillOutcome {
-    if (agent === GPU_HOST) {
-      this.#p.replayGpuDeath();
-      return 'died';
-    }
-    const slot = this.#s.slots.get(agent);
-    if (slot?.host !== undefined) {
-      this.#s.endHost(slot, reason);
-      return 'killed';
-    }
-    // A restart due at this boundary has begun already (#rejoin runs first): it is joining.
-    return slot?.joining ? 'wait' : 'gone';
-  }
-
-  /** Restarts due at tick `next` begin. */
-  #rejoin(next: number): void {
+  /** Agents in backoff whose restart is due at tick `next`, in rank order. */
+  dueToRejoin(next: number): AgentSlot[] {
     const due = [...this.#s.backingOff].filter((slot) => slot.rejoinTick <= next);
-    for (const slot of due.sort((a, b) => a.rank - b.rank)) this.#p.reload(slot);
+    return due.sort((a, b) => a.rank - b.rank);
   }
 
   /** False while an agent due at tick `next` is still starting (it holds the tick it rejoins at). */
@@ -178,7 +131,7 @@ export class TickLoop {
   }
 
   /** A boundary with nothing to hand out: skip to a waiting restart or timer, wait for a model, or idle. */
-  noBatches(tick: number, next: number): void {
+  #noBatches(tick: number, next: number): Planned {
     let rejoin = this.#s.scheduler.nextTimer ?? Number.POSITIVE_INFINITY;
     for (const slot of this.#s.slots.values()) {
       if (slot.rejoinTick > next && !this.#s.scheduler.isClosed(slot.name))
@@ -187,24 +140,21 @@ export class TickLoop {
     // Nothing to run now, but a restarted agent or a timer waits for a later tick: go straight there.
     if (rejoin !== Number.POSITIVE_INFINITY) {
       this.#s.scheduler.skipTo(rejoin - 1);
-      this.pump();
-      return;
+      return { type: 'skipped' };
     }
     // A model still owes answers: they will wake the loop.
-    if (this.#s.inference.owesAnswers) return;
+    if (this.#s.inference.owesAnswers) return { type: 'idle' };
     const divergence = this.#s.bridge.idleDivergence(tick);
-    if (divergence) {
-      this.requestStop(divergence, false);
-      return;
-    }
+    if (divergence) return { type: 'stop', reason: divergence, ok: false };
     if (!this.#idle) this.#s.emit({ type: 'system.idle', tick });
     this.#idle = true;
-    if (this.#s.options.untilIdle) this.requestStop('idle: no agent has mail', true);
+    if (this.#s.options.untilIdle) return { type: 'stop', reason: 'idle: no agent has mail', ok: true };
+    return { type: 'idle' };
   }
 
-  /** Hands each batch of the planned tick to its host, and records or checks the tick. */
-  dispatch(plan: TickPlan): void {
-    const sent: Array<{ agent: string; hash: Uint8Array }> = [];
+  /** Hands each batch of the planned tick to its host (a replay kills those it recorded dying of it). */
+  #dispatch(plan: TickPlan): Sent {
+    const sent: Sent = [];
     const checkpoint = this.#s.bridge.checkpointAt(plan.tick);
     for (const batch of plan.batches) this.#s.inflight.add(batch.agent);
     for (const batch of plan.batches) {
@@ -238,12 +188,17 @@ export class TickLoop {
         this.#s.send(slot, wire, `to the batch of tick ${plan.tick} within ${ms} ms (limits.watchdogMs)`, ms);
       }
     }
-    // The GPU host died during this tick when recorded (maybe more than once: it is restarted at
-    // once): each exit is decided with the tick's.
-    for (let n = this.#s.bridge.deathsInFlight(plan.tick, GPU_HOST); n > 0; n--) this.#p.replayGpuDeath();
+    return sent;
+  }
+
+  /** The tick's batches are out: replayed deaths during it happen, and the tick is recorded or checked (a divergence is returned). */
+  dispatched(plan: TickPlan, sent: Sent): string | undefined {
     this.#killDuring(plan.tick);
-    const divergence = this.#s.bridge.dispatched(plan.tick, sent);
-    if (divergence) this.requestStop(divergence, false);
+    return this.#s.bridge.dispatched(plan.tick, sent);
+  }
+
+  /** The tick's event, once it is under way. */
+  reportTick(plan: TickPlan): void {
     const agents = plan.batches.map((batch) => batch.agent);
     const envelopes = plan.batches.reduce((sum, batch) => sum + batch.envelopes.length, 0);
     this.#s.emit({ type: 'tick', tick: plan.tick, agents, envelopes });
@@ -272,6 +227,7 @@ export class TickLoop {
     }
   }
 
+  /** Dead letters and refusals of a plan are reported. */
   undelivered(plan: TickPlan): void {
     this.#s.deadLetter(plan.deadLetters);
     for (const letter of plan.rejected)
