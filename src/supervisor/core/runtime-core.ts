@@ -3,28 +3,24 @@
 // (runtime.ts) starts hosts, moves bytes and keeps time. Same inputs, same effects. Its parts share
 // one CoreState: Hosting (agent hosts and frames), GpuHosting (the GPU host, its requests in flight
 // and models), Supervising (OTP decisions), TickLoop (planning ticks), Shutdown. No part calls
-// another: each returns what happened, and the control flow between them is here (the tick
-// boundary: #pump).
+// another: each returns what happened, and the control flow between them is here and in the tick
+// boundary (tick-boundary.ts). Operators' commands are operator-commands.ts.
 import type { ExitInfo } from '../../launch/index.js';
 import type { Envelope, Output } from '../../protocol/index.js';
 import type { SystemSpec } from '../config/index.js';
-import type { KillOutcome, RecordedKill } from '../replay/index.js';
-import type { AgentSlot } from './agent-slot.js';
 import type { ControlCommand, CoreInput, Effect, HostRef, Prepared } from './core-io.js';
 import { type CoreOptions, CoreState } from './core-state.js';
 import type { AgentStatus, ModelStatus } from './events.js';
 import type { GpuLatencies, GpuState } from './gpu-hosting.js';
 import { Hosting, type HostOutcome } from './hosting.js';
-import { type DeadLetter, EXTERNAL } from './scheduler.js';
+import { applyCommand, injectRefusal, restartRefusal } from './operator-commands.js';
+import type { DeadLetter } from './scheduler.js';
 import { Shutdown } from './shutdown.js';
 import { Supervising } from './supervising.js';
-import { GPU_HOST } from './supervision.js';
-import { type Planned, TickLoop } from './tick-loop.js';
+import { TickBoundary } from './tick-boundary.js';
+import { TickLoop } from './tick-loop.js';
 
 export type { CoreOptions } from './core-state.js';
-
-/** Payload bytes injected messages may hold while they wait for the next tick, all together. */
-export const INJECTED_WAITING_BYTES = 64 * 2 ** 20;
 
 export class RuntimeCore {
   readonly #s: CoreState;
@@ -32,6 +28,7 @@ export class RuntimeCore {
   readonly #supervising: Supervising;
   readonly #loop: TickLoop;
   readonly #shutdown: Shutdown;
+  readonly #boundary: TickBoundary;
 
   constructor(spec: SystemSpec, options: CoreOptions) {
     this.#s = new CoreState(spec, options);
@@ -39,6 +36,12 @@ export class RuntimeCore {
     this.#supervising = new Supervising(this.#s);
     this.#loop = new TickLoop(this.#s);
     this.#shutdown = new Shutdown(this.#s);
+    this.#boundary = new TickBoundary(this.#s, {
+      hosting: this.#hosting,
+      supervising: this.#supervising,
+      loop: this.#loop,
+      shutdown: this.#shutdown,
+    });
   }
 
   /**
@@ -49,117 +52,10 @@ export class RuntimeCore {
   handle(input: CoreInput, now: number): Effect[] {
     this.#s.now = now;
     this.#take(input);
-    this.#pump();
+    this.#boundary.pump();
     const effects = this.#s.effects;
     this.#s.effects = [];
     return effects;
-  }
-
-  // ---- the tick boundary: the one place the parts' results are put together ----
-
-  /**
-   * At a tick boundary (no batch in flight, no replayed exit awaited): the exits are decided, the
-   * restarts due begin, the replay does what its recording did here, and the next tick is planned.
-   */
-  #pump(): void {
-    const s = this.#s;
-    if (s.finished || s.inflight.size > 0 || s.bridge.awaitingExits) return;
-    const stateDivergence = s.bridge.tickOver();
-    if (stateDivergence) this.#requestStop(stateDivergence, false);
-    const next = s.scheduler.tick + 1;
-    // Replay: kills recorded between ticks happen (and their exits are awaited) before the next.
-    const kill = (recorded: RecordedKill) => this.#killRecorded(recorded);
-    const stage = (from: string, output: Output) => {
-      s.inference.replayed(from, output);
-      s.scheduler.enter(from, output);
-    };
-    for (;;) {
-      if (!this.#decideExits()) return;
-      // As soon as the boundary is reached (the first pump after a tick's last report), so a death
-      // between ticks always comes after it, live or replayed.
-      for (const slot of this.#loop.dueToRejoin(next)) this.#startHost(this.#supervising.reload(slot));
-      const replay = s.bridge.beforePlan(s.scheduler.tick, next, kill, stage);
-      if (replay === 'wait') return;
-      // A replayed death of the GPU host is decided where it was recorded: before the next kill.
-      if (replay === 'decide') continue;
-      // A release the recording made before its next input or kill here is made first.
-      const planned = this.#loop.plan(next, replay === 'release');
-      if (planned.type !== 'released') {
-        this.#planned(planned);
-        return;
-      }
-    }
-  }
-
-  /** Decides the exits waiting for this boundary; false (and the shutdown begun) once stopping. */
-  #decideExits(): boolean {
-    if (!this.#s.stop) {
-      for (const decision of this.#supervising.exitDecisions()) {
-        const { start, stop } = this.#supervising.apply(decision);
-        for (const slot of start) this.#startHost(slot);
-        if (stop) this.#requestStop(stop, false);
-      }
-    }
-    if (!this.#s.stop) return true;
-    this.#shutdown.shutdown();
-    return false;
-  }
-
-  /** What planning the next tick came to. */
-  #planned(planned: Planned): void {
-    switch (planned.type) {
-      case 'dispatched': {
-        const { plan, sent } = planned;
-        // The GPU host died during this tick when recorded (maybe more than once: it is restarted
-        // at once): each exit is decided with the tick's.
-        for (let n = this.#s.bridge.deathsInFlight(plan.tick, GPU_HOST); n > 0; n--)
-          this.#supervising.replayGpuDeath();
-        const divergence = this.#loop.dispatched(plan, sent);
-        if (divergence) this.#requestStop(divergence, false);
-        this.#loop.reportTick(plan);
-        return;
-      }
-      case 'skipped':
-        this.#pump();
-        return;
-      case 'stop':
-        this.#requestStop(planned.reason, planned.ok);
-        return;
-      default:
-        return;
-    }
-  }
-
-  /**
-   * A kill the recording holds between ticks: its host is killed (its exit awaited), or it comes
-   * (a start still queued at the gate, a restart due at this boundary: waited for), or it is gone.
-   */
-  #killRecorded({ agent, reason }: RecordedKill): KillOutcome {
-    if (agent === GPU_HOST) {
-      this.#supervising.replayGpuDeath();
-      return 'died';
-    }
-    const slot = this.#s.slots.get(agent);
-    if (slot?.host !== undefined) {
-      this.#s.endHost(slot, reason);
-      return 'killed';
-    }
-    // A restart due at this boundary has begun already (its rejoin runs first): it is joining.
-    return slot?.joining ? 'wait' : 'gone';
-  }
-
-  /** A fresh instance of the agent starts: in its host if it is alive, else in a new one. */
-  #startHost(slot: AgentSlot): void {
-    if (slot.host !== undefined) this.#hosting.load(slot);
-    else this.#hosting.spawn(slot);
-  }
-
-  /** Ends the run after the tick in flight, stopping agents in reverse start order. */
-  #requestStop(reason: string, ok: boolean): void {
-    if (this.#s.stop) return;
-    this.#s.stop = { reason, ok };
-    this.#s.emit({ type: 'system.stopping', reason });
-    this.#pump();
   }
 
   #take(input: CoreInput): void {
@@ -171,7 +67,7 @@ export class RuntimeCore {
         this.#prepared(input.agent, input.result);
         return;
       case 'boot.failed':
-        this.#requestStop(`start failed: ${input.reason}`, false);
+        this.#boundary.requestStop(`start failed: ${input.reason}`, false);
         return;
       case 'frame':
         if (this.#s.gpu.owns(input.host)) {
@@ -204,25 +100,12 @@ export class RuntimeCore {
 
   /** Why an injection would be refused, before it is buffered; undefined when it would be taken. */
   injectRefusal(to: string, payload: Uint8Array): string | undefined {
-    const limit = this.#s.slots.get(to)?.spec.limits.maxMessageBytes;
-    if (limit !== undefined && payload.length > limit)
-      return `the payload is ${payload.length} bytes, above limits.maxMessageBytes ${limit} of "${to}"`;
-    // Injections wait for the next tick (all of them while the system is paused): what they may
-    // hold is bounded (issue 26: 300 of 1 MiB took a paused supervisor from 109 to 649 MiB).
-    const waiting = this.#s.scheduler.stagedBytes(EXTERNAL);
-    if (waiting + payload.length > INJECTED_WAITING_BYTES)
-      return `injected messages waiting for the next tick already hold ${waiting} bytes; with these ${payload.length} they would pass the ${INJECTED_WAITING_BYTES / 2 ** 20} MiB that may wait (is the system paused?)`;
-    return undefined;
+    return injectRefusal(this.#s, to, payload);
   }
 
   /** Why a hand restart would be refused; undefined when the agent has a host to restart. */
   restartRefusal(agent: string): string | undefined {
-    const slot = this.#s.slots.get(agent);
-    if (!slot) return `no agent named "${agent}"`;
-    if (slot.host === undefined || slot.state === 'stopped' || slot.state === 'failed') {
-      return `"${agent}" is ${slot.state}: it has no process to restart`;
-    }
-    return undefined;
+    return restartRefusal(this.#s, agent);
   }
 
   /** Whether a dead letter with this id is kept (it can be re-sent). */
@@ -344,13 +227,13 @@ export class RuntimeCore {
         supervising.crash(outcome.slot, outcome.reason, outcome.index);
         return;
       case 'startFailed':
-        this.#requestStop(supervising.startFailed(outcome.slot, outcome.reason), false);
+        this.#boundary.requestStop(supervising.startFailed(outcome.slot, outcome.reason), false);
         return;
       case 'givenUp':
         supervising.giveUp(outcome.slot, outcome.reason);
         return;
       case 'relaunch':
-        for (const slot of supervising.relaunch(outcome.slot, outcome.reason)) this.#startHost(slot);
+        for (const slot of supervising.relaunch(outcome.slot, outcome.reason)) this.#boundary.startHost(slot);
         return;
       case 'finished':
         supervising.finished(outcome.slot);
@@ -363,47 +246,6 @@ export class RuntimeCore {
 
   #control(command: ControlCommand): void {
     switch (command.type) {
-      case 'inject': {
-        const { to, kind, payload, correlationId } = command;
-        if (this.injectRefusal(to, payload)) return;
-        this.#s.enter(EXTERNAL, { to, kind, payload, correlationId });
-        break;
-      }
-      case 'reinject': {
-        const letter = this.#s.deadLetters.take(command.id);
-        if (!letter) return;
-        const { from, to, kind, payload, correlationId } = letter.envelope;
-        this.#s.enter(from ?? EXTERNAL, { to, kind, payload, correlationId });
-        this.#s.emit({ type: 'message.reinjected', id: command.id, agent: to ?? '' });
-        break;
-      }
-      case 'kill': {
-        const host = this.#s.slots.get(command.agent)?.host;
-        if (host !== undefined) this.#s.effects.push({ type: 'kill', host });
-        return;
-      }
-      case 'restart': {
-        const slot = this.#s.slots.get(command.agent);
-        // Already being ended (its watchdog fired, say): that end stands.
-        if (!slot || this.restartRefusal(command.agent) || slot.host === undefined) return;
-        if (slot.faultReason !== undefined) return;
-        slot.faultReason = 'restarted by hand';
-        slot.byHand = true;
-        this.#s.effects.push({ type: 'kill', host: slot.host });
-        return;
-      }
-      case 'reload': {
-        const slot = this.#s.slots.get(command.agent);
-        if (!slot) return;
-        // Not running now: the next start loads the new module.
-        slot.modulePath = command.path;
-        if (this.restartRefusal(command.agent) || slot.host === undefined) return;
-        if (slot.faultReason !== undefined) return;
-        slot.faultReason = 'reloaded: its module changed';
-        slot.byHand = true;
-        this.#s.effects.push({ type: 'kill', host: slot.host });
-        return;
-      }
       case 'pause':
         this.#loop.pause();
         return;
@@ -414,14 +256,10 @@ export class RuntimeCore {
         this.#loop.step();
         return;
       case 'stop':
-        this.#requestStop(command.reason, command.ok);
+        this.#boundary.requestStop(command.reason, command.ok);
         return;
-      case 'recorded':
-        this.#s.options.replay?.extend(command.records);
-        break;
-      case 'recording.whole':
-        this.#s.options.replay?.complete();
-        break;
+      default:
+        applyCommand(this.#s, command);
     }
   }
 }
