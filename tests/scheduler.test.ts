@@ -35,6 +35,7 @@ function agent(
     limits: { ...DEFAULT_LIMITS, maxMessageBytes, ...mailbox },
     sendTo: sendTo === '*' ? '*' : new Set(sendTo),
     models: new Set(),
+    tools: new Set(),
     isolation: 'process',
     declaredAt: 'test',
     listedAt: [],

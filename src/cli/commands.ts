@@ -207,6 +207,13 @@ export const COMMANDS: Record<string, CommandInfo> = {
     flags: [JSON_FLAG, ROOT_FLAG],
     options: { json: { type: 'boolean', default: false }, ...root },
   },
+  tools: {
+    summary: "list a system's MCP tool servers, their tools and input schemas",
+    usage: 'troupe tools <system.yaml> [flags]',
+    flags: [JSON_FLAG, ROOT_FLAG],
+    options: { json: { type: 'boolean', default: false }, ...root },
+    more: 'Each server is started (or reached) and its tools listed; grants of tools a server lacks are named. See docs/tools.md.',
+  },
   validate: {
     summary: 'check a system or actor file without running it',
     usage: 'troupe validate <system.yaml | actor.yaml> [flags]',

@@ -22,6 +22,7 @@ import { natsConfigCommand } from './nats-config-command.js';
 import { nodeCommand } from './node-command.js';
 import { replayCommand } from './replay-command.js';
 import { runCommand, TROUPE_VERSION } from './run-command.js';
+import { toolsCommand } from './tools-command.js';
 import { UsageError } from './usage-error.js';
 import { validateCommand } from './validate-command.js';
 
@@ -188,6 +189,8 @@ export const HANDLERS: Record<string, Handler> = {
     }),
   models: (call) =>
     modelsCommand(needs(call, 'a system file'), { json: call.flag('json'), root: call.text('root') }),
+  tools: (call) =>
+    toolsCommand(needs(call, 'a system file'), { json: call.flag('json'), root: call.text('root') }),
   validate: (call) => validateCommand(needs(call, 'a file'), call.text('root')),
   replay,
   inspect,

@@ -14,10 +14,13 @@ export type {
   Strategy,
   SupervisorSpec,
   SystemSpec,
+  ToolServerSpec,
+  ToolTransport,
 } from './config/index.js';
 export {
   actorSchema,
   ConfigError,
+  closest,
   DEFAULTS,
   findProjectRoot,
   formatIssue,

@@ -17,6 +17,8 @@ export type {
   Strategy,
   SupervisorSpec,
   SystemSpec,
+  ToolServerSpec,
+  ToolTransport,
 } from './specs.js';
 export type { ConfigIssue } from './yaml-source.js';
 export { formatIssue } from './yaml-source.js';

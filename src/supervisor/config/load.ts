@@ -15,6 +15,7 @@ import type {
   RestartType,
   SystemSpec,
 } from './specs.js';
+import { checkToolGrants, readTools } from './tools.js';
 import { checkNames, toSupervisorSpec } from './tree.js';
 import { type ConfigIssue, type FieldPath, formatIssue, YamlSource } from './yaml-source.js';
 
@@ -45,6 +46,12 @@ export function readSystemName(file: string): string {
   return (source.value as Raw).name as string;
 }
 
+/** What the system file declares that agents are granted by name (checked in each agent's capabilities). */
+interface Declared {
+  models: ReadonlySet<string>;
+  tools: ReadonlySet<string>;
+}
+
 export function loadSystem(file: string, options: LoadOptions = {}): SystemSpec {
   const path = resolve(file);
   const root = resolve(options.root ?? findProjectRoot(dirname(path)));
@@ -53,7 +60,12 @@ export function loadSystem(file: string, options: LoadOptions = {}): SystemSpec 
   if (!source) throw new ConfigError(issues);
   const raw = source.value as Raw;
   const models = readModels(source, raw, root, issues);
-  const modelNames = new Set(models.map((model) => model.name));
+  const tools = readTools(source, raw, issues);
+  const declared: Declared = {
+    models: new Set(models.map((model) => model.name)),
+    // Every declared name, also of a server whose declaration is wrong (that is reported on its own).
+    tools: new Set(((raw.tools ?? []) as Raw[]).map((tool) => tool.name as string)),
+  };
   const agents: AgentSpec[] = [];
   const supervisors = new Map<string, FieldPath>();
   // `isolation` and `placement` are the nearest supervisor's defaults for agents without their own.
@@ -62,12 +74,12 @@ export function loadSystem(file: string, options: LoadOptions = {}): SystemSpec 
       const ref = checkPath(source, at, item, root, issues);
       const actor = ref && readSource(ref, 'actor', issues);
       if (!actor) return undefined;
-      agents.push(toAgentSpec(actor, [], actor.value as Raw, root, issues, at, modelNames, inherited));
+      agents.push(toAgentSpec(actor, [], actor.value as Raw, root, issues, at, declared, inherited));
       return { agent: (actor.value as Raw).name as string };
     }
     const node = item as Raw;
     if (typeof node.supervisor !== 'string') {
-      agents.push(toAgentSpec(source, at, node, root, issues, at, modelNames, inherited));
+      agents.push(toAgentSpec(source, at, node, root, issues, at, declared, inherited));
       return { agent: node.name as string };
     }
     if (supervisors.has(node.supervisor)) {
@@ -98,6 +110,7 @@ export function loadSystem(file: string, options: LoadOptions = {}): SystemSpec 
       inference: (scheduler.inference as InferenceMode | undefined) ?? DEFAULTS.inference,
     },
     models,
+    tools,
     supervisor: toSupervisorSpec(raw.name as string, (raw.supervisor ?? {}) as Raw, children),
     agents,
   };
@@ -163,20 +176,24 @@ function toAgentSpec(
   root: string,
   issues: ConfigIssue[],
   listedAt: FieldPath,
-  modelNames?: ReadonlySet<string>,
+  declared?: Declared,
   inherited: Inherited = {},
 ): AgentSpec {
   const modulePath = checkPath(source, [...at, 'module'], raw.module as string, root, issues) ?? '';
   const limits = (raw.limits ?? {}) as Raw;
   const sendTo = ((raw.capabilities ?? {}) as Raw).sendTo as string[] | undefined;
-  const models = (((raw.capabilities ?? {}) as Raw).models as string[] | undefined) ?? [];
+  const capabilities = (raw.capabilities ?? {}) as Raw;
+  const models = (capabilities.models as string[] | undefined) ?? [];
+  const tools = (capabilities.tools as string[] | undefined) ?? [];
+  const modelNames = declared?.models;
   models.forEach((model, index) => {
     if (modelNames && !modelNames.has(model)) {
-      const declared = modelNames.size > 0 ? [...modelNames].join(', ') : 'none';
-      const message = `model "${model}" is not declared in the system file's models (declared: ${declared})`;
+      const names = modelNames.size > 0 ? [...modelNames].join(', ') : 'none';
+      const message = `model "${model}" is not declared in the system file's models (declared: ${names})`;
       issues.push(source.issue([...at, 'capabilities', 'models', index], message));
     }
   });
+  if (declared) checkToolGrants(source, at, tools, declared.tools, issues);
   const line = source.issue(at, '').line;
   return {
     name: raw.name as string,
@@ -194,6 +211,7 @@ function toAgentSpec(
     },
     sendTo: sendTo?.includes('*') ? '*' : new Set(sendTo ?? []),
     models: new Set(models),
+    tools: new Set(tools),
     isolation: (raw.isolation as Isolation | undefined) ?? inherited.isolation ?? DEFAULTS.isolation,
     ...((raw.placement ?? inherited.placement)
       ? { placement: (raw.placement ?? inherited.placement) as string }

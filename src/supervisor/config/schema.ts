@@ -1,6 +1,8 @@
 // JSON Schemas of the system and actor files: used to validate, and published for editors.
 
 export const NAME_PATTERN = '^[a-z][a-z0-9_-]{0,62}$';
+/** A tool grant: a whole server (`fs`), or one of its tools (`fs/read_file`; MCP tool names). */
+export const TOOL_GRANT_PATTERN = '^[a-z][a-z0-9_-]{0,62}(/[A-Za-z0-9_.-]{1,128})?$';
 
 export const DEFAULTS = {
   seed: 0,
@@ -24,6 +26,9 @@ export const DEFAULTS = {
   threads: 1,
   batching: { enabled: false, maxBatch: 8, maxQueueDelayMs: 2 },
   maxRequestBytes: 64 * 1024 * 1024,
+  toolTimeoutMs: 30_000,
+  toolMaxAnswerBytes: 1024 * 1024,
+  toolMaxConcurrent: 4,
 } as const;
 
 const actorProperties = {
@@ -107,6 +112,13 @@ const actorProperties = {
         items: { type: 'string', pattern: NAME_PATTERN },
         description:
           'Models (declared in the system file) this agent may send requests to, at "@gpu/<model>". Default: none.',
+      },
+      tools: {
+        type: 'array',
+        uniqueItems: true,
+        items: { type: 'string', pattern: TOOL_GRANT_PATTERN },
+        description:
+          'Tool servers (declared in the system file\'s tools) whose tools this agent may call: a whole server ("fs") or one tool ("fs/read_file"). Default: none.',
       },
     },
   },
@@ -313,6 +325,68 @@ const modelDefinition = {
   },
 } as const;
 
+const toolDefinition = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  description:
+    'An MCP server: started by the tool host (mcp:), or reached over Streamable HTTP (url:); one of the two.',
+  properties: {
+    name: {
+      type: 'string',
+      pattern: NAME_PATTERN,
+      description: 'Agents call its tools by this name (capabilities.tools: [name] or [name/tool]).',
+    },
+    mcp: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['command'],
+      description: 'A server the tool host starts and speaks to over stdio.',
+      properties: {
+        command: { type: 'string', minLength: 1, description: 'The program (found on PATH).' },
+        args: { type: 'array', items: { type: 'string' }, description: 'Its arguments.' },
+        env: {
+          type: 'object',
+          additionalProperties: { type: 'string' },
+          description:
+            "Variables it gets besides the safe defaults (HOME, LOGNAME, PATH, SHELL, TERM, USER); nothing else of the supervisor's environment is passed.",
+        },
+        cwd: {
+          type: 'string',
+          minLength: 1,
+          description: 'Its working folder, relative to this file. Default: the folder of this file.',
+        },
+      },
+    },
+    url: {
+      type: 'string',
+      pattern: '^https?://',
+      description: 'The endpoint of a Streamable HTTP MCP server.',
+    },
+    timeoutMs: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 3_600_000,
+      default: DEFAULTS.toolTimeoutMs,
+      description: 'A call not answered within this time is answered with an error.',
+    },
+    maxAnswerBytes: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 64 * 1024 * 1024,
+      default: DEFAULTS.toolMaxAnswerBytes,
+      description: 'A larger answer is refused with an error.',
+    },
+    maxConcurrent: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 1024,
+      default: DEFAULTS.toolMaxConcurrent,
+      description: 'Calls in flight at once to this server; more wait their turn.',
+    },
+  },
+} as const;
+
 export const systemSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://troupe.dev/schema/v1/system.json',
@@ -360,6 +434,11 @@ export const systemSchema = {
       description: 'ONNX models the GPU host loads and serves to agents at "@gpu/<name>".',
       items: { $ref: '#/definitions/model' },
     },
+    tools: {
+      type: 'array',
+      description: 'MCP tool servers the tool host runs (or reaches) and serves to agents.',
+      items: { $ref: '#/definitions/tool' },
+    },
     supervisor: {
       type: 'object',
       additionalProperties: false,
@@ -368,5 +447,10 @@ export const systemSchema = {
     },
     agents: childList,
   },
-  definitions: { actor: actorDefinition, supervisor: supervisorNode, model: modelDefinition },
+  definitions: {
+    actor: actorDefinition,
+    supervisor: supervisorNode,
+    model: modelDefinition,
+    tool: toolDefinition,
+  },
 } as const;

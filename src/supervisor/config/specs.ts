@@ -48,6 +48,8 @@ export interface AgentSpec {
   readonly sendTo: ReadonlySet<string> | '*';
   /** Models this agent may send requests to. */
   readonly models: ReadonlySet<string>;
+  /** Tool grants: whole servers (`fs`) and single tools (`fs/read_file`). */
+  readonly tools: ReadonlySet<string>;
   readonly isolation: Isolation;
   /**
    * The cluster node the agent's host runs on (`troupe cluster`, `troupe node`); unset: the
@@ -82,6 +84,29 @@ export interface ModelSpec {
   readonly maxRequestBytes: number;
 }
 
+/** How the tool host reaches an MCP server. */
+export type ToolTransport =
+  /** It starts the server and speaks to it over stdio. */
+  | {
+      readonly type: 'stdio';
+      readonly command: string;
+      readonly args: readonly string[];
+      /** Declared variables (the safe defaults are added where the server is started). */
+      readonly env: Readonly<Record<string, string>>;
+      /** Absolute working folder. */
+      readonly cwd: string;
+    }
+  /** A Streamable HTTP endpoint. */
+  | { readonly type: 'http'; readonly url: string };
+
+export interface ToolServerSpec {
+  readonly name: string;
+  readonly transport: ToolTransport;
+  readonly timeoutMs: number;
+  readonly maxAnswerBytes: number;
+  readonly maxConcurrent: number;
+}
+
 export interface SystemSpec {
   readonly name: string;
   readonly file: string;
@@ -94,6 +119,8 @@ export interface SystemSpec {
   };
   /** Models served by the GPU host, in declared order. */
   readonly models: readonly ModelSpec[];
+  /** MCP tool servers, in declared order. */
+  readonly tools: readonly ToolServerSpec[];
   /** The root of the supervision tree; it is named after the system. */
   readonly supervisor: SupervisorSpec;
   /** Every agent of the tree, in declared order (depth first), which is start order. */

@@ -50,14 +50,19 @@ export function configHash(spec: SystemSpec): string {
     sendTo: agent.sendTo === '*' ? '*' : [...agent.sendTo].sort(),
     snapshotEvery: agent.snapshotEvery,
     models: [...agent.models].sort(),
+    // Only when granted, so journals recorded before tools existed keep their hash.
+    ...(agent.tools.size > 0 ? { tools: [...agent.tools].sort() } : {}),
   }));
   const models = spec.models.map(({ path: _, ...model }) => model);
+  // How a server is reached is not part of the run (a replay starts none): its name and bounds are.
+  const tools = spec.tools.map(({ transport: _, ...tool }) => tool);
   const canonical = JSON.stringify({
     seed: spec.seed,
     scheduler: spec.scheduler,
     supervisor: spec.supervisor,
     agents,
     models,
+    ...(tools.length > 0 ? { tools } : {}),
   });
   return sha256Hex(Buffer.from(canonical));
 }
