@@ -13,6 +13,7 @@ const protos = [
   'proto/troupe/v1/journal.proto',
   'proto/troupe/v1/inference.proto',
   'proto/troupe/v1/gpu.proto',
+  'proto/troupe/v1/tools.proto',
 ];
 
 mkdirSync(out, { recursive: true });

@@ -22,7 +22,12 @@ export class ElectronLauncher implements Launcher {
     const child = this.#utilityProcess.fork(options.entry, [], {
       serviceName: `troupe ${options.name}`,
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: hostEnvironment(process.env, { name: options.name, extra: options.env, gpu: options.gpu }),
+      env: hostEnvironment(process.env, {
+        name: options.name,
+        extra: options.env,
+        gpu: options.gpu,
+        tools: options.tools,
+      }),
     });
     return new ElectronHostProcess(child, options.maxFrameBytes);
   }

@@ -14,16 +14,22 @@ const GPU_INHERITED = new Set([
   'CUDA_PATH',
 ]);
 
+/**
+ * Inherited by the tool host only: what the MCP servers it starts get by default (the MCP SDK's
+ * own allow-list); anything more a server gets is declared in the system file.
+ */
+const TOOLS_INHERITED = new Set(['HOME', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'USER']);
+
 export function hostEnvironment(
   parent: NodeJS.ProcessEnv,
-  options: { name: string; extra?: Record<string, string>; gpu?: boolean },
+  options: { name: string; extra?: Record<string, string>; gpu?: boolean; tools?: boolean },
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(parent)) {
     if (value === undefined) continue;
-    if (INHERITED.has(key) || (options.gpu && (GPU_INHERITED.has(key) || key.startsWith('ORT_')))) {
-      env[key] = value;
-    }
+    const gpu = options.gpu && (GPU_INHERITED.has(key) || key.startsWith('ORT_'));
+    const tools = options.tools && TOOLS_INHERITED.has(key);
+    if (INHERITED.has(key) || gpu || tools) env[key] = value;
   }
   return { ...env, ...options.extra, TROUPE_HOST_NAME: options.name };
 }

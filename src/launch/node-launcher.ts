@@ -24,7 +24,12 @@ export class NodeLauncher implements Launcher {
     const child = spawn(process.execPath, [...nodeArgs(options), options.entry], {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
       env: {
-        ...hostEnvironment(process.env, { name: options.name, extra: options.env, gpu: options.gpu }),
+        ...hostEnvironment(process.env, {
+          name: options.name,
+          extra: options.env,
+          gpu: options.gpu,
+          tools: options.tools,
+        }),
         TROUPE_CHANNEL_FD: String(CHANNEL_FD),
       },
     });
@@ -37,7 +42,7 @@ export class NodeLauncher implements Launcher {
  * own code (the package its entry is in, and the node_modules folders it resolves from) and the
  * paths it is given.
  */
-export function nodeArgs(options: Pick<SpawnOptions, 'entry' | 'readPaths' | 'gpu'>): string[] {
+export function nodeArgs(options: Pick<SpawnOptions, 'entry' | 'readPaths' | 'gpu' | 'tools'>): string[] {
   if (!options.readPaths) return [];
   const flag = permissionFlag();
   if (!flag) return [];
@@ -46,7 +51,13 @@ export function nodeArgs(options: Pick<SpawnOptions, 'entry' | 'readPaths' | 'gp
     flag,
     '--disable-warning=ExperimentalWarning',
     ...readable.map((path) => `--allow-fs-read=${path}`),
-    ...(options.gpu ? ['--allow-worker', '--allow-addons'] : ['--disallow-code-generation-from-strings']),
+    ...(options.gpu
+      ? ['--allow-worker', '--allow-addons']
+      : // The MCP SDK compiles JSON Schemas to functions (ajv): the tool host may generate code.
+        // Allowing child processes is what it is for: Node's warning about it is not news.
+        options.tools
+        ? ['--allow-child-process', '--disable-warning=SecurityWarning']
+        : ['--disallow-code-generation-from-strings']),
   ];
 }
 

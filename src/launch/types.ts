@@ -14,6 +14,8 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** The GPU host (wider environment allow-list, native addons, worker threads). */
   gpu?: boolean;
+  /** The tool host (it starts MCP servers: child processes; their default environment). */
+  tools?: boolean;
   /**
    * Where the Node permission model is available: the only paths the child may read. Unset: the
    * child runs without the permission model.

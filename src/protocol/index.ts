@@ -59,3 +59,12 @@ export {
   JOURNAL_MAGIC,
   JOURNAL_START,
 } from './journal-codec.js';
+export {
+  decodeToolFrame,
+  encodeToolFrame,
+  type ToolAnswerWire,
+  type ToolCommand,
+  type ToolEvent,
+  type ToolFrame,
+  type ToolServerWire,
+} from './tool-codec.js';

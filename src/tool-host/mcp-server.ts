@@ -19,11 +19,12 @@ export interface ToolInfo {
 /**
  * What a call came to: the server's result (its `CallToolResult` as JSON text), or why there is
  * none. `TOOL_ERROR`: the tool ran and reported an error (MCP's `isError`, unknown tools and bad
- * arguments included), with its text; `FAILED`: the server broke the call (it died, say).
+ * arguments included), with its text; `LOST`: the server died during the call (it is not
+ * retried: the tool may have acted already); `FAILED`: the server broke the call otherwise.
  */
 export type CallOutcome =
   | { ok: true; result: string }
-  | { ok: false; code: 'TOOL_ERROR' | 'TIMEOUT' | 'TOO_LARGE' | 'FAILED'; message: string };
+  | { ok: false; code: 'TOOL_ERROR' | 'TIMEOUT' | 'TOO_LARGE' | 'FAILED' | 'LOST'; message: string };
 
 /** The last bytes a stdio server wrote to stderr, to say why it failed. */
 const STDERR_TAIL = 2048;
@@ -33,6 +34,9 @@ export class McpServer {
   readonly #client = new Client({ name: 'troupe', version: '0.1.0' });
   readonly #transport: Transport;
   #stderr = '';
+  /** Closed by us (close()), or it died. */
+  #closed = false;
+  #onDeath: ((reason: string) => void) | undefined;
 
   private constructor(spec: ToolServerSpec, transport: Transport) {
     this.spec = spec;
@@ -47,6 +51,11 @@ export class McpServer {
         server.#stderr = (server.#stderr + chunk.toString()).slice(-STDERR_TAIL);
       });
     }
+    server.#client.onclose = () => {
+      if (server.#closed) return;
+      server.#closed = true;
+      server.#onDeath?.(`it ended${server.#said()}`);
+    };
     try {
       await server.#client.connect(server.#transport, { timeout: spec.timeoutMs });
     } catch (error) {
@@ -54,6 +63,11 @@ export class McpServer {
       throw new Error(`tool server "${spec.name}" did not start: ${errorText(error)}${server.#said()}`);
     }
     return server;
+  }
+
+  /** Called once if the server ends without being closed (its process died, its connection broke). */
+  onDeath(callback: (reason: string) => void): void {
+    this.#onDeath = callback;
   }
 
   /** Its process id, for a server started over stdio. */
@@ -84,6 +98,12 @@ export class McpServer {
       });
     } catch (error) {
       const text = errorText(error);
+      if (this.#closed || /Connection closed/i.test(text))
+        return {
+          ok: false,
+          code: 'LOST',
+          message: `"${name}/${tool}": the tool server ended during the call${this.#said()}; it was not retried (the tool may have acted)`,
+        };
       if (/timed out|timeout/i.test(text))
         return {
           ok: false,
@@ -110,6 +130,7 @@ export class McpServer {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     await this.#client.close().catch(() => undefined);
   }
 
