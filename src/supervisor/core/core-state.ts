@@ -1,5 +1,5 @@
-// The runtime core's state, shared by its parts (hosting, supervising, the tick loop, shutdown),
-// and the few helpers every part uses to emit effects. No IO: effects are collected, not performed.
+// The runtime core's state, shared by its parts (hosting, the GPU host, supervising, the tick loop,
+// shutdown), and the few helpers every part uses to emit effects. No IO: effects are collected.
 import { createHash, type Hash } from 'node:crypto';
 import type { Output } from '../../protocol/index.js';
 import type { SystemSpec } from '../config/index.js';

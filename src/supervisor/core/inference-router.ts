@@ -95,7 +95,7 @@ export class InferenceRouter {
     return true;
   }
 
-  /** A model answered (GpuService's onAnswer). */
+  /** A model answered (what GpuHosting returned for a frame of the GPU host, or its exit). */
   answer(request: PendingRequest, answer: Answer): void {
     if (!answer.partial) this.#pending--;
     const to = request.id.slice(0, request.id.lastIndexOf('#'));

@@ -1,7 +1,7 @@
 // The lockstep tick's own decisions: pause and step, whether the next tick can begin (answers
 // owed, agents joining), planning it and handing its batches out, and what a boundary with nothing
-// to hand out comes to. The order of a boundary (exits, replay, rejoins, plan) is the core's
-// (runtime-core.ts): what this part decides it returns.
+// to hand out comes to. The order of a boundary (exits, replay, rejoins, plan) is the tick
+// boundary's (tick-boundary.ts): what this part decides it returns.
 import { encodeDeliverFrame } from '../../protocol/index.js';
 import { deliveryHash } from '../replay/index.js';
 import type { AgentSlot } from './agent-slot.js';
