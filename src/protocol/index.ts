@@ -60,8 +60,14 @@ export {
   JOURNAL_START,
 } from './journal-codec.js';
 export {
+  decodeToolCall,
   decodeToolFrame,
+  encodeToolError,
   encodeToolFrame,
+  TOOL_CALL_KIND,
+  TOOL_ERROR_KIND,
+  TOOL_PREFIX,
+  TOOL_RESULT_KIND,
   type ToolAnswerWire,
   type ToolCommand,
   type ToolEvent,

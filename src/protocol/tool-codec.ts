@@ -32,3 +32,36 @@ export function decodeToolFrame(
     };
   }
 }
+
+/** Tool servers are addressed "@tool/<server>"; their answers come from that address. */
+export const TOOL_PREFIX = '@tool/';
+/** A call: a JSON object `{ "tool": name, "arguments": {…} }`, to "@tool/<server>". */
+export const TOOL_CALL_KIND = 'troupe/tool.call';
+/** The answer: the tool's `CallToolResult` as JSON (correlation id: the call's envelope id). */
+export const TOOL_RESULT_KIND = 'troupe/tool.result';
+/** No result: JSON `{ "code", "message" }` (NOT_GRANTED, UNKNOWN_SERVER, BAD_CALL, TOOL_ERROR, TIMEOUT, TOO_LARGE, LOST, FAILED). */
+export const TOOL_ERROR_KIND = 'troupe/tool.error';
+
+/** A tool error's payload. */
+export function encodeToolError(code: string, message: string): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ code, message }));
+}
+
+/** A call's payload, or why it is not one. */
+export function decodeToolCall(
+  payload: Uint8Array | null | undefined,
+): { ok: true; tool: string; arguments: Record<string, unknown> } | { ok: false; error: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload ?? new Uint8Array(0)));
+  } catch (error) {
+    return { ok: false, error: `a tool call is a JSON object { "tool", "arguments" }: ${errorText(error)}` };
+  }
+  const call = value as { tool?: unknown; arguments?: unknown };
+  if (typeof call !== 'object' || call === null || typeof call.tool !== 'string' || call.tool === '')
+    return { ok: false, error: 'a tool call is a JSON object { "tool", "arguments" } with the tool named' };
+  const args = call.arguments ?? {};
+  if (typeof args !== 'object' || args === null || Array.isArray(args))
+    return { ok: false, error: `the arguments of tool "${call.tool}" must be a JSON object` };
+  return { ok: true, tool: call.tool, arguments: args as Record<string, unknown> };
+}

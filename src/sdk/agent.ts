@@ -15,6 +15,7 @@ import {
 } from './inference.js';
 import { Message } from './message.js';
 import { Data, type Payload, toBytes } from './payload.js';
+import { TOOL_CALL } from './tools.js';
 
 /** Message kinds and the JSON each carries, e.g. `{ add: number; get: null }`. */
 export type MessageMap = Record<string, unknown>;
@@ -48,6 +49,12 @@ export interface Context<S> {
   generate(model: string, prompt: string | readonly ChatMessage[], options?: GenerateOptions): string;
   /** Stops one of this agent's generations. */
   cancelGeneration(model: string, request: string): void;
+  /**
+   * Calls a tool of an MCP server declared in the system file (the agent needs it in
+   * capabilities.tools); returns the call's id, which the answer's `correlationId` will hold
+   * (TOOL_RESULT, or TOOL_ERROR: read them with readToolResult and readToolError).
+   */
+  callTool(server: string, tool: string, args?: Record<string, unknown>): string;
   debug(text: string): void;
   log(text: string): void;
   warn(text: string): void;
@@ -182,6 +189,10 @@ class AgentRun<S, M extends MessageMap> implements Context<S> {
 
   cancelGeneration(model: string, request: string): void {
     this.send(`@gpu/${model}`, GENERATE_CANCEL, undefined, { correlationId: request });
+  }
+
+  callTool(server: string, tool: string, args: Record<string, unknown> = {}): string {
+    return this.send(`@tool/${server}`, TOOL_CALL, { tool, arguments: args });
   }
 
   debug(text: string): void {

@@ -27,6 +27,8 @@ export {
 export { Message } from './message.js';
 export type { Payload } from './payload.js';
 export { Data, decodeText, encodeText } from './payload.js';
+export type { ToolError, ToolResult } from './tools.js';
+export { readToolError, readToolResult, TOOL_ERROR, TOOL_RESULT } from './tools.js';
 
 /** The kind of the notice a sender gets when a full mailbox refuses its message. */
 export const REJECTED = 'troupe/rejected';

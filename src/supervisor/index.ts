@@ -86,6 +86,9 @@ export {
   Scheduler,
   SupervisionTree,
   shouldRestart,
+  TOOL_HOST,
+  ToolHosting,
+  wireOf,
 } from './core/index.js';
 export {
   GpuAlone,

@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   hostEntry: string;
   /** Built GPU host entry. Default: dist/gpu-host/gpu-host-main.js beside this module. */
   gpuEntry?: string;
+  /** Built tool host entry. Default: dist/tool-host/tool-host-main.js beside this module. */
+  toolEntry?: string;
   clock?: Clock;
   /** Stop after this many ticks. */
   maxTicks?: number;

@@ -24,6 +24,7 @@ import { HostStarter } from './host-starter.js';
 import { launchGpuHost } from './inference/index.js';
 import { defaultModuleCacheDir, ModuleCache } from './module-cache.js';
 import type { RuntimeOptions } from './runtime-options.js';
+import { launchToolHost } from './tool-launch.js';
 
 export type { RuntimeOptions } from './runtime-options.js';
 
@@ -62,6 +63,7 @@ export class Runtime {
     this.#core = new RuntimeCore(spec, {
       backend: options.launcher.backend,
       gpu,
+      tools: spec.tools.length > 0 && !pureReplay,
       maxTicks: options.maxTicks,
       untilIdle: options.untilIdle,
       startConcurrency: options.startConcurrency ?? START_CONCURRENCY,
@@ -293,6 +295,16 @@ export class Runtime {
       case 'spawnGpu':
         this.#spawnGpu(effect.host, effect.restarts);
         return;
+      case 'spawnTools': {
+        const host = launchToolHost({
+          launcher: this.#options.launcher,
+          entry: this.#options.toolEntry,
+          env: this.#options.hostEnv,
+        });
+        this.#attach(effect.host, host);
+        this.#emit({ type: 'tools.spawned', pid: host.pid, restarts: effect.restarts });
+        return;
+      }
       case 'record':
         this.#options.journal?.write(effect.record);
         return;

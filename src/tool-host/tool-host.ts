@@ -192,12 +192,3 @@ export function specOf(wire: ToolServerWire): ToolServerSpec {
     ...bounds,
   };
 }
-
-/** A server as the supervisor sends it. */
-export function wireOf(spec: ToolServerSpec): ToolServerWire {
-  const { name, timeoutMs, maxAnswerBytes, maxConcurrent, transport } = spec;
-  const bounds = { name, timeoutMs, maxAnswerBytes, maxConcurrent };
-  if (transport.type === 'http') return { ...bounds, url: transport.url };
-  const { command, args, env, cwd } = transport;
-  return { ...bounds, command, args: [...args], env: { ...env }, cwd };
-}

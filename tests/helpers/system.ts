@@ -11,7 +11,7 @@ import {
   type RuntimeOptions,
   type SystemSpec,
 } from '../../src/supervisor/index.js';
-import { GPU_ENTRY, HOST_ENTRY } from './paths.js';
+import { GPU_ENTRY, HOST_ENTRY, TOOL_ENTRY } from './paths.js';
 
 export interface ActorDecl {
   name: string;
@@ -132,14 +132,20 @@ export function startRun(
     launcher: new NodeLauncher(),
     hostEntry: HOST_ENTRY,
     gpuEntry: GPU_ENTRY,
+    toolEntry: TOOL_ENTRY,
     untilIdle: true,
     shutdownMs: 5000,
     ...options,
     onEvent: (event) => {
       events.push(event);
       const started =
-        event.type === 'agent.spawned' || event.type === 'gpu.spawned' || event.type === 'host.spare';
+        event.type === 'agent.spawned' ||
+        event.type === 'gpu.spawned' ||
+        event.type === 'tools.spawned' ||
+        event.type === 'host.spare';
       if (started && event.pid) pids.add(event.pid);
+      // The tool servers the tool host starts are processes of the run too.
+      if (event.type === 'tool.ready' && event.pid) pids.add(event.pid);
       if (event.type === 'agent.spawned' && event.pid) hostPids.set(event.agent, event.pid);
       if (event.type === 'gpu.spawned' && event.pid) hostPids.set('@gpu', event.pid);
       if (event.type === 'tick') onTick?.(event, runtime);

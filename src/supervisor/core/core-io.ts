@@ -64,6 +64,8 @@ export type Effect =
    * host, and what it is sent goes by `send`.
    */
   | { type: 'spawnGpu'; host: HostRef; restarts: number }
+  /** Start the tool host (its `restarts`-th restart); then a host like the others. */
+  | { type: 'spawnTools'; host: HostRef; restarts: number }
   /** Append a record to the run's journal (only a journaled run is given these). */
   | { type: 'record'; record: JournalRecord }
   /** The tick's records are complete: the journal's write policy may sync them now. */

@@ -14,12 +14,15 @@ import { undeliveredReport } from './run-report.js';
 import { type DeadLetter, Scheduler } from './scheduler.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { SupervisionTree } from './supervision.js';
+import { ToolHosting, wireOf } from './tool-hosting.js';
 
 export interface CoreOptions {
   /** Which launcher backend hosts process agents (reported in run.start). */
   backend: string;
   /** Whether a GPU host answers the models (none in a pure replay: answers come from the journal). */
   gpu: boolean;
+  /** Whether a tool host runs the tool servers (none in a pure replay). Default: none. */
+  tools?: boolean;
   maxTicks?: number;
   untilIdle?: boolean;
   startConcurrency: number;
@@ -68,6 +71,8 @@ export class CoreState {
   readonly inference: InferenceRouter;
   /** The GPU host, driven like an agent host (none without models, or in a pure replay). */
   readonly gpu: GpuHosting;
+  /** The tool host, driven the same way (none without tool servers, or in a pure replay). */
+  readonly tools: ToolHosting;
   /** Agents whose module was refused before they ever ran, with why: the run cannot end ok. */
   readonly neverStarted = new Map<string, string>();
   now = 0;
@@ -76,26 +81,36 @@ export class CoreState {
   constructor(spec: SystemSpec, options: CoreOptions) {
     this.spec = spec;
     this.options = options;
-    this.scheduler = new Scheduler(spec.agents, { ...spec.scheduler, models: spec.models });
+    this.scheduler = new Scheduler(spec.agents, {
+      ...spec.scheduler,
+      models: spec.models,
+      tools: spec.tools.map((tool) => tool.name),
+    });
     // The GPU host is a child of the tree whenever there are models, also in a pure replay (no
     // host runs, but its recorded deaths are decided again, restarting whom they restarted).
-    this.tree = new SupervisionTree(spec.supervisor, spec.agents, { gpuHost: spec.models.length > 0 });
+    this.tree = new SupervisionTree(spec.supervisor, spec.agents, {
+      gpuHost: spec.models.length > 0,
+      toolHost: spec.tools.length > 0,
+    });
     this.bridge = new JournalBridge(
       options.journaled ? (effect) => this.effects.push(effect) : undefined,
       options.replay,
       options.checkpointEvery,
     );
-    this.gpu = new GpuHosting(spec.models, options.gpu, {
-      push: (effect) => this.effects.push(effect),
-      emit: (event) => this.emit(event),
+    const io = {
+      push: (effect: Effect) => this.effects.push(effect),
+      emit: (event: RuntimeEvent) => this.emit(event),
       newHost: () => this.newHost(),
-      arm: (ms) => {
+      arm: (ms: number) => {
         const timer = this.#nextTimer++;
         this.effects.push({ type: 'arm', timer, ms });
         return timer;
       },
-      disarm: (timer) => this.effects.push({ type: 'disarm', timer }),
-    });
+      disarm: (timer: TimerRef) => this.effects.push({ type: 'disarm', timer }),
+    };
+    this.gpu = new GpuHosting(spec.models, options.gpu, io);
+    this.tools = new ToolHosting(spec.tools.map(wireOf), options.tools ?? false, io);
+    const tools = this.tools;
     const gpu = this.gpu;
     const port = gpu.enabled
       ? {
@@ -104,10 +119,15 @@ export class CoreState {
           cancel: (model: string, id: string) => gpu.cancel(model, id),
         }
       : undefined;
-    this.inference = new InferenceRouter(port, spec.scheduler.inference, {
-      enter: (from, output) => this.enter(from, output),
-      replaying: (tick) => this.bridge.replaying(tick),
-    });
+    this.inference = new InferenceRouter(
+      port,
+      spec.scheduler.inference,
+      {
+        enter: (from, output) => this.enter(from, output),
+        replaying: (tick) => this.bridge.replaying(tick),
+      },
+      tools.enabled ? { call: (calls) => tools.call(calls) } : undefined,
+    );
     spec.agents.forEach((agent, rank) => {
       const slot: AgentSlot = new AgentSlot(agent, rank, (state) => {
         if (state === 'starting' || state === 'restarting') this.joining.add(slot);

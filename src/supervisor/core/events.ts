@@ -30,6 +30,13 @@ export type RuntimeEvent =
   | { type: 'gpu.spawned'; pid: number | undefined; restarts: number; node?: string }
   | { type: 'gpu.crashed'; reason: string; restarts: number; pending: number }
   | { type: 'gpu.log'; level: string; text: string }
+  /** The tool host started (issue 28); its servers report as they come up or fail. */
+  | { type: 'tools.spawned'; pid: number | undefined; restarts: number }
+  | { type: 'tools.crashed'; reason: string; restarts: number }
+  | { type: 'tool.ready'; server: string; tools: string[]; pid: number; restarts: number }
+  | { type: 'tool.failed'; server: string; reason: string }
+  /** A call went to the tool host (`id`: the calling envelope's, which its answer correlates to). */
+  | { type: 'tool.call'; id: string; server: string; tool: string }
   /** A model loaded: the provider it runs on and why each preferred one was passed over. */
   | {
       type: 'model.ready';

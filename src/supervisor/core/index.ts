@@ -52,4 +52,6 @@ export {
   type RestartHistory,
   type SupervisionContext,
   SupervisionTree,
+  TOOL_HOST,
 } from './supervision.js';
+export { type ToolAnswer, type ToolCall, ToolHosting, wireOf } from './tool-hosting.js';

@@ -3,15 +3,18 @@
 // only orders mailboxes. A cluster changes nothing here: an agent on another node is still an
 // agent of this scheduler, its host reached through the node's launcher (docs/cluster.md).
 import {
+  decodeToolCall,
   type Envelope,
   GENERATE_CANCEL_KIND,
   GENERATE_KIND,
   INFER_KIND,
   InferenceErrorCode,
+  TOOL_CALL_KIND,
+  TOOL_PREFIX,
 } from '../../protocol/index.js';
 import type { AgentSpec } from '../config/index.js';
 
-/** Models are addressed "@gpu/<model>"; their answers come from that address. */
+/** Models are addressed "@gpu/<model>"; their answers come from that address (tool servers: "@tool/<server>"). */
 export const MODEL_PREFIX = '@gpu/';
 
 export type Route =
@@ -20,7 +23,11 @@ export type Route =
   /** Not delivered: a dead letter with this reason. */
   | { to: 'nowhere'; reason: string }
   /** A request no model can take: the sender gets an inference error with this code. */
-  | { to: 'refused'; model: string; code: InferenceErrorCode; message: string };
+  | { to: 'refused'; model: string; code: InferenceErrorCode; message: string }
+  /** A call of a tool server's tool (the tool host makes it). */
+  | { to: 'tool'; server: string }
+  /** A call no tool server takes: the sender gets a tool error with this code. */
+  | { to: 'toolRefused'; server: string; code: string; message: string };
 
 export interface Routing {
   route(source: string, envelope: Envelope): Route;
@@ -29,6 +36,8 @@ export interface Routing {
 interface Capabilities {
   sendTo: ReadonlySet<string> | '*';
   models: ReadonlySet<string> | '*';
+  /** Tool grants: servers (`fs`) and single tools (`fs/read_file`). */
+  tools: ReadonlySet<string>;
   maxMessageBytes: number;
 }
 
@@ -36,12 +45,18 @@ interface Capabilities {
 export class LocalRouting implements Routing {
   readonly #senders = new Map<string, Capabilities>();
   readonly #models: ReadonlyMap<string, 'onnx' | 'llm'>;
+  readonly #tools: ReadonlySet<string>;
 
-  constructor(agents: readonly AgentSpec[], models: ReadonlyArray<{ name: string; type: 'onnx' | 'llm' }>) {
-    for (const { name, sendTo, models, limits } of agents) {
-      this.#senders.set(name, { sendTo, models, maxMessageBytes: limits.maxMessageBytes });
+  constructor(
+    agents: readonly AgentSpec[],
+    models: ReadonlyArray<{ name: string; type: 'onnx' | 'llm' }>,
+    tools: readonly string[] = [],
+  ) {
+    for (const { name, sendTo, models, tools, limits } of agents) {
+      this.#senders.set(name, { sendTo, models, tools, maxMessageBytes: limits.maxMessageBytes });
     }
     this.#models = new Map(models.map((model) => [model.name, model.type]));
+    this.#tools = new Set(tools);
   }
 
   route(source: string, envelope: Envelope): Route {
@@ -50,6 +65,8 @@ export class LocalRouting implements Routing {
     const sender = this.#senders.get(source);
     if (to.startsWith(MODEL_PREFIX))
       return this.#toModel(source, sender, envelope, to.slice(MODEL_PREFIX.length));
+    if (to.startsWith(TOOL_PREFIX))
+      return this.#toTool(source, sender, envelope, to.slice(TOOL_PREFIX.length));
     if (!this.#senders.has(to))
       return { to: 'nowhere', reason: `"${source}" sent to "${to}", which is not an agent of this system` };
     if (!sender) return { to: 'agent', agent: to };
@@ -88,5 +105,29 @@ export class LocalRouting implements Routing {
       return { to: 'refused', model, code: InferenceErrorCode.BAD_REQUEST, message };
     }
     return { to: 'model', model };
+  }
+
+  /** A tool server takes a call when it is declared, the call is well formed and the sender is granted its tool. */
+  #toTool(source: string, sender: Capabilities | undefined, envelope: Envelope, server: string): Route {
+    const refuse = (code: string, message: string): Route => ({ to: 'toolRefused', server, code, message });
+    if (!this.#tools.has(server)) {
+      const declared = this.#tools.size > 0 ? [...this.#tools].join(', ') : 'none';
+      return refuse(
+        'UNKNOWN_SERVER',
+        `no tool server "${server}" is declared in this system (tools: ${declared})`,
+      );
+    }
+    if (envelope.kind !== TOOL_CALL_KIND)
+      return refuse(
+        'BAD_CALL',
+        `tool server "${server}" takes envelopes of kind "${TOOL_CALL_KIND}" (got "${envelope.kind}")`,
+      );
+    const call = decodeToolCall(envelope.payload);
+    if (!call.ok) return refuse('BAD_CALL', call.error);
+    if (sender && !sender.tools.has(server) && !sender.tools.has(`${server}/${call.tool}`)) {
+      const message = `"${source}" may not call "${server}/${call.tool}" (not in its capabilities.tools)`;
+      return refuse('NOT_GRANTED', message);
+    }
+    return { to: 'tool', server };
   }
 }

@@ -17,6 +17,7 @@ import { applyCommand, injectRefusal, restartRefusal } from './operator-commands
 import type { DeadLetter } from './scheduler.js';
 import { Shutdown } from './shutdown.js';
 import { Supervising } from './supervising.js';
+import { GPU_HOST, TOOL_HOST } from './supervision.js';
 import { TickBoundary } from './tick-boundary.js';
 import { TickLoop } from './tick-loop.js';
 
@@ -70,6 +71,11 @@ export class RuntimeCore {
         this.#boundary.requestStop(`start failed: ${input.reason}`, false);
         return;
       case 'frame':
+        if (this.#s.tools.owns(input.host)) {
+          for (const answer of this.#s.tools.onFrame(input.host, input.bytes))
+            this.#s.inference.toolAnswer(answer);
+          return;
+        }
         if (this.#s.gpu.owns(input.host)) {
           for (const { request, answer } of this.#s.gpu.onFrame(input.host, input.bytes, this.#s.now))
             this.#s.inference.answer(request, answer);
@@ -78,7 +84,8 @@ export class RuntimeCore {
         for (const outcome of this.#hosting.onFrame(input.host, input.bytes)) this.#supervise(outcome);
         return;
       case 'oversize':
-        if (this.#s.gpu.owns(input.host)) this.#s.gpu.onOversize(input.host, input.bytes, input.limit);
+        if (this.#s.tools.owns(input.host)) this.#s.tools.onOversize(input.host, input.bytes, input.limit);
+        else if (this.#s.gpu.owns(input.host)) this.#s.gpu.onOversize(input.host, input.bytes, input.limit);
         else
           this.#hosting.hostFault(
             input.host,
@@ -86,11 +93,13 @@ export class RuntimeCore {
           );
         return;
       case 'exit':
-        if (this.#s.gpu.owns(input.host)) this.#gpuExited(input.host, input.info);
+        if (this.#s.tools.owns(input.host)) this.#toolsExited(input.host, input.info);
+        else if (this.#s.gpu.owns(input.host)) this.#gpuExited(input.host, input.info);
         else this.#supervise(this.#hosting.onExit(input.host, input.info));
         return;
       case 'timer':
-        if (!this.#s.gpu.onTimer(input.timer)) this.#hosting.onTimer(input.timer);
+        if (!this.#s.gpu.onTimer(input.timer) && !this.#s.tools.onTimer(input.timer))
+          this.#hosting.onTimer(input.timer);
         return;
       case 'control':
         this.#control(input.command);
@@ -192,8 +201,17 @@ export class RuntimeCore {
     const { backend } = this.#s.options;
     this.#s.emit({ type: 'run.start', system: name, agents: agents.map((a) => a.name), seed, backend });
     for (const slot of this.#s.slots.values()) slot.start();
-    // Models load while the agents start.
+    // Models load and tool servers start while the agents start.
     this.#s.gpu.start();
+    this.#s.tools.start();
+  }
+
+  /** The tool host exited: the calls it held are answered LOST; a death goes to the tree. */
+  #toolsExited(host: HostRef, info: ExitInfo): void {
+    const { outcome, lost } = this.#s.tools.onExit(host, info);
+    for (const answer of lost) this.#s.inference.toolAnswer(answer);
+    if (outcome?.type === 'died') this.#supervising.serviceExited(TOOL_HOST, outcome.reason);
+    else if (outcome?.type === 'stopped') this.#shutdown.finishIfAllExited();
   }
 
   /**
@@ -203,7 +221,7 @@ export class RuntimeCore {
   #gpuExited(host: HostRef, info: ExitInfo): void {
     const { outcome, interrupted } = this.#s.gpu.onExit(host, info, this.#s.now);
     for (const { request, answer } of interrupted) this.#s.inference.answer(request, answer);
-    if (outcome?.type === 'died') this.#supervising.gpuExited(outcome.reason);
+    if (outcome?.type === 'died') this.#supervising.serviceExited(GPU_HOST, outcome.reason);
     else if (outcome?.type === 'stopped') this.#shutdown.finishIfAllExited();
   }
 

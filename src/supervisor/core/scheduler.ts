@@ -4,10 +4,13 @@
 import {
   type Envelope,
   encodeInferenceError,
+  encodeToolError,
   envelopeId,
   INFER_ERROR_KIND,
   type Output,
   ownBytes,
+  TOOL_ERROR_KIND,
+  TOOL_PREFIX,
   type WithWire,
 } from '../../protocol/index.js';
 import type { AgentSpec, MailboxOverflow } from '../config/index.js';
@@ -43,7 +46,7 @@ export interface TickPlan {
   deadLetters: DeadLetter[];
   /** Envelopes refused by a full mailbox whose policy is "reject": sent back to their senders. */
   rejected: DeadLetter[];
-  /** Inference requests released at this tick, in key order: for the GPU host. */
+  /** Requests released at this tick, in key order: for the GPU host (models) and the tool host (tools). */
   requests: Envelope[];
 }
 
@@ -78,13 +81,15 @@ export class Scheduler {
       maxBatch: number;
       retryLimit: number;
       models?: ReadonlyArray<{ name: string; type: 'onnx' | 'llm' }>;
+      /** Tool servers' names (they answer from "@tool/<server>"). */
+      tools?: readonly string[];
       /** Where envelopes go. Default: every agent and model here (routing.ts). */
       routing?: Routing;
     },
   ) {
     this.#maxBatch = options.maxBatch;
     this.#retryLimit = options.retryLimit;
-    this.#routing = options.routing ?? new LocalRouting(agents, options.models ?? []);
+    this.#routing = options.routing ?? new LocalRouting(agents, options.models ?? [], options.tools ?? []);
     this.#ranked = agents.map((agent) => agent.name).sort();
     this.#ranked.forEach((name, rank) => {
       const spec = agents.find((agent) => agent.name === name) as AgentSpec;
@@ -96,6 +101,10 @@ export class Scheduler {
     const models = (options.models ?? []).map((model) => model.name).sort();
     for (const [index, model] of models.entries())
       this.#ranks.set(`${MODEL_PREFIX}${model}`, index - models.length - 2);
+    // Tool servers answer from "@tool/<server>"; they rank before the models, in name order.
+    const tools = [...(options.tools ?? [])].sort();
+    for (const [index, server] of tools.entries())
+      this.#ranks.set(`${TOOL_PREFIX}${server}`, index - tools.length - models.length - 2);
     this.#ranks.set(RUNTIME, -2);
     this.#ranks.set(EXTERNAL, -1);
   }
@@ -289,10 +298,12 @@ export class Scheduler {
       for (const { output, seq } of staged.get(source) as Stamped[]) {
         const envelope = this.#stamp(source, output, tick, seq);
         const route = this.#routing.route(source, envelope);
-        if (route.to === 'model') {
+        if (route.to === 'model' || route.to === 'tool') {
           requests.push(envelope);
         } else if (route.to === 'refused') {
           this.#refuseRequest(source, envelope, route);
+        } else if (route.to === 'toolRefused') {
+          this.#refuseCall(source, envelope, route);
         } else if (route.to === 'nowhere') {
           deadLetters.push({ tick, envelope, reason: route.reason });
         } else {
@@ -344,6 +355,15 @@ export class Scheduler {
     const payload = encodeInferenceError({ model, input: '', code, message });
     this.stage(RUNTIME, [
       { to: source, kind: INFER_ERROR_KIND, payload, correlationId: envelopeId(envelope) },
+    ]);
+  }
+
+  /** A call no tool server takes: an agent that made it gets a tool error naming why. */
+  #refuseCall(source: string, envelope: Envelope, refusal: Extract<Route, { to: 'toolRefused' }>): void {
+    if (!this.#mailboxes.has(source)) return;
+    const payload = encodeToolError(refusal.code, refusal.message);
+    this.stage(RUNTIME, [
+      { to: source, kind: TOOL_ERROR_KIND, payload, correlationId: envelopeId(envelope) },
     ]);
   }
 

@@ -49,8 +49,9 @@ export class Shutdown {
   finishIfAllExited(): void {
     if (this.#s.finished) return;
     for (const slot of this.#s.slots.values()) if (slot.host !== undefined) return;
-    // The GPU host goes last: agents may wait on its answers until they stop.
+    // The service hosts go last: agents may wait on their answers until they stop.
     if (this.#s.gpu.stop()) return;
+    if (this.#s.tools.stop()) return;
     const stop = this.#s.stop ?? { reason: 'stopped', ok: true };
     const unstarted = [...this.#s.neverStarted.keys()].map((agent) => `"${agent}"`);
     const ok = stop.ok && unstarted.length === 0;

@@ -11,6 +11,7 @@ import {
   GPU_HOST,
   NO_HISTORY,
   type RestartHistory,
+  TOOL_HOST,
 } from './supervision.js';
 
 /** What applying a decision needs of the rest of the core: hosts to (re)start, the system to stop. */
@@ -21,45 +22,51 @@ export interface Applied {
   stop?: string;
 }
 
+/** The hosts that serve agents, children of the tree like agents. */
+export type ServiceHost = typeof GPU_HOST | typeof TOOL_HOST;
+
+export function isService(child: string): child is ServiceHost {
+  return child === GPU_HOST || child === TOOL_HOST;
+}
+
 export class Supervising {
   readonly #s: CoreState;
   /** Restart times per supervisor and restart streaks per child (supervision.ts decides over them). */
   #history: RestartHistory = NO_HISTORY;
   /** Children that ended during the tick in flight; decided at the tick boundary, in rank order. */
   #exits: ChildExit[] = [];
-  /** A recorded death of the live GPU host was replayed: its coming exit is already decided. */
-  #gpuDeathReplayed = false;
+  /** Service hosts (the GPU host, the tool host) whose recorded death was replayed by killing the live one: its coming exit is already decided. */
+  readonly #deathReplayed = new Set<string>();
 
   constructor(state: CoreState) {
     this.#s = state;
   }
 
-  /** The GPU host died: journaled like an agent's death from outside, decided at the tick boundary. */
-  gpuExited(reason: string): void {
+  /**
+   * A service host (the GPU host, `@gpu`, or the tool host, `@tools`) died: journaled like an
+   * agent's death from outside, decided at the tick boundary.
+   */
+  serviceExited(service: ServiceHost, reason: string): void {
     if (this.#s.stop) return;
-    if (this.#gpuDeathReplayed) {
-      this.#gpuDeathReplayed = false;
-      return;
-    }
-    this.#s.bridge.hostExited(GPU_HOST, this.#s.scheduler.tick, {
+    if (this.#deathReplayed.delete(service)) return;
+    this.#s.bridge.hostExited(service, this.#s.scheduler.tick, {
       inFlight: this.#s.inflight.size > 0,
       causedByUs: false,
     });
-    this.#exits.push({ agent: GPU_HOST, exit: 'crash', reason });
+    this.#exits.push({ agent: service, exit: 'crash', reason });
   }
 
   /**
-   * Replays a recorded death of the GPU host: its exit is decided now, where the recording decided
-   * it; a live GPU host (a resumed run) is killed too, and its real exit is then not decided again.
+   * Replays a recorded death of a service host: its exit is decided now, where the recording
+   * decided it; a live one (a resumed run) is killed too, and its real exit is then not decided
+   * again.
    */
-  replayGpuDeath(): void {
-    this.#s.bridge.hostExited(GPU_HOST, this.#s.scheduler.tick, { inFlight: false, causedByUs: true });
-    if (this.#s.gpu.kill()) this.#gpuDeathReplayed = true;
-    this.#exits.push({
-      agent: GPU_HOST,
-      exit: 'crash',
-      reason: 'GPU host killed (replayed from the journal)',
-    });
+  replayServiceDeath(service: ServiceHost): void {
+    this.#s.bridge.hostExited(service, this.#s.scheduler.tick, { inFlight: false, causedByUs: true });
+    const host = service === GPU_HOST ? this.#s.gpu : this.#s.tools;
+    if (host.kill()) this.#deathReplayed.add(service);
+    const name = service === GPU_HOST ? 'GPU host' : 'tool host';
+    this.#exits.push({ agent: service, exit: 'crash', reason: `${name} killed (replayed from the journal)` });
   }
 
   crash(slot: AgentSlot, reason: string, index?: number): void {
@@ -137,14 +144,14 @@ export class Supervising {
     if (decision.type === 'shutdown') return { start: [], stop: decision.reason };
     const start: AgentSlot[] = [];
     if (decision.type === 'retire') {
-      // The GPU host is retired only with the whole tree: the shutdown stops it after the agents.
+      // Service hosts are retired only with the whole tree: the shutdown stops them after the agents.
       for (const agent of decision.agents)
-        if (agent !== GPU_HOST) this.retire(this.#s.slots.get(agent) as AgentSlot, decision);
+        if (!isService(agent)) this.retire(this.#s.slots.get(agent) as AgentSlot, decision);
     } else {
       for (const agent of decision.agents) {
-        if (agent !== GPU_HOST)
-          start.push(...this.#restart(this.#s.slots.get(agent) as AgentSlot, decision.rejoinTick));
-        else this.#s.gpu.restart();
+        if (agent === GPU_HOST) this.#s.gpu.restart();
+        else if (agent === TOOL_HOST) this.#s.tools.restart();
+        else start.push(...this.#restart(this.#s.slots.get(agent) as AgentSlot, decision.rejoinTick));
       }
     }
     return { start };

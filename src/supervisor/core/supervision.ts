@@ -73,6 +73,8 @@ interface MutableHistory {
 
 /** The GPU host's name in the tree: a permanent child of the root supervisor, started first. */
 export const GPU_HOST = '@gpu';
+/** The tool host, a permanent child of the root after the GPU host (issue 28). */
+export const TOOL_HOST = '@tools';
 
 /** What the tree needs of a child: its name and restart type. */
 type Child = Pick<AgentSpec, 'name' | 'restart'>;
@@ -86,10 +88,19 @@ export class SupervisionTree {
    * With `gpuHost`, the GPU host is the root's first child (so stopped last), permanent: its
    * exits are decided and escalated like any agent's, by the root's strategy and intensity.
    */
-  constructor(root: SupervisorSpec, agents: readonly AgentSpec[], options: { gpuHost?: boolean } = {}) {
-    this.root = options.gpuHost ? { ...root, children: [{ agent: GPU_HOST }, ...root.children] } : root;
+  constructor(
+    root: SupervisorSpec,
+    agents: readonly AgentSpec[],
+    options: { gpuHost?: boolean; toolHost?: boolean } = {},
+  ) {
+    const services = [
+      ...(options.gpuHost ? [{ agent: GPU_HOST }] : []),
+      ...(options.toolHost ? [{ agent: TOOL_HOST }] : []),
+    ];
+    this.root = services.length > 0 ? { ...root, children: [...services, ...root.children] } : root;
     for (const agent of agents) this.#agents.set(agent.name, agent);
     if (options.gpuHost) this.#agents.set(GPU_HOST, { name: GPU_HOST, restart: 'permanent' });
+    if (options.toolHost) this.#agents.set(TOOL_HOST, { name: TOOL_HOST, restart: 'permanent' });
     const index = (node: SupervisorSpec) => {
       for (const child of node.children) {
         this.#parent.set(childName(child), node);

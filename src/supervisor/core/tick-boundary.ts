@@ -7,8 +7,8 @@ import type { AgentSlot } from './agent-slot.js';
 import type { CoreState } from './core-state.js';
 import type { Hosting } from './hosting.js';
 import type { Shutdown } from './shutdown.js';
-import type { Supervising } from './supervising.js';
-import { GPU_HOST } from './supervision.js';
+import { isService, type Supervising } from './supervising.js';
+import { GPU_HOST, TOOL_HOST } from './supervision.js';
 import type { Planned, TickLoop } from './tick-loop.js';
 
 export class TickBoundary {
@@ -82,10 +82,11 @@ export class TickBoundary {
     switch (planned.type) {
       case 'dispatched': {
         const { plan, sent } = planned;
-        // The GPU host died during this tick when recorded (maybe more than once: it is restarted
-        // at once): each exit is decided with the tick's.
-        for (let n = this.#s.bridge.deathsInFlight(plan.tick, GPU_HOST); n > 0; n--)
-          this.#supervising.replayGpuDeath();
+        // A service host died during this tick when recorded (maybe more than once: it is
+        // restarted at once): each exit is decided with the tick's.
+        for (const service of [GPU_HOST, TOOL_HOST] as const)
+          for (let n = this.#s.bridge.deathsInFlight(plan.tick, service); n > 0; n--)
+            this.#supervising.replayServiceDeath(service);
         const divergence = this.#loop.dispatched(plan, sent);
         if (divergence) this.requestStop(divergence, false);
         this.#loop.reportTick(plan);
@@ -107,8 +108,8 @@ export class TickBoundary {
    * (a start still queued at the gate, a restart due at this boundary: waited for), or it is gone.
    */
   #killRecorded({ agent, reason }: RecordedKill): KillOutcome {
-    if (agent === GPU_HOST) {
-      this.#supervising.replayGpuDeath();
+    if (isService(agent)) {
+      this.#supervising.replayServiceDeath(agent);
       return 'died';
     }
     const slot = this.#s.slots.get(agent);
