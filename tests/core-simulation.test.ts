@@ -24,6 +24,7 @@ describe('the runtime core under simulation', () => {
     const left = { applied: 0, dead: 0, rejected: 0, asked: 0, discarded: 0 };
     const ends = new Map<string, number>();
     const gpu = { deaths: 0, restarts: 0 };
+    let toolDeaths = 0;
     while (steps < STEPS) {
       runs++;
       const spec = randomSystem(random);
@@ -32,6 +33,7 @@ describe('the runtime core under simulation', () => {
       runToEnd(simulation, budget, `seed ${seed}, run ${runs}`);
       steps += simulation.steps;
       gpu.deaths += simulation.gpuDeaths;
+      toolDeaths += simulation.toolDeaths;
       gpu.restarts += simulation.gpuRestarts;
       for (const key of Object.keys(left) as Array<keyof typeof left>)
         left[key] += simulation.tokensLeft[key];
@@ -39,7 +41,7 @@ describe('the runtime core under simulation', () => {
       ends.set(end, (ends.get(end) ?? 0) + 1);
     }
     process.stdout.write(
-      `core simulation: ${runs} runs, ${steps} steps, messages ${JSON.stringify(left)}, GPU host ${JSON.stringify(gpu)}, ends ${JSON.stringify([...ends])}\n`,
+      `core simulation: ${runs} runs, ${steps} steps, messages ${JSON.stringify(left)}, GPU host ${JSON.stringify(gpu)}, tool host deaths ${toolDeaths}, ends ${JSON.stringify([...ends])}\n`,
     );
     expect(steps).toBeGreaterThanOrEqual(STEPS);
     // The simulation reached what it is for: work done, crashes, refusals and model answers.
@@ -48,6 +50,7 @@ describe('the runtime core under simulation', () => {
     expect(left.asked).toBeGreaterThan(10);
     // The GPU host is a child of the tree: its deaths are decided and restart it.
     expect(gpu.restarts).toBeGreaterThan(0);
+    expect(toolDeaths).toBeGreaterThan(0);
   });
 
   it('is a function of its inputs: the same seed gives the same effects, byte for byte', {

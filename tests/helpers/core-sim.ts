@@ -8,15 +8,20 @@ import {
   type Answer,
   decodeFrame,
   decodeGpuFrame,
+  decodeToolFrame,
   type Envelope,
   encodeFrame,
   encodeGpuFrame,
+  encodeToolFrame,
   envelopeId,
   GENERATE_DONE_KIND,
   GENERATE_TOKEN_KIND,
   type HostCommand,
   INFER_ERROR_KIND,
   INFER_RESULT_KIND,
+  TOOL_ERROR_KIND,
+  TOOL_PREFIX,
+  TOOL_RESULT_KIND,
 } from '../../src/protocol/index.js';
 import type { SystemSpec } from '../../src/supervisor/config/index.js';
 import type { CoreInput, Effect, HostRef, TimerRef } from '../../src/supervisor/core/index.js';
@@ -46,8 +51,23 @@ interface SimGpu {
   exit?: ExitInfo;
 }
 
-/** The kinds of a model's final answer to a request. */
-const FINAL_ANSWERS = new Set([INFER_RESULT_KIND, INFER_ERROR_KIND, GENERATE_DONE_KIND]);
+/** The tool host: calls it was sent and has not answered, and those it has. */
+interface SimTools {
+  ref: HostRef;
+  calls: string[];
+  answered: string[];
+  dying: boolean;
+  exit?: ExitInfo;
+}
+
+/** The kinds of a model's or a tool's final answer to a request. */
+const FINAL_ANSWERS = new Set([
+  INFER_RESULT_KIND,
+  INFER_ERROR_KIND,
+  GENERATE_DONE_KIND,
+  TOOL_RESULT_KIND,
+  TOOL_ERROR_KIND,
+]);
 
 /**
  * What the world does.
@@ -101,6 +121,8 @@ const WEIGHTS = {
   reinject: 1,
   gpuDeath: 0.3,
   gpuRepeat: 0.5,
+  tools: 6,
+  toolsDeath: 0.3,
   nodeLoss: 0.3,
 };
 
@@ -116,6 +138,10 @@ export class CoreSimulation {
   #gpu: SimGpu | undefined;
   /** Every GPU host the core started. */
   readonly #gpuRefs = new Set<HostRef>();
+  #tools: SimTools | undefined;
+  /** Every tool host the core started. */
+  readonly #toolRefs = new Set<HostRef>();
+  toolDeaths = 0;
   /** Request ids the GPU host was ever sent (a request sent again after a restart is asked once). */
   readonly #asked = new Set<string>();
   /** Per request id, the envelope its final answer came in: a request is answered once. */
@@ -177,6 +203,7 @@ export class CoreSimulation {
     this.core = new RuntimeCore(spec, {
       backend: 'sim',
       gpu: options.replay === undefined,
+      tools: options.replay === undefined,
       ...(options.replay ? { replay: options.replay, maxTicks: options.replay.plan.lastTick } : {}),
       startConcurrency: 2,
       startTimeoutMs: 5_000,
@@ -186,11 +213,14 @@ export class CoreSimulation {
     });
     const agents = spec.agents.map((agent) => agent.name).sort();
     const models = spec.models.map((model) => model.name).sort();
+    const tools = spec.tools.map((tool) => tool.name).sort();
     this.#rank = (source) => {
       if (source === EXTERNAL) return -1;
       if (source === RUNTIME) return -2;
       if (source.startsWith(MODEL_PREFIX))
         return models.indexOf(source.slice(MODEL_PREFIX.length)) - models.length - 2;
+      if (source.startsWith(TOOL_PREFIX))
+        return tools.indexOf(source.slice(TOOL_PREFIX.length)) - tools.length - models.length - 2;
       return agents.indexOf(source);
     };
     for (const agent of spec.agents) {
@@ -241,6 +271,7 @@ export class CoreSimulation {
       const host = [...this.#hosts.entries()].find(([, h]) => h.inbox.length > 0 || h.dying);
       if (host) this.#answer(host[0], host[1]);
       else if (this.#gpuBusy()) this.#gpuStep();
+      else if (this.#toolsBusy()) this.#toolsStep();
       else if (this.#timers.size > 0) this.#fireTimer();
       else break;
     }
@@ -257,13 +288,23 @@ export class CoreSimulation {
     // records: a replay gets it from the recording, never from the world.
     const outside = this.#world !== 'replay';
     const gpu = this.#gpu;
-    const quiet = busy.length === 0 && !this.#gpuBusy();
+    const quiet = busy.length === 0 && !this.#gpuBusy() && !this.#toolsBusy();
+    const tools = this.#tools;
     // A timer fires when nothing else can happen; in chaos, also while hosts are only slow.
     const timer = this.#timers.size === 0 ? 0 : quiet ? 50 : chaos ? WEIGHTS.timer : 0;
     const options: Array<[number, () => void]> = [
       [busy.length > 0 ? WEIGHTS.answer : 0, () => this.#answer(...this.#one(busy))],
       [timer, () => this.#fireTimer()],
       [this.#gpuBusy() ? WEIGHTS.gpu : 0, () => this.#gpuStep()],
+      [this.#toolsBusy() ? WEIGHTS.tools : 0, () => this.#toolsStep()],
+      [chaos && (tools?.answered.length ?? 0) > 0 ? WEIGHTS.gpuRepeat : 0, () => this.#toolsRepeat()],
+      [
+        outside && tools && !tools.dying ? WEIGHTS.toolsDeath : 0,
+        () => {
+          this.toolDeaths++;
+          this.#toolsKill(KILLED_OUTSIDE);
+        },
+      ],
       [chaos && (gpu?.answered.length ?? 0) > 0 ? WEIGHTS.gpuRepeat : 0, () => this.#gpuRepeat()],
       [chaos && gpu && !gpu.dying ? WEIGHTS.garbage : 0, () => this.#garbage(gpu?.ref ?? -1)],
       [outside ? WEIGHTS.inject : 0, () => this.#inject()],
@@ -399,6 +440,62 @@ export class CoreSimulation {
     this.#timers.delete(timer);
     this.#now = Math.max(this.#now, at);
     this.#feed({ type: 'timer', timer });
+  }
+
+  #toolsBusy(): boolean {
+    return this.#tools !== undefined && (this.#tools.calls.length > 0 || this.#tools.dying);
+  }
+
+  /** The tool host answers a call (a result, or a tool's error now and then), or its exit arrives. */
+  #toolsStep(): void {
+    const tools = this.#tools as SimTools;
+    if (tools.dying && (tools.calls.length === 0 || this.#random() < 0.5)) {
+      this.#tools = undefined;
+      this.#feed({ type: 'exit', host: tools.ref, info: tools.exit ?? STOPPED });
+      return;
+    }
+    const [id] = tools.calls.splice(Math.floor(this.#random() * tools.calls.length), 1) as [string];
+    tools.answered.push(id);
+    this.#toolsAnswer(tools, id, this.#random() < 0.2);
+  }
+
+  /** In chaos, the tool host answers a call it answered before: the core must drop it. */
+  #toolsRepeat(): void {
+    const tools = this.#tools as SimTools;
+    this.#toolsAnswer(tools, this.#one(tools.answered), false);
+  }
+
+  #toolsAnswer(tools: SimTools, id: string, failed: boolean): void {
+    const answer = failed
+      ? { id, server: 't', errorCode: 'TOOL_ERROR', errorMessage: 'sim: the tool said no' }
+      : { id, server: 't', result: '{"content":[]}' };
+    this.#feed({ type: 'frame', host: tools.ref, bytes: encodeToolFrame({ events: [{ answer }] }) });
+  }
+
+  #toolsKill(exit: ExitInfo): void {
+    const tools = this.#tools;
+    if (!tools || tools.dying) return;
+    tools.dying = true;
+    tools.exit = exit;
+  }
+
+  /** What the core sends the tool host: calls (each asked once), and its stop. */
+  #toolsCommands(tools: SimTools, bytes: Uint8Array): void {
+    const decoded = decodeToolFrame(bytes);
+    if (!decoded.ok) this.#fail(`the core sent the tool host a malformed frame: ${decoded.error}`);
+    if (!decoded.ok) return;
+    for (const command of decoded.frame.commands) {
+      if (command.call) {
+        const id = command.call.id ?? '';
+        if (this.#asked.has(id)) this.#fail(`tool call ${id} was sent to the tool host twice`);
+        this.#asked.add(id);
+        const token = (JSON.parse(command.call.arguments || '{}') as { token?: string }).token;
+        if (token) this.#leave(token, 'asked');
+        if (!tools.dying) tools.calls.push(id);
+      } else if (command.stop) {
+        this.#toolsKill(STOPPED);
+      }
+    }
   }
 
   #gpuBusy(): boolean {
@@ -547,6 +644,11 @@ export class CoreSimulation {
       case 'spawn':
         this.#hosts.set(effect.host, { agent: effect.agent, inbox: [], dying: false, generation: -1 });
         return;
+      case 'spawnTools':
+        if (this.#tools) this.#fail(`a tool host was started while host ${this.#tools.ref} had not exited`);
+        this.#tools = { ref: effect.host, calls: [], answered: [], dying: false };
+        this.#toolRefs.add(effect.host);
+        return;
       case 'spawnGpu':
         if (this.#gpu) this.#fail(`a GPU host was started while host ${this.#gpu.ref} had not exited`);
         this.#gpu = { ref: effect.host, requests: [], answered: [], dying: false };
@@ -558,6 +660,12 @@ export class CoreSimulation {
           this.#gpuCommands(this.#gpu, effect.bytes);
           return;
         }
+        if (this.#tools?.ref === effect.host) {
+          this.#toolsCommands(this.#tools, effect.bytes);
+          return;
+        }
+        if (this.#toolRefs.has(effect.host))
+          this.#fail(`the core sent to tool host ${effect.host} after its exit`);
         if (this.#gpuRefs.has(effect.host))
           this.#fail(`the core sent to GPU host ${effect.host} after its exit`);
         const host = this.#hosts.get(effect.host);
@@ -573,6 +681,7 @@ export class CoreSimulation {
       }
       case 'kill':
         if (this.#gpu?.ref === effect.host) this.#gpuKill(KILLED);
+        else if (this.#tools?.ref === effect.host) this.#toolsKill(KILLED);
         else this.#kill(effect.host, KILLED);
         return;
       case 'arm':
@@ -642,8 +751,9 @@ export class CoreSimulation {
   #finalAnswer(envelope: Envelope): void {
     // A replay gets answers from the recording, a re-sent one as a plain input: the recorded run
     // checked them.
-    if (!this.#books || !envelope.from?.startsWith(MODEL_PREFIX) || !FINAL_ANSWERS.has(envelope.kind ?? ''))
-      return;
+    const from = envelope.from ?? '';
+    const answerer = from.startsWith(MODEL_PREFIX) || from.startsWith(TOOL_PREFIX);
+    if (!this.#books || !answerer || !FINAL_ANSWERS.has(envelope.kind ?? '')) return;
     const request = envelope.correlationId ?? '';
     this.#answerTo.set(envelopeId(envelope), request);
     const first = this.#finalAnswers.get(request);
@@ -757,6 +867,10 @@ function tokenOf(message: {
 }): string | undefined {
   if (message.to?.startsWith(MODEL_PREFIX))
     return new TextDecoder().decode(message.payload ?? new Uint8Array(0));
+  if (message.to?.startsWith(TOOL_PREFIX)) {
+    const call = JSON.parse(new TextDecoder().decode(message.payload ?? new Uint8Array(0)));
+    return (call as { arguments?: { token?: string } }).arguments?.token;
+  }
   const kind = message.kind ?? '';
   return /^sim:\d+$/.test(kind) ? kind : undefined;
 }

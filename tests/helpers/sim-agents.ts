@@ -9,6 +9,7 @@ import {
   GENERATE_KIND,
   INFER_KIND,
   type Output,
+  TOOL_CALL_KIND,
 } from '../../src/protocol/index.js';
 import { MODEL_PREFIX } from '../../src/supervisor/index.js';
 import { seededRandom } from './seed.js';
@@ -88,7 +89,11 @@ export class SimAgents {
     while (random() < mean / (mean + 1) && outputs.length < 4) {
       const token = `sim:${Math.floor(random() * 2 ** 40)}`;
       const roll = random();
-      if (roll < 0.1 && this.#models.length > 0) {
+      if (roll < 0.03) {
+        // A tool call: its token rides in the arguments.
+        const call = JSON.stringify({ tool: 'echo', arguments: { token } });
+        outputs.push({ to: '@tool/t', kind: TOOL_CALL_KIND, payload: new TextEncoder().encode(call) });
+      } else if (roll < 0.1 && this.#models.length > 0) {
         const payload = new TextEncoder().encode(token);
         const model = pick(this.#models);
         const kind = model.type === 'llm' ? GENERATE_KIND : INFER_KIND;

@@ -1,5 +1,5 @@
 // Random systems for the core simulation: a few agents (some under a nested supervisor), random
-// restart types, strategies, limits and scheduling, a model and an LLM.
+// restart types, strategies, limits and scheduling, a model, an LLM and a tool server.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ActorDecl, type SupervisorDecl, tempDir, writeSystem } from './system.js';
@@ -16,6 +16,7 @@ export function randomSystem(random: () => number) {
     module: MODULE,
     restart: restart(),
     models: ['m', 'g'],
+    tools: ['t'],
   }));
   // Some agents under a nested supervisor, the rest under the root.
   const nested = Math.floor(random() * count);
@@ -47,6 +48,7 @@ export function randomSystem(random: () => number) {
         { name: 'm', path: join(dir, 'm.onnx') },
         { name: 'g', type: 'llm', path: join(dir, 'g') },
       ],
+      tools: [{ name: 't', mcp: { command: 'sim-tool-server' } }],
       inference: pick(['live', 'strict'] as const),
       agents,
     },

@@ -21,6 +21,8 @@ export interface ActorDecl {
   sendTo?: string[];
   /** Models the agent may use (capabilities.models). */
   models?: string[];
+  /** Tool grants (capabilities.tools). */
+  tools?: string[];
   snapshotEveryTicks?: number;
 }
 
@@ -45,6 +47,8 @@ export interface SystemDecl {
   backoff?: { initialTicks?: number; maxTicks?: number; multiplier?: number; jitter?: number };
   /** The system file's models list, as written. */
   models?: object[];
+  /** The system file's tools list, as written. */
+  tools?: object[];
   inference?: 'live' | 'strict';
   agents: Array<ActorDecl | SupervisorDecl>;
 }
@@ -78,7 +82,11 @@ export function writeSystem(decl: SystemDecl, dir = tempDir()): SystemSpec {
           ...(decl.limits ? { limits: decl.limits } : {}),
           ...(decl.isolation ? { isolation: decl.isolation } : {}),
           ...(item.snapshotEveryTicks ? { snapshot: { everyTicks: item.snapshotEveryTicks } } : {}),
-          capabilities: { sendTo: item.sendTo ?? ['*'], ...(item.models ? { models: item.models } : {}) },
+          capabilities: {
+            sendTo: item.sendTo ?? ['*'],
+            ...(item.models ? { models: item.models } : {}),
+            ...(item.tools ? { tools: item.tools } : {}),
+          },
         };
   const system = {
     name: 'test',
@@ -89,6 +97,7 @@ export function writeSystem(decl: SystemDecl, dir = tempDir()): SystemSpec {
       ...(decl.inference ? { inference: decl.inference } : {}),
     },
     ...(decl.models ? { models: decl.models } : {}),
+    ...(decl.tools ? { tools: decl.tools } : {}),
     supervisor: {
       maxRestarts: decl.maxRestarts ?? 5,
       periodMs: decl.periodMs ?? 60_000,
