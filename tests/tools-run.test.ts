@@ -1,7 +1,7 @@
 // Tools in a run (issue 28): a TypeScript agent calls a real MCP server's tool through the tool
 // host, a call outside its grant is refused NOT_GRANTED, and the journal replays the answers with
 // no server started (its command replaced by one that fails).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadSystem } from '../src/supervisor/index.js';
@@ -65,6 +65,28 @@ export default defineAgent({
   },
 });
 `;
+
+describe('the tools example', () => {
+  const example = join(ROOT, 'examples', 'tools');
+  const out = join(example, 'workspace', 'out');
+  afterEach(() => rmSync(out, { recursive: true, force: true }));
+
+  it('reads the workspace through the filesystem server and writes its summary, the same way twice', {
+    timeout: 90_000,
+  }, async () => {
+    const traces: string[] = [];
+    for (let run = 0; run < 2; run++) {
+      const ran = await troupe(['run', join(example, 'tools.system.yaml'), '--until-idle', '--json']).exit;
+      expect(ran.code, ran.stderr).toBe(0);
+      expect(ran.stdout).toContain('wrote workspace/out/summary.md: 3 files');
+      traces.push(JSON.parse(ran.stdout.trim().split('\n').at(-1) ?? '{}').trace);
+    }
+    expect(traces[1]).toBe(traces[0]);
+    const summary = readFileSync(join(out, 'summary.md'), 'utf8');
+    expect(summary).toContain('| actors.md | Actors | 4 | 43 |');
+    expect(summary).toContain('| sandbox.md | The sandbox | 3 | 32 |');
+  });
+});
 
 describe('tools in a run', () => {
   it('answers the calls a killed tool host held LOST, once, and its supervisor starts it again', {
