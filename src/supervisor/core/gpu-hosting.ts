@@ -12,33 +12,17 @@ import {
   type ModelSpecWire,
 } from '../../protocol/index.js';
 import type { ModelSpec } from '../config/index.js';
-import type { Effect, HostRef, TimerRef } from './core-io.js';
-import type { ModelStatus, RuntimeEvent } from './events.js';
+import type { HostRef, TimerRef } from './core-io.js';
+import type { ModelStatus } from './events.js';
 import { describeExit } from './exit-reason.js';
 import { type PendingRequest, PendingRequests } from './pending-requests.js';
+import type { ServiceIo, ServiceOutcome } from './service-io.js';
 
 /** How long a stopping GPU host has to exit before it is killed. */
 export const GPU_STOP_TIMEOUT_MS = 5000;
 
 /** `none`: this system runs no GPU host; `running` from its start (its models may still load). */
 export type GpuState = 'none' | 'running' | 'crashed' | 'stopping' | 'stopped';
-
-/** What the GPU host part needs of the core: a place for effects, host and timer numbers. */
-export interface GpuIo {
-  push(effect: Effect): void;
-  emit(event: RuntimeEvent): void;
-  newHost(): HostRef;
-  /** Arms a timer that comes back to `onTimer`. */
-  arm(ms: number): TimerRef;
-  disarm(timer: TimerRef): void;
-}
-
-/** What an exit of the GPU host came to. */
-export type GpuOutcome =
-  /** It died (it was not stopped, nor killed to be restarted): the supervision tree decides. */
-  | { type: 'died'; reason: string }
-  /** It ended at shutdown. */
-  | { type: 'stopped' };
 
 /** A model's answer to a request, for the inference router. */
 export interface GpuAnswer {
@@ -51,7 +35,7 @@ export type GpuLatencies = Map<string, { answers: number; totalMs: number }>;
 
 export class GpuHosting {
   readonly #models: readonly ModelSpec[];
-  readonly #io: GpuIo;
+  readonly #io: ServiceIo;
   #state: GpuState;
   #host: HostRef | undefined;
   #restarts = 0;
@@ -65,7 +49,7 @@ export class GpuHosting {
   readonly #latencies: GpuLatencies = new Map();
 
   /** `enabled`: whether a GPU host runs (none without models, or in a pure replay). */
-  constructor(models: readonly ModelSpec[], enabled: boolean, io: GpuIo) {
+  constructor(models: readonly ModelSpec[], enabled: boolean, io: ServiceIo) {
     this.#models = models;
     this.#io = io;
     this.#state = enabled && models.length > 0 ? 'stopped' : 'none';
@@ -206,7 +190,7 @@ export class GpuHosting {
    * ends with an error the agent can act on (returned in `interrupted`). Plain requests are sent
    * again to the next host.
    */
-  onExit(host: HostRef, info: ExitInfo, now: number): { outcome?: GpuOutcome; interrupted: GpuAnswer[] } {
+  onExit(host: HostRef, info: ExitInfo, now: number): { outcome?: ServiceOutcome; interrupted: GpuAnswer[] } {
     if (!this.owns(host)) return { interrupted: [] };
     this.#host = undefined;
     if (this.#state === 'stopping') {

@@ -13,9 +13,7 @@ export { describeExit } from './exit-reason.js';
 export {
   type GpuAnswer,
   GpuHosting,
-  type GpuIo,
   type GpuLatencies,
-  type GpuOutcome,
   type GpuState,
 } from './gpu-hosting.js';
 export { hostFrameLimit } from './host-frame.js';
@@ -41,6 +39,7 @@ export {
   Scheduler,
   type TickPlan,
 } from './scheduler.js';
+export type { ServiceIo, ServiceOutcome } from './service-io.js';
 export { MemorySnapshotStore, type SnapshotStore } from './snapshot-store.js';
 export {
   backoffTicks,

@@ -13,7 +13,7 @@ import {
 import type { ToolServerSpec } from '../config/index.js';
 import type { Effect, HostRef, TimerRef } from './core-io.js';
 import { describeExit } from './exit-reason.js';
-import type { GpuIo, GpuOutcome } from './gpu-hosting.js';
+import type { ServiceIo, ServiceOutcome } from './service-io.js';
 
 /** How long a stopping tool host has to close its servers and exit before it is killed. */
 const TOOLS_STOP_TIMEOUT_MS = 5000;
@@ -35,7 +35,7 @@ export interface ToolAnswer {
 
 export class ToolHosting {
   readonly #servers: readonly ToolServerWire[];
-  readonly #io: GpuIo;
+  readonly #io: ServiceIo;
   #state: 'none' | 'stopped' | 'running' | 'crashed' | 'stopping';
   #host: HostRef | undefined;
   #restarts = 0;
@@ -45,7 +45,7 @@ export class ToolHosting {
   readonly #pending = new Map<string, { call: ToolCall; sent: boolean }>();
 
   /** `enabled`: whether a tool host runs (none without tool servers, or in a pure replay). */
-  constructor(servers: readonly ToolServerWire[], enabled: boolean, io: GpuIo) {
+  constructor(servers: readonly ToolServerWire[], enabled: boolean, io: ServiceIo) {
     this.#servers = servers;
     this.#io = io;
     this.#state = enabled && servers.length > 0 ? 'stopped' : 'none';
@@ -156,7 +156,7 @@ export class ToolHosting {
   }
 
   /** The tool host exited: every call it held is answered LOST; a death goes to the tree. */
-  onExit(host: HostRef, info: ExitInfo): { outcome?: GpuOutcome; lost: ToolAnswer[] } {
+  onExit(host: HostRef, info: ExitInfo): { outcome?: ServiceOutcome; lost: ToolAnswer[] } {
     if (!this.owns(host)) return { lost: [] };
     this.#host = undefined;
     if (this.#state === 'stopping') {
