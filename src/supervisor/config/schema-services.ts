@@ -1,0 +1,144 @@
+// The schemas of what serves agents in a system file: models (the GPU host) and tool servers (MCP).
+import { DEFAULTS, NAME_PATTERN } from './schema-defaults.js';
+
+const threadCount = {
+  type: 'integer',
+  minimum: 0,
+  maximum: 256,
+  default: DEFAULTS.threads,
+  description: '0 lets ONNX Runtime choose.',
+} as const;
+
+export const modelDefinition = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'path'],
+  properties: {
+    name: {
+      type: 'string',
+      pattern: NAME_PATTERN,
+      description: 'Agents address the model as "@gpu/<name>".',
+    },
+    type: {
+      enum: ['onnx', 'llm'],
+      default: 'onnx',
+      description:
+        'onnx: an .onnx file, tensors in and out (troupe/infer); llm: a decoder folder in the Hugging Face Optimum layout, text generation (troupe/generate).',
+    },
+    path: {
+      type: 'string',
+      minLength: 1,
+      description: 'Path of the .onnx file (llm: of the model folder), relative to this file.',
+    },
+    providers: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: 'string', pattern: '^[a-z][a-z0-9_-]*$' },
+      default: DEFAULTS.providers,
+      description:
+        'Execution providers in preference order (cuda, tensorrt, dml, coreml, webgpu, cpu); each is tried alone and cpu always ends the list.',
+    },
+    threads: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { intraOp: threadCount, interOp: threadCount },
+    },
+    batching: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Dynamic batching: requests from different agents with the same shapes run as one batch.',
+      properties: {
+        enabled: { type: 'boolean', default: DEFAULTS.batching.enabled },
+        maxBatch: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 65536,
+          default: DEFAULTS.batching.maxBatch,
+          description: 'Most rows (first dimension) in one run; llm: most sequences decoding together.',
+        },
+        maxQueueDelayMs: {
+          type: 'number',
+          minimum: 0,
+          maximum: 10_000,
+          default: DEFAULTS.batching.maxQueueDelayMs,
+          description: 'Longest a request waits for others to join its batch.',
+        },
+      },
+    },
+    warmup: {
+      type: 'boolean',
+      default: false,
+      description: 'Run one request of zeros before the model is ready.',
+    },
+    maxRequestBytes: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 2_147_483_647,
+      default: DEFAULTS.maxRequestBytes,
+      description: 'Largest request, in bytes of tensor data; larger ones get a TOO_LARGE error.',
+    },
+  },
+} as const;
+
+export const toolDefinition = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  description:
+    'An MCP server: started by the tool host (mcp:), or reached over Streamable HTTP (url:); one of the two.',
+  properties: {
+    name: {
+      type: 'string',
+      pattern: NAME_PATTERN,
+      description: 'Agents call its tools by this name (capabilities.tools: [name] or [name/tool]).',
+    },
+    mcp: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['command'],
+      description: 'A server the tool host starts and speaks to over stdio.',
+      properties: {
+        command: { type: 'string', minLength: 1, description: 'The program (found on PATH).' },
+        args: { type: 'array', items: { type: 'string' }, description: 'Its arguments.' },
+        env: {
+          type: 'object',
+          additionalProperties: { type: 'string' },
+          description:
+            "Variables it gets besides the safe defaults (HOME, LOGNAME, PATH, SHELL, TERM, USER); nothing else of the supervisor's environment is passed.",
+        },
+        cwd: {
+          type: 'string',
+          minLength: 1,
+          description: 'Its working folder, relative to this file. Default: the folder of this file.',
+        },
+      },
+    },
+    url: {
+      type: 'string',
+      pattern: '^https?://',
+      description: 'The endpoint of a Streamable HTTP MCP server.',
+    },
+    timeoutMs: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 3_600_000,
+      default: DEFAULTS.toolTimeoutMs,
+      description: 'A call not answered within this time is answered with an error.',
+    },
+    maxAnswerBytes: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 64 * 1024 * 1024,
+      default: DEFAULTS.toolMaxAnswerBytes,
+      description: 'A larger answer is refused with an error.',
+    },
+    maxConcurrent: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 1024,
+      default: DEFAULTS.toolMaxConcurrent,
+      description: 'Calls in flight at once to this server; more wait their turn.',
+    },
+  },
+} as const;
