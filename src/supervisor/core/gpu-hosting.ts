@@ -16,13 +16,13 @@ import type { HostRef, TimerRef } from './core-io.js';
 import type { ModelStatus } from './events.js';
 import { describeExit } from './exit-reason.js';
 import { type PendingRequest, PendingRequests } from './pending-requests.js';
-import type { ServiceIo, ServiceOutcome } from './service-io.js';
+import { type ServiceIo, ServiceLifecycle, type ServiceOutcome, type ServiceState } from './service-io.js';
 
 /** How long a stopping GPU host has to exit before it is killed. */
 export const GPU_STOP_TIMEOUT_MS = 5000;
 
 /** `none`: this system runs no GPU host; `running` from its start (its models may still load). */
-export type GpuState = 'none' | 'running' | 'crashed' | 'stopping' | 'stopped';
+export type GpuState = ServiceState;
 
 /** A model's answer to a request, for the inference router. */
 export interface GpuAnswer {
@@ -36,12 +36,7 @@ export type GpuLatencies = Map<string, { answers: number; totalMs: number }>;
 export class GpuHosting {
   readonly #models: readonly ModelSpec[];
   readonly #io: ServiceIo;
-  #state: GpuState;
-  #host: HostRef | undefined;
-  #restarts = 0;
-  /** Killed to be restarted (a restart decided while it was alive): start again on its exit. */
-  #restartOnExit = false;
-  #stopTimer: TimerRef | undefined;
+  readonly #life: ServiceLifecycle;
   readonly #pending = new PendingRequests();
   readonly #status = new Map<string, ModelStatus & { lastRun: number }>();
   /** When each request still unanswered was submitted. */
@@ -52,26 +47,24 @@ export class GpuHosting {
   constructor(models: readonly ModelSpec[], enabled: boolean, io: ServiceIo) {
     this.#models = models;
     this.#io = io;
-    this.#state = enabled && models.length > 0 ? 'stopped' : 'none';
+    this.#life = new ServiceLifecycle(enabled && models.length > 0, io, {
+      spawn: (host, restarts) => this.#spawn(host, restarts),
+      stopTimeoutMs: GPU_STOP_TIMEOUT_MS,
+    });
     for (const { name } of models) this.#status.set(name, this.#loading(name));
   }
 
   get state(): GpuState {
-    return this.#state;
+    return this.#life.state;
   }
 
   /** Whether a GPU host runs in this system (it may be down right now). */
   get enabled(): boolean {
-    return this.#state !== 'none';
-  }
-
-  /** Whether a host runs or will (not stopping, not stopped, not absent). */
-  get live(): boolean {
-    return !['none', 'stopping', 'stopped'].includes(this.#state);
+    return this.#life.enabled;
   }
 
   get host(): HostRef | undefined {
-    return this.#host;
+    return this.#life.host;
   }
 
   get pending(): number {
@@ -80,7 +73,7 @@ export class GpuHosting {
 
   /** Whether this host is the GPU host now (what an old one says is dropped). */
   owns(host: HostRef): boolean {
-    return host === this.#host;
+    return this.#life.owns(host);
   }
 
   /** Every declared model's state and counters, in declared order. */
@@ -94,7 +87,7 @@ export class GpuHosting {
   }
 
   start(): void {
-    if (this.#state === 'stopped') this.#spawn();
+    this.#life.start();
   }
 
   /**
@@ -108,31 +101,23 @@ export class GpuHosting {
 
   /** Stops a generation early; its final answer says "cancelled". Unknown ids are ignored. */
   cancel(model: string, id: string): void {
-    if (this.#host === undefined || !this.#pending.get(id)) return;
+    const host = this.#life.host;
+    if (host === undefined || !this.#pending.get(id)) return;
     this.#io.push({
       type: 'send',
-      host: this.#host,
+      host,
       bytes: encodeGpuFrame({ commands: [{ cancel: { id, model } }] }),
     });
   }
 
   /** Kills the GPU host as a crash would (replaying a recorded death). Whether there was one to kill. */
   kill(): boolean {
-    if (this.#host === undefined || !this.live) return false;
-    this.#io.push({ type: 'kill', host: this.#host });
-    return true;
+    return this.#life.kill();
   }
 
   /** Starts the GPU host again (the tree decided so): at once when it is down, else after killing it. */
   restart(): void {
-    if (!this.live) return;
-    this.#restarts++;
-    if (this.#host !== undefined) {
-      this.#restartOnExit = true;
-      this.#io.push({ type: 'kill', host: this.#host });
-    } else {
-      this.#spawn();
-    }
+    this.#life.restart();
   }
 
   /**
@@ -140,26 +125,15 @@ export class GpuHosting {
    * them). Returns whether its exit is still to come.
    */
   stop(): boolean {
-    if (!this.enabled || this.#state === 'stopped') return false;
-    if (this.#state === 'stopping') return true;
-    if (this.#host === undefined) {
-      this.#state = 'stopped';
-      this.#pending.clear();
-      return false;
-    }
-    this.#state = 'stopping';
-    this.#stopTimer = this.#io.arm(GPU_STOP_TIMEOUT_MS);
     const stop = { stop: { reason: 'the system is stopping' } };
-    this.#io.push({ type: 'send', host: this.#host, bytes: encodeGpuFrame({ commands: [stop] }) });
-    return true;
+    const waiting = this.#life.stop(encodeGpuFrame({ commands: [stop] }));
+    if (!waiting) this.#pending.clear();
+    return waiting;
   }
 
   /** Whether the timer is this part's (the stop timeout, which kills the host). */
   onTimer(timer: TimerRef): boolean {
-    if (timer !== this.#stopTimer) return false;
-    this.#stopTimer = undefined;
-    if (this.#host !== undefined) this.#io.push({ type: 'kill', host: this.#host });
-    return true;
+    return this.#life.onTimer(timer);
   }
 
   /** A frame from the GPU host: the answers it holds, each request's final answer once. */
@@ -167,8 +141,7 @@ export class GpuHosting {
     if (!this.owns(host)) return [];
     const decoded = decodeGpuFrame(bytes);
     if (!decoded.ok) {
-      this.#io.emit({ type: 'frame.rejected', agent: 'gpu-host', reason: decoded.error });
-      this.#io.push({ type: 'kill', host });
+      this.#life.fault(host, 'gpu-host', decoded.error);
       return [];
     }
     return decoded.frame.events.flatMap((event) => this.#onEvent(event, now) ?? []);
@@ -192,31 +165,25 @@ export class GpuHosting {
    */
   onExit(host: HostRef, info: ExitInfo, now: number): { outcome?: ServiceOutcome; interrupted: GpuAnswer[] } {
     if (!this.owns(host)) return { interrupted: [] };
-    this.#host = undefined;
-    if (this.#state === 'stopping') {
-      this.#state = 'stopped';
+    const exit = this.#life.exited();
+    if (exit === 'stopped') {
       this.#pending.clear();
-      if (this.#stopTimer !== undefined) this.#io.disarm(this.#stopTimer);
-      this.#stopTimer = undefined;
       return { outcome: { type: 'stopped' }, interrupted: [] };
     }
     const reason = describeExit(info, 'GPU host');
     const generations = this.#pending.all().filter((request) => this.#isLlm(request.model));
     const interrupted = generations.map((request) => this.#interrupt(request, reason, now));
-    if (this.#restartOnExit) {
-      this.#restartOnExit = false;
-      this.#spawn();
+    if (exit === 'restart') {
+      this.#life.respawn();
       return { interrupted };
     }
-    this.#state = 'crashed';
-    this.#io.emit({ type: 'gpu.crashed', reason, restarts: this.#restarts, pending: this.#pending.size });
+    const { restarts } = this.#life;
+    this.#io.emit({ type: 'gpu.crashed', reason, restarts, pending: this.#pending.size });
     return { outcome: { type: 'died', reason }, interrupted };
   }
 
-  #spawn(): void {
-    const host = this.#io.newHost();
-    this.#host = host;
-    this.#io.push({ type: 'spawnGpu', host, restarts: this.#restarts });
+  #spawn(host: HostRef, restarts: number): void {
+    this.#io.push({ type: 'spawnGpu', host, restarts });
     for (const { name } of this.#models) this.#status.set(name, this.#loading(name));
     const models: ModelSpecWire[] = this.#models.map((model) => ({
       name: model.name,
@@ -235,14 +202,13 @@ export class GpuHosting {
     }));
     this.#io.push({ type: 'send', host, bytes: encodeGpuFrame({ commands: [{ load: { models } }] }) });
     // Requests the last host held go again; answers to them from the dead host are never counted.
-    this.#send(this.#pending.all());
-    this.#state = 'running';
+    this.#send(this.#pending.all(), host);
   }
 
-  #send(requests: readonly PendingRequest[]): void {
-    if (this.#host === undefined || requests.length === 0) return;
+  #send(requests: readonly PendingRequest[], host = this.#life.host): void {
+    if (host === undefined || requests.length === 0) return;
     const commands = requests.map(({ id, model, request }) => ({ infer: { id, model, request } }));
-    this.#io.push({ type: 'send', host: this.#host, bytes: encodeGpuFrame({ commands }) });
+    this.#io.push({ type: 'send', host, bytes: encodeGpuFrame({ commands }) });
   }
 
   #onEvent(event: GpuEvent, now: number): GpuAnswer | undefined {

@@ -13,7 +13,7 @@ import {
 import type { ToolServerSpec } from '../config/index.js';
 import type { Effect, HostRef, TimerRef } from './core-io.js';
 import { describeExit } from './exit-reason.js';
-import type { ServiceIo, ServiceOutcome } from './service-io.js';
+import { type ServiceIo, ServiceLifecycle, type ServiceOutcome } from './service-io.js';
 
 /** How long a stopping tool host has to close its servers and exit before it is killed. */
 const TOOLS_STOP_TIMEOUT_MS = 5000;
@@ -36,11 +36,7 @@ export interface ToolAnswer {
 export class ToolHosting {
   readonly #servers: readonly ToolServerWire[];
   readonly #io: ServiceIo;
-  #state: 'none' | 'stopped' | 'running' | 'crashed' | 'stopping';
-  #host: HostRef | undefined;
-  #restarts = 0;
-  #restartOnExit = false;
-  #stopTimer: TimerRef | undefined;
+  readonly #life: ServiceLifecycle;
   /** Calls not yet answered, in the order they were made; `sent` once the tool host has them. */
   readonly #pending = new Map<string, { call: ToolCall; sent: boolean }>();
 
@@ -48,23 +44,22 @@ export class ToolHosting {
   constructor(servers: readonly ToolServerWire[], enabled: boolean, io: ServiceIo) {
     this.#servers = servers;
     this.#io = io;
-    this.#state = enabled && servers.length > 0 ? 'stopped' : 'none';
+    this.#life = new ServiceLifecycle(enabled && servers.length > 0, io, {
+      spawn: (host, restarts) => this.#spawn(host, restarts),
+      stopTimeoutMs: TOOLS_STOP_TIMEOUT_MS,
+    });
   }
 
   get enabled(): boolean {
-    return this.#state !== 'none';
-  }
-
-  get live(): boolean {
-    return !['none', 'stopping', 'stopped'].includes(this.#state);
+    return this.#life.enabled;
   }
 
   owns(host: HostRef): boolean {
-    return host === this.#host;
+    return this.#life.owns(host);
   }
 
   start(): void {
-    if (this.#state === 'stopped') this.#spawn();
+    this.#life.start();
   }
 
   /** Sends calls to the tool host, in one frame. */
@@ -73,44 +68,25 @@ export class ToolHosting {
     this.#sendWaiting();
   }
 
+  /** Kills the tool host as a crash would (replaying a recorded death). Whether there was one to kill. */
   kill(): boolean {
-    if (this.#host === undefined || !this.live) return false;
-    this.#io.push({ type: 'kill', host: this.#host });
-    return true;
+    return this.#life.kill();
   }
 
   restart(): void {
-    if (!this.live) return;
-    this.#restarts++;
-    if (this.#host !== undefined) {
-      this.#restartOnExit = true;
-      this.#io.push({ type: 'kill', host: this.#host });
-    } else {
-      this.#spawn();
-    }
+    this.#life.restart();
   }
 
   /** Ends the tool host at shutdown (its servers closed); whether its exit is still to come. */
   stop(): boolean {
-    if (!this.enabled || this.#state === 'stopped') return false;
-    if (this.#state === 'stopping') return true;
-    if (this.#host === undefined) {
-      this.#state = 'stopped';
-      this.#pending.clear();
-      return false;
-    }
-    this.#state = 'stopping';
-    this.#stopTimer = this.#io.arm(TOOLS_STOP_TIMEOUT_MS);
     const stop = { stop: { reason: 'the system is stopping' } };
-    this.#io.push({ type: 'send', host: this.#host, bytes: encodeToolFrame({ commands: [stop] }) });
-    return true;
+    const waiting = this.#life.stop(encodeToolFrame({ commands: [stop] }));
+    if (!waiting) this.#pending.clear();
+    return waiting;
   }
 
   onTimer(timer: TimerRef): boolean {
-    if (timer !== this.#stopTimer) return false;
-    this.#stopTimer = undefined;
-    if (this.#host !== undefined) this.#io.push({ type: 'kill', host: this.#host });
-    return true;
+    return this.#life.onTimer(timer);
   }
 
   /** A frame from the tool host: the answers it holds (each call's once) and its servers' news. */
@@ -118,8 +94,7 @@ export class ToolHosting {
     if (!this.owns(host)) return [];
     const decoded = decodeToolFrame(bytes);
     if (!decoded.ok) {
-      this.#io.emit({ type: 'frame.rejected', agent: 'tool-host', reason: decoded.error });
-      this.#io.push({ type: 'kill', host });
+      this.#life.fault(host, 'tool-host', decoded.error);
       return [];
     }
     const answers: ToolAnswer[] = [];
@@ -150,20 +125,15 @@ export class ToolHosting {
 
   onOversize(host: HostRef, bytes: number, limit: number): void {
     if (!this.owns(host)) return;
-    const reason = `sent a frame of ${bytes} bytes, above ${limit}`;
-    this.#io.emit({ type: 'frame.rejected', agent: 'tool-host', reason });
-    this.#io.push({ type: 'kill', host });
+    this.#life.fault(host, 'tool-host', `sent a frame of ${bytes} bytes, above ${limit}`);
   }
 
   /** The tool host exited: every call it held is answered LOST; a death goes to the tree. */
   onExit(host: HostRef, info: ExitInfo): { outcome?: ServiceOutcome; lost: ToolAnswer[] } {
     if (!this.owns(host)) return { lost: [] };
-    this.#host = undefined;
-    if (this.#state === 'stopping') {
-      this.#state = 'stopped';
+    const exit = this.#life.exited();
+    if (exit === 'stopped') {
       this.#pending.clear();
-      if (this.#stopTimer !== undefined) this.#io.disarm(this.#stopTimer);
-      this.#stopTimer = undefined;
       return { outcome: { type: 'stopped' }, lost: [] };
     }
     const reason = describeExit(info, 'tool host');
@@ -175,13 +145,11 @@ export class ToolHosting {
       const message = `the tool host ended during the call (${reason}); it was not retried (the tool may have acted)`;
       lost.push({ call, error: { code: 'LOST', message } });
     }
-    if (this.#restartOnExit) {
-      this.#restartOnExit = false;
-      this.#spawn();
+    if (exit === 'restart') {
+      this.#life.respawn();
       return { lost };
     }
-    this.#state = 'crashed';
-    this.#io.emit({ type: 'tools.crashed', reason, restarts: this.#restarts });
+    this.#io.emit({ type: 'tools.crashed', reason, restarts: this.#life.restarts });
     return { outcome: { type: 'died', reason }, lost };
   }
 
@@ -193,19 +161,17 @@ export class ToolHosting {
     return { call, result: wire.result ?? '' };
   }
 
-  #spawn(): void {
-    const host = this.#io.newHost();
-    this.#host = host;
-    this.#io.push({ type: 'spawnTools', host, restarts: this.#restarts } satisfies Effect);
+  #spawn(host: HostRef, restarts: number): void {
+    this.#io.push({ type: 'spawnTools', host, restarts } satisfies Effect);
     const start = { start: { servers: [...this.#servers] } };
     this.#io.push({ type: 'send', host, bytes: encodeToolFrame({ commands: [start] }) });
-    this.#state = 'running';
     this.#sendWaiting();
   }
 
   /** Calls the tool host does not have yet go to it (if it is up), in one frame. */
   #sendWaiting(): void {
-    if (this.#host === undefined) return;
+    const host = this.#life.host;
+    if (host === undefined) return;
     const waiting = [...this.#pending.values()].filter((pending) => !pending.sent);
     if (waiting.length === 0) return;
     for (const pending of waiting) pending.sent = true;
@@ -215,7 +181,7 @@ export class ToolHosting {
       this.#io.emit({ type: 'tool.call', id, server, tool });
       return { call: { id, server, tool, arguments: JSON.stringify(args) } };
     });
-    this.#io.push({ type: 'send', host: this.#host, bytes: encodeToolFrame({ commands }) });
+    this.#io.push({ type: 'send', host, bytes: encodeToolFrame({ commands }) });
   }
 }
 
