@@ -330,4 +330,65 @@ describe('models', () => {
       ['models[1].name', 'duplicate model name "mlp"'],
     ]);
   });
+
+  it('takes a model behind an OpenAI-compatible server by url and model, and nothing of a local one', () => {
+    const dir = project({
+      'demo.system.yaml': withModels(
+        'models:\n  - { name: mlp, type: openai, url: "http://127.0.0.1:11434/v1/", model: llama3.2, apiKeyEnv: OPENAI_API_KEY }\n',
+      ),
+    });
+    const [model] = loadSystem(join(dir, 'demo.system.yaml')).models;
+    expect(model).toMatchObject({
+      name: 'mlp',
+      type: 'openai',
+      path: '',
+      remote: {
+        url: 'http://127.0.0.1:11434/v1',
+        model: 'llama3.2',
+        apiKeyEnv: 'OPENAI_API_KEY',
+        timeoutMs: 120_000,
+      },
+    });
+    const bad = project({
+      'mlp.onnx': 'bytes',
+      'demo.system.yaml': withModels(
+        [
+          'models:',
+          '  - { name: mlp, type: openai, model: x }',
+          '  - { name: b, type: openai, url: "ftp://host", model: x }',
+          '  - { name: e, type: openai, url: "http://h/v1", model: x, apiKeyEnv: "1-key" }',
+          '',
+        ].join('\n'),
+      ),
+    });
+    const issues = issuesOf(() => loadSystem(join(bad, 'demo.system.yaml')));
+    expect(issues.map((issue) => [issue.field, issue.message])).toEqual([
+      ['models[0]', 'missing required field "url"'],
+      ['models[1].url', 'must be an http:// or https:// URL (got "ftp://host")'],
+      [
+        'models[2].apiKeyEnv',
+        'must be the name of an environment variable (letters, digits and "_", not starting with a digit) (got "1-key")',
+      ],
+    ]);
+    const mixed = project({
+      'mlp.onnx': 'bytes',
+      'demo.system.yaml': withModels(
+        [
+          'models:',
+          '  - { name: mlp, type: openai, url: "http://h/v1", model: x, path: mlp.onnx }',
+          '  - { name: d, path: mlp.onnx, url: "http://h/v1" }',
+          '',
+        ].join('\n'),
+      ),
+    });
+    expect(
+      issuesOf(() => loadSystem(join(mixed, 'demo.system.yaml'))).map((issue) => [
+        issue.field,
+        issue.message,
+      ]),
+    ).toEqual([
+      ['models[0].path', 'a model of type openai is served elsewhere: "path" has no meaning for it'],
+      ['models[1].url', '"url" is for models of type openai (this one is onnx)'],
+    ]);
+  });
 });

@@ -12,17 +12,22 @@ import {
   type GpuEvent,
   type InferenceError,
   InferenceErrorCode,
+  type ModelSpecWire,
 } from '../protocol/index.js';
 import { LlmEntry } from './llm-entry.js';
 import { type Job, ModelEntry, type RunResult } from './model-entry.js';
 import { dimsToWire } from './model-info.js';
+import { RemoteEntry } from './remote/index.js';
 import { checkRequest } from './request-check.js';
 import type { FromLlmWorker } from './worker-messages.js';
 
 type GenerationMessage = Exclude<FromLlmWorker, { type: 'ready' | 'failed' }>;
+/** A model that generates text: a local decoder in its worker, or a remote server. */
+type Generating = LlmEntry | RemoteEntry;
+type Served = ModelEntry | Generating;
 
 export class GpuHost {
-  readonly #models = new Map<string, ModelEntry | LlmEntry>();
+  readonly #models = new Map<string, Served>();
   readonly #emit: (events: GpuEvent[]) => void;
   readonly #exit: () => void;
 
@@ -37,9 +42,7 @@ export class GpuHost {
         const name = spec.name ?? '';
         if (this.#models.has(name)) continue;
         this.#log(`loading model "${name}" from ${spec.path}`);
-        const entry =
-          spec.kind === 'llm' ? new LlmEntry(spec, this.#llmEvents) : new ModelEntry(spec, this.#modelEvents);
-        this.#models.set(name, entry);
+        this.#models.set(name, this.#open(spec));
       }
     } else if (command.infer) {
       this.#infer(
@@ -49,10 +52,16 @@ export class GpuHost {
       );
     } else if (command.cancel) {
       const entry = this.#models.get(command.cancel.model ?? '');
-      if (entry instanceof LlmEntry) entry.cancel(command.cancel.id ?? '');
+      if (!(entry instanceof ModelEntry)) entry?.cancel(command.cancel.id ?? '');
     } else if (command.stop) {
       void Promise.all([...this.#models.values()].map((entry) => entry.close())).then(this.#exit);
     }
+  }
+
+  #open(spec: ModelSpecWire): Served {
+    if (spec.kind === 'llm') return new LlmEntry(spec, this.#llmEvents);
+    if (spec.kind === 'openai') return new RemoteEntry(spec, this.#llmEvents);
+    return new ModelEntry(spec, this.#modelEvents);
   }
 
   #infer(id: string, model: string, request: Uint8Array): void {
@@ -64,7 +73,7 @@ export class GpuHost {
     } else if (entry.state === 'failed' || !entry.info) {
       const why = `model "${model}" is not available: ${entry.failure ?? 'it failed to load'}`;
       this.#answerError(id, model, InferenceErrorCode.MODEL_UNAVAILABLE, '', why);
-    } else if (entry instanceof LlmEntry) {
+    } else if (!(entry instanceof ModelEntry)) {
       entry.generate(id, request);
     } else {
       const decoded = decodeInferenceRequest(request);
@@ -90,7 +99,7 @@ export class GpuHost {
 
   readonly #modelEvents = {
     ready: (
-      entry: ModelEntry | LlmEntry,
+      entry: Served,
       ready: { provider: string; skipped: Array<{ provider: string; reason: string }>; loadMs: number },
     ) => {
       const info = entry.info;
@@ -118,11 +127,7 @@ export class GpuHost {
       }
       this.#release(entry);
     },
-    failed: (
-      entry: ModelEntry | LlmEntry,
-      reason: string,
-      skipped: Array<{ provider: string; reason: string }>,
-    ) => {
+    failed: (entry: Served, reason: string, skipped: Array<{ provider: string; reason: string }>) => {
       this.#emit([{ failed: { model: entry.name, reason, skipped } }]);
       this.#release(entry);
     },
@@ -148,7 +153,7 @@ export class GpuHost {
   readonly #llmEvents = {
     ready: this.#modelEvents.ready,
     failed: this.#modelEvents.failed,
-    generation: (entry: LlmEntry, message: GenerationMessage) => {
+    generation: (entry: Generating, message: GenerationMessage) => {
       const model = entry.name;
       if (message.type === 'token') {
         const result = encodeGenerateToken({
@@ -159,15 +164,16 @@ export class GpuHost {
         });
         this.#emit([{ answer: { id: message.id, model, result, kind: GENERATE_TOKEN_KIND, partial: true } }]);
       } else if (message.type === 'done') {
-        const { text, promptTokens, tokenIds, stopReason } = message;
+        const { text, promptTokens, tokenIds, stopReason, toolCalls = [] } = message;
         const result = encodeGenerateResult({
           model,
           text,
           promptTokens,
-          generatedTokens: tokenIds.length,
+          generatedTokens: message.generatedTokens ?? tokenIds.length,
           stopReason,
           tokenIds,
           request: message.id,
+          toolCalls,
         });
         const answer = {
           id: message.id,
@@ -186,7 +192,7 @@ export class GpuHost {
   };
 
   /** Checks the requests that waited for the model to load. */
-  #release(entry: ModelEntry | LlmEntry): void {
+  #release(entry: Served): void {
     const held = entry.held;
     entry.held = [];
     for (const { id, request } of held) this.#infer(id, entry.name, request);

@@ -75,5 +75,14 @@ export type FromLlmWorker =
       step: number;
       /** The most rows one decode step has held so far. */
       rows: number;
+      /** A remote model's count (its token ids are not known); else the token ids' count. */
+      generatedTokens?: number;
+      /** The tools a remote model called. */
+      toolCalls?: Array<{ id: string; name: string; arguments: string }>;
     }
-  | { type: 'gen-failed'; id: string; code: 'BAD_REQUEST' | 'TOO_LONG' | 'RUN_FAILED'; reason: string };
+  | {
+      type: 'gen-failed';
+      id: string;
+      code: 'BAD_REQUEST' | 'TOO_LONG' | 'RUN_FAILED' | 'TIMED_OUT' | 'REMOTE_FAILED';
+      reason: string;
+    };

@@ -32,6 +32,12 @@ export const INFER_RESULT_KIND = 'troupe/infer.result';
 export const INFER_ERROR_KIND = 'troupe/infer.error';
 /** Kind of a generation request to a language model. */
 export const GENERATE_KIND = 'troupe/generate';
+
+/** Whether a model of this kind ("onnx", "llm", "openai") generates text: takes GENERATE_KIND, not INFER_KIND. */
+export function generatesText(kind: string): boolean {
+  return kind === 'llm' || kind === 'openai';
+}
+
 /** Kind of one streamed token. */
 export const GENERATE_TOKEN_KIND = 'troupe/generate.token';
 /** Kind of the end of a generation. */

@@ -10,7 +10,9 @@ export type {
   Generation,
   InferError,
   InferResult,
+  ModelToolCall,
   TensorInput,
+  ToolDefinition,
 } from './inference.js';
 export {
   GENERATE_DONE,

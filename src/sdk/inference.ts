@@ -111,7 +111,10 @@ export interface InferError {
   request: string;
   model: string;
   input: string;
-  /** An InferenceErrorCode of proto/troupe/v1/inference.proto (1 unknown model … 14 too long). */
+  /**
+   * An InferenceErrorCode of proto/troupe/v1/inference.proto (1 unknown model … 14 too long; 15
+   * timed out, 16 remote failed: a remote model's server).
+   */
   code: number;
   message: string;
 }
@@ -164,8 +167,28 @@ export function readInferError(message: Message): InferError {
 }
 
 export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant' | string;
+  role: 'system' | 'user' | 'assistant' | 'tool' | string;
   content: string;
+  /** role "assistant": the tools the model called in that turn (a Generation's toolCalls). */
+  toolCalls?: readonly ModelToolCall[];
+  /** role "tool": the id of the call this message answers. */
+  toolCallId?: string;
+}
+
+/** A tool a remote model (type: openai) may call. */
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  /** JSON Schema of its arguments (an MCP tool's inputSchema fits). */
+  parameters?: object;
+}
+
+/** A call of a tool, as the model asked for it: the agent decides what to do with it. */
+export interface ModelToolCall {
+  id: string;
+  name: string;
+  /** JSON text, as the model wrote it (not checked against the schema). */
+  arguments: string;
 }
 
 export interface GenerateOptions {
@@ -178,6 +201,10 @@ export interface GenerateOptions {
   seed?: number;
   /** Generation stops at the first of these strings (cut before it). */
   stop?: readonly string[];
+  /** Tools the model may call (remote models only). */
+  tools?: readonly ToolDefinition[];
+  /** "auto" (default), "none", "required", or the name of one of `tools`. */
+  toolChoice?: string;
 }
 
 export function encodeGenerateRequest(
@@ -186,21 +213,41 @@ export function encodeGenerateRequest(
 ): Uint8Array {
   const writer = new ProtoWriter();
   if (typeof prompt === 'string') writer.string(1, prompt);
-  else
-    for (const turn of prompt)
-      writer.bytes(2, new ProtoWriter().string(1, turn.role).string(2, turn.content).finish());
+  else for (const turn of prompt) writer.bytes(2, encodeTurn(turn));
   if (options.maxNewTokens) writer.varint(3, options.maxNewTokens);
   if (options.temperature) writer.float(4, options.temperature);
   if (options.topK) writer.varint(5, options.topK);
   if (options.topP) writer.float(6, options.topP);
   if (options.seed) writer.varint(7, options.seed);
   for (const stop of options.stop ?? []) writer.string(8, stop);
+  for (const tool of options.tools ?? []) {
+    const definition = new ProtoWriter().string(1, tool.name).string(2, tool.description ?? '');
+    writer.bytes(10, definition.string(3, JSON.stringify(tool.parameters ?? {})).finish());
+  }
+  if (options.toolChoice) writer.string(11, options.toolChoice);
   return writer.finish();
+}
+
+function encodeTurn(turn: ChatMessage): Uint8Array {
+  const writer = new ProtoWriter().string(1, turn.role).string(2, turn.content);
+  for (const call of turn.toolCalls ?? []) writer.bytes(3, encodeToolCall(call));
+  if (turn.toolCallId) writer.string(4, turn.toolCallId);
+  return writer.finish();
+}
+
+function encodeToolCall(call: ModelToolCall): Uint8Array {
+  return new ProtoWriter().string(1, call.id).string(2, call.name).string(3, call.arguments).finish();
+}
+
+function decodeToolCall(bytes: Uint8Array): ModelToolCall {
+  const fields = readFields(bytes);
+  return { id: textOf(fields, 1), name: textOf(fields, 2), arguments: textOf(fields, 3) };
 }
 
 export interface GeneratedToken {
   request: string;
   index: number;
+  /** -1 from a remote model (its server streams text). */
   tokenId: number;
   text: string;
 }
@@ -211,8 +258,13 @@ export interface Generation {
   text: string;
   promptTokens: number;
   generatedTokens: number;
-  /** "eos", "stop_token", "stop_string", "max_tokens" or "cancelled". */
+  /**
+   * "eos", "stop_token", "stop_string", "max_tokens" or "cancelled"; from a remote model also
+   * "tool_calls" (see toolCalls) or its server's own finish reason.
+   */
   stopReason: string;
+  /** The tools the model called (remote models). */
+  toolCalls: ModelToolCall[];
 }
 
 export function readGeneratedToken(message: Message): GeneratedToken {
@@ -220,7 +272,7 @@ export function readGeneratedToken(message: Message): GeneratedToken {
   return {
     request: textOf(fields, 4) || message.correlationId,
     index: numberOf(fields, 1),
-    tokenId: numberOf(fields, 2),
+    tokenId: Number(BigInt.asIntN(64, fields.find((item) => item.field === 2)?.number ?? 0n)),
     text: textOf(fields, 3),
   };
 }
@@ -234,6 +286,7 @@ export function readGeneration(message: Message): Generation {
     promptTokens: numberOf(fields, 3),
     generatedTokens: numberOf(fields, 4),
     stopReason: textOf(fields, 5),
+    toolCalls: fields.filter((field) => field.field === 8).map((field) => decodeToolCall(field.bytes)),
   };
 }
 

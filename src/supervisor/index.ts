@@ -10,6 +10,8 @@ export type {
   Isolation,
   LoadOptions,
   MailboxOverflow,
+  ModelSpec,
+  ModelType,
   RestartType,
   Strategy,
   SupervisorSpec,

@@ -7,11 +7,12 @@ import {
   type Envelope,
   envelopeId,
   GENERATE_KIND,
+  generatesText,
   INFER_KIND,
   type Output,
   TOOL_CALL_KIND,
 } from '../../src/protocol/index.js';
-import { MODEL_PREFIX } from '../../src/supervisor/index.js';
+import { MODEL_PREFIX, type ModelType } from '../../src/supervisor/index.js';
 import { seededRandom } from './seed.js';
 
 /** What an agent does with a batch. */
@@ -30,12 +31,12 @@ const FATES = { trap: 0.015, hang: 0.0175, oom: 0.0225, finished: 0.025 };
 export class SimAgents {
   readonly salt: number;
   readonly #agents: readonly string[];
-  readonly #models: ReadonlyArray<{ name: string; type: 'onnx' | 'llm' }>;
+  readonly #models: ReadonlyArray<{ name: string; type: ModelType }>;
 
   constructor(
     salt: number,
     agents: readonly string[],
-    models: ReadonlyArray<{ name: string; type: 'onnx' | 'llm' }>,
+    models: ReadonlyArray<{ name: string; type: ModelType }>,
   ) {
     this.salt = salt;
     this.#agents = agents;
@@ -96,7 +97,7 @@ export class SimAgents {
       } else if (roll < 0.1 && this.#models.length > 0) {
         const payload = new TextEncoder().encode(token);
         const model = pick(this.#models);
-        const kind = model.type === 'llm' ? GENERATE_KIND : INFER_KIND;
+        const kind = generatesText(model.type) ? GENERATE_KIND : INFER_KIND;
         outputs.push({ to: `${MODEL_PREFIX}${model.name}`, kind, payload });
       } else {
         const to = roll < 0.13 ? 'nobody' : pick(this.#agents);

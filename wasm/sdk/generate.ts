@@ -22,9 +22,36 @@ export class GenerateOptions {
   seed: u64 = 0;
   /** Generation stops at the first of these strings (cut before it). */
   stop: string[] = [];
+  /** Tools the model may call (remote models, type: openai, only). */
+  tools: ToolDefinition[] = [];
+  /** "auto" (or empty), "none", "required", or the name of one of `tools`. */
+  toolChoice: string = "";
+}
+
+/** A tool a remote model may call; `parameters` is its arguments' JSON Schema, as JSON text. */
+export class ToolDefinition {
+  constructor(
+    public name: string,
+    public description: string,
+    public parameters: string,
+  ) {}
+}
+
+/** A call of a tool, as the model asked for it; `arguments` is JSON text as the model wrote it. */
+export class ModelToolCall {
+  constructor(
+    public id: string,
+    public name: string,
+    public arguments: string,
+  ) {}
 }
 
 export class ChatMessage {
+  /** role "assistant": the tools the model called in that turn. */
+  toolCalls: ModelToolCall[] = [];
+  /** role "tool": the id of the call this message answers. */
+  toolCallId: string = "";
+
   constructor(
     public role: string,
     public content: string,
@@ -47,6 +74,9 @@ export function generateChat(model: string, messages: ChatMessage[], options: Ge
     const message = new wire.ChatMessage();
     message.role = messages[i].role;
     message.content = messages[i].content;
+    message.toolCallId = messages[i].toolCallId;
+    const calls = messages[i].toolCalls;
+    for (let j = 0; j < calls.length; j++) message.toolCalls.push(toWire(calls[j]));
     request.messages.push(message);
   }
   const id = nextId();
@@ -61,6 +91,7 @@ export function cancelGeneration(model: string, requestId: string): void {
 
 export class GeneratedToken {
   index: u32 = 0;
+  /** -1 from a remote model (its server streams text). */
   tokenId: i64 = 0;
   text: string = "";
   /** The request's id: what cancelGeneration takes. */
@@ -72,9 +103,11 @@ export class Generation {
   text: string = "";
   promptTokens: u32 = 0;
   generatedTokens: u32 = 0;
-  /** "eos", "stop_token", "stop_string", "max_tokens" or "cancelled". */
+  /** "eos", "stop_token", "stop_string", "max_tokens" or "cancelled"; remote models also "tool_calls". */
   stopReason: string = "";
   requestId: string = "";
+  /** The tools the model called (remote models). */
+  toolCalls: ModelToolCall[] = [];
 }
 
 export function readToken(message: Message): GeneratedToken {
@@ -96,7 +129,19 @@ export function readGeneration(message: Message): Generation {
   result.generatedTokens = decoded.generatedTokens;
   result.stopReason = decoded.stopReason;
   result.requestId = decoded.request;
+  for (let i = 0; i < decoded.toolCalls.length; i++) {
+    const call = decoded.toolCalls[i];
+    result.toolCalls.push(new ModelToolCall(call.id, call.name, call.arguments));
+  }
   return result;
+}
+
+function toWire(call: ModelToolCall): wire.ModelToolCall {
+  const out = new wire.ModelToolCall();
+  out.id = call.id;
+  out.name = call.name;
+  out.arguments = call.arguments;
+  return out;
 }
 
 function withOptions(options: GenerateOptions | null): wire.GenerateRequest {
@@ -108,5 +153,13 @@ function withOptions(options: GenerateOptions | null): wire.GenerateRequest {
   request.topP = options.topP;
   request.seed = options.seed;
   request.stop = options.stop;
+  for (let i = 0; i < options.tools.length; i++) {
+    const tool = new wire.ToolDefinition();
+    tool.name = options.tools[i].name;
+    tool.description = options.tools[i].description;
+    tool.parameters = options.tools[i].parameters;
+    request.tools.push(tool);
+  }
+  request.toolChoice = options.toolChoice;
   return request;
 }

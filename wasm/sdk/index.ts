@@ -203,6 +203,8 @@ export {
   Generation,
   generate,
   generateChat,
+  ModelToolCall,
   readGeneration,
   readToken,
+  ToolDefinition,
 } from "./generate";

@@ -99,6 +99,12 @@ function generate(id: string, bytes: Uint8Array): void {
     return;
   }
   const request = decoded.request;
+  if (request.tools.length > 0) {
+    const reason =
+      'tool definitions need a model of type openai (a local model has no tool-calling format here)';
+    post({ type: 'gen-failed', id, code: 'BAD_REQUEST', reason });
+    return;
+  }
   let promptIds: number[];
   try {
     const messages = request.messages.map((message) => ({

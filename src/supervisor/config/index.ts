@@ -13,6 +13,8 @@ export type {
   Isolation,
   MailboxOverflow,
   ModelSpec,
+  ModelType,
+  RemoteModelSpec,
   RestartType,
   Strategy,
   SupervisorSpec,

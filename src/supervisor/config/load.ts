@@ -1,7 +1,9 @@
 // Reads system and actor files into specs; every problem becomes an issue naming file, line and field.
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { errorText } from '../../protocol/index.js';
+import { readModels } from './models.js';
+import { checkPath, display } from './paths.js';
 import { DEFAULTS } from './schema.js';
 import { checkSchema, type FileKind } from './schema-check.js';
 import type {
@@ -10,7 +12,6 @@ import type {
   InferenceMode,
   Isolation,
   MailboxOverflow,
-  ModelSpec,
   Raw,
   RestartType,
   SystemSpec,
@@ -222,81 +223,7 @@ function toAgentSpec(
   };
 }
 
-function readModels(source: YamlSource, raw: Raw, root: string, issues: ConfigIssue[]): ModelSpec[] {
-  const seen = new Set<string>();
-  return ((raw.models ?? []) as Raw[]).map((model, index) => {
-    const name = model.name as string;
-    if (seen.has(name))
-      issues.push(source.issue(['models', index, 'name'], `duplicate model name "${name}"`));
-    seen.add(name);
-    const threads = (model.threads ?? {}) as Raw;
-    const batching = (model.batching ?? {}) as Raw;
-    const type = (model.type as ModelSpec['type'] | undefined) ?? 'onnx';
-    return {
-      name,
-      type,
-      path:
-        checkPath(
-          source,
-          ['models', index, 'path'],
-          model.path as string,
-          root,
-          issues,
-          type === 'llm' ? 'folder' : 'file',
-        ) ?? '',
-      providers: (model.providers as string[] | undefined) ?? [...DEFAULTS.providers],
-      intraOpThreads: (threads.intraOp as number | undefined) ?? DEFAULTS.threads,
-      interOpThreads: (threads.interOp as number | undefined) ?? DEFAULTS.threads,
-      batching: {
-        enabled: (batching.enabled as boolean | undefined) ?? DEFAULTS.batching.enabled,
-        maxBatch: (batching.maxBatch as number | undefined) ?? DEFAULTS.batching.maxBatch,
-        maxQueueDelayMs:
-          (batching.maxQueueDelayMs as number | undefined) ?? DEFAULTS.batching.maxQueueDelayMs,
-      },
-      warmup: (model.warmup as boolean | undefined) ?? false,
-      maxRequestBytes: (model.maxRequestBytes as number | undefined) ?? DEFAULTS.maxRequestBytes,
-    };
-  });
-}
-
 function encodeInit(init: unknown): Uint8Array {
   if (init === undefined || init === null) return new Uint8Array(0);
   return new TextEncoder().encode(typeof init === 'string' ? init : JSON.stringify(init));
-}
-
-/** Resolves a path relative to the file naming it; refuses one that leaves the root or is missing. */
-function checkPath(
-  source: YamlSource,
-  at: FieldPath,
-  value: string,
-  root: string,
-  issues: ConfigIssue[],
-  kind: 'file' | 'folder' = 'file',
-): string | undefined {
-  const path = resolve(dirname(resolve(source.file)), value);
-  if (!inside(root, path)) {
-    issues.push(source.issue(at, `path "${value}" leaves the project root ${display(root)}`));
-    return undefined;
-  }
-  const stat = existsSync(path) ? statSync(path) : undefined;
-  if (!stat || (kind === 'file' ? !stat.isFile() : !stat.isDirectory())) {
-    issues.push(source.issue(at, `${kind} "${value}" not found (looked for ${display(path)})`));
-    return undefined;
-  }
-  // A symbolic link inside the root may still point outside it.
-  if (!inside(realpathSync(root), realpathSync(path))) {
-    issues.push(source.issue(at, `path "${value}" links outside the project root ${display(root)}`));
-    return undefined;
-  }
-  return path;
-}
-
-function inside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
-}
-
-function display(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }

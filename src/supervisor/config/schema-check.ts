@@ -64,6 +64,8 @@ function describe(source: YamlSource, error: ErrorObject): ConfigIssue | undefin
 function patternMeaning(path: FieldPath, pattern: string): string {
   if (pattern.includes('actor')) return 'must be a path to an *.actor.yaml file, or an inline actor';
   if (pattern.includes('https?')) return 'must be an http:// or https:// URL';
+  if (path.at(-1) === 'apiKeyEnv')
+    return 'must be the name of an environment variable (letters, digits and "_", not starting with a digit)';
   if (pattern.includes('(/'))
     return 'must be a tool server\'s name, or "<server>/<tool>" for one of its tools';
   if (path.at(-1) === 'name' || typeof path.at(-1) === 'number') {

@@ -29,4 +29,5 @@ export const DEFAULTS = {
   toolTimeoutMs: 30_000,
   toolMaxAnswerBytes: 1024 * 1024,
   toolMaxConcurrent: 4,
+  remoteTimeoutMs: 120_000,
 } as const;

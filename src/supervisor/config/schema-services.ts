@@ -12,7 +12,12 @@ const threadCount = {
 export const modelDefinition = {
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'path'],
+  required: ['name'],
+  // A remote model is reached at a url; every other model is a file or folder.
+  if: { properties: { type: { const: 'openai' } }, required: ['type'] },
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else keyword, not a thenable.
+  then: { properties: { url: true, model: true }, required: ['url', 'model'] },
+  else: { properties: { path: true }, required: ['path'] },
   properties: {
     name: {
       type: 'string',
@@ -20,10 +25,34 @@ export const modelDefinition = {
       description: 'Agents address the model as "@gpu/<name>".',
     },
     type: {
-      enum: ['onnx', 'llm'],
+      enum: ['onnx', 'llm', 'openai'],
       default: 'onnx',
       description:
-        'onnx: an .onnx file, tensors in and out (troupe/infer); llm: a decoder folder in the Hugging Face Optimum layout, text generation (troupe/generate).',
+        'onnx: an .onnx file, tensors in and out (troupe/infer); llm: a decoder folder in the Hugging Face Optimum layout, text generation (troupe/generate); openai: text generation (troupe/generate) by an OpenAI-compatible server (url, model).',
+    },
+    url: {
+      type: 'string',
+      pattern: '^https?://',
+      description:
+        'type openai: the API base (e.g. http://127.0.0.1:11434/v1); requests go to <url>/chat/completions and nowhere else (redirects are refused).',
+    },
+    model: {
+      type: 'string',
+      minLength: 1,
+      description: "type openai: the model's name on that server.",
+    },
+    apiKeyEnv: {
+      type: 'string',
+      pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+      description:
+        "type openai: the environment variable holding the API key (sent as a bearer token). Only the GPU host's environment gets it; it is never journaled.",
+    },
+    timeoutMs: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 3_600_000,
+      default: DEFAULTS.remoteTimeoutMs,
+      description: 'type openai: a generation not finished within this time ends with a TIMED_OUT error.',
     },
     path: {
       type: 'string',

@@ -66,12 +66,28 @@ export interface AgentSpec {
 
 export type InferenceMode = 'live' | 'strict';
 
+/** onnx: tensors in, tensors out; llm: text generation from a model folder; openai: text generation by an OpenAI-compatible server. */
+export type ModelType = 'onnx' | 'llm' | 'openai';
+
+/** A model served by an OpenAI-compatible server (type: openai). */
+export interface RemoteModelSpec {
+  /** The API's base ("http://127.0.0.1:11434/v1"): the one host its requests go to. */
+  readonly url: string;
+  /** The model's name on that server. */
+  readonly model: string;
+  /** The variable holding the API key, given to the GPU host's environment and nothing else. */
+  readonly apiKeyEnv?: string;
+  /** A generation not finished within this time ends with TIMED_OUT. */
+  readonly timeoutMs: number;
+}
+
 export interface ModelSpec {
   readonly name: string;
-  /** onnx: tensors in, tensors out; llm: text generation from a model folder. */
-  readonly type: 'onnx' | 'llm';
-  /** Absolute path of the .onnx file (llm: of the model folder). */
+  readonly type: ModelType;
+  /** Absolute path of the .onnx file (llm: of the model folder; openai: empty). */
   readonly path: string;
+  /** type openai: where it is served. */
+  readonly remote?: RemoteModelSpec;
   readonly providers: readonly string[];
   readonly intraOpThreads: number;
   readonly interOpThreads: number;

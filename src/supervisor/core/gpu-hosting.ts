@@ -8,6 +8,7 @@ import {
   decodeGpuFrame,
   encodeGpuFrame,
   type GpuEvent,
+  generatesText,
   InferenceErrorCode,
   type ModelSpecWire,
 } from '../../protocol/index.js';
@@ -199,6 +200,16 @@ export class GpuHosting {
       warmup: model.warmup,
       maxRequestBytes: model.maxRequestBytes,
       kind: model.type,
+      ...(model.remote
+        ? {
+            remote: {
+              url: model.remote.url,
+              model: model.remote.model,
+              apiKeyEnv: model.remote.apiKeyEnv ?? '',
+              timeoutMs: model.remote.timeoutMs,
+            },
+          }
+        : {}),
     }));
     this.#io.push({ type: 'send', host, bytes: encodeGpuFrame({ commands: [{ load: { models } }] }) });
     // Requests the last host held go again; answers to them from the dead host are never counted.
@@ -293,7 +304,7 @@ export class GpuHosting {
   }
 
   #isLlm(model: string): boolean {
-    return this.#models.some((spec) => spec.name === model && spec.type === 'llm');
+    return this.#models.some((spec) => spec.name === model && generatesText(spec.type));
   }
 
   #interrupt(request: PendingRequest, reason: string, now: number): GpuAnswer {

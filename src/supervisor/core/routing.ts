@@ -7,12 +7,13 @@ import {
   type Envelope,
   GENERATE_CANCEL_KIND,
   GENERATE_KIND,
+  generatesText,
   INFER_KIND,
   InferenceErrorCode,
   TOOL_CALL_KIND,
   TOOL_PREFIX,
 } from '../../protocol/index.js';
-import type { AgentSpec } from '../config/index.js';
+import type { AgentSpec, ModelType } from '../config/index.js';
 
 /** Models are addressed "@gpu/<model>"; their answers come from that address (tool servers: "@tool/<server>"). */
 export const MODEL_PREFIX = '@gpu/';
@@ -44,12 +45,12 @@ interface Capabilities {
 /** Every agent is here; models are served by this machine's GPU host. */
 export class LocalRouting implements Routing {
   readonly #senders = new Map<string, Capabilities>();
-  readonly #models: ReadonlyMap<string, 'onnx' | 'llm'>;
+  readonly #models: ReadonlyMap<string, ModelType>;
   readonly #tools: ReadonlySet<string>;
 
   constructor(
     agents: readonly AgentSpec[],
-    models: ReadonlyArray<{ name: string; type: 'onnx' | 'llm' }>,
+    models: ReadonlyArray<{ name: string; type: ModelType }>,
     tools: readonly string[] = [],
   ) {
     for (const { name, sendTo, models, tools, limits } of agents) {
@@ -98,7 +99,7 @@ export class LocalRouting implements Routing {
       const message = `"${source}" may not use model "${model}" (not in its capabilities.models)`;
       return { to: 'refused', model, code: InferenceErrorCode.NOT_GRANTED, message };
     }
-    const kinds = type === 'llm' ? [GENERATE_KIND, GENERATE_CANCEL_KIND] : [INFER_KIND];
+    const kinds = generatesText(type) ? [GENERATE_KIND, GENERATE_CANCEL_KIND] : [INFER_KIND];
     if (!kinds.includes(envelope.kind ?? '')) {
       const wanted = kinds.map((kind) => `"${kind}"`).join(' or ');
       const message = `model "${model}" takes envelopes of kind ${wanted} (got "${envelope.kind}")`;

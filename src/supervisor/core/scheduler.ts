@@ -13,7 +13,7 @@ import {
   TOOL_PREFIX,
   type WithWire,
 } from '../../protocol/index.js';
-import type { AgentSpec, MailboxOverflow } from '../config/index.js';
+import type { AgentSpec, MailboxOverflow, ModelType } from '../config/index.js';
 import { Queue } from './queue.js';
 import { LocalRouting, MODEL_PREFIX, type Route, type Routing } from './routing.js';
 import { Staging, type Stamped } from './staging.js';
@@ -80,7 +80,7 @@ export class Scheduler {
     options: {
       maxBatch: number;
       retryLimit: number;
-      models?: ReadonlyArray<{ name: string; type: 'onnx' | 'llm' }>;
+      models?: ReadonlyArray<{ name: string; type: ModelType }>;
       /** Tool servers' names (they answer from "@tool/<server>"). */
       tools?: readonly string[];
       /** Where envelopes go. Default: every agent and model here (routing.ts). */

@@ -57,6 +57,11 @@ export class GpuAlone {
     this.#gpu.submit(requests, this.#options.clock.now());
   }
 
+  /** Stops a generation early; its final answer says "cancelled". */
+  cancel(model: string, id: string): void {
+    this.#gpu.cancel(model, id);
+  }
+
   /** Ends the GPU host (killed if it does not exit within the stop timeout). */
   stop(): Promise<void> {
     return new Promise((resolve) => {

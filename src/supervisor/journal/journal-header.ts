@@ -36,8 +36,13 @@ export function journalHeader(
 export function journalModuleHashes(spec: SystemSpec): Record<string, string> {
   const hashes: Record<string, string> = {};
   for (const agent of spec.agents) hashes[agent.name] = sha256Hex(readFileSync(agent.modulePath));
-  for (const model of spec.models) hashes[`@gpu/${model.name}`] = modelHash(model.path);
+  for (const model of spec.models) hashes[`@gpu/${model.name}`] = identity(model);
   return hashes;
+}
+
+/** A model's files' hash; a remote model's name on its server (its weights are not ours to read). */
+function identity(model: SystemSpec['models'][number]): string {
+  return model.remote ? sha256Hex(Buffer.from(`openai:${model.remote.model}`)) : modelHash(model.path);
 }
 
 /** SHA-256 of everything in the spec that changes a run, and nothing that only says where files are. */
@@ -53,7 +58,11 @@ export function configHash(spec: SystemSpec): string {
     // Only when granted, so journals recorded before tools existed keep their hash.
     ...(agent.tools.size > 0 ? { tools: [...agent.tools].sort() } : {}),
   }));
-  const models = spec.models.map(({ path: _, ...model }) => model);
+  // Where a remote model is served, and its key, are not part of the run (its answers are
+  // journaled); which model it is, is.
+  const models = spec.models.map(({ path: _, remote, ...model }) =>
+    remote ? { ...model, served: remote.model } : model,
+  );
   // How a server is reached is not part of the run (a replay starts none): its name and bounds are.
   const tools = spec.tools.map(({ transport: _, ...tool }) => tool);
   const canonical = JSON.stringify({
