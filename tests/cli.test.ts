@@ -150,6 +150,22 @@ describe('troupe validate and schema', () => {
     expect(stdout).toContain(': ok');
   });
 
+  it('validate bundles TypeScript agents as a run would: the examples pass, a broken import is named', {
+    timeout: 60_000,
+  }, async () => {
+    const tools = await troupe(['validate', join(ROOT, 'examples', 'tools', 'tools.system.yaml')]).exit;
+    expect(tools.code, tools.stderr).toBe(0);
+    expect(tools.stdout).toContain(': ok');
+    const dir = tempDir();
+    writeFileSync(join(dir, 'package.json'), '{}');
+    writeFileSync(join(dir, 'broken.ts'), "import { nothing } from './missing';\nexport default nothing;\n");
+    writeFileSync(join(dir, 'b.system.yaml'), 'name: b\nagents:\n  - { name: broken, module: broken.ts }\n');
+    const broken = await troupe(['validate', join(dir, 'b.system.yaml')]).exit;
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain('agent "broken": broken.ts:1:');
+    expect(broken.stderr).toContain('Could not resolve "./missing"');
+  });
+
   it('validate exits 1 with file:line, field and value', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'package.json'), '{}');

@@ -114,7 +114,8 @@ export {
   readJournalFile,
   SYNC_POLICIES,
 } from './journal/index.js';
-export { defaultModuleCacheDir, ModuleCache } from './module-cache.js';
+export { bundleAgent, isScriptModule } from './js-bundler.js';
+export { defaultModuleCacheDir, ModuleCache, scriptMemoryRefusal } from './module-cache.js';
 export { ReplayDriver, ReplayPlan } from './replay/index.js';
 export type { RuntimeOptions } from './runtime.js';
 export { Runtime } from './runtime.js';

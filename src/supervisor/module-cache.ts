@@ -131,12 +131,8 @@ export class ModuleCache {
 
   /** A TypeScript or JavaScript agent: bundled (each time, so an edit is picked up) and kept as .js. */
   async #prepareScript(agent: AgentSpec, root: string): Promise<PreparedModule> {
-    if (agent.limits.memoryPages < JS_MIN_PAGES) {
-      return {
-        ok: false,
-        reason: `module ${agent.modulePath}: a TypeScript or JavaScript agent needs limits.memoryPages of at least ${JS_MIN_PAGES} (QuickJS takes 16 MiB itself); it has ${agent.limits.memoryPages}`,
-      };
-    }
+    const tooSmall = scriptMemoryRefusal(agent);
+    if (tooSmall) return { ok: false, reason: tooSmall };
     const bundle = await bundleAgent(agent.modulePath, root, this.#sdk ?? defaultSdkEntry());
     if (!bundle.ok) return bundle;
     // The name stack traces show: relative to the root, so the trace does not depend on the folder.
@@ -241,4 +237,10 @@ function writeEntry(dir: string, path: string, key: string, bytes: Uint8Array): 
   };
   write(path, bytes);
   write(`${path}.sha256`, `${digest(key, bytes)}\n`);
+}
+
+/** Why a TypeScript or JavaScript agent's memory limit is too small for QuickJS, if it is. */
+export function scriptMemoryRefusal(agent: AgentSpec): string | undefined {
+  if (agent.limits.memoryPages >= JS_MIN_PAGES) return undefined;
+  return `module ${agent.modulePath}: a TypeScript or JavaScript agent needs limits.memoryPages of at least ${JS_MIN_PAGES} (QuickJS takes 16 MiB itself); it has ${agent.limits.memoryPages}`;
 }
