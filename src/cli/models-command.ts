@@ -1,7 +1,13 @@
 // `troupe models <system>`: starts the GPU host alone, loads every declared model and lists where
 // each runs (the provider probe's outcome, with the reason each preferred provider was passed over).
 import { NodeLauncher } from '../launch/index.js';
-import { GpuAlone, loadSystem, type RuntimeEvent, systemClock } from '../supervisor/index.js';
+import {
+  GpuAlone,
+  loadSystem,
+  type RemoteModelSpec,
+  type RuntimeEvent,
+  systemClock,
+} from '../supervisor/index.js';
 
 export async function modelsCommand(
   file: string,
@@ -37,14 +43,20 @@ export async function modelsCommand(
   const order = spec.models.map((model) => model.name);
   const rank = (event: RuntimeEvent) => order.indexOf('model' in event ? event.model : '');
   outcomes.sort((a, b) => rank(a) - rank(b));
-  for (const event of outcomes)
-    process.stdout.write(`${options.json ? JSON.stringify(event) : describe(event)}\n`);
+  for (const event of outcomes) {
+    const remote = spec.models.find((model) => 'model' in event && model.name === event.model)?.remote;
+    process.stdout.write(`${options.json ? JSON.stringify(event) : describe(event, remote)}\n`);
+  }
   const allReady =
     outcomes.length === spec.models.length && outcomes.every((event) => event.type === 'model.ready');
   return allReady ? 0 : 2;
 }
 
-function describe(event: RuntimeEvent): string {
+function describe(event: RuntimeEvent, remote: RemoteModelSpec | undefined): string {
+  if (event.type === 'model.ready' && remote) {
+    // Nothing is sent to a remote server until an agent generates: it is not probed here.
+    return `${event.model}: "${remote.model}" at ${remote.url} (OpenAI-compatible; text generation, asked only when an agent generates)`;
+  }
   if (event.type === 'model.ready') {
     const lines = [
       `${event.model}: ready on ${event.provider} (loaded in ${event.loadMs} ms), batching ${event.batching ? 'on' : 'off'}`,

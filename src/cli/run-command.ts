@@ -53,6 +53,11 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   }
   const spec = withFlags(loadSystem(flags.file, { root: flags.root }), flags);
   const journal = flags.journal ? openJournal(flags.journal, flags.journalSync, spec) : undefined;
+  const outside = journal ? undefined : answeredOutside(spec);
+  if (outside)
+    process.stderr.write(
+      `troupe: this run is live: its trace depends on what ${outside} answer; --journal FILE records the answers so that the run replays\n`,
+    );
   const summary = await runSystem(spec, { journal, maxTicks, untilIdle }, flags);
   return summary.ok ? 0 : 2;
 }
@@ -115,6 +120,15 @@ export async function runSystem(
   control?.close();
   stopOnSignals();
   return summary;
+}
+
+/** What answers this system's agents from outside Troupe (remote models, tool servers), in words. */
+function answeredOutside(spec: SystemSpec): string | undefined {
+  const models = spec.models.filter((model) => model.remote).map((model) => `model "${model.name}"`);
+  const tools = spec.tools.map((tool) => `tool server "${tool.name}"`);
+  const all = [...models, ...tools];
+  if (all.length === 0) return undefined;
+  return all.length === 1 ? all[0] : `${all.slice(0, -1).join(', ')} and ${all.at(-1)}`;
 }
 
 function note(json: boolean, event: object, text: string): void {

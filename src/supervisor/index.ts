@@ -12,6 +12,7 @@ export type {
   MailboxOverflow,
   ModelSpec,
   ModelType,
+  RemoteModelSpec,
   RestartType,
   Strategy,
   SupervisorSpec,
