@@ -44,6 +44,7 @@ function startSession(): DashboardSession {
         sdkEntry: join(app.getAppPath(), 'dist', 'sdk', 'index.js').replace('app.asar', 'app.asar.unpacked'),
         onEvent: hooks.onEvent,
         onBatch: hooks.onBatch,
+        onRequests: hooks.onRequests,
       }),
   });
   dashboard.start();

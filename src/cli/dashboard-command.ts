@@ -32,6 +32,7 @@ export async function runDashboard(
         maxTicks: flags.maxTicks,
         untilIdle: flags.untilIdle,
         onBatch: hooks.onBatch,
+        onRequests: hooks.onRequests,
         onEvent: (event) => {
           print(event);
           hooks.onEvent(event);

@@ -24,6 +24,8 @@ export interface DashboardEndpoint {
 export interface RuntimeHooks {
   onEvent: (event: RuntimeEvent) => void;
   onBatch: (tick: number, agent: string, envelopes: readonly Envelope[]) => void;
+  /** Requests released to the models and tools. */
+  onRequests: (tick: number, requests: readonly Envelope[]) => void;
 }
 
 export interface SessionOptions {
@@ -172,6 +174,7 @@ export class DashboardSession {
     const runtime = this.#options.create(spec, {
       onEvent: (event) => model.onEvent(event),
       onBatch: (tick, agent, envelopes) => model.onBatch(tick, agent, envelopes),
+      onRequests: (tick, requests) => model.onRequests(tick, requests),
     });
     this.#runtime = runtime;
     void runtime.start().then((summary) => {

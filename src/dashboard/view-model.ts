@@ -9,6 +9,7 @@ import type {
   SupervisorSpec,
   SystemSpec,
 } from '../supervisor/index.js';
+import { CallTracker, callSummary } from './calls.js';
 import { DeltaLog } from './delta-log.js';
 import { messageView, printable } from './message-view.js';
 import { timelineItem } from './timeline.js';
@@ -74,6 +75,7 @@ export class DashboardModel {
   #ended: { ok: boolean; reason: string } | undefined;
   /** No agent has mail (from the runtime's system.idle; cleared by the next delivery). */
   #idle = false;
+  readonly #calls = new CallTracker();
 
   constructor(spec: SystemSpec, run: number, session = '') {
     this.#spec = spec;
@@ -126,6 +128,11 @@ export class DashboardModel {
     this.#idle = false;
   }
 
+  /** Requests a tick released to the models and tools. */
+  onRequests(tick: number, requests: readonly Envelope[]): void {
+    this.#calls.sent(tick, requests, this.#now());
+  }
+
   onBatch(tick: number, agent: string, envelopes: readonly Envelope[]): void {
     this.#idle = false;
     for (const envelope of envelopes) {
@@ -139,6 +146,19 @@ export class DashboardModel {
       };
       const text = printable(entry.kind, envelope.payload, TEXT_PREVIEW);
       if (text !== undefined) entry.text = text;
+      const call = this.#calls.delivered(tick, agent, envelope, this.#now());
+      if (call) {
+        entry.call = callSummary(call);
+        const kind = call.state === 'error' ? 'call-failed' : 'call';
+        this.#timeline.push({
+          n: ++this.#timelineCount,
+          at: this.#now(),
+          kind,
+          tick,
+          agent,
+          text: entry.call,
+        });
+      }
       this.#trace.push(entry);
     }
   }
@@ -174,6 +194,7 @@ export class DashboardModel {
       },
       ...(status?.usage ? { usage: status.usage } : {}),
       logs: this.#logs.filter((entry) => entry.agent === agent, DETAIL_MESSAGES),
+      calls: this.#calls.of(agent),
     };
   }
 

@@ -47,6 +47,32 @@ export interface TraceEntry {
   bytes: number;
   /** The payload as text when it is short, printable UTF-8. */
   text?: string;
+  /** A call's final answer: the call in one line (what was asked, what came of it, how long). */
+  call?: string;
+}
+
+/** A request to a model or a tool and what came of it (the agent detail's Calls). */
+export interface CallView {
+  /** The request's id, which its answers carry as correlation id. */
+  id: string;
+  agent: string;
+  /** "@tool/<server>" or "@gpu/<model>"; empty for a call refused before it went out. */
+  to: string;
+  /** "fs/read_text_file", "generate big", "infer mlp". */
+  what: string;
+  /** The arguments in short: a tool's JSON, a generation's last turn, an inference's tensors. */
+  args: string;
+  /** The tick that released it; absent when it was refused before it went out. */
+  sentTick?: number;
+  answeredTick?: number;
+  /** From its release to its final answer's delivery, as the window saw them. */
+  ms?: number;
+  /** Tokens streamed so far (generations). */
+  tokens?: number;
+  state: 'waiting' | 'ok' | 'error';
+  answer?: string;
+  /** The error's code and message. */
+  error?: string;
 }
 
 export interface LogEntry {
@@ -72,7 +98,10 @@ export type TimelineKind =
   | 'model-failed'
   | 'gpu-crash'
   | 'kill'
-  | 'control';
+  | 'control'
+  /** A call to a model or a tool answered; `call-failed` with an error. */
+  | 'call'
+  | 'call-failed';
 
 export interface TimelineEntry {
   n: number;
@@ -138,6 +167,8 @@ export interface AgentDetail {
   usage?: { fuelUsed: number; memoryPages: number };
   /** Its newest log lines. */
   logs: LogEntry[];
+  /** Its calls to models and tools: the newest answered ones, then those waiting. */
+  calls: CallView[];
 }
 
 export interface Snapshot {

@@ -59,5 +59,7 @@ export interface RuntimeOptions {
   checkpointEvery?: number;
   /** Called with every batch handed out (for inspection tools; costs nothing when unset). */
   onBatch?: (tick: number, agent: string, envelopes: readonly Envelope[]) => void;
+  /** Called with the requests each tick releases to the models and tools (for inspection tools). */
+  onRequests?: (tick: number, requests: readonly Envelope[]) => void;
   onEvent?: (event: RuntimeEvent) => void;
 }

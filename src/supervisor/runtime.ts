@@ -289,6 +289,9 @@ export class Runtime {
       case 'batch':
         this.#options.onBatch?.(effect.tick, effect.agent, effect.envelopes);
         return;
+      case 'requests':
+        this.#options.onRequests?.(effect.tick, effect.requests);
+        return;
       case 'started':
         this.#starter.systemStarted();
         return;

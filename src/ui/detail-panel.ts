@@ -1,7 +1,7 @@
 // One agent in depth: its lifecycle state and their history, its mailbox (payloads as text, JSON
 // or hex), what is on its way to it, its last crash and restarts, its limits with their use, and
 // its newest log lines. Asked for again with each snapshot while it shows.
-import type { AgentAtTickView, AgentDetail, MessageView } from '../dashboard/wire.js';
+import type { AgentAtTickView, AgentDetail, CallView, MessageView } from '../dashboard/wire.js';
 import { byId } from './dom.js';
 
 export function drawDetail(detail: AgentDetail): void {
@@ -40,6 +40,8 @@ export function drawDetail(detail: AgentDetail): void {
     root.append(element('h4', 'On its way (next tick)'));
     root.append(messages(detail.inTransit, 'detail-in-transit'));
   }
+  root.append(element('h4', `Calls to models and tools (${detail.calls.length})`));
+  root.append(calls(detail.calls));
   root.append(element('h4', 'Logs'));
   const logs = element(
     'pre',
@@ -121,6 +123,33 @@ function messages(views: readonly MessageView[], testId: string): HTMLElement {
     row.append(element('span', head));
     const body = element('code', view.text ?? (view.hex ? `hex ${view.hex}` : ''));
     row.append(body);
+    list.append(row);
+  }
+  return list;
+}
+
+/** Each call: what was asked with its arguments, then its answer or error, ticks, time and tokens. */
+function calls(views: readonly CallView[]): HTMLElement {
+  const list = document.createElement('div');
+  list.dataset.testid = 'detail-calls';
+  if (views.length === 0) list.textContent = 'none';
+  for (const call of views) {
+    const row = document.createElement('div');
+    row.className = `message call ${call.state}`;
+    row.dataset.testid = 'detail-call';
+    row.dataset.state = call.state;
+    const when =
+      call.sentTick === undefined
+        ? `refused at t${call.answeredTick}`
+        : call.answeredTick === undefined
+          ? `t${call.sentTick}, waiting`
+          : `t${call.sentTick} → t${call.answeredTick}, ${call.ms} ms`;
+    const tokens = call.tokens ? `, ${call.tokens} tokens` : '';
+    row.append(element('span', `${call.id} ${call.what} (${when}${tokens})`));
+    if (call.args) row.append(element('code', `args ${call.args}`));
+    const outcome = call.state === 'error' ? call.error : call.answer;
+    if (outcome !== undefined)
+      row.append(element('code', `${call.state === 'error' ? 'error' : 'answer'} ${outcome}`));
     list.append(row);
   }
   return list;

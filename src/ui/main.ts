@@ -194,7 +194,10 @@ const traceList = new VirtualList<TraceEntry>(byId('trace'), {
     cell(element, 'name', entry.from);
     cell(element, 'name', `→ ${entry.to}`);
     cell(element, 'name', entry.kind);
-    cell(element, 'name', entry.text ?? `${entry.bytes} bytes`);
+    // A call's answer says which call it ends and how long it took.
+    const shown = entry.call ?? entry.text ?? `${entry.bytes} bytes`;
+    cell(element, 'name', shown).title = shown;
+    if (entry.call) element.dataset.call = 'answer';
   },
 });
 

@@ -696,6 +696,8 @@ export class CoreSimulation {
       case 'batch':
         this.#batch(effect.agent, effect.envelopes);
         return;
+      case 'requests':
+        return;
       case 'finished':
         this.summary = effect.summary;
         return;

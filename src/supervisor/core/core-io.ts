@@ -57,6 +57,8 @@ export type Effect =
   | { type: 'emit'; event: RuntimeEvent }
   /** A batch was handed out (for inspection hooks). */
   | { type: 'batch'; tick: number; agent: string; envelopes: readonly Envelope[] }
+  /** Requests were released to the models and tools (for inspection hooks). */
+  | { type: 'requests'; tick: number; requests: readonly Envelope[] }
   /** Every agent has started once: hosts can be started ahead of need now. */
   | { type: 'started' }
   /**

@@ -84,12 +84,12 @@ export class TickLoop {
     const waiting = this.#s.scheduler.waiting(next);
     let plan = this.#s.scheduler.plan(eligible);
     this.undelivered(plan);
-    this.#s.inference.route(plan.tick, plan.requests);
+    this.#route(plan);
     // A release can stage notices (rejections) of its own; they go out before the system may idle.
     if (plan.batches.length === 0 && this.#s.scheduler.staged) {
       plan = this.#s.scheduler.plan(eligible);
       this.undelivered(plan);
-      this.#s.inference.route(plan.tick, plan.requests);
+      this.#route(plan);
     }
     if (plan.batches.length > 0) {
       this.#idle = false;
@@ -153,6 +153,13 @@ export class TickLoop {
   }
 
   /** Hands each batch of the planned tick to its host (a replay kills those it recorded dying of it). */
+  /** Sends the plan's requests to the models and tools, and shows them to inspection hooks. */
+  #route(plan: TickPlan): void {
+    this.#s.inference.route(plan.tick, plan.requests);
+    if (plan.requests.length > 0)
+      this.#s.effects.push({ type: 'requests', tick: plan.tick, requests: plan.requests });
+  }
+
   #dispatch(plan: TickPlan): Sent {
     const sent: Sent = [];
     const checkpoint = this.#s.bridge.checkpointAt(plan.tick);
