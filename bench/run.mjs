@@ -8,7 +8,8 @@
 //   3. fuel meter cost (fuel.mjs), restart latency (restart.mjs), journal cost (journal.mjs);
 //   4. the GPU host: batching, round-trip latency and responsiveness (inference.mjs);
 //   5. text generation: continuous batching against one at a time, time to first token (generate.mjs);
-//   6. TypeScript agents (QuickJS) against AssemblyScript ones: throughput, memory, cold start (js-agents.mjs).
+//   6. TypeScript agents (QuickJS) against AssemblyScript ones: throughput, memory, cold start (js-agents.mjs);
+//   7. tool calls through the tool host against calling the MCP server directly (tools.mjs).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,6 +27,7 @@ import { run as peersBench } from './peers.mjs';
 import { run as restartBench } from './restart.mjs';
 import { hostEntry, PAYLOAD, routed, writeSystem } from './routed.mjs';
 import { run as startBench } from './start.mjs';
+import { run as toolsBench } from './tools.mjs';
 import { run as travelBench } from './travel.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -101,6 +103,8 @@ try {
   await inferenceBench(work);
   console.log('');
   await generateBench(work);
+  console.log('');
+  await toolsBench();
   console.log('');
   await travelBench();
   console.log('');
