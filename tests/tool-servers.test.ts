@@ -2,7 +2,9 @@
 // the declarations and grants, `troupe tools` starts real MCP servers from npm and lists their
 // tools, and a server is called with an allow-listed environment, a timeout and a bound on its
 // answer's bytes.
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadSystem } from '../src/supervisor/index.js';
@@ -14,9 +16,21 @@ import { tempDir } from './helpers/system.js';
 const server = (name: string) =>
   join(ROOT, 'node_modules', '@modelcontextprotocol', `server-${name}`, 'dist', 'index.js');
 
+const children: ChildProcess[] = [];
+
 afterEach(() => {
   killAllCli();
+  for (const child of children.splice(0)) child.kill('SIGKILL');
 });
+
+/** A port free on the loopback interface now. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((listening) => probe.listen(0, '127.0.0.1', listening));
+  const { port } = probe.address() as { port: number };
+  await new Promise((closed) => probe.close(closed));
+  return port;
+}
 
 /** A system file in a fresh folder (with an agent module and a workspace), and its path. */
 function system(body: string, grants = '[fs/read_text_file, mem]'): { file: string; dir: string } {
@@ -48,6 +62,41 @@ describe('tool servers in the system file', () => {
     });
     expect(spec.tools[1]?.timeoutMs).toBe(500);
     expect([...(spec.agents[0]?.tools ?? [])]).toEqual(['fs/read_text_file', 'mem']);
+  });
+
+  it('puts the system file\'s folder where "${systemFolder}" stands: the memory server keeps its file there', {
+    timeout: 60_000,
+  }, async () => {
+    const { file, dir } = system(
+      `tools:
+  - name: mem
+    mcp:
+      command: ${process.execPath}
+      args: [${server('memory')}]
+      env: { MEMORY_FILE_PATH: "\${systemFolder}/notes/memory.jsonl" }
+      cwd: "\${systemFolder}/notes"`,
+      '[mem]',
+    );
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'notes'));
+    const spec = loadSystem(file, { root: dir }).tools[0] as Parameters<typeof McpServer.connect>[0];
+    expect(spec.transport).toMatchObject({
+      env: { MEMORY_FILE_PATH: join(dir, 'notes', 'memory.jsonl') },
+      cwd: join(dir, 'notes'),
+    });
+    const mcp = await McpServer.connect(spec);
+    try {
+      const created = await mcp.call('create_entities', {
+        entities: [{ name: 'notes.txt', entityType: 'document', observations: ['two lines'] }],
+      });
+      expect(created.ok).toBe(true);
+      expect(readFileSync(join(dir, 'notes', 'memory.jsonl'), 'utf8')).toContain('"name":"notes.txt"');
+      expect(
+        existsSync(join(ROOT, 'node_modules', '@modelcontextprotocol', 'server-memory', 'dist', 'notes')),
+      ).toBe(false);
+    } finally {
+      await mcp.close();
+    }
   });
 
   it('troupe validate names each wrong declaration and each grant of an undeclared server', {
@@ -137,6 +186,40 @@ describe('troupe tools', () => {
 });
 
 describe('a tool server called by the tool host', () => {
+  it('reaches a Streamable HTTP server declared by url, on the loopback interface', {
+    timeout: 60_000,
+  }, async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [server('everything'), 'streamableHttp'], {
+      env: { ...process.env, PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    children.push(child);
+    // It says so on stderr once it listens.
+    await new Promise<void>((listening, failed) => {
+      let said = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        said += chunk.toString();
+        if (said.includes('listening on port')) listening();
+      });
+      child.on('exit', (code) => failed(new Error(`server-everything ended (${code}): ${said}`)));
+    });
+    const { file, dir } = system(`tools:\n  - name: web\n    url: http://127.0.0.1:${port}/mcp`, '[web]');
+    const mcp = await McpServer.connect(
+      loadSystem(file, { root: dir }).tools[0] as Parameters<typeof McpServer.connect>[0],
+    );
+    try {
+      expect((await mcp.listTools()).map((tool) => tool.name)).toContain('echo');
+      expect(await mcp.call('echo', { message: 'over http' })).toEqual({
+        ok: true,
+        result: expect.stringContaining('over http'),
+      });
+      expect(mcp.pid).toBeUndefined();
+    } finally {
+      await mcp.close();
+    }
+  });
+
   const everything = (bounds: string) => {
     const { file, dir } = system(
       `tools:

@@ -71,7 +71,7 @@ describe('the tools example', () => {
   const out = join(example, 'workspace', 'out');
   afterEach(() => rmSync(out, { recursive: true, force: true }));
 
-  it('reads the workspace through the filesystem server and writes its summary, the same way twice', {
+  it('reads the workspace through the filesystem server, notes each file in the memory server and writes its summary, the same way twice', {
     timeout: 90_000,
   }, async () => {
     const traces: string[] = [];
@@ -82,6 +82,13 @@ describe('the tools example', () => {
       traces.push(JSON.parse(ran.stdout.trim().split('\n').at(-1) ?? '{}').trace);
     }
     expect(traces[1]).toBe(traces[0]);
+    // Its notes: one entity per file in the memory server's graph, the same after the second run.
+    const notes = readFileSync(join(out, 'notes.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(notes.map((note) => note.name)).toEqual(['actors.md', 'replay.txt', 'sandbox.md']);
+    expect(notes[0].observations).toEqual(['titled "Actors"', '4 lines, 43 words']);
     const summary = readFileSync(join(out, 'summary.md'), 'utf8');
     expect(summary).toContain('| actors.md | Actors | 4 | 43 |');
     expect(summary).toContain('| sandbox.md | The sandbox | 3 | 32 |');

@@ -1,11 +1,12 @@
-// Reads every file of the workspace through the filesystem MCP server and writes a summary of
-// them back through it. Each step waits for the answers of the last: tools are called by message
-// and answered by message.
+// Reads every file of the workspace through the filesystem MCP server, keeps a note on each in
+// the memory server's knowledge graph (replacing the last run's), and writes a summary of them
+// back through the filesystem server. Each step waits for the answers of the last: tools are
+// called by message and answered by message.
 import { defineAgent, readToolError, readToolResult, TOOL_ERROR, TOOL_RESULT } from 'troupe/agent';
 
 interface State {
   /** What each call in flight is for. */
-  calls: Record<string, { step: 'mkdir' | 'list' | 'read' | 'write'; file?: string }>;
+  calls: Record<string, { step: 'mkdir' | 'list' | 'read' | 'forget' | 'remember' | 'write'; file?: string }>;
   files: string[];
   /** Per file: its lines and words. */
   read: Record<string, { lines: number; words: number; title: string }>;
@@ -42,6 +43,16 @@ export default defineAgent<State>({
         const words = lines.join(' ').split(/\s+/).filter(Boolean).length;
         ctx.state.read[call.file] = { lines: lines.length, words, title: lines[0]?.replace(/^#\s*/, '') ?? '' };
         if (Object.keys(ctx.state.read).length < ctx.state.files.length) return;
+        // The last run's notes go first, so every run leaves the same graph.
+        const forget = ctx.callTool('memory', 'delete_entities', { entityNames: ctx.state.files });
+        ctx.state.calls[forget] = { step: 'forget' };
+      } else if (call.step === 'forget') {
+        const entities = ctx.state.files.map((file) => {
+          const { lines, words, title } = ctx.state.read[file] ?? { lines: 0, words: 0, title: '' };
+          return { name: file, entityType: 'document', observations: [`titled "${title}"`, `${lines} lines, ${words} words`] };
+        });
+        ctx.state.calls[ctx.callTool('memory', 'create_entities', { entities })] = { step: 'remember' };
+      } else if (call.step === 'remember') {
         const rows = ctx.state.files.map((file) => {
           const { lines, words, title } = ctx.state.read[file] ?? { lines: 0, words: 0, title: '' };
           return `| ${file} | ${title} | ${lines} | ${words} |`;
@@ -49,7 +60,7 @@ export default defineAgent<State>({
         const content = ['# Summary of the workspace', '', '| file | first line | lines | words |', '|---|---|---|---|', ...rows, ''].join('\n');
         ctx.state.calls[ctx.callTool('fs', 'write_file', { path: 'out/summary.md', content })] = { step: 'write' };
       } else if (call.step === 'write') {
-        ctx.log(`wrote workspace/out/summary.md: ${ctx.state.files.length} files`);
+        ctx.log(`wrote workspace/out/summary.md: ${ctx.state.files.length} files, each noted in the memory server`);
       }
     },
     [TOOL_ERROR](message, ctx) {

@@ -4,6 +4,9 @@ import { DEFAULTS } from './schema.js';
 import type { Raw, ToolServerSpec } from './specs.js';
 import type { ConfigIssue, FieldPath, YamlSource } from './yaml-source.js';
 
+/** Stands for the system file's folder in a stdio server's command, arguments, variables and cwd. */
+export const SYSTEM_FOLDER = '${systemFolder}';
+
 /** The declared tool servers, in order; every problem goes to `issues`. */
 export function readTools(source: YamlSource, raw: Raw, issues: ConfigIssue[]): ToolServerSpec[] {
   const seen = new Set<string>();
@@ -26,13 +29,17 @@ export function readTools(source: YamlSource, raw: Raw, issues: ConfigIssue[]): 
       );
       return;
     }
+    // "${systemFolder}" in a server's arguments, variables and folder is this file's folder: a
+    // server that takes an absolute path (the memory server's file) gets one on every machine.
+    const expand = (text: string) => text.replaceAll(SYSTEM_FOLDER, folder);
+    const env = (mcp?.env ?? {}) as Record<string, string>;
     const transport: ToolServerSpec['transport'] = mcp
       ? {
           type: 'stdio',
-          command: mcp.command as string,
-          args: (mcp.args as string[] | undefined) ?? [],
-          env: (mcp.env as Record<string, string> | undefined) ?? {},
-          cwd: resolve(folder, (mcp.cwd as string | undefined) ?? '.'),
+          command: expand(mcp.command as string),
+          args: ((mcp.args as string[] | undefined) ?? []).map(expand),
+          env: Object.fromEntries(Object.entries(env).map(([key, value]) => [key, expand(value)])),
+          cwd: resolve(folder, expand((mcp.cwd as string | undefined) ?? '.')),
         }
       : { type: 'http', url: url as string };
     if (transport.type === 'http' && !URL.canParse(transport.url))
