@@ -64,6 +64,7 @@ describe('tool servers in the system file', () => {
     expect([...(spec.agents[0]?.tools ?? [])]).toEqual(['fs/read_text_file', 'mem']);
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the placeholder users write, not a template.
   it('puts the system file\'s folder where "${systemFolder}" stands: the memory server keeps its file there', {
     timeout: 60_000,
   }, async () => {

@@ -5,6 +5,7 @@ import type { Raw, ToolServerSpec } from './specs.js';
 import type { ConfigIssue, FieldPath, YamlSource } from './yaml-source.js';
 
 /** Stands for the system file's folder in a stdio server's command, arguments, variables and cwd. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the placeholder users write, not a template.
 export const SYSTEM_FOLDER = '${systemFolder}';
 
 /** The declared tool servers, in order; every problem goes to `issues`. */
