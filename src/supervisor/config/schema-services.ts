@@ -126,8 +126,8 @@ export const toolDefinition = {
       type: 'object',
       additionalProperties: false,
       required: ['command'],
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: the placeholder users write, not a template.
       description:
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the placeholder users write, not a template.
         'A server the tool host starts and speaks to over stdio. "${systemFolder}" in command, args, env values and cwd is the folder of this file (an absolute path).',
       properties: {
         command: { type: 'string', minLength: 1, description: 'The program (found on PATH).' },
