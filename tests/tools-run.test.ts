@@ -1,12 +1,12 @@
 // Tools in a run (issue 28): a TypeScript agent calls a real MCP server's tool through the tool
 // host, a call outside its grant is refused NOT_GRANTED, and the journal replays the answers with
 // no server started (its command replaced by one that fails).
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadSystem } from '../src/supervisor/index.js';
 import { expectAllEnded, killAllCli, troupe } from './helpers/cli.js';
-import { FIXTURES, ROOT } from './helpers/paths.js';
+import { agentModule, FIXTURES, ROOT } from './helpers/paths.js';
 import { killAllHosts, logsOf, removeTempDirs, startRun, tempDir } from './helpers/system.js';
 
 afterEach(() => {
@@ -156,6 +156,43 @@ agents:
       event.type === 'tools.spawned' || event.type === 'tool.ready' ? [event.pid ?? 0] : [],
     );
     await expectAllEnded(pids);
+  });
+
+  it('serves an AssemblyScript agent the same way: callTool, readToolResult, readToolError', {
+    timeout: 60_000,
+  }, async () => {
+    const root = tempDir();
+    writeFileSync(join(root, 'notes.txt'), 'tools reach "the world" — from WebAssembly\n');
+    copyFileSync(agentModule('archivist'), join(root, 'archivist.wasm'));
+    const server = join(
+      ROOT,
+      'node_modules',
+      '@modelcontextprotocol',
+      'server-filesystem',
+      'dist',
+      'index.js',
+    );
+    const file = join(root, 'as.system.yaml');
+    writeFileSync(
+      file,
+      `name: as-tools
+tools:
+  - name: fs
+    mcp: { command: ${process.execPath}, args: [${server}, "."] }
+agents:
+  - name: archivist
+    module: archivist.wasm
+    init: "file=notes.txt; denied=write_file"
+    capabilities: { tools: [fs/read_text_file] }
+`,
+    );
+    const run = startRun(loadSystem(file, { root }));
+    const summary = await run.done;
+    expect(summary.ok, summary.reason).toBe(true);
+    expect(logsOf(run.events, 'archivist').sort()).toEqual([
+      'NOT_GRANTED: "archivist" may not call "fs/write_file" (not in its capabilities.tools)',
+      'result for archivist#1: tools reach "the world" — from WebAssembly\n',
+    ]);
   });
 
   it('replays a journaled run to the same trace without starting a server', { timeout: 90_000 }, async () => {
