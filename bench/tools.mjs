@@ -71,7 +71,7 @@ async function agentRoundTrips(work, trips) {
 }
 
 /** Calls per second through Troupe: `callers` agents, each calling as soon as its answer comes. */
-async function throughTroupe(work, calls, callers, journal) {
+async function throughTroupe(work, calls, callers, journal, isolation = 'process') {
   const each = Math.ceil(calls / callers);
   const file = join(work, 'tools.system.yaml');
   writeFileSync(
@@ -89,6 +89,7 @@ async function throughTroupe(work, calls, callers, journal) {
         name: `caller-${i}`,
         module: script('tool-caller'),
         init: String(each),
+        isolation,
         capabilities: { tools: ['everything/echo'] },
       })),
     }),
@@ -132,6 +133,11 @@ export async function run() {
         `tool calls, ${callers} caller${callers === 1 ? '' : 's'} (${fmt(calls)} calls of echo): through the tool host ${fmt(troupe)} calls/s = ${(troupe / plain).toFixed(2)}x calling the server directly (${fmt(plain)} calls/s)`,
       );
     }
+    const plain = await direct(2000, 1);
+    const threaded = await throughTroupe(work, 2000, 1, undefined, 'thread');
+    console.log(
+      `tool calls, 1 caller in a worker thread (isolation: thread): ${fmt(threaded)} calls/s = ${(threaded / plain).toFixed(2)}x direct (${fmt(plain)} calls/s)`,
+    );
     const trips = await agentRoundTrips(work, 2000);
     console.log(
       `for comparison, one agent to another and back through Troupe (TypeScript agents, two ticks): ${fmt(trips)} round trips/s`,
