@@ -56,12 +56,27 @@ function request(id: string, prompt: string, extra: Partial<Generation> = {}): G
   };
 }
 
+interface RunResult {
+  tokens: number[];
+  text: string;
+  stopReason: string;
+  pieces: string;
+  /** Prompt tokens taken from the prefix cache. */
+  cached: number;
+}
+
 /** Runs the generations (submitting `later` ones when the first token of `after` arrives). */
 async function run(
   generations: Generation[],
-  options: { maxRows?: number; later?: Generation[]; after?: string } = {},
-): Promise<Map<string, { tokens: number[]; text: string; stopReason: string; pieces: string }>> {
-  const results = new Map<string, { tokens: number[]; text: string; stopReason: string; pieces: string }>();
+  options: {
+    maxRows?: number;
+    later?: Generation[];
+    after?: string;
+    prefixCache?: { blockTokens: number; maxBytes: number };
+    engine?: (engine: LlmEngine) => void;
+  } = {},
+): Promise<Map<string, RunResult>> {
+  const results = new Map<string, RunResult>();
   const pieces = new Map<string, string>();
   let engine!: LlmEngine;
   let later = options.later ?? [];
@@ -84,13 +99,15 @@ async function run(
             text: result.text,
             stopReason: result.stopReason,
             pieces: pieces.get(id) ?? '',
+            cached: result.cachedPromptTokens,
           });
           if (results.size === total) resolve();
         },
         failed: (id, reason) => reject(new Error(`${id}: ${reason}`)),
       },
-      { eos: [], maxRows: options.maxRows ?? 8 },
+      { eos: [], maxRows: options.maxRows ?? 8, prefixCache: options.prefixCache },
     );
+    options.engine?.(engine);
     for (const generation of generations) engine.submit(generation);
   });
   return results;

@@ -8,9 +8,11 @@ export {
   type EngineEvents,
   type Generation,
   LlmEngine,
+  type PrefixCacheOptions,
   type StopReason,
   type TextCodec,
 } from './llm-engine.js';
 export { eosTokenIds, type LlmFolder, readLlmFolder } from './llm-folder.js';
+export { CachedPrefix, PrefixCache, type PrefixCacheStats } from './prefix-cache.js';
 export { argmax, type SamplingOptions, sampleToken, seededRandom, seedOf } from './sampler.js';
 export { type ChatCodec, textCodec } from './text-codec.js';

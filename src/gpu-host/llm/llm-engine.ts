@@ -5,7 +5,8 @@
 // row's result the same as if it ran alone.
 
 import { errorText } from '../../protocol/index.js';
-import { KvBatch, type LayerCache } from './kv-cache.js';
+import { type CacheShape, KvBatch, type LayerCache } from './kv-cache.js';
+import { type CachedPrefix, PrefixCache } from './prefix-cache.js';
 import { type SamplingOptions, sampleToken, seededRandom, seedOf } from './sampler.js';
 
 export interface DecoderStep {
@@ -46,7 +47,14 @@ export interface EngineEvents {
   token(id: string, index: number, tokenId: number, text: string): void;
   done(
     id: string,
-    result: { text: string; promptTokens: number; tokenIds: number[]; stopReason: StopReason },
+    result: {
+      text: string;
+      promptTokens: number;
+      /** Prompt tokens whose keys and values came from the prefix cache (not prefilled). */
+      cachedPromptTokens: number;
+      tokenIds: number[];
+      stopReason: StopReason;
+    },
   ): void;
   failed(id: string, reason: string): void;
 }
@@ -59,6 +67,26 @@ interface Row {
   /** Position of the next token. */
   position: number;
   cancelled: boolean;
+  cachedPromptTokens: number;
+}
+
+/** What one prefill run gives: logits of every new position, and each row's cache. */
+interface Forward {
+  logits: Float32Array;
+  /** [rows, heads, width, headDim] per layer, each row's columns right-aligned. */
+  present: LayerCache;
+  width: number;
+  /** Each row's real length (cached prefix and new tokens). */
+  lengths: number[];
+  /** New positions per row (the logits' second dimension). */
+  newTokens: number;
+}
+
+export interface PrefixCacheOptions {
+  /** Tokens per cached block. */
+  blockTokens: number;
+  /** Most bytes of keys and values held. */
+  maxBytes: number;
 }
 
 export class LlmEngine {
@@ -71,6 +99,7 @@ export class LlmEngine {
   #rows: Row[] = [];
   #batch: KvBatch;
   #running = false;
+  readonly #prefix: PrefixCache | undefined;
   /** Decode steps run, and the most rows one step held (for statistics and tests). */
   steps = 0;
   largestStep = 0;
@@ -79,7 +108,7 @@ export class LlmEngine {
     decoder: DecoderStep,
     codec: TextCodec,
     events: EngineEvents,
-    options: { eos: number[]; maxRows: number },
+    options: { eos: number[]; maxRows: number; prefixCache?: PrefixCacheOptions | undefined },
   ) {
     this.#decoder = decoder;
     this.#codec = codec;
@@ -87,6 +116,12 @@ export class LlmEngine {
     this.#eos = new Set(options.eos);
     this.#maxRows = Math.max(1, options.maxRows);
     this.#batch = new KvBatch(decoder);
+    this.#prefix = options.prefixCache ? new PrefixCache(decoder, options.prefixCache) : undefined;
+  }
+
+  /** The prefix cache's counters (none when it is off). */
+  get prefixStats(): PrefixCache['stats'] | undefined {
+    return this.#prefix?.stats;
   }
 
   submit(generation: Generation): void {
@@ -105,6 +140,7 @@ export class LlmEngine {
         this.#events.done(id, {
           text: '',
           promptTokens: generation.promptIds.length,
+          cachedPromptTokens: 0,
           tokenIds: [],
           stopReason: 'cancelled',
         });
@@ -129,46 +165,50 @@ export class LlmEngine {
   }
 
   /**
-   * One run for the prompts of every request that joins now, left-padded to the longest; each
-   * row's first token is sampled and the rows that go on join the batch.
+   * Prefills the requests that join now and starts them. With a prefix cache, prompt blocks that
+   * several of them share are prefilled once first, and each request is prefilled only past the
+   * blocks the cache holds (requests that start with the same cached blocks run together).
    */
   async #prefill(generations: Generation[]): Promise<void> {
-    const { layers, vocab } = this.#decoder;
-    const lengths = generations.map((generation) => generation.promptIds.length);
-    const width = Math.max(...lengths);
-    const rows = generations.length;
-    const ids = new BigInt64Array(rows * width);
-    const mask = new BigInt64Array(rows * width);
-    const positions = new BigInt64Array(rows * width);
-    generations.forEach((generation, row) => {
-      const pad = width - (lengths[row] as number);
-      generation.promptIds.forEach((token, i) => {
-        ids[row * width + pad + i] = BigInt(token);
-        mask[row * width + pad + i] = 1n;
-        positions[row * width + pad + i] = BigInt(i);
-      });
-    });
-    const empty: LayerCache = Array.from({ length: layers }, () => [
-      new Float32Array(0),
-      new Float32Array(0),
-    ]);
-    let output: { logits: Float32Array; present: LayerCache };
+    const cache = this.#prefix;
+    if (!cache) {
+      await this.#prefillGroup(generations, undefined);
+      return;
+    }
+    await this.#warmShared(cache, generations);
+    const groups = new Map<object | undefined, { prefix: CachedPrefix; generations: Generation[] }>();
+    for (const generation of generations) {
+      const prefix = cache.match(generation.promptIds);
+      cache.use(prefix, generation.promptIds.length);
+      const group = groups.get(prefix.last) ?? { prefix, generations: [] };
+      group.generations.push(generation);
+      groups.set(prefix.last, group);
+    }
+    for (const { prefix, generations: group } of groups.values()) await this.#prefillGroup(group, prefix);
+  }
+
+  /**
+   * One run for the prompts of the requests that share `prefix` (none: they start from nothing),
+   * left-padded to the longest; each row's first token is sampled and the rows that go on join the
+   * batch.
+   */
+  async #prefillGroup(generations: Generation[], prefix: CachedPrefix | undefined): Promise<void> {
+    const cached = prefix?.tokens ?? 0;
+    let output: Forward;
     try {
-      output = await this.#decoder.run({
-        ids,
-        rows,
-        length: width,
-        mask,
-        positions,
-        past: empty,
-        pastLength: 0,
-      });
+      output = await this.#forward(
+        generations.map((generation) => generation.promptIds.slice(cached)),
+        prefix,
+      );
     } catch (error) {
       for (const generation of generations) this.#events.failed(generation.id, errorText(error));
       return;
     }
+    const { vocab } = this.#decoder;
+    const { logits, present, width, lengths, newTokens } = output;
     const keep: number[] = [];
     generations.forEach((generation, index) => {
+      this.#prefix?.insert(generation.promptIds, present, index, width);
       const row: Row = {
         generation,
         random: seededRandom(generation.seed || seedOf(generation.id)),
@@ -176,19 +216,93 @@ export class LlmEngine {
         text: '',
         position: lengths[index] as number,
         cancelled: false,
+        cachedPromptTokens: cached,
       };
-      const last = output.logits.subarray(((index + 1) * width - 1) * vocab, (index + 1) * width * vocab);
+      const last = logits.subarray(((index + 1) * newTokens - 1) * vocab, (index + 1) * newTokens * vocab);
       if (this.#accept(row, sampleToken(last, generation.sampling, row.random))) return;
       keep.push(index);
       this.#rows.push(row);
     });
     if (keep.length === 0) return;
-    const cache = KvBatch.pick(output.present, this.#decoder, rows, width, keep);
+    const rows = KvBatch.pick(present, this.#decoder, generations.length, width, keep);
     this.#batch.join(
-      cache,
+      rows,
       keep.map((index) => lengths[index] as number),
       width,
     );
+  }
+
+  /**
+   * Prefills once, into the cache, the longest run of whole prompt blocks that two or more of the
+   * joining requests share and the cache does not hold yet; again until none is left.
+   */
+  async #warmShared(cache: PrefixCache, generations: readonly Generation[]): Promise<void> {
+    for (;;) {
+      const shared = sharedPrefix(cache, generations);
+      if (!shared) return;
+      // Looked up with one token more, so that all of `shared` may count as cached.
+      const held = () => cache.match([...shared, -1]).tokens;
+      const before = held();
+      const prefix = cache.match(shared);
+      try {
+        const { present, width } = await this.#forward([shared.slice(prefix.tokens)], prefix);
+        cache.insert(shared, present, 0, width);
+      } catch {
+        return; // The requests' own prefill reports the failure.
+      }
+      // The bound left no room: prefill them without it.
+      if (held() <= before) return;
+    }
+  }
+
+  /**
+   * Runs the decoder over each row's tokens after `prefix` (shared by every row), left-padded to
+   * the longest; returns the logits of every new position and each row's cache with its real
+   * columns right-aligned (left-padded), as the batch keeps them.
+   */
+  async #forward(suffixes: number[][], prefix: CachedPrefix | undefined): Promise<Forward> {
+    const { layers } = this.#decoder;
+    const rows = suffixes.length;
+    const cached = prefix?.tokens ?? 0;
+    const suffixLengths = suffixes.map((ids) => ids.length);
+    const newTokens = Math.max(...suffixLengths);
+    const ids = new BigInt64Array(rows * newTokens);
+    const mask = new BigInt64Array(rows * (cached + newTokens));
+    const positions = new BigInt64Array(rows * newTokens);
+    suffixes.forEach((suffix, row) => {
+      const pad = newTokens - suffix.length;
+      mask.fill(1n, row * (cached + newTokens), row * (cached + newTokens) + cached);
+      suffix.forEach((token, i) => {
+        ids[row * newTokens + pad + i] = BigInt(token);
+        mask[row * (cached + newTokens) + cached + pad + i] = 1n;
+        positions[row * newTokens + pad + i] = BigInt(cached + i);
+      });
+    });
+    const past: LayerCache =
+      prefix && cached > 0
+        ? repeatRows(this.#prefix?.kvOf(prefix) ?? [], rows)
+        : Array.from({ length: layers }, () => [new Float32Array(0), new Float32Array(0)]);
+    const output = await this.#decoder.run({
+      ids,
+      rows,
+      length: newTokens,
+      mask,
+      positions,
+      past,
+      pastLength: cached,
+    });
+    const width = cached + newTokens;
+    const present =
+      cached > 0
+        ? closeGaps(output.present, this.#decoder, suffixLengths, cached, newTokens)
+        : output.present;
+    return {
+      logits: output.logits,
+      present,
+      width,
+      lengths: suffixLengths.map((length) => cached + length),
+      newTokens,
+    };
   }
 
   async #decodeStep(): Promise<void> {
@@ -234,6 +348,7 @@ export class LlmEngine {
       this.#events.done(generation.id, {
         text: row.text,
         promptTokens: generation.promptIds.length,
+        cachedPromptTokens: row.cachedPromptTokens,
         tokenIds: row.tokens,
         stopReason,
       });
@@ -265,4 +380,68 @@ export class LlmEngine {
     }
     return false;
   }
+}
+
+/** The longest run of whole blocks that two of the prompts start with and the cache lacks. */
+function sharedPrefix(cache: PrefixCache, generations: readonly Generation[]): number[] | undefined {
+  const size = cache.blockTokens;
+  let best: number[] | undefined;
+  for (let i = 0; i < generations.length; i++) {
+    const a = (generations[i] as Generation).promptIds;
+    for (let j = i + 1; j < generations.length; j++) {
+      const b = (generations[j] as Generation).promptIds;
+      // Whole blocks only, and never a prompt's last token (its logits are the first token's).
+      const most = Math.min(Math.floor((a.length - 1) / size), Math.floor((b.length - 1) / size)) * size;
+      let same = 0;
+      while (same < most && a[same] === b[same]) same++;
+      const blocks = Math.floor(same / size) * size;
+      if (blocks > (best?.length ?? 0) && blocks > cache.match(a.slice(0, blocks + 1)).tokens)
+        best = a.slice(0, blocks);
+    }
+  }
+  return best;
+}
+
+/** A one-row cache repeated for `rows` rows. */
+function repeatRows(cache: LayerCache, rows: number): LayerCache {
+  if (rows === 1) return cache;
+  const repeat = (tensor: Float32Array) => {
+    const out = new Float32Array(tensor.length * rows);
+    for (let row = 0; row < rows; row++) out.set(tensor, row * tensor.length);
+    return out;
+  };
+  return cache.map(([key, value]) => [repeat(key), repeat(value)]);
+}
+
+/**
+ * After a run over a shared prefix and left-padded suffixes, each row's padding sits between its
+ * prefix and its suffix: moves the prefix right, next to the suffix, so the padding is on the left.
+ */
+function closeGaps(
+  present: LayerCache,
+  shape: CacheShape,
+  suffixLengths: readonly number[],
+  cached: number,
+  newTokens: number,
+): LayerCache {
+  const { heads, headDim } = shape;
+  const width = cached + newTokens;
+  return present.map(([key, value]) => {
+    const move = (tensor: Float32Array) => {
+      const out = new Float32Array(tensor.length);
+      suffixLengths.forEach((length, row) => {
+        const pad = newTokens - length;
+        for (let head = 0; head < heads; head++) {
+          const base = (row * heads + head) * width * headDim;
+          out.set(tensor.subarray(base, base + cached * headDim), base + pad * headDim);
+          out.set(
+            tensor.subarray(base + (cached + pad) * headDim, base + width * headDim),
+            base + (pad + cached) * headDim,
+          );
+        }
+      });
+      return out;
+    };
+    return [move(key), move(value)] as [Float32Array, Float32Array];
+  });
 }
