@@ -309,6 +309,35 @@ describe('models', () => {
     ]);
   });
 
+  it("keeps a language model's prefix cache on by default, off with false, bounded as asked; not for onnx", () => {
+    const dir = project({
+      'llm/config.json': '{}',
+      'mlp.onnx': 'bytes',
+      'demo.system.yaml': withModels(
+        [
+          'models:',
+          '  - { name: mlp, type: llm, path: llm }',
+          '  - { name: off, type: llm, path: llm, prefixCache: false }',
+          '  - { name: small, type: llm, path: llm, prefixCache: { maxBytes: 1048576, blockTokens: 32 } }',
+          '',
+        ].join('\n'),
+      ),
+    });
+    const models = loadSystem(join(dir, 'demo.system.yaml')).models;
+    expect(models.map((model) => model.prefixCache)).toEqual([
+      { enabled: true, maxBytes: 256 * 1024 * 1024, blockTokens: 16 },
+      { enabled: false, maxBytes: 256 * 1024 * 1024, blockTokens: 16 },
+      { enabled: true, maxBytes: 1048576, blockTokens: 32 },
+    ]);
+    const onnx = project({
+      'mlp.onnx': 'bytes',
+      'demo.system.yaml': withModels('models:\n  - { name: mlp, path: mlp.onnx, prefixCache: true }\n'),
+    });
+    expect(
+      issuesOf(() => loadSystem(join(onnx, 'demo.system.yaml'))).map((issue) => [issue.field, issue.message]),
+    ).toEqual([['models[0].prefixCache', '"prefixCache" is for language models (type llm)']]);
+  });
+
   it('refuses a missing model file, a duplicate model name and a bad batching setting', () => {
     const dir = project({
       'mlp.onnx': 'bytes',

@@ -133,6 +133,57 @@ describe('generation through the GPU host', () => {
     expect(summary.models?.[0]).toMatchObject({ name: 'llm', state: 'ready', answered: 2 });
   });
 
+  it('reports the prompt tokens its prefix cache held, per generation and per model, and gives the same text without it', async () => {
+    const dir = tempDir();
+    writeTinyLlm(join(dir, 'tiny'), { seed: 2 });
+    const system = 'You are one voice of a panel of agents, and every message you get is journaled. ';
+    const texts: string[][] = [];
+    for (const prefixCache of [true, false]) {
+      const spec = writeSystem(
+        {
+          models: [{ name: 'llm', type: 'llm', path: './tiny', prefixCache }],
+          agents: [{ name: 'proxy', module: agentModule('proxy'), models: ['llm'] }],
+        },
+        dir,
+      );
+      const seen = deliveries();
+      let asked = 0;
+      const run = startRun(spec, {
+        onBatch: seen.onBatch,
+        // The second request goes once the first is done, so the first filled the cache.
+        onEvent: (event) => {
+          if (event.type === 'generation.done' && ++asked === 1)
+            run.runtime.inject('proxy', 'forward', ask({ prompt: `${system}Why?`, maxNewTokens: 8 }));
+        },
+      });
+      run.runtime.inject('proxy', 'forward', ask({ prompt: `${system}What is a tick?`, maxNewTokens: 8 }));
+      const summary = await run.done;
+      expect(summary.ok).toBe(true);
+      const [first] = seen.done('proxy#1');
+      const [second] = seen.done('proxy#2');
+      texts.push([first?.text ?? '', second?.text ?? '']);
+      const generated = run.events.filter((event) => event.type === 'generation.done');
+      expect(generated).toHaveLength(2);
+      if (prefixCache) {
+        expect(first?.cachedPromptTokens).toBe(0);
+        expect(second?.cachedPromptTokens).toBeGreaterThanOrEqual(16);
+        expect(generated[1]).toMatchObject({
+          model: 'llm',
+          request: 'proxy#2',
+          cachedPromptTokens: second?.cachedPromptTokens,
+        });
+        const prompts = summary.models?.[0]?.prompts;
+        expect(prompts?.cachedPromptTokens).toBe(second?.cachedPromptTokens);
+        expect(prompts?.promptTokens).toBe((first?.promptTokens ?? 0) + (second?.promptTokens ?? 0));
+        expect(prompts?.cacheBytes).toBeGreaterThan(0);
+      } else {
+        expect(second?.cachedPromptTokens).toBe(0);
+        expect(summary.models?.[0]?.prompts).toMatchObject({ cachedPromptTokens: 0, cacheBytes: 0 });
+      }
+    }
+    expect(texts[0]).toEqual(texts[1]);
+  });
+
   it('gives the same sampled text for the same seed in another run, whatever runs beside it', async () => {
     const dir = tempDir();
     writeTinyLlm(join(dir, 'tiny'), { seed: 2 });

@@ -80,7 +80,10 @@ function formatSkipped(skipped: ReadonlyArray<{ provider: string; reason: string
 export function formatModels(models: readonly ModelStatus[]): string[] {
   return models.map((model) => {
     const where = model.state === 'ready' ? `on ${model.provider}` : model.state;
-    const work = `${model.answered} answered, ${model.errors} errors, ${model.runs} runs, largest batch ${model.largestBatch}`;
+    const cached = model.prompts
+      ? `, prompt tokens ${model.prompts.cachedPromptTokens} of ${model.prompts.promptTokens} from the prefix cache`
+      : '';
+    const work = `${model.answered} answered, ${model.errors} errors, ${model.runs} runs, largest batch ${model.largestBatch}${cached}`;
     return oneLine(`  model ${model.name} ${where}: ${work}${model.failure ? ` (${model.failure})` : ''}`);
   });
 }

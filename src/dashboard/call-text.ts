@@ -89,7 +89,9 @@ export function describeAnswer(envelope: Envelope): { answer: string } | { error
         const result = decodeGenerateResult(payload);
         const calls = result.toolCalls.map((call) => `${call.name}(${call.arguments})`);
         const text = calls.length > 0 ? `${result.text} → calls ${calls.join(', ')}` : result.text;
-        return { answer: clip(`${text} [${result.stopReason}]`) };
+        const cached =
+          result.cachedPromptTokens > 0 ? `, ${result.cachedPromptTokens} prompt tokens cached` : '';
+        return { answer: clip(`${text} [${result.stopReason}${cached}]`) };
       }
       default: {
         const result = decodeInferenceResult(payload);

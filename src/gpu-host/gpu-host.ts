@@ -174,6 +174,7 @@ export class GpuHost {
           tokenIds,
           request: message.id,
           toolCalls,
+          cachedPromptTokens: message.cachedPromptTokens ?? 0,
         });
         const answer = {
           id: message.id,
@@ -182,6 +183,7 @@ export class GpuHost {
           kind: GENERATE_DONE_KIND,
           run: message.step,
           batchRows: message.rows,
+          prefixCacheBytes: message.prefixCacheBytes ?? 0,
         };
         this.#emit([{ answer }]);
       } else {

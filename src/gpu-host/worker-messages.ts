@@ -10,6 +10,8 @@ export interface WorkerModelSpec {
   intraOpThreads: number;
   interOpThreads: number;
   warmup: boolean;
+  /** Language models: the prefix cache's bound and block size; absent when it is off. */
+  prefixCache?: { maxBytes: number; blockTokens: number } | undefined;
 }
 
 export interface ProviderSkipped {
@@ -48,6 +50,9 @@ export function workerSpec(spec: ModelSpecWire): WorkerModelSpec {
     intraOpThreads: spec.intraOpThreads ?? 0,
     interOpThreads: spec.interOpThreads ?? 0,
     warmup: spec.warmup ?? false,
+    prefixCache: spec.prefixCacheOff
+      ? undefined
+      : { maxBytes: Number(spec.prefixCacheBytes ?? 0), blockTokens: spec.prefixBlockTokens || 16 },
   };
 }
 
@@ -77,6 +82,9 @@ export type FromLlmWorker =
       rows: number;
       /** A remote model's count (its token ids are not known); else the token ids' count. */
       generatedTokens?: number;
+      /** Prompt tokens taken from the prefix cache, and the bytes it holds now. */
+      cachedPromptTokens?: number;
+      prefixCacheBytes?: number;
       /** The tools a remote model called. */
       toolCalls?: Array<{ id: string; name: string; arguments: string }>;
     }

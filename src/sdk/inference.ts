@@ -265,6 +265,8 @@ export interface Generation {
   stopReason: string;
   /** The tools the model called (remote models). */
   toolCalls: ModelToolCall[];
+  /** Prompt tokens whose keys and values came from the model's prefix cache (local models). */
+  cachedPromptTokens: number;
 }
 
 export function readGeneratedToken(message: Message): GeneratedToken {
@@ -287,6 +289,7 @@ export function readGeneration(message: Message): Generation {
     generatedTokens: numberOf(fields, 4),
     stopReason: textOf(fields, 5),
     toolCalls: fields.filter((field) => field.field === 8).map((field) => decodeToolCall(field.bytes)),
+    cachedPromptTokens: numberOf(fields, 9),
   };
 }
 

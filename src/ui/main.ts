@@ -291,12 +291,30 @@ function syncOptions(select: HTMLSelectElement, names: readonly string[], withAl
   if (wanted.includes(selected)) select.value = selected;
 }
 
+/** A language model's prefix cache: the share of prompt tokens it held, and its bytes. */
+function prefixCache(prompts: Snapshot['models'][number]['prompts']): string {
+  if (!prompts) return '';
+  const share =
+    prompts.promptTokens > 0 ? Math.round((100 * prompts.cachedPromptTokens) / prompts.promptTokens) : 0;
+  return `${share}% of prompt tokens, ${(prompts.cacheBytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
 function drawModels(current: Snapshot): void {
   const table = byId('models');
   byId('gpu').textContent = current.gpu
     ? `GPU host ${current.gpu.state}${current.gpu.pid ? ` (pid ${current.gpu.pid})` : ''}`
     : 'none declared';
-  const header = ['model', 'state', 'provider', 'answered', 'errors', 'runs', 'largest batch', 'queue'];
+  const header = [
+    'model',
+    'state',
+    'provider',
+    'answered',
+    'errors',
+    'runs',
+    'largest batch',
+    'queue',
+    'prefix cache',
+  ];
   const rows = current.models.map((model) => [
     model.name,
     model.state,
@@ -306,6 +324,7 @@ function drawModels(current: Snapshot): void {
     String(model.runs),
     String(model.largestBatch),
     String(model.pending),
+    prefixCache(model.prompts),
   ]);
   table.replaceChildren(
     ...[header, ...rows].map((values, index) => {

@@ -108,6 +108,8 @@ export class Generation {
   requestId: string = "";
   /** The tools the model called (remote models). */
   toolCalls: ModelToolCall[] = [];
+  /** Prompt tokens whose keys and values came from the model's prefix cache (local models). */
+  cachedPromptTokens: u32 = 0;
 }
 
 export function readToken(message: Message): GeneratedToken {
@@ -129,6 +131,7 @@ export function readGeneration(message: Message): Generation {
   result.generatedTokens = decoded.generatedTokens;
   result.stopReason = decoded.stopReason;
   result.requestId = decoded.request;
+  result.cachedPromptTokens = decoded.cachedPromptTokens;
   for (let i = 0; i < decoded.toolCalls.length; i++) {
     const call = decoded.toolCalls[i];
     result.toolCalls.push(new ModelToolCall(call.id, call.name, call.arguments));

@@ -73,10 +73,17 @@ async function load(spec: WorkerModelSpec, maxRows: number): Promise<void> {
     {
       token: (id, index, tokenId, text) => post({ type: 'token', id, index, tokenId, text }),
       done: (id, result) =>
-        post({ type: 'done', id, ...result, step: engine?.steps ?? 0, rows: engine?.largestStep ?? 0 }),
+        post({
+          type: 'done',
+          id,
+          ...result,
+          step: engine?.steps ?? 0,
+          rows: engine?.largestStep ?? 0,
+          prefixCacheBytes: engine?.prefixStats?.bytes ?? 0,
+        }),
       failed: (id, reason) => post({ type: 'gen-failed', id, code: 'RUN_FAILED', reason }),
     },
-    { eos: eosTokenIds(folder), maxRows },
+    { eos: eosTokenIds(folder), maxRows, prefixCache: spec.prefixCache },
   );
   post({
     type: 'ready',

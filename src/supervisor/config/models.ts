@@ -7,7 +7,7 @@ import type { ModelSpec, Raw, RemoteModelSpec } from './specs.js';
 import type { ConfigIssue, FieldPath, YamlSource } from './yaml-source.js';
 
 /** Fields that say how the GPU host runs a model itself: nothing for a server elsewhere. */
-const LOCAL_ONLY = ['path', 'providers', 'threads', 'batching', 'warmup', 'maxRequestBytes'];
+const LOCAL_ONLY = ['path', 'providers', 'threads', 'batching', 'warmup', 'maxRequestBytes', 'prefixCache'];
 /** Fields of a remote model only. */
 const REMOTE_ONLY = ['url', 'model', 'apiKeyEnv', 'timeoutMs'];
 
@@ -28,6 +28,8 @@ export function readModels(source: YamlSource, raw: Raw, root: string, issues: C
           : `"${field}" is for models of type openai (this one is ${type})`;
       issues.push(source.issue([...at, field], why));
     }
+    if (type === 'onnx' && model.prefixCache !== undefined)
+      issues.push(source.issue([...at, 'prefixCache'], '"prefixCache" is for language models (type llm)'));
     const threads = (model.threads ?? {}) as Raw;
     const batching = (model.batching ?? {}) as Raw;
     return {
@@ -56,8 +58,20 @@ export function readModels(source: YamlSource, raw: Raw, root: string, issues: C
       },
       warmup: (model.warmup as boolean | undefined) ?? false,
       maxRequestBytes: (model.maxRequestBytes as number | undefined) ?? DEFAULTS.maxRequestBytes,
+      ...(type === 'llm'
+        ? { prefixCache: readPrefixCache(model.prefixCache as boolean | Raw | undefined) }
+        : {}),
     };
   });
+}
+
+function readPrefixCache(value: boolean | Raw | undefined): ModelSpec['prefixCache'] {
+  const options = typeof value === 'object' ? value : {};
+  return {
+    enabled: value !== false,
+    maxBytes: (options.maxBytes as number | undefined) ?? DEFAULTS.prefixCache.maxBytes,
+    blockTokens: (options.blockTokens as number | undefined) ?? DEFAULTS.prefixCache.blockTokens,
+  };
 }
 
 function readRemote(source: YamlSource, at: FieldPath, model: Raw, issues: ConfigIssue[]): RemoteModelSpec {

@@ -30,4 +30,5 @@ export const DEFAULTS = {
   toolMaxAnswerBytes: 1024 * 1024,
   toolMaxConcurrent: 4,
   remoteTimeoutMs: 120_000,
+  prefixCache: { maxBytes: 256 * 1024 * 1024, blockTokens: 16 },
 } as const;

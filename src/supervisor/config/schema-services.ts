@@ -107,6 +107,33 @@ export const modelDefinition = {
       default: DEFAULTS.maxRequestBytes,
       description: 'Largest request, in bytes of tensor data; larger ones get a TOO_LARGE error.',
     },
+    prefixCache: {
+      description:
+        'type llm: keep the keys and values of prompt prefixes for later requests (true, the default), or not (false), or with this bound and block size. The generated text is the same either way.',
+      anyOf: [
+        { type: 'boolean' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            maxBytes: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 1_099_511_627_776,
+              default: DEFAULTS.prefixCache.maxBytes,
+              description: 'Most bytes of keys and values held; the least recently used blocks go first.',
+            },
+            blockTokens: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 4096,
+              default: DEFAULTS.prefixCache.blockTokens,
+              description: 'Tokens per cached block: a prompt reuses whole blocks.',
+            },
+          },
+        },
+      ],
+    },
   },
 } as const;
 

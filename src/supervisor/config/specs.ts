@@ -98,6 +98,12 @@ export interface ModelSpec {
   };
   readonly warmup: boolean;
   readonly maxRequestBytes: number;
+  /** type llm: prompt prefixes' keys and values kept for later requests (docs/inference.md). */
+  readonly prefixCache?: {
+    readonly enabled: boolean;
+    readonly maxBytes: number;
+    readonly blockTokens: number;
+  };
 }
 
 /** How the tool host reaches an MCP server. */

@@ -35,6 +35,16 @@ export type RuntimeEvent =
   | { type: 'tools.crashed'; reason: string; restarts: number }
   | { type: 'tool.ready'; server: string; tools: string[]; pid: number; restarts: number }
   | { type: 'tool.failed'; server: string; reason: string }
+  /** A generation ended with its result: its prompt's tokens, those the prefix cache held, and the text's. */
+  | {
+      type: 'generation.done';
+      model: string;
+      request: string;
+      promptTokens: number;
+      cachedPromptTokens: number;
+      generatedTokens: number;
+      stopReason: string;
+    }
   /** A call went to the tool host (`id`: the calling envelope's, which its answer correlates to). */
   | { type: 'tool.call'; id: string; server: string; tool: string }
   /** A model loaded: the provider it runs on and why each preferred one was passed over. */
@@ -124,4 +134,9 @@ export interface ModelStatus {
   /** Runs of the model (a batch counts once) and the most rows one run held. */
   runs: number;
   largestBatch: number;
+  /**
+   * Language models: prompt tokens of the generations answered, those whose keys and values came
+   * from the prefix cache, and the bytes the cache holds now.
+   */
+  prompts?: { promptTokens: number; cachedPromptTokens: number; cacheBytes: number };
 }

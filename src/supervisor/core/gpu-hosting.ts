@@ -5,8 +5,10 @@
 import type { ExitInfo } from '../../launch/index.js';
 import {
   type Answer,
+  decodeGenerateResult,
   decodeGpuFrame,
   encodeGpuFrame,
+  GENERATE_DONE_KIND,
   type GpuEvent,
   generatesText,
   InferenceErrorCode,
@@ -200,6 +202,13 @@ export class GpuHosting {
       warmup: model.warmup,
       maxRequestBytes: model.maxRequestBytes,
       kind: model.type,
+      ...(model.prefixCache
+        ? {
+            prefixCacheOff: !model.prefixCache.enabled,
+            prefixCacheBytes: model.prefixCache.maxBytes,
+            prefixBlockTokens: model.prefixCache.blockTokens,
+          }
+        : {}),
       ...(model.remote
         ? {
             remote: {
@@ -268,7 +277,7 @@ export class GpuHosting {
 
   /** A model (re)loading: its state starts over, its counters go on across restarts. */
   #loading(name: string): ModelStatus & { lastRun: number } {
-    const { answered = 0, errors = 0, runs = 0, largestBatch = 0 } = this.#status.get(name) ?? {};
+    const { answered = 0, errors = 0, runs = 0, largestBatch = 0, prompts } = this.#status.get(name) ?? {};
     return {
       name,
       state: 'loading',
@@ -278,6 +287,7 @@ export class GpuHosting {
       errors,
       runs,
       largestBatch,
+      ...(prompts ? { prompts } : {}),
       lastRun: 0,
     };
   }
@@ -298,9 +308,34 @@ export class GpuHosting {
       return;
     }
     status.answered++;
+    if (answer.kind === GENERATE_DONE_KIND) this.#generated(model, status, answer);
     status.largestBatch = Math.max(status.largestBatch, answer.batchRows ?? 0);
     if (answer.run !== status.lastRun) status.runs++;
     status.lastRun = answer.run ?? 0;
+  }
+
+  /** A generation's result: its prompt counts and the cache's bytes, and the event that reports them. */
+  #generated(model: string, status: ModelStatus, answer: Answer): void {
+    let result: ReturnType<typeof decodeGenerateResult>;
+    try {
+      result = decodeGenerateResult(answer.result ?? new Uint8Array(0));
+    } catch {
+      return; // Passed on to the agent as it is; its reader says what is wrong.
+    }
+    const prompts = status.prompts ?? { promptTokens: 0, cachedPromptTokens: 0, cacheBytes: 0 };
+    prompts.promptTokens += result.promptTokens;
+    prompts.cachedPromptTokens += result.cachedPromptTokens;
+    prompts.cacheBytes = Number(answer.prefixCacheBytes ?? 0);
+    status.prompts = prompts;
+    this.#io.emit({
+      type: 'generation.done',
+      model,
+      request: answer.id ?? '',
+      promptTokens: result.promptTokens,
+      cachedPromptTokens: result.cachedPromptTokens,
+      generatedTokens: result.generatedTokens,
+      stopReason: result.stopReason,
+    });
   }
 
   #isLlm(model: string): boolean {

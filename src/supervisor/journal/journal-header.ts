@@ -60,7 +60,8 @@ export function configHash(spec: SystemSpec): string {
   }));
   // Where a remote model is served, and its key, are not part of the run (its answers are
   // journaled); which model it is, is.
-  const models = spec.models.map(({ path: _, remote, ...model }) =>
+  // Nor is the prefix cache: the text is the same with it and without it.
+  const models = spec.models.map(({ path: _, remote, prefixCache: __, ...model }) =>
     remote ? { ...model, served: remote.model } : model,
   );
   // How a server is reached is not part of the run (a replay starts none): its name and bounds are.
