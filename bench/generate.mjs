@@ -19,7 +19,7 @@ const PROMPTS = [
   'When an agent crashes, the supervisor restarts it',
 ];
 
-async function host(folder) {
+async function host(folder, prefixCache = { enabled: false, maxBytes: 0, blockTokens: 16 }) {
   const threads = Number(process.env.THREADS ?? 2);
   const { gpu, send } = await startGpuHost({
     name: 'llm',
@@ -27,19 +27,28 @@ async function host(folder) {
     path: folder,
     intraOpThreads: threads,
     batching: { enabled: true, maxBatch: 8, maxQueueDelayMs: 0 },
+    prefixCache,
   });
-  /** Resolves with the tokens generated and the time to the first one. */
-  const generate = (prompt) =>
+  /** Resolves with the tokens generated, the time to the first one and the prompt's counts. */
+  const generate = (prompt, maxNewTokens = TOKENS) =>
     new Promise((resolve) => {
       const start = performance.now();
       let first;
-      send(encodeGenerateRequest({ prompt, maxNewTokens: TOKENS }), (answer) => {
+      send(encodeGenerateRequest({ prompt, maxNewTokens }), (answer) => {
         if (answer.partial) {
           first ??= performance.now() - start;
           return;
         }
+        if (answer.error) throw new Error(`generation failed: ${answer.error.message}`);
         const result = decodeGenerateResult(answer.result);
-        resolve({ tokens: result.generatedTokens, ttft: first ?? performance.now() - start });
+        resolve({
+          tokens: result.generatedTokens,
+          ttft: first ?? performance.now() - start,
+          ms: performance.now() - start,
+          text: result.text,
+          promptTokens: result.promptTokens,
+          cached: result.cachedPromptTokens,
+        });
       });
     });
   return { gpu, generate };
@@ -79,5 +88,55 @@ export async function run(work) {
   );
   console.log(
     `  8 generations at once, continuous batching: ${fmt(batched, 1)} tokens/s = ${(batched / sequential).toFixed(2)}x; time to first token median ${fmt(median(ttft), 1)} ms, max ${fmt(Math.max(...ttft), 1)} ms`,
+  );
+}
+
+/** The same sentences over and over: a long system prompt every agent sends first. */
+const SYSTEM_PROMPT = Array.from(
+  { length: Number(process.env.RULES ?? 13) },
+  (_, i) => `Rule ${i + 1}: the supervisor restarts an agent that crashes, and every message is journaled. `,
+).join('');
+
+/**
+ * Prefix sharing (issue 29): 8 agents send one long system prompt, each with its own question, at
+ * once; time to first token and total time with the prefix cache and without it, in one run, on a
+ * decoder of SmolLM2-135M's width and depth (hidden 576, 30 layers, 9 heads; random weights).
+ */
+export async function prefixSharing(work) {
+  const folder = join(work, 'llm-135m');
+  const hidden = Number(process.env.PH ?? 576);
+  const layers = Number(process.env.PL ?? 30);
+  writeTinyLlm(folder, { seed: 1, hidden, heads: Number(process.env.PHEADS ?? 9), layers, maxPositions: 1024 });
+  const newTokens = Number(process.env.PTOKENS ?? 64);
+  const figures = {};
+  for (const [name, prefixCache] of [
+    ['off', { enabled: false, maxBytes: 0, blockTokens: 16 }],
+    ['on', { enabled: true, maxBytes: 512 * 1024 * 1024, blockTokens: 16 }],
+  ]) {
+    const { gpu, generate } = await host(folder, prefixCache);
+    await generate('warm up', 2);
+    const start = performance.now();
+    const results = await Promise.all(
+      PROMPTS.map((question) => generate(`${SYSTEM_PROMPT}Question: ${question}?`, newTokens)),
+    );
+    figures[name] = {
+      total: performance.now() - start,
+      ttft: median(results.map((result) => result.ttft)),
+      texts: results.map((result) => result.text),
+      prompt: median(results.map((result) => result.promptTokens)),
+      cached: results.reduce((sum, result) => sum + result.cached, 0),
+    };
+    await gpu.stop();
+  }
+  const { on, off } = figures;
+  const same = on.texts.every((text, i) => text === off.texts[i]);
+  console.log(
+    `prefix sharing: decoder hidden ${hidden}, ${layers} layers; 8 requests at once of a ${fmt(off.prompt, 0)}-token prompt (a shared system prompt and a question each), ${newTokens} new tokens`,
+  );
+  console.log(
+    `  time to first token, median: cache on ${fmt(on.ttft, 0)} ms, off ${fmt(off.ttft, 0)} ms = ${(off.ttft / on.ttft).toFixed(2)}x faster`,
+  );
+  console.log(
+    `  total: on ${fmt(on.total, 0)} ms, off ${fmt(off.total, 0)} ms = ${(off.total / on.total).toFixed(2)}x faster; ${fmt(on.cached, 0)} prompt tokens from the cache; the same text on and off: ${same ? 'yes' : 'NO'}`,
   );
 }

@@ -20,6 +20,7 @@ export async function startGpuHost(model) {
         batching: { enabled: false, maxBatch: 1, maxQueueDelayMs: 0 },
         warmup: false,
         maxRequestBytes: 1 << 30,
+        prefixCache: { enabled: false, maxBytes: 0, blockTokens: 16 },
         ...model,
       },
     ],

@@ -18,7 +18,7 @@ import { NodeLauncher } from '../dist/launch/index.js';
 import { Runtime } from '../dist/supervisor/index.js';
 import { run as clusterBench } from './cluster.mjs';
 import { run as fuelBench } from './fuel.mjs';
-import { run as generateBench } from './generate.mjs';
+import { run as generateBench, prefixSharing } from './generate.mjs';
 import { run as inferenceBench } from './inference.mjs';
 import { run as journalBench } from './journal.mjs';
 import { run as jsAgentsBench } from './js-agents.mjs';
@@ -103,6 +103,8 @@ try {
   await inferenceBench(work);
   console.log('');
   await generateBench(work);
+  console.log('');
+  await prefixSharing(work);
   console.log('');
   await toolsBench();
   console.log('');

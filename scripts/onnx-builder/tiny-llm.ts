@@ -19,6 +19,8 @@ export interface TinyLlmOptions {
   heads?: number;
   layers?: number;
   merges?: number;
+  /** Longest sequence it takes (default 512). */
+  maxPositions?: number;
 }
 
 export function writeTinyLlm(dir: string, options: TinyLlmOptions = {}): { vocab: number; eos: number } {
@@ -30,7 +32,7 @@ export function writeTinyLlm(dir: string, options: TinyLlmOptions = {}): { vocab
     hidden: options.hidden ?? 64,
     heads: options.heads ?? 4,
     layers: options.layers ?? 2,
-    maxPositions: 512,
+    maxPositions: options.maxPositions ?? 512,
     seed: options.seed ?? 1,
   };
   mkdirSync(join(dir, 'onnx'), { recursive: true });

@@ -32,6 +32,10 @@ interface State {
   tokens: number;
 }
 
+/** What every voice of the panel is told first. */
+const PANEL =
+  'You are one voice of a panel of three agents under a supervisor. The moderator gives each of you the topic at the same time; answer in one or two short sentences, in your own voice, and do not repeat the others.';
+
 export default defineAgent<State, { turn: Turn }>({
   state: { settings: { model: 'tiny', role: 'writer', options: {} }, request: '', turn: null, tokens: 0 },
   init(ctx, data) {
@@ -46,7 +50,8 @@ export default defineAgent<State, { turn: Turn }>({
       ctx.state.request = ctx.generate(
         model,
         [
-          { role: 'system', content: `You are the ${role}.` },
+          // The same opening for every voice: the model's prefix cache computes it once.
+          { role: 'system', content: `${PANEL} You are the ${role}.` },
           { role: 'user', content: text },
         ],
         { ...options, stop: ['\n\n'] },

@@ -280,7 +280,7 @@ export class LlmEngine {
     });
     const past: LayerCache =
       prefix && cached > 0
-        ? repeatRows(this.#prefix?.kvOf(prefix) ?? [], rows)
+        ? (this.#prefix?.kvOf(prefix, rows) ?? [])
         : Array.from({ length: layers }, () => [new Float32Array(0), new Float32Array(0)]);
     const output = await this.#decoder.run({
       ids,
@@ -402,17 +402,6 @@ function sharedPrefix(cache: PrefixCache, generations: readonly Generation[]): n
   return best;
 }
 
-/** A one-row cache repeated for `rows` rows. */
-function repeatRows(cache: LayerCache, rows: number): LayerCache {
-  if (rows === 1) return cache;
-  const repeat = (tensor: Float32Array) => {
-    const out = new Float32Array(tensor.length * rows);
-    for (let row = 0; row < rows; row++) out.set(tensor, row * tensor.length);
-    return out;
-  };
-  return cache.map(([key, value]) => [repeat(key), repeat(value)]);
-}
-
 /**
  * After a run over a shared prefix and left-padded suffixes, each row's padding sits between its
  * prefix and its suffix: moves the prefix right, next to the suffix, so the padding is on the left.
@@ -426,22 +415,17 @@ function closeGaps(
 ): LayerCache {
   const { heads, headDim } = shape;
   const width = cached + newTokens;
-  return present.map(([key, value]) => {
-    const move = (tensor: Float32Array) => {
-      const out = new Float32Array(tensor.length);
+  // In place: the run's output is this engine's, and fresh memory costs page faults.
+  for (const tensors of present)
+    for (const tensor of tensors)
       suffixLengths.forEach((length, row) => {
         const pad = newTokens - length;
+        if (pad === 0) return;
         for (let head = 0; head < heads; head++) {
           const base = (row * heads + head) * width * headDim;
-          out.set(tensor.subarray(base, base + cached * headDim), base + pad * headDim);
-          out.set(
-            tensor.subarray(base + (cached + pad) * headDim, base + width * headDim),
-            base + (pad + cached) * headDim,
-          );
+          tensor.copyWithin(base + pad * headDim, base, base + cached * headDim);
+          tensor.fill(0, base, base + pad * headDim);
         }
       });
-      return out;
-    };
-    return [move(key), move(value)] as [Float32Array, Float32Array];
-  });
+  return present;
 }

@@ -84,19 +84,23 @@ export class PrefixCache {
     for (const block of prefix.blocks) block.lastUsed = now;
   }
 
-  /** The prefix's keys and values: per layer [1, heads, tokens, headDim]. */
-  kvOf(prefix: CachedPrefix): LayerCache {
+  /** The prefix's keys and values for `rows` rows that all start with it: per layer [rows, heads, tokens, headDim]. */
+  kvOf(prefix: CachedPrefix, rows = 1): LayerCache {
     const { layers, heads, headDim } = this.#shape;
     const block = this.blockTokens * headDim;
     const length = prefix.tokens * headDim;
     return Array.from({ length: layers }, (_, layer) => {
-      const key = new Float32Array(heads * length);
-      const value = new Float32Array(heads * length);
+      const key = new Float32Array(rows * heads * length);
+      const value = new Float32Array(rows * heads * length);
       prefix.blocks.forEach((cached, index) => {
         const [blockKey, blockValue] = cached.kv[layer] as [Float32Array, Float32Array];
         for (let head = 0; head < heads; head++) {
-          key.set(blockKey.subarray(head * block, (head + 1) * block), head * length + index * block);
-          value.set(blockValue.subarray(head * block, (head + 1) * block), head * length + index * block);
+          const from = head * block;
+          for (let row = 0; row < rows; row++) {
+            const to = (row * heads + head) * length + index * block;
+            key.set(blockKey.subarray(from, from + block), to);
+            value.set(blockValue.subarray(from, from + block), to);
+          }
         }
       });
       return [key, value] as [Float32Array, Float32Array];
