@@ -106,7 +106,13 @@ export async function prefixSharing(work) {
   const folder = join(work, 'llm-135m');
   const hidden = Number(process.env.PH ?? 576);
   const layers = Number(process.env.PL ?? 30);
-  writeTinyLlm(folder, { seed: 1, hidden, heads: Number(process.env.PHEADS ?? 9), layers, maxPositions: 1024 });
+  writeTinyLlm(folder, {
+    seed: 1,
+    hidden,
+    heads: Number(process.env.PHEADS ?? 9),
+    layers,
+    maxPositions: 1024,
+  });
   const newTokens = Number(process.env.PTOKENS ?? 64);
   const figures = {};
   for (const [name, prefixCache] of [
