@@ -1,11 +1,14 @@
 // Continuous batching for text generation. Sequences from different requests share decode steps:
 // each step runs every active row once; a finished row leaves at once and, between steps, the
-// waiting requests (as many as there is room for) are prefilled in one run and join (their caches
-// left-padded to the batch), so a prefill never holds running sequences back by more than one step. Per-row positions and masks keep every
-// row's result the same as if it ran alone.
+// waiting requests (as many as there is room for) are prefilled and join (their caches left-padded
+// to the batch), so a prefill never holds running sequences back by more than one step. With a
+// prefix cache, a prompt is prefilled only past the blocks the cache holds (prefill.ts,
+// prefix-cache.ts). Per-row positions and masks keep every row's result the same as if it ran
+// alone.
 
 import { errorText } from '../../protocol/index.js';
-import { type CacheShape, KvBatch, type LayerCache } from './kv-cache.js';
+import { KvBatch, type LayerCache } from './kv-cache.js';
+import { closeGaps, prefillInputs, sharedPrefix } from './prefill.js';
 import { type CachedPrefix, PrefixCache } from './prefix-cache.js';
 import { type SamplingOptions, sampleToken, seededRandom, seedOf } from './sampler.js';
 
@@ -264,20 +267,7 @@ export class LlmEngine {
     const { layers } = this.#decoder;
     const rows = suffixes.length;
     const cached = prefix?.tokens ?? 0;
-    const suffixLengths = suffixes.map((ids) => ids.length);
-    const newTokens = Math.max(...suffixLengths);
-    const ids = new BigInt64Array(rows * newTokens);
-    const mask = new BigInt64Array(rows * (cached + newTokens));
-    const positions = new BigInt64Array(rows * newTokens);
-    suffixes.forEach((suffix, row) => {
-      const pad = newTokens - suffix.length;
-      mask.fill(1n, row * (cached + newTokens), row * (cached + newTokens) + cached);
-      suffix.forEach((token, i) => {
-        ids[row * newTokens + pad + i] = BigInt(token);
-        mask[row * (cached + newTokens) + cached + pad + i] = 1n;
-        positions[row * newTokens + pad + i] = BigInt(cached + i);
-      });
-    });
+    const { ids, mask, positions, suffixLengths, newTokens } = prefillInputs(suffixes, cached);
     const past: LayerCache =
       prefix && cached > 0
         ? (this.#prefix?.kvOf(prefix, rows) ?? [])
@@ -380,52 +370,4 @@ export class LlmEngine {
     }
     return false;
   }
-}
-
-/** The longest run of whole blocks that two of the prompts start with and the cache lacks. */
-function sharedPrefix(cache: PrefixCache, generations: readonly Generation[]): number[] | undefined {
-  const size = cache.blockTokens;
-  let best: number[] | undefined;
-  for (let i = 0; i < generations.length; i++) {
-    const a = (generations[i] as Generation).promptIds;
-    for (let j = i + 1; j < generations.length; j++) {
-      const b = (generations[j] as Generation).promptIds;
-      // Whole blocks only, and never a prompt's last token (its logits are the first token's).
-      const most = Math.min(Math.floor((a.length - 1) / size), Math.floor((b.length - 1) / size)) * size;
-      let same = 0;
-      while (same < most && a[same] === b[same]) same++;
-      const blocks = Math.floor(same / size) * size;
-      if (blocks > (best?.length ?? 0) && blocks > cache.match(a.slice(0, blocks + 1)).tokens)
-        best = a.slice(0, blocks);
-    }
-  }
-  return best;
-}
-
-/**
- * After a run over a shared prefix and left-padded suffixes, each row's padding sits between its
- * prefix and its suffix: moves the prefix right, next to the suffix, so the padding is on the left.
- */
-function closeGaps(
-  present: LayerCache,
-  shape: CacheShape,
-  suffixLengths: readonly number[],
-  cached: number,
-  newTokens: number,
-): LayerCache {
-  const { heads, headDim } = shape;
-  const width = cached + newTokens;
-  // In place: the run's output is this engine's, and fresh memory costs page faults.
-  for (const tensors of present)
-    for (const tensor of tensors)
-      suffixLengths.forEach((length, row) => {
-        const pad = newTokens - length;
-        if (pad === 0) return;
-        for (let head = 0; head < heads; head++) {
-          const base = (row * heads + head) * width * headDim;
-          tensor.copyWithin(base + pad * headDim, base, base + cached * headDim);
-          tensor.fill(0, base, base + pad * headDim);
-        }
-      });
-  return present;
 }
