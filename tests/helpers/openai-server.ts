@@ -126,6 +126,8 @@ function words(text: string): string[] {
 
 function stream(res: ServerResponse, pieces: readonly string[], finish: string): void {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
+  // What some servers send besides data: a comment (a keep-alive) and a field SSE does not define.
+  res.write(': keep-alive\n\nx-served-by: test\n\n');
   res.write(event({ choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] }));
   for (const content of pieces) res.write(event({ choices: [{ index: 0, delta: { content } }] }));
   res.write(event({ choices: [{ index: 0, delta: {}, finish_reason: finish }] }));

@@ -191,7 +191,14 @@ export class RemoteEntry {
     const parser = createParser({
       maxBufferSize: MAX_ANSWER_CHARS,
       onEvent: (event) => events.push(event.data),
-      onError: (error) => events.push(JSON.stringify({ error: `unreadable event stream: ${error.message}` })),
+      // Unknown fields and bad retry values are ignored, as the SSE standard says; a stream that
+      // never ends its event is not.
+      onError: (error) => {
+        if (error.type === 'max-buffer-size-exceeded')
+          events.push(
+            JSON.stringify({ error: `the event stream passed ${MAX_ANSWER_CHARS} characters in one event` }),
+          );
+      },
     });
     if (!(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
       // A server that ignored `stream`: one JSON completion.
