@@ -16,6 +16,7 @@ import {
   envelopeId,
   GENERATE_DONE_KIND,
   GENERATE_TOKEN_KIND,
+  generatesText,
   type HostCommand,
   INFER_ERROR_KIND,
   INFER_RESULT_KIND,
@@ -515,7 +516,7 @@ export class CoreSimulation {
     }
     const index = Math.floor(this.#random() * gpu.requests.length);
     const request = gpu.requests[index] as SimGpu['requests'][number];
-    const llm = this.#spec.models.some((model) => model.name === request.model && model.type === 'llm');
+    const llm = this.#spec.models.some((model) => model.name === request.model && generatesText(model.type));
     if (llm && request.streamed < 3 && this.#random() < 0.5) {
       request.streamed++;
       this.#gpuAnswer(gpu, { ...request, kind: GENERATE_TOKEN_KIND, partial: true });

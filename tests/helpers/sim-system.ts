@@ -15,7 +15,7 @@ export function randomSystem(random: () => number) {
     name: `a${i}`,
     module: MODULE,
     restart: restart(),
-    models: ['m', 'g'],
+    models: ['m', 'g', 'r'],
     tools: ['t'],
   }));
   // Some agents under a nested supervisor, the rest under the root.
@@ -47,6 +47,8 @@ export function randomSystem(random: () => number) {
       models: [
         { name: 'm', path: join(dir, 'm.onnx') },
         { name: 'g', type: 'llm', path: join(dir, 'g') },
+        // A model behind an OpenAI-compatible server: the simulated GPU host streams it like `g`.
+        { name: 'r', type: 'openai', url: 'http://127.0.0.1:9/v1', model: 'sim' },
       ],
       tools: [{ name: 't', mcp: { command: 'sim-tool-server' } }],
       inference: pick(['live', 'strict'] as const),
