@@ -46,6 +46,7 @@ async function host(folder, prefixCache = { enabled: false, maxBytes: 0, blockTo
           ttft: first ?? performance.now() - start,
           ms: performance.now() - start,
           text: result.text,
+          ids: result.tokenIds.map(Number),
           promptTokens: result.promptTokens,
           cached: result.cachedPromptTokens,
         });
@@ -145,4 +146,45 @@ export async function prefixSharing(work) {
   console.log(
     `  total: on ${fmt(on.total, 0)} ms, off ${fmt(off.total, 0)} ms = ${(off.total / on.total).toFixed(2)}x faster; ${fmt(on.cached, 0)} prompt tokens from the cache; the same text on and off: ${same ? 'yes' : 'NO'}`,
   );
+}
+
+/**
+ * Quantized weights (issue 29): the same decoder with its linear layers in fp32, 8 and 4 bits
+ * (MatMulNBits), 8 generations at once, greedy: tokens per second, and how many of each text's
+ * tokens are the fp32 model's before the first that differs.
+ */
+export async function quantized(work) {
+  const hidden = Number(process.env.QH ?? 576);
+  const layers = Number(process.env.QL ?? 8);
+  const newTokens = 32;
+  const runs = {};
+  for (const bits of [32, 8, 4]) {
+    const folder = join(work, `llm-q${bits}`);
+    writeTinyLlm(folder, { seed: 1, hidden, heads: 9, layers, ...(bits < 32 ? { quantize: bits } : {}) });
+    const { gpu, generate } = await host(folder);
+    await generate('warm up', 2);
+    const start = performance.now();
+    const results = await Promise.all(PROMPTS.map((prompt) => generate(prompt, newTokens)));
+    const seconds = (performance.now() - start) / 1000;
+    runs[bits] = {
+      rate: results.reduce((sum, result) => sum + result.tokens, 0) / seconds,
+      ids: results.map((result) => result.ids),
+    };
+    await gpu.stop();
+  }
+  const agree = (bits) =>
+    median(
+      runs[bits].ids.map((ids, i) => {
+        let same = 0;
+        while (same < ids.length && ids[same] === runs[32].ids[i][same]) same++;
+        return same;
+      }),
+    );
+  console.log(
+    `quantized weights: decoder hidden ${hidden}, ${layers} layers; 8 generations at once, ${newTokens} new tokens, greedy`,
+  );
+  for (const bits of [8, 4])
+    console.log(
+      `  ${bits}-bit: ${fmt(runs[bits].rate, 1)} tokens/s = ${(runs[bits].rate / runs[32].rate).toFixed(2)}x fp32 (${fmt(runs[32].rate, 1)}); the same tokens as fp32 for the first ${agree(bits)} of ${newTokens} (median)`,
+    );
 }

@@ -18,7 +18,7 @@ import { NodeLauncher } from '../dist/launch/index.js';
 import { Runtime } from '../dist/supervisor/index.js';
 import { run as clusterBench } from './cluster.mjs';
 import { run as fuelBench } from './fuel.mjs';
-import { run as generateBench, prefixSharing } from './generate.mjs';
+import { run as generateBench, prefixSharing, quantized } from './generate.mjs';
 import { run as inferenceBench } from './inference.mjs';
 import { run as journalBench } from './journal.mjs';
 import { run as jsAgentsBench } from './js-agents.mjs';
@@ -105,6 +105,8 @@ try {
   await generateBench(work);
   console.log('');
   await prefixSharing(work);
+  console.log('');
+  await quantized(work);
   console.log('');
   await toolsBench();
   console.log('');

@@ -3,8 +3,9 @@
 // `present.N.key/value`. Pre-norm attention (causal, padding-aware, with a KV cache) and an MLP
 // per layer; weights from a seeded generator. Small enough to build in a test, real enough that a
 // KV cache, left padding and batching all matter.
-import { buildModel, type NodeSpec } from './graph.js';
+import { buildModel, MICROSOFT, type NodeSpec } from './graph.js';
 import { mulberry32 } from './mlp.js';
+import { quantizeBlocks } from './quantize.js';
 
 export interface DecoderShape {
   vocab: number;
@@ -14,7 +15,15 @@ export interface DecoderShape {
   /** Longest sequence (learned position embeddings). */
   maxPositions: number;
   seed?: number;
+  /**
+   * Weights of the linear layers (attention, MLP, output head) in 4 or 8 bits, run by ONNX
+   * Runtime's MatMulNBits; the same seed gives the same weights before quantization.
+   */
+  quantize?: 4 | 8;
 }
+
+/** Values per quantized block along K (MatMulNBits' block_size). */
+const BLOCK_SIZE = 32;
 
 export function buildDecoder(shape: DecoderShape): Uint8Array {
   const { vocab, hidden, heads, layers, maxPositions } = shape;
@@ -22,13 +31,21 @@ export function buildDecoder(shape: DecoderShape): Uint8Array {
   if (!Number.isInteger(headDim)) throw new Error(`hidden ${hidden} is not a multiple of heads ${heads}`);
   const random = mulberry32(shape.seed ?? 1);
   const nodes: NodeSpec[] = [];
-  const initializers: Array<{ name: string; dims: number[]; data: Float32Array | BigInt64Array }> = [];
+  const initializers: Array<{
+    name: string;
+    dims: number[];
+    data: Float32Array | BigInt64Array | Uint8Array;
+  }> = [];
+  const values = (count: number, scale: number) =>
+    Float32Array.from({ length: count }, () => (random() * 2 - 1) * scale);
   const weight = (name: string, dims: number[], scale: number) => {
-    const count = dims.reduce((a, b) => a * b, 1);
     initializers.push({
       name,
       dims,
-      data: Float32Array.from({ length: count }, () => (random() * 2 - 1) * scale),
+      data: values(
+        dims.reduce((a, b) => a * b, 1),
+        scale,
+      ),
     });
     return name;
   };
@@ -41,10 +58,31 @@ export function buildDecoder(shape: DecoderShape): Uint8Array {
     return name;
   };
   let counter = 0;
-  const op = (type: string, inputs: string[], attributes?: NodeSpec['attributes'], output?: string) => {
+  const op = (
+    type: string,
+    inputs: string[],
+    attributes?: NodeSpec['attributes'],
+    output?: string,
+    domain?: string,
+  ) => {
     const name = output ?? `${type.toLowerCase()}_${counter++}`;
-    nodes.push({ op: type, inputs, outputs: [name], ...(attributes ? { attributes } : {}) });
+    nodes.push({
+      op: type,
+      inputs,
+      outputs: [name],
+      ...(attributes ? { attributes } : {}),
+      ...(domain ? { domain } : {}),
+    });
     return name;
+  };
+  /** `input` × a [k, n] weight: a MatMul, or a MatMulNBits of the same weights quantized. */
+  const linear = (input: string, name: string, k: number, n: number, scale: number) => {
+    if (!shape.quantize) return op('MatMul', [input, weight(name, [k, n], scale)]);
+    const { data, scales, blocks } = quantizeBlocks(values(k * n, scale), k, n, shape.quantize, BLOCK_SIZE);
+    initializers.push({ name: `${name}.q`, dims: [n, blocks, (BLOCK_SIZE * shape.quantize) / 8], data });
+    initializers.push({ name: `${name}.scales`, dims: [n * blocks], data: scales });
+    const attributes = { K: k, N: n, bits: shape.quantize, block_size: BLOCK_SIZE };
+    return op('MatMulNBits', [input, `${name}.q`, `${name}.scales`], attributes, undefined, MICROSOFT);
   };
   const norm = (input: string, prefix: string) =>
     op(
@@ -91,9 +129,9 @@ export function buildDecoder(shape: DecoderShape): Uint8Array {
     const p = `h.${layer}`;
     const scale = 1 / Math.sqrt(hidden);
     const h = norm(x, `${p}.ln1`);
-    const q = split(op('MatMul', [h, weight(`${p}.wq`, [hidden, hidden], scale)]));
-    const k = split(op('MatMul', [h, weight(`${p}.wk`, [hidden, hidden], scale)]));
-    const v = split(op('MatMul', [h, weight(`${p}.wv`, [hidden, hidden], scale)]));
+    const q = split(linear(h, `${p}.wq`, hidden, hidden, scale));
+    const k = split(linear(h, `${p}.wk`, hidden, hidden, scale));
+    const v = split(linear(h, `${p}.wv`, hidden, hidden, scale));
     const allK = op('Concat', [`past_key_values.${layer}.key`, k], { axis: 2 }, `present.${layer}.key`);
     const allV = op('Concat', [`past_key_values.${layer}.value`, v], { axis: 2 }, `present.${layer}.value`);
     const scores = op('Add', [
@@ -102,20 +140,17 @@ export function buildDecoder(shape: DecoderShape): Uint8Array {
     ]);
     const attended = op('MatMul', [op('Softmax', [scores], { axis: -1 }), allV]);
     const merged = op('Reshape', [op('Transpose', [attended], { perm: [0, 2, 1, 3] }), 'c.merge']);
-    x = op('Add', [x, op('MatMul', [merged, weight(`${p}.wo`, [hidden, hidden], scale)])]);
+    x = op('Add', [x, linear(merged, `${p}.wo`, hidden, hidden, scale)]);
     const m = norm(x, `${p}.ln2`);
-    const up = op('Relu', [op('MatMul', [m, weight(`${p}.w1`, [hidden, hidden * 2], scale)])]);
-    x = op('Add', [
-      x,
-      op('MatMul', [up, weight(`${p}.w2`, [hidden * 2, hidden], 1 / Math.sqrt(hidden * 2))]),
-    ]);
+    const up = op('Relu', [linear(m, `${p}.w1`, hidden, hidden * 2, scale)]);
+    x = op('Add', [x, linear(up, `${p}.w2`, hidden * 2, hidden, 1 / Math.sqrt(hidden * 2))]);
   }
   // The output bias keeps a random model to tokens that are text: bytes outside printable ASCII
   // (but for the newline) are pushed down, so generated text decodes as readable characters.
   const outputBias = Array.from({ length: vocab }, (_, token) =>
     token < 256 && token !== 10 && (token < 32 || token > 126) ? -20 : 0,
   );
-  const projected = op('MatMul', [norm(x, 'ln_f'), weight('lm_head', [hidden, vocab], 1)]);
+  const projected = linear(norm(x, 'ln_f'), 'lm_head', hidden, vocab, 1);
   op('Add', [projected, constant('lm_bias', [vocab], outputBias)], undefined, 'logits');
 
   const cache = (name: string, length: string) => ({

@@ -7,6 +7,7 @@ const { onnx } = onnxProto;
 /** ONNX element types by the names Troupe's tensors use. */
 export const ELEMENT_TYPES = {
   float32: onnx.TensorProto.DataType.FLOAT,
+  uint8: onnx.TensorProto.DataType.UINT8,
   int64: onnx.TensorProto.DataType.INT64,
   int32: onnx.TensorProto.DataType.INT32,
   bool: onnx.TensorProto.DataType.BOOL,
@@ -35,17 +36,27 @@ export interface GraphSpec {
   inputs: readonly ValueSpec[];
   outputs: readonly ValueSpec[];
   nodes: readonly NodeSpec[];
-  initializers: ReadonlyArray<{ name: string; dims: readonly number[]; data: Float32Array | BigInt64Array }>;
+  initializers: ReadonlyArray<{
+    name: string;
+    dims: readonly number[];
+    data: Float32Array | BigInt64Array | Uint8Array;
+  }>;
   opset?: number;
 }
 
 const DEFAULT_OPSET = 17;
+/** The domain of ONNX Runtime's contrib operators. */
+export const MICROSOFT = 'com.microsoft';
 
 export function buildModel(graph: GraphSpec): Uint8Array {
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'troupe-onnx-builder',
-    opsetImport: [{ domain: '', version: graph.opset ?? DEFAULT_OPSET }],
+    opsetImport: [
+      { domain: '', version: graph.opset ?? DEFAULT_OPSET },
+      // ONNX Runtime's contrib operators (MatMulNBits), when a node uses them.
+      ...(graph.nodes.some((node) => node.domain === MICROSOFT) ? [{ domain: MICROSOFT, version: 1 }] : []),
+    ],
     graph: {
       name: graph.name,
       input: graph.inputs.map(valueInfo),
@@ -61,7 +72,12 @@ export function buildModel(graph: GraphSpec): Uint8Array {
       initializer: graph.initializers.map(({ name, dims, data }) => ({
         name,
         dims: [...dims],
-        dataType: data instanceof Float32Array ? ELEMENT_TYPES.float32 : ELEMENT_TYPES.int64,
+        dataType:
+          data instanceof Float32Array
+            ? ELEMENT_TYPES.float32
+            : data instanceof Uint8Array
+              ? ELEMENT_TYPES.uint8
+              : ELEMENT_TYPES.int64,
         rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
       })),
     },

@@ -21,6 +21,8 @@ export interface TinyLlmOptions {
   merges?: number;
   /** Longest sequence it takes (default 512). */
   maxPositions?: number;
+  /** Linear layers' weights in 4 or 8 bits (MatMulNBits); the same seed, the same weights before. */
+  quantize?: 4 | 8;
 }
 
 export function writeTinyLlm(dir: string, options: TinyLlmOptions = {}): { vocab: number; eos: number } {
@@ -34,6 +36,7 @@ export function writeTinyLlm(dir: string, options: TinyLlmOptions = {}): { vocab
     layers: options.layers ?? 2,
     maxPositions: options.maxPositions ?? 512,
     seed: options.seed ?? 1,
+    ...(options.quantize ? { quantize: options.quantize } : {}),
   };
   mkdirSync(join(dir, 'onnx'), { recursive: true });
   const json = (name: string, value: object) =>
