@@ -56,6 +56,7 @@ const config: ForgeConfig = {
         { entry: 'src/app/preload.ts', config: 'vite.preload.config.ts', target: 'preload' },
         { entry: 'src/app/agent-host.ts', config: 'vite.main.config.ts', target: 'main' },
         { entry: 'src/app/gpu-host.ts', config: 'vite.main.config.ts', target: 'main' },
+        { entry: 'src/app/tool-host.ts', config: 'vite.main.config.ts', target: 'main' },
         { entry: 'src/app/model-worker.ts', config: 'vite.main.config.ts', target: 'main' },
         { entry: 'src/app/llm-worker.ts', config: 'vite.main.config.ts', target: 'main' },
       ],

@@ -1,4 +1,4 @@
-// Main-process builds (main, agent host, GPU host, model worker). Native and WASM-tool packages
+// Main-process builds (main, agent host, GPU host, tool host, model workers). Native and WASM-tool packages
 // stay outside the bundle and are packaged as they are (forge.config.ts keeps them).
 import { defineConfig } from 'vite';
 

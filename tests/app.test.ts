@@ -198,7 +198,7 @@ class FakeSession {
 }
 
 describe('desktop app bundles', () => {
-  it('builds the agent host, GPU host and model workers as Forge does, and they run systems', async () => {
+  it('builds the agent host, GPU host, tool host and model workers as Forge does, and they run systems', async () => {
     // As @electron-forge/plugin-vite's main config: CommonJS libraries, Node built-ins and
     // Electron external, plus our own externals from vite.main.config.ts.
     const external = [
@@ -211,7 +211,7 @@ describe('desktop app bundles', () => {
       ...builtinModules,
       ...builtinModules.map((name) => `node:${name}`),
     ];
-    for (const entry of ['agent-host', 'gpu-host', 'model-worker', 'llm-worker', 'preload']) {
+    for (const entry of ['agent-host', 'gpu-host', 'tool-host', 'model-worker', 'llm-worker', 'preload']) {
       await build({
         configFile: false,
         logLevel: 'silent',
@@ -237,7 +237,11 @@ describe('desktop app bundles', () => {
     };
     const run = async (example: string) => {
       const spec = loadSystem(join(ROOT, 'examples', example));
-      const hosts = { hostEntry: join(bundles, 'agent-host.cjs'), gpuEntry: join(bundles, 'gpu-host.cjs') };
+      const hosts = {
+        hostEntry: join(bundles, 'agent-host.cjs'),
+        gpuEntry: join(bundles, 'gpu-host.cjs'),
+        toolEntry: join(bundles, 'tool-host.cjs'),
+      };
       const bundled = await startRun(spec, { ...hosts, hostEnv: env }).done;
       const plain = await startRun(spec, {
         hostEntry: join(ROOT, 'dist', 'actors', 'host-main.js'),
@@ -253,5 +257,12 @@ describe('desktop app bundles', () => {
       answered: 40,
     });
     expect((await run('chat/chat.system.yaml')).models?.[0]).toMatchObject({ state: 'ready', answered: 9 });
+    // MCP tool servers through the tool host (strict mode: the same trace both ways).
+    const out = join(ROOT, 'examples', 'tools', 'workspace', 'out');
+    try {
+      expect((await run('tools/tools.system.yaml')).agents.librarian).toMatchObject({ state: 'stopped' });
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

@@ -35,6 +35,7 @@ function startSession(): DashboardSession {
         launcher: new ElectronLauncher(utilityProcess),
         hostEntry: join(BUILD, 'agent-host.cjs'),
         gpuEntry: join(BUILD, 'gpu-host.cjs'),
+        toolEntry: join(BUILD, 'tool-host.cjs'),
         hostEnv: {
           TROUPE_MODEL_WORKER: join(BUILD, 'model-worker.cjs'),
           TROUPE_LLM_WORKER: join(BUILD, 'llm-worker.cjs'),
