@@ -82,7 +82,7 @@ export class RemoteEntry {
     const reason = !url
       ? 'it has no url'
       : apiKeyEnv && process.env[apiKeyEnv] === undefined
-        ? `its API key variable ${apiKeyEnv} is not set in the supervisor's environment`
+        ? `its API key variable ${apiKeyEnv} is not set (the supervisor passes it to the GPU host from its own environment; a GPU host on a cluster node gets none)`
         : undefined;
     if (reason) {
       this.state = 'failed';
