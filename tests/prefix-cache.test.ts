@@ -1,4 +1,4 @@
-// The prefix cache (issue 29): prompt blocks shared across requests are prefilled once and reused,
+// The prefix cache and the cache kept in place (issue 29): prompt blocks shared across requests are prefilled once and reused,
 // on a real ONNX Runtime session of a tiny decoder built in code. A cached prefix is a cache,
 // never a change of result: the same tokens with it and without it, greedy and sampled, for
 // requests that come together or one after another; its bytes never pass its bound.
@@ -93,6 +93,7 @@ async function generate(
   waves: Generation[][],
   prefixCache?: { blockTokens: number; maxBytes: number },
   steps: string[][] = [],
+  inPlace = true,
 ): Promise<{ results: Map<string, Outcome>; engine: LlmEngine }> {
   const results = new Map<string, Outcome>();
   let settle: (() => void) | undefined;
@@ -109,7 +110,7 @@ async function generate(
       },
       failed: (id, reason) => fail?.(new Error(`${id}: ${reason}`)),
     },
-    { eos: [], maxRows: 8, prefixCache },
+    { eos: [], maxRows: 8, prefixCache, inPlace },
   );
   for (const wave of waves) {
     await new Promise<void>((resolve, reject) => {
@@ -202,5 +203,52 @@ describe('the prefix cache', () => {
     expect(stats?.bytes).toBeLessThanOrEqual(bound.maxBytes);
     expect(stats?.blocks).toBeLessThanOrEqual(10);
     expect(stats?.evicted).toBeGreaterThan(0);
+  });
+
+  it('keeps the cache in place or copies it at every step, with the same logits at every step', async () => {
+    // Requests that join while others decode, finish at different lengths and leave.
+    const wave = () => [
+      ...QUESTIONS.map((question, i) => request(`w${i}`, SYSTEM + question, { maxNewTokens: 6 + 7 * i })),
+      request('short', 'Hi', { maxNewTokens: 90 }),
+    ];
+    const copied: string[][] = [];
+    const inPlace: string[][] = [];
+    const a = await generate([wave()], CACHE, copied, false);
+    const b = await generate([wave()], CACHE, inPlace, true);
+    expect(inPlace).toEqual(copied);
+    for (const [id, outcome] of a.results) expect(b.results.get(id)?.tokens, id).toEqual(outcome.tokens);
+    // 90 new tokens past a prompt of a few: the capacity grew more than once on the way.
+    expect(b.results.get('short')?.tokens).toHaveLength(90);
+  });
+
+  it('keeps working with the plain Optimum layout (no new columns): the cache is copied as before', async () => {
+    const dir = join(tempDir(), 'plain');
+    writeTinyLlm(dir, { seed: 3, newColumns: false });
+    const folder = readLlmFolder(dir);
+    const plain = await ort.InferenceSession.create(folder.onnxPath, { intraOpNumThreads: 1 });
+    try {
+      const dims = (values: readonly ort.InferenceSession.ValueMetadata[]) =>
+        values.map((value) => ({ name: value.name, dims: value.isTensor ? value.shape : [] }));
+      const meta = decoderMeta(dims(plain.inputMetadata), dims(plain.outputMetadata), folder.onnxPath);
+      expect(meta.newColumns).toBe(false);
+      const plainStep = decoderStep(plain, { ...meta, vocab: meta.vocab as number });
+      const tokens = await new Promise<number[]>((resolve, reject) => {
+        const engine = new LlmEngine(
+          plainStep,
+          codec,
+          {
+            token: () => {},
+            done: (_id, result) => resolve(result.tokenIds),
+            failed: (_id, why) => reject(new Error(why)),
+          },
+          { eos: [], maxRows: 4 },
+        );
+        engine.submit(request('p', SYSTEM + QUESTIONS[1], { maxNewTokens: 20 }));
+      });
+      const inPlace = await generate([[request('p', SYSTEM + QUESTIONS[1], { maxNewTokens: 20 })]]);
+      expect(tokens).toEqual(inPlace.results.get('p')?.tokens);
+    } finally {
+      await plain.release();
+    }
   });
 });

@@ -20,6 +20,12 @@ export interface DecoderShape {
    * Runtime's MatMulNBits; the same seed gives the same weights before quantization.
    */
   quantize?: 4 | 8;
+  /**
+   * Also output each layer's keys and values of the new tokens alone (`new_key_values.N.key` /
+   * `.value`), so a caller can keep the cache in place and fetch only what a step adds. Default
+   * true; false gives the plain Optimum layout.
+   */
+  newColumns?: boolean;
 }
 
 /** Values per quantized block along K (MatMulNBits' block_size). */
@@ -134,6 +140,10 @@ export function buildDecoder(shape: DecoderShape): Uint8Array {
     const v = split(linear(h, `${p}.wv`, hidden, hidden, scale));
     const allK = op('Concat', [`past_key_values.${layer}.key`, k], { axis: 2 }, `present.${layer}.key`);
     const allV = op('Concat', [`past_key_values.${layer}.value`, v], { axis: 2 }, `present.${layer}.value`);
+    if (shape.newColumns !== false) {
+      op('Identity', [k], undefined, `new_key_values.${layer}.key`);
+      op('Identity', [v], undefined, `new_key_values.${layer}.value`);
+    }
     const scores = op('Add', [
       op('Mul', [op('MatMul', [q, op('Transpose', [allK], { perm: [0, 1, 3, 2] })]), 'c.scale']),
       bias,
@@ -175,6 +185,12 @@ export function buildDecoder(shape: DecoderShape): Uint8Array {
         cache(`present.${i}.key`, 'total_sequence_length'),
         cache(`present.${i}.value`, 'total_sequence_length'),
       ]).flat(),
+      ...(shape.newColumns === false
+        ? []
+        : Array.from({ length: layers }, (_, i) => [
+            cache(`new_key_values.${i}.key`, 'sequence_length'),
+            cache(`new_key_values.${i}.value`, 'sequence_length'),
+          ]).flat()),
     ],
     nodes,
     initializers,

@@ -23,6 +23,8 @@ export interface TinyLlmOptions {
   maxPositions?: number;
   /** Linear layers' weights in 4 or 8 bits (MatMulNBits); the same seed, the same weights before. */
   quantize?: 4 | 8;
+  /** Also output the new tokens' keys and values alone (default true; false: plain Optimum). */
+  newColumns?: boolean;
 }
 
 export function writeTinyLlm(dir: string, options: TinyLlmOptions = {}): { vocab: number; eos: number } {
@@ -37,6 +39,7 @@ export function writeTinyLlm(dir: string, options: TinyLlmOptions = {}): { vocab
     maxPositions: options.maxPositions ?? 512,
     seed: options.seed ?? 1,
     ...(options.quantize ? { quantize: options.quantize } : {}),
+    ...(options.newColumns === false ? { newColumns: false } : {}),
   };
   mkdirSync(join(dir, 'onnx'), { recursive: true });
   const json = (name: string, value: object) =>

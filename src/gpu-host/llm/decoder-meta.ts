@@ -7,6 +7,11 @@ export interface DecoderMeta {
   headDim: number;
   vocab: number | undefined;
   positionIds: boolean;
+  /**
+   * It also outputs the new tokens' keys and values alone (`new_key_values.N.key` / `.value`):
+   * decode steps then keep the cache in place and fetch only those.
+   */
+  newColumns: boolean;
 }
 
 interface Value {
@@ -54,5 +59,9 @@ export function decoderMeta(inputs: readonly Value[], outputs: readonly Value[],
     headDim,
     vocab: typeof vocab === 'number' ? vocab : undefined,
     positionIds: inputNames.has('position_ids'),
+    newColumns: Array.from({ length: layers }, (_, layer) => layer).every(
+      (layer) =>
+        outputNames.has(`new_key_values.${layer}.key`) && outputNames.has(`new_key_values.${layer}.value`),
+    ),
   };
 }

@@ -16,7 +16,8 @@ export function decoderStep(
     heads,
     headDim,
     vocab,
-    run: async ({ ids, rows, length, mask, positions, past, pastLength }) => {
+    newColumns: meta.newColumns,
+    run: async ({ ids, rows, length, mask, positions, past, pastLength, onlyAdded }) => {
       const feeds: Record<string, ort.Tensor> = {
         input_ids: new ort.Tensor('int64', ids, [rows, length]),
         attention_mask: new ort.Tensor('int64', mask, [rows, pastLength + length]),
@@ -37,15 +38,29 @@ export function decoderStep(
           headDim,
         ]);
       }
-      const results = await session.run(feeds);
-      const logits = results.logits as ort.Tensor;
+      const cache = (prefix: string): LayerCache =>
+        Array.from({ length: layers }, (_, layer) => [
+          (results[`${prefix}.${layer}.key`] as ort.Tensor).data as Float32Array,
+          (results[`${prefix}.${layer}.value`] as ort.Tensor).data as Float32Array,
+        ]);
+      // Fetching the whole cache back costs a copy of it at every step: with the new columns
+      // alone, the caller keeps it in place.
+      const added = onlyAdded && meta.newColumns;
+      const fetches = added
+        ? [
+            'logits',
+            ...Array.from({ length: layers }, (_, layer) => [
+              `new_key_values.${layer}.key`,
+              `new_key_values.${layer}.value`,
+            ]).flat(),
+          ]
+        : undefined;
+      const results = fetches ? await session.run(feeds, fetches) : await session.run(feeds);
       // Only the last position of each row matters: [rows, length, vocab] → [rows, vocab] when decoding.
-      const all = logits.data as Float32Array;
-      const present: LayerCache = Array.from({ length: layers }, (_, layer) => [
-        (results[`present.${layer}.key`] as ort.Tensor).data as Float32Array,
-        (results[`present.${layer}.value`] as ort.Tensor).data as Float32Array,
-      ]);
-      return { logits: all, present };
+      const logits = (results.logits as ort.Tensor).data as Float32Array;
+      return added
+        ? { logits, present: [], added: cache('new_key_values') }
+        : { logits, present: cache('present') };
     },
   };
 }

@@ -8,12 +8,17 @@
 
 import { errorText } from '../../protocol/index.js';
 import { KvBatch, type LayerCache } from './kv-cache.js';
+import { KvSlab } from './kv-slab.js';
 import { closeGaps, prefillInputs, sharedPrefix } from './prefill.js';
 import { type CachedPrefix, PrefixCache } from './prefix-cache.js';
 import { type SamplingOptions, sampleToken, seededRandom, seedOf } from './sampler.js';
 
 export interface DecoderStep {
-  /** Runs the decoder on `rows` rows of `length` new tokens after `pastLength` cached columns. */
+  /**
+   * Runs the decoder on `rows` rows of `length` new tokens after `pastLength` cached columns.
+   * With `onlyAdded` (a decoder with `newColumns`), the cache is not returned whole: `added` holds
+   * the new tokens' keys and values alone and `present` is empty.
+   */
   run(input: {
     ids: BigInt64Array;
     rows: number;
@@ -22,7 +27,10 @@ export interface DecoderStep {
     positions: BigInt64Array;
     past: LayerCache;
     pastLength: number;
-  }): Promise<{ logits: Float32Array; present: LayerCache }>;
+    onlyAdded?: boolean;
+  }): Promise<{ logits: Float32Array; present: LayerCache; added?: LayerCache }>;
+  /** Whether it outputs the new tokens' keys and values alone (the cache can stay in place). */
+  newColumns?: boolean;
   layers: number;
   heads: number;
   headDim: number;
@@ -100,7 +108,9 @@ export class LlmEngine {
   readonly #maxRows: number;
   readonly #waiting: Generation[] = [];
   #rows: Row[] = [];
-  #batch: KvBatch;
+  #batch: KvBatch | KvSlab;
+  /** Decode steps keep the cache in place (the decoder outputs the new columns alone). */
+  readonly #inPlace: boolean;
   #running = false;
   readonly #prefix: PrefixCache | undefined;
   /** Decode steps run, and the most rows one step held (for statistics and tests). */
@@ -111,14 +121,21 @@ export class LlmEngine {
     decoder: DecoderStep,
     codec: TextCodec,
     events: EngineEvents,
-    options: { eos: number[]; maxRows: number; prefixCache?: PrefixCacheOptions | undefined },
+    options: {
+      eos: number[];
+      maxRows: number;
+      prefixCache?: PrefixCacheOptions | undefined;
+      /** Keep the cache in place when the decoder allows it (default true; false: copied each step). */
+      inPlace?: boolean;
+    },
   ) {
     this.#decoder = decoder;
     this.#codec = codec;
     this.#events = events;
     this.#eos = new Set(options.eos);
     this.#maxRows = Math.max(1, options.maxRows);
-    this.#batch = new KvBatch(decoder);
+    this.#inPlace = (options.inPlace ?? true) && decoder.newColumns === true;
+    this.#batch = this.#newBatch();
     this.#prefix = options.prefixCache ? new PrefixCache(decoder, options.prefixCache) : undefined;
   }
 
@@ -300,7 +317,7 @@ export class LlmEngine {
     const rows = this.#rows;
     this.steps++;
     this.largestStep = Math.max(this.largestStep, rows.length);
-    let output: { logits: Float32Array; present: LayerCache };
+    let output: { logits: Float32Array; present: LayerCache; added?: LayerCache };
     try {
       output = await this.#decoder.run({
         ids: BigInt64Array.from(rows.map((row) => BigInt(row.tokens.at(-1) as number))),
@@ -310,14 +327,16 @@ export class LlmEngine {
         positions: BigInt64Array.from(rows.map((row) => BigInt(row.position))),
         past: batch.cache,
         pastLength: batch.length,
+        onlyAdded: batch instanceof KvSlab,
       });
     } catch (error) {
       for (const row of rows) this.#events.failed(row.generation.id, errorText(error));
       this.#rows = [];
-      this.#batch = new KvBatch(this.#decoder);
+      this.#batch = this.#newBatch();
       return;
     }
-    batch.advance(output.present);
+    if (batch instanceof KvSlab) batch.append(output.added ?? []);
+    else batch.advance(output.present);
     const vocab = this.#decoder.vocab;
     const keep: number[] = [];
     rows.forEach((row, index) => {
@@ -329,6 +348,10 @@ export class LlmEngine {
       this.#rows = keep.map((index) => rows[index] as Row);
       batch.keep(keep);
     }
+  }
+
+  #newBatch(): KvBatch | KvSlab {
+    return this.#inPlace ? new KvSlab(this.#decoder) : new KvBatch(this.#decoder);
   }
 
   /** Takes a sampled token for the row; returns true when the row has finished. */
