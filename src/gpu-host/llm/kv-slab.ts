@@ -97,9 +97,9 @@ export class KvSlab {
     this.cache = this.cache.map(([key, value]) => {
       const pick = (tensor: Float32Array) => {
         const out = new Float32Array(keep.length * rowSize);
-        keep.forEach((index, row) =>
-          out.set(tensor.subarray(index * rowSize, (index + 1) * rowSize), row * rowSize),
-        );
+        keep.forEach((index, row) => {
+          out.set(tensor.subarray(index * rowSize, (index + 1) * rowSize), row * rowSize);
+        });
         return out;
       };
       return [pick(key), pick(value)] as [Float32Array, Float32Array];
