@@ -1,9 +1,10 @@
 // The KV cache of a continuous batch kept in place, for decoders that output the new tokens' keys
-// and values alone: per layer one key and one value array [rows, heads, capacity, headDim], each
-// row's columns from the left, the rest unused (masked). A decode step reads the arrays as they
-// are and writes back one column per row, so nothing grows with the context but the capacity,
-// which is raised in chunks. Rows join (their prefill's columns copied in) and leave (the rows
-// after them moved down) between steps. Pure array work.
+// and values alone: per layer one key and one value array with room for `maxRows` rows of
+// `capacity` columns ([maxRows, heads, capacity, headDim]), the running rows first, each row's
+// columns from the left and the rest unused (masked). A decode step reads the running rows as
+// they are and writes back one column per row. Rows join in the free rows after the running ones
+// and leave by the later rows moving down, so neither touches the rest of the batch; only the
+// capacity, raised in chunks when a row reaches it, means a copy. Pure array work.
 import type { CacheShape, LayerCache } from './kv-cache.js';
 
 /** Columns the capacity grows by when a row reaches it. */
@@ -11,14 +12,17 @@ const GROW = 64;
 
 export class KvSlab {
   readonly shape: CacheShape & { layers: number };
-  /** Each row's length (its real columns, from the left). */
+  readonly #maxRows: number;
+  /** Each running row's length (its real columns, from the left). */
   rowLengths: number[] = [];
   /** Columns each row has room for; what a step is given as its past. */
   capacity = 0;
-  cache: LayerCache = [];
+  /** Per layer [key, value], room for every row. */
+  #slab: LayerCache = [];
 
-  constructor(shape: CacheShape & { layers: number }) {
+  constructor(shape: CacheShape & { layers: number }, maxRows: number) {
     this.shape = shape;
+    this.#maxRows = Math.max(1, maxRows);
   }
 
   get rows(): number {
@@ -30,28 +34,32 @@ export class KvSlab {
     return this.capacity;
   }
 
+  /** The running rows' cache, per layer [rows, heads, capacity, headDim]: views, not copies. */
+  get cache(): LayerCache {
+    const size = this.rows * this.#rowSize;
+    return this.#slab.map(([key, value]) => [key.subarray(0, size), value.subarray(0, size)]);
+  }
+
   /** Adds rows from a prefill's cache: `rows` rows of `width` columns, each left-padded to its length. */
   join(rowCache: LayerCache, rowLengths: readonly number[], width: number): void {
     const lengths = [...this.rowLengths, ...rowLengths];
-    const capacity = Math.max(this.capacity, roundUp(Math.max(...lengths) + 1));
+    if (lengths.length > this.#maxRows)
+      throw new Error(`the batch holds at most ${this.#maxRows} rows (${lengths.length} asked)`);
+    const needed = roundUp(Math.max(...lengths) + 1);
+    if (needed > this.capacity) this.#grow(needed);
     const { heads, headDim } = this.shape;
     const before = this.rows;
-    this.cache =
-      this.cache.length === 0
-        ? this.#empty(lengths.length, capacity)
-        : this.#resized(lengths.length, capacity);
     rowCache.forEach(([key, value], layer) => {
-      const [slabKey, slabValue] = this.cache[layer] as [Float32Array, Float32Array];
+      const [slabKey, slabValue] = this.#slab[layer] as [Float32Array, Float32Array];
       rowLengths.forEach((length, row) => {
         for (let head = 0; head < heads; head++) {
           const from = ((row * heads + head) * width + (width - length)) * headDim;
-          const to = ((before + row) * heads + head) * capacity * headDim;
+          const to = ((before + row) * heads + head) * this.capacity * headDim;
           slabKey.set(key.subarray(from, from + length * headDim), to);
           slabValue.set(value.subarray(from, from + length * headDim), to);
         }
       });
     });
-    this.capacity = capacity;
     this.rowLengths = lengths;
   }
 
@@ -70,7 +78,7 @@ export class KvSlab {
   append(added: LayerCache): void {
     const { heads, headDim } = this.shape;
     added.forEach(([key, value], layer) => {
-      const [slabKey, slabValue] = this.cache[layer] as [Float32Array, Float32Array];
+      const [slabKey, slabValue] = this.#slab[layer] as [Float32Array, Float32Array];
       this.rowLengths.forEach((length, row) => {
         for (let head = 0; head < heads; head++) {
           const from = (row * heads + head) * headDim;
@@ -83,42 +91,35 @@ export class KvSlab {
     this.rowLengths = this.rowLengths.map((length) => length + 1);
     // The next step writes one column further: make room while no step runs.
     const longest = Math.max(0, ...this.rowLengths);
-    if (longest >= this.capacity) {
-      const capacity = roundUp(longest + 1);
-      this.cache = this.#resized(this.rows, capacity);
-      this.capacity = capacity;
-    }
+    if (longest >= this.capacity) this.#grow(roundUp(longest + 1));
   }
 
-  /** Keeps only the rows at `keep`, in that order. */
+  /** Keeps only the rows at `keep` (increasing), moving each down into the place of those that left. */
   keep(keep: readonly number[]): void {
-    const { heads, headDim } = this.shape;
-    const rowSize = heads * this.capacity * headDim;
-    this.cache = this.cache.map(([key, value]) => {
-      const pick = (tensor: Float32Array) => {
-        const out = new Float32Array(keep.length * rowSize);
-        keep.forEach((index, row) => {
-          out.set(tensor.subarray(index * rowSize, (index + 1) * rowSize), row * rowSize);
-        });
-        return out;
-      };
-      return [pick(key), pick(value)] as [Float32Array, Float32Array];
-    });
+    const size = this.#rowSize;
+    for (const [key, value] of this.#slab)
+      keep.forEach((index, row) => {
+        if (index === row) return;
+        key.copyWithin(row * size, index * size, (index + 1) * size);
+        value.copyWithin(row * size, index * size, (index + 1) * size);
+      });
     this.rowLengths = keep.map((index) => this.rowLengths[index] as number);
   }
 
-  #empty(rows: number, capacity: number): LayerCache {
-    const { layers, heads, headDim } = this.shape;
-    const size = rows * heads * capacity * headDim;
-    return Array.from({ length: layers }, () => [new Float32Array(size), new Float32Array(size)]);
+  get #rowSize(): number {
+    return this.shape.heads * this.capacity * this.shape.headDim;
   }
 
-  /** The cache with room for `rows` rows of `capacity` columns, the present rows copied over. */
-  #resized(rows: number, capacity: number): LayerCache {
-    const { heads, headDim } = this.shape;
-    const fresh = this.#empty(rows, capacity);
-    this.cache.forEach(([key, value], layer) => {
-      const [newKey, newValue] = fresh[layer] as [Float32Array, Float32Array];
+  /** Room for `capacity` columns a row: a new slab, the running rows' columns copied over. */
+  #grow(capacity: number): void {
+    const { layers, heads, headDim } = this.shape;
+    const size = this.#maxRows * heads * capacity * headDim;
+    const slab: LayerCache = Array.from({ length: layers }, () => [
+      new Float32Array(size),
+      new Float32Array(size),
+    ]);
+    this.#slab.forEach(([key, value], layer) => {
+      const [newKey, newValue] = slab[layer] as [Float32Array, Float32Array];
       for (let block = 0; block < this.rows * heads; block++) {
         const from = block * this.capacity * headDim;
         const to = block * capacity * headDim;
@@ -126,7 +127,8 @@ export class KvSlab {
         newValue.set(value.subarray(from, from + this.capacity * headDim), to);
       }
     });
-    return fresh;
+    this.#slab = slab;
+    this.capacity = capacity;
   }
 }
 

@@ -351,7 +351,7 @@ export class LlmEngine {
   }
 
   #newBatch(): KvBatch | KvSlab {
-    return this.#inPlace ? new KvSlab(this.#decoder) : new KvBatch(this.#decoder);
+    return this.#inPlace ? new KvSlab(this.#decoder, this.#maxRows) : new KvBatch(this.#decoder);
   }
 
   /** Takes a sampled token for the row; returns true when the row has finished. */
