@@ -61,12 +61,11 @@ export class RemoteEntry {
   generate(id: string, bytes: Uint8Array): void {
     const decoded = decodeGenerateRequest(bytes);
     const body = decoded.ok ? chatBody(this.#remote.model ?? '', decoded.request) : decoded;
-    if (!decoded.ok || !body.ok) {
-      const reason = decoded.ok ? (body as { error: string }).error : decoded.error;
-      this.#events.generation(this, { type: 'gen-failed', id, code: 'BAD_REQUEST', reason });
+    if (!body.ok) {
+      this.#events.generation(this, { type: 'gen-failed', id, code: 'BAD_REQUEST', reason: body.error });
       return;
     }
-    void this.#run(id, body.body, decoded.request.stop ?? []);
+    void this.#run(id, body.body, decoded.ok ? decoded.request.stop : []);
   }
 
   cancel(id: string): void {
