@@ -1,14 +1,8 @@
-// The window's view of calls (issue 28) in real Chromium against `troupe run --dashboard`: an agent
-// asks a model behind an OpenAI-compatible server (on 127.0.0.1), runs the tool call it answers
-// with through the filesystem MCP server, and makes two calls that are refused. Each call shows in
-// the agent's detail (what, arguments, answer or error, ticks, time, tokens), on the timeline and
-// on its answer in the trace.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OpenWindow, openWindow } from './helpers/browser.js';
-import { closeOpenAiServers, startOpenAiServer } from './helpers/openai-server.js';
+import { assistantProject, closeOpenAiServers, startOpenAiServer } from './helpers/openai-server.js';
 import { ROOT } from './helpers/paths.js';
 import { removeTempDirs, tempDir } from './helpers/system.js';
 
@@ -47,24 +41,7 @@ const byTest = (testId: string) => page.getByTestId(testId);
 beforeAll(async () => {
   const server = await startOpenAiServer();
   const root = tempDir();
-  writeFileSync(join(root, 'notes.txt'), 'buy milk\n');
-  writeFileSync(join(root, 'assistant.ts'), ASSISTANT);
-  const fs = join(ROOT, 'node_modules', '@modelcontextprotocol', 'server-filesystem', 'dist', 'index.js');
-  const file = join(root, 'calls.system.yaml');
-  writeFileSync(
-    file,
-    `name: calls
-models:
-  - { name: agentic, type: openai, url: ${server.url}, model: tools }
-tools:
-  - name: fs
-    mcp: { command: ${process.execPath}, args: [${fs}, "."] }
-agents:
-  - name: assistant
-    module: assistant.ts
-    capabilities: { models: [agentic], tools: [fs/read_text_file] }
-`,
-  );
+  const file = assistantProject(root, server, ASSISTANT, 'calls');
   opened = await openWindow(['run', file, '--root', root, '--dashboard', '--json']);
   page = opened.page;
   await byTest('run-state')

@@ -1,45 +1,28 @@
-// The generation engine on a real ONNX Runtime session of a tiny decoder built in code (Optimum
-// names and shapes) with a byte-level BPE tokenizer trained in code: the KV cache, continuous
-// batching, seeded sampling and stop conditions.
-import { join } from 'node:path';
-import { Tokenizer } from '@huggingface/tokenizers';
-import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeTinyLlm } from '../scripts/onnx-builder/index.js';
 import {
   argmax,
   type DecoderStep,
-  decoderMeta,
-  decoderStep,
   eosTokenIds,
   type Generation,
   LlmEngine,
-  readLlmFolder,
-  textCodec,
+  type textCodec,
 } from '../src/gpu-host/llm/index.js';
-import { removeTempDirs, tempDir } from './helpers/system.js';
+import { removeTempDirs } from './helpers/system.js';
+import { openTinyDecoder, releaseTinyDecoders } from './helpers/tiny-decoder.js';
 
-let session: ort.InferenceSession;
 let step: DecoderStep;
 let codec: ReturnType<typeof textCodec>;
 let eos: number[];
 
 beforeAll(async () => {
-  const dir = join(tempDir(), 'tiny');
-  writeTinyLlm(dir, { seed: 3 });
-  const folder = readLlmFolder(dir);
-  session = await ort.InferenceSession.create(folder.onnxPath, { intraOpNumThreads: 1 });
-  const dims = (values: readonly ort.InferenceSession.ValueMetadata[]) =>
-    values.map((value) => ({ name: value.name, dims: value.isTensor ? value.shape : [] }));
-  const meta = decoderMeta(dims(session.inputMetadata), dims(session.outputMetadata), folder.onnxPath);
-  step = decoderStep(session, { ...meta, vocab: meta.vocab as number });
-  codec = textCodec(new Tokenizer(folder.tokenizer, folder.tokenizerConfig), folder);
+  const tiny = await openTinyDecoder({ seed: 3 });
+  ({ step, codec } = tiny);
   // The model's own end token would stop some sequences early by chance: these tests want length.
-  eos = eosTokenIds(folder);
+  eos = eosTokenIds(tiny.folder);
 });
 
 afterAll(async () => {
-  await session?.release();
+  await releaseTinyDecoders();
   removeTempDirs();
 });
 

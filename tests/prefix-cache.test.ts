@@ -2,41 +2,26 @@
 // on a real ONNX Runtime session of a tiny decoder built in code. A cached prefix is a cache,
 // never a change of result: the same tokens with it and without it, greedy and sampled, for
 // requests that come together or one after another; its bytes never pass its bound.
-import { join } from 'node:path';
-import { Tokenizer } from '@huggingface/tokenizers';
-import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeTinyLlm } from '../scripts/onnx-builder/index.js';
 import {
   type DecoderStep,
-  decoderMeta,
-  decoderStep,
   type Generation,
   LlmEngine,
   PrefixCache,
-  readLlmFolder,
-  textCodec,
+  type textCodec,
 } from '../src/gpu-host/llm/index.js';
-import { removeTempDirs, tempDir } from './helpers/system.js';
+import { removeTempDirs } from './helpers/system.js';
+import { openTinyDecoder, releaseTinyDecoders } from './helpers/tiny-decoder.js';
 
-let session: ort.InferenceSession;
 let step: DecoderStep;
 let codec: ReturnType<typeof textCodec>;
 
 beforeAll(async () => {
-  const dir = join(tempDir(), 'tiny');
-  writeTinyLlm(dir, { seed: 3 });
-  const folder = readLlmFolder(dir);
-  session = await ort.InferenceSession.create(folder.onnxPath, { intraOpNumThreads: 1 });
-  const dims = (values: readonly ort.InferenceSession.ValueMetadata[]) =>
-    values.map((value) => ({ name: value.name, dims: value.isTensor ? value.shape : [] }));
-  const meta = decoderMeta(dims(session.inputMetadata), dims(session.outputMetadata), folder.onnxPath);
-  step = decoderStep(session, { ...meta, vocab: meta.vocab as number });
-  codec = textCodec(new Tokenizer(folder.tokenizer, folder.tokenizerConfig), folder);
+  ({ step, codec } = await openTinyDecoder({ seed: 3 }));
 });
 
 afterAll(async () => {
-  await session?.release();
+  await releaseTinyDecoders();
   removeTempDirs();
 });
 
@@ -223,33 +208,22 @@ describe('the prefix cache', () => {
   });
 
   it('keeps working with the plain Optimum layout (no new columns): the cache is copied as before', async () => {
-    const dir = join(tempDir(), 'plain');
-    writeTinyLlm(dir, { seed: 3, newColumns: false });
-    const folder = readLlmFolder(dir);
-    const plain = await ort.InferenceSession.create(folder.onnxPath, { intraOpNumThreads: 1 });
-    try {
-      const dims = (values: readonly ort.InferenceSession.ValueMetadata[]) =>
-        values.map((value) => ({ name: value.name, dims: value.isTensor ? value.shape : [] }));
-      const meta = decoderMeta(dims(plain.inputMetadata), dims(plain.outputMetadata), folder.onnxPath);
-      expect(meta.newColumns).toBe(false);
-      const plainStep = decoderStep(plain, { ...meta, vocab: meta.vocab as number });
-      const tokens = await new Promise<number[]>((resolve, reject) => {
-        const engine = new LlmEngine(
-          plainStep,
-          codec,
-          {
-            token: () => {},
-            done: (_id, result) => resolve(result.tokenIds),
-            failed: (_id, why) => reject(new Error(why)),
-          },
-          { eos: [], maxRows: 4 },
-        );
-        engine.submit(request('p', SYSTEM + QUESTIONS[1], { maxNewTokens: 20 }));
-      });
-      const inPlace = await generate([[request('p', SYSTEM + QUESTIONS[1], { maxNewTokens: 20 })]]);
-      expect(tokens).toEqual(inPlace.results.get('p')?.tokens);
-    } finally {
-      await plain.release();
-    }
+    const plain = await openTinyDecoder({ seed: 3, newColumns: false });
+    expect(plain.meta.newColumns).toBe(false);
+    const tokens = await new Promise<number[]>((resolve, reject) => {
+      const engine = new LlmEngine(
+        plain.step,
+        codec,
+        {
+          token: () => {},
+          done: (_id, result) => resolve(result.tokenIds),
+          failed: (_id, why) => reject(new Error(why)),
+        },
+        { eos: [], maxRows: 4 },
+      );
+      engine.submit(request('p', SYSTEM + QUESTIONS[1], { maxNewTokens: 20 }));
+    });
+    const inPlace = await generate([[request('p', SYSTEM + QUESTIONS[1], { maxNewTokens: 20 })]]);
+    expect(tokens).toEqual(inPlace.results.get('p')?.tokens);
   });
 });

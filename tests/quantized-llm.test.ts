@@ -4,44 +4,30 @@
 // fp32 model with the same weights is measured.
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tokenizer } from '@huggingface/tokenizers';
-import ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { quantizeBlocks, writeTinyLlm } from '../scripts/onnx-builder/index.js';
-import {
-  argmax,
-  type DecoderStep,
-  decoderMeta,
-  decoderStep,
-  LlmEngine,
-  readLlmFolder,
-  textCodec,
-} from '../src/gpu-host/llm/index.js';
+import { argmax, type DecoderStep, LlmEngine } from '../src/gpu-host/llm/index.js';
 import { NodeLauncher } from '../src/launch/index.js';
 import { decodeGenerateResult, encodeGenerateRequest } from '../src/protocol/index.js';
 import { GpuAlone, systemClock } from '../src/supervisor/index.js';
 import { GPU_ENTRY } from './helpers/paths.js';
 import { removeTempDirs, tempDir } from './helpers/system.js';
-
-const sessions: ort.InferenceSession[] = [];
+import { openTinyDecoder, releaseTinyDecoders } from './helpers/tiny-decoder.js';
 
 afterAll(async () => {
-  await Promise.all(sessions.map((session) => session.release()));
+  await releaseTinyDecoders();
   removeTempDirs();
 });
 
 async function open(quantize?: 4 | 8) {
-  const dir = join(tempDir(), `tiny-${quantize ?? 32}`);
-  writeTinyLlm(dir, { seed: 3, hidden: 128, heads: 4, layers: 2, ...(quantize ? { quantize } : {}) });
-  const folder = readLlmFolder(dir);
-  const session = await ort.InferenceSession.create(folder.onnxPath, { intraOpNumThreads: 1 });
-  sessions.push(session);
-  const dims = (values: readonly ort.InferenceSession.ValueMetadata[]) =>
-    values.map((value) => ({ name: value.name, dims: value.isTensor ? value.shape : [] }));
-  const meta = decoderMeta(dims(session.inputMetadata), dims(session.outputMetadata), folder.onnxPath);
-  const step = decoderStep(session, { ...meta, vocab: meta.vocab as number });
-  const codec = textCodec(new Tokenizer(folder.tokenizer, folder.tokenizerConfig), folder);
-  return { step, codec, bytes: statSync(folder.onnxPath).size };
+  const tiny = await openTinyDecoder({
+    seed: 3,
+    hidden: 128,
+    heads: 4,
+    layers: 2,
+    ...(quantize ? { quantize } : {}),
+  });
+  return { ...tiny, bytes: statSync(tiny.folder.onnxPath).size };
 }
 
 /** The last position's logits for a prompt. */

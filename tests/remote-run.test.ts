@@ -7,8 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killAllCli, troupe } from './helpers/cli.js';
-import { closeOpenAiServers, startOpenAiServer } from './helpers/openai-server.js';
-import { ROOT } from './helpers/paths.js';
+import { assistantProject, closeOpenAiServers, startOpenAiServer } from './helpers/openai-server.js';
 import { removeTempDirs, tempDir } from './helpers/system.js';
 
 afterEach(async () => {
@@ -57,24 +56,7 @@ describe('a remote model in a run', () => {
   }, async () => {
     const server = await startOpenAiServer();
     const root = tempDir();
-    writeFileSync(join(root, 'notes.txt'), 'buy milk\n');
-    writeFileSync(join(root, 'assistant.ts'), ASSISTANT);
-    const fs = join(ROOT, 'node_modules', '@modelcontextprotocol', 'server-filesystem', 'dist', 'index.js');
-    const file = join(root, 'remote.system.yaml');
-    writeFileSync(
-      file,
-      `name: remote
-models:
-  - { name: agentic, type: openai, url: ${server.url}, model: tools }
-tools:
-  - name: fs
-    mcp: { command: ${process.execPath}, args: [${fs}, "."] }
-agents:
-  - name: assistant
-    module: assistant.ts
-    capabilities: { models: [agentic], tools: [fs/read_text_file] }
-`,
-    );
+    const file = assistantProject(root, server, ASSISTANT, 'remote');
     const live = await troupe(['run', file, '--root', root, '--until-idle', '--json']).exit;
     expect(live.code, live.stderr).toBe(0);
     expect(live.stderr).toContain('this run is live');

@@ -10,11 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadSystem } from '../src/supervisor/index.js';
 import { McpServer } from '../src/tool-host/index.js';
 import { expectAllEnded, killAllCli, troupe } from './helpers/cli.js';
-import { agentModule, ROOT } from './helpers/paths.js';
+import { agentModule, mcpServer, ROOT } from './helpers/paths.js';
 import { tempDir } from './helpers/system.js';
-
-const server = (name: string) =>
-  join(ROOT, 'node_modules', '@modelcontextprotocol', `server-${name}`, 'dist', 'index.js');
 
 const children: ChildProcess[] = [];
 
@@ -45,9 +42,9 @@ function system(body: string, grants = '[fs/read_text_file, mem]'): { file: stri
 
 const SERVERS = `tools:
   - name: fs
-    mcp: { command: ${process.execPath}, args: [${server('filesystem')}, "."] }
+    mcp: { command: ${process.execPath}, args: [${mcpServer('filesystem')}, "."] }
   - name: mem
-    mcp: { command: ${process.execPath}, args: [${server('memory')}] }`;
+    mcp: { command: ${process.execPath}, args: [${mcpServer('memory')}] }`;
 
 describe('tool servers in the system file', () => {
   it("are read with their defaults, the stdio command running in the system file's folder", () => {
@@ -73,7 +70,7 @@ describe('tool servers in the system file', () => {
   - name: mem
     mcp:
       command: ${process.execPath}
-      args: [${server('memory')}]
+      args: [${mcpServer('memory')}]
       env: { MEMORY_FILE_PATH: "\${systemFolder}/notes/memory.jsonl" }
       cwd: "\${systemFolder}/notes"`,
       '[mem]',
@@ -191,7 +188,7 @@ describe('a tool server called by the tool host', () => {
     timeout: 60_000,
   }, async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [server('everything'), 'streamableHttp'], {
+    const child = spawn(process.execPath, [mcpServer('everything'), 'streamableHttp'], {
       env: { ...process.env, PORT: String(port) },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -225,7 +222,7 @@ describe('a tool server called by the tool host', () => {
     const { file, dir } = system(
       `tools:
   - name: every
-    mcp: { command: ${process.execPath}, args: [${server('everything')}, stdio], env: { TROUPE_DECLARED: "yes" } }
+    mcp: { command: ${process.execPath}, args: [${mcpServer('everything')}, stdio], env: { TROUPE_DECLARED: "yes" } }
 ${bounds}`,
       '[every]',
     );

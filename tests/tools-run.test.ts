@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadSystem } from '../src/supervisor/index.js';
 import { expectAllEnded, killAllCli, troupe } from './helpers/cli.js';
-import { agentModule, FIXTURES, ROOT } from './helpers/paths.js';
+import { agentModule, FIXTURES, mcpServer, ROOT } from './helpers/paths.js';
 import { killAllHosts, logsOf, removeTempDirs, startRun, tempDir } from './helpers/system.js';
 
 afterEach(() => {
@@ -36,7 +36,7 @@ function project(): { file: string; root: string } {
   const root = tempDir();
   writeFileSync(join(root, 'notes.txt'), 'tools reach the world\n');
   writeFileSync(join(root, 'reader.ts'), READER);
-  const server = join(ROOT, 'node_modules', '@modelcontextprotocol', 'server-filesystem', 'dist', 'index.js');
+  const server = mcpServer('filesystem');
   const file = join(root, 'tools.system.yaml');
   writeFileSync(
     file,
@@ -164,14 +164,7 @@ agents:
     const root = tempDir();
     writeFileSync(join(root, 'notes.txt'), 'tools reach "the world" — from WebAssembly\n');
     copyFileSync(agentModule('archivist'), join(root, 'archivist.wasm'));
-    const server = join(
-      ROOT,
-      'node_modules',
-      '@modelcontextprotocol',
-      'server-filesystem',
-      'dist',
-      'index.js',
-    );
+    const server = mcpServer('filesystem');
     const file = join(root, 'as.system.yaml');
     writeFileSync(
       file,

@@ -1,8 +1,12 @@
 // An OpenAI-compatible chat-completions server for the tests, on 127.0.0.1: the model named in a
 // request picks what it does (a streamed echo, tool calls, an error status, a dropped connection,
 // an answer that never ends, a redirect, a whole JSON answer). It counts what it was asked.
+
+import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { mcpServer } from './paths.js';
 
 export interface SeenRequest {
   path: string;
@@ -153,4 +157,29 @@ function event(data: object): string {
 
 function json(res: ServerResponse, status: number, body: object): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+/**
+ * A project whose one agent (`source`, TypeScript) may ask `agentic` (the server's "tools" model)
+ * and read files through the filesystem MCP server, with notes.txt to read: its system file.
+ */
+export function assistantProject(root: string, server: OpenAiServer, source: string, name: string): string {
+  writeFileSync(join(root, 'notes.txt'), 'buy milk\n');
+  writeFileSync(join(root, 'assistant.ts'), source);
+  const file = join(root, `${name}.system.yaml`);
+  writeFileSync(
+    file,
+    `name: ${name}
+models:
+  - { name: agentic, type: openai, url: ${server.url}, model: tools }
+tools:
+  - name: fs
+    mcp: { command: ${process.execPath}, args: [${mcpServer('filesystem')}, "."] }
+agents:
+  - name: assistant
+    module: assistant.ts
+    capabilities: { models: [agentic], tools: [fs/read_text_file] }
+`,
+  );
+  return file;
 }

@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const HOST_ENTRY = join(ROOT, 'dist', 'actors', 'host-main.js');
 export const GPU_ENTRY = join(ROOT, 'dist', 'gpu-host', 'gpu-host-main.js');
+/** The entry of an MCP server from npm (a dev dependency): `mcpServer('filesystem')`. */
+export const mcpServer = (name: string) =>
+  join(ROOT, 'node_modules', '@modelcontextprotocol', `server-${name}`, 'dist', 'index.js');
 export const TOOL_ENTRY = join(ROOT, 'dist', 'tool-host', 'tool-host-main.js');
 export const FIXTURES = join(ROOT, 'tests', 'fixtures');
 export const TROUPE_BIN = join(ROOT, 'bin', 'troupe.js');
