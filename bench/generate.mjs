@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { decodeGenerateResult, encodeGenerateRequest } from '../dist/protocol/index.js';
 import { writeTinyLlm } from '../dist/tools/onnx-builder/index.js';
 import { fmt, median, startGpuHost } from './gpu-host.mjs';
+import { openPlainDecoder } from './plain-decoder.mjs';
 
 const TOKENS = Number(process.env.TOKENS ?? 32);
 const PROMPTS = [
@@ -64,17 +65,41 @@ export async function run(work) {
     layers: Number(process.env.L ?? 4),
   });
   const { gpu, generate } = await host(folder);
+  const plain = await openPlainDecoder(folder, Number(process.env.THREADS ?? 2));
   await generate('warm up');
-  let start = performance.now();
-  let tokens = 0;
-  const alone = [];
-  for (const prompt of PROMPTS) {
-    const result = await generate(prompt);
-    tokens += result.tokens;
-    alone.push(result.ttft);
+  await plain.generate('warm up', TOKENS);
+  // One stream against the plain loop, alternated prompt by prompt (this machine's speed drifts
+  // by half within seconds), five rounds of the eight prompts; the medians are compared.
+  const rounds = [];
+  for (let round = 0; round < 5; round++) {
+    let hostMs = 0;
+    let loopMs = 0;
+    let tokens = 0;
+    let same = true;
+    const alone = [];
+    for (const prompt of PROMPTS) {
+      let start = performance.now();
+      const result = await generate(prompt);
+      hostMs += performance.now() - start;
+      start = performance.now();
+      const ids = await plain.generate(prompt, TOKENS);
+      loopMs += performance.now() - start;
+      tokens += result.tokens;
+      alone.push(result.ttft);
+      same &&= ids.join() === result.ids.join();
+    }
+    rounds.push({
+      host: tokens / (hostMs / 1000),
+      loop: tokens / (loopMs / 1000),
+      ttft: median(alone),
+      same,
+    });
   }
-  const sequential = tokens / ((performance.now() - start) / 1000);
-  start = performance.now();
+  await plain.release();
+  const sequential = median(rounds.map((round) => round.host));
+  const loop = median(rounds.map((round) => round.loop));
+  const ratio = median(rounds.map((round) => round.host / round.loop));
+  const start = performance.now();
   const results = await Promise.all(PROMPTS.map((prompt) => generate(prompt)));
   const batched =
     results.reduce((sum, result) => sum + result.tokens, 0) / ((performance.now() - start) / 1000);
@@ -85,10 +110,13 @@ export async function run(work) {
     `generation: decoder ${shape}; ${TOKENS} new tokens per request, CPU, ${process.env.THREADS ?? 2} threads`,
   );
   console.log(
-    `  8 generations one after another: ${fmt(sequential, 1)} tokens/s (time to first token, median ${fmt(median(alone), 1)} ms)`,
+    `  8 generations one after another: ${fmt(sequential, 1)} tokens/s (median of 5; time to first token, median ${fmt(median(rounds.map((round) => round.ttft)), 1)} ms)`,
   );
   console.log(
     `  8 generations at once, continuous batching: ${fmt(batched, 1)} tokens/s = ${(batched / sequential).toFixed(2)}x; time to first token median ${fmt(median(ttft), 1)} ms, max ${fmt(Math.max(...ttft), 1)} ms`,
+  );
+  console.log(
+    `  1 stream: through the GPU host ${fmt(sequential, 1)} tokens/s = ${ratio.toFixed(2)}x (median of the rounds' ratios) a plain onnxruntime-node greedy loop with a KV cache in this process (${fmt(loop, 1)} tokens/s; 5 rounds, alternated prompt by prompt: ${rounds.map((round) => `${(round.host / round.loop).toFixed(2)} (${fmt(round.host)}/${fmt(round.loop)})`).join(', ')}); the same tokens: ${rounds.every((round) => round.same) ? 'yes' : 'NO'}`,
   );
 }
 

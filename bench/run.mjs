@@ -7,7 +7,8 @@
 //      peak memory (start.mjs);
 //   3. fuel meter cost (fuel.mjs), restart latency (restart.mjs), journal cost (journal.mjs);
 //   4. the GPU host: batching, round-trip latency and responsiveness (inference.mjs);
-//   5. text generation: continuous batching against one at a time, time to first token (generate.mjs);
+//   5. text generation: continuous batching against one at a time, time to first token, one stream
+//      against a plain onnxruntime-node loop (generate.mjs, plain-decoder.mjs);
 //   6. TypeScript agents (QuickJS) against AssemblyScript ones: throughput, memory, cold start (js-agents.mjs);
 //   7. tool calls through the tool host against calling the MCP server directly (tools.mjs).
 import { mkdtempSync, rmSync } from 'node:fs';

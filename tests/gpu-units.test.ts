@@ -1,5 +1,5 @@
-// The GPU host's pure parts: request checks, the batching policy, stacking and splitting, and
-// provider probing (with a stand-in for session creation; the real probe runs in gpu-host.test.ts).
+// The GPU host's pure parts: request checks, the batching policy, stacking and splitting, the
+// coalescing of streamed tokens, and provider probing (with a stand-in for session creation; the real probe runs in gpu-host.test.ts).
 import { describe, expect, it } from 'vitest';
 import {
   BatchQueue,
@@ -8,6 +8,7 @@ import {
   type ModelInfo,
   probeOrder,
   probeProviders,
+  StreamCoalescer,
   splitOutputs,
   stackInputs,
 } from '../src/gpu-host/index.js';
@@ -194,5 +195,73 @@ describe('provider probing', () => {
       throw new Error('Protobuf parsing failed.');
     });
     expect(result).toEqual({ skipped: [{ provider: 'cpu', reason: 'Protobuf parsing failed.' }] });
+  });
+});
+
+describe('StreamCoalescer', () => {
+  /** A coalescer on a hand-driven clock: what it sent, and a way to move time on. */
+  function coalescer(windowMs = 8) {
+    let now = 0;
+    const sent: string[][] = [];
+    const timers: Array<{ at: number; run: () => void }> = [];
+    const out = new StreamCoalescer<string>(
+      {
+        send: (items) => sent.push(items),
+        now: () => now,
+        later: (run, ms) => timers.push({ at: now + ms, run }),
+      },
+      windowMs,
+    );
+    const advance = (ms: number) => {
+      now += ms;
+      const due = timers.filter((timer) => timer.at <= now);
+      timers.splice(0, timers.length, ...timers.filter((timer) => timer.at > now));
+      for (const timer of due) timer.run();
+    };
+    return { out, sent, advance, timers };
+  }
+
+  it('sends a first token at once and those within the window together at its end', () => {
+    const { out, sent, advance } = coalescer();
+    out.stream(['t0'], true);
+    expect(sent).toEqual([['t0']]);
+    for (const token of ['t1', 't2', 't3']) {
+      advance(1);
+      out.stream([token]);
+    }
+    expect(sent).toEqual([['t0']]);
+    advance(5);
+    expect(sent).toEqual([['t0'], ['t1', 't2', 't3']]);
+  });
+
+  it('sends a token alone when the window has passed since the last (a slow model)', () => {
+    const { out, sent, advance } = coalescer();
+    for (const token of ['t0', 't1', 't2']) {
+      out.stream([token], token === 't0');
+      advance(20);
+    }
+    expect(sent).toEqual([['t0'], ['t1'], ['t2']]);
+  });
+
+  it('sends anything else at once, after the tokens that wait, in order', () => {
+    const { out, sent, advance, timers } = coalescer();
+    out.stream(['t0'], true);
+    advance(1);
+    out.stream(['t1']);
+    out.now(['done']);
+    expect(sent).toEqual([['t0'], ['t1', 'done']]);
+    advance(10);
+    expect(sent).toHaveLength(2);
+    expect(timers).toHaveLength(0);
+  });
+
+  it("sends the next generation's first token at once, even within a window", () => {
+    const { out, sent, advance } = coalescer();
+    out.stream(['a0'], true);
+    advance(1);
+    out.now(['a-done']);
+    advance(1);
+    out.stream(['b0'], true);
+    expect(sent).toEqual([['a0'], ['a-done'], ['b0']]);
   });
 });

@@ -25,13 +25,16 @@ type GenerationMessage = Exclude<FromLlmWorker, { type: 'ready' | 'failed' }>;
 /** A model that generates text: a local decoder in its worker, or a remote server. */
 type Generating = LlmEntry | RemoteEntry;
 type Served = ModelEntry | Generating;
+/** A streamed token: a generation's first, or one after it. */
+export type Streamed = 'first' | 'next';
 
 export class GpuHost {
   readonly #models = new Map<string, Served>();
-  readonly #emit: (events: GpuEvent[]) => void;
+  readonly #emit: (events: GpuEvent[], streamed?: Streamed) => void;
   readonly #exit: () => void;
 
-  constructor(emit: (events: GpuEvent[]) => void, exit: () => void) {
+  /** `emit` is told which events are streamed tokens, and whether one is a generation's first. */
+  constructor(emit: (events: GpuEvent[], streamed?: Streamed) => void, exit: () => void) {
     this.#emit = emit;
     this.#exit = exit;
   }
@@ -162,7 +165,10 @@ export class GpuHost {
           text: message.text,
           request: message.id,
         });
-        this.#emit([{ answer: { id: message.id, model, result, kind: GENERATE_TOKEN_KIND, partial: true } }]);
+        this.#emit(
+          [{ answer: { id: message.id, model, result, kind: GENERATE_TOKEN_KIND, partial: true } }],
+          message.index === 0 ? 'first' : 'next',
+        );
       } else if (message.type === 'done') {
         const { text, promptTokens, tokenIds, stopReason, toolCalls = [] } = message;
         const result = encodeGenerateResult({

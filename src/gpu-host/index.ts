@@ -10,3 +10,4 @@ export {
 export { probeOrder, probeProviders } from './provider-probe.js';
 export { type CheckedRequest, checkRequest } from './request-check.js';
 export { type RawTensor, splitOutputs, stackInputs } from './stack.js';
+export { type CoalescerEdges, StreamCoalescer, TOKEN_WINDOW_MS } from './stream-coalescer.js';

@@ -14,7 +14,8 @@ export interface LlmEvents {
 /** The worker's built file; bundlers that rename it say where it is. */
 const workerEntry = () => process.env.TROUPE_LLM_WORKER ?? new URL('./llm/llm-worker.js', import.meta.url);
 
-export class LlmEntry extends WorkerEntry<ToLlmWorker, FromLlmWorker> {
+/** The worker sends its messages in arrays (its streamed tokens coalesced). */
+export class LlmEntry extends WorkerEntry<ToLlmWorker, FromLlmWorker[]> {
   /** Continuous batching: always on. */
   readonly batchingOn = true;
   readonly #events: LlmEvents;
@@ -36,7 +37,11 @@ export class LlmEntry extends WorkerEntry<ToLlmWorker, FromLlmWorker> {
     if (this.#running.has(id)) this.post({ type: 'cancel', id });
   }
 
-  protected receive(message: FromLlmWorker): void {
+  protected receive(messages: FromLlmWorker[]): void {
+    for (const message of messages) this.#receiveOne(message);
+  }
+
+  #receiveOne(message: FromLlmWorker): void {
     if (message.type === 'ready') {
       this.loaded(message, Number(this.spec.maxRequestBytes || 0));
       this.#events.ready(this, message);

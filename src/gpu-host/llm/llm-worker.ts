@@ -5,6 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { decodeGenerateRequest, errorText } from '../../protocol/index.js';
 import { openSession } from '../open-session.js';
+import { StreamCoalescer, TOKEN_WINDOW_MS } from '../stream-coalescer.js';
 import type { FromLlmWorker, ToLlmWorker, WorkerModelSpec } from '../worker-messages.js';
 import { decoderMeta } from './decoder-meta.js';
 import { decoderStep } from './decoder-session.js';
@@ -15,7 +16,16 @@ import { type ChatCodec, textCodec } from './text-codec.js';
 const port = parentPort;
 if (!port) throw new Error('llm-worker.js runs as a worker thread of the GPU host');
 
-const post = (message: FromLlmWorker) => port.postMessage(message);
+// Messages go out in arrays: streamed tokens coalesced (stream-coalescer.ts), the rest at once.
+const out = new StreamCoalescer<FromLlmWorker>(
+  {
+    send: (messages) => port.postMessage(messages),
+    now: () => performance.now(),
+    later: (run, ms) => setTimeout(run, ms),
+  },
+  TOKEN_WINDOW_MS,
+);
+const post = (message: FromLlmWorker) => out.now([message]);
 let engine: LlmEngine | undefined;
 let codec: ChatCodec | undefined;
 let defaults = { maxNewTokens: 64, contextLength: 2048 };
@@ -71,7 +81,8 @@ async function load(spec: WorkerModelSpec, maxRows: number): Promise<void> {
     decoder,
     codec,
     {
-      token: (id, index, tokenId, text) => post({ type: 'token', id, index, tokenId, text }),
+      token: (id, index, tokenId, text) =>
+        out.stream([{ type: 'token', id, index, tokenId, text }], index === 0),
       done: (id, result) =>
         post({
           type: 'done',
