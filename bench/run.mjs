@@ -8,7 +8,8 @@
 //   3. fuel meter cost (fuel.mjs), restart latency (restart.mjs), journal cost (journal.mjs);
 //   4. the GPU host: batching, round-trip latency and responsiveness (inference.mjs);
 //   5. text generation: continuous batching against one at a time, time to first token, one stream
-//      against a plain onnxruntime-node loop (generate.mjs, plain-decoder.mjs);
+//      against a plain onnxruntime-node loop, 8 streams against transformers.js (generate.mjs,
+//      plain-decoder.mjs, transformers-peer.mjs);
 //   6. TypeScript agents (QuickJS) against AssemblyScript ones: throughput, memory, cold start (js-agents.mjs);
 //   7. tool calls through the tool host against calling the MCP server directly (tools.mjs).
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,7 +20,7 @@ import { NodeLauncher } from '../dist/launch/index.js';
 import { Runtime } from '../dist/supervisor/index.js';
 import { run as clusterBench } from './cluster.mjs';
 import { run as fuelBench } from './fuel.mjs';
-import { run as generateBench, prefixSharing, quantized } from './generate.mjs';
+import { run as generateBench, manyStreams, prefixSharing, quantized } from './generate.mjs';
 import { run as inferenceBench } from './inference.mjs';
 import { run as journalBench } from './journal.mjs';
 import { run as jsAgentsBench } from './js-agents.mjs';
@@ -104,6 +105,8 @@ try {
   await inferenceBench(work);
   console.log('');
   await generateBench(work);
+  console.log('');
+  await manyStreams(work);
   console.log('');
   await prefixSharing(work);
   console.log('');
