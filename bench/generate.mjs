@@ -10,6 +10,12 @@ import { openPlainDecoder } from './plain-decoder.mjs';
 import { declareForTransformers, openTransformers } from './transformers-peer.mjs';
 
 const TOKENS = Number(process.env.TOKENS ?? 32);
+/**
+ * SmolLM2-135M's shape, with random weights: hidden 576, 30 layers, 9 query heads sharing 3
+ * key/value heads, a SiLU-gated MLP 1536 wide. Its vocabulary is the one the builder's tokenizer
+ * makes from its corpus (335 tokens), not SmolLM2's 49,152.
+ */
+const SMOLLM2_135M = { hidden: 576, layers: 30, heads: 9, kvHeads: 3, intermediate: 1536, gated: true };
 const PROMPTS = [
   'The supervisor watches every agent',
   'Agents talk in envelopes',
@@ -128,12 +134,10 @@ export async function run(work) {
  */
 export async function manyStreams(work) {
   const folder = join(work, 'llm-peers');
-  // SmolLM2-135M's width and depth by default (MH, ML, MHEADS change it), as prefixSharing.
-  const hidden = Number(process.env.MH ?? 576);
-  const layers = Number(process.env.ML ?? 30);
-  const heads = Number(process.env.MHEADS ?? 9);
+  // SmolLM2-135M's shape, as prefixSharing; ML changes the depth.
+  const shape = { ...SMOLLM2_135M, layers: Number(process.env.ML ?? SMOLLM2_135M.layers) };
   const rounds = Number(process.env.ROUNDS ?? 4);
-  writeTinyLlm(folder, { seed: 1, hidden, heads, layers });
+  writeTinyLlm(folder, { seed: 1, ...shape });
   declareForTransformers(folder);
   const threads = Number(process.env.THREADS ?? 2);
   const { gpu, generate } = await host(folder);
@@ -168,7 +172,7 @@ export async function manyStreams(work) {
   const troupe = median(figures.troupe);
   const best = Math.max(median(figures.concurrent), median(figures.batched));
   console.log(
-    `8 streams against transformers.js: decoder hidden ${hidden}, ${layers} layers, ${heads} heads; ${TOKENS} new tokens each, greedy, ${threads} threads, medians of ${rounds} rounds in two blocks`,
+    `8 streams against transformers.js: SmolLM2-135M's shape (${shape.layers} layers); ${TOKENS} new tokens each, greedy, ${threads} threads, medians of ${rounds} rounds in two blocks`,
   );
   console.log(
     `  through the GPU host ${fmt(troupe, 1)} tokens/s = ${(troupe / best).toFixed(2)}x transformers.js's better mode (8 generate() at once ${fmt(median(figures.concurrent), 1)}, one batched generate() ${fmt(median(figures.batched), 1)} tokens/s); the same tokens: at once ${same.concurrent ? 'yes' : 'NO'}, batched ${same.batched ? 'yes' : 'no (its left padding changes the sums)'}`,
@@ -184,19 +188,12 @@ const SYSTEM_PROMPT = Array.from(
 /**
  * Prefix sharing (issue 29): 8 agents send one long system prompt, each with its own question, at
  * once; time to first token and total time with the prefix cache and without it, in one run, on a
- * decoder of SmolLM2-135M's width and depth (hidden 576, 30 layers, 9 heads; random weights).
+ * decoder of SmolLM2-135M's shape (SMOLLM2_135M; random weights).
  */
 export async function prefixSharing(work) {
   const folder = join(work, 'llm-135m');
-  const hidden = Number(process.env.PH ?? 576);
-  const layers = Number(process.env.PL ?? 30);
-  writeTinyLlm(folder, {
-    seed: 1,
-    hidden,
-    heads: Number(process.env.PHEADS ?? 9),
-    layers,
-    maxPositions: 1024,
-  });
+  const layers = Number(process.env.PL ?? SMOLLM2_135M.layers);
+  writeTinyLlm(folder, { seed: 1, ...SMOLLM2_135M, layers, maxPositions: 1024 });
   const newTokens = Number(process.env.PTOKENS ?? 64);
   const figures = {};
   for (const [name, prefixCache] of [
@@ -221,7 +218,7 @@ export async function prefixSharing(work) {
   const { on, off } = figures;
   const same = on.texts.every((text, i) => text === off.texts[i]);
   console.log(
-    `prefix sharing: decoder hidden ${hidden}, ${layers} layers; 8 requests at once of a ${fmt(off.prompt, 0)}-token prompt (a shared system prompt and a question each), ${newTokens} new tokens`,
+    `prefix sharing: SmolLM2-135M's shape (${layers} layers); 8 requests at once of a ${fmt(off.prompt, 0)}-token prompt (a shared system prompt and a question each), ${newTokens} new tokens`,
   );
   console.log(
     `  time to first token, median: cache on ${fmt(on.ttft, 0)} ms, off ${fmt(off.ttft, 0)} ms = ${(off.ttft / on.ttft).toFixed(2)}x faster`,
@@ -237,13 +234,12 @@ export async function prefixSharing(work) {
  * tokens are the fp32 model's before the first that differs.
  */
 export async function quantized(work) {
-  const hidden = Number(process.env.QH ?? 576);
   const layers = Number(process.env.QL ?? 8);
   const newTokens = 32;
   const runs = {};
   for (const bits of [32, 8, 4]) {
     const folder = join(work, `llm-q${bits}`);
-    writeTinyLlm(folder, { seed: 1, hidden, heads: 9, layers, ...(bits < 32 ? { quantize: bits } : {}) });
+    writeTinyLlm(folder, { seed: 1, ...SMOLLM2_135M, layers, ...(bits < 32 ? { quantize: bits } : {}) });
     const { gpu, generate } = await host(folder);
     await generate('warm up', 2);
     const start = performance.now();
@@ -264,7 +260,7 @@ export async function quantized(work) {
       }),
     );
   console.log(
-    `quantized weights: decoder hidden ${hidden}, ${layers} layers; 8 generations at once, ${newTokens} new tokens, greedy`,
+    `quantized weights: SmolLM2-135M's shape but ${layers} layers; 8 generations at once, ${newTokens} new tokens, greedy`,
   );
   for (const bits of [8, 4])
     console.log(

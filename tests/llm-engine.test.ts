@@ -57,6 +57,8 @@ async function run(
     after?: string;
     prefixCache?: { blockTokens: number; maxBytes: number };
     engine?: (engine: LlmEngine) => void;
+    /** Another decoder than the suite's. */
+    step?: DecoderStep;
   } = {},
 ): Promise<Map<string, RunResult>> {
   const results = new Map<string, RunResult>();
@@ -66,7 +68,7 @@ async function run(
   const total = generations.length + later.length;
   await new Promise<void>((resolve, reject) => {
     engine = new LlmEngine(
-      step,
+      options.step ?? step,
       codec,
       {
         token: (id, _index, _token, text) => {
@@ -97,16 +99,16 @@ async function run(
 }
 
 /** Greedy decoding without a cache: the whole sequence again at every step. */
-async function recompute(prompt: number[], count: number): Promise<number[]> {
+async function recompute(prompt: number[], count: number, decoder = step): Promise<number[]> {
   const tokens = [...prompt];
   const out: number[] = [];
   for (let i = 0; i < count; i++) {
     const length = tokens.length;
     const empty = Array.from(
-      { length: step.layers },
+      { length: decoder.layers },
       () => [new Float32Array(0), new Float32Array(0)] as [Float32Array, Float32Array],
     );
-    const { logits } = await step.run({
+    const { logits } = await decoder.run({
       ids: BigInt64Array.from(tokens.map(BigInt)),
       rows: 1,
       length,
@@ -115,7 +117,7 @@ async function recompute(prompt: number[], count: number): Promise<number[]> {
       past: empty,
       pastLength: 0,
     });
-    const next = argmax(logits.subarray((length - 1) * step.vocab, length * step.vocab));
+    const next = argmax(logits.subarray((length - 1) * decoder.vocab, length * decoder.vocab));
     out.push(next);
     tokens.push(next);
   }
@@ -216,5 +218,42 @@ describe('generation engine', () => {
     ).get('t');
     expect(atToken?.stopReason).toBe('stop_token');
     expect(atToken?.tokens).toEqual(greedy?.tokens.slice(0, greedy.tokens.indexOf(token)));
+  });
+});
+
+describe("a decoder of a real model's layout: grouped-query attention, a gated MLP", () => {
+  // SmolLM2's layout at a test's size: 6 query heads sharing 2 key/value heads, a SiLU-gated MLP.
+  let grouped: DecoderStep;
+  beforeAll(async () => {
+    ({ step: grouped } = await openTinyDecoder({
+      seed: 5,
+      hidden: 96,
+      heads: 6,
+      kvHeads: 2,
+      layers: 2,
+      intermediate: 160,
+      gated: true,
+    }));
+  });
+
+  it('keeps a cache of the key/value heads only, read from the model', () => {
+    expect(grouped).toMatchObject({ layers: 2, heads: 2, headDim: 16 });
+  });
+
+  it('generates in a continuous batch, its cache in place, exactly the tokens full recomputation gives', async () => {
+    const prompts = {
+      a: 'The supervisor restarts the agent',
+      b: 'Small steps',
+      c: 'Agents talk in envelopes',
+    };
+    const results = await run(
+      Object.entries(prompts).map(([id, prompt]) => request(id, prompt, { maxNewTokens: 14 })),
+      { step: grouped },
+    );
+    for (const [id, prompt] of Object.entries(prompts)) {
+      const tokens = results.get(id)?.tokens ?? [];
+      expect(tokens).toHaveLength(14);
+      expect(tokens).toEqual(await recompute(codec.encode(prompt), 14, grouped));
+    }
   });
 });

@@ -1,8 +1,10 @@
 // A tiny decoder-only transformer in the Hugging Face Optimum export layout: inputs `input_ids`,
 // `attention_mask`, `position_ids`, `past_key_values.N.key/value`; outputs `logits` and
-// `present.N.key/value`. Pre-norm attention (causal, padding-aware, with a KV cache) and an MLP
+// `present.N.key/value`. Pre-norm attention (causal, padding-aware, with a KV cache; optionally
+// grouped-query, fewer key/value heads than query heads) and an MLP (ReLU, or SiLU-gated as Llama's)
 // per layer; weights from a seeded generator. Small enough to build in a test, real enough that a
-// KV cache, left padding and batching all matter.
+// KV cache, left padding and batching all matter; wide and deep enough, when asked, to have a real
+// model's shape (SmolLM2-135M: hidden 576, 30 layers, 9 heads, 3 KV heads, gated MLP of 1536).
 import { buildModel, MICROSOFT, type NodeSpec } from './graph.js';
 import { mulberry32 } from './mlp.js';
 import { quantizeBlocks } from './quantize.js';
@@ -11,7 +13,13 @@ export interface DecoderShape {
   vocab: number;
   hidden: number;
   heads: number;
+  /** Key/value heads (grouped-query attention): a divisor of `heads`. Default `heads`. */
+  kvHeads?: number;
   layers: number;
+  /** The MLP's inner width. Default 2 × hidden. */
+  intermediate?: number;
+  /** A SiLU-gated MLP (gate, up and down projections, as Llama's) instead of a ReLU one. */
+  gated?: boolean;
   /** Longest sequence (learned position embeddings). */
   maxPositions: number;
   seed?: number;
@@ -35,6 +43,11 @@ export function buildDecoder(shape: DecoderShape): Uint8Array {
   const { vocab, hidden, heads, layers, maxPositions } = shape;
   const headDim = hidden / heads;
   if (!Number.isInteger(headDim)) throw new Error(`hidden ${hidden} is not a multiple of heads ${heads}`);
+  const kvHeads = shape.kvHeads ?? heads;
+  if (!Number.isInteger(heads / kvHeads))
+    throw new Error(`heads ${heads} is not a multiple of kvHeads ${kvHeads}`);
+  const kvWidth = kvHeads * headDim;
+  const inner = shape.intermediate ?? hidden * 2;
   const random = mulberry32(shape.seed ?? 1);
   const nodes: NodeSpec[] = [];
   const initializers: Array<{
@@ -90,6 +103,7 @@ export function buildDecoder(shape: DecoderShape): Uint8Array {
     const attributes = { K: k, N: n, bits: shape.quantize, block_size: BLOCK_SIZE };
     return op('MatMulNBits', [input, `${name}.q`, `${name}.scales`], attributes, undefined, MICROSOFT);
   };
+  const silu = (input: string) => op('Mul', [input, op('Sigmoid', [input])]);
   const norm = (input: string, prefix: string) =>
     op(
       'LayerNormalization',
@@ -115,6 +129,13 @@ export function buildDecoder(shape: DecoderShape): Uint8Array {
   constant('c.scale', [], [1 / Math.sqrt(headDim)]);
   constant('c.heads', [4], [0n, 0n, BigInt(heads), BigInt(headDim)]);
   constant('c.merge', [3], [0n, 0n, BigInt(hidden)]);
+  if (kvHeads !== heads) {
+    // Grouped-query attention without copying keys and values per query head: the query heads
+    // of one group are stacked along the sequence, [b, kvHeads, group × s, d], and back.
+    constant('c.kvHeads', [4], [0n, 0n, BigInt(kvHeads), BigInt(headDim)]);
+    constant('c.grouped', [4], [0n, BigInt(kvHeads), -1n, 0n]);
+    constant('c.ungrouped', [4], [0n, BigInt(heads), -1n, 0n]);
+  }
 
   // Which keys each query may see: causal by absolute position, and not padding.
   const total = op('Gather', [op('Shape', ['attention_mask']), 'c.index1'], { axis: 0 });
@@ -129,31 +150,39 @@ export function buildDecoder(shape: DecoderShape): Uint8Array {
   const tokens = op('Gather', [weight('wte', [vocab, hidden], 0.5), 'input_ids'], { axis: 0 });
   const positions = op('Gather', [weight('wpe', [maxPositions, hidden], 0.1), 'position_ids'], { axis: 0 });
   let x = op('Add', [tokens, positions]);
-  const split = (input: string) =>
-    op('Transpose', [op('Reshape', [input, 'c.heads'])], { perm: [0, 2, 1, 3] });
+  const split = (input: string, into = 'c.heads') =>
+    op('Transpose', [op('Reshape', [input, into])], { perm: [0, 2, 1, 3] });
+  const grouped = kvHeads !== heads;
+  /** [b, heads, s, x] ↔ [b, kvHeads, group × s, x] (no-ops without grouped-query attention). */
+  const group = (input: string) => (grouped ? op('Reshape', [input, 'c.grouped']) : input);
+  const ungroup = (input: string) => (grouped ? op('Reshape', [input, 'c.ungrouped']) : input);
   for (let layer = 0; layer < layers; layer++) {
     const p = `h.${layer}`;
     const scale = 1 / Math.sqrt(hidden);
     const h = norm(x, `${p}.ln1`);
     const q = split(linear(h, `${p}.wq`, hidden, hidden, scale));
-    const k = split(linear(h, `${p}.wk`, hidden, hidden, scale));
-    const v = split(linear(h, `${p}.wv`, hidden, hidden, scale));
+    const kvSplit = grouped ? 'c.kvHeads' : 'c.heads';
+    const k = split(linear(h, `${p}.wk`, hidden, kvWidth, scale), kvSplit);
+    const v = split(linear(h, `${p}.wv`, hidden, kvWidth, scale), kvSplit);
     const allK = op('Concat', [`past_key_values.${layer}.key`, k], { axis: 2 }, `present.${layer}.key`);
     const allV = op('Concat', [`past_key_values.${layer}.value`, v], { axis: 2 }, `present.${layer}.value`);
     if (shape.newColumns !== false) {
       op('Identity', [k], undefined, `new_key_values.${layer}.key`);
       op('Identity', [v], undefined, `new_key_values.${layer}.value`);
     }
-    const scores = op('Add', [
-      op('Mul', [op('MatMul', [q, op('Transpose', [allK], { perm: [0, 1, 3, 2] })]), 'c.scale']),
-      bias,
-    ]);
-    const attended = op('MatMul', [op('Softmax', [scores], { axis: -1 }), allV]);
+    const raw = op('MatMul', [group(q), op('Transpose', [allK], { perm: [0, 1, 3, 2] })]);
+    const scores = op('Add', [op('Mul', [ungroup(raw), 'c.scale']), bias]);
+    const attended = ungroup(op('MatMul', [group(op('Softmax', [scores], { axis: -1 })), allV]));
     const merged = op('Reshape', [op('Transpose', [attended], { perm: [0, 2, 1, 3] }), 'c.merge']);
     x = op('Add', [x, linear(merged, `${p}.wo`, hidden, hidden, scale)]);
     const m = norm(x, `${p}.ln2`);
-    const up = op('Relu', [linear(m, `${p}.w1`, hidden, hidden * 2, scale)]);
-    x = op('Add', [x, linear(up, `${p}.w2`, hidden * 2, hidden, 1 / Math.sqrt(hidden * 2))]);
+    const up = shape.gated
+      ? op('Mul', [
+          silu(linear(m, `${p}.wg`, hidden, inner, scale)),
+          linear(m, `${p}.w1`, hidden, inner, scale),
+        ])
+      : op('Relu', [linear(m, `${p}.w1`, hidden, inner, scale)]);
+    x = op('Add', [x, linear(up, `${p}.w2`, inner, hidden, 1 / Math.sqrt(inner))]);
   }
   // The output bias keeps a random model to tokens that are text: bytes outside printable ASCII
   // (but for the newline) are pushed down, so generated text decodes as readable characters.
@@ -166,7 +195,7 @@ export function buildDecoder(shape: DecoderShape): Uint8Array {
   const cache = (name: string, length: string) => ({
     name,
     type: 'float32' as const,
-    dims: ['batch_size', heads, length, headDim],
+    dims: ['batch_size', kvHeads, length, headDim],
   });
   return buildModel({
     name: 'tiny-decoder',

@@ -17,7 +17,12 @@ export interface TinyLlmOptions {
   seed?: number;
   hidden?: number;
   heads?: number;
+  /** Key/value heads (grouped-query attention); default `heads`. */
+  kvHeads?: number;
   layers?: number;
+  /** The MLP's inner width (default 2 × hidden), and whether it is SiLU-gated (Llama's). */
+  intermediate?: number;
+  gated?: boolean;
   merges?: number;
   /** Longest sequence it takes (default 512). */
   maxPositions?: number;
@@ -38,6 +43,9 @@ export function writeTinyLlm(dir: string, options: TinyLlmOptions = {}): { vocab
     layers: options.layers ?? 2,
     maxPositions: options.maxPositions ?? 512,
     seed: options.seed ?? 1,
+    ...(options.kvHeads ? { kvHeads: options.kvHeads } : {}),
+    ...(options.intermediate ? { intermediate: options.intermediate } : {}),
+    ...(options.gated ? { gated: true } : {}),
     ...(options.quantize ? { quantize: options.quantize } : {}),
     ...(options.newColumns === false ? { newColumns: false } : {}),
   };
@@ -50,6 +58,8 @@ export function writeTinyLlm(dir: string, options: TinyLlmOptions = {}): { vocab
     vocab_size: shape.vocab,
     hidden_size: shape.hidden,
     num_attention_heads: shape.heads,
+    num_key_value_heads: shape.kvHeads ?? shape.heads,
+    intermediate_size: shape.intermediate ?? shape.hidden * 2,
     num_hidden_layers: shape.layers,
     max_position_embeddings: shape.maxPositions,
     bos_token_id: bos,
