@@ -100,7 +100,7 @@ export function buildDecoder(shape: DecoderShape): Uint8Array {
     const { data, scales, blocks } = quantizeBlocks(values(k * n, scale), k, n, shape.quantize, BLOCK_SIZE);
     initializers.push({ name: `${name}.q`, dims: [n, blocks, (BLOCK_SIZE * shape.quantize) / 8], data });
     initializers.push({ name: `${name}.scales`, dims: [n * blocks], data: scales });
-    const attributes = { K: k, N: n, bits: shape.quantize, block_size: BLOCK_SIZE };
+    const attributes = { K: k, N: n, bits: shape.quantize, block_size: BLOCK_SIZE, accuracy_level: 4 };
     return op('MatMulNBits', [input, `${name}.q`, `${name}.scales`], attributes, undefined, MICROSOFT);
   };
   const silu = (input: string) => op('Mul', [input, op('Sigmoid', [input])]);
