@@ -203,7 +203,7 @@ describe.each([
   (isolation, reason) => {
     // Issue 25: nothing waits for the agents to be running (the tests above start paused, which hid
     // it): a kill after an agent's init ran but before tick 1 was replayed before the init, and the
-    // replay diverged at tick 1. tests/sweeps/early-kills.mjs runs many more instants.
+    // replay diverged at tick 1. tests/sweeps/early-kills.sh runs many more instants.
     // The instant counts from the victim's host being spawned, not from the run's start: before that
     // there is no host to kill (the kill is a no-op), and how long a fresh clone takes to get there
     // (a cold module cache, a loaded machine) once left every sample of a CI run without a kill.
@@ -228,7 +228,9 @@ describe.each([
             false,
           );
           const kill = decodeJournal(readFileSync(recorded.file)).records.some((record) => record.kill);
-          process.stdout.write(`sample ${sample}: ${victim} at ${delay} ms, killed ${kill}\n`);
+          process.stdout.write(
+            `sample ${sample}: ${victim} ${delay} ms after its host spawned, killed ${kill}\n`,
+          );
           if (!kill) continue;
           kills++;
           await expectReplayAndResume(recorded, victim, reason);
