@@ -1,7 +1,9 @@
-// Generation benchmark, in one run: tokens per second for 8 generations at once under continuous
-// batching against the same 8 one after another, and time to first token under that load.
-// H, L, TOKENS and THREADS (environment) change the decoder's width and depth, the tokens per
-// request and ONNX Runtime's threads.
+// Generation benchmarks, each against its baseline or peer in the same run: 8 generations at once
+// under continuous batching against the same 8 one after another, and one stream against a plain
+// onnxruntime-node loop (run); 8 streams against transformers.js (manyStreams); the prefix cache
+// on and off (prefixSharing); 4- and 8-bit weights against fp32 (quantized). H, L, TOKENS and
+// THREADS (environment) change run's decoder width and depth, the tokens per request and ONNX
+// Runtime's threads; the others use SmolLM2-135M's shape.
 import { join } from 'node:path';
 import { decodeGenerateResult, encodeGenerateRequest } from '../dist/protocol/index.js';
 import { writeTinyLlm } from '../dist/tools/onnx-builder/index.js';
