@@ -77,7 +77,10 @@ describe("the window's view of calls", () => {
     expect(await calls.evaluateAll((rows) => rows.map((row) => row.getAttribute('data-state')))).toEqual(
       expect.arrayContaining(['ok', 'error']),
     );
-    await byTest('detail-calls').scrollIntoViewIfNeeded();
+    // In the page itself, in one step: the window redraws the detail as the run's state comes in,
+    // and Playwright's scrollIntoViewIfNeeded failed on a fresh clone when it was redrawn between
+    // finding the element and scrolling ("Element is not attached to the DOM").
+    await page.evaluate(`document.querySelector('[data-testid="detail-calls"]')?.scrollIntoView()`);
     await page.screenshot({ path: join(ROOT, 'docs/images/window-calls.png') });
   });
 
