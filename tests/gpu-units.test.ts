@@ -120,6 +120,18 @@ describe('BatchQueue', () => {
     queue.push('huge', 9, 'k', 0);
     expect(queue.take(0)).toEqual({ items: ['huge'], rows: 9 });
   });
+
+  it('gives only a full batch when asked for one (the second a worker holds), and never a wait', () => {
+    const queue = new BatchQueue<string>(policy);
+    queue.push('a', 1, 'k', 0);
+    queue.push('b', 2, 'k', 0);
+    expect(queue.take(20, true)).toBeUndefined();
+    queue.push('c', 1, 'k', 1);
+    expect(queue.take(1, true)).toEqual({ items: ['a', 'b', 'c'], rows: 4 });
+    queue.push('d', 1, 'k', 2);
+    expect(queue.take(2, true)).toBeUndefined();
+    expect(queue.take(2)).toEqual({ waitMs: 10 });
+  });
 });
 
 describe('stacking', () => {

@@ -42,8 +42,9 @@ export class BatchQueue<T> {
   /**
    * The next batch to run now: the oldest request and, with batching on, the later ones with its
    * key, up to maxBatch rows. Returns how long to wait instead when the batch could still grow.
+   * With `onlyFull`, a batch that could still grow is not taken and nothing is waited for.
    */
-  take(now: number): Take<T> {
+  take(now: number, onlyFull = false): Take<T> {
     const oldest = this.#waiting[0];
     if (!oldest) return undefined;
     const { enabled, maxBatch, maxQueueDelayMs } = this.#policy;
@@ -56,6 +57,7 @@ export class BatchQueue<T> {
       rows += waiting.rows;
       if (rows === maxBatch) break;
     }
+    if (onlyFull && rows < maxBatch) return undefined;
     const waited = now - oldest.since;
     if (rows < maxBatch && waited < maxQueueDelayMs) return { waitMs: maxQueueDelayMs - waited };
     return this.#remove(group);

@@ -33,10 +33,18 @@ const workerEntry = () => process.env.TROUPE_MODEL_WORKER ?? new URL('./model-wo
 
 const DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 
+/**
+ * Batches sent to the worker and not answered yet, at most: the second goes while the first runs,
+ * and only when it is full, so under load the worker never waits for the host's main thread to
+ * take its answers and send the next batch, and under light load a batch still waits to grow.
+ */
+const IN_FLIGHT = 2;
+
 export class ModelEntry extends WorkerEntry<ToWorker, FromWorker> {
   readonly #events: ModelEvents;
   #queue: BatchQueue<Job>;
-  #running: Job[] | undefined;
+  /** Batches the worker holds, oldest first (it runs them in order). */
+  #inFlight: Array<{ run: number; jobs: Job[] }> = [];
   #timer: NodeJS.Timeout | undefined;
   #runs = 0;
   #pumpQueued = false;
@@ -74,27 +82,29 @@ export class ModelEntry extends WorkerEntry<ToWorker, FromWorker> {
   }
 
   #pump(): void {
-    if (this.#running || this.state !== 'ready') return;
-    const take = this.#queue.take(performance.now());
-    if (!take) return;
-    if ('waitMs' in take) {
-      if (!this.#timer) {
-        this.#timer = setTimeout(() => {
-          this.#timer = undefined;
-          this.#pump();
-        }, take.waitMs);
+    while (this.state === 'ready' && this.#inFlight.length < IN_FLIGHT) {
+      const take = this.#queue.take(performance.now(), this.#inFlight.length > 0);
+      if (!take) return;
+      if ('waitMs' in take) {
+        if (!this.#timer) {
+          this.#timer = setTimeout(() => {
+            this.#timer = undefined;
+            this.#pump();
+          }, take.waitMs);
+        }
+        return;
       }
-      return;
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      const run = ++this.#runs;
+      this.#inFlight.push({ run, jobs: take.items });
+      const inputs = stackInputs(take.items.map((job) => job.inputs));
+      const outputs = take.items[0]?.outputs ?? [];
+      this.post(
+        { type: 'run', id: run, inputs, outputs },
+        inputs.map((input) => input.data.buffer as ArrayBuffer),
+      );
     }
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#running = take.items;
-    const inputs = stackInputs(take.items.map((job) => job.inputs));
-    const outputs = take.items[0]?.outputs ?? [];
-    this.post(
-      { type: 'run', id: ++this.#runs, inputs, outputs },
-      inputs.map((input) => input.data.buffer as ArrayBuffer),
-    );
   }
 
   protected receive(message: FromWorker): void {
@@ -106,8 +116,10 @@ export class ModelEntry extends WorkerEntry<ToWorker, FromWorker> {
     } else if (message.type === 'failed') {
       this.#fail(message.reason, message.skipped);
     } else {
-      const jobs = this.#running ?? [];
-      this.#running = undefined;
+      const at = this.#inFlight.findIndex((batch) => batch.run === message.id);
+      const jobs = at < 0 ? [] : (this.#inFlight.splice(at, 1)[0]?.jobs ?? []);
+      // The next batch goes to the worker before this one's answers are taken apart and sent.
+      this.#pump();
       if (message.type === 'ran') {
         let outputs: RawTensor[][];
         try {
@@ -117,7 +129,6 @@ export class ModelEntry extends WorkerEntry<ToWorker, FromWorker> {
           );
         } catch (error) {
           this.#events.ran(this, jobs, { error: errorText(error) });
-          this.#pump();
           return;
         }
         const rows = jobs.reduce((sum, job) => sum + job.rows, 0);
@@ -125,7 +136,6 @@ export class ModelEntry extends WorkerEntry<ToWorker, FromWorker> {
       } else {
         this.#events.ran(this, jobs, { error: message.reason });
       }
-      this.#pump();
     }
   }
 
@@ -139,8 +149,8 @@ export class ModelEntry extends WorkerEntry<ToWorker, FromWorker> {
   }
 
   protected workerDied(reason: string): void {
-    const jobs = [...(this.#running ?? []), ...this.#queue.drain()];
-    this.#running = undefined;
+    const jobs = [...this.#inFlight.flatMap((batch) => batch.jobs), ...this.#queue.drain()];
+    this.#inFlight = [];
     if (jobs.length > 0) this.#events.ran(this, jobs, { error: reason });
     this.#fail(reason, []);
   }
