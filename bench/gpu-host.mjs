@@ -33,10 +33,19 @@ export async function startGpuHost(model) {
   gpu.start();
   await loaded;
   let next = 0;
+  // Requests sent together (in one turn of the event loop) go to the host together, as the
+  // requests agents make in one tick do (one frame per tick).
+  let together = [];
   const send = (request, onAnswer) => {
     const id = `bench#${++next}`;
     listeners.set(id, onAnswer);
-    gpu.submit([{ id, model: model.name, request }]);
+    together.push({ id, model: model.name, request });
+    if (together.length > 1) return;
+    queueMicrotask(() => {
+      const requests = together;
+      together = [];
+      gpu.submit(requests);
+    });
   };
   return { gpu, send };
 }
