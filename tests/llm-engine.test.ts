@@ -8,7 +8,7 @@ import {
   type textCodec,
 } from '../src/gpu-host/llm/index.js';
 import { removeTempDirs } from './helpers/system.js';
-import { openTinyDecoder, releaseTinyDecoders } from './helpers/tiny-decoder.js';
+import { greedyRequest, openTinyDecoder, releaseTinyDecoders } from './helpers/tiny-decoder.js';
 
 let step: DecoderStep;
 let codec: ReturnType<typeof textCodec>;
@@ -26,18 +26,8 @@ afterAll(async () => {
   removeTempDirs();
 });
 
-function request(id: string, prompt: string, extra: Partial<Generation> = {}): Generation {
-  return {
-    id,
-    promptIds: codec.encode(prompt),
-    maxNewTokens: 12,
-    sampling: { temperature: 0, topK: 0, topP: 0 },
-    seed: 0,
-    stopStrings: [],
-    stopTokens: new Set(),
-    ...extra,
-  };
-}
+const request = (id: string, prompt: string, extra: Partial<Generation> = {}): Generation =>
+  greedyRequest(codec, id, prompt, 12, extra);
 
 interface RunResult {
   tokens: number[];

@@ -11,7 +11,7 @@ import {
   type textCodec,
 } from '../src/gpu-host/llm/index.js';
 import { removeTempDirs } from './helpers/system.js';
-import { openTinyDecoder, releaseTinyDecoders } from './helpers/tiny-decoder.js';
+import { greedyRequest, openTinyDecoder, releaseTinyDecoders } from './helpers/tiny-decoder.js';
 
 let step: DecoderStep;
 let codec: ReturnType<typeof textCodec>;
@@ -35,18 +35,8 @@ interface Outcome {
   cached: number;
 }
 
-function request(id: string, prompt: string, extra: Partial<Generation> = {}): Generation {
-  return {
-    id,
-    promptIds: codec.encode(prompt),
-    maxNewTokens: 10,
-    sampling: { temperature: 0, topK: 0, topP: 0 },
-    seed: 0,
-    stopStrings: [],
-    stopTokens: new Set(),
-    ...extra,
-  };
-}
+const request = (id: string, prompt: string, extra: Partial<Generation> = {}): Generation =>
+  greedyRequest(codec, id, prompt, 10, extra);
 
 /**
  * The decoder, recording each decode step's rows by their most likely token and its logit (sorted,

@@ -10,6 +10,7 @@ import {
   type DecoderStep,
   decoderMeta,
   decoderStep,
+  type Generation,
   type LlmFolder,
   readLlmFolder,
   textCodec,
@@ -38,6 +39,26 @@ export async function openTinyDecoder(options: TinyLlmOptions = {}): Promise<Tin
   const step = decoderStep(session, { ...meta, vocab: meta.vocab as number });
   const codec = textCodec(new Tokenizer(folder.tokenizer, folder.tokenizerConfig), folder);
   return { step, codec, folder, meta };
+}
+
+/** A greedy generation of `prompt` for the engine, `maxNewTokens` long unless `extra` says otherwise. */
+export function greedyRequest(
+  codec: TinyDecoder['codec'],
+  id: string,
+  prompt: string,
+  maxNewTokens: number,
+  extra: Partial<Generation> = {},
+): Generation {
+  return {
+    id,
+    promptIds: codec.encode(prompt),
+    maxNewTokens,
+    sampling: { temperature: 0, topK: 0, topP: 0 },
+    seed: 0,
+    stopStrings: [],
+    stopTokens: new Set(),
+    ...extra,
+  };
 }
 
 export async function releaseTinyDecoders(): Promise<void> {
