@@ -8,7 +8,7 @@ import {
   type textCodec,
 } from '../src/gpu-host/llm/index.js';
 import { removeTempDirs } from './helpers/system.js';
-import { greedyRequest, openTinyDecoder, releaseTinyDecoders } from './helpers/tiny-decoder.js';
+import { greedyRequest, lastLogits, openTinyDecoder, releaseTinyDecoders } from './helpers/tiny-decoder.js';
 
 let step: DecoderStep;
 let codec: ReturnType<typeof textCodec>;
@@ -93,21 +93,7 @@ async function recompute(prompt: number[], count: number, decoder = step): Promi
   const tokens = [...prompt];
   const out: number[] = [];
   for (let i = 0; i < count; i++) {
-    const length = tokens.length;
-    const empty = Array.from(
-      { length: decoder.layers },
-      () => [new Float32Array(0), new Float32Array(0)] as [Float32Array, Float32Array],
-    );
-    const { logits } = await decoder.run({
-      ids: BigInt64Array.from(tokens.map(BigInt)),
-      rows: 1,
-      length,
-      mask: new BigInt64Array(length).fill(1n),
-      positions: BigInt64Array.from({ length }, (_, p) => BigInt(p)),
-      past: empty,
-      pastLength: 0,
-    });
-    const next = argmax(logits.subarray((length - 1) * decoder.vocab, length * decoder.vocab));
+    const next = argmax(await lastLogits(decoder, tokens));
     out.push(next);
     tokens.push(next);
   }

@@ -6,13 +6,13 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { quantizeBlocks, writeTinyLlm } from '../scripts/onnx-builder/index.js';
-import { argmax, type DecoderStep, LlmEngine } from '../src/gpu-host/llm/index.js';
+import { argmax, LlmEngine } from '../src/gpu-host/llm/index.js';
 import { NodeLauncher } from '../src/launch/index.js';
 import { decodeGenerateResult, encodeGenerateRequest } from '../src/protocol/index.js';
 import { GpuAlone, systemClock } from '../src/supervisor/index.js';
 import { GPU_ENTRY } from './helpers/paths.js';
 import { removeTempDirs, tempDir } from './helpers/system.js';
-import { openTinyDecoder, releaseTinyDecoders } from './helpers/tiny-decoder.js';
+import { lastLogits, openTinyDecoder, releaseTinyDecoders } from './helpers/tiny-decoder.js';
 
 afterAll(async () => {
   await releaseTinyDecoders();
@@ -28,21 +28,6 @@ async function open(quantize?: 4 | 8) {
     ...(quantize ? { quantize } : {}),
   });
   return { ...tiny, bytes: statSync(tiny.folder.onnxPath).size };
-}
-
-/** The last position's logits for a prompt. */
-async function logits(step: DecoderStep, ids: number[]): Promise<Float32Array> {
-  const length = ids.length;
-  const { logits } = await step.run({
-    ids: BigInt64Array.from(ids.map(BigInt)),
-    rows: 1,
-    length,
-    mask: new BigInt64Array(length).fill(1n),
-    positions: BigInt64Array.from({ length }, (_, p) => BigInt(p)),
-    past: Array.from({ length: step.layers }, () => [new Float32Array(0), new Float32Array(0)]),
-    pastLength: 0,
-  });
-  return logits.slice((length - 1) * step.vocab, length * step.vocab);
 }
 
 async function greedy(model: Awaited<ReturnType<typeof open>>, prompt: string): Promise<number[]> {
@@ -104,8 +89,8 @@ describe('quantized language models', () => {
       let tokens = 0;
       for (const prompt of PROMPTS) {
         const ids = full.codec.encode(prompt);
-        const a = await logits(full.step, ids);
-        const b = await logits(model.step, ids);
+        const a = await lastLogits(full.step, ids);
+        const b = await lastLogits(model.step, ids);
         let dot = 0;
         let na = 0;
         let nb = 0;

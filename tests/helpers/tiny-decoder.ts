@@ -61,6 +61,21 @@ export function greedyRequest(
   };
 }
 
+/** The last position's logits for `ids` run from no past: what full recomputation reads. */
+export async function lastLogits(step: DecoderStep, ids: readonly number[]): Promise<Float32Array> {
+  const length = ids.length;
+  const { logits } = await step.run({
+    ids: BigInt64Array.from(ids.map(BigInt)),
+    rows: 1,
+    length,
+    mask: new BigInt64Array(length).fill(1n),
+    positions: BigInt64Array.from({ length }, (_, p) => BigInt(p)),
+    past: Array.from({ length: step.layers }, () => [new Float32Array(0), new Float32Array(0)]),
+    pastLength: 0,
+  });
+  return logits.slice((length - 1) * step.vocab, length * step.vocab);
+}
+
 export async function releaseTinyDecoders(): Promise<void> {
   await Promise.all(sessions.splice(0).map((session) => session.release()));
 }
