@@ -2,7 +2,7 @@
 // "@gpu/<model>"; tokens stream back as GENERATE_TOKEN_KIND messages, then one GENERATE_DONE_KIND
 // (or an INFER_ERROR_KIND). Tokens and the result name the request (`requestId`), which is what
 // `cancelGeneration` takes.
-import { nextId, send } from "./index";
+import { nextId, send } from "./send";
 import { Message } from "./message";
 import * as wire from "./generated/inference";
 

@@ -1,9 +1,12 @@
-// Troupe AssemblyScript SDK (ABI v1): send, timers, log, logical time, seeded random, model
-// requests and generation (inference.ts, generate.ts), and the `troupe_*` exports every agent
+// Troupe AssemblyScript SDK (ABI v1): send (send.ts), timers, log, logical time, seeded random,
+// model requests and generation (inference.ts, generate.ts), and the `troupe_*` exports every agent
 // module must have, which the build adds to each agent itself (exports.ts): an agent only
 // registers its handlers.
-import { abiLog, abiNextSeq, abiNow, abiRandom, abiSelf, abiSend, abiSendDelayed } from "./abi";
-import { Message, readMessage, readText } from "./message";
+import { abiLog, abiNow, abiRandom } from "./abi";
+import { Message, readMessage } from "./message";
+import { nextId, self, send, sendDelayed } from "./send";
+
+export { nextId, self, send, sendDelayed } from "./send";
 
 export { Message } from "./message";
 export { intParam, param } from "./params";
@@ -23,12 +26,6 @@ export function onMessage(handler: MessageHandler): void {
   messageHandler = handler;
 }
 
-
-/** Sends bytes to an agent. The supervisor checks the address against the agent's capabilities. */
-export function send(to: string, kind: string, payload: Uint8Array, correlationId: string = ""): void {
-  sendDelayed(0, to, kind, payload, correlationId);
-}
-
 /**
  * A timer: `kind` comes back to this agent `ticks` ticks from now (1: the next tick). Needs the
  * agent itself in its capabilities.sendTo.
@@ -36,21 +33,6 @@ export function send(to: string, kind: string, payload: Uint8Array, correlationI
 export function after(ticks: i32, kind: string, payload: Uint8Array = new Uint8Array(0)): void {
   if (ticks < 1) abort("after: ticks must be at least 1");
   sendDelayed(ticks - 1, self(), kind, payload);
-}
-
-/** `send`, delivered `delay` ticks later than the next tick. */
-export function sendDelayed(delay: i32, to: string, kind: string, payload: Uint8Array, correlationId: string = ""): void {
-  // Strings are encoded straight into one reused block: no allocation per send.
-  const bound = 16 + 3 * (to.length + kind.length + correlationId.length) + payload.byteLength;
-  const block = scratch(bound);
-  let at = putString(block, to);
-  at = putString(at, kind);
-  at = putString(at, correlationId);
-  store<u32>(at, payload.byteLength);
-  memory.copy(at + 4, payload.dataStart, payload.byteLength);
-  const size = at + 4 + payload.byteLength - block;
-  const status = delay == 0 ? abiSend(block, <i32>size) : abiSendDelayed(delay, block, <i32>size);
-  if (status != 0) abort("send: the host rejected a message block");
 }
 
 export function sendText(to: string, kind: string, text: string, correlationId: string = ""): void {
@@ -93,23 +75,6 @@ export function log(text: string, level: i32 = INFO): void {
   abiLog(level, changetype<usize>(bytes), bytes.byteLength);
 }
 
-let selfName: string | null = null;
-
-/** This agent's name (its address). */
-export function self(): string {
-  let name = selfName;
-  if (name === null) {
-    name = readText((ptr: usize, capacity: i32): i32 => abiSelf(ptr, capacity));
-    selfName = name;
-  }
-  return name;
-}
-
-/** The id the next message this agent sends will have ("<name>#<seq>"): what answers correlate to. */
-export function nextId(): string {
-  return self() + "#" + abiNextSeq().toString();
-}
-
 /** Logical time: the current tick. Never the wall clock. */
 export function now(): i64 {
   return abiNow();
@@ -123,23 +88,6 @@ export function random(): f64 {
 /** Bytes of a UTF-8 string, for payloads. */
 export function utf8(text: string): Uint8Array {
   return Uint8Array.wrap(String.UTF8.encode(text));
-}
-
-let scratchPtr: usize = 0;
-let scratchSize: usize = 0;
-
-function scratch(size: usize): usize {
-  if (size > scratchSize) {
-    scratchPtr = scratchPtr == 0 ? heap.alloc(size) : heap.realloc(scratchPtr, size);
-    scratchSize = size;
-  }
-  return scratchPtr;
-}
-
-function putString(at: usize, text: string): usize {
-  const written = String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, at + 4);
-  store<u32>(at, <u32>written);
-  return at + 4 + written;
 }
 
 // ---- exports required by ABI v1 (given to every agent by wasm/sdk/exports.ts) ----

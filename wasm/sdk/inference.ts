@@ -1,6 +1,6 @@
 // Asking a model for an answer: build a request of named tensors, send it to "@gpu/<model>", and
 // read the result (kind INFER_RESULT_KIND) or the error (INFER_ERROR_KIND) that comes back later.
-import { nextId, send } from "./index";
+import { nextId, send } from "./send";
 import { Message } from "./message";
 import * as wire from "./generated/inference";
 

@@ -1,7 +1,7 @@
 // Calling tools of MCP servers (docs/tools.md): `callTool` sends a call to "@tool/<server>" and
 // returns its id; the answer comes back as a TOOL_RESULT_KIND or TOOL_ERROR_KIND message whose
 // correlation id is that id, read with `readToolResult` and `readToolError`.
-import { nextId, send } from "./index";
+import { nextId, send } from "./send";
 import { JSON_ARRAY, JSON_OBJECT, jsonString, parseJson } from "./json";
 import { Message } from "./message";
 
