@@ -20,7 +20,7 @@ const WIDTH = Number(process.env.MLP_INPUTS ?? 1024);
 const HIDDEN = (process.env.MLP_HIDDEN ?? '4096,4096').split(',').map(Number);
 const SHAPE = { inputs: WIDTH, hidden: HIDDEN, outputs: 10, seed: 1 };
 
-function system(work, name, batching, agents, requests, parallel) {
+function system(work, name, batching, agents, requests, parallel, isolation) {
   const file = join(work, `${name}.system.yaml`);
   const classifier = join(root, 'wasm', 'build', 'classifier.wasm');
   writeFileSync(
@@ -35,6 +35,7 @@ function system(work, name, batching, agents, requests, parallel) {
         module: classifier,
         init: `model=mlp; width=${WIDTH}; requests=${requests}; parallel=${parallel}`,
         restart: 'transient',
+        isolation,
         capabilities: { models: ['mlp'] },
       })),
     }),
@@ -43,12 +44,13 @@ function system(work, name, batching, agents, requests, parallel) {
 }
 
 /**
- * Answers per second for `agents` agents each asking `requests` times, `parallel` at a time. 200
- * each: with 40, the agents' start and the last stragglers filled a third of the window and held
- * the gain at 2.65x where the same system makes 4.25x over 200.
+ * Answers per second for `agents` agents each asking `requests` times, `parallel` at a time, in
+ * `isolation`. 200 each: with 40, the agents' start and the last stragglers filled a third of the
+ * window and held the gain at 2.65x where the same system makes 4.25x over 200.
  */
-async function concurrent(work, batching, parallel, agents = 8, requests = 200) {
-  const spec = system(work, batching ? 'batched' : 'unbatched', batching, agents, requests, parallel);
+async function concurrent(work, batching, parallel, isolation, agents = 8, requests = 200) {
+  const name = batching ? 'batched' : 'unbatched';
+  const spec = system(work, name, batching, agents, requests, parallel, isolation);
   let started;
   let lastTick;
   const runtime = new Runtime(spec, {
@@ -155,11 +157,17 @@ export async function run(work) {
   console.log(
     `  the model itself, in-process: ${fmt(ceiling.one, 0)} rows/s at batch 1, ${fmt(ceiling.eight, 0)} rows/s at batch 8 = ${(ceiling.eight / ceiling.one).toFixed(2)}x (the most batching can give)`,
   );
-  for (const parallel of [1, 4]) {
-    const off = await concurrent(work, false, parallel);
-    const on = await concurrent(work, true, parallel);
+  // Eight agent processes share the two cores with the host's model thread; on the shared pool
+  // the same agents are one thread's work.
+  for (const [parallel, isolation] of [
+    [1, 'process'],
+    [4, 'process'],
+    [4, 'shared'],
+  ]) {
+    const off = await concurrent(work, false, parallel, isolation);
+    const on = await concurrent(work, true, parallel, isolation);
     const each = parallel === 1 ? 'one request at a time' : `${parallel} requests outstanding`;
-    console.log(`  8 agents, ${each} each:`);
+    console.log(`  8 agents (isolation: ${isolation}), ${each} each:`);
     console.log(
       `    batching off: ${fmt(off.rate, 1)} answers/s (${off.runs} runs, largest batch ${off.largest})`,
     );
