@@ -90,14 +90,17 @@ describe('cluster chaos', () => {
     const early = waitMs(at(100, 1500)).then(() => killNode('at start-up'));
     // The audit once the ledger is idle; the stop once it has answered.
     let audited = false;
+    let stopped = false;
     let chaosOver = false;
     const watch = setInterval(() => {
       if (chaosOver && !audited && run.lines.some((line) => line.includes('"type":"system.idle"'))) {
         audited = true;
         run.child.stdin?.write('{"op":"inject","to":"auditor","kind":"audit","text":""}\n');
       }
-      if (run.lines.some((line) => line.includes('"text":"audit ')))
+      if (!stopped && run.lines.some((line) => line.includes('"text":"audit '))) {
+        stopped = true;
         run.child.stdin?.write('{"op":"stop"}\n');
+      }
     }, 50);
     timers.push(watch as unknown as NodeJS.Timeout);
     const ready = JSON.parse(await run.waitFor(/"type":"cluster.ready"/)) as {
