@@ -138,6 +138,12 @@ export async function run() {
     console.log(
       `tool calls, 1 caller in a worker thread (isolation: thread): ${fmt(threaded)} calls/s = ${(threaded / plain).toFixed(2)}x direct (${fmt(plain)} calls/s)`,
     );
+    // Eight callers on the shared pool: one thread instead of eight agent processes on two cores.
+    const eight = await direct(2000, 8);
+    const pooled = await throughTroupe(work, 2000, 8, undefined, 'shared');
+    console.log(
+      `tool calls, 8 callers on the shared pool (isolation: shared): ${fmt(pooled)} calls/s = ${(pooled / eight).toFixed(2)}x direct (${fmt(eight)} calls/s)`,
+    );
     const trips = await agentRoundTrips(work, 2000);
     console.log(
       `for comparison, one agent to another and back through Troupe (TypeScript agents, two ticks): ${fmt(trips)} round trips/s`,
