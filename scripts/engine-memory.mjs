@@ -1,5 +1,5 @@
-// QuickJS's memory, laid out smaller: used by the engine build step and by the benchmark's
-// unmetered engine, so both run with the memory the host gives them. V8 counts every instance's
+// QuickJS's memory, laid out smaller and shared: used by the engine build step and by the
+// benchmark's unmetered engine, so both run with the memory the host gives them. V8 counts every instance's
 // memory as external memory and collects garbage as it grows; with a thousand agents on a thread
 // that was most of its time starting them (engine-file.ts), so an engine declares little memory
 // and grows on demand, and its C stack is made smaller so that its heap starts low.
@@ -83,13 +83,15 @@ export function smallerMemory(input) {
     'heap start',
   );
   // The memory import: `(import "a" "a" (memory 256 32768))`, its limits the bytes 0x02 (memory),
-  // 0x01 (has a maximum), LEB128 256, LEB128 32768; the minimum is rewritten as two bytes.
+  // 0x01 (has a maximum), LEB128 256, LEB128 32768; the minimum is rewritten as two bytes, and the
+  // memory is made shared (0x03: a maximum, shared), which V8 does not count as external memory
+  // (engine-file.ts). QuickJS itself runs on one thread, as before.
   if (ENGINE_INITIAL_PAGES >= 128) throw new Error('ENGINE_INITIAL_PAGES must fit one LEB128 byte');
   const limits = [0x02, 0x01, 0x80, 0x02, 0x80, 0x80, 0x02];
   replaceOnce(
     bytes,
     limits,
-    [0x02, 0x01, 0x80 | ENGINE_INITIAL_PAGES, 0x00, 0x80, 0x80, 0x02],
+    [0x02, 0x03, 0x80 | ENGINE_INITIAL_PAGES, 0x00, 0x80, 0x80, 0x02],
     'memory import',
   );
   if (!WebAssembly.validate(bytes)) throw new Error('the engine does not validate with its smaller memory');

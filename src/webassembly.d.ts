@@ -24,6 +24,8 @@ declare namespace WebAssembly {
   interface MemoryDescriptor {
     initial: number;
     maximum?: number;
+    /** Backed by a SharedArrayBuffer (needs a maximum); `buffer` is then one too. */
+    shared?: boolean;
   }
   class Memory {
     constructor(descriptor: MemoryDescriptor);

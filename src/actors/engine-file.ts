@@ -17,6 +17,12 @@ export const ENGINE_FILE = 'quickjs-metered.wasm';
  */
 export const ENGINE_INITIAL_PAGES = 16;
 
+// The engine's memory is also declared shared (scripts/engine-memory.mjs): V8 counts an unshared
+// memory as external memory and starts a collection every 64 MiB of it, which marked every live
+// agent's objects about every 60 agents of a start storm (5 s of a pool thread's 25 s at 10,000
+// agents). Shared memories are not counted, so the host paces those collections itself, less
+// often (engine-collector.ts). QuickJS still runs on one thread; nothing else shares the memory.
+
 /**
  * The engine's C stack: twice the JavaScript stack QuickJS allows an agent (js-sandbox.ts), whose
  * own check fires first, so the C code below it has room to unwind.

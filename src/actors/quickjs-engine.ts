@@ -12,6 +12,7 @@ import {
   type QuickJSWASMModule,
 } from 'quickjs-emscripten-core';
 import { FUEL_GLOBAL } from '../abi/index.js';
+import { engineMemoryMade } from './engine-collector.js';
 import { ENGINE_INITIAL_PAGES, ENGINE_REFUEL, enginePath } from './engine-file.js';
 import { sha256 } from './snapshot.js';
 
@@ -72,6 +73,13 @@ export function engineClock(): EngineClock {
  */
 function sandboxImports(env: Glue, memory: WebAssembly.Memory, clock: EngineClock): () => void {
   let resize: ((bytes: number) => unknown) | undefined;
+  // What the memory has grown to, counted for the collector (engine-collector.ts) as it grows.
+  let size = memory.buffer.byteLength;
+  const counted = () => {
+    const now = memory.buffer.byteLength;
+    if (now > size) engineMemoryMade(now - size);
+    size = now;
+  };
   let clockFound = false;
   for (const [name, value] of Object.entries(env)) {
     if (typeof value !== 'function') continue;
@@ -96,6 +104,7 @@ function sandboxImports(env: Glue, memory: WebAssembly.Memory, clock: EngineCloc
       env[name] = (bytes: number) => {
         const grown = grow(bytes);
         if (!grown) clock.memoryRefused = true;
+        counted();
         return grown;
       };
     } else if (source.includes('.decode(') && source.includes('for(')) {
@@ -108,13 +117,16 @@ function sandboxImports(env: Glue, memory: WebAssembly.Memory, clock: EngineCloc
   const grow = resize;
   return () => {
     grow(memory.buffer.byteLength);
+    counted();
   };
 }
 
 /** A fresh QuickJS instance whose memory may grow to `maxPages` pages. */
 export async function createEngine(maxPages: number, clock: EngineClock): Promise<QuickJsEngine> {
   const binary = quickJsBinary();
-  const memory = new WebAssembly.Memory({ initial: ENGINE_INITIAL_PAGES, maximum: maxPages });
+  // Shared, so that V8 does not pace its collections by it (engine-file.ts, engine-collector.ts).
+  const memory = new WebAssembly.Memory({ initial: ENGINE_INITIAL_PAGES, maximum: maxPages, shared: true });
+  engineMemoryMade(memory.buffer.byteLength);
   let refreshViews: (() => void) | undefined;
   let fuel: WebAssembly.Global | undefined;
   const variant = newVariant(baseVariant(), {
