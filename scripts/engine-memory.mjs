@@ -1,8 +1,9 @@
 // QuickJS's memory, laid out smaller and shared: used by the engine build step and by the
-// benchmark's unmetered engine, so both run with the memory the host gives them. V8 counts every instance's
-// memory as external memory and collects garbage as it grows; with a thousand agents on a thread
-// that was most of its time starting them (engine-file.ts), so an engine declares little memory
-// and grows on demand, and its C stack is made smaller so that its heap starts low.
+// benchmark's unmetered engine, so both run with the memory the host gives them. V8 counted every
+// instance's unshared memory as external memory and collected garbage as it grew; with a thousand
+// agents on a thread that was most of its time starting them (engine-file.ts), so an engine
+// declares little memory and grows on demand, its C stack is made smaller so that its heap starts
+// low, and its memory is shared, which V8 does not count (the host paces collections itself).
 import { ENGINE_INITIAL_PAGES, ENGINE_STACK_BYTES } from '../dist/actors/engine-file.js';
 
 // The layout of the QuickJS build Troupe was written for (@jitl/quickjs-wasmfile-release-sync
