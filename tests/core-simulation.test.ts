@@ -5,7 +5,7 @@
 // keeps every event and every command sent to a host, to find where two runs part).
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JournalRecord } from '../src/protocol/index.js';
-import { MODEL_PREFIX, ReplayDriver, ReplayPlan } from '../src/supervisor/index.js';
+import { MODEL_PREFIX, ReplaySource } from '../src/supervisor/index.js';
 import { CoreSimulation } from './helpers/core-sim.js';
 import { seededRandom, testSeed } from './helpers/seed.js';
 import { randomSystem } from './helpers/sim-system.js';
@@ -120,7 +120,17 @@ describe('the runtime core under simulation', () => {
   }, () => {
     const seed = testSeed('core replay');
     const random = seededRandom(seed);
-    const seen = { runs: 0, ticks: 0, kills: 0, killsBeforeTick1: 0, inFlight: 0, answers: 0, injects: 0 };
+    const seen = {
+      runs: 0,
+      ticks: 0,
+      handedOut: 0,
+      parts: 0,
+      kills: 0,
+      killsBeforeTick1: 0,
+      inFlight: 0,
+      answers: 0,
+      injects: 0,
+    };
     while (seen.runs < 60) {
       seen.runs++;
       const spec = randomSystem(random);
@@ -128,11 +138,10 @@ describe('the runtime core under simulation', () => {
       const recorded = new CoreSimulation(spec, random, { journaled: true, world: 'recorded' });
       runToEnd(recorded, 2_000 + Math.floor(random() * 4_000), where);
       const records = recordsOf(recorded);
-      const plan = new ReplayPlan(records);
-      const driver = new ReplayDriver(plan);
+      const source = new ReplaySource(records);
       const replay = new CoreSimulation(spec, random, {
         world: 'replay',
-        replay: driver,
+        replay: source,
         salt: recorded.agents.salt,
       });
       replay.start();
@@ -140,11 +149,13 @@ describe('the runtime core under simulation', () => {
       const events = replay.events.slice(-15).map((event) => JSON.stringify(event));
       const said = `${where}: recorded ${JSON.stringify(recorded.summary?.reason)} at tick ${recorded.summary?.ticks}, replayed ${JSON.stringify(replay.summary?.reason)} at tick ${replay.summary?.ticks}\nlast events of the replay:\n${events.join('\n')}`;
       expect(replay.summary, `${said}\nthe replay did not end`).toBeDefined();
-      expect(driver.divergence, said).toBeUndefined();
-      expect(replay.summary?.ticks, said).toBe(plan.lastTick);
+      expect(replay.summary?.divergence, said).toBeUndefined();
+      expect(replay.summary?.ticks, said).toBe(source.lastTick);
       expect(replay.summary?.trace, said).toBe(recorded.summary?.trace);
-      seen.ticks += plan.lastTick;
+      seen.ticks += source.lastTick;
+      seen.parts += replay.recordingParts;
       for (const record of records) {
+        if (record.tick) seen.handedOut++;
         if (record.kill) {
           seen.kills++;
           if ((record.kill.tick ?? 0) === 0) seen.killsBeforeTick1++;
@@ -161,6 +172,9 @@ describe('the runtime core under simulation', () => {
     expect(seen.inFlight, `seed ${seed}`).toBeGreaterThan(0);
     expect(seen.answers, `seed ${seed}`).toBeGreaterThan(0);
     expect(seen.injects, `seed ${seed}`).toBeGreaterThan(0);
+    // The recording came as inputs, a part each time the core asked for more: about one for each
+    // tick that handed batches out.
+    expect(seen.parts, `seed ${seed}`).toBeGreaterThan(seen.handedOut / 2);
   });
 });
 

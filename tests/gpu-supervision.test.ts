@@ -5,13 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildMlp } from '../scripts/onnx-builder/index.js';
 import { decodeJournal } from '../src/protocol/index.js';
-import {
-  JournalWriter,
-  journalHeader,
-  ReplayDriver,
-  ReplayPlan,
-  type SystemSpec,
-} from '../src/supervisor/index.js';
+import { JournalWriter, journalHeader, ReplaySource, type SystemSpec } from '../src/supervisor/index.js';
 import { collectAnswers } from './helpers/inference.js';
 import { agentModule } from './helpers/paths.js';
 import {
@@ -115,11 +109,10 @@ describe('the GPU host in the supervision tree', () => {
     });
     const original = await recorded.done;
     expect(original.ok).toBe(true);
-    const plan = new ReplayPlan(decodeJournal(readFileSync(file)).records);
-    const driver = new ReplayDriver(plan);
-    const replay = startRun(spec, { replay: driver, untilIdle: false, maxTicks: plan.lastTick });
+    const source = new ReplaySource(decodeJournal(readFileSync(file)).records);
+    const replay = startRun(spec, { replay: source, untilIdle: false, maxTicks: source.lastTick });
     const replayed = await replay.done;
-    expect(driver.divergence).toBeUndefined();
+    expect(replayed.divergence).toBeUndefined();
     expect(replayed.trace).toBe(original.trace);
     // No GPU host ran in the replay, yet its death restarted the agents as recorded.
     expect(replay.events.some((event) => event.type === 'gpu.spawned')).toBe(false);

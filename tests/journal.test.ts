@@ -10,8 +10,7 @@ import {
   JournalWriter,
   journalHeader,
   modelHash,
-  ReplayDriver,
-  ReplayPlan,
+  ReplaySource,
   type SystemSpec,
   systemClock,
 } from '../src/supervisor/index.js';
@@ -80,8 +79,8 @@ describe('journal and replay', () => {
     expect(cut).toBeLessThan(kill + 1);
     const written: JournalRecord[] = [];
     const journal = { write: (one: JournalRecord) => written.push(one), tickDone: () => {}, close: () => {} };
-    const driver = new ReplayDriver(new ReplayPlan(records.slice(0, cut)), { following: true });
-    const run = startRun(spec, { replay: driver, journal });
+    const source = new ReplaySource(records.slice(0, cut), { following: true });
+    const run = startRun(spec, { replay: source, journal });
     await expect.poll(() => run.runtime.tick, { timeout: 20_000 }).toBe(killTick - 1);
     const half = cut + Math.floor((records.length - cut) / 2);
     const later = records.slice(cut, half);
@@ -94,10 +93,10 @@ describe('journal and replay', () => {
     run.runtime.followRecording(records.slice(half));
     run.runtime.recordingWhole();
     const summary = await run.done;
-    expect(driver.divergence).toBeUndefined();
+    expect(summary.divergence).toBeUndefined();
     expect(summary.trace).toBe(trace);
     const live = run.events.find((event) => event.type === 'run.live');
-    expect(live).toMatchObject({ tick: driver.plan.lastTick + 1 });
+    expect(live).toMatchObject({ tick: source.lastTick + 1 });
   }, 60_000);
 
   it('records checkpoints of agent state, and journaling does not change the trace', async () => {
@@ -169,18 +168,17 @@ describe('journal and replay', () => {
     journal.write(journalHeader(spec, 'test'));
     const original = await startRun(spec, { journal }).done;
     expect(original.reason).toMatch(/^restart intensity exceeded/);
-    const plan = new ReplayPlan(decodeJournal(readFileSync(file)).records);
+    const replay = new ReplaySource(decodeJournal(readFileSync(file)).records);
     // A clock on which every restart is a day apart would never exceed the intensity by itself.
     let now = 0;
     const clock = { now: () => (now += 86_400_000), setTimeout: systemClock.setTimeout };
-    const driver = new ReplayDriver(plan);
     const replayed = await startRun(spec, {
-      replay: driver,
+      replay,
       clock,
       untilIdle: false,
-      maxTicks: plan.lastTick,
+      maxTicks: replay.lastTick,
     }).done;
-    expect(driver.divergence).toBeUndefined();
+    expect(replayed.divergence).toBeUndefined();
     expect(replayed.reason).toBe(original.reason);
     expect(replayed.trace).toBe(original.trace);
   });

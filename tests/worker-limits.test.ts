@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SharedPoolLauncher, ThreadLauncher } from '../src/launch/index.js';
 import { decodeJournal } from '../src/protocol/index.js';
-import { JournalWriter, journalHeader, ReplayDriver, ReplayPlan } from '../src/supervisor/index.js';
+import { JournalWriter, journalHeader, ReplaySource } from '../src/supervisor/index.js';
 import { agentModule, HEAP_HOG_HOST } from './helpers/paths.js';
 import { killAllHosts, removeTempDirs, startRun, tempDir, writeSystem } from './helpers/system.js';
 
@@ -72,9 +72,9 @@ describe.each([
     );
     for (const name of AGENTS) expect(summary.agents[name]?.delivered, name).toBeGreaterThanOrEqual(1);
     // The journal replays to the same run: the culprit's death charged, a bystander's not.
-    const driver = new ReplayDriver(new ReplayPlan(decodeJournal(readFileSync(file)).records));
-    const replayed = await startRun(spec, { ...hosts(), replay: driver }).done;
-    expect(driver.divergence).toBeUndefined();
+    const replay = new ReplaySource(decodeJournal(readFileSync(file)).records);
+    const replayed = await startRun(spec, { ...hosts(), replay }).done;
+    expect(replayed.divergence).toBeUndefined();
     expect(replayed.trace).toBe(summary.trace);
   });
 });

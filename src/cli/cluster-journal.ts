@@ -14,8 +14,7 @@ import {
 import {
   checkJournal,
   journalHeader,
-  ReplayDriver,
-  ReplayPlan,
+  ReplaySource,
   type RunSummary,
   type SystemSpec,
 } from '../supervisor/index.js';
@@ -83,7 +82,7 @@ export async function openStreamJournal(
       // The isolation may change on resume (it is not part of the recording); the seed may not.
       spec: withFlags(checked.spec, { isolation: flags.isolation }),
       journal,
-      replay: new ReplayDriver(new ReplayPlan(checked.records)),
+      replay: new ReplaySource(checked.records),
       checkpointEvery: checked.checkpointEvery,
       finish: (summary) => finished(journal, summary),
     };

@@ -2,7 +2,7 @@
 // each agent received at that tick, what waits in its mailbox after it, and what is on its way.
 import { NodeLauncher } from '../launch/index.js';
 import { type Envelope, envelopeId, type Output } from '../protocol/index.js';
-import { openJournalFor, ReplayDriver, ReplayPlan, Runtime } from '../supervisor/index.js';
+import { openJournalFor, ReplaySource, Runtime } from '../supervisor/index.js';
 import { HOST_ENTRY } from './run-output.js';
 import { oneLine } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
@@ -29,28 +29,27 @@ export async function inspectTick(flags: InspectTickFlags): Promise<number> {
     force: false,
     cutTornTail: false,
   });
-  const plan = new ReplayPlan(records);
-  if (flags.tick > plan.lastTick)
-    throw new UsageError(`--tick must be at most ${plan.lastTick}, the journal's last tick`);
+  const replay = new ReplaySource(records);
+  if (flags.tick > replay.lastTick)
+    throw new UsageError(`--tick must be at most ${replay.lastTick}, the journal's last tick`);
   const names = spec.agents.map((agent) => agent.name);
   if (flags.agent !== undefined && !names.includes(flags.agent)) {
     throw new UsageError(`no agent named "${flags.agent}" in system "${spec.name}"`);
   }
   const received = new Map<string, readonly Envelope[]>();
-  const driver = new ReplayDriver(plan);
   const runtime = new Runtime(spec, {
     launcher: new NodeLauncher(),
     hostEntry: HOST_ENTRY,
-    replay: driver,
+    replay,
     maxTicks: flags.tick,
     checkpointEvery,
     onBatch: (tick, agent, envelopes) => {
       if (tick === flags.tick) received.set(agent, envelopes);
     },
   });
-  await runtime.start();
-  if (driver.divergence) {
-    process.stderr.write(`cannot show tick ${flags.tick}: ${driver.divergence}\n`);
+  const { divergence } = await runtime.start();
+  if (divergence) {
+    process.stderr.write(`cannot show tick ${flags.tick}: ${divergence.reason}\n`);
     return 2;
   }
   for (const agent of flags.agent === undefined ? [...names].sort() : [flags.agent]) {

@@ -7,8 +7,7 @@ import {
   journalHeader,
   loadSystem,
   openJournalFor,
-  ReplayDriver,
-  ReplayPlan,
+  ReplaySource,
   type RunSummary,
   Runtime,
   type RuntimeEvent,
@@ -146,7 +145,7 @@ export function openResumed(
   return {
     // The isolation may change on resume (it is not part of the recording); the seed may not.
     spec: withFlags(spec, { isolation: flags.isolation }),
-    replay: new ReplayDriver(new ReplayPlan(records)),
+    replay: new ReplaySource(records),
     journal: new JournalWriter(flags.journal, flags.journalSync, { chain }),
     checkpointEvery,
   };

@@ -9,8 +9,7 @@ import {
   type Isolation,
   type JournalSink,
   type OpenedJournal,
-  ReplayDriver,
-  ReplayPlan,
+  ReplaySource,
   type RunSummary,
   type Runtime,
   type SystemSpec,
@@ -37,7 +36,7 @@ export interface RunJournal {
   /** The system to run: as loaded, or as its journal recorded it when resuming. */
   spec: SystemSpec;
   journal?: JournalSink;
-  replay?: ReplayDriver;
+  replay?: ReplaySource;
   checkpointEvery?: number;
   /** Stores the run's end (in a stream: a standby then has nothing to take over). */
   finish(summary: RunSummary): Promise<void>;
@@ -91,7 +90,7 @@ export class Following {
   #lost: string | undefined;
   #tookOver = false;
   #journal: StreamJournal | undefined;
-  #driver: ReplayDriver | undefined;
+  #source: ReplaySource | undefined;
   #run: RunJournal | undefined;
   /**
    * Until the takeover the run adds nothing of its own: if it does (a host of its own died), it is
@@ -145,8 +144,8 @@ export class Following {
     } finally {
       this.#header = undefined;
     }
-    const driver = new ReplayDriver(new ReplayPlan(checked.records), { following: true });
-    this.#driver = driver;
+    const source = new ReplaySource(checked.records, { following: true });
+    this.#source = source;
     const { isolation } = this.#options;
     this.#run = {
       // The isolation may differ from the coordinator's (it is not part of the recording).
@@ -155,7 +154,7 @@ export class Following {
           ? checked.spec
           : { ...checked.spec, agents: checked.spec.agents.map((agent) => ({ ...agent, isolation })) },
       journal: this.#sink,
-      replay: driver,
+      replay: source,
       checkpointEvery: checked.checkpointEvery,
       finish: async (summary) => {
         const journal = this.#journal;
@@ -217,7 +216,7 @@ export class Following {
     await this.#follower.stop();
     if (this.#tookOver) return { tookOver: true };
     if (this.#ended) return { ended: this.#ended };
-    const departed = this.#lost ?? this.#driver?.divergence;
+    const departed = this.#lost ?? summary.divergence?.reason;
     return departed ? { lost: departed } : { stopped: summary.reason };
   }
 
@@ -230,7 +229,7 @@ export class Following {
 
   /** Says how far it has followed, when that changed. */
   #sayProgress(started: Runtime): void {
-    const recorded = this.#driver?.plan.lastTick ?? 0;
+    const recorded = this.#source?.lastTick ?? 0;
     const now = `${started.tick}/${recorded}`;
     if (this.#tookOver || now === this.#said || recorded === 0) return;
     this.#said = now;
@@ -259,7 +258,7 @@ export class Following {
     this.#journal = journal;
     this.#sink.attach(journal);
     this.#options.promote();
-    const recorded = this.#driver?.plan.lastTick ?? 0;
+    const recorded = this.#source?.lastTick ?? 0;
     say(
       { type: 'coordinator.takeover', journal: this.#label, tick: started.tick, recorded },
       `standby: the coordinator is gone; taking its run over at tick ${started.tick} of ${recorded} recorded`,

@@ -10,8 +10,7 @@ import {
   JournalOpenError,
   openJournalFor,
   type Parting,
-  ReplayDriver,
-  ReplayPlan,
+  ReplaySource,
   Runtime,
   readJournalFile,
 } from '../supervisor/index.js';
@@ -53,7 +52,7 @@ export async function indexJournal(options: TravelOptions) {
     force: options.force ?? false,
     cutTornTail: false,
   });
-  const plan = new ReplayPlan(records);
+  const replay = new ReplaySource(records);
   const names = spec.agents.map((agent) => agent.name);
   const index = new TravelIndex(names, options.keyframeEvery ?? 1000);
   for (const record of records) {
@@ -65,13 +64,12 @@ export async function indexJournal(options: TravelOptions) {
       index.mark(Number(tick ?? 0), 'kill', agent ?? '', 'killed from outside (recorded)');
     }
   }
-  const driver = new ReplayDriver(plan);
   const mailboxes = () => names.map((agent) => ({ agent, envelopes: runtime.mailbox(agent).queued }));
   const runtime: Runtime = new Runtime(spec, {
     launcher: options.launcher ?? new NodeLauncher(),
     hostEntry: options.hostEntry,
-    replay: driver,
-    maxTicks: plan.lastTick,
+    replay,
+    maxTicks: replay.lastTick,
     checkpointEvery,
     onBatch: (tick, agent, envelopes) => index.onBatch(tick, agent, envelopes),
     onEvent: (event) => {
@@ -81,7 +79,7 @@ export async function indexJournal(options: TravelOptions) {
   });
   const summary = await runtime.start();
   index.keyframe(summary.ticks, mailboxes());
-  return { index, spec, plan, driver, summary };
+  return { index, spec, summary };
 }
 
 /** Opens a journal for time travel: replays it into an index, served as a session. */
@@ -89,11 +87,9 @@ export async function openTravel(
   options: TravelOptions,
 ): Promise<{ session: TravelSession; info: TravelInfo }> {
   const parting = options.compare ? journalParting(options.journal, options.compare) : undefined;
-  const { index, spec, driver } = await indexJournal(options);
-  const divergence =
-    driver.divergence !== undefined
-      ? { tick: driver.divergenceTick ?? index.lastTick, reason: driver.divergence }
-      : undefined;
+  const { index, spec, summary } = await indexJournal(options);
+  const departed = summary.divergence;
+  const divergence = departed && { tick: departed.tick ?? index.lastTick, reason: departed.reason };
   const info: TravelInfo = {
     system: spec.name,
     journal: options.journal,

@@ -117,6 +117,6 @@ export {
 } from './journal/index.js';
 export { bundleAgent, isScriptModule } from './js-bundler.js';
 export { defaultModuleCacheDir, ModuleCache, scriptMemoryRefusal } from './module-cache.js';
-export { ReplayDriver, ReplayPlan } from './replay/index.js';
+export { type RecordingSlice, ReplayPlan, ReplaySource } from './replay/index.js';
 export type { RuntimeOptions } from './runtime.js';
 export { Runtime } from './runtime.js';

@@ -6,7 +6,7 @@ import type { Clock } from './clock.js';
 import type { Isolation } from './config/index.js';
 import type { RuntimeEvent, SnapshotStore } from './core/index.js';
 import type { JournalSink } from './journal/index.js';
-import type { ReplayDriver } from './replay/index.js';
+import type { ReplaySource } from './replay/index.js';
 
 export interface RuntimeOptions {
   /** Starts agent hosts in processes (and the GPU host). */
@@ -53,8 +53,11 @@ export interface RuntimeOptions {
   snapshots?: SnapshotStore;
   /** Records what is not a function of config, modules and seed (docs/operations.md, journal). */
   journal?: JournalSink;
-  /** Replays a recorded run: its inputs and kills at their ticks, every tick checked. */
-  replay?: ReplayDriver;
+  /**
+   * Replays a recorded run: its inputs and kills at their ticks, every tick checked. The core is
+   * given the recording as it asks for it; a divergence is in the run's summary.
+   */
+  replay?: ReplaySource;
   /** With a journal or a replay: hash every agent's state after every N-th tick. Default 100. */
   checkpointEvery?: number;
   /** Called with every batch handed out (for inspection tools; costs nothing when unset). */

@@ -23,6 +23,7 @@ import {
 import { HostStarter } from './host-starter.js';
 import { launchGpuHost } from './inference/index.js';
 import { defaultModuleCacheDir, ModuleCache } from './module-cache.js';
+import type { RecordingSlice } from './replay/index.js';
 import type { RuntimeOptions } from './runtime-options.js';
 import { launchToolHost } from './tool-launch.js';
 
@@ -71,7 +72,7 @@ export class Runtime {
       shutdownMs: options.shutdownMs ?? 5000,
       snapshots: options.snapshots ?? new MemorySnapshotStore(),
       journaled: options.journal !== undefined,
-      replay: options.replay,
+      replay: options.replay !== undefined,
       checkpointEvery: options.checkpointEvery,
     });
     this.#modules = new ModuleCache(
@@ -228,12 +229,17 @@ export class Runtime {
    * in order. The run replays each tick once the recording has gone past it.
    */
   followRecording(records: JournalRecord[]): void {
-    this.#control({ type: 'recorded', records });
+    this.#recording(this.#options.replay?.extend(records));
   }
 
   /** The recording followed is whole (its coordinator is gone): the rest is replayed, then the run goes on live. */
   recordingWhole(): void {
-    this.#control({ type: 'recording.whole' });
+    this.#recording(this.#options.replay?.complete());
+  }
+
+  /** Hands the core the part of the recording it asked for, once the replay source has it. */
+  #recording(slice: RecordingSlice | undefined): void {
+    if (slice) this.#input({ type: 'recording', ...slice });
   }
 
   /** Ends the run after the tick in flight, stopping agents in reverse start order. */
@@ -308,6 +314,9 @@ export class Runtime {
         this.#emit({ type: 'tools.spawned', pid: host.pid, restarts: effect.restarts });
         return;
       }
+      case 'recording.wanted':
+        this.#recording(this.#options.replay?.want(effect.tick));
+        return;
       case 'record':
         this.#options.journal?.write(effect.record);
         return;

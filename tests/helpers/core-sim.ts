@@ -27,7 +27,7 @@ import {
 import type { SystemSpec } from '../../src/supervisor/config/index.js';
 import type { CoreInput, Effect, HostRef, TimerRef } from '../../src/supervisor/core/index.js';
 import { RuntimeCore } from '../../src/supervisor/core/index.js';
-import type { ReplayDriver, RunSummary, RuntimeEvent } from '../../src/supervisor/index.js';
+import type { ReplaySource, RunSummary, RuntimeEvent } from '../../src/supervisor/index.js';
 import { EXTERNAL, MemorySnapshotStore, MODEL_PREFIX, RUNTIME } from '../../src/supervisor/index.js';
 import { SimAgents } from './sim-agents.js';
 
@@ -86,7 +86,7 @@ export interface SimOptions {
   journaled?: boolean;
   world?: World;
   /** Replays a recording: no GPU host, and the run stops at the recording's last tick. */
-  replay?: ReplayDriver;
+  replay?: ReplaySource;
   /** The agents' salt (SimAgents): a replay's agents must be those of the recorded run. */
   salt?: number;
   /** Keep every event in `log`, and every command sent to a host in `hostLog`. */
@@ -151,6 +151,9 @@ export class CoreSimulation {
   readonly #answerTo = new Map<string, string>();
   #nextToken = 0;
   readonly #world: World;
+  /** The recording a replay is given, as the core asks for it, and how many parts it was given in. */
+  readonly #replay: ReplaySource | undefined;
+  recordingParts = 0;
   /**
    * Whether the oracle keeps its books of messages in and out. Not in a replay: what enters from
    * the recording is staged by the core itself (the recorded run kept the books, and the replay
@@ -191,6 +194,7 @@ export class CoreSimulation {
     this.#spec = spec;
     this.#random = random;
     this.#world = options.world ?? 'chaos';
+    this.#replay = options.replay;
     this.#books = this.#world !== 'replay';
     this.log = options.log ? [] : undefined;
     this.hostLog = options.log ? [] : undefined;
@@ -205,7 +209,7 @@ export class CoreSimulation {
       backend: 'sim',
       gpu: options.replay === undefined,
       tools: options.replay === undefined,
-      ...(options.replay ? { replay: options.replay, maxTicks: options.replay.plan.lastTick } : {}),
+      ...(options.replay ? { replay: true, maxTicks: options.replay.lastTick } : {}),
       startConcurrency: 2,
       startTimeoutMs: 5_000,
       shutdownMs: 1_000,
@@ -702,6 +706,15 @@ export class CoreSimulation {
       case 'finished':
         this.summary = effect.summary;
         return;
+      case 'recording.wanted': {
+        // The recording is given as the core asks for it, as an executor gives it (Runtime).
+        const slice = this.#replay?.want(effect.tick);
+        if (slice) {
+          this.recordingParts++;
+          this.#feed({ type: 'recording', ...slice });
+        }
+        return;
+      }
       case 'record':
       case 'tickDone':
       case 'closeJournal':

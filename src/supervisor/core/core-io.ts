@@ -4,6 +4,7 @@
 import type { ExitInfo } from '../../launch/index.js';
 import type { Envelope, JournalRecord } from '../../protocol/index.js';
 import type { Isolation } from '../config/index.js';
+import type { RecordingSlice } from '../replay/index.js';
 import type { RunSummary, RuntimeEvent } from './events.js';
 
 /** A host the core asked for (a process, a thread or a place in the shared pool). */
@@ -23,11 +24,7 @@ export type ControlCommand =
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'step' }
-  | { type: 'stop'; reason: string; ok: boolean }
-  /** Following a run while it is recorded (a standby): more of its recording. */
-  | { type: 'recorded'; records: JournalRecord[] }
-  /** The recording followed is whole: the rest is replayed, then the run goes on live. */
-  | { type: 'recording.whole' };
+  | { type: 'stop'; reason: string; ok: boolean };
 
 export type CoreInput =
   /** The run begins (once). */
@@ -40,7 +37,9 @@ export type CoreInput =
   | { type: 'oversize'; host: HostRef; bytes: number; limit: number }
   | { type: 'exit'; host: HostRef; info: ExitInfo }
   | { type: 'timer'; timer: TimerRef }
-  | { type: 'control'; command: ControlCommand };
+  | { type: 'control'; command: ControlCommand }
+  /** A replay: the recording through the tick last asked for (`recording.wanted`), from ReplaySource. */
+  | ({ type: 'recording' } & RecordingSlice);
 
 export type Effect =
   /** Start a host for the agent (or take a warm spare). */
@@ -68,6 +67,11 @@ export type Effect =
   | { type: 'spawnGpu'; host: HostRef; restarts: number }
   /** Start the tool host (its `restarts`-th restart); then a host like the others. */
   | { type: 'spawnTools'; host: HostRef; restarts: number }
+  /**
+   * A replay: the core waits to plan tick `tick` until it has the recording past it. Answer with a
+   * `recording` input (ReplaySource.want), now or once the recording being followed has grown.
+   */
+  | { type: 'recording.wanted'; tick: number }
   /** Append a record to the run's journal (only a journaled run is given these). */
   | { type: 'record'; record: JournalRecord }
   /** The tick's records are complete: the journal's write policy may sync them now. */

@@ -3,7 +3,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Output } from '../../protocol/index.js';
 import type { SystemSpec } from '../config/index.js';
-import { JournalBridge, type ReplayDriver } from '../replay/index.js';
+import { JournalBridge } from '../replay/index.js';
 import { AgentSlot } from './agent-slot.js';
 import type { Effect, HostRef, TimerRef } from './core-io.js';
 import { DeadLetterLog } from './dead-letter-log.js';
@@ -31,7 +31,11 @@ export interface CoreOptions {
   snapshots: SnapshotStore;
   /** The run keeps a journal: what to record comes out as effects (the executor holds the journal). */
   journaled?: boolean;
-  replay?: ReplayDriver;
+  /**
+   * The run replays a recording. The core asks for it as it goes (`recording.wanted` effects) and
+   * is given it as `recording` inputs.
+   */
+  replay?: boolean;
   checkpointEvery?: number;
 }
 
@@ -94,7 +98,7 @@ export class CoreState {
     });
     this.bridge = new JournalBridge(
       options.journaled ? (effect) => this.effects.push(effect) : undefined,
-      options.replay,
+      options.replay ? { want: (tick) => this.effects.push({ type: 'recording.wanted', tick }) } : undefined,
       options.checkpointEvery,
     );
     const io = {

@@ -119,6 +119,11 @@ export interface RunSummary {
   agents: Record<string, AgentSummary>;
   /** The models the GPU host served, when the system declares any. */
   models?: ModelStatus[];
+  /**
+   * A replay that departed from its recording: the first difference, and the tick whose
+   * deliveries or agents' states differed (none when it went idle before the recording's end).
+   */
+  divergence?: { reason: string; tick?: number };
 }
 
 /** What the supervisor knows of one model, for the summary, `troupe models` and the dashboard. */

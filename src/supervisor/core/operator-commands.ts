@@ -78,11 +78,5 @@ export function applyCommand(
       s.effects.push({ type: 'kill', host: slot.host });
       return;
     }
-    case 'recorded':
-      s.options.replay?.extend(command.records);
-      break;
-    case 'recording.whole':
-      s.options.replay?.complete();
-      break;
   }
 }

@@ -104,6 +104,9 @@ export class RuntimeCore {
       case 'control':
         this.#control(input.command);
         return;
+      case 'recording':
+        this.#s.bridge.recording(input);
+        return;
     }
   }
 

@@ -69,6 +69,8 @@ export class Shutdown {
       trace: this.#s.trace.digest('hex'),
     });
     if (this.#s.gpu.enabled) summary.models = this.#s.gpu.models();
+    const divergence = this.#s.bridge.divergence;
+    if (divergence) summary.divergence = divergence;
     for (const slot of this.#s.slots.values()) slot.stop();
     this.#s.bridge.close();
     this.#s.finished = true;

@@ -11,4 +11,5 @@ export {
 } from './journal-bridge.js';
 export { ReplayDriver } from './replay-driver.js';
 export { type RecordedInput, type RecordedKill, ReplayPlan } from './replay-plan.js';
+export { type RecordingSlice, ReplaySource } from './replay-source.js';
 export { deliveryHash, type SentBatches, tickRecord } from './tick-record.js';

@@ -5,8 +5,9 @@
 // executor performs on the journal it holds, in order with the run's other effects.
 import type { JournalRecord, Output } from '../../protocol/index.js';
 import type { Escalation } from '../core/supervision.js';
-import type { ReplayDriver } from './replay-driver.js';
+import { ReplayDriver } from './replay-driver.js';
 import type { RecordedKill } from './replay-plan.js';
+import type { RecordingSlice } from './replay-source.js';
 import { type SentBatches, tickRecord } from './tick-record.js';
 
 /**
@@ -53,6 +54,10 @@ export class JournalBridge {
   /** Resuming: the run has gone past the recording. */
   #live = false;
   readonly #replay: ReplayDriver | undefined;
+  /** Replay: asks for the recording through a tick (an effect the executor answers with it). */
+  readonly #want: (tick: number) => void;
+  /** Replay: the tick the recording was last asked through, until it comes. */
+  #asked: number | undefined;
   readonly #checkpointEvery: number;
   /** Agents the replay killed between ticks whose exit has not been seen yet. */
   readonly #awaitingExit = new Set<string>();
@@ -75,15 +80,36 @@ export class JournalBridge {
    */
   #releases = { tick: -1, count: 0 };
 
-  /** `out`: where the effects of a journaled run go (none: the run keeps no journal). */
+  /**
+   * `out`: where the effects of a journaled run go (none: the run keeps no journal). `replay`: the
+   * run replays a recording, which comes as the core asks for it (`want`, answered by `recording`).
+   */
   constructor(
     out?: (effect: JournalEffect) => void,
-    replay?: ReplayDriver,
+    replay?: { want(tick: number): void },
     checkpointEvery = DEFAULT_CHECKPOINT_EVERY,
   ) {
     this.#out = out;
-    this.#replay = replay;
+    this.#replay = replay ? new ReplayDriver() : undefined;
+    this.#want = (tick) => replay?.want(tick);
     this.#checkpointEvery = checkpointEvery;
+  }
+
+  /** Replay: more of the recording, as asked for. */
+  recording(slice: RecordingSlice): void {
+    this.#replay?.append(slice);
+    this.#asked = undefined;
+  }
+
+  /**
+   * Replay: the first difference from the recording, if the run departed from it, with the tick
+   * whose deliveries or states differed (none when the replay went idle or stopped short).
+   */
+  get divergence(): { reason: string; tick?: number } | undefined {
+    const replay = this.#replay;
+    if (replay?.divergence === undefined) return undefined;
+    const { divergence: reason, divergenceTick: tick } = replay;
+    return tick === undefined ? { reason } : { reason, tick };
   }
 
   /** An input from outside, released at the boundary of `tick`. */
@@ -206,8 +232,14 @@ export class JournalBridge {
   ): BeforePlan {
     const replay = this.#replay;
     if (!replay) return 'ready';
-    // Following a recording still being made: wait until it has gone past the next tick.
-    if (!replay.mayPlan(next)) return 'wait';
+    // The recording is given as it is asked for: wait until it has gone past the next tick.
+    if (!replay.mayPlan(next)) {
+      if (this.#asked !== next) {
+        this.#asked = next;
+        this.#want(next);
+      }
+      return 'wait';
+    }
     this.#pendingKills.push(...replay.killsBetween(tick).map((recorded) => ({ ...recorded, tick })));
     // Deaths between ticks are decided as their exits arrive, so their order is part of the run:
     // the replay kills one host at a time, in recorded order, each exit seen before the next kill
@@ -244,9 +276,9 @@ export class JournalBridge {
   /** Why stopping idle at `tick` is a divergence from the recording, if it is one. */
   idleDivergence(tick: number): string | undefined {
     const replay = this.#replay;
-    if (!replay || tick >= replay.plan.lastTick) return undefined;
+    if (!replay || tick >= replay.recordedTo) return undefined;
     return replay.diverged(
-      `at tick ${tick}: the replay went idle; the recording goes on to tick ${replay.plan.lastTick}`,
+      `at tick ${tick}: the replay went idle; the recording goes on to tick ${replay.recordedTo}`,
     );
   }
 

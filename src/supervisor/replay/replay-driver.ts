@@ -1,11 +1,13 @@
-// Feeds a recorded run back into the runtime: recorded inputs at their ticks, recorded kills at
-// the same point of the run, and a check of every tick's deliveries against the recording.
-import type { JournalRecord, Output } from '../../protocol/index.js';
-import type { RecordedInput, RecordedKill, ReplayPlan } from './replay-plan.js';
+// The core's side of a replay: the recording as it has been given (ReplaySource, as `recording`
+// inputs), recorded inputs staged at their ticks, recorded kills at the same point of the run, and
+// a check of every tick's deliveries against the recording.
+import type { Output } from '../../protocol/index.js';
+import { type RecordedInput, type RecordedKill, ReplayPlan } from './replay-plan.js';
+import type { RecordingSlice } from './replay-source.js';
 import type { SentBatches } from './tick-record.js';
 
 export class ReplayDriver {
-  readonly plan: ReplayPlan;
+  readonly plan = new ReplayPlan([]);
   /** The first difference from the recording, once there is one. */
   divergence: string | undefined;
   /** The tick of the first divergence, when there was one. */
@@ -13,36 +15,34 @@ export class ReplayDriver {
   /** The tick whose recorded inputs are being staged, and how many of them are. */
   #staging = { next: 0, count: 0 };
   #killsDoneFor = -1;
-  #following: boolean;
+  /** The whole recording has been given: past it, the run goes on live. */
+  #whole = false;
+  /** The last tick the recording holds so far (it may be given further than the plan holds). */
+  #recordedTo = 0;
+
+  /** Whether more of the recording may still come (a run followed while it is recorded). */
+  get following(): boolean {
+    return !this.#whole;
+  }
+
+  /** The last tick of the recording as far as it is known. */
+  get recordedTo(): number {
+    return Math.max(this.#recordedTo, this.plan.lastTick);
+  }
 
   /**
-   * `following`: the recording is still being made (a standby following its coordinator's run):
-   * a tick is replayed only once the recording has gone past it (so everything recorded about it,
-   * such as a host that died holding its batch, is there), and the run waits at the end of the
-   * recording until it grows (`extend`) or is whole (`complete`).
+   * Whether tick `next` may be planned now: once the recording has gone past it (so everything
+   * recorded about it, such as a host that died holding its batch, is there), or is whole.
    */
-  constructor(plan: ReplayPlan, options: { following?: boolean } = {}) {
-    this.plan = plan;
-    this.#following = options.following ?? false;
-  }
-
-  get following(): boolean {
-    return this.#following;
-  }
-
-  /** Whether tick `next` may be planned now: always, unless following and it is not past yet. */
   mayPlan(next: number): boolean {
-    return !this.#following || next < this.plan.lastTick;
+    return this.#whole || next < this.plan.lastTick;
   }
 
-  /** More of the recording being followed. */
-  extend(records: readonly JournalRecord[]): void {
+  /** More of the recording (ReplaySource): records after those given, in order. */
+  append({ records, whole, recordedTo }: RecordingSlice): void {
     this.plan.append(records);
-  }
-
-  /** The recording being followed is whole: once it is replayed, the run goes on live. */
-  complete(): void {
-    this.#following = false;
+    if (whole) this.#whole = true;
+    this.#recordedTo = Math.max(this.#recordedTo, recordedTo);
   }
 
   /**
