@@ -2,7 +2,9 @@
 // what to feed back, and what to check. The runtime calls it at a few points and stays unaware
 // of the details; with neither a journal nor a replay every call is a no-op. It writes nothing
 // itself: what to record goes out as effects (`record`, `tickDone`, `closeJournal`), which the
-// executor performs on the journal it holds, in order with the run's other effects.
+// executor performs on the journal it holds, in order with the run's other effects. It reads
+// nothing either: a replay's recording comes in as the core asks for it (a `recording.wanted`
+// effect, answered by a `recording` input from the executor's ReplaySource).
 import type { JournalRecord, Output } from '../../protocol/index.js';
 import type { Escalation } from '../core/supervision.js';
 import { ReplayDriver } from './replay-driver.js';
