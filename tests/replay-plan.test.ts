@@ -30,7 +30,14 @@ describe('replay plan', () => {
       { from: '@external', output: expect.objectContaining({ to: 'a', kind: 'late' }), release: 2 },
     ]);
     expect(plan.injectsAt(3)).toEqual([]);
-    const kill = { inFlight: false, culprit: false, bystander: false, reason: undefined, duringTick: false };
+    const kill = {
+      inFlight: false,
+      culprit: false,
+      bystander: false,
+      reason: undefined,
+      duringTick: false,
+      loading: undefined,
+    };
     expect(plan.killsAt(2)).toEqual([{ ...kill, agent: 'b', inFlight: true, release: 0 }]);
     // A host that ended for another agent's fault: the agent is started again, charged nothing.
     // One the operator ended (a restart by hand) keeps the reason it was ended for; one that

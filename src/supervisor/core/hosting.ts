@@ -175,6 +175,12 @@ export class Hosting {
         text: event.log.text ?? '',
         tick: event.log.tick ?? 0,
       });
+    } else if (this.#diesLoading(slot, event)) {
+      // Replay: the recording saw this host die before it answered its load; it dies so here too,
+      // when its turn comes. Its place at the start gate is given up now: a start the replay
+      // waits for before that turn may need it (the order of starts never shows in a run).
+      this.#gateFor(slot).release(slot);
+      return undefined;
     } else if (event.ready && event.ready.generation === slot.generation && slot.joining) {
       slot.started = true;
       slot.initOutputs = event.ready.outputs ?? [];
@@ -214,6 +220,14 @@ export class Hosting {
     return undefined;
   }
 
+  /** Replay: an answer to a load whose host the recording saw die before it answered. */
+  #diesLoading(slot: AgentSlot, event: HostEvent): boolean {
+    const generation = event.ready?.generation ?? event.loadFailed?.generation;
+    return (
+      generation !== undefined && generation !== null && this.#s.bridge.diesLoading(slot.name, generation)
+    );
+  }
+
   /** Replay: the recording saw the agent's host die after it handed its batch back, in this tick. */
   #afterBatch(slot: AgentSlot): void {
     const kill = this.#s.bridge.batchHandedBack(slot.name);
@@ -247,6 +261,7 @@ export class Hosting {
         causedByUs: false,
         bystander: true,
         duringTick: !inFlight && this.#s.inflight.size > 0,
+        ...(slot.joining ? { loading: slot.generation } : {}),
       });
       return { type: 'relaunch', slot, reason: describeExit(info) };
     }
@@ -263,6 +278,7 @@ export class Hosting {
         culprit,
         duringTick: !inFlight && this.#s.inflight.size > 0,
         ...(slot.byHand && slot.faultReason ? { reason: slot.faultReason } : {}),
+        ...(slot.joining ? { loading: slot.generation } : {}),
       });
       // A first start that passed its start timeout means the agent could not start; a death
       // from outside, or a host we ended for breaking the protocol, is a crash like any other.

@@ -42,6 +42,8 @@ export interface HostExit {
   reason?: string;
   /** The tick was running, though the agent held no batch of it (or had handed it back). */
   duringTick?: boolean;
+  /** The host had not answered its load yet (the agent was starting): the load's generation. */
+  loading?: number;
 }
 
 /** What the bridge asks the executor to do with the journal. */
@@ -63,8 +65,8 @@ export class JournalBridge {
   readonly #checkpointEvery: number;
   /** Agents the replay killed between ticks whose exit has not been seen yet. */
   readonly #awaitingExit = new Set<string>();
-  /** Agents whose host the replay itself killed: their exits are not journaled again. */
-  readonly #replayKilled = new Set<string>();
+  /** Agents whose host the replay itself killed, as recorded: their exits are not journaled again. */
+  readonly #replayKilled = new Map<string, RecordedKill>();
   readonly #stateHashes = new Map<string, Uint8Array>();
   /** Recorded kills of agents that have no host to kill yet (their start is queued). */
   #pendingKills: Array<RecordedKill & { tick: number }> = [];
@@ -138,7 +140,7 @@ export class JournalBridge {
     this.#awaitingExit.delete(agent);
     const replayed = this.#replayKilled.delete(agent);
     if (exit.causedByUs || replayed) return;
-    const { inFlight, culprit = false, bystander, reason, duringTick } = exit;
+    const { inFlight, culprit = false, bystander, reason, duringTick, loading } = exit;
     const release = inFlight || duringTick ? 0 : this.#releasesAt(tick);
     this.#write({
       kill: {
@@ -150,8 +152,24 @@ export class JournalBridge {
         ...(reason ? { reason } : {}),
         ...(duringTick ? { duringTick } : {}),
         ...(release > 0 ? { release } : {}),
+        ...(loading === undefined ? {} : { loading: true, generation: loading }),
       },
     });
+  }
+
+  /**
+   * Replay: whether the agent's host dies, as recorded, before it answers the load of this
+   * generation, so an answer to it that comes first is not taken (a load that failed would stop
+   * or restart the agent, which the recording never saw): the host the replay is killing, or a
+   * death recorded at this boundary that is still to be replayed.
+   */
+  diesLoading(agent: string, generation: number): boolean {
+    const dies = (kill: RecordedKill | undefined) => kill?.agent === agent && kill.loading === generation;
+    return (
+      dies(this.#replayKilled.get(agent)) ||
+      dies(this.#whenHosted.get(agent)) ||
+      this.#pendingKills.some(dies)
+    );
   }
 
   /** Replay: exits of hosts the replay killed (or will, once started) are still to come. */
@@ -174,7 +192,7 @@ export class JournalBridge {
   /** Replay: the host of `kill.agent` is being ended as recorded; its exit is awaited. */
   replayKilling(kill: RecordedKill): void {
     this.#awaitingExit.add(kill.agent);
-    this.#replayKilled.add(kill.agent);
+    this.#replayKilled.set(kill.agent, kill);
     if (kill.bystander) this.#bystanders.add(kill.agent);
   }
 
@@ -294,7 +312,7 @@ export class JournalBridge {
   /** Replay: the recorded death of this agent's host while it held its batch of `tick`, if any. */
   killedInFlight(tick: number, agent: string): RecordedKill | undefined {
     const kill = this.#replay?.killInFlight(tick, agent);
-    if (kill) this.#replayKilled.add(agent);
+    if (kill) this.#replayKilled.set(agent, kill);
     if (kill?.bystander) this.#bystanders.add(agent);
     return kill;
   }

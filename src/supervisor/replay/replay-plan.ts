@@ -23,6 +23,8 @@ export interface RecordedKill {
   duringTick: boolean;
   /** Between ticks: the releases the boundary had made (with nothing to hand out) before it. */
   release: number;
+  /** The host had not answered this load (its generation; journals before this field: none). */
+  loading: number | undefined;
 }
 
 export class ReplayPlan {
@@ -61,6 +63,7 @@ export class ReplayPlan {
           reason: reason || undefined,
           duringTick: duringTick ?? false,
           release: release ?? 0,
+          loading: record.kill.loading ? (record.kill.generation ?? 0) : undefined,
         });
       } else if (record.escalation) {
         const { tick, supervisor, check } = record.escalation;

@@ -1,0 +1,113 @@
+// A host killed before it answered its load, recorded and replayed (issue 27): the core driven by
+// hand, so the answer that races the replayed kill comes exactly where it would do harm.
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ExitInfo } from '../src/launch/index.js';
+import { decodeFrame, encodeFrame, type JournalRecord } from '../src/protocol/index.js';
+import {
+  type CoreInput,
+  type Effect,
+  type HostRef,
+  RuntimeCore,
+  type RuntimeEvent,
+} from '../src/supervisor/core/index.js';
+import { MemorySnapshotStore } from '../src/supervisor/index.js';
+import { removeTempDirs, writeSystem } from './helpers/system.js';
+
+const MODULE = join(import.meta.dirname, 'fixtures', 'malformed.wasm');
+const KILLED: ExitInfo = { code: null, signal: 'SIGKILL', stderrTail: '', killed: false };
+
+afterEach(removeTempDirs);
+
+/** A core for two agents (nothing is loaded: the hosts are this test), and what it did. */
+function core(options: { replay?: boolean; journaled?: boolean }) {
+  const spec = writeSystem({
+    agents: [
+      { name: 'a0', module: MODULE },
+      { name: 'a1', module: MODULE },
+    ],
+  });
+  const runtime = new RuntimeCore(spec, {
+    backend: 'test',
+    gpu: false,
+    startConcurrency: 2,
+    startTimeoutMs: 60_000,
+    shutdownMs: 1_000,
+    snapshots: new MemorySnapshotStore(),
+    ...options,
+  });
+  const effects: Effect[] = [];
+  const events: RuntimeEvent[] = [];
+  const handle = (input: CoreInput) => {
+    for (const effect of runtime.handle(input, 0)) {
+      effects.push(effect);
+      if (effect.type === 'emit') events.push(effect.event);
+    }
+  };
+  /** The host the core started for `agent` last, and the generation it was told to load. */
+  const host = (agent: string): { ref: HostRef; generation: number } => {
+    const spawn = effects.findLast((effect) => effect.type === 'spawn' && effect.agent === agent);
+    if (spawn?.type !== 'spawn') throw new Error(`no host was started for ${agent}`);
+    const commands = effects.flatMap((effect) => {
+      if (effect.type !== 'send' || effect.host !== spawn.host) return [];
+      const decoded = decodeFrame(effect.bytes);
+      return decoded.ok ? decoded.frame.commands : [];
+    });
+    const generation = commands.findLast((command) => command.load)?.load?.generation ?? 0;
+    return { ref: spawn.host, generation };
+  };
+  const begin = () => {
+    handle({ type: 'start' });
+    for (const agent of ['a0', 'a1'])
+      handle({ type: 'prepared', agent, result: { ok: true, path: `/test/${agent}` } });
+  };
+  const loadFailed = (agent: string) => {
+    const { ref, generation } = host(agent);
+    const event = { agent, loadFailed: { generation, reason: 'init failed' } };
+    handle({ type: 'frame', host: ref, bytes: encodeFrame({ events: [event] }) });
+  };
+  const killed = (ref: HostRef) => effects.some((effect) => effect.type === 'kill' && effect.host === ref);
+  return { handle, effects, events, host, begin, loadFailed, killed };
+}
+
+describe('a host killed before it answered its load', () => {
+  it('is journaled as loading', { timeout: 10_000 }, () => {
+    const run = core({ journaled: true });
+    run.begin();
+    run.handle({ type: 'exit', host: run.host('a1').ref, info: KILLED });
+    const kills = run.effects.flatMap((effect) =>
+      effect.type === 'record' && effect.record.kill ? [effect.record.kill] : [],
+    );
+    expect(kills).toEqual([expect.objectContaining({ tick: 0, agent: 'a1', loading: true, generation: 0 })]);
+  });
+
+  it('dies in the replay before an answer it gives first is taken', { timeout: 10_000 }, () => {
+    // Recorded: both hosts killed before tick 1, before either answered its load. a1's load fails
+    // (its init fails every time); the recording never saw that, as its host died first.
+    const records: JournalRecord[] = [
+      { kill: { tick: 0, agent: 'a0', loading: true, generation: 0 } },
+      { kill: { tick: 0, agent: 'a1', loading: true, generation: 0 } },
+    ];
+    const run = core({ replay: true });
+    run.handle({ type: 'start' });
+    expect(run.effects).toContainEqual({ type: 'recording.wanted', tick: 1 });
+    run.handle({ type: 'recording', records, whole: true, recordedTo: 0 });
+    for (const agent of ['a0', 'a1'])
+      run.handle({ type: 'prepared', agent, result: { ok: true, path: `/test/${agent}` } });
+    const a0 = run.host('a0').ref;
+    const a1 = run.host('a1').ref;
+    // The replay kills one host at a time: a0 first, and a1 once a0's exit is seen.
+    expect(run.killed(a0)).toBe(true);
+    expect(run.killed(a1)).toBe(false);
+    // Meanwhile a1 answers: its load failed. Taken, it would stop the run ("could not start").
+    run.loadFailed('a1');
+    expect(run.events.filter((event) => event.type === 'system.stopping')).toEqual([]);
+    run.handle({ type: 'exit', host: a0, info: KILLED });
+    expect(run.killed(a1)).toBe(true);
+    run.handle({ type: 'exit', host: a1, info: KILLED });
+    // Both restarted, as recorded, and the run goes on.
+    expect(run.host('a0').ref).not.toBe(a0);
+    expect(run.host('a1').ref).not.toBe(a1);
+    expect(run.events.filter((event) => event.type === 'system.stopping')).toEqual([]);
+  });
+});
