@@ -176,9 +176,8 @@ export class Hosting {
         tick: event.log.tick ?? 0,
       });
     } else if (this.#diesLoading(slot, event)) {
-      // Replay: the recording saw this host die before it answered its load; it dies so here too,
-      // when its turn comes. Its place at the start gate is given up now: a start the replay
-      // waits for before that turn may need it (the order of starts never shows in a run).
+      // Replay: the recording saw this host die before its load failed; it dies so here too, when
+      // its turn comes. Its place at the start gate is given up, as after any failed load.
       this.#gateFor(slot).release(slot);
       return undefined;
     } else if (event.ready && event.ready.generation === slot.generation && slot.joining) {
@@ -211,7 +210,9 @@ export class Hosting {
       this.#afterBatch(slot);
       const reason = event.failed.reason ?? 'unknown failure';
       return { type: 'crashed', slot, reason, index: event.failed.index ?? 0 };
-    } else if (event.loadFailed && event.loadFailed.generation === slot.generation) {
+    } else if (event.loadFailed && event.loadFailed.generation === slot.generation && slot.joining) {
+      // Only an agent still joining can fail to start: one being stopped meanwhile (its siblings'
+      // strategy retired it) has no start left to fail, whenever its answer comes.
       this.#gateFor(slot).release(slot);
       const reason = event.loadFailed.reason ?? 'load failed';
       if (event.loadFailed.permanent) return { type: 'givenUp', slot, reason };
@@ -220,9 +221,13 @@ export class Hosting {
     return undefined;
   }
 
-  /** Replay: an answer to a load whose host the recording saw die before it answered. */
+  /**
+   * Replay: a failed load whose host the recording saw die before it answered. Only a failure is
+   * put aside: taken, it would stop or restart the agent where the recording did not, while a
+   * ready agent killed next is restarted as one killed loading is.
+   */
   #diesLoading(slot: AgentSlot, event: HostEvent): boolean {
-    const generation = event.ready?.generation ?? event.loadFailed?.generation;
+    const generation = event.loadFailed?.generation;
     return (
       generation !== undefined && generation !== null && this.#s.bridge.diesLoading(slot.name, generation)
     );

@@ -159,9 +159,8 @@ export class JournalBridge {
 
   /**
    * Replay: whether the agent's host dies, as recorded, before it answers the load of this
-   * generation, so an answer to it that comes first is not taken (a load that failed would stop
-   * or restart the agent, which the recording never saw): the host the replay is killing, or a
-   * death recorded at this boundary that is still to be replayed.
+   * generation (so a failure of that load that comes first is not taken): the host the replay is
+   * killing, or a death recorded at this boundary that is still to be replayed.
    */
   diesLoading(agent: string, generation: number): boolean {
     const dies = (kill: RecordedKill | undefined) => kill?.agent === agent && kill.loading === generation;

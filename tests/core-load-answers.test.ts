@@ -1,5 +1,6 @@
-// A host killed before it answered its load, recorded and replayed (issue 27): the core driven by
-// hand, so the answer that races the replayed kill comes exactly where it would do harm.
+// Answers to a load that come after the agent's fate was decided elsewhere (issue 27): a host
+// killed before it answered, recorded and replayed, and an agent stopped while it loaded. The core
+// is driven by hand, so each answer comes exactly where it would do harm.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ExitInfo } from '../src/launch/index.js';
@@ -12,7 +13,7 @@ import {
   type RuntimeEvent,
 } from '../src/supervisor/core/index.js';
 import { MemorySnapshotStore } from '../src/supervisor/index.js';
-import { removeTempDirs, writeSystem } from './helpers/system.js';
+import { type ActorDecl, removeTempDirs, type SystemDecl, writeSystem } from './helpers/system.js';
 
 const MODULE = join(import.meta.dirname, 'fixtures', 'malformed.wasm');
 const KILLED: ExitInfo = { code: null, signal: 'SIGKILL', stderrTail: '', killed: false };
@@ -20,13 +21,16 @@ const KILLED: ExitInfo = { code: null, signal: 'SIGKILL', stderrTail: '', killed
 afterEach(removeTempDirs);
 
 /** A core for two agents (nothing is loaded: the hosts are this test), and what it did. */
-function core(options: { replay?: boolean; journaled?: boolean }) {
-  const spec = writeSystem({
-    agents: [
-      { name: 'a0', module: MODULE },
-      { name: 'a1', module: MODULE },
-    ],
-  });
+function core(
+  options: { replay?: boolean; journaled?: boolean },
+  system: Partial<SystemDecl> = {},
+  second: Partial<ActorDecl> = {},
+) {
+  const agents = [
+    { name: 'a0', module: MODULE },
+    { name: 'a1', module: MODULE, ...second },
+  ];
+  const spec = writeSystem({ ...system, agents });
   const runtime = new RuntimeCore(spec, {
     backend: 'test',
     gpu: false,
@@ -109,5 +113,25 @@ describe('a host killed before it answered its load', () => {
     expect(run.host('a0').ref).not.toBe(a0);
     expect(run.host('a1').ref).not.toBe(a1);
     expect(run.events.filter((event) => event.type === 'system.stopping')).toEqual([]);
+  });
+});
+
+describe('an agent stopped while it loaded', () => {
+  it('does not stop the run when its load then fails', { timeout: 10_000 }, () => {
+    // a1 is temporary under rest_for_one: a0's death retires it, with its load still running.
+    const run = core({}, { strategy: 'rest_for_one' }, { restart: 'temporary' });
+    run.begin();
+    const a1 = run.host('a1').ref;
+    run.handle({ type: 'exit', host: run.host('a0').ref, info: KILLED });
+    const retired = run.events.find((event) => event.type === 'supervisor.decided');
+    expect(retired).toMatchObject({ decision: 'retire', agents: ['a1'] });
+    // Its load fails now. It has no start left to fail: the run goes on, and a1 stops.
+    run.loadFailed('a1');
+    expect(run.events.filter((event) => event.type === 'system.stopping')).toEqual([]);
+    run.handle({ type: 'exit', host: a1, info: { code: 0, signal: null, stderrTail: '', killed: false } });
+    expect(run.events.filter((event) => event.type === 'system.stopping')).toEqual([]);
+    expect(run.events).toContainEqual(
+      expect.objectContaining({ type: 'agent.state', agent: 'a1', state: 'stopped' }),
+    );
   });
 });
