@@ -135,3 +135,43 @@ describe('an agent stopped while it loaded', () => {
     );
   });
 });
+
+describe('a first load that fails while a replay kills hosts as recorded', () => {
+  it('is taken once the kills are done, if the agent is still joining', { timeout: 10_000 }, () => {
+    // Recorded: a0 killed before tick 1, and its death retired a1 (temporary, rest_for_one)
+    // before a1's load failed: that failure was never taken.
+    const records: JournalRecord[] = [{ kill: { tick: 0, agent: 'a0', loading: true, generation: 0 } }];
+    const run = core({ replay: true }, { strategy: 'rest_for_one' }, { restart: 'temporary' });
+    run.handle({ type: 'start' });
+    run.handle({ type: 'recording', records, whole: true, recordedTo: 0 });
+    for (const agent of ['a0', 'a1'])
+      run.handle({ type: 'prepared', agent, result: { ok: true, path: `/test/${agent}` } });
+    const a0 = run.host('a0').ref;
+    expect(run.killed(a0)).toBe(true);
+    // a1's load fails before a0's exit comes: taken now, it would stop the run.
+    run.loadFailed('a1');
+    expect(run.events.filter((event) => event.type === 'system.stopping')).toEqual([]);
+    run.handle({ type: 'exit', host: a0, info: KILLED });
+    expect(run.events.find((event) => event.type === 'supervisor.decided')).toMatchObject({
+      decision: 'retire',
+      agents: ['a1'],
+    });
+    expect(run.events.filter((event) => event.type === 'system.stopping')).toEqual([]);
+  });
+
+  it('stops the run once they are done when the agent is still joining', { timeout: 10_000 }, () => {
+    // Recorded: a0 killed before tick 1 (one_for_one: a1 is not touched), then a1's load failed.
+    const records: JournalRecord[] = [{ kill: { tick: 0, agent: 'a0', loading: true, generation: 0 } }];
+    const run = core({ replay: true });
+    run.handle({ type: 'start' });
+    run.handle({ type: 'recording', records, whole: true, recordedTo: 0 });
+    for (const agent of ['a0', 'a1'])
+      run.handle({ type: 'prepared', agent, result: { ok: true, path: `/test/${agent}` } });
+    run.loadFailed('a1');
+    expect(run.events.filter((event) => event.type === 'system.stopping')).toEqual([]);
+    run.handle({ type: 'exit', host: run.host('a0').ref, info: KILLED });
+    expect(run.events.filter((event) => event.type === 'system.stopping')).toEqual([
+      { type: 'system.stopping', reason: 'start failed: agent "a1" could not start: init failed' },
+    ]);
+  });
+});

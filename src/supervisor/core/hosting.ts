@@ -44,6 +44,8 @@ export class Hosting {
   readonly #poolGate: StartGate<AgentSlot>;
   /** Every agent has started once (hosts may be started ahead of need since). */
   #systemStarted = false;
+  /** Replay: first loads that failed while the recording's kills were under way (loadFailed). */
+  readonly #held = new Map<AgentSlot, { generation: number; reason: string }>();
 
   constructor(state: CoreState) {
     this.#s = state;
@@ -213,10 +215,34 @@ export class Hosting {
     } else if (event.loadFailed && event.loadFailed.generation === slot.generation && slot.joining) {
       // Only an agent still joining can fail to start: one being stopped meanwhile (its siblings'
       // strategy retired it) has no start left to fail, whenever its answer comes.
-      this.#gateFor(slot).release(slot);
-      const reason = event.loadFailed.reason ?? 'load failed';
-      if (event.loadFailed.permanent) return { type: 'givenUp', slot, reason };
-      return { type: slot.started ? 'crashed' : 'startFailed', slot, reason };
+      return this.#loadFailed(slot, event.loadFailed);
+    }
+    return undefined;
+  }
+
+  #loadFailed(
+    slot: AgentSlot,
+    failed: { reason?: string | null; permanent?: boolean | null },
+  ): HostOutcome | undefined {
+    this.#gateFor(slot).release(slot);
+    const reason = failed.reason ?? 'load failed';
+    if (failed.permanent) return { type: 'givenUp', slot, reason };
+    if (slot.started) return { type: 'crashed', slot, reason };
+    // Replay: the recording's kills here are not all done. Whether it saw this failure before a
+    // death that retired or restarted the agent is not recorded, and a start that failed ends the
+    // run: it is taken once they are done (heldStartFailure), if the agent is still joining.
+    if (this.#s.bridge.killsUnderWay(this.#s.scheduler.tick)) {
+      this.#held.set(slot, { generation: slot.generation, reason });
+      return undefined;
+    }
+    return { type: 'startFailed', slot, reason };
+  }
+
+  /** Replay: a start failure held while the recording's kills were under way, still standing. */
+  heldStartFailure(): { type: 'startFailed'; slot: AgentSlot; reason: string } | undefined {
+    for (const [slot, { generation, reason }] of this.#held) {
+      this.#held.delete(slot);
+      if (slot.joining && slot.generation === generation) return { type: 'startFailed', slot, reason };
     }
     return undefined;
   }

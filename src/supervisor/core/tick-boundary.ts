@@ -54,6 +54,12 @@ export class TickBoundary {
       if (replay === 'wait') return;
       // A replayed death of the GPU host is decided where it was recorded: before the next kill.
       if (replay === 'decide') continue;
+      // A start failure held while the recording's kills were under way is taken now they are done.
+      const failed = this.#hosting.heldStartFailure();
+      if (failed) {
+        this.requestStop(this.#supervising.startFailed(failed.slot, failed.reason), false);
+        return;
+      }
       // A release the recording made before its next input or kill here is made first.
       const planned = this.#loop.plan(next, replay === 'release');
       if (planned.type !== 'released') {

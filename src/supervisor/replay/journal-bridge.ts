@@ -171,6 +171,16 @@ export class JournalBridge {
     );
   }
 
+  /**
+   * Replay: the recording's kills at this boundary are under way: an exit is awaited, a host is
+   * awaited to kill, or the next kill is due (it waits for no further release of the boundary).
+   */
+  killsUnderWay(tick: number): boolean {
+    if (this.awaitingExits) return true;
+    const next = this.#pendingKills[0];
+    return next !== undefined && (next.tick < tick || next.release <= this.#releasesAt(tick));
+  }
+
   /** Replay: exits of hosts the replay killed (or will, once started) are still to come. */
   get awaitingExits(): boolean {
     return this.#awaitingExit.size > 0 || this.#whenHosted.size > 0;
