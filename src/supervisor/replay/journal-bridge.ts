@@ -59,7 +59,7 @@ export class JournalBridge {
   #live = false;
   readonly #replay: ReplayDriver | undefined;
   /** Replay: asks for the recording through a tick (an effect the executor answers with it). */
-  readonly #want: (tick: number) => void;
+  readonly #asker: { want(tick: number): void } | undefined;
   /** Replay: the tick the recording was last asked through, until it comes. */
   #asked: number | undefined;
   readonly #checkpointEvery: number;
@@ -95,7 +95,7 @@ export class JournalBridge {
   ) {
     this.#out = out;
     this.#replay = replay ? new ReplayDriver() : undefined;
-    this.#want = (tick) => replay?.want(tick);
+    this.#asker = replay;
     this.#checkpointEvery = checkpointEvery;
   }
 
@@ -265,7 +265,7 @@ export class JournalBridge {
     if (!replay.mayPlan(next)) {
       if (this.#asked !== next) {
         this.#asked = next;
-        this.#want(next);
+        this.#asker?.want(next);
       }
       return 'wait';
     }

@@ -17,7 +17,7 @@ export class ReplayDriver {
   #killsDoneFor = -1;
   /** The whole recording has been given: past it, the run goes on live. */
   #whole = false;
-  /** The last tick the recording holds so far (it may be given further than the plan holds). */
+  /** The last tick the recording holds so far, as its source says (the plan may hold less). */
   #recordedTo = 0;
 
   /** Whether more of the recording may still come (a run followed while it is recorded). */
@@ -27,7 +27,7 @@ export class ReplayDriver {
 
   /** The last tick of the recording as far as it is known. */
   get recordedTo(): number {
-    return Math.max(this.#recordedTo, this.plan.lastTick);
+    return this.#recordedTo;
   }
 
   /**
