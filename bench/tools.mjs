@@ -1,7 +1,10 @@
 // Tool calls through Troupe's tool host against calling the same MCP server directly with
 // @modelcontextprotocol/sdk from this script (server-everything's `echo`, over stdio), one caller
-// and eight; the round trip between two agents, which every call through Troupe also makes (the
-// call leaves at a tick, its answer enters at one); and the journal's bytes per call.
+// and eight, each side warmed up by as many calls as it is timed on; beside them, the same chain
+// of processes doing no work (tool-floor.mjs: the most the design can reach here) and the CPU a
+// call costs in all processes. Then the round trip between two agents, which every call through
+// Troupe also makes (the call leaves at a tick, its answer enters at one), and the journal's bytes
+// per call.
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +12,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { NodeLauncher } from '../dist/launch/index.js';
 import { JournalWriter, journalHeader, loadSystem, Runtime } from '../dist/supervisor/index.js';
+import { cpuPerCall, treeCpuSeconds } from './cpu-tree.mjs';
 import { hostEntry, script } from './routed.mjs';
+import { toolFloor } from './tool-floor.mjs';
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const SERVER = join(
@@ -22,7 +27,7 @@ const SERVER = join(
   'index.js',
 );
 
-/** Calls per second, `callers` at once, each waiting for its answer before the next call. */
+/** Calls per second (and CPU µs per call), `callers` at once, each waiting for its answer before its next. */
 async function direct(calls, callers) {
   const client = new Client({ name: 'bench', version: '1' });
   await client.connect(
@@ -33,10 +38,12 @@ async function direct(calls, callers) {
     const loop = async () => {
       for (let i = 0; i < each; i++) await client.callTool({ name: 'echo', arguments: { message: 'hello' } });
     };
-    await loop(); // warm-up
+    await Promise.all(Array.from({ length: callers }, loop)); // warm-up
+    const cpu = treeCpuSeconds();
     const started = performance.now();
     await Promise.all(Array.from({ length: callers }, loop));
-    return (each * callers) / ((performance.now() - started) / 1000);
+    const seconds = (performance.now() - started) / 1000;
+    return { rate: (each * callers) / seconds, cpuUs: cpuPerCall(cpu, treeCpuSeconds(), each * callers) };
   } finally {
     await client.close();
   }
@@ -70,9 +77,13 @@ async function agentRoundTrips(work, trips) {
   return (trips - 1) / ((last - first) / 1000);
 }
 
-/** Calls per second through Troupe: `callers` agents, each calling as soon as its answer comes. */
-async function throughTroupe(work, calls, callers, journal, isolation = 'process') {
+/**
+ * Calls per second (and CPU µs per call) through Troupe: `callers` agents, each calling as soon as
+ * its answer comes; timed after as many calls as are timed have warmed it up (`warm`).
+ */
+async function throughTroupe(work, calls, callers, { journal, isolation = 'process', warm = true } = {}) {
   const each = Math.ceil(calls / callers);
+  const warmCalls = warm ? each * callers : 0;
   const file = join(work, 'tools.system.yaml');
   writeFileSync(
     file,
@@ -88,7 +99,7 @@ async function throughTroupe(work, calls, callers, journal, isolation = 'process
       agents: Array.from({ length: callers }, (_, i) => ({
         name: `caller-${i}`,
         module: script('tool-caller'),
-        init: String(each),
+        init: String(each + warmCalls / callers),
         isolation,
         capabilities: { tools: ['everything/echo'] },
       })),
@@ -97,6 +108,9 @@ async function throughTroupe(work, calls, callers, journal, isolation = 'process
   const spec = loadSystem(file, { root: '/' });
   let first;
   let last;
+  let cpu;
+  let cpuAfter;
+  let made = 0;
   let done = 0;
   const runtime = new Runtime(spec, {
     launcher: new NodeLauncher(),
@@ -104,14 +118,23 @@ async function throughTroupe(work, calls, callers, journal, isolation = 'process
     untilIdle: true,
     ...(journal ? { journal: journal(spec) } : {}),
     onEvent: (event) => {
-      if (event.type === 'tool.call') first ??= performance.now();
-      if (event.type === 'agent.log' && event.text === 'done' && ++done === callers) last = performance.now();
+      if (event.type === 'tool.call' && made++ === warmCalls) {
+        cpu = treeCpuSeconds();
+        first = performance.now();
+      }
+      if (event.type === 'agent.log' && event.text === 'done' && ++done === callers) {
+        last = performance.now();
+        cpuAfter = treeCpuSeconds();
+      }
     },
   });
   const summary = await runtime.start();
   if (!summary.ok || last === undefined)
     throw new Error(`the tools benchmark did not finish: ${summary.reason}`);
-  return (each * callers) / ((last - first) / 1000);
+  return {
+    rate: (each * callers) / ((last - first) / 1000),
+    cpuUs: cpuPerCall(cpu, cpuAfter, each * callers),
+  };
 }
 
 function journalSink(path) {
@@ -122,36 +145,55 @@ function journalSink(path) {
   };
 }
 
+/**
+ * One line: through Troupe, the empty chain (when there is one to set beside it) and the direct
+ * call, as rates and ratios, and CPU per call.
+ */
+function report(label, troupe, floor, plain) {
+  const ratio = (measure) => `${fmt(measure.rate)} calls/s = ${(measure.rate / plain.rate).toFixed(2)}x`;
+  const empty = floor
+    ? `; the same chain of processes doing no work (the most this design reaches here) ${ratio(floor)}`
+    : '';
+  const cpu =
+    troupe.cpuUs === undefined
+      ? ''
+      : `; CPU per call, all processes: ${fmt(troupe.cpuUs)} us through Troupe${floor ? `, ${fmt(floor.cpuUs)} us in the empty chain` : ''}, ${fmt(plain.cpuUs)} us direct`;
+  console.log(
+    `tool calls, ${label}: through the tool host ${ratio(troupe)}${empty}; calling the server directly ${fmt(plain.rate)} calls/s${cpu}`,
+  );
+}
+
 export async function run() {
   const work = mkdtempSync(join(tmpdir(), 'troupe-bench-tools-'));
+  const calls = 2000;
   try {
     for (const callers of [1, 8]) {
-      const calls = 2000;
       const plain = await direct(calls, callers);
+      const floor = await toolFloor(SERVER, calls, callers);
       const troupe = await throughTroupe(work, calls, callers);
-      console.log(
-        `tool calls, ${callers} caller${callers === 1 ? '' : 's'} (${fmt(calls)} calls of echo): through the tool host ${fmt(troupe)} calls/s = ${(troupe / plain).toFixed(2)}x calling the server directly (${fmt(plain)} calls/s)`,
+      report(
+        `${callers} caller${callers === 1 ? '' : 's'} (${fmt(calls)} calls of echo)`,
+        troupe,
+        floor,
+        plain,
       );
     }
-    const plain = await direct(2000, 1);
-    const threaded = await throughTroupe(work, 2000, 1, undefined, 'thread');
-    console.log(
-      `tool calls, 1 caller in a worker thread (isolation: thread): ${fmt(threaded)} calls/s = ${(threaded / plain).toFixed(2)}x direct (${fmt(plain)} calls/s)`,
-    );
+    const one = await direct(calls, 1);
+    const threaded = await throughTroupe(work, calls, 1, { isolation: 'thread' });
+    report('1 caller in a worker thread (isolation: thread)', threaded, undefined, one);
     // Eight callers on the shared pool: one thread instead of eight agent processes on two cores.
-    const eight = await direct(2000, 8);
-    const pooled = await throughTroupe(work, 2000, 8, undefined, 'shared');
-    console.log(
-      `tool calls, 8 callers on the shared pool (isolation: shared): ${fmt(pooled)} calls/s = ${(pooled / eight).toFixed(2)}x direct (${fmt(eight)} calls/s)`,
-    );
+    const eight = await direct(calls, 8);
+    const pooled = await throughTroupe(work, calls, 8, { isolation: 'shared' });
+    const floor = await toolFloor(SERVER, calls, 8, { shared: true });
+    report('8 callers on the shared pool (isolation: shared)', pooled, floor, eight);
     const trips = await agentRoundTrips(work, 2000);
     console.log(
       `for comparison, one agent to another and back through Troupe (TypeScript agents, two ticks): ${fmt(trips)} round trips/s`,
     );
     const sizes = [];
-    for (const calls of [500, 1000]) {
-      const path = join(work, `tools-${calls}.journal`);
-      await throughTroupe(work, calls, 1, journalSink(path));
+    for (const count of [500, 1000]) {
+      const path = join(work, `tools-${count}.journal`);
+      await throughTroupe(work, count, 1, { journal: journalSink(path), warm: false });
       sizes.push(statSync(path).size);
       rmSync(path);
     }
