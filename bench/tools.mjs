@@ -27,7 +27,10 @@ const SERVER = join(
   'index.js',
 );
 
-/** Calls per second (and CPU µs per call), `callers` at once, each waiting for its answer before its next. */
+/**
+ * Calls per second (and CPU µs per call), `callers` at once, each waiting for its answer before
+ * its next; timed after as many calls have warmed the server up.
+ */
 async function direct(calls, callers) {
   const client = new Client({ name: 'bench', version: '1' });
   await client.connect(
