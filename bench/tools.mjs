@@ -2,7 +2,8 @@
 // @modelcontextprotocol/sdk from this script (server-everything's `echo`, over stdio), one caller
 // and eight, each side warmed up by as many calls as it is timed on; beside them, the same chain
 // of processes doing no work (tool-floor.mjs: the most the design can reach here) and the CPU a
-// call costs in all processes. Then the round trip between two agents, which every call through
+// call costs in all processes; the same caller in AssemblyScript (wasm/agents/tool-caller.ts), to
+// show what the QuickJS turn costs. Then the round trip between two agents, which every call through
 // Troupe also makes (the call leaves at a tick, its answer enters at one), and the journal's bytes
 // per call.
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -17,15 +18,8 @@ import { hostEntry, script } from './routed.mjs';
 import { toolFloor } from './tool-floor.mjs';
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
-const SERVER = join(
-  import.meta.dirname,
-  '..',
-  'node_modules',
-  '@modelcontextprotocol',
-  'server-everything',
-  'dist',
-  'index.js',
-);
+const ROOT = join(import.meta.dirname, '..');
+const SERVER = join(ROOT, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
 
 /**
  * Calls per second (and CPU µs per call), `callers` at once, each waiting for its answer before
@@ -84,9 +78,19 @@ async function agentRoundTrips(work, trips) {
  * Calls per second (and CPU µs per call) through Troupe: `callers` agents, each calling as soon as
  * its answer comes; timed after as many calls as are timed have warmed it up (`warm`).
  */
-async function throughTroupe(work, calls, callers, { journal, isolation = 'process', warm = true } = {}) {
+async function throughTroupe(
+  work,
+  calls,
+  callers,
+  { journal, isolation = 'process', warm = true, language = 'typescript' } = {},
+) {
   const each = Math.ceil(calls / callers);
   const warmCalls = warm ? each * callers : 0;
+  const made = each + warmCalls / callers;
+  const caller =
+    language === 'typescript'
+      ? { module: script('tool-caller'), init: String(made) }
+      : { module: join(ROOT, 'wasm', 'build', 'tool-caller.wasm'), init: `calls=${made}` };
   const file = join(work, 'tools.system.yaml');
   writeFileSync(
     file,
@@ -101,8 +105,7 @@ async function throughTroupe(work, calls, callers, { journal, isolation = 'proce
       ],
       agents: Array.from({ length: callers }, (_, i) => ({
         name: `caller-${i}`,
-        module: script('tool-caller'),
-        init: String(each + warmCalls / callers),
+        ...caller,
         isolation,
         capabilities: { tools: ['everything/echo'] },
       })),
@@ -113,7 +116,7 @@ async function throughTroupe(work, calls, callers, { journal, isolation = 'proce
   let last;
   let cpu;
   let cpuAfter;
-  let made = 0;
+  let released = 0;
   let done = 0;
   const runtime = new Runtime(spec, {
     launcher: new NodeLauncher(),
@@ -121,7 +124,7 @@ async function throughTroupe(work, calls, callers, { journal, isolation = 'proce
     untilIdle: true,
     ...(journal ? { journal: journal(spec) } : {}),
     onEvent: (event) => {
-      if (event.type === 'tool.call' && made++ === warmCalls) {
+      if (event.type === 'tool.call' && released++ === warmCalls) {
         cpu = treeCpuSeconds();
         first = performance.now();
       }
@@ -184,6 +187,10 @@ export async function run() {
     const one = await direct(calls, 1);
     const threaded = await throughTroupe(work, calls, 1, { isolation: 'thread' });
     report('1 caller in a worker thread (isolation: thread)', threaded, undefined, one);
+    // The same caller in AssemblyScript: what the QuickJS turn costs of a call.
+    const compiled = await direct(calls, 1);
+    const assembly = await throughTroupe(work, calls, 1, { language: 'assemblyscript' });
+    report('1 caller written in AssemblyScript', assembly, undefined, compiled);
     // Eight callers on the shared pool: one thread instead of eight agent processes on two cores.
     const eight = await direct(calls, 8);
     const pooled = await throughTroupe(work, calls, 8, { isolation: 'shared' });
