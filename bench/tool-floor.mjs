@@ -33,6 +33,7 @@ function relay(role, server) {
   pipe.on('data', (chunk) => reader.push(chunk));
   pipe.on('error', () => {});
   return {
+    role,
     ready,
     child,
     onFrame: (callback) => (listener = callback),
@@ -55,14 +56,20 @@ export async function toolFloor(server, calls, callers, { shared = false } = {})
   const one = shared ? relay('agent', server) : undefined;
   const agents = Array.from({ length: callers }, () => one ?? relay('agent', server));
   const processes = [tools, ...new Set(agents)];
+  // A relay that ends stops the benchmark instead of leaving it waiting for an answer.
+  const ended = new Promise((_, reject) => {
+    for (const { role, child } of processes)
+      child.once('exit', (code, signal) => reject(new Error(`a ${role} relay ended (${code ?? signal})`)));
+  });
+  ended.catch(() => {}); // when they are killed at the end
   try {
     await Promise.all(processes.map((member) => member.ready));
     for (const agent of new Set(agents)) agent.onFrame((frame) => tools.send(frame));
     const each = Math.ceil(calls / callers);
-    await round(tools, agents, each); // warm-up, as the direct calls have
+    await Promise.race([round(tools, agents, each), ended]); // warm-up, as the direct calls have
     const cpu = treeCpuSeconds();
     const started = performance.now();
-    await round(tools, agents, each);
+    await Promise.race([round(tools, agents, each), ended]);
     const seconds = (performance.now() - started) / 1000;
     return { rate: (each * callers) / seconds, cpuUs: cpuPerCall(cpu, treeCpuSeconds(), each * callers) };
   } finally {
