@@ -5,15 +5,10 @@
 import { Socket } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { FrameReader, framePrefix } from '../dist/launch/frame-stream.js';
+import { FrameReader, writeFrame } from '../dist/launch/frame-stream.js';
 
 const pipe = new Socket({ fd: 3, readable: true, writable: true });
-const send = (frame) => {
-  pipe.cork();
-  pipe.write(framePrefix(frame.length));
-  pipe.write(frame);
-  pipe.uncork();
-};
+const send = (frame) => writeFrame(pipe, frame);
 
 let client;
 if (process.env.ROLE === 'tools') {

@@ -5,7 +5,7 @@
 // direct call and the real figure.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { FrameReader, framePrefix } from '../dist/launch/frame-stream.js';
+import { FrameReader, writeFrame } from '../dist/launch/frame-stream.js';
 import { cpuPerCall, treeCpuSeconds } from './cpu-tree.mjs';
 
 const RELAY = join(import.meta.dirname, 'hop-relay.mjs');
@@ -37,12 +37,7 @@ function relay(role, server) {
     ready,
     child,
     onFrame: (callback) => (listener = callback),
-    send: (frame) => {
-      pipe.cork();
-      pipe.write(framePrefix(frame.length));
-      pipe.write(frame);
-      pipe.uncork();
-    },
+    send: (frame) => writeFrame(pipe, frame),
   };
 }
 

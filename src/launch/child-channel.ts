@@ -1,7 +1,7 @@
 // Child side of the launcher contract: the channel to the parent, whichever backend started us.
 import { Socket } from 'node:net';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { FrameReader, framePrefix } from './frame-stream.js';
+import { FrameReader, writeFrame } from './frame-stream.js';
 import { RingChannel } from './ring-channel.js';
 import { RunningAgent } from './running-agent.js';
 
@@ -76,11 +76,7 @@ function pipeChannel(pipe: Socket): ParentChannel {
   pipe.on('error', leave);
   return {
     send: (frame) => {
-      if (pipe.destroyed) return;
-      pipe.cork();
-      pipe.write(framePrefix(frame.length));
-      pipe.write(frame);
-      pipe.uncork();
+      if (!pipe.destroyed) writeFrame(pipe, frame);
     },
     onFrame: (listener) => listeners.push(listener),
     onParentGone: (listener) => gone.push(listener),

@@ -2,6 +2,7 @@
 // a u32 little-endian length, then that many bytes. The reader checks the length against its
 // limit as soon as the 4-byte prefix arrives, before it buffers a byte of the frame, so a host
 // that announces a 256 MiB frame is refused without the supervisor holding 256 MiB.
+import type { Writable } from 'node:stream';
 
 export type FrameReaderEvents = {
   frame: (frame: Uint8Array) => void;
@@ -79,4 +80,12 @@ export function framePrefix(length: number): Buffer {
   const prefix = Buffer.allocUnsafe(4);
   prefix.writeUInt32LE(length, 0);
   return prefix;
+}
+
+/** Writes one frame to a stream: its prefix and its bytes, corked so they go out in one write. */
+export function writeFrame(stream: Writable, frame: Uint8Array): void {
+  stream.cork();
+  stream.write(framePrefix(frame.length));
+  stream.write(frame);
+  stream.uncork();
 }

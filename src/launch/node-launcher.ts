@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
-import { FrameReader, framePrefix } from './frame-stream.js';
+import { FrameReader, writeFrame } from './frame-stream.js';
 import { HostBase } from './host-base.js';
 import { hostEnvironment } from './host-env.js';
 import { StderrTail } from './stderr-tail.js';
@@ -124,11 +124,7 @@ class NodeHostProcess extends HostBase {
   }
 
   send(frame: Uint8Array): void {
-    if (this.exitReport.settled || this.#pipe.destroyed) return;
-    this.#pipe.cork();
-    this.#pipe.write(framePrefix(frame.length));
-    this.#pipe.write(frame);
-    this.#pipe.uncork();
+    if (!this.exitReport.settled && !this.#pipe.destroyed) writeFrame(this.#pipe, frame);
   }
 
   kill(): void {
