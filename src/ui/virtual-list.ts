@@ -10,6 +10,8 @@ export class VirtualList<T> {
   #items: readonly T[] = [];
   #rows = new Map<string, HTMLElement>();
   #stickToBottom: boolean;
+  /** Where this list last scrolled itself to (following its end). */
+  #scrolledTo: number | undefined;
 
   constructor(
     container: HTMLElement,
@@ -29,7 +31,9 @@ export class VirtualList<T> {
     this.#spacer.className = 'spacer';
     container.append(this.#spacer);
     container.addEventListener('scroll', () => {
-      if (options.follow) {
+      // Only the user's own scrolling decides whether to follow: the scroll this list made itself
+      // may be seen after the layout has moved (the box shrunk), no longer at the end.
+      if (options.follow && container.scrollTop !== this.#scrolledTo) {
         const { scrollTop, scrollHeight, clientHeight } = container;
         this.#stickToBottom = scrollTop + clientHeight >= scrollHeight - this.#rowHeight;
       }
@@ -40,7 +44,10 @@ export class VirtualList<T> {
   setItems(items: readonly T[]): void {
     this.#items = items;
     this.#spacer.style.height = `${items.length * this.#rowHeight}px`;
-    if (this.#stickToBottom) this.#container.scrollTop = this.#container.scrollHeight;
+    if (this.#stickToBottom) {
+      this.#container.scrollTop = this.#container.scrollHeight;
+      this.#scrolledTo = this.#container.scrollTop;
+    }
     this.#draw();
   }
 
